@@ -1,0 +1,1 @@
+"""CodeHub core: models, money, ledger services shared by the bot, the panel and the CLI."""

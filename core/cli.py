@@ -1,0 +1,142 @@
+"""The `codehub` command: migrate, create-admin, seed-demo, check-ledger, stats, run."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+
+from core.config import ConfigError, Settings, load_settings
+from core.db import Database, migrate
+from core.errors import DomainError
+
+
+def _db(settings: Settings) -> Database:
+    migrate(settings.effective_database_url)
+    return Database.from_settings(settings)
+
+
+def cmd_migrate(settings: Settings, args) -> int:
+    migrate(settings.effective_database_url, args.revision)
+    print(f"database at {args.revision}: {settings.effective_database_url}")
+    return 0
+
+
+def cmd_create_admin(settings: Settings, args) -> int:
+    from core.services.admins import create_admin
+    password = args.password
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Repeat password: "):
+                print("passwords differ", file=sys.stderr)
+                return 1
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            admin = create_admin(session, args.username, password, args.role)
+    finally:
+        db.dispose()
+    print(f"admin {admin.username} ({admin.role.value}) created")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args) -> int:
+    from core.demo import seed_demo
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            summary = seed_demo(session)
+    finally:
+        db.dispose()
+    print(summary)
+    return 0
+
+
+def cmd_check_ledger(settings: Settings, args) -> int:
+    from core.services.wallet import check_ledger
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            problems = check_ledger(session)
+    finally:
+        db.dispose()
+    if not problems:
+        print("ledger OK: every balance equals the sum of its approved transactions")
+        return 0
+    for p in problems:
+        print(f"user {p.user_id} {p.name!r}: balance {p.balance} but ledger says {p.ledger}")
+    return 1
+
+
+def cmd_stats(settings: Settings, args) -> int:
+    from core.services.analytics import kpis
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            numbers = kpis(session)
+    finally:
+        db.dispose()
+    print(json.dumps(numbers, default=str, indent=2))
+    return 0
+
+
+def cmd_run(settings: Settings, args) -> int:
+    """The panel, and the bot beside it when BOT_TOKEN is set: one command for a newcomer."""
+    import subprocess
+    migrate(settings.effective_database_url)
+    children = []
+    if settings.bot_token:
+        children.append(subprocess.Popen([sys.executable, "-m", "bot"]))
+    else:
+        print("BOT_TOKEN is not set: starting the admin panel only. Get a token from @BotFather "
+              "(/newbot) and set BOT_TOKEN to run the bot too.")
+    try:
+        from admin_panel.server import serve
+        serve(settings)
+    finally:
+        for child in children:
+            child.terminate()
+            child.wait(timeout=20)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codehub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("migrate", help="upgrade the database schema")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("create-admin", help="create a panel account (password prompted, or read from stdin)")
+    p.add_argument("username")
+    p.add_argument("--role", default="owner", choices=["owner", "finance", "mentor"])
+    p.add_argument("--password", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_create_admin)
+    sub.add_parser("seed-demo", help="demo platforms, tasks, a mentor and students").set_defaults(func=cmd_seed_demo)
+    sub.add_parser("check-ledger", help="exit 1 if any balance differs from its ledger").set_defaults(
+        func=cmd_check_ledger)
+    sub.add_parser("stats", help="key numbers as JSON").set_defaults(func=cmd_stats)
+    sub.add_parser("run", help="run the admin panel (and the bot when BOT_TOKEN is set)").set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return args.func(settings, args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

@@ -1,0 +1,110 @@
+"""One typed configuration, read from the environment and `.env`, used by every process."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EGYPT_MOBILE = re.compile(r"^01[0125]\d{8}$")
+
+
+class ConfigError(Exception):
+    """A missing or bad configuration value; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = ""
+    data_dir: Path = Path("data")
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    vodafone_cash_number: str = "01000000000"
+    signup_bonus: Decimal = Decimal("500.00")
+    currency: str = "EGP"
+    timezone: str = "Africa/Cairo"
+    redis_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
+    secret_key: SecretStr | None = None
+    field_encryption_key: SecretStr | None = None
+    admin_host: str = "127.0.0.1"
+    admin_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            try:
+                return [int(p) for p in parts]
+            except ValueError as exc:
+                raise ValueError("must be a comma-separated list of numeric Telegram ids") from exc
+        return value
+
+    @field_validator("vodafone_cash_number")
+    @classmethod
+    def _check_wallet(cls, value: str) -> str:
+        if not EGYPT_MOBILE.match(value):
+            raise ValueError("must be an Egyptian mobile number like 01012345678")
+        return value
+
+    @field_validator("signup_bonus")
+    @classmethod
+    def _check_bonus(cls, value: Decimal) -> Decimal:
+        if value < 0 or value != value.quantize(Decimal("0.01")):
+            raise ValueError("must be a non-negative amount with at most 2 decimals")
+        return value.quantize(Decimal("0.01"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == "":
+            return None
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'codehub.db').resolve()}"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings; a bad value raises ConfigError naming the variable on one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        raise ConfigError(f"{name}: {first['msg']}") from None
+
+
+BOT_TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+
+def require_bot_token(settings: Settings) -> str:
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    if not token:
+        raise ConfigError(
+            "BOT_TOKEN: not set. Create a bot with @BotFather in Telegram (/newbot) and "
+            "put its token in BOT_TOKEN (environment or .env)."
+        )
+    if not BOT_TOKEN_RE.match(token):
+        raise ConfigError("BOT_TOKEN: malformed; expected the form 123456789:AA... from @BotFather")
+    return token

@@ -1,0 +1,142 @@
+"""Domain errors: each has a stable code that the bot and the panel translate."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+    http_status = 400
+
+    def __init__(self, *args, **details):
+        super().__init__(*args)
+        self.details = details
+
+    def __str__(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.details.items())
+        base = super().__str__() or self.code
+        return f"{base} ({extra})" if extra else base
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": str(self), **{k: str(v) for k, v in self.details.items()}}
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class InvalidAmount(DomainError):
+    code = "INVALID_AMOUNT"
+
+    def __init__(self, reason: str = "NOT_A_NUMBER", **details):
+        super().__init__(reason, reason=reason, **details)
+        self.reason = reason
+
+
+class InvalidWalletNumber(DomainError):
+    code = "INVALID_WALLET_NUMBER"
+
+
+class InvalidInput(DomainError):
+    code = "INVALID_INPUT"
+
+
+class ReasonRequired(DomainError):
+    code = "REASON_REQUIRED"
+
+
+class InsufficientFunds(DomainError):
+    code = "INSUFFICIENT_FUNDS"
+    http_status = 409
+
+
+class AlreadyProcessed(DomainError):
+    code = "ALREADY_PROCESSED"
+    http_status = 409
+
+
+class TooManyPendingTopups(DomainError):
+    code = "TOO_MANY_PENDING_TOPUPS"
+    http_status = 429
+
+
+class DailyTopupLimit(DomainError):
+    code = "DAILY_TOPUP_LIMIT"
+    http_status = 429
+
+
+class UserBlocked(DomainError):
+    code = "USER_BLOCKED"
+    http_status = 403
+
+
+class PlatformInactive(DomainError):
+    code = "PLATFORM_INACTIVE"
+    http_status = 409
+
+
+class AlreadyEnrolled(DomainError):
+    code = "ALREADY_ENROLLED"
+    http_status = 409
+
+
+class AccessDenied(DomainError):
+    code = "ACCESS_DENIED"
+    http_status = 403
+
+
+class MentorUnavailable(DomainError):
+    code = "MENTOR_UNAVAILABLE"
+    http_status = 409
+
+
+class InvalidDuration(DomainError):
+    code = "INVALID_DURATION"
+
+
+class PriceChanged(DomainError):
+    code = "PRICE_CHANGED"
+    http_status = 409
+
+
+class TooManyPendingBookings(DomainError):
+    code = "TOO_MANY_PENDING_BOOKINGS"
+    http_status = 429
+
+
+class DateInPast(DomainError):
+    code = "DATE_IN_PAST"
+
+
+class InvalidState(DomainError):
+    """The booking or request is not in a state that allows this action."""
+
+    code = "INVALID_STATE"
+    http_status = 409
+
+
+class NotOwner(DomainError):
+    code = "NOT_OWNER"
+    http_status = 403
+
+
+class InvalidRating(DomainError):
+    code = "INVALID_RATING"
+
+
+class AlreadyRated(DomainError):
+    code = "ALREADY_RATED"
+    http_status = 409
+
+
+class HasEnrollments(DomainError):
+    code = "HAS_ENROLLMENTS"
+    http_status = 409
+
+
+class InvalidSetting(DomainError):
+    code = "INVALID_SETTING"
+
+
+class AuthFailed(DomainError):
+    code = "AUTH_FAILED"
+    http_status = 401

@@ -1,0 +1,124 @@
+"""Money: Decimal with exactly two places in Python, integer piastres in the database."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_decimal
+from sqlalchemy import BigInteger
+from sqlalchemy.types import TypeDecorator
+
+from core.errors import InvalidAmount
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+DEFAULT_MAX_AMOUNT = Decimal("100000.00")
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Exact conversion to a 2-place Decimal; refuses floats and extra precision."""
+    if isinstance(value, float):
+        raise TypeError("money is never float")
+    amount = Decimal(value)
+    quantized = amount.quantize(CENT)
+    if quantized != amount:
+        raise ValueError(f"{value!r} has more than 2 decimal places")
+    return quantized
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round a computed amount (e.g. rate x minutes / 60) to the piastre, half up."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Money(TypeDecorator):
+    """Stores Decimal('12.34') as 1234 piastres; never binds a float."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, int):
+            value = Decimal(value)
+        return int(to_money(value) * 100)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(CENT)
+
+    def coerce_compared_value(self, op, value):
+        return self
+
+
+_SEPARATORS = {"\u066c": ",", "\u066b": ".", "\u060c": ",", "\u00a0": "", " ": "", "_": ""}
+_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$|^\.\d+$")
+_CURRENCY_WORDS = re.compile(r"(egp|le|l\.e\.?|جنيه|جنية|ج\.م\.?|ج\.م|ج)$", re.IGNORECASE)
+
+
+def normalize_digits(text: str) -> str:
+    """Arabic-Indic and Eastern Arabic digits to ASCII; other characters kept."""
+    out = []
+    for ch in text:
+        if ch.isdigit() and not ch.isascii():
+            out.append(str(unicodedata.digit(ch)))
+        else:
+            out.append(_SEPARATORS.get(ch, ch))
+    return "".join(out)
+
+
+def parse_amount(text: str, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal:
+    """Read what a student types: "150", "150.5", "1,500", "١٥٠", "150 EGP".
+
+    Raises InvalidAmount with a reason code: EMPTY, NOT_A_NUMBER, TOO_MANY_DECIMALS,
+    NOT_POSITIVE, TOO_LARGE.
+    """
+    if text is None:
+        raise InvalidAmount("EMPTY")
+    cleaned = normalize_digits(str(text).strip()).strip()
+    cleaned = _CURRENCY_WORDS.sub("", cleaned).strip()
+    if not cleaned:
+        raise InvalidAmount("EMPTY")
+    if cleaned.startswith("-"):
+        body = cleaned[1:]
+        if _NUMBER.match(body):
+            raise InvalidAmount("NOT_POSITIVE")
+        raise InvalidAmount("NOT_A_NUMBER")
+    if cleaned.startswith("+"):
+        cleaned = cleaned[1:]
+    if not _NUMBER.match(cleaned):
+        raise InvalidAmount("NOT_A_NUMBER")
+    try:
+        amount = Decimal(cleaned.replace(",", ""))
+    except InvalidOperation:
+        raise InvalidAmount("NOT_A_NUMBER") from None
+    if not amount.is_finite():
+        raise InvalidAmount("NOT_A_NUMBER")
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise InvalidAmount("TOO_MANY_DECIMALS")
+    if amount <= 0:
+        raise InvalidAmount("NOT_POSITIVE")
+    if amount > maximum:
+        raise InvalidAmount("TOO_LARGE", maximum=maximum)
+    return amount.quantize(CENT)
+
+
+def format_money(amount: Decimal, currency: str = "EGP", locale: str = "en") -> str:
+    """`1,250.00 EGP`; in Arabic, Arabic digits and the Arabic currency name."""
+    number = format_decimal(amount, format="#,##0.00", locale=_babel_locale(locale))
+    if locale.startswith("ar"):
+        name = "ج.م" if currency == "EGP" else currency
+        return f"{number} {name}"
+    return f"{number} {currency}"
+
+
+def format_signed(amount: Decimal, currency: str = "EGP", locale: str = "en") -> str:
+    sign = "+" if amount > 0 else ("−" if amount < 0 else "")
+    return sign + format_money(abs(amount), currency, locale)
+
+
+def _babel_locale(locale: str) -> str:
+    return "ar_EG" if locale.startswith("ar") else "en_US"

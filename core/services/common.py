@@ -1,0 +1,85 @@
+"""Small helpers shared by the services: actors, idempotent replay, dialect-neutral upserts."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.db import unit_of_work
+from core.errors import InvalidInput, NotFound, ReasonRequired, UserBlocked
+from core.models import Transaction, User
+
+T = TypeVar("T")
+MAX_TEXT = 1000
+MAX_KEY = 120
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an admin action: a panel account, a Telegram admin, or the system."""
+
+    name: str
+    admin_id: int | None = None
+    telegram_id: int | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(name="system")
+
+
+def run_idempotent(session: Session, user_id: int, key: str,
+                   do: Callable[[], T], replay: Callable[[Transaction], T]) -> T:
+    """Run `do` once per (user, key); a repeat returns `replay(first ledger row)`.
+
+    On SQLite BEGIN IMMEDIATE serialises writers, so the lookup sees the first effect. On
+    PostgreSQL two racing repeats both pass the lookup; the UNIQUE(user_id, idempotency_key)
+    index fails the second, whose whole transaction (debit included) rolls back, and its
+    retry finds the first row.
+    """
+    check_key(key)
+    for attempt in range(2):
+        try:
+            with unit_of_work(session):
+                prior = session.scalar(select(Transaction).where(
+                    Transaction.user_id == user_id, Transaction.idempotency_key == key))
+                if prior is not None:
+                    return replay(prior)
+                return do()
+        except IntegrityError:
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def check_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY:
+        raise InvalidInput("idempotency key is required (at most 120 characters)")
+
+
+def clean_text(value: str | None, *, limit: int = MAX_TEXT, field: str = "text") -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is too long (at most {limit} characters)", field=field, limit=limit)
+    return value or None
+
+
+def require_reason(reason: str | None, *, limit: int = 500) -> str:
+    cleaned = clean_text(reason, limit=limit, field="reason")
+    if not cleaned:
+        raise ReasonRequired("a reason is required")
+    return cleaned
+
+
+def active_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("student not found", entity="user", id=user_id)
+    if user.is_blocked:
+        raise UserBlocked("this account is blocked")
+    return user

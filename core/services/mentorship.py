@@ -1,0 +1,407 @@
+"""Mentorship: mentors and rates, paid bookings, confirmation, completion, cancellation with refund, ratings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from core.db import unit_of_work
+from core.errors import (AlreadyRated, DateInPast, InvalidDuration, InvalidInput, InvalidRating,
+                         InvalidState, MentorUnavailable, NotFound, NotOwner, PriceChanged,
+                         TooManyPendingBookings)
+from core.models import BookingStatus, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
+from core.money import ZERO, round_money, to_money
+from core.services import audit, notifications
+from core.services.common import Actor, active_user, clean_text, run_idempotent
+from core.services.settings import get_settings
+from core.services.wallet import credit, debit
+from core.timeutil import as_utc
+
+MAX_NOTES = 1000
+MAX_RATE = Decimal("100000.00")
+
+
+@dataclass(frozen=True)
+class MentorInfo:
+    id: int
+    name: str
+    username: str | None
+    bio: str
+    rate: Decimal
+    available: bool
+    average_rating: Decimal | None
+    ratings: int
+    telegram_id: int | None
+
+
+@dataclass(frozen=True)
+class BookingInfo:
+    id: int
+    student_id: int
+    student_name: str
+    mentor_id: int
+    mentor_name: str
+    duration: int
+    total_cost: Decimal
+    status: BookingStatus
+    session_date: datetime | None
+    student_notes: str | None
+    admin_notes: str | None
+    rating: int | None
+    feedback: str | None
+    cancel_reason: str | None
+    processed_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking: BookingInfo
+    balance: Decimal
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    booking: BookingInfo
+    refund: Decimal
+    balance: Decimal
+
+
+def _booking_info(session: Session, b: MentorshipBooking) -> BookingInfo:
+    student = session.get(User, b.student_id)
+    mentor = session.get(User, b.mentor_id)
+    return BookingInfo(b.id, b.student_id, student.full_name, b.mentor_id, mentor.full_name, b.duration,
+                       b.total_cost, b.status, b.session_date, b.student_notes, b.admin_notes, b.rating,
+                       b.feedback, b.cancel_reason, b.processed_by, b.created_at)
+
+
+def get_booking(session: Session, booking_id: int) -> BookingInfo:
+    b = session.get(MentorshipBooking, booking_id)
+    if b is None:
+        raise NotFound("booking not found", entity="booking", id=booking_id)
+    return _booking_info(session, b)
+
+
+def list_mentors(session: Session, *, include_unavailable: bool = True) -> list[MentorInfo]:
+    """Mentors with their rate (own or the default), availability and average rating."""
+    settings = get_settings(session)
+    ratings = (select(MentorshipBooking.mentor_id, func.avg(MentorshipBooking.rating).label("avg"),
+                      func.count(MentorshipBooking.rating).label("n"))
+               .where(MentorshipBooking.rating.is_not(None)).group_by(MentorshipBooking.mentor_id).subquery())
+    rows = session.execute(select(User, ratings.c.avg, ratings.c.n).outerjoin(
+        ratings, ratings.c.mentor_id == User.id).where(User.is_mentor.is_(True)).order_by(User.full_name)).all()
+    mentors = []
+    for user, avg, n in rows:
+        available = bool(user.mentor_available and settings.mentorship_available)
+        if not include_unavailable and not available:
+            continue
+        mentors.append(MentorInfo(
+            user.id, user.full_name, user.username, user.mentor_bio or "",
+            user.mentor_rate if user.mentor_rate is not None else settings.mentor_default_rate,
+            available, Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None,
+            n or 0, user.telegram_id))
+    return mentors
+
+
+def get_mentor(session: Session, mentor_id: int) -> MentorInfo:
+    for mentor in list_mentors(session):
+        if mentor.id == mentor_id:
+            return mentor
+    raise NotFound("mentor not found", entity="mentor", id=mentor_id)
+
+
+def quote(session: Session, mentor_id: int, duration: int) -> Decimal:
+    """hourly rate x minutes / 60, rounded to the piastre."""
+    settings = get_settings(session)
+    if duration not in settings.durations:
+        raise InvalidDuration("choose one of the offered durations", offered=",".join(map(str, settings.durations)))
+    mentor = get_mentor(session, mentor_id)
+    return round_money(mentor.rate * duration / 60)
+
+
+def book(session: Session, student_id: int, mentor_id: int, duration: int, notes: str | None = None, *,
+         idempotency_key: str, expected_cost: Decimal | None = None,
+         now: datetime | None = None) -> BookingResult:
+    """Pay at once and create a PENDING booking for an admin to confirm."""
+    now = as_utc(now)
+    notes = clean_text(notes, limit=MAX_NOTES, field="notes")
+
+    def do() -> BookingResult:
+        student = active_user(session, student_id)
+        settings = get_settings(session)
+        mentor = get_mentor(session, mentor_id)
+        if not mentor.available:
+            raise MentorUnavailable("this mentor is not taking bookings now", mentor=mentor.name)
+        if mentor_id == student_id:
+            raise InvalidInput("you cannot book yourself")
+        cost = quote(session, mentor_id, duration)
+        if expected_cost is not None and expected_cost != cost:
+            raise PriceChanged("the price changed", old=expected_cost, new=cost)
+        pending = session.scalar(select(func.count()).select_from(MentorshipBooking).where(
+            MentorshipBooking.student_id == student_id,
+            MentorshipBooking.status == BookingStatus.PENDING)) or 0
+        if pending >= settings.max_pending_bookings:
+            raise TooManyPendingBookings("too many pending bookings", limit=settings.max_pending_bookings)
+        new_balance = debit(session, student_id, cost)
+        booking = MentorshipBooking(student_id=student_id, mentor_id=mentor_id, duration=duration,
+                                    total_cost=cost, status=BookingStatus.PENDING, student_notes=notes,
+                                    created_at=now, updated_at=now)
+        session.add(booking)
+        session.flush()
+        session.add(Transaction(user_id=student_id, type=TransactionType.MENTORSHIP_PAYMENT, amount=-cost,
+                                status=TransactionStatus.APPROVED,
+                                description=f"Mentorship with {mentor.name} ({duration} min)",
+                                idempotency_key=idempotency_key, reference=f"booking:{booking.id}",
+                                balance_after=new_balance, created_at=now, updated_at=now))
+        notifications.notify_admins(session, kind="admin.booking_new", subject=f"booking:{booking.id}", now=now,
+                                    payload={"booking_id": booking.id, "student": student.full_name,
+                                             "username": student.username, "mentor": mentor.name,
+                                             "duration": duration, "cost": str(cost), "notes": notes or ""})
+        return BookingResult(_booking_info(session, booking), new_balance)
+
+    def replay(prior: Transaction) -> BookingResult:
+        booking = session.get(MentorshipBooking, int(prior.reference.split(":")[1]))
+        return BookingResult(_booking_info(session, booking), prior.balance_after or ZERO, replayed=True)
+
+    return run_idempotent(session, student_id, idempotency_key, do, replay)
+
+
+def _transition(session: Session, booking_id: int, allowed: tuple[BookingStatus, ...], values: dict,
+                *, student_id: int | None = None) -> MentorshipBooking:
+    """Move a booking with one conditional UPDATE; explain precisely when it may not move."""
+    conditions = [MentorshipBooking.id == booking_id, MentorshipBooking.status.in_(allowed)]
+    if student_id is not None:
+        conditions.append(MentorshipBooking.student_id == student_id)
+    won = session.execute(update(MentorshipBooking).where(*conditions).values(**values)
+                          .execution_options(synchronize_session=False)).rowcount
+    booking = session.get(MentorshipBooking, booking_id)
+    if booking is not None:
+        session.refresh(booking)
+    if not won:
+        if booking is None:
+            raise NotFound("booking not found", entity="booking", id=booking_id)
+        if student_id is not None and booking.student_id != student_id:
+            raise NotOwner("this booking is not yours")
+        raise InvalidState("the booking cannot change from its current status",
+                           status=booking.status.value, by=booking.processed_by or "")
+    return booking
+
+
+def confirm(session: Session, booking_id: int, session_date: datetime, admin_notes: str | None = None, *,
+            actor: Actor, reschedule: bool = False, now: datetime | None = None) -> BookingInfo:
+    """PENDING -> CONFIRMED with a future date (or move a CONFIRMED session when rescheduling)."""
+    now = as_utc(now)
+    session_date = as_utc(session_date)
+    if session_date <= now:
+        raise DateInPast("the session date must be in the future")
+    notes = clean_text(admin_notes, limit=MAX_NOTES, field="notes")
+    allowed = (BookingStatus.CONFIRMED,) if reschedule else (BookingStatus.PENDING,)
+    with unit_of_work(session):
+        before = session.get(MentorshipBooking, booking_id)
+        old_date = before.session_date if before else None
+        booking = _transition(session, booking_id, allowed, dict(
+            status=BookingStatus.CONFIRMED, session_date=session_date, admin_notes=notes,
+            processed_by=actor.name, confirmed_at=now, updated_at=now))
+        payload = {"booking_id": booking_id, "session_date": session_date.isoformat(),
+                   "notes": notes or "", "duration": booking.duration}
+        kind = "booking.rescheduled" if reschedule else "booking.confirmed"
+        notifications.enqueue(session, kind=kind, user_id=booking.student_id, payload=payload,
+                              subject=f"booking:{booking_id}", now=now)
+        if booking.mentor_id != booking.student_id:
+            notifications.enqueue(session, kind="mentor." + kind.split(".")[1], user_id=booking.mentor_id,
+                                  payload=payload, subject=f"booking:{booking_id}", now=now)
+        if not reschedule:
+            notifications.notify_admins(session, kind="admin.booking_decided", subject=f"booking:{booking_id}",
+                                        now=now, payload={"booking_id": booking_id, "status": "CONFIRMED",
+                                                          "by": actor.name})
+        audit.record(session, actor, "booking.reschedule" if reschedule else "booking.confirm", "booking",
+                     booking_id, before={"status": "CONFIRMED" if reschedule else "PENDING",
+                                         "session_date": old_date},
+                     after={"status": "CONFIRMED", "session_date": session_date, "notes": notes}, now=now)
+        return _booking_info(session, booking)
+
+
+def complete(session: Session, booking_id: int, *, actor: Actor, now: datetime | None = None) -> BookingInfo:
+    """CONFIRMED -> COMPLETED once the session has started; the student is asked for a rating."""
+    now = as_utc(now)
+    with unit_of_work(session):
+        current = session.get(MentorshipBooking, booking_id)
+        if current is not None and current.status == BookingStatus.CONFIRMED and current.session_date > now:
+            raise InvalidState("the session has not started yet", status="CONFIRMED")
+        booking = _transition(session, booking_id, (BookingStatus.CONFIRMED,), dict(
+            status=BookingStatus.COMPLETED, completed_at=now, updated_at=now, processed_by=actor.name))
+        notifications.enqueue(session, kind="booking.rate_request", user_id=booking.student_id, now=now,
+                              subject=f"booking:{booking_id}", dedupe_key=f"rate-request:{booking_id}",
+                              payload={"booking_id": booking_id})
+        audit.record(session, actor, "booking.complete", "booking", booking_id,
+                     before={"status": "CONFIRMED"}, after={"status": "COMPLETED"}, now=now)
+        return _booking_info(session, booking)
+
+
+def cancel(session: Session, booking_id: int, reason: str | None = None, *, actor: Actor | None = None,
+           student_id: int | None = None, now: datetime | None = None) -> CancelResult:
+    """Cancel and refund the full cost, once.
+
+    An admin (actor) may cancel PENDING or CONFIRMED bookings; a student (student_id) only their
+    own PENDING ones. The refund row's idempotency key is per booking, so a race cannot refund twice.
+    """
+    now = as_utc(now)
+    if (actor is None) == (student_id is None):
+        raise ValueError("cancel needs exactly one of actor or student_id")
+    reason = clean_text(reason, limit=500, field="reason")
+    by_student = student_id is not None
+    allowed = (BookingStatus.PENDING,) if by_student else (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    who = actor.name if actor else "student"
+    with unit_of_work(session):
+        before = session.get(MentorshipBooking, booking_id)
+        before_status = before.status.value if before else None
+        booking = _transition(session, booking_id, allowed, dict(
+            status=BookingStatus.CANCELLED, cancelled_at=now, updated_at=now, cancel_reason=reason,
+            processed_by=who), student_id=student_id)
+        new_balance = credit(session, booking.student_id, booking.total_cost)
+        session.add(Transaction(user_id=booking.student_id, type=TransactionType.REFUND,
+                                amount=booking.total_cost, status=TransactionStatus.APPROVED,
+                                description=f"Refund for cancelled mentorship booking #{booking_id}",
+                                idempotency_key=f"refund:booking:{booking_id}", reference=f"booking:{booking_id}",
+                                admin_id=actor.admin_id if actor else None, processed_by=who,
+                                balance_after=new_balance, created_at=now, updated_at=now))
+        payload = {"booking_id": booking_id, "refund": str(booking.total_cost), "balance": str(new_balance),
+                   "reason": reason or "", "by_student": by_student}
+        notifications.enqueue(session, kind="booking.cancelled", user_id=booking.student_id, payload=payload,
+                              subject=f"booking:{booking_id}", now=now)
+        notifications.notify_admins(session, kind="admin.booking_decided", subject=f"booking:{booking_id}",
+                                    now=now, payload={"booking_id": booking_id, "status": "CANCELLED", "by": who})
+        if actor is not None:
+            audit.record(session, actor, "booking.cancel", "booking", booking_id,
+                         before={"status": before_status},
+                         after={"status": "CANCELLED", "refund": booking.total_cost, "reason": reason}, now=now)
+        return CancelResult(_booking_info(session, booking), booking.total_cost, new_balance)
+
+
+def leave_feedback(session: Session, booking_id: int, student_id: int, rating: int,
+                   feedback: str | None = None, *, now: datetime | None = None) -> BookingInfo:
+    """One rating (1-5) with optional text per COMPLETED booking, by its student."""
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise InvalidRating("rating must be 1 to 5")
+    feedback = clean_text(feedback, limit=MAX_NOTES, field="feedback")
+    now = as_utc(now)
+    with unit_of_work(session):
+        won = session.execute(update(MentorshipBooking).where(
+            MentorshipBooking.id == booking_id, MentorshipBooking.student_id == student_id,
+            MentorshipBooking.status == BookingStatus.COMPLETED, MentorshipBooking.rating.is_(None)
+        ).values(rating=rating, feedback=feedback, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        booking = session.get(MentorshipBooking, booking_id)
+        if not won:
+            if booking is None:
+                raise NotFound("booking not found", entity="booking", id=booking_id)
+            if booking.student_id != student_id:
+                raise NotOwner("this booking is not yours")
+            if booking.status != BookingStatus.COMPLETED:
+                raise InvalidState("only completed sessions can be rated", status=booking.status.value)
+            raise AlreadyRated("you already rated this session")
+        session.refresh(booking)
+        return _booking_info(session, booking)
+
+
+def add_feedback_text(session: Session, booking_id: int, student_id: int, feedback: str, *,
+                      now: datetime | None = None) -> BookingInfo:
+    """Text sent after the star rating (the bot asks for it in a second step)."""
+    feedback = clean_text(feedback, limit=MAX_NOTES, field="feedback")
+    with unit_of_work(session):
+        won = session.execute(update(MentorshipBooking).where(
+            MentorshipBooking.id == booking_id, MentorshipBooking.student_id == student_id,
+            MentorshipBooking.rating.is_not(None), MentorshipBooking.feedback.is_(None)
+        ).values(feedback=feedback, updated_at=as_utc(now)).execution_options(synchronize_session=False)).rowcount
+        booking = session.get(MentorshipBooking, booking_id)
+        if booking is None or booking.student_id != student_id:
+            raise NotFound("booking not found", entity="booking", id=booking_id)
+        if not won:
+            raise AlreadyRated("feedback already saved")
+        session.refresh(booking)
+        return _booking_info(session, booking)
+
+
+def student_bookings(session: Session, student_id: int) -> list[BookingInfo]:
+    """Upcoming first (by date), then the rest newest first."""
+    rows = session.scalars(select(MentorshipBooking).where(MentorshipBooking.student_id == student_id)
+                           .order_by(MentorshipBooking.created_at.desc(), MentorshipBooking.id.desc())).all()
+    infos = [_booking_info(session, b) for b in rows]
+    active = [b for b in infos if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
+    active.sort(key=lambda b: (b.session_date is None, b.session_date or b.created_at))
+    return active + [b for b in infos if b not in active]
+
+
+def pending_bookings(session: Session, *, limit: int = 50) -> list[BookingInfo]:
+    rows = session.scalars(select(MentorshipBooking).where(MentorshipBooking.status == BookingStatus.PENDING)
+                           .order_by(MentorshipBooking.created_at, MentorshipBooking.id).limit(limit)).all()
+    return [_booking_info(session, b) for b in rows]
+
+
+def update_mentor(session: Session, user_id: int, *, actor: Actor, is_mentor: bool | None = None,
+                  bio: str | None = None, rate: Decimal | str | None = None, available: bool | None = None,
+                  now: datetime | None = None) -> MentorInfo:
+    """Make a user a mentor or edit a mentor's bio, hourly rate and availability; audited."""
+    if rate is not None:
+        try:
+            rate = to_money(Decimal(str(rate)))
+        except Exception:
+            raise InvalidInput("hourly rate must be an amount like 300.00") from None
+        if rate <= 0 or rate > MAX_RATE:
+            raise InvalidInput("hourly rate must be above 0 and at most 100,000")
+    bio = clean_text(bio, limit=2000, field="bio") if bio is not None else None
+    with unit_of_work(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("user not found", entity="user", id=user_id)
+        before = {"is_mentor": user.is_mentor, "bio": user.mentor_bio, "rate": user.mentor_rate,
+                  "available": user.mentor_available}
+        if is_mentor is not None:
+            user.is_mentor = is_mentor
+        if bio is not None:
+            user.mentor_bio = bio
+        if rate is not None:
+            user.mentor_rate = rate
+        if available is not None:
+            user.mentor_available = available
+        after = {"is_mentor": user.is_mentor, "bio": user.mentor_bio, "rate": user.mentor_rate,
+                 "available": user.mentor_available}
+        audit.record(session, actor, "mentor.update", "user", user_id, before=before, after=after, now=now)
+    return get_mentor(session, user_id) if user.is_mentor else None
+
+
+def set_mentorship_settings(session: Session, *, actor: Actor, hourly_rate: Decimal | str | None = None,
+                            is_available: bool | None = None, durations: str | None = None,
+                            now: datetime | None = None):
+    """The seed's PUT /api/admin/mentorship/settings: default hourly rate, open/closed, durations."""
+    from core.services.settings import update_settings
+    changes = {}
+    if hourly_rate is not None:
+        changes["mentor_default_rate"] = str(hourly_rate)
+    if is_available is not None:
+        changes["mentorship_available"] = "true" if is_available else "false"
+    if durations is not None:
+        changes["durations"] = durations
+    return update_settings(session, changes, actor=actor, now=now)
+
+
+def create_mentor(session: Session, full_name: str, *, actor: Actor, bio: str = "",
+                  rate: Decimal | str | None = None, telegram_id: int | None = None,
+                  now: datetime | None = None) -> MentorInfo:
+    """A mentor who is not (yet) a student in the bot, e.g. the owner."""
+    name = clean_text(full_name, limit=200, field="name")
+    if not name:
+        raise InvalidInput("a name is required")
+    now = as_utc(now)
+    with unit_of_work(session):
+        user = User(full_name=name, telegram_id=telegram_id, is_mentor=True, mentor_bio=bio or None,
+                    balance=ZERO, language="en", created_at=now)
+        session.add(user)
+        session.flush()
+        user_id = user.id
+    return update_mentor(session, user_id, actor=actor, rate=rate, now=now) if rate is not None \
+        else get_mentor(session, user_id)

@@ -1,0 +1,181 @@
+"""Business settings kept in the database (key/value), typed and validated here."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import EGYPT_MOBILE
+from core.db import context_of, unit_of_work
+from core.errors import InvalidSetting
+from core.models import Setting
+from core.money import normalize_digits, to_money
+from core.services import audit
+from core.services.common import Actor
+from core.timeutil import as_utc
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    vodafone_cash_number: str = "01000000000"
+    signup_bonus: Decimal = Decimal("500.00")
+    durations: tuple[int, ...] = (30, 60, 90, 120)
+    min_topup: Decimal = Decimal("10.00")
+    max_topup: Decimal = Decimal("50000.00")
+    max_pending_topups: int = 3
+    max_topups_per_day: int = 5
+    mentor_default_rate: Decimal = Decimal("300.00")
+    mentorship_available: bool = True
+    max_pending_bookings: int = 3
+    stale_topup_hours: int = 12
+
+
+def _money(text: str) -> Decimal:
+    try:
+        value = to_money(Decimal(normalize_digits(text.strip()).replace(",", "")))
+    except (InvalidOperation, ValueError):
+        raise ValueError("must be an amount like 150.00") from None
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(normalize_digits(text.strip()))
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+    return parse
+
+
+def _durations(text: str) -> tuple[int, ...]:
+    parts = [p for p in re.split(r"[,\s]+", normalize_digits(text.strip())) if p]
+    try:
+        values = tuple(sorted({int(p) for p in parts}))
+    except ValueError:
+        raise ValueError("must be minutes separated by commas, e.g. 30,60,90") from None
+    if not values or any(not 15 <= v <= 480 for v in values):
+        raise ValueError("each duration must be between 15 and 480 minutes")
+    return values
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _wallet(text: str) -> str:
+    number = normalize_digits(text.strip()).replace(" ", "").replace("-", "")
+    if not EGYPT_MOBILE.match(number):
+        raise ValueError("must be an Egyptian mobile number like 01012345678")
+    return number
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "vodafone_cash_number": _wallet,
+    "signup_bonus": _money,
+    "durations": _durations,
+    "min_topup": _money,
+    "max_topup": _money,
+    "max_pending_topups": _int(1, 100),
+    "max_topups_per_day": _int(1, 1000),
+    "mentor_default_rate": _money,
+    "mentorship_available": _bool,
+    "max_pending_bookings": _int(1, 100),
+    "stale_topup_hours": _int(1, 24 * 30),
+}
+
+LABELS = {
+    "vodafone_cash_number": "Receiving Vodafone Cash number",
+    "signup_bonus": "Welcome credit (EGP)",
+    "durations": "Session durations offered (minutes)",
+    "min_topup": "Minimum top-up (EGP)",
+    "max_topup": "Maximum top-up (EGP)",
+    "max_pending_topups": "Pending top-ups allowed per student",
+    "max_topups_per_day": "Top-up requests per student per day",
+    "mentor_default_rate": "Default mentorship hourly rate (EGP)",
+    "mentorship_available": "Mentorship bookings open",
+    "max_pending_bookings": "Pending bookings allowed per student",
+    "stale_topup_hours": "Alert admins about top-ups pending longer than (hours)",
+}
+
+
+def to_text(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def get_settings(session: Session) -> AppSettings:
+    """Defaults, then config-provided defaults, then what admins saved."""
+    values: dict[str, object] = {}
+    ctx = session.info.get("codehub")
+    if ctx is not None:
+        for key, raw in ctx.defaults.items():
+            values[key] = PARSERS[key](raw)
+    for row in session.execute(select(Setting.key, Setting.value)):
+        parser = PARSERS.get(row.key)
+        if parser is None:
+            continue
+        try:
+            values[row.key] = parser(row.value)
+        except ValueError:
+            continue  # a bad stored value falls back to the default rather than breaking every flow
+    return AppSettings(**values)
+
+
+def update_settings(session: Session, changes: dict[str, str], *, actor: Actor,
+                    now: datetime | None = None) -> AppSettings:
+    """Validate every change first (all or nothing), save, and audit before/after."""
+    parsed: dict[str, object] = {}
+    for key, raw in changes.items():
+        parser = PARSERS.get(key)
+        if parser is None:
+            raise InvalidSetting(f"unknown setting {key}", key=key)
+        try:
+            parsed[key] = parser(str(raw))
+        except ValueError as exc:
+            raise InvalidSetting(f"{LABELS[key]}: {exc}", key=key) from None
+    with unit_of_work(session):
+        before = get_settings(session)
+        merged = {**asdict(before), **parsed}
+        if merged["min_topup"] > merged["max_topup"]:
+            raise InvalidSetting("Minimum top-up must not exceed the maximum", key="min_topup")
+        changed = {k: v for k, v in parsed.items() if getattr(before, k) != v}
+        for key, value in changed.items():
+            row = session.get(Setting, key)
+            if row is None:
+                session.add(Setting(key=key, value=to_text(value), updated_at=as_utc(now)))
+            else:
+                row.value = to_text(value)
+                row.updated_at = as_utc(now)
+        if changed:
+            audit.record(session, actor, "settings.update", "settings", None,
+                         before={k: to_text(getattr(before, k)) for k in changed},
+                         after={k: to_text(v) for k, v in changed.items()}, now=now)
+        session.flush()
+        result = get_settings(session)
+    return result
+
+
+def setting_items(settings: AppSettings) -> list[tuple[str, str, str]]:
+    """(key, label, text value) for forms."""
+    return [(f.name, LABELS[f.name], to_text(getattr(settings, f.name))) for f in fields(settings)]
+
+
+__all__ = ["AppSettings", "LABELS", "get_settings", "setting_items", "update_settings", "context_of"]

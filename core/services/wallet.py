@@ -1,0 +1,429 @@
+"""Wallet: registration with the welcome credit, balance, history, top-ups and admin adjustments."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from core.config import EGYPT_MOBILE
+from core.crypto import mask_wallet
+from core.db import context_of, unit_of_work
+from core.errors import (AlreadyProcessed, DailyTopupLimit, InsufficientFunds, InvalidAmount,
+                         InvalidInput, InvalidWalletNumber, NotFound, TooManyPendingTopups)
+from core.models import Transaction, TransactionStatus, TransactionType, User
+from core.money import ZERO, normalize_digits, parse_amount, to_money
+from core.services import audit, notifications
+from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
+from core.services.notifications import insert_ignore
+from core.services.settings import get_settings
+from core.timeutil import as_utc, cairo_day_start
+
+MAX_ADJUSTMENT = Decimal("1000000.00")
+LANGUAGES = ("en", "ar")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    telegram_id: int | None
+    full_name: str
+    username: str | None
+    language: str
+    balance: Decimal
+    is_blocked: bool
+    is_mentor: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    user: UserInfo
+    created: bool
+    bonus: Decimal
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    type: TransactionType
+    amount: Decimal
+    status: TransactionStatus
+    description: str
+    created_at: datetime
+    balance_after: Decimal | None
+    reference: str | None
+    wallet_masked: str | None
+    admin_notes: str | None
+    processed_by: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TopupResult:
+    transaction_id: int
+    user_id: int
+    amount: Decimal
+    status: TransactionStatus
+    wallet_masked: str
+    created_at: datetime
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class TopupDecision:
+    transaction_id: int
+    user_id: int
+    amount: Decimal
+    status: TransactionStatus
+    balance: Decimal
+    processed_by: str
+
+
+@dataclass(frozen=True)
+class AdjustResult:
+    transaction_id: int
+    user_id: int
+    amount: Decimal
+    balance: Decimal
+    replayed: bool = False
+
+
+def user_info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.telegram_id, user.full_name, user.username, user.language,
+                    user.balance, user.is_blocked, user.is_mentor, user.created_at)
+
+
+def entry(row: Transaction) -> LedgerEntry:
+    return LedgerEntry(row.id, row.type, row.amount, row.status, row.description, row.created_at,
+                       row.balance_after, row.reference, row.wallet_number_masked, row.admin_notes,
+                       row.processed_by)
+
+
+def pick_language(code: str | None) -> str:
+    return "ar" if (code or "").lower().startswith("ar") else "en"
+
+
+def register(session: Session, telegram_id: int, *, full_name: str = "", username: str | None = None,
+             language: str | None = None, now: datetime | None = None) -> RegisterResult:
+    """Create the student with the welcome credit, once; a repeat returns the existing student."""
+    now = as_utc(now)
+    with unit_of_work(session):
+        existing = session.scalar(select(User).where(User.telegram_id == telegram_id))
+        if existing is not None:
+            if (existing.full_name, existing.username) != (full_name[:200], username):
+                existing.full_name, existing.username = full_name[:200], username
+            existing.last_seen_at = now
+            return RegisterResult(user_info(existing), False, ZERO)
+        bonus = get_settings(session).signup_bonus
+        user_id = insert_ignore(session, User, dict(
+            telegram_id=telegram_id, full_name=full_name[:200], username=username,
+            language=language if language in LANGUAGES else pick_language(language),
+            balance=bonus, created_at=now, last_seen_at=now), ["telegram_id"])
+        if user_id is None:  # a concurrent /start created it first
+            user = session.scalar(select(User).where(User.telegram_id == telegram_id))
+            return RegisterResult(user_info(user), False, ZERO)
+        session.add(Transaction(user_id=user_id, type=TransactionType.SIGNUP_BONUS, amount=bonus,
+                                status=TransactionStatus.APPROVED, description="Welcome credit",
+                                idempotency_key="signup-bonus", balance_after=bonus,
+                                created_at=now, updated_at=now))
+        session.flush()
+        user = session.get(User, user_id)
+        return RegisterResult(user_info(user), True, bonus)
+
+
+def get_user(session: Session, user_id: int) -> UserInfo:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("student not found", entity="user", id=user_id)
+    return user_info(user)
+
+
+def find_by_telegram(session: Session, telegram_id: int) -> UserInfo | None:
+    user = session.scalar(select(User).where(User.telegram_id == telegram_id))
+    return user_info(user) if user else None
+
+
+def balance(session: Session, user_id: int) -> Decimal:
+    value = session.scalar(select(User.balance).where(User.id == user_id))
+    if value is None:
+        raise NotFound("student not found", entity="user", id=user_id)
+    return value
+
+
+def set_language(session: Session, user_id: int, language: str) -> UserInfo:
+    if language not in LANGUAGES:
+        raise InvalidInput("language must be en or ar")
+    with unit_of_work(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("student not found", entity="user", id=user_id)
+        user.language = language
+        return user_info(user)
+
+
+def history(session: Session, user_id: int, *, page: int = 1, per_page: int = 10,
+            type: TransactionType | None = None, status: TransactionStatus | None = None) -> Page:
+    """Newest first, paged; optional filters by type and status."""
+    conditions = [Transaction.user_id == user_id]
+    if type is not None:
+        conditions.append(Transaction.type == type)
+    if status is not None:
+        conditions.append(Transaction.status == status)
+    total = session.scalar(select(func.count()).select_from(Transaction).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(select(Transaction).where(*conditions)
+                           .order_by(Transaction.created_at.desc(), Transaction.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return Page([entry(r) for r in rows], page, pages, total)
+
+
+def normalize_wallet(text: str | None) -> str:
+    """Accept 010 1234 5678, 010-1234-5678, +20 10..., Arabic digits; return 01012345678."""
+    number = re.sub(r"[\s\-()]", "", normalize_digits(text or ""))
+    if number.startswith("+20"):
+        number = "0" + number[3:]
+    elif number.startswith("0020"):
+        number = "0" + number[4:]
+    elif number.startswith("20") and len(number) == 12:
+        number = "0" + number[2:]
+    if not EGYPT_MOBILE.match(number):
+        raise InvalidWalletNumber("expected an Egyptian mobile number: 01 then 0, 1, 2 or 5, then 8 digits")
+    return number
+
+
+def check_topup_amount(session: Session, amount: Decimal | str) -> Decimal:
+    settings = get_settings(session)
+    if isinstance(amount, str):
+        amount = parse_amount(amount, maximum=settings.max_topup)
+    else:
+        try:
+            amount = to_money(amount)
+        except (ValueError, TypeError):
+            raise InvalidAmount("TOO_MANY_DECIMALS") from None
+        if amount <= 0:
+            raise InvalidAmount("NOT_POSITIVE")
+        if amount > settings.max_topup:
+            raise InvalidAmount("TOO_LARGE", maximum=settings.max_topup)
+    if amount < settings.min_topup:
+        raise InvalidAmount("TOO_SMALL", minimum=settings.min_topup)
+    return amount
+
+
+def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_number: str, *,
+                  idempotency_key: str, now: datetime | None = None) -> TopupResult:
+    """A PENDING top-up for an admin to check against the Vodafone Cash statement."""
+    now = as_utc(now)
+    number = normalize_wallet(wallet_number)
+    amount = check_topup_amount(session, amount)
+    cipher = context_of(session).cipher
+
+    def do() -> TopupResult:
+        user = active_user(session, user_id)
+        settings = get_settings(session)
+        pending = session.scalar(select(func.count()).select_from(Transaction).where(
+            Transaction.user_id == user_id, Transaction.type == TransactionType.TOP_UP,
+            Transaction.status == TransactionStatus.PENDING)) or 0
+        if pending >= settings.max_pending_topups:
+            raise TooManyPendingTopups("too many pending top-ups", limit=settings.max_pending_topups)
+        today = session.scalar(select(func.count()).select_from(Transaction).where(
+            Transaction.user_id == user_id, Transaction.type == TransactionType.TOP_UP,
+            Transaction.created_at >= cairo_day_start(now))) or 0
+        if today >= settings.max_topups_per_day:
+            raise DailyTopupLimit("daily top-up limit reached", limit=settings.max_topups_per_day)
+        row = Transaction(user_id=user_id, type=TransactionType.TOP_UP, amount=amount,
+                          status=TransactionStatus.PENDING, description="Vodafone Cash top-up",
+                          wallet_number=cipher.encrypt(number), wallet_number_masked=mask_wallet(number),
+                          idempotency_key=idempotency_key, created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        notifications.notify_admins(session, kind="admin.topup_new", subject=f"topup:{row.id}", now=now,
+                                    payload={"transaction_id": row.id, "user_id": user_id,
+                                             "student": user.full_name, "username": user.username,
+                                             "amount": str(amount), "wallet": row.wallet_number_masked})
+        return TopupResult(row.id, user_id, amount, row.status, row.wallet_number_masked, now)
+
+    def replay(prior: Transaction) -> TopupResult:
+        return TopupResult(prior.id, user_id, prior.amount, prior.status, prior.wallet_number_masked or "",
+                           prior.created_at, replayed=True)
+
+    return run_idempotent(session, user_id, idempotency_key, do, replay)
+
+
+def reveal_wallet(session: Session, transaction_id: int) -> str | None:
+    """The full sender number, for the review screen of that one request only."""
+    token = session.scalar(select(Transaction.wallet_number).where(Transaction.id == transaction_id))
+    return context_of(session).cipher.decrypt(token)
+
+
+def _decide(session: Session, transaction_id: int, status: TransactionStatus, *, actor: Actor,
+            notes: str | None, now: datetime) -> TopupDecision:
+    with unit_of_work(session):
+        won = session.execute(
+            update(Transaction)
+            .where(Transaction.id == transaction_id, Transaction.type == TransactionType.TOP_UP,
+                   Transaction.status == TransactionStatus.PENDING)
+            .values(status=status, admin_id=actor.admin_id, processed_by=actor.name,
+                    admin_notes=notes, updated_at=now)
+            .returning(Transaction.user_id, Transaction.amount)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if won is None:
+            row = session.get(Transaction, transaction_id)
+            if row is None or row.type != TransactionType.TOP_UP:
+                raise NotFound("top-up request not found", entity="topup", id=transaction_id)
+            raise AlreadyProcessed("already processed", by=row.processed_by or "?", status=row.status.value)
+        user_id, amount = won
+        if status == TransactionStatus.APPROVED:
+            new_balance = session.execute(
+                update(User).where(User.id == user_id).values(balance=User.balance + amount)
+                .returning(User.balance).execution_options(synchronize_session=False)).scalar_one()
+            session.execute(update(Transaction).where(Transaction.id == transaction_id)
+                            .values(balance_after=new_balance).execution_options(synchronize_session=False))
+            notifications.enqueue(session, kind="topup.approved", user_id=user_id, now=now,
+                                  subject=f"topup:{transaction_id}",
+                                  payload={"transaction_id": transaction_id, "amount": str(amount),
+                                           "balance": str(new_balance)})
+        else:
+            new_balance = balance(session, user_id)
+            notifications.enqueue(session, kind="topup.rejected", user_id=user_id, now=now,
+                                  subject=f"topup:{transaction_id}",
+                                  payload={"transaction_id": transaction_id, "amount": str(amount),
+                                           "reason": notes or ""})
+        notifications.notify_admins(session, kind="admin.topup_decided", subject=f"topup:{transaction_id}",
+                                    now=now, payload={"transaction_id": transaction_id, "status": status.value,
+                                                      "by": actor.name, "amount": str(amount)})
+        audit.record(session, actor, f"topup.{status.value.lower()}", "transaction", transaction_id,
+                     before={"status": "PENDING"},
+                     after={"status": status.value, "amount": amount, "balance": new_balance,
+                            "notes": notes}, now=now)
+        return TopupDecision(transaction_id, user_id, amount, status, new_balance, actor.name)
+
+
+def approve_topup(session: Session, transaction_id: int, *, actor: Actor, notes: str | None = None,
+                  now: datetime | None = None) -> TopupDecision:
+    """PENDING -> APPROVED and the credit, once: the conditional UPDATE decides which admin won."""
+    return _decide(session, transaction_id, TransactionStatus.APPROVED, actor=actor,
+                   notes=clean_text(notes, limit=500, field="notes"), now=as_utc(now))
+
+
+def reject_topup(session: Session, transaction_id: int, reason: str, *, actor: Actor,
+                 now: datetime | None = None) -> TopupDecision:
+    return _decide(session, transaction_id, TransactionStatus.REJECTED, actor=actor,
+                   notes=require_reason(reason), now=as_utc(now))
+
+
+def debit(session: Session, user_id: int, amount: Decimal) -> Decimal:
+    """One conditional statement; returns the new balance or raises InsufficientFunds."""
+    new_balance = session.execute(
+        update(User).where(User.id == user_id, User.balance >= amount)
+        .values(balance=User.balance - amount).returning(User.balance)
+        .execution_options(synchronize_session=False)).scalar()
+    if new_balance is None:
+        current = balance(session, user_id)
+        raise InsufficientFunds("not enough balance", balance=current, required=amount,
+                                shortfall=amount - current)
+    return new_balance
+
+
+def credit(session: Session, user_id: int, amount: Decimal) -> Decimal:
+    return session.execute(
+        update(User).where(User.id == user_id).values(balance=User.balance + amount)
+        .returning(User.balance).execution_options(synchronize_session=False)).scalar_one()
+
+
+def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason: str, *, actor: Actor,
+                   idempotency_key: str, now: datetime | None = None) -> AdjustResult:
+    """An admin correction: a signed ADJUSTMENT row with a mandatory reason."""
+    now = as_utc(now)
+    reason = require_reason(reason)
+    try:
+        amount = to_money(Decimal(normalize_digits(str(amount)).replace(",", "")))
+    except Exception:
+        raise InvalidAmount("NOT_A_NUMBER") from None
+    if amount == 0:
+        raise InvalidAmount("NOT_POSITIVE")
+    if abs(amount) > MAX_ADJUSTMENT:
+        raise InvalidAmount("TOO_LARGE", maximum=MAX_ADJUSTMENT)
+
+    def do() -> AdjustResult:
+        if session.get(User, user_id) is None:
+            raise NotFound("student not found", entity="user", id=user_id)
+        before = balance(session, user_id)
+        new_balance = debit(session, user_id, -amount) if amount < 0 else credit(session, user_id, amount)
+        row = Transaction(user_id=user_id, type=TransactionType.ADJUSTMENT, amount=amount,
+                          status=TransactionStatus.APPROVED, description=reason[:500],
+                          admin_id=actor.admin_id, processed_by=actor.name, idempotency_key=idempotency_key,
+                          balance_after=new_balance, created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        notifications.enqueue(session, kind="balance.adjusted", user_id=user_id, now=now,
+                              payload={"amount": str(amount), "balance": str(new_balance), "reason": reason})
+        audit.record(session, actor, "balance.adjust", "user", user_id, before={"balance": before},
+                     after={"balance": new_balance, "amount": amount, "reason": reason}, now=now)
+        return AdjustResult(row.id, user_id, amount, new_balance)
+
+    def replay(prior: Transaction) -> AdjustResult:
+        return AdjustResult(prior.id, user_id, prior.amount, prior.balance_after or ZERO, replayed=True)
+
+    return run_idempotent(session, user_id, idempotency_key, do, replay)
+
+
+def set_blocked(session: Session, user_id: int, blocked: bool, *, actor: Actor,
+                now: datetime | None = None) -> UserInfo:
+    with unit_of_work(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("student not found", entity="user", id=user_id)
+        before = user.is_blocked
+        user.is_blocked = blocked
+        audit.record(session, actor, "user.block" if blocked else "user.unblock", "user", user_id,
+                     before={"is_blocked": before}, after={"is_blocked": blocked}, now=now)
+        return user_info(user)
+
+
+def touch(session: Session, user_id: int, *, now: datetime | None = None) -> None:
+    """Mark the student active now, and reachable again if they had blocked the bot."""
+    with unit_of_work(session):
+        session.execute(update(User).where(User.id == user_id).values(
+            last_seen_at=as_utc(now), bot_blocked_at=None).execution_options(synchronize_session=False))
+
+
+def pending_topups(session: Session, *, limit: int = 50) -> list[LedgerEntry]:
+    rows = session.scalars(select(Transaction).where(
+        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)
+        .order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
+    return [entry(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    user_id: int
+    name: str
+    balance: Decimal
+    ledger: Decimal
+
+
+def check_ledger(session: Session) -> list[LedgerMismatch]:
+    """Every user whose balance differs from the sum of approved rows, or is negative."""
+    approved = (select(Transaction.user_id, func.coalesce(func.sum(Transaction.amount), 0).label("total"))
+                .where(Transaction.status == TransactionStatus.APPROVED)
+                .group_by(Transaction.user_id).subquery())
+    total = func.coalesce(approved.c.total, 0)
+    rows = session.execute(
+        select(User.id, User.full_name, User.balance, total.label("ledger"))
+        .outerjoin(approved, approved.c.user_id == User.id)
+        .where((User.balance != total) | (User.balance < 0)).order_by(User.id)).all()
+    return [LedgerMismatch(r.id, r.full_name, r.balance, Decimal(int(r.ledger)) / 100) for r in rows]

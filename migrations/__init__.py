@@ -1,0 +1,1 @@
+"""Alembic migrations (script_location is this folder; see core.db.alembic_config)."""
