@@ -54,7 +54,8 @@ class Money(TypeDecorator):
         return self
 
 
-_SEPARATORS = {"\u066c": ",", "\u066b": ".", "\u060c": ",", "\u00a0": "", " ": "", "_": ""}
+_SEPARATORS = {"\u066c": ",", "\u066b": ".", "\u060c": ",", "\u00a0": " ", "\u202f": " "}
+_SPACE_GROUPED = re.compile(r"^\d{1,3}( \d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$|^\.\d+$")
 _CURRENCY_WORDS = re.compile(r"(egp|le|l\.e\.?|جنيه|جنية|ج\.م\.?|ج\.م|ج)$", re.IGNORECASE)
 
@@ -80,6 +81,8 @@ def parse_amount(text: str, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal
         raise InvalidAmount("EMPTY")
     cleaned = normalize_digits(str(text).strip()).strip()
     cleaned = _CURRENCY_WORDS.sub("", cleaned).strip()
+    if _SPACE_GROUPED.match(cleaned):
+        cleaned = cleaned.replace(" ", "")
     if not cleaned:
         raise InvalidAmount("EMPTY")
     if cleaned.startswith("-"):
@@ -108,10 +111,11 @@ def parse_amount(text: str, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal
 
 def format_money(amount: Decimal, currency: str = "EGP", locale: str = "en") -> str:
     """`1,250.00 EGP`; in Arabic, Arabic digits and the Arabic currency name."""
-    number = format_decimal(amount, format="#,##0.00", locale=_babel_locale(locale))
     if locale.startswith("ar"):
+        number = format_decimal(amount, format="#,##0.00", locale="ar_EG", numbering_system="arab")
         name = "ج.م" if currency == "EGP" else currency
-        return f"{number} {name}"
+        return f"{number.translate(_ARABIC_DIGITS)} {name}"
+    number = format_decimal(amount, format="#,##0.00", locale="en_US")
     return f"{number} {currency}"
 
 
@@ -120,5 +124,4 @@ def format_signed(amount: Decimal, currency: str = "EGP", locale: str = "en") ->
     return sign + format_money(abs(amount), currency, locale)
 
 
-def _babel_locale(locale: str) -> str:
-    return "ar_EG" if locale.startswith("ar") else "en_US"
+_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from core.config import EGYPT_MOBILE
@@ -418,12 +418,14 @@ class LedgerMismatch:
 
 def check_ledger(session: Session) -> list[LedgerMismatch]:
     """Every user whose balance differs from the sum of approved rows, or is negative."""
-    approved = (select(Transaction.user_id, func.coalesce(func.sum(Transaction.amount), 0).label("total"))
+    piastres = cast(Transaction.amount, BigInteger)  # raw integers: compare and sum in SQL exactly
+    approved = (select(Transaction.user_id, func.sum(piastres).label("total"))
                 .where(Transaction.status == TransactionStatus.APPROVED)
                 .group_by(Transaction.user_id).subquery())
     total = func.coalesce(approved.c.total, 0)
+    balance_raw = cast(User.balance, BigInteger)
     rows = session.execute(
         select(User.id, User.full_name, User.balance, total.label("ledger"))
         .outerjoin(approved, approved.c.user_id == User.id)
-        .where((User.balance != total) | (User.balance < 0)).order_by(User.id)).all()
+        .where((balance_raw != total) | (balance_raw < 0)).order_by(User.id)).all()
     return [LedgerMismatch(r.id, r.full_name, r.balance, Decimal(int(r.ledger)) / 100) for r in rows]
