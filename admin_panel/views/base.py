@@ -1,0 +1,195 @@
+"""Base views: authentication and role checks on every request, service calls, friendly errors."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+
+from core.errors import DomainError
+from core.money import format_money
+from core.timeutil import CAIRO, as_utc
+
+AMOUNT_REASONS = {
+    "EMPTY": "Enter an amount.",
+    "NOT_A_NUMBER": "The amount is not a number (use digits like 150 or 150.50).",
+    "TOO_MANY_DECIMALS": "The amount can have at most 2 decimal places.",
+    "NOT_POSITIVE": "The amount must not be zero.",
+    "TOO_LARGE": "The amount is too large.",
+    "TOO_SMALL": "The amount is too small.",
+}
+
+
+def explain(err: DomainError) -> str:
+    """A sentence an admin understands, from a domain error's code and details."""
+    d = err.details
+    if err.code == "ALREADY_PROCESSED":
+        return f"Already processed by {d.get('by', '?')} (now {str(d.get('status', '')).lower()}); nothing was changed."
+    if err.code == "INVALID_STATE":
+        by = f" by {d['by']}" if d.get("by") else ""
+        return f"Not possible: {err.args[0] if err.args else 'wrong status'} (status {d.get('status', '?')}{by})."
+    if err.code == "INVALID_AMOUNT":
+        return AMOUNT_REASONS.get(getattr(err, "reason", ""), "Invalid amount.")
+    if err.code == "INSUFFICIENT_FUNDS":
+        return f"Not enough balance: the student has {d.get('balance')}."
+    if err.code == "REASON_REQUIRED":
+        return "A reason is required."
+    if err.code == "DATE_IN_PAST":
+        return "The session date must be in the future (Africa/Cairo time)."
+    if err.code == "HAS_ENROLLMENTS":
+        return (f"This platform has {d.get('count')} enrollment(s) and cannot be deleted. "
+                "Deactivate it instead (untick 'Active'): students keep their access, nobody new can buy it.")
+    message = err.args[0] if err.args else err.code
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+class PanelForm(FlaskForm):
+    """Base for every Flask-Admin form: Flask-WTF's CSRF, the same mechanism as CSRFProtect."""
+
+
+def panel():
+    return current_app.extensions["codehub"]
+
+
+@contextmanager
+def service_session():
+    """A plain session for core services (they own their transaction)."""
+    with panel().db.sessions() as s:
+        yield s
+
+
+def actor():
+    return current_user.actor
+
+
+def fmt_money(value) -> str:
+    return "—" if value is None else format_money(value, panel().settings.currency)
+
+
+def fmt_time(value) -> str:
+    return "—" if value is None else as_utc(value).astimezone(CAIRO).strftime("%Y-%m-%d %H:%M")
+
+
+def age(value) -> str:
+    if value is None:
+        return "—"
+    delta = datetime.now(tz=CAIRO) - as_utc(value)
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def money_formatter(field: str):
+    return lambda view, ctx, model, name: fmt_money(getattr(model, field))
+
+
+def time_formatter(field: str):
+    return lambda view, ctx, model, name: fmt_time(getattr(model, field))
+
+
+def enum_formatter(field: str):
+    def fmt(view, ctx, model, name):
+        value = getattr(model, field)
+        value = getattr(value, "value", value)
+        css = {"PENDING": "warning", "APPROVED": "success", "REJECTED": "danger", "CONFIRMED": "info",
+               "COMPLETED": "success", "CANCELLED": "secondary"}.get(str(value), "light")
+        return Markup(f'<span class="badge badge-{css}">{escape(value)}</span>')
+    return fmt
+
+
+def post_button(url: str, label: str, css: str = "btn-outline-primary", confirm: str | None = None,
+                fields: dict | None = None) -> Markup:
+    """A one-button POST form carrying the CSRF token."""
+    from flask_wtf.csrf import generate_csrf
+    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                     for k, v in (fields or {}).items())
+    onsubmit = f' onsubmit="return confirm({escape(repr(confirm))})"' if confirm else ""
+    return Markup(f'<form method="post" action="{escape(url)}" class="d-inline"{onsubmit}>'
+                  f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">{hidden}'
+                  f'<button type="submit" class="btn btn-sm {css}">{escape(label)}</button></form>')
+
+
+class RoleMixin:
+    roles: frozenset[str] = frozenset({"owner"})
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated and current_user.role in self.roles)
+
+    def is_visible(self) -> bool:
+        return self.is_accessible()
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+        abort(403)
+
+
+class SecureView(RoleMixin, BaseView):
+    """A custom Flask-Admin page limited to some roles."""
+
+    def back(self, default: str = ".index"):
+        target = request.form.get("next") or request.args.get("next")
+        if target and target.startswith("/") and not target.startswith("//"):
+            return redirect(target)
+        return redirect(url_for(default))
+
+
+class SecureModelView(RoleMixin, ModelView):
+    """A model list with the panel's CSRF form base; read-only unless a subclass opens it."""
+
+    form_base_class = PanelForm
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = False
+    page_size = 25
+    list_template = "admin_panel/model_list.html"
+
+    def flash_error(self, err: DomainError) -> None:
+        flash(explain(err), "error")
+
+    # hooks for admin_panel/model_list.html
+    def list_extra_menu(self) -> str:
+        return ""
+
+    def list_header_html(self) -> str:
+        return ""
+
+    def list_footer_html(self) -> str:
+        return ""
+
+
+def parse_cairo_datetime(text: str | None) -> datetime | None:
+    """`2026-12-01T18:30` (datetime-local) or `2026-12-01 18:30`, read as Africa/Cairo."""
+    text = (text or "").strip().replace(" ", "T")
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=CAIRO)
+        except ValueError:
+            continue
+    raise ValueError("Enter the date and time as YYYY-MM-DD HH:MM (Africa/Cairo).")
+
+
+def parse_int(text, name: str = "id") -> int:
+    try:
+        value = int(str(text).strip())
+    except (TypeError, ValueError):
+        abort(404)
+    if value <= 0 or value > 2**62:
+        abort(404)
+    return value
+
+
+ZERO = Decimal("0.00")

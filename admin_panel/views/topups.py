@@ -1,0 +1,155 @@
+"""Top-up requests: PENDING first, oldest first; approve and reject through core.services.wallet."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from markupsafe import Markup, escape
+from sqlalchemy import case
+
+from core.errors import DomainError
+from core.models import Transaction, TransactionStatus, TransactionType
+from core.services import wallet
+from admin_panel.views.base import (SecureModelView, actor, age, enum_formatter, explain, fmt_money,
+                                    fmt_time, money_formatter, parse_int, post_button, service_session)
+
+
+def _decide_cell(view, ctx, model, name):
+    if model.status != TransactionStatus.PENDING:
+        by = escape(model.processed_by or "")
+        return Markup(f'<span class="text-muted small">by {by}</span>')
+    approve = post_button(url_for(".approve", id=model.id), "Approve", "btn-success",
+                          fields={"next": request.full_path})
+    reject = Markup(f'<a class="btn btn-sm btn-outline-danger" href="{url_for(".review", id=model.id)}#reject">'
+                    f'Reject…</a>')
+    return Markup('<div class="row-actions d-flex">') + approve + reject + Markup("</div>")
+
+
+def _student_cell(view, ctx, model, name):
+    user = model.user
+    handle = f" @{user.username}" if user.username else ""
+    return Markup(f'<a href="{url_for("students.profile", id=user.id)}">{escape(user.full_name)}</a>'
+                  f'<span class="text-muted small">{escape(handle)}</span>')
+
+
+class TopupView(SecureModelView):
+    roles = frozenset({"owner", "finance"})
+    list_template = "admin_panel/topup_list.html"
+    column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "decide"]
+    column_labels = {"id": "#", "user": "Student", "wallet_number_masked": "Sender number",
+                     "created_at": "Age", "decide": ""}
+    column_sortable_list = ["id", "amount", "status", "created_at"]
+    column_searchable_list = ["user.full_name", "user.username", "wallet_number_masked"]
+    column_filters = ["status"]
+    column_formatters = {
+        "id": lambda v, c, m, n: Markup(f'<a href="{url_for(".review", id=m.id)}">#{m.id}</a>'),
+        "user": _student_cell,
+        "amount": money_formatter("amount"),
+        "status": enum_formatter("status"),
+        "created_at": lambda v, c, m, n: Markup(f'<span title="{fmt_time(m.created_at)} Cairo">'
+                                                f'{age(m.created_at)}</span>'),
+        "decide": _decide_cell,
+    }
+    column_default_sort = None
+
+    def get_query(self):
+        return super().get_query().filter(Transaction.type == TransactionType.TOP_UP)
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Transaction.type == TransactionType.TOP_UP)
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        if sort_column is not None:
+            return super()._apply_sorting(query, joins, sort_column, sort_desc)
+        pending = Transaction.status == TransactionStatus.PENDING
+        return query.order_by(case((pending, 0), else_=1), case((pending, Transaction.created_at), else_=None),
+                              Transaction.created_at.desc(), Transaction.id), joins
+
+    # --- one request's page -------------------------------------------------------------
+    @expose("/request/<id>")
+    def review(self, id):
+        tx_id = parse_int(id)
+        row = self.session.get(Transaction, tx_id)
+        if row is None or row.type != TransactionType.TOP_UP:
+            flash(f"Top-up request #{tx_id} does not exist.", "error")
+            return redirect(url_for(".index_view"))
+        with service_session() as s:
+            full_number = wallet.reveal_wallet(s, tx_id)
+        return self.render("admin_panel/topup_review.html", tx=row, full_number=full_number,
+                           fmt_money=fmt_money, fmt_time=fmt_time, age=age)
+
+    @expose("/request/<id>/approve", methods=["POST"])
+    def approve(self, id):
+        tx_id = parse_int(id)
+        notes = request.form.get("notes") or None
+        try:
+            with service_session() as s:
+                result = wallet.approve_topup(s, tx_id, actor=actor(), notes=notes)
+        except DomainError as err:
+            flash(f"Top-up #{tx_id}: {explain(err)}", "error")
+        else:
+            flash(f"Top-up #{tx_id} approved: {fmt_money(result.amount)} credited; "
+                  f"new balance {fmt_money(result.balance)}. The student will be notified.", "success")
+        return self._back()
+
+    @expose("/request/<id>/reject", methods=["POST"])
+    def reject(self, id):
+        tx_id = parse_int(id)
+        try:
+            with service_session() as s:
+                result = wallet.reject_topup(s, tx_id, request.form.get("reason", ""), actor=actor())
+        except DomainError as err:
+            flash(f"Top-up #{tx_id}: {explain(err)}", "error")
+            if err.code in ("REASON_REQUIRED", "INVALID_INPUT"):
+                return redirect(url_for(".review", id=tx_id))
+        else:
+            flash(f"Top-up #{tx_id} of {fmt_money(result.amount)} rejected. The student will be told why.",
+                  "success")
+        return self._back()
+
+    def _back(self):
+        target = request.form.get("next")
+        if target and target.startswith("/") and not target.startswith("//"):
+            return redirect(target)
+        return redirect(url_for(".index_view"))
+
+    # --- bulk actions ---------------------------------------------------------------------
+    @action("approve", "Approve", "Approve the selected top-up requests and credit the students?")
+    def action_approve(self, ids):
+        done, problems = 0, []
+        for raw in ids:
+            try:
+                with service_session() as s:
+                    wallet.approve_topup(s, int(raw), actor=actor())
+                done += 1
+            except (DomainError, ValueError) as err:
+                problems.append(f"#{raw}: {explain(err) if isinstance(err, DomainError) else 'bad id'}")
+        if done:
+            flash(f"Approved {done} top-up request(s).", "success")
+        for p in problems:
+            flash(p, "error")
+
+    @action("reject", "Reject (asks for a reason)")
+    def action_reject(self, ids):
+        reason = (request.form.get("reason") or "").strip()
+        if not reason:
+            flash("Rejecting needs a reason: nothing was changed.", "error")
+            return
+        done, problems = 0, []
+        for raw in ids:
+            try:
+                with service_session() as s:
+                    wallet.reject_topup(s, int(raw), reason, actor=actor())
+                done += 1
+            except (DomainError, ValueError) as err:
+                problems.append(f"#{raw}: {explain(err) if isinstance(err, DomainError) else 'bad id'}")
+        if done:
+            flash(f"Rejected {done} top-up request(s).", "success")
+        for p in problems:
+            flash(p, "error")
+
+    def list_header_html(self) -> str:
+        n = self.session.query(Transaction).filter(Transaction.type == TransactionType.TOP_UP,
+                                                   Transaction.status == TransactionStatus.PENDING).count()
+        return (f'<p class="text-muted small mb-2">{n} pending request(s). Check each against the Vodafone '
+                f'Cash statement before approving. Times are Africa/Cairo.</p>')
