@@ -423,7 +423,7 @@ def check_ledger(session: Session) -> list[LedgerMismatch]:
                 .where(Transaction.status == TransactionStatus.APPROVED)
                 .group_by(Transaction.user_id).subquery())
     total = func.coalesce(approved.c.total, 0)
-    balance_raw = cast(User.balance, BigInteger)
+    balance_raw = User.balance.expression  # compared as stored: a stray fraction would show too
     rows = session.execute(
         select(User.id, User.full_name, User.balance, total.label("ledger"))
         .outerjoin(approved, approved.c.user_id == User.id)
