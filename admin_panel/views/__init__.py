@@ -1,7 +1,7 @@
 """Every Flask-Admin view, registered in menu order."""
 from __future__ import annotations
 
-from core.models import MentorshipBooking, Transaction, User
+from core.models import Admin, AuditLog, Enrollment, MentorshipBooking, Platform, Task, Transaction, User
 
 
 def register_views(admin, panel) -> None:
@@ -19,13 +19,22 @@ def register_views(admin, panel) -> None:
                                category="Money"))
     admin.add_view(BookingView(MentorshipBooking, s, name="Bookings", endpoint="bookings", url="/bookings",
                                category="Mentorship"))
-    _optional(admin, panel)
+    from admin_panel.views.catalogue import EnrollmentView, PlatformView, TaskView
+    from admin_panel.views.mentors import MentorsView, MyProfileView
+    from admin_panel.views.owner import AdminAccountsView, AuditView, ReportsView, SettingsView
+    from admin_panel.views.broadcasts import BroadcastView
 
-
-def _optional(admin, panel) -> None:
-    """Views added in later steps."""
-    try:
-        from admin_panel.views import more
-    except ImportError:
-        return
-    more.register(admin, panel)
+    admin.add_view(MentorsView(name="Mentors", endpoint="mentors", url="/mentors", category="Mentorship"))
+    admin.add_view(MyProfileView(name="My mentor profile", endpoint="my_profile", url="/my-profile",
+                                 category="Mentorship"))
+    admin.add_view(PlatformView(Platform, s, name="Platforms", endpoint="platforms", url="/platforms",
+                                category="Catalogue"))
+    admin.add_view(TaskView(Task, s, name="Tasks", endpoint="tasks", url="/tasks", category="Catalogue"))
+    admin.add_view(EnrollmentView(Enrollment, s, name="Enrollments", endpoint="enrollments", url="/enrollments",
+                                  category="Catalogue"))
+    admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/reports"))
+    admin.add_view(BroadcastView(name="Broadcasts", endpoint="broadcasts", url="/broadcasts", category="Owner"))
+    admin.add_view(SettingsView(name="Settings", endpoint="settings", url="/settings", category="Owner"))
+    admin.add_view(AuditView(AuditLog, s, name="Audit log", endpoint="audit", url="/audit", category="Owner"))
+    admin.add_view(AdminAccountsView(Admin, s, name="Panel accounts", endpoint="accounts", url="/accounts",
+                                     category="Owner"))

@@ -1,0 +1,161 @@
+"""Platforms, tasks and enrollments; deletion and enrollment changes go through core services."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import flash, request
+from flask_admin.actions import action
+from flask_login import current_user
+from wtforms import DecimalField, IntegerField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from core.errors import DomainError
+from core.models import Enrollment, Platform, Task
+from core.services import audit, enrollment
+from admin_panel.views.base import (SecureModelView, actor, enum_formatter, explain, fmt_time, money_formatter,
+                                    service_session)
+from admin_panel.views.transactions import Before, OnOrAfter
+
+MAX_PRICE = Decimal("100000.00")
+
+
+def _two_places(form, field):
+    if field.data is None:
+        return
+    try:
+        if field.data != field.data.quantize(Decimal("0.01")):
+            raise ValidationError("at most 2 decimal places")
+    except InvalidOperation:
+        raise ValidationError("not a valid amount") from None
+
+
+class PlatformView(SecureModelView):
+    roles = frozenset({"owner"})
+    can_create = can_edit = can_delete = True
+    column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
+    column_labels = {"id": "#", "access_days": "Access (days)", "is_active": "Active", "price": "Price"}
+    column_searchable_list = ["name", "description"]
+    column_filters = ["is_active"]
+    column_sortable_list = ["id", "name", "access_days", "is_active"]
+    column_formatters = {
+        "price": lambda v, c, m, n: "Free" if not m.price else money_formatter("price")(v, c, m, n),
+        "access_days": lambda v, c, m, n: m.access_days or "forever",
+        "tasks": lambda v, c, m, n: len(m.tasks),
+        "created_at": lambda v, c, m, n: fmt_time(m.created_at),
+    }
+    form_columns = ["name", "description", "price", "is_active", "access_days"]
+    form_extra_fields = {
+        "price": DecimalField("Price (EGP, empty or 0 = free)", places=2,
+                              validators=[Optional(), NumberRange(min=0, max=MAX_PRICE), _two_places]),
+    }
+    form_args = {
+        "access_days": {"label": "Access days (empty = forever)",
+                        "validators": [Optional(), NumberRange(min=1, max=3650)]},
+        "description": {"validators": [Optional()]},
+        "is_active": {"label": "Active (can be bought)"},
+    }
+    form_overrides = {"access_days": IntegerField}
+    form_widget_args = {"description": {"rows": 4, "maxlength": 5000}}
+    list_template = "admin_panel/model_list.html"
+
+    def on_model_change(self, form, model, is_created):
+        if model.description and len(model.description) > 5000:
+            raise ValidationError("Description is too long (at most 5000 characters).")
+        if model.description is None:
+            model.description = ""
+        clash = self.session.query(Platform).filter(Platform.name == model.name, Platform.id != (model.id or 0))
+        if clash.first() is not None:
+            raise ValidationError(f"A platform named {model.name!r} already exists.")
+        audit.record(self.session, actor(), "platform.create" if is_created else "platform.update", "platform",
+                     model.id, after={"name": model.name, "price": model.price, "is_active": model.is_active,
+                                      "access_days": model.access_days})
+
+    def delete_model(self, model):
+        platform_id = model.id
+        self.session.rollback()
+        try:
+            with service_session() as s:
+                enrollment.delete_platform(s, platform_id, actor=actor())
+        except DomainError as err:
+            flash(explain(err), "error")
+            return False
+        return True
+
+    def list_header_html(self) -> str:
+        return ('<p class="text-muted small mb-2">A platform that students enrolled in cannot be deleted: '
+                'untick "Active" to stop new purchases (existing students keep their access).</p>')
+
+
+class TaskView(SecureModelView):
+    roles = frozenset({"owner"})
+    can_create = can_edit = can_delete = True
+    column_list = ["platform", "position", "title"]
+    column_default_sort = [("platform_id", False), ("position", False)]
+    column_filters = ["platform.name"]
+    column_searchable_list = ["title", "body"]
+    form_columns = ["platform", "position", "title", "body"]
+    form_args = {"position": {"label": "Order", "validators": [NumberRange(min=0, max=10000)]},
+                 "platform": {"validators": []}}
+    form_widget_args = {"body": {"rows": 6}}
+
+    def on_model_change(self, form, model, is_created):
+        if model.platform is None:
+            raise ValidationError("Choose the platform.")
+        if model.body and len(model.body) > 20000:
+            raise ValidationError("The task text is too long (at most 20000 characters).")
+        model.body = model.body or ""
+        audit.record(self.session, actor(), "task.create" if is_created else "task.update", "task", model.id,
+                     after={"platform": model.platform.name, "title": model.title, "position": model.position})
+
+
+class EnrollmentView(SecureModelView):
+    roles = frozenset({"owner"})
+    list_template = "admin_panel/enrollment_list.html"
+    column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]
+    column_labels = {"id": "#", "user": "Student", "enrolled_at": "Enrolled", "expires_at": "Expires",
+                     "is_active": "Active"}
+    column_filters = ["platform.name", "is_active", "user.full_name",
+                      OnOrAfter(Enrollment.enrolled_at, "Enrolled"), Before(Enrollment.enrolled_at, "Enrolled")]
+    column_searchable_list = ["user.full_name", "user.username", "platform.name"]
+    column_sortable_list = ["id", "enrolled_at", "expires_at", "is_active"]
+    column_default_sort = ("enrolled_at", True)
+    column_formatters = {
+        "user": lambda v, c, m, n: m.user.full_name,
+        "platform": lambda v, c, m, n: m.platform.name,
+        "enrolled_at": lambda v, c, m, n: fmt_time(m.enrolled_at),
+        "expires_at": lambda v, c, m, n: fmt_time(m.expires_at) if m.expires_at else "never",
+    }
+
+    def _each(self, ids, fn, done_message):
+        done = 0
+        for raw in ids:
+            try:
+                with service_session() as s:
+                    fn(s, int(raw))
+                done += 1
+            except DomainError as err:
+                flash(f"#{raw}: {explain(err)}", "error")
+            except ValueError:
+                flash(f"#{raw}: not an enrollment id", "error")
+        if done:
+            flash(done_message.format(n=done), "success")
+
+    @action("deactivate", "Deactivate", "Remove access for the selected enrollments?")
+    def action_deactivate(self, ids):
+        self._each(ids, lambda s, i: enrollment.set_enrollment_active(s, i, False, actor=actor()),
+                   "Deactivated {n} enrollment(s).")
+
+    @action("activate", "Activate")
+    def action_activate(self, ids):
+        self._each(ids, lambda s, i: enrollment.set_enrollment_active(s, i, True, actor=actor()),
+                   "Activated {n} enrollment(s).")
+
+    @action("extend", "Extend (asks for days)")
+    def action_extend(self, ids):
+        try:
+            days = int((request.form.get("days") or "").strip())
+        except ValueError:
+            flash("Enter the number of days to extend (1 to 3650); nothing was changed.", "error")
+            return
+        self._each(ids, lambda s, i: enrollment.extend_enrollment(s, i, days, actor=actor()),
+                   f"Extended {{n}} enrollment(s) by {days} days.")

@@ -1,0 +1,173 @@
+"""Owner's pages: business settings, audit log, monthly report (CSV), panel accounts."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Response, flash, redirect, request, url_for
+from flask_admin import expose
+from markupsafe import Markup, escape
+
+from core.errors import DomainError
+from core.models import Admin, AuditLog
+from core.services import admins, analytics
+from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
+from core.timeutil import CAIRO, utcnow
+from admin_panel.views.base import SecureModelView, SecureView, actor, explain, fmt_money, fmt_time, service_session
+from admin_panel.views.transactions import Before, OnOrAfter
+
+MAX_SETTING = 200
+
+
+class SettingsView(SecureView):
+    roles = frozenset({"owner"})
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        with service_session() as s:
+            current = get_settings(s)
+        items = setting_items(current)
+        submitted = {}
+        if request.method == "POST":
+            submitted = {key: (request.form.get(key) or "") for key, _label, _v in items
+                         if key != "mentorship_available"}
+            submitted["mentorship_available"] = "true" if request.form.get("mentorship_available") else "false"
+            too_long = [k for k, v in submitted.items() if len(v) > MAX_SETTING]
+            changes = {k: v for k, v in submitted.items() if v.strip() != to_text(getattr(current, k))}
+            if too_long:
+                flash(f"{LABELS[too_long[0]]}: too long.", "error")
+            elif not changes:
+                flash("Nothing changed.", "info")
+                return redirect(url_for(".index"))
+            else:
+                try:
+                    with service_session() as s:
+                        update_settings(s, changes, actor=actor())
+                except DomainError as err:
+                    flash(f"Not saved: {explain(err)}", "error")
+                else:
+                    flash(f"Saved {len(changes)} setting(s).", "success")
+                    return redirect(url_for(".index"))
+        values = {k: submitted.get(k, v) for k, _l, v in items}
+        return self.render("admin_panel/settings.html", items=items, values=values)
+
+
+def _json_cell(field):
+    def fmt(view, ctx, model, name):
+        raw = getattr(model, field)
+        if not raw:
+            return ""
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return raw
+        return Markup("<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(v)}"
+                                  for k, v in data.items()))
+    return fmt
+
+
+class AuditView(SecureModelView):
+    roles = frozenset({"owner"})
+    can_export = True
+    export_types = ["csv"]
+    column_list = ["created_at", "actor", "action", "entity_type", "entity_id", "before", "after"]
+    column_labels = {"created_at": "When (Cairo)", "actor": "Admin", "entity_type": "Entity", "entity_id": "Id"}
+    column_default_sort = ("id", True)
+    column_sortable_list = ["created_at", "actor", "action"]
+    column_searchable_list = ["actor", "action", "entity_id"]
+    column_filters = ["actor", "action", "entity_type", OnOrAfter(AuditLog.created_at, "Date"),
+                      Before(AuditLog.created_at, "Date")]
+    column_formatters = {"created_at": lambda v, c, m, n: fmt_time(m.created_at),
+                         "before": _json_cell("before"), "after": _json_cell("after")}
+
+
+class ReportsView(SecureView):
+    roles = frozenset({"owner", "finance"})
+
+    def _month(self):
+        raw = (request.args.get("month") or "").strip()
+        if not raw:
+            local = utcnow().astimezone(CAIRO)
+            return local.year, local.month, None
+        try:
+            year, month = (int(p) for p in raw.split("-"))
+            if not (2000 <= year <= 2100 and 1 <= month <= 12):
+                raise ValueError
+        except ValueError:
+            local = utcnow().astimezone(CAIRO)
+            return local.year, local.month, "Choose a month as YYYY-MM."
+        return year, month, None
+
+    @expose("/")
+    def index(self):
+        year, month, error = self._month()
+        if error:
+            flash(error, "error")
+        with service_session() as s:
+            report = analytics.monthly_report(s, year, month)
+        return self.render("admin_panel/reports.html", report=report, rows=_report_rows(report),
+                           month=f"{year:04d}-{month:02d}")
+
+    @expose("/monthly.csv")
+    def csv(self):
+        year, month, error = self._month()
+        if error:
+            flash(error, "error")
+            return redirect(url_for(".index"))
+        with service_session() as s:
+            report = analytics.monthly_report(s, year, month)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["section", "item", "count", "amount_egp"])
+        for row in _report_rows(report):
+            writer.writerow(row)
+        return Response(out.getvalue(), mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename=codehub-report-{report['month']}.csv"})
+
+
+def _report_rows(report: dict) -> list[tuple]:
+    rows = []
+    for key, value in report["revenue"].items():
+        rows.append(("revenue", key, "", str(value)))
+    for status, v in report["topups"].items():
+        rows.append(("top-ups", status, v["count"], str(v["amount"])))
+    rows.append(("refunds", "REFUND", "", str(report["refunds"])))
+    rows.append(("credits", "SIGNUP_BONUS", "", str(report["signup_bonuses"])))
+    rows.append(("credits", "ADJUSTMENT", "", str(report["adjustments"])))
+    rows.append(("wallet", "float at month end", "", str(report["wallet_float_at_month_end"])))
+    return rows
+
+
+class AdminAccountsView(SecureModelView):
+    roles = frozenset({"owner"})
+    list_template = "admin_panel/admins_list.html"
+    column_list = ["username", "role", "mentor_user_id", "is_active", "created_at"]
+    column_labels = {"mentor_user_id": "Mentor profile (user #)", "is_active": "Active"}
+    column_formatters = {"role": lambda v, c, m, n: m.role.value, "created_at": lambda v, c, m, n: fmt_time(m.created_at)}
+
+    @expose("/new", methods=["POST"])
+    def new_admin(self):
+        form = request.form
+        mentor_user_id = None
+        if form.get("role") == "mentor" and (form.get("mentor_user_id") or "").strip():
+            try:
+                mentor_user_id = int(form["mentor_user_id"])
+            except ValueError:
+                flash("Mentor profile must be a user number.", "error")
+                return redirect(url_for(".index_view"))
+        try:
+            with service_session() as s:
+                if mentor_user_id is not None:
+                    from core.models import User
+                    user = s.get(User, mentor_user_id)
+                    if user is None or not user.is_mentor:
+                        flash(f"User #{mentor_user_id} is not a mentor.", "error")
+                        return redirect(url_for(".index_view"))
+                info = admins.create_admin(s, form.get("username", ""), form.get("password", ""),
+                                           form.get("role", ""), mentor_user_id=mentor_user_id)
+        except DomainError as err:
+            flash(f"Not created: {explain(err)}", "error")
+        else:
+            flash(f"Admin {info.username} ({info.role.value}) created.", "success")
+        return redirect(url_for(".index_view"))
