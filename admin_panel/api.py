@@ -1,6 +1,203 @@
-"""JSON endpoints for admins (the seed's paths); session-authenticated, CSRF header for writes."""
+"""JSON endpoints for admins (the seed's paths); session-authenticated, X-CSRFToken header on writes."""
 from __future__ import annotations
 
-from flask import Blueprint
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from core.errors import DomainError
+from core.models import MentorshipBooking, Transaction, TransactionStatus, TransactionType
+from core.services import analytics, mentorship, wallet
+from core.timeutil import CAIRO, as_utc
+from admin_panel.auth import roles_required
 
 api = Blueprint("api", __name__, url_prefix="/api/admin")
+MAX_NOTES = 1000
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def ok(data, status: int = 200):
+    return jsonify(_plain(data)), status
+
+
+def fail(code: str, message: str, status: int = 400, **details):
+    return jsonify({"error": {"code": code, "message": message, **_plain(details)}}), status
+
+
+def domain_fail(err: DomainError):
+    return fail(err.code, str(err), err.http_status, **{k: v for k, v in err.details.items()})
+
+
+def _session():
+    return current_app.extensions["codehub"].db.sessions()
+
+
+def _body() -> dict | None:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+def _actor():
+    return current_user.actor
+
+
+@api.get("/csrf-token")
+@roles_required("owner", "finance", "mentor")
+def csrf_token():
+    """The token to send as X-CSRFToken with PUT requests of this session."""
+    return ok({"csrfToken": generate_csrf()})
+
+
+def _topup_json(t: Transaction) -> dict:
+    return {"id": t.id, "userId": t.user_id, "student": t.user.full_name, "username": t.user.username,
+            "amount": t.amount, "status": t.status, "walletNumber": t.wallet_number_masked,
+            "adminNotes": t.admin_notes, "processedBy": t.processed_by, "createdAt": t.created_at,
+            "updatedAt": t.updated_at}
+
+
+@api.get("/topup-requests")
+@roles_required("owner", "finance")
+def list_topups():
+    status = (request.args.get("status") or "").upper()
+    if status and status not in TransactionStatus.__members__:
+        return fail("INVALID_INPUT", "status must be PENDING, APPROVED or REJECTED", field="status")
+    try:
+        limit = min(max(int(request.args.get("limit", 100)), 1), 500)
+    except ValueError:
+        return fail("INVALID_INPUT", "limit must be a number", field="limit")
+    with _session() as s:
+        query = select(Transaction).where(Transaction.type == TransactionType.TOP_UP)
+        if status:
+            query = query.where(Transaction.status == TransactionStatus(status))
+        rows = s.scalars(query.order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
+        return ok({"items": [_topup_json(t) for t in rows]})
+
+
+@api.put("/topup-requests/<int:tx_id>")
+@roles_required("owner", "finance")
+def decide_topup(tx_id: int):
+    body = _body()
+    if body is None:
+        return fail("INVALID_INPUT", "send a JSON object: {status, adminNotes}")
+    status = body.get("status")
+    notes = body.get("adminNotes")
+    if status not in ("APPROVED", "REJECTED"):
+        return fail("INVALID_INPUT", "status must be APPROVED or REJECTED", field="status")
+    if notes is not None and not isinstance(notes, str):
+        return fail("INVALID_INPUT", "adminNotes must be text", field="adminNotes")
+    try:
+        with _session() as s:
+            if status == "APPROVED":
+                result = wallet.approve_topup(s, tx_id, actor=_actor(), notes=notes)
+            else:
+                result = wallet.reject_topup(s, tx_id, notes or "", actor=_actor())
+    except DomainError as err:
+        return domain_fail(err)
+    return ok({"id": result.transaction_id, "status": result.status, "amount": result.amount,
+               "balance": result.balance, "processedBy": result.processed_by})
+
+
+def _parse_session_date(raw) -> datetime:
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 40:
+        raise ValueError
+    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    return value.replace(tzinfo=CAIRO) if value.tzinfo is None else value
+
+
+@api.put("/mentorship/<int:booking_id>/confirm")
+@roles_required("owner", "mentor")
+def confirm_booking(booking_id: int):
+    body = _body()
+    if body is None:
+        return fail("INVALID_INPUT", "send a JSON object: {sessionDate, adminNotes}")
+    try:
+        when = _parse_session_date(body.get("sessionDate"))
+    except ValueError:
+        return fail("INVALID_INPUT", "sessionDate must be an ISO date-time, e.g. 2026-12-01T18:30 "
+                                     "(Africa/Cairo when no offset is given)", field="sessionDate")
+    notes = body.get("adminNotes")
+    if notes is not None and not isinstance(notes, str):
+        return fail("INVALID_INPUT", "adminNotes must be text", field="adminNotes")
+    try:
+        with _session() as s:
+            booking = s.get(MentorshipBooking, booking_id)
+            if booking is None or (current_user.role == "mentor" and booking.mentor_id != current_user.mentor_user_id):
+                return fail("NOT_FOUND", "booking not found", 404)
+            info = mentorship.confirm(s, booking_id, when, notes, actor=_actor())
+    except DomainError as err:
+        return domain_fail(err)
+    return ok({"id": info.id, "status": info.status, "sessionDate": info.session_date,
+               "adminNotes": info.admin_notes})
+
+
+@api.put("/mentorship/settings")
+@roles_required("owner")
+def mentorship_settings():
+    body = _body()
+    if body is None:
+        return fail("INVALID_INPUT", "send a JSON object: {hourlyRate, isAvailable}")
+    rate, available = body.get("hourlyRate"), body.get("isAvailable")
+    if rate is None and available is None:
+        return fail("INVALID_INPUT", "give hourlyRate and/or isAvailable")
+    if rate is not None and (isinstance(rate, (bool, float)) or not isinstance(rate, (str, int))):
+        return fail("INVALID_INPUT", "hourlyRate must be a string like \"300.00\" or a whole number",
+                    field="hourlyRate")
+    if available is not None and not isinstance(available, bool):
+        return fail("INVALID_INPUT", "isAvailable must be true or false", field="isAvailable")
+    if rate is not None:
+        try:
+            value = Decimal(str(rate))
+        except ArithmeticError:
+            return fail("INVALID_INPUT", "hourlyRate must be an amount", field="hourlyRate")
+        if not value.is_finite() or value <= 0 or value > Decimal("100000"):
+            return fail("INVALID_INPUT", "hourlyRate must be above 0 and at most 100000", field="hourlyRate")
+    try:
+        with _session() as s:
+            settings = mentorship.set_mentorship_settings(s, actor=_actor(), hourly_rate=rate,
+                                                          is_available=available)
+    except DomainError as err:
+        return domain_fail(err)
+    return ok({"hourlyRate": settings.mentor_default_rate, "isAvailable": settings.mentorship_available,
+               "durations": list(settings.durations)})
+
+
+@api.get("/analytics/financial")
+@roles_required("owner", "finance")
+def analytics_financial():
+    with _session() as s:
+        return ok(analytics.financial(s))
+
+
+@api.get("/analytics/engagement")
+@roles_required("owner", "finance")
+def analytics_engagement():
+    with _session() as s:
+        return ok(analytics.engagement(s))
+
+
+@api.get("/analytics/platforms")
+@roles_required("owner", "finance")
+def analytics_platforms():
+    with _session() as s:
+        return ok({"items": analytics.platform_performance(s)})
