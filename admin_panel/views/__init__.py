@@ -1,10 +1,20 @@
 """Every Flask-Admin view, registered in menu order."""
 from __future__ import annotations
 
+import warnings
+
 from core.models import Admin, AuditLog, Enrollment, MentorshipBooking, Platform, Task, Transaction, User
 
 
 def register_views(admin, panel) -> None:
+    # Flask-Admin 2.2 prefers a Flask-SQLAlchemy object; a scoped session is still supported and
+    # keeps the panel free of Flask-SQLAlchemy's own engine management.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Passing a session object directly", DeprecationWarning)
+        _register(admin, panel)
+
+
+def _register(admin, panel) -> None:
     from admin_panel.views.bookings import BookingView
     from admin_panel.views.students import StudentView
     from admin_panel.views.topups import TopupView

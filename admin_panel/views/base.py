@@ -153,6 +153,7 @@ class SecureModelView(RoleMixin, ModelView):
     can_delete = False
     can_view_details = False
     page_size = 25
+    named_filter_urls = True
     list_template = "admin_panel/model_list.html"
 
     def flash_error(self, err: DomainError) -> None:

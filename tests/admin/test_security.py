@@ -1,0 +1,160 @@
+"""Security: every endpoint needs a login, every write needs CSRF, roles are enforced server side."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.models import LoginAttempt
+from tests.admin.conftest import PASSWORD, csrf_from, login, token
+
+PUBLIC = {"auth.login", "static", "admin.static"}
+
+
+def _concrete(rule) -> str:
+    """A URL for a rule, with every variable filled with 1."""
+    return re.sub(r"<(?:[^:<>]+:)?[^<>]+>", "1", rule.rule)
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules()
+            if r.endpoint not in PUBLIC and not r.endpoint.endswith(".static")]
+
+
+def test_every_endpoint_refuses_anonymous_requests(panel, client):
+    rules = _rules(panel.app)
+    assert len(rules) > 40
+    checked = 0
+    for rule in rules:
+        url = _concrete(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            r = client.open(url, method=method)
+            checked += 1
+            if url.startswith("/api/"):
+                assert r.status_code in (400, 401, 403), (method, url, r.status_code)
+                assert r.is_json and "error" in r.get_json()
+            elif method == "GET":
+                assert r.status_code == 302 and "/login" in r.location, (method, url, r.status_code)
+            else:  # a write without a token is refused before anything else
+                assert r.status_code in (302, 400), (method, url, r.status_code)
+                assert r.status_code == 400 or "/login" in r.location
+    assert checked > 50
+
+
+def test_every_state_changing_request_without_csrf_is_refused(panel, owner):
+    before = panel.count(LoginAttempt)
+    writes = [(r, m) for r in _rules(panel.app) for m in r.methods if m in ("POST", "PUT", "DELETE", "PATCH")]
+    assert len(writes) > 20
+    for rule, method in writes:
+        r = owner.open(_concrete(rule), method=method, data={"reason": "x", "amount": "5"})
+        assert r.status_code == 400, (method, rule.rule, r.status_code)
+        if rule.rule.startswith("/api/"):
+            assert r.get_json()["error"]["code"] == "CSRF_FAILED"
+        else:
+            assert "security token" in r.text
+    assert panel.count(LoginAttempt) == before
+
+
+def test_login_page_explains_how_to_create_the_first_admin(sqlite_url, tmp_path):
+    from admin_panel import create_app
+    from tests.conftest import make_settings
+    app = create_app(make_settings(sqlite_url, tmp_path))
+    page = app.test_client().get("/login")
+    assert page.status_code == 200
+    assert "codehub create-admin &lt;username&gt;" in page.text
+    app.extensions["codehub"].db.dispose()
+
+
+def test_login_wrong_password_then_right(panel, client):
+    r = login(client, "owner", "wrong-password")
+    assert r.status_code == 401 and "Wrong username or password" in r.text
+    assert "codehub create-admin" not in r.text
+    r = login(client, "owner")
+    assert r.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_login_is_throttled_after_five_failures(panel, client):
+    for _ in range(5):
+        assert login(client, "finance", "nope-nope").status_code == 401
+    r = login(client, "finance")  # the right password no longer helps for 15 minutes
+    assert r.status_code == 401 and "Too many failed attempts" in r.text
+    other = panel.app.test_client()
+    assert login(other, "owner").status_code == 302  # other usernames are unaffected
+
+
+def test_login_form_needs_csrf(panel, client):
+    r = client.post("/login", data={"username": "owner", "password": PASSWORD})
+    assert r.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite(panel, client):
+    r = login(client, "owner")
+    cookie = [h for h in r.headers.getlist("Set-Cookie") if h.startswith("codehub_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_logout_needs_post_with_csrf(panel, owner):
+    assert owner.get("/logout").status_code == 405
+    assert owner.post("/logout").status_code == 400
+    r = owner.post("/logout", data={"csrf_token": owner.csrf})
+    assert r.status_code == 302 and "/login" in r.location
+    assert owner.get("/topups/").status_code == 302
+
+
+def test_open_redirect_after_login_is_ignored(panel, client):
+    page = client.get("/login?next=//evil.example/x")
+    r = client.post("/login?next=//evil.example/x", data={"username": "owner", "password": PASSWORD,
+                                                          "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 302 and "evil" not in r.location
+
+
+@pytest.mark.parametrize("path,owner_ok,finance_ok,mentor_ok", [
+    ("/", 200, 200, 302),
+    ("/topups/", 200, 200, 403),
+    ("/transactions/", 200, 200, 403),
+    ("/students/", 200, 200, 403),
+    ("/bookings/", 200, 403, 200),
+    ("/mentors/", 200, 403, 403),
+    ("/my-profile/", 403, 403, 200),
+    ("/platforms/", 200, 403, 403),
+    ("/tasks/", 200, 403, 403),
+    ("/enrollments/", 200, 403, 403),
+    ("/settings/", 200, 403, 403),
+    ("/audit/", 200, 403, 403),
+    ("/reports/", 200, 200, 403),
+    ("/broadcasts/", 200, 403, 403),
+    ("/accounts/", 200, 403, 403),
+    ("/api/admin/topup-requests", 200, 200, 403),
+    ("/api/admin/analytics/financial", 200, 200, 403),
+])
+def test_roles_limit_pages(panel, path, owner_ok, finance_ok, mentor_ok):
+    for username, expected in (("owner", owner_ok), ("finance", finance_ok), ("mentor", mentor_ok)):
+        c = panel.app.test_client()
+        login(c, username)
+        r = c.get(path)
+        assert r.status_code == expected, (username, path, r.status_code)
+        if expected == 403 and not path.startswith("/api/"):
+            assert "Your role does not allow" in r.text
+
+
+def test_menu_shows_only_what_the_role_may_open(panel, finance):
+    html = finance.get("/").text
+    assert "Top-ups" in html and "Transactions" in html
+    assert "Settings" not in html and "Platforms" not in html and "Broadcasts" not in html
+
+
+def test_finance_cannot_post_owner_actions(panel, finance):
+    r = finance.post("/settings/", data={"csrf_token": finance.csrf, "signup_bonus": "9999"})
+    assert r.status_code == 403
+    r = finance.put("/api/admin/mentorship/settings", json={"hourlyRate": "1"},
+                    headers={"X-CSRFToken": finance.csrf})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "FORBIDDEN"
+
+
+def test_unknown_pages_are_tidy_404s(panel, owner):
+    r = owner.get("/no-such-page")
+    assert r.status_code == 404 and "There is nothing at this address" in r.text
+    r = owner.get("/api/admin/nothing")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "NOT_FOUND"
