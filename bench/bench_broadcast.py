@@ -1,6 +1,7 @@
 """Creating a 1,000-recipient broadcast: one INSERT ... SELECT vs one ORM add+flush per recipient.
 
-    .venv/bin/python bench/bench_broadcast.py [--recipients 1000] [--rounds 3] [--pg postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/bench_broadcast.py [--recipients 1000] [--rounds 3]
+        [--pg postgresql://postgres@127.0.0.1/test]
 
 Both ways run in the same process on the same database, best of `rounds`; prints times and the ratio.
 """

@@ -103,8 +103,11 @@ def claim_due(session: Session, worker: str, *, now: datetime | None = None,
     now = as_utc(now)
     with unit_of_work(session):
         _fan_out_admin_rows(session, now)
+        # Broadcast rows go after everything else that is due: a top-up decision must not wait
+        # behind thousands of announcements sent at 25 a second.
         ids = session.scalars(select(Notification.id).where(
-            _due(now), Notification.audience != "admins").order_by(Notification.id).limit(limit)).all()
+            _due(now), Notification.audience != "admins").order_by(
+            Notification.broadcast_id.is_not(None), Notification.id).limit(limit)).all()
         claimed = []
         for nid in ids:
             won = session.execute(update(Notification).where(Notification.id == nid, _due(now)).values(

@@ -128,3 +128,19 @@ def test_progress_counts_sent_failed_blocked_and_pending(session):
     assert listed[1].progress == expected and listed[1].text == "Server maintenance tonight"
     assert listed[0].progress == {"total": 5, "sent": 0, "failed": 0, "blocked": 0, "pending": 5}
     assert broadcasts.list_broadcasts(session, limit=1)[0].id == older.id
+
+
+def test_a_big_broadcast_does_not_delay_a_top_up_decision(session):
+    with unit_of_work(session):
+        session.execute(insert(User), [dict(telegram_id=800_000 + i, full_name=f"S{i}", created_at=NOW)
+                                       for i in range(100)])
+    sid = student(session, telegram_id=6200, name="Waiting")
+    t = wallet.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=NOW)
+    info = broadcasts.create_broadcast(session, "Ramadan timetable", "all", actor=ADMIN, now=later(seconds=1))
+    wallet.approve_topup(session, t.transaction_id, actor=ADMIN, now=later(seconds=2))
+    first = notifications.claim_due(session, "w1", now=later(seconds=3), limit=25)
+    assert "topup.approved" in {m.kind for m in first}  # not behind 101 announcements
+    claimed = [m for m in first if m.broadcast_id == info.id]
+    while batch := notifications.claim_due(session, "w1", now=later(seconds=3), limit=25):
+        claimed += [m for m in batch if m.broadcast_id == info.id]
+    assert len(claimed) == info.recipients == 101  # and the announcement still reaches everyone
