@@ -1,0 +1,96 @@
+"""The app factory: create_bot(settings) and create_dispatcher(settings, db)."""
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+
+from bot.handlers import build_routers
+from bot.handlers.errors import ErrorsMiddleware
+from bot.i18n import StudentI18nMiddleware, build_i18n
+from bot.middlewares import DuplicateUpdateMiddleware, StudentMiddleware, ThrottlingMiddleware
+from bot.storage import SQLStorage
+from core.config import Settings, require_bot_token
+from core.db import AsyncDatabase
+
+
+def create_bot(settings: Settings) -> Bot:
+    """A Bot speaking to TELEGRAM_API_URL (official API, a self-hosted server, or the tests' fake)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(require_bot_token(settings), session=session,
+               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_storage(settings: Settings, db: AsyncDatabase) -> tuple[BaseStorage, object]:
+    """Redis when REDIS_URL is set, else the database: either way the state survives a restart."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        storage = RedisStorage.from_url(settings.redis_url,
+                                        key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
+        return storage, RedisEventIsolation(storage.redis)
+    return SQLStorage(db), SimpleEventIsolation()
+
+
+def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, storage: BaseStorage | None = None, *,
+                      i18n: I18n | None = None, throttle_limit: int = 20, throttle_window: float = 10.0) -> Dispatcher:
+    """Everything the bot does, wired: fresh routers, middlewares, FSM storage and i18n."""
+    db = db or AsyncDatabase.from_settings(settings)
+    isolation = None
+    if storage is None:
+        storage, isolation = create_storage(settings, db)
+    i18n = i18n or build_i18n()
+    admin_ids = frozenset(settings.admin_telegram_ids)
+    dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub")
+    dp["settings"], dp["db"], dp["i18n_core"] = settings, db, i18n
+    dp.update.outer_middleware(DuplicateUpdateMiddleware())
+    dp.update.outer_middleware(StudentMiddleware(db, admin_ids))
+    dp.update.outer_middleware(StudentI18nMiddleware(i18n))
+    dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window))
+    dp.update.outer_middleware(ErrorsMiddleware())
+    dp.include_routers(*build_routers(admin_ids))
+    return dp
+
+
+STUDENT_COMMANDS = [
+    ("start", "Start and main menu", "البداية والقائمة الرئيسية"),
+    ("help", "What this bot does", "ماذا يفعل هذا البوت"),
+    ("balance", "My balance", "رصيدي"),
+    ("topup", "Top up with Vodafone Cash", "شحن الرصيد بفودافون كاش"),
+    ("history", "My transactions", "معاملاتي"),
+    ("platforms", "Platforms and prices", "المنصات والأسعار"),
+    ("my", "My platforms and tasks", "منصاتي ومهامي"),
+    ("mentors", "Mentors", "المرشدون"),
+    ("book", "Book a mentorship session", "احجز جلسة إرشاد"),
+    ("sessions", "My sessions", "جلساتي"),
+    ("language", "English / العربية", "English / العربية"),
+    ("cancel", "Leave the current step", "إلغاء الخطوة الحالية"),
+]
+ADMIN_COMMANDS = [("pending", "Waiting for a decision", "بانتظار القرار"),
+                  ("stats", "Today's numbers", "أرقام اليوم")]
+
+
+def command_list(lang: str, *, admin: bool = False) -> list[BotCommand]:
+    items = STUDENT_COMMANDS + (ADMIN_COMMANDS if admin else [])
+    return [BotCommand(command=c, description=ar if lang == "ar" else en) for c, en, ar in items]
+
+
+async def set_commands(bot: Bot, settings: Settings) -> None:
+    """The command menu in English and Arabic; admins also see /pending and /stats in their chats."""
+    from aiogram.exceptions import TelegramAPIError
+    from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
+    for lang in ("en", "ar"):
+        code = None if lang == "en" else "ar"
+        await bot.set_my_commands(command_list(lang), scope=BotCommandScopeDefault(), language_code=code)
+        for chat_id in settings.admin_telegram_ids:
+            try:
+                await bot.set_my_commands(command_list(lang, admin=True), scope=BotCommandScopeChat(chat_id=chat_id),
+                                          language_code=code)
+            except TelegramAPIError:  # an admin who never opened the bot
+                pass

@@ -1,0 +1,161 @@
+"""Texts and buttons of the messages the outbox delivers (and /pending reuses), per kind."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.ui import esc, money, number, signed, status_name, when
+
+
+class AdminTopupCb(CallbackData, prefix="at"):
+    action: str  # approve | reject
+    id: int
+
+
+class AdminBookingCb(CallbackData, prefix="ab"):
+    action: str  # confirm | cancel | cancel_yes | skip_notes | complete
+    id: int
+
+
+class RateCb(CallbackData, prefix="rate"):
+    id: int
+    stars: int
+
+
+class RenewCb(CallbackData, prefix="renew"):
+    id: int
+
+
+def _markup(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows])
+
+
+def topup_buttons(tx_id: int) -> InlineKeyboardMarkup:
+    return _markup([InlineKeyboardButton(text=_("✅ Approve"), callback_data=AdminTopupCb(action="approve", id=tx_id).pack()),
+                    InlineKeyboardButton(text=_("❌ Reject"), callback_data=AdminTopupCb(action="reject", id=tx_id).pack())])
+
+
+def booking_buttons(booking_id: int) -> InlineKeyboardMarkup:
+    return _markup([InlineKeyboardButton(text=_("✅ Confirm"), callback_data=AdminBookingCb(action="confirm", id=booking_id).pack()),
+                    InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=AdminBookingCb(action="cancel", id=booking_id).pack())])
+
+
+def stars_buttons(booking_id: int) -> InlineKeyboardMarkup:
+    return _markup([InlineKeyboardButton(text="⭐" * n, callback_data=RateCb(id=booking_id, stars=n).pack())
+                    for n in range(1, 6)][:3],
+                   [InlineKeyboardButton(text="⭐" * n, callback_data=RateCb(id=booking_id, stars=n).pack())
+                    for n in range(4, 6)])
+
+
+def who(student: str, username: str | None) -> str:
+    return esc(student) + (f" (@{esc(username)})" if username else "")
+
+
+def topup_card(p: dict) -> str:
+    return _("💵 <b>New top-up request #{id}</b>\nStudent: {student}\nAmount: <b>{amount}</b>\n"
+             "Sent from: <code>{wallet}</code>\n\nCheck the Vodafone Cash statement, then decide.").format(
+        id=number(p["transaction_id"]), student=who(p.get("student", ""), p.get("username")),
+        amount=money(p["amount"]), wallet=esc(p.get("wallet", "")))
+
+
+def booking_card(p: dict) -> str:
+    notes = p.get("notes") or _("(none)")
+    return _("📅 <b>New booking #{id}</b>\nStudent: {student}\nMentor: {mentor}\nDuration: {duration} min\n"
+             "Paid: <b>{cost}</b>\nNotes: {notes}").format(
+        id=number(p["booking_id"]), student=who(p.get("student", ""), p.get("username")),
+        mentor=esc(p.get("mentor", "")), duration=number(p.get("duration", "")), cost=money(p["cost"]),
+        notes=esc(notes))
+
+
+def decided_text(kind: str, p: dict) -> str:
+    """What every admin's copy says once someone decided."""
+    status = p.get("status", "")
+    mark = "✅" if status in ("APPROVED", "CONFIRMED", "COMPLETED") else "❌"
+    if kind == "admin.topup_decided":
+        return _("💵 Top-up request #{id} ({amount}): {mark} <b>{status}</b> by {by}.").format(
+            id=number(p["transaction_id"]), amount=money(p.get("amount", "0")), mark=mark,
+            status=status_name(status), by=esc(p.get("by", "?")))
+    return _("📅 Booking #{id}: {mark} <b>{status}</b> by {by}.").format(
+        id=number(p["booking_id"]), mark=mark, status=status_name(status), by=esc(p.get("by", "?")))
+
+
+def render(kind: str, p: dict) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """(text, buttons) for a notification kind, in the current locale; None for an unknown kind."""
+    if kind == "topup.approved":
+        return _("✅ Your top-up #{id} of <b>{amount}</b> was approved.\n💰 New balance: <b>{balance}</b>").format(
+            id=number(p["transaction_id"]), amount=money(p["amount"]), balance=money(p["balance"])), None
+    if kind == "topup.rejected":
+        return _("❌ Your top-up #{id} of <b>{amount}</b> was rejected.\nReason: {reason}\n"
+                 "If you think this is a mistake, send a new request with the right details.").format(
+            id=number(p["transaction_id"]), amount=money(p["amount"]), reason=esc(p.get("reason"))), None
+    if kind == "balance.adjusted":
+        return _("💰 Your balance was adjusted by <b>{amount}</b>.\nReason: {reason}\nNew balance: <b>{balance}</b>"
+                 ).format(amount=signed(p["amount"]), reason=esc(p.get("reason")), balance=money(p["balance"])), None
+    if kind in ("booking.confirmed", "booking.rescheduled"):
+        head = _("📅 Your mentorship session #{id} is confirmed!") if kind == "booking.confirmed" else \
+            _("📅 Your mentorship session #{id} was moved.")
+        return (head.format(id=number(p["booking_id"])) + "\n" + _(
+            "When: <b>{date}</b> (Cairo time)\nDuration: {duration} min\nNotes: {notes}").format(
+            date=when(p["session_date"]), duration=number(p.get("duration", "")),
+            notes=esc(p.get("notes") or _("(none)")))), None
+    if kind in ("mentor.confirmed", "mentor.rescheduled"):
+        return _("🧑‍🏫 Session #{id} is booked with you: <b>{date}</b> (Cairo time), {duration} min.\nNotes: {notes}"
+                 ).format(id=number(p["booking_id"]), date=when(p["session_date"]),
+                          duration=number(p.get("duration", "")), notes=esc(p.get("notes") or _("(none)"))), None
+    if kind == "booking.cancelled":
+        text = _("✖️ Your mentorship booking #{id} was cancelled.\nRefunded: <b>{refund}</b>\n"
+                 "💰 New balance: <b>{balance}</b>").format(
+            id=number(p["booking_id"]), refund=money(p["refund"]), balance=money(p["balance"]))
+        if p.get("reason"):
+            text += "\n" + _("Reason: {reason}").format(reason=esc(p["reason"]))
+        return text, None
+    if kind == "booking.rate_request":
+        return _("⭐ How was your mentorship session #{id}? Tap to rate it:").format(
+            id=number(p["booking_id"])), stars_buttons(int(p["booking_id"]))
+    if kind == "enrollment.expired":
+        return _("⌛ Your access to <b>{platform}</b> has expired. Renew to keep working on its tasks.").format(
+            platform=esc(p.get("platform"))), _markup([InlineKeyboardButton(
+                text=_("🔄 Renew"), callback_data=RenewCb(id=int(p["platform_id"])).pack())])
+    if kind == "enrollment.expiring":
+        return _("⏳ Your access to <b>{platform}</b> expires on {date}. Renew now to keep it.").format(
+            platform=esc(p.get("platform")), date=when(p["expires_at"])), _markup([InlineKeyboardButton(
+                text=_("🔄 Renew"), callback_data=RenewCb(id=int(p["platform_id"])).pack())])
+    if kind == "reminder.session":
+        hours = int(p.get("hours_before", 24))
+        soon = _("in 1 hour") if hours == 1 else _("in 24 hours")
+        other = p.get("mentor") if p.get("role", "student") == "student" else p.get("student")
+        return _("⏰ Reminder: your session #{id} with {other} starts {soon}, at <b>{date}</b> (Cairo time), "
+                 "{duration} min.").format(id=number(p["booking_id"]), other=esc(other), soon=soon,
+                                           date=when(p["session_date"]), duration=number(p.get("duration", ""))), None
+    if kind == "broadcast":
+        return "📣 " + esc(p.get("text", "")), None
+    if kind == "admin.topup_new":
+        return topup_card(p), topup_buttons(int(p["transaction_id"]))
+    if kind == "admin.booking_new":
+        return booking_card(p), booking_buttons(int(p["booking_id"]))
+    if kind == "admin.stale_topup":
+        return _("⏳ Top-up request #{id} from {student} ({amount}) has waited {hours} hours.").format(
+            id=number(p["transaction_id"]), student=esc(p.get("student")), amount=money(p["amount"]),
+            hours=number(p.get("age_hours", "?"))), topup_buttons(int(p["transaction_id"]))
+    if kind == "admin.session_ended":
+        return _("🏁 Session #{id} ({student} with {mentor}, {date}) has ended. Mark it completed?").format(
+            id=number(p["booking_id"]), student=esc(p.get("student")), mentor=esc(p.get("mentor")),
+            date=when(p.get("session_date"))), _markup([InlineKeyboardButton(
+                text=_("🏁 Mark completed"), callback_data=AdminBookingCb(action="complete", id=int(p["booking_id"])).pack())])
+    if kind == "admin.daily_summary":
+        revenue = p.get("revenue") or {}
+        approved = p.get("topups_approved") or {}
+        pending = p.get("topups_pending") or {}
+        return _("📊 <b>Daily summary for {date}</b>\nRevenue: <b>{revenue}</b>\nTop-ups approved: {approved_count} "
+                 "({approved_amount})\nTop-ups pending: {pending_count} ({pending_amount})\nNew bookings: {bookings}\n"
+                 "New students: {students}").format(
+            date=esc(p.get("date")), revenue=money(Decimal(str(revenue.get("TOTAL", "0")))),
+            approved_count=number(approved.get("count", 0)), approved_amount=money(str(approved.get("amount", "0"))),
+            pending_count=number(pending.get("count", 0)), pending_amount=money(str(pending.get("amount", "0"))),
+            bookings=number(p.get("bookings", 0)), students=number(p.get("new_students", 0))), None
+    if kind in ("admin.topup_decided", "admin.booking_decided"):
+        return decided_text(kind, p), None
+    return None

@@ -1,0 +1,126 @@
+"""Outbox delivery: claim due notifications, render them in the reader's language, send, record."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound,
+                                TelegramRetryAfter)
+from aiogram.utils.i18n import I18n
+
+from bot.cards import render
+from core.db import AsyncDatabase
+from core.services import notifications, wallet
+from core.services.notifications import OutboxMessage
+from core.timeutil import as_utc
+
+log = logging.getLogger("bot.delivery")
+BROADCAST_RATE = 25  # messages per second, overall (Telegram allows about 30)
+
+
+class RateLimiter:
+    """At most `rate` acquisitions per second, spaced evenly, shared by every caller."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate
+        self.next_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            if self.next_at > now:
+                await asyncio.sleep(self.next_at - now)
+            self.next_at = max(now, self.next_at) + self.interval
+
+
+broadcast_limiter = RateLimiter(BROADCAST_RATE)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
+
+
+async def _language(db: AsyncDatabase, msg: OutboxMessage, cache: dict[int, str]) -> str:
+    if msg.language:
+        return msg.language
+    if msg.chat_id not in cache:  # admins: their own user row's language when they registered, else English
+        async with db.sessions() as session:
+            user = await session.run_sync(wallet.find_by_telegram, msg.chat_id)
+        cache[msg.chat_id] = user.language if user else "en"
+    return cache[msg.chat_id]
+
+
+async def _edit_decided(bot: Bot, db: AsyncDatabase, msg: OutboxMessage, text: str) -> None:
+    """Edit this admin's earlier message(s) about the subject to show who decided."""
+    async with db.sessions() as session:
+        copies = await session.run_sync(notifications.sent_messages, msg.subject) if msg.subject else []
+    for chat_id, message_id in copies:
+        if chat_id != msg.chat_id:
+            continue
+        try:
+            await bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=text, reply_markup=None)
+        except TelegramBadRequest as exc:  # already shows it, or too old to edit
+            log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
+
+
+async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessage, now: datetime,
+                      lang_cache: dict[int, str], limiter: RateLimiter) -> None:
+    lang = await _language(db, msg, lang_cache)
+    with i18n.context(), i18n.use_locale(lang):
+        rendered = render(msg.kind, msg.payload)
+    if rendered is None:
+        async with db.sessions() as session:
+            await session.run_sync(notifications.mark_failed, msg.id, f"unknown kind {msg.kind}")
+        return
+    text, markup = rendered
+    message_id = None
+    try:
+        if msg.kind in ("admin.topup_decided", "admin.booking_decided"):
+            await _edit_decided(bot, db, msg, text)
+        else:
+            if msg.kind == "broadcast" or msg.broadcast_id is not None:
+                await limiter.wait()
+            sent = await bot.send_message(msg.chat_id, text, reply_markup=markup)
+            message_id = sent.message_id
+    except TelegramRetryAfter as exc:
+        async with db.sessions() as session:
+            await session.run_sync(notifications.mark_retry, msg.id, f"retry after {exc.retry_after}s",
+                                   retry_at=now + timedelta(seconds=exc.retry_after), count_attempt=False)
+        return
+    except TelegramForbiddenError:
+        log.info("chat %s blocked the bot: marked, its messages dropped", msg.chat_id)
+        async with db.sessions() as session:
+            await session.run_sync(notifications.mark_chat_blocked, msg.chat_id, now=now)
+        return
+    except (TelegramBadRequest, TelegramNotFound) as exc:  # a message Telegram will never accept
+        log.warning("notification %s refused: %s", msg.id, exc)
+        async with db.sessions() as session:
+            await session.run_sync(notifications.mark_failed, msg.id, str(exc))
+        return
+    except Exception as exc:  # network, 5xx: try again later, with growing pauses
+        log.warning("notification %s not delivered (attempt %s): %s", msg.id, msg.attempts, exc)
+        async with db.sessions() as session:
+            await session.run_sync(notifications.mark_retry, msg.id, f"{type(exc).__name__}: {exc}",
+                                   retry_at=now + backoff(msg.attempts))
+        return
+    async with db.sessions() as session:
+        await session.run_sync(notifications.mark_sent, msg.id, message_id=message_id, now=now)
+
+
+async def deliver_due(bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str, now: datetime | None = None,
+                      limit: int = 50, limiter: RateLimiter | None = None) -> int:
+    """One delivery pass: returns how many messages were claimed."""
+    now = as_utc(now)
+    async with db.sessions() as session:
+        due = await session.run_sync(notifications.claim_due, worker_id, now=now, limit=limit)
+    cache: dict[int, str] = {}
+    for msg in due:
+        try:
+            await deliver_one(bot, db, i18n, msg, now, cache, limiter or broadcast_limiter)
+        except Exception:  # one bad row must not stop the others
+            log.exception("delivery of notification %s failed", msg.id)
+    return len(due)

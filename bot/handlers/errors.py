@@ -1,0 +1,73 @@
+"""The last word: domain errors translated, unexpected errors apologised for, stale input explained."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from aiogram import BaseMiddleware, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, Update
+from aiogram.utils.i18n import gettext as _
+
+from bot.keyboards import main_menu
+from bot.ui import error_text
+from core.errors import DomainError
+
+log = logging.getLogger("bot.errors")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    from html import unescape
+    return unescape(_TAGS.sub("", text))
+
+
+async def tell(event: Update, data: dict[str, Any], text: str, *, also_message: bool = False) -> None:
+    """Answer a callback with an alert, or a message with a message."""
+    try:
+        if event.callback_query is not None:
+            await event.callback_query.answer(plain(text)[:190], show_alert=True)
+            if not also_message:
+                return
+        chat = data.get("event_chat")
+        if chat is not None:
+            await data["bot"].send_message(chat.id, text)
+    except TelegramAPIError:
+        log.warning("could not tell the user about an error", exc_info=True)
+
+
+class ErrorsMiddleware(BaseMiddleware):
+    """Innermost update middleware: the bot answers every failure and keeps running."""
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except DomainError as exc:
+            await tell(event, data, error_text(exc))
+        except Exception:
+            ref = uuid.uuid4().hex[:8].upper()
+            log.exception("update %s failed [ref %s]", event.update_id, ref)
+            await tell(event, data, _("😔 Sorry, something went wrong on our side. Please try again later. "
+                                      "Error reference: <code>{ref}</code>").format(ref=ref), also_message=True)
+        return None
+
+
+def build_router() -> Router:
+    router = Router(name="fallback")
+
+    @router.callback_query()
+    async def on_stale_button(callback: CallbackQuery) -> None:
+        await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+
+    @router.message(F.text.startswith("/"))
+    async def on_unknown_command(message: Message) -> None:
+        await message.answer(_("Unknown command. Send /help to see what I can do."), reply_markup=main_menu())
+
+    @router.message()
+    async def on_other_message(message: Message) -> None:
+        await message.answer(_("I did not understand that. Use the menu below or send /help."),
+                             reply_markup=main_menu())
+
+    return router

@@ -1,0 +1,42 @@
+"""/language: English or Arabic, stored on the student."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards import BTN_LANGUAGE, MenuButton, main_menu
+from bot.ui import with_balance
+from core.services import wallet
+from core.services.wallet import UserInfo
+
+
+class LangCb(CallbackData, prefix="lang"):
+    code: str
+
+
+def build_router() -> Router:
+    router = Router(name="language")
+
+    @router.message(Command("language"))
+    @router.message(MenuButton(BTN_LANGUAGE))
+    async def cmd_language(message: Message, student: UserInfo) -> None:
+        markup = InlineKeyboardMarkup(inline_keyboard=[[
+            InlineKeyboardButton(text="English", callback_data=LangCb(code="en").pack()),
+            InlineKeyboardButton(text="العربية", callback_data=LangCb(code="ar").pack())]])
+        await message.answer(with_balance(_("🌐 Choose your language:"), student.balance), reply_markup=markup)
+
+    @router.callback_query(LangCb.filter(F.code.in_({"en", "ar"})))
+    async def on_language(callback: CallbackQuery, callback_data: LangCb, session: AsyncSession,
+                          student: UserInfo, i18n: I18n) -> None:
+        student = await session.run_sync(wallet.set_language, student.id, callback_data.code)
+        with i18n.use_locale(student.language):
+            await callback.answer()
+            await callback.message.answer(with_balance(_("✅ Language set to English."), student.balance),
+                                          reply_markup=main_menu())
+
+    return router

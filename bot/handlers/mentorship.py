@@ -1,0 +1,176 @@
+"""/mentors and /book: mentor cards, duration with price, optional notes, confirmation, receipt."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
+from bot.ui import error_text, esc, money, number, status_name, with_balance
+from core.errors import InsufficientFunds, MentorUnavailable
+from core.services import mentorship
+from core.services.mentorship import MentorInfo
+from core.services.settings import get_settings
+from core.services.wallet import UserInfo
+
+
+class MentorCb(CallbackData, prefix="m"):
+    id: int
+
+
+class DurationCb(CallbackData, prefix="md"):
+    mentor: int
+    minutes: int
+    cost: str
+
+
+class BookCb(CallbackData, prefix="bk"):
+    action: str  # skip | confirm | cancel
+
+
+class BookingStates(StatesGroup):
+    notes = State()
+    confirm = State()
+
+
+def mentor_card(m: MentorInfo) -> str:
+    rating = (_("⭐ {avg} ({count} ratings)").format(avg=number(m.average_rating), count=number(m.ratings))
+              if m.average_rating is not None else _("No ratings yet"))
+    status = _("🟢 Available") if m.available else _("🔴 Not available now")
+    return _("🧑‍🏫 <b>{name}</b>\n{bio}\nRate: {rate} per hour · {rating} · {status}").format(
+        name=esc(m.name), bio=esc(m.bio), rate=money(m.rate), rating=rating, status=status)
+
+
+async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool) -> None:
+    mentors = await session.run_sync(mentorship.list_mentors)
+    head = _("📅 <b>Book a session</b>: choose a mentor.") if booking else _("🧑‍🏫 <b>CodeHub mentors</b>")
+    lines = [head, ""] + [mentor_card(m) + "\n" for m in mentors]
+    if not mentors:
+        lines.append(_("No mentors yet."))
+    rows = [[InlineKeyboardButton(text=_("📅 Book {name}").format(name=m.name), callback_data=MentorCb(id=m.id).pack())]
+            for m in mentors if m.available]
+    await message.answer(with_balance("\n".join(lines), student.balance),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def _durations_with_prices(session, mentor_id: int):
+    mentor = mentorship.get_mentor(session, mentor_id)
+    if not mentor.available:
+        raise MentorUnavailable("not available", mentor=mentor.name)
+    return mentor, [(d, mentorship.quote(session, mentor_id, d)) for d in get_settings(session).durations]
+
+
+def build_router() -> Router:
+    router = Router(name="mentorship")
+
+    @router.message(Command("mentors"))
+    @router.message(MenuButton(BTN_MENTORS))
+    async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo) -> None:
+        await show_mentors(message, session, student, booking=False)
+
+    @router.message(Command("book"))
+    async def cmd_book(message: Message, session: AsyncSession, student: UserInfo) -> None:
+        await show_mentors(message, session, student, booking=True)
+
+    @router.callback_query(MentorCb.filter())
+    async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: AsyncSession,
+                        student: UserInfo) -> None:
+        mentor, prices = await session.run_sync(_durations_with_prices, callback_data.id)
+        await callback.answer()
+        rows = [[InlineKeyboardButton(text=_("{minutes} min — {price}").format(minutes=number(d), price=money(c)),
+                                      callback_data=DurationCb(mentor=mentor.id, minutes=d, cost=str(c)).pack())]
+                for d, c in prices]
+        await callback.message.answer(with_balance(_("📅 Session with <b>{name}</b> ({rate} per hour). "
+                                                     "Choose the duration:").format(
+            name=esc(mentor.name), rate=money(mentor.rate)), student.balance),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.callback_query(DurationCb.filter())
+    async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
+                          session: AsyncSession) -> None:
+        mentor = await session.run_sync(mentorship.get_mentor, callback_data.mentor)
+        await state.set_state(BookingStates.notes)
+        await state.set_data({"mentor": mentor.id, "mentor_name": mentor.name, "minutes": callback_data.minutes,
+                              "cost": callback_data.cost})
+        await callback.answer()
+        skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+            text=_("Skip"), callback_data=BookCb(action="skip").pack())]])
+        await callback.message.answer(_("Anything the mentor should know (what you want to work on)? "
+                                        "Send it as a message, or tap Skip."), reply_markup=skip)
+
+    async def ask_confirm(message: Message, state: FSMContext, student: UserInfo, notes: str | None) -> None:
+        data = await state.update_data(notes=notes)
+        await state.set_state(BookingStates.confirm)
+        try:
+            cost = Decimal(data["cost"])
+        except InvalidOperation:
+            cost = Decimal("0")
+        lines = [_("<b>Please check your booking</b>"),
+                 _("Mentor: {name}").format(name=esc(data["mentor_name"])),
+                 _("Duration: {minutes} min").format(minutes=number(data["minutes"])),
+                 _("Notes: {notes}").format(notes=esc(notes) if notes else _("(none)")),
+                 _("Cost: <b>{cost}</b>").format(cost=money(cost)),
+                 _("Your balance: {balance}").format(balance=money(student.balance))]
+        if cost > student.balance:
+            lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
+                shortfall=money(cost - student.balance)))
+            rows = [[topup_button(), InlineKeyboardButton(text=_("✖️ Cancel"),
+                                                          callback_data=BookCb(action="cancel").pack())]]
+        else:
+            lines.append(_("Balance after: {after}").format(after=money(student.balance - cost)))
+            rows = [[InlineKeyboardButton(text=_("✅ Confirm"), callback_data=BookCb(action="confirm").pack()),
+                     InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=BookCb(action="cancel").pack())]]
+        await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.message(BookingStates.notes, F.text, ~F.text.startswith("/"))
+    async def on_booking_notes(message: Message, state: FSMContext, student: UserInfo) -> None:
+        if len(message.text) > 1000:
+            await message.answer(_("That is too long (at most 1000 characters). Please shorten it."))
+            return
+        await ask_confirm(message, state, student, message.text)
+
+    @router.callback_query(BookingStates.notes, BookCb.filter(F.action == "skip"))
+    async def on_booking_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+        await callback.answer()
+        await ask_confirm(callback.message, state, student, None)
+
+    @router.callback_query(BookingStates.confirm, BookCb.filter(F.action == "confirm"))
+    async def on_booking_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+                                 student: UserInfo) -> None:
+        data = await state.get_data()
+        key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:book"
+        try:
+            result = await session.run_sync(mentorship.book, student.id, data["mentor"], data["minutes"],
+                                            data.get("notes"), idempotency_key=key,
+                                            expected_cost=Decimal(data["cost"]))
+        except InsufficientFunds as exc:
+            await state.clear()
+            await callback.answer()
+            await callback.message.answer(with_balance(error_text(exc), student.balance),
+                                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[[topup_button()]]))
+            return
+        finally:
+            if await state.get_state() is not None:
+                await state.clear()
+        b = result.booking
+        text = _("🧾 <b>Booking #{id}</b>\nMentor: {mentor}\nDuration: {minutes} min\nPaid: <b>{cost}</b>\n"
+                 "Status: <b>{status}</b>\n\nAn admin will confirm the date and time; I will message you.").format(
+            id=number(b.id), mentor=esc(b.mentor_name), minutes=number(b.duration), cost=money(b.total_cost),
+            status=status_name(b.status))
+        await callback.message.edit_text(with_balance(text, result.balance))
+        await callback.answer(_("Booked"))
+
+    @router.callback_query(BookCb.filter(F.action == "cancel"))
+    async def on_booking_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+        await state.clear()
+        await callback.message.edit_text(with_balance(_("Booking cancelled. Nothing was charged."), student.balance))
+        await callback.answer()
+
+    return router

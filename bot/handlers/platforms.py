@@ -1,0 +1,233 @@
+"""/platforms and /my: prices and badges, a platform's page, Enroll with confirmation, tasks and progress."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards import RenewCb
+from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
+from bot.ui import error_text, esc, money, number, when, with_balance
+from core.errors import AccessDenied, InsufficientFunds
+from core.services import enrollment
+from core.services.enrollment import PlatformInfo
+from core.services.wallet import UserInfo
+
+
+class PlatformCb(CallbackData, prefix="p"):
+    action: str  # open | enroll | tasks | list
+    id: int = 0
+
+
+class EnrollCb(CallbackData, prefix="pe"):
+    id: int
+    price: str  # what the student saw: a changed price is refused
+
+
+class TaskCb(CallbackData, prefix="t"):
+    action: str  # open | done
+    id: int
+
+
+def price_text(p: PlatformInfo) -> str:
+    return _("Free") if p.is_free else money(p.price)
+
+
+def badges(p: PlatformInfo) -> str:
+    if p.enrolled:
+        if p.expires_at:
+            return _("✅ Enrolled · Expires on {date}").format(date=when(p.expires_at, time=False))
+        return _("✅ Enrolled")
+    if p.expired:
+        return _("⌛ Expired")
+    return ""
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def enroll_button(p_id: int) -> InlineKeyboardButton:
+    return button(_("🛒 Enroll"), PlatformCb(action="enroll", id=p_id))
+
+
+def platform_page(p: PlatformInfo, balance: Decimal) -> tuple[str, InlineKeyboardMarkup]:
+    access = _("access for {days} days").format(days=number(p.access_days)) if p.access_days else _("lifetime access")
+    lines = [f"📚 <b>{esc(p.name)}</b>", esc(p.description), "",
+             _("Tasks: {count}").format(count=number(p.task_count)),
+             _("Price: {price} ({access})").format(price=price_text(p), access=access)]
+    if badges(p):
+        lines.append(badges(p))
+    rows = []
+    if p.enrolled:
+        rows.append([button(_("📝 Tasks"), PlatformCb(action="tasks", id=p.id))])
+        if p.expires_at and p.access_days:
+            rows.append([button(_("🔄 Renew"), PlatformCb(action="enroll", id=p.id))])
+    else:
+        rows.append([button(_("🔄 Renew") if p.expired else _("🛒 Enroll"), PlatformCb(action="enroll", id=p.id))])
+    rows.append([button(_("⬅️ All platforms"), PlatformCb(action="list"))])
+    return with_balance("\n".join(lines), balance), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def show_platform(message: Message, session: AsyncSession, student: UserInfo, platform_id: int) -> None:
+    p = await session.run_sync(enrollment.get_platform, platform_id, student.id)
+    if not p.is_active:
+        await message.answer(with_balance(_("This platform is not available right now."), student.balance))
+        return
+    text, markup = platform_page(p, student.balance)
+    await message.answer(text, reply_markup=markup)
+
+
+async def send_platforms(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    items = await session.run_sync(enrollment.list_platforms, student.id)
+    lines = [_("📚 <b>CodeHub platforms</b>"), ""]
+    for p in items:
+        badge = badges(p)
+        lines.append(f"• <b>{esc(p.name)}</b> — {price_text(p)}" + (f"\n   {badge}" if badge else ""))
+    if not items:
+        lines.append(_("No platforms yet."))
+    rows = [[button(("✅ " if p.enrolled else "") + p.name, PlatformCb(action="open", id=p.id))] for p in items]
+    await message.answer(with_balance("\n".join(lines), student.balance),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def build_router() -> Router:
+    router = Router(name="platforms")
+
+    @router.message(Command("platforms"))
+    @router.message(MenuButton(BTN_PLATFORMS))
+    async def cmd_platforms(message: Message, session: AsyncSession, student: UserInfo) -> None:
+        await send_platforms(message, session, student)
+
+    @router.callback_query(PlatformCb.filter(F.action == "list"))
+    async def on_platform_list(callback: CallbackQuery, session: AsyncSession, student: UserInfo) -> None:
+        await callback.answer()
+        await send_platforms(callback.message, session, student)
+
+    @router.callback_query(PlatformCb.filter(F.action == "open"))
+    @router.callback_query(RenewCb.filter())
+    async def on_platform_open(callback: CallbackQuery, callback_data, session: AsyncSession,
+                               student: UserInfo) -> None:
+        await callback.answer()
+        await show_platform(callback.message, session, student, callback_data.id)
+
+    @router.callback_query(PlatformCb.filter(F.action == "enroll"))
+    async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+                        student: UserInfo) -> None:
+        p = await session.run_sync(enrollment.get_platform, callback_data.id, student.id)
+        await callback.answer()
+        lines = [_("🛒 Enroll in <b>{name}</b>?").format(name=esc(p.name)),
+                 _("Price: {price}").format(price=price_text(p)),
+                 _("Your balance: {balance}").format(balance=money(student.balance))]
+        if p.price > student.balance:
+            lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
+                shortfall=money(p.price - student.balance)))
+            rows = [[topup_button()], [button(_("⬅️ Back"), PlatformCb(action="open", id=p.id))]]
+        else:
+            lines.append(_("Balance after: {after}").format(after=money(student.balance - p.price)))
+            rows = [[button(_("✅ Confirm"), EnrollCb(id=p.id, price=str(p.price))),
+                     button(_("✖️ Cancel"), PlatformCb(action="open", id=p.id))]]
+        await callback.message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.callback_query(EnrollCb.filter())
+    async def on_enroll_confirm(callback: CallbackQuery, callback_data: EnrollCb, session: AsyncSession,
+                                student: UserInfo) -> None:
+        try:
+            price = Decimal(callback_data.price)
+        except InvalidOperation:
+            price = Decimal("-1")  # a forged price: the service refuses it as changed
+        key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
+        try:
+            result = await session.run_sync(enrollment.enroll, student.id, callback_data.id,
+                                            idempotency_key=key, expected_price=price)
+        except InsufficientFunds as exc:
+            await callback.answer()
+            await callback.message.answer(with_balance(error_text(exc), student.balance),
+                                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[[topup_button()]]))
+            return
+        until = when(result.expires_at, time=False) if result.expires_at else _("forever")
+        text = _("✅ You are enrolled in <b>{name}</b>. Paid: {price}. Access until: {until}.").format(
+            name=esc(result.platform_name), price=money(result.price), until=until)
+        await callback.message.edit_text(with_balance(text, result.balance), reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[button(_("📝 Tasks"), PlatformCb(action="tasks", id=result.platform_id))]]))
+        await callback.answer(_("Enrolled"))
+
+    @router.callback_query(PlatformCb.filter(F.action == "tasks"))
+    async def on_tasks(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+                       student: UserInfo) -> None:
+        await callback.answer()
+        await send_tasks(callback.message, session, student, callback_data.id)
+
+    @router.callback_query(TaskCb.filter(F.action == "open"))
+    async def on_task_open(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
+                           student: UserInfo) -> None:
+        try:
+            task = await session.run_sync(enrollment.get_task, student.id, callback_data.id)
+        except AccessDenied as exc:
+            await callback.answer()
+            await send_locked(callback.message, student, exc.details.get("platform_id"))
+            return
+        await callback.answer()
+        rows = [] if task.done else [[button(_("✅ Mark done"), TaskCb(action="done", id=task.id))]]
+        rows.append([button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=task.platform_id))])
+        state = _("✅ Done") if task.done else _("⬜ Not done yet")
+        await callback.message.answer(f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n{esc(task.body)}\n\n{state}",
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.callback_query(TaskCb.filter(F.action == "done"))
+    async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
+                           student: UserInfo) -> None:
+        try:
+            progress = await session.run_sync(enrollment.complete_task, student.id, callback_data.id)
+        except AccessDenied as exc:
+            await callback.answer()
+            await send_locked(callback.message, student, exc.details.get("platform_id"))
+            return
+        await callback.answer(_("Marked done"))
+        await callback.message.answer(_("✅ Task done! Progress: {done}/{total} tasks done.").format(
+            done=number(progress.done), total=number(progress.total)), reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
+
+    @router.message(Command("my"))
+    @router.message(MenuButton(BTN_MY))
+    async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> None:
+        items = await session.run_sync(enrollment.my_enrollments, student.id)
+        lines = [_("🎓 <b>My platforms</b>"), ""]
+        for e in items:
+            expiry = (_("Expires on {date}").format(date=when(e.expires_at, time=False)) if e.expires_at
+                      else _("No expiry")) if e.active else _("⌛ Expired")
+            lines.append(_("• <b>{name}</b> — {done}/{total} tasks done · {expiry}").format(
+                name=esc(e.platform_name), done=number(e.done), total=number(e.total), expiry=expiry))
+        if not items:
+            lines.append(_("You have not enrolled in any platform yet. See /platforms."))
+        rows = [[button(("📝 " if e.active else "🔄 ") + e.platform_name,
+                        PlatformCb(action="tasks" if e.active else "open", id=e.platform_id))] for e in items]
+        await message.answer(with_balance("\n".join(lines), student.balance),
+                             reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    return router
+
+
+async def send_locked(message: Message, student: UserInfo, platform_id) -> None:
+    rows = [[enroll_button(int(platform_id))]] if platform_id else []
+    await message.answer(with_balance(_("🔒 This content is locked. Enroll to unlock the tasks."), student.balance),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def send_tasks(message: Message, session: AsyncSession, student: UserInfo, platform_id: int) -> None:
+    try:
+        tasks = await session.run_sync(enrollment.platform_tasks, student.id, platform_id)
+    except AccessDenied:
+        await send_locked(message, student, platform_id)
+        return
+    done = sum(t.done for t in tasks)
+    lines = [_("📝 <b>Tasks</b> — {done}/{total} done").format(done=number(done), total=number(len(tasks)))]
+    rows = [[button(("✅ " if t.done else "⬜ ") + f"{t.position}. {t.title}", TaskCb(action="open", id=t.id))]
+            for t in tasks]
+    await message.answer(with_balance("\n".join(lines), student.balance),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))

@@ -1,0 +1,70 @@
+"""/start (registration, welcome credit, deep links), /help and /cancel."""
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards import BTN_HELP, MenuButton, main_menu
+from bot.ui import esc, money, with_balance
+from core.services import wallet
+from core.services.wallet import UserInfo
+
+
+def about() -> str:
+    return _("With this bot you can:\n"
+             "• top up your wallet with Vodafone Cash (/topup)\n"
+             "• buy access to CodeHub platforms and do their tasks (/platforms, /my)\n"
+             "• book paid sessions with a mentor (/mentors, /book, /sessions)\n"
+             "• see your balance and history (/balance, /history)\n"
+             "• switch between English and Arabic (/language)\n"
+             "Send /cancel to leave any step.")
+
+
+def build_router() -> Router:
+    router = Router(name="start")
+
+    @router.message(CommandStart())
+    async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
+                        student: UserInfo, just_registered: bool) -> None:
+        await state.clear()
+        if just_registered:
+            greeting = _("🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of "
+                         "<b>{bonus}</b>.").format(name=esc(student.full_name), bonus=money(student.balance))
+        else:
+            result = await session.run_sync(wallet.register, message.from_user.id,
+                                            full_name=message.from_user.full_name,
+                                            username=message.from_user.username)
+            student = result.user
+            greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
+        await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
+        arg = (command.args or "").strip()
+        if arg == "topup":
+            from bot.handlers.topup import start_topup
+            await start_topup(message, state, session, student)
+        elif arg == "book":
+            from bot.handlers.mentorship import show_mentors
+            await show_mentors(message, session, student, booking=True)
+        elif arg.startswith("platform_") and arg[9:].isdigit():
+            from bot.handlers.platforms import show_platform
+            await show_platform(message, session, student, int(arg[9:]))
+
+    @router.message(Command("help"))
+    @router.message(MenuButton(BTN_HELP))
+    async def cmd_help(message: Message, student: UserInfo, is_admin: bool) -> None:
+        text = _("ℹ️ <b>CodeHub help</b>") + "\n\n" + about()
+        if is_admin:
+            text += "\n\n" + _("Admin: /pending lists what waits for a decision, /stats shows today's numbers.")
+        await message.answer(with_balance(text, student.balance), reply_markup=main_menu())
+
+    @router.message(Command("cancel"))
+    async def cmd_cancel(message: Message, state: FSMContext, student: UserInfo) -> None:
+        had_flow = await state.get_state() is not None
+        await state.clear()
+        text = _("Cancelled. Nothing was changed.") if had_flow else _("There is nothing to cancel.")
+        await message.answer(with_balance(text, student.balance), reply_markup=main_menu())
+
+    return router

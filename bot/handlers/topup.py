@@ -1,0 +1,111 @@
+"""/topup: Vodafone Cash number and steps, amount, sender number, summary, Confirm -> PENDING receipt."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards import BTN_TOPUP, MenuButton, main_menu
+from bot.ui import error_text, money, number, status_name, with_balance
+from core.errors import DomainError
+from core.services import wallet
+from core.services.settings import get_settings
+from core.services.wallet import UserInfo
+
+
+class TopupStates(StatesGroup):
+    amount = State()
+    wallet = State()
+    confirm = State()
+
+
+class TopupCb(CallbackData, prefix="tu"):
+    action: str  # confirm | cancel
+
+
+async def start_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+    settings = await session.run_sync(get_settings)
+    await state.set_state(TopupStates.amount)
+    await state.set_data({})
+    text = _("➕ <b>Top up with Vodafone Cash</b>\n\n"
+             "1. Send the money to this Vodafone Cash number (tap to copy): <code>{number}</code>\n"
+             "2. Tell me the amount you sent.\n"
+             "3. Tell me the number you sent it from.\n"
+             "4. An admin checks the transfer and credits your wallet; I will tell you.\n\n"
+             "<b>How much did you send (EGP)?</b> Minimum {min}, maximum {max}. Send /cancel to stop.").format(
+        number=settings.vodafone_cash_number, min=money(settings.min_topup), max=money(settings.max_topup))
+    await message.answer(with_balance(text, student.balance))
+
+
+def build_router() -> Router:
+    router = Router(name="topup")
+
+    @router.message(Command("topup"))
+    @router.message(MenuButton(BTN_TOPUP))
+    async def cmd_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+        await start_topup(message, state, session, student)
+
+    @router.message(TopupStates.amount, F.text)
+    async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession) -> None:
+        try:
+            amount = await session.run_sync(wallet.check_topup_amount, message.text)
+        except DomainError as exc:
+            await message.answer(error_text(exc) + "\n" + _("Please send the amount again, or /cancel."))
+            return
+        await state.update_data(amount=str(amount))
+        await state.set_state(TopupStates.wallet)
+        await message.answer(_("Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent it from "
+                               "(like 01012345678).").format(amount=money(amount)))
+
+    @router.message(TopupStates.wallet, F.text)
+    async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
+        try:
+            sender = wallet.normalize_wallet(message.text)  # pure parsing, no database
+        except DomainError as exc:
+            await message.answer(error_text(exc) + "\n" + _("Please send the number again, or /cancel."))
+            return
+        data = await state.update_data(wallet=sender)
+        await state.set_state(TopupStates.confirm)
+        markup = InlineKeyboardMarkup(inline_keyboard=[[
+            InlineKeyboardButton(text=_("✅ Confirm"), callback_data=TopupCb(action="confirm").pack()),
+            InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=TopupCb(action="cancel").pack())]])
+        text = _("<b>Please check your top-up request</b>\nAmount: <b>{amount}</b>\nSent from: <code>{wallet}</code>"
+                 ).format(amount=money(data["amount"]), wallet=sender)
+        await message.answer(with_balance(text, student.balance), reply_markup=markup)
+
+    @router.message(StateFilter(TopupStates.amount, TopupStates.wallet, TopupStates.confirm))
+    async def on_topup_other(message: Message) -> None:
+        await message.answer(_("Please answer the question above, or send /cancel to stop."))
+
+    @router.callback_query(TopupStates.confirm, TopupCb.filter(F.action == "confirm"))
+    async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+                               student: UserInfo) -> None:
+        data = await state.get_data()
+        key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:topup"
+        try:
+            result = await session.run_sync(wallet.request_topup, student.id, Decimal(data["amount"]),
+                                            data["wallet"], idempotency_key=key)
+        finally:
+            await state.clear()
+        text = _("🧾 <b>Top-up request #{id}</b>\nAmount: <b>{amount}</b>\nFrom: <code>{wallet}</code>\n"
+                 "Status: <b>{status}</b>\n\nAn admin will check the transfer; I will message you when it is done."
+                 ).format(id=number(result.transaction_id), amount=money(result.amount), wallet=result.wallet_masked,
+                          status=status_name(result.status))
+        await callback.message.edit_text(with_balance(text, student.balance))
+        await callback.answer(_("Request sent"))
+
+    @router.callback_query(TopupCb.filter(F.action == "cancel"))
+    async def on_topup_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+        await state.clear()
+        await callback.message.edit_text(with_balance(_("Top-up cancelled. Nothing was sent."), student.balance))
+        await callback.answer()
+        await callback.message.answer(_("Main menu:"), reply_markup=main_menu())
+
+    return router

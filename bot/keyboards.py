@@ -1,0 +1,54 @@
+"""The main reply-keyboard menu and small shared inline buttons."""
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import ReplyKeyboardBuilder
+
+from bot.i18n import all_translations
+
+
+def N_(text: str) -> str:
+    """Marks a text for extraction; translated where it is shown."""
+    return text
+
+
+BTN_BALANCE = N_("💰 Balance")
+BTN_TOPUP = N_("➕ Top up")
+BTN_HISTORY = N_("📜 History")
+BTN_PLATFORMS = N_("📚 Platforms")
+BTN_MY = N_("🎓 My platforms")
+BTN_MENTORS = N_("👨‍🏫 Mentors")
+BTN_SESSIONS = N_("📅 My sessions")
+BTN_LANGUAGE = N_("🌐 Language")
+BTN_HELP = N_("❓ Help")
+MENU = [[BTN_BALANCE, BTN_TOPUP, BTN_HISTORY], [BTN_PLATFORMS, BTN_MY],
+        [BTN_MENTORS, BTN_SESSIONS], [BTN_LANGUAGE, BTN_HELP]]
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    builder = ReplyKeyboardBuilder()
+    for row in MENU:
+        builder.row(*(KeyboardButton(text=_(label)) for label in row))
+    return builder.as_markup(resize_keyboard=True, is_persistent=True)
+
+
+class MenuButton(Filter):
+    """A menu button, in whichever language the keyboard was drawn."""
+
+    def __init__(self, msgid: str):
+        self.msgid = msgid
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool:
+        return bool(message.text) and message.text in all_translations(i18n, self.msgid)
+
+
+class WalletCb(CallbackData, prefix="w"):
+    action: str  # topup | history | balance
+
+
+def topup_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("➕ Top up"), callback_data=WalletCb(action="topup").pack())

@@ -1,0 +1,90 @@
+"""Per-update middlewares: duplicate updates, the database session and the student, throttling."""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Update
+from aiogram.utils.i18n import gettext as _
+
+from core.db import AsyncDatabase
+from core.services import wallet
+
+
+class DuplicateUpdateMiddleware(BaseMiddleware):
+    """The same update delivered twice (a retried webhook, a replay) is handled once."""
+
+    def __init__(self, size: int = 5000):
+        self.seen: OrderedDict[int, None] = OrderedDict()
+        self.size = size
+
+    async def __call__(self, handler: Callable[[Update, dict], Awaitable[Any]], event: Update,
+                       data: dict[str, Any]) -> Any:
+        if event.update_id in self.seen:
+            return None
+        self.seen[event.update_id] = None
+        if len(self.seen) > self.size:
+            self.seen.popitem(last=False)
+        return await handler(event, data)
+
+
+class StudentMiddleware(BaseMiddleware):
+    """Opens one AsyncSession per update, registers or loads the student, passes both on."""
+
+    def __init__(self, db: AsyncDatabase, admin_ids: frozenset[int] = frozenset()):
+        self.db = db
+        self.admin_ids = admin_ids
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        async with self.db.sessions() as session:
+            data["session"] = session
+            data["db"] = self.db
+            data["is_admin"] = user is not None and user.id in self.admin_ids
+            data["just_registered"] = False
+            if user is not None and not user.is_bot:
+                student = await session.run_sync(wallet.find_by_telegram, user.id)
+                created = False
+                if student is None:
+                    result = await session.run_sync(
+                        wallet.register, user.id, full_name=user.full_name, username=user.username,
+                        language=user.language_code)
+                    student, created = result.user, result.created
+                data["student"] = student
+                data["just_registered"] = created
+            return await handler(event, data)
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    """More than `limit` updates in `window` seconds from one user: one polite warning, then silence."""
+
+    def __init__(self, limit: int = 20, window: float = 10.0):
+        self.limit, self.window = limit, window
+        self.hits: dict[int, deque[float]] = {}
+        self.warned: set[int] = set()
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        now = time.monotonic()
+        hits = self.hits.setdefault(user.id, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            if user.id not in self.warned:
+                self.warned.add(user.id)
+                bot = data["bot"]
+                if event.callback_query:
+                    await event.callback_query.answer(_("Too many requests: please slow down a little."))
+                else:
+                    await bot.send_message(user.id, _("Too many requests: please slow down a little."))
+            return None
+        self.warned.discard(user.id)
+        hits.append(now)
+        if len(self.hits) > 10000:  # forget idle users
+            self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
+        return await handler(event, data)

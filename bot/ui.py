@@ -1,0 +1,131 @@
+"""Rendering helpers shared by the handlers: money, dates, escaping, balance line, domain errors."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_datetime
+
+from core.errors import DomainError
+from core.money import format_money, format_signed
+from core.timeutil import CAIRO, as_utc
+
+_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def locale() -> str:
+    return get_i18n().current_locale
+
+
+def money(amount: Decimal | str, currency: str = "EGP") -> str:
+    return format_money(Decimal(str(amount)), currency, locale())
+
+
+def signed(amount: Decimal | str, currency: str = "EGP") -> str:
+    return format_signed(Decimal(str(amount)), currency, locale())
+
+
+def number(value) -> str:
+    text = str(value)
+    return text.translate(_ARABIC_DIGITS) if locale() == "ar" else text
+
+
+def when(value: datetime | str | None, *, time: bool = True) -> str:
+    """A date (and time) in Cairo, in the reader's language."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    loc = locale()
+    pattern = "EEE d MMM y, HH:mm" if time else "d MMM y"
+    text = format_datetime(as_utc(value), pattern, tzinfo=CAIRO, locale="ar_EG" if loc == "ar" else "en_GB")
+    return text.translate(_ARABIC_DIGITS) if loc == "ar" else text
+
+
+def esc(text: str | None) -> str:
+    return escape(text or "", quote=False)
+
+
+def balance_line(balance: Decimal) -> str:
+    return _("💰 Balance: <b>{balance}</b>").format(balance=money(balance))
+
+
+def with_balance(text: str, balance: Decimal) -> str:
+    return f"{text}\n\n{balance_line(balance)}"
+
+
+def status_name(status) -> str:
+    value = getattr(status, "value", status)
+    names = {
+        "PENDING": _("Pending"), "APPROVED": _("Approved"), "REJECTED": _("Rejected"),
+        "CONFIRMED": _("Confirmed"), "COMPLETED": _("Completed"), "CANCELLED": _("Cancelled"),
+    }
+    return names.get(value, value)
+
+
+def type_name(kind) -> str:
+    value = getattr(kind, "value", kind)
+    names = {
+        "TOP_UP": _("Top-up"), "PLATFORM_PURCHASE": _("Platform purchase"),
+        "MENTORSHIP_PAYMENT": _("Mentorship payment"), "SIGNUP_BONUS": _("Welcome credit"),
+        "REFUND": _("Refund"), "ADJUSTMENT": _("Adjustment"),
+    }
+    return names.get(value, value)
+
+
+def error_text(exc: DomainError) -> str:
+    """Every domain error code, translated: the one place that maps codes to words."""
+    d = exc.details
+    code = exc.code
+    if code == "INVALID_AMOUNT":
+        reason = d.get("reason", "NOT_A_NUMBER")
+        if reason == "TOO_MANY_DECIMALS":
+            return _("Use at most 2 decimals, like 150.50.")
+        if reason == "NOT_POSITIVE":
+            return _("The amount must be more than zero.")
+        if reason == "TOO_LARGE":
+            return _("That is above the maximum of {maximum}.").format(maximum=money(d["maximum"]))
+        if reason == "TOO_SMALL":
+            return _("That is below the minimum of {minimum}.").format(minimum=money(d["minimum"]))
+        return _("Please send a number, like 150 or 150.50.")
+    if code == "INSUFFICIENT_FUNDS":
+        return _("Not enough balance: you need {required} and have {balance} (short by {shortfall}).").format(
+            required=money(d["required"]), balance=money(d["balance"]), shortfall=money(d["shortfall"]))
+    if code == "ALREADY_PROCESSED":
+        return _("Already processed by {by}.").format(by=esc(str(d.get("by", "?"))))
+    if code == "INVALID_STATE":
+        if d.get("by"):
+            return _("Already processed by {by} (status: {status}).").format(
+                by=esc(str(d["by"])), status=status_name(d.get("status", "")))
+        return _("This can no longer be changed (status: {status}).").format(status=status_name(d.get("status", "")))
+    if code == "PRICE_CHANGED":
+        return _("The price changed from {old} to {new}. Nothing was charged; please look again.").format(
+            old=money(d["old"]), new=money(d["new"]))
+    if code == "TOO_MANY_PENDING_TOPUPS":
+        return _("You already have {limit} top-up requests waiting. Please wait for an admin to review them.").format(
+            limit=number(d.get("limit", "")))
+    if code == "DAILY_TOPUP_LIMIT":
+        return _("You reached today's limit of {limit} top-up requests. Please try again tomorrow.").format(
+            limit=number(d.get("limit", "")))
+    if code == "TOO_MANY_PENDING_BOOKINGS":
+        return _("You already have {limit} bookings waiting for confirmation.").format(limit=number(d.get("limit", "")))
+    simple = {
+        "NOT_FOUND": _("That item does not exist (any more)."),
+        "INVALID_WALLET_NUMBER": _("That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."),
+        "INVALID_INPUT": _("That input is not valid or too long. Please try again."),
+        "REASON_REQUIRED": _("Please write a reason."),
+        "USER_BLOCKED": _("Your account is blocked. Please contact CodeHub support."),
+        "PLATFORM_INACTIVE": _("This platform is not available right now."),
+        "ALREADY_ENROLLED": _("You are already enrolled in this platform."),
+        "ACCESS_DENIED": _("🔒 This content is locked. Enroll to unlock the tasks."),
+        "MENTOR_UNAVAILABLE": _("This mentor is not taking bookings right now."),
+        "INVALID_DURATION": _("Please choose one of the offered durations."),
+        "DATE_IN_PAST": _("That time is in the past. Please send a future date and time."),
+        "NOT_OWNER": _("That is not yours: nothing was changed."),
+        "INVALID_RATING": _("Please choose 1 to 5 stars."),
+        "ALREADY_RATED": _("You already rated this session."),
+    }
+    return simple.get(code, _("That did not work. Please try again."))
