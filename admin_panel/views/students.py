@@ -1,6 +1,7 @@
 """Students: list and search, one student's page (ledger, enrollments, bookings), adjust balance, block."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import flash, redirect, request, url_for
@@ -65,6 +66,8 @@ class StudentView(SecureModelView):
         nonce = (request.form.get("nonce") or "").strip()[:60]
         if not amount:
             flash("Enter a signed amount, e.g. 50 to credit or -50 to debit.", "error")
+        elif re.search(r"\.\d{3,}$", amount):
+            flash("Balance not changed: the amount can have at most 2 decimal places.", "error")
         elif not nonce:
             flash("The form is incomplete; reload the page and try again.", "error")
         else:

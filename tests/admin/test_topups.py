@@ -1,0 +1,116 @@
+"""The top-up queue: order, approve and reject through the service, bulk actions, refusals."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.models import TransactionStatus
+from tests.admin.conftest import flashes
+
+
+def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finance):
+    html = finance.get("/topups/").text
+    pending = panel.pending_topups()
+    assert len(pending) == 2
+    first, second = (html.index(f">#{t.id}<") for t in pending)
+    assert first < second  # oldest first
+    decided = html.index("by demo-seed")
+    assert second < decided  # pending before processed ones
+    assert "011****5678" in html and "01112345678" not in html
+    assert "2 pending request(s)" in html
+    assert "150.50 EGP" in html
+
+
+def test_request_page_shows_the_full_sender_number(panel, finance):
+    tx = panel.pending_topups()[0]
+    html = finance.get(f"/topups/request/{tx.id}").text
+    assert "01112345678" in html
+    assert "Approve and credit 200.00 EGP" in html
+
+
+def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
+    tx = panel.pending_topups()[0]
+    before = panel.user(tx.user_id).balance
+    r = finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42"},
+                     follow_redirects=True)
+    assert "approved: 200.00 EGP credited" in flashes(r.text)
+    assert panel.user(tx.user_id).balance == before + Decimal("200.00")
+    row = panel.tx(tx.id)
+    assert row.status == TransactionStatus.APPROVED and row.processed_by == "finance"
+    assert row.admin_notes == "stmt 42"
+    assert [n.user_id for n in panel.notifications("topup.approved")][-1] == tx.user_id
+    assert panel.audits("topup.approved")[-1].actor == "finance"
+
+
+def test_second_approval_says_who_processed_it_and_changes_nothing(panel, finance, owner):
+    tx = panel.pending_topups()[0]
+    finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf})
+    balance = panel.user(tx.user_id).balance
+    r = owner.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": owner.csrf}, follow_redirects=True)
+    assert "Already processed by finance (now approved); nothing was changed." in flashes(r.text)
+    assert panel.user(tx.user_id).balance == balance
+    r = owner.post(f"/topups/request/{tx.id}/reject", data={"csrf_token": owner.csrf, "reason": "late"},
+                   follow_redirects=True)
+    assert "Already processed by finance" in flashes(r.text)
+    assert panel.tx(tx.id).status == TransactionStatus.APPROVED
+
+
+def test_reject_needs_a_reason(panel, finance):
+    tx = panel.pending_topups()[0]
+    r = finance.post(f"/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "  "},
+                     follow_redirects=True)
+    assert "A reason is required." in flashes(r.text)
+    assert panel.tx(tx.id).status == TransactionStatus.PENDING
+
+
+def test_reject_with_reason_tells_the_student_and_keeps_the_balance(panel, finance):
+    tx = panel.pending_topups()[0]
+    balance = panel.user(tx.user_id).balance
+    r = finance.post(f"/topups/request/{tx.id}/reject",
+                     data={"csrf_token": finance.csrf, "reason": "No transfer from this number"},
+                     follow_redirects=True)
+    assert "rejected" in flashes(r.text)
+    row = panel.tx(tx.id)
+    assert row.status == TransactionStatus.REJECTED and row.admin_notes == "No transfer from this number"
+    assert panel.user(tx.user_id).balance == balance
+    assert "No transfer from this number" in panel.notifications("topup.rejected")[-1].payload
+
+
+def test_reject_reason_far_too_long_changes_nothing(panel, finance):
+    tx = panel.pending_topups()[0]
+    r = finance.post(f"/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "x" * 5000},
+                     follow_redirects=True)
+    assert r.status_code == 200 and "too long" in flashes(r.text)
+    assert panel.tx(tx.id).status == TransactionStatus.PENDING
+
+
+def test_unknown_and_malformed_ids(panel, finance):
+    r = finance.post("/topups/request/99999/approve", data={"csrf_token": finance.csrf}, follow_redirects=True)
+    assert r.status_code == 200 and "not found" in flashes(r.text).lower()
+    assert finance.post("/topups/request/abc/approve", data={"csrf_token": finance.csrf}).status_code == 404
+    r = finance.get("/topups/request/99999", follow_redirects=True)
+    assert "does not exist" in flashes(r.text)
+
+
+def test_bulk_approve_and_bulk_reject(panel, owner):
+    a, b = panel.pending_topups()
+    r = owner.post("/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id]},
+                   follow_redirects=True)
+    assert "needs a reason" in flashes(r.text)
+    assert panel.tx(a.id).status == TransactionStatus.PENDING
+    r = owner.post("/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id],
+                                            "reason": "Duplicate request"}, follow_redirects=True)
+    assert "Rejected 1 top-up request(s)." in flashes(r.text)
+    r = owner.post("/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
+                                            "rowid": [a.id, b.id]}, follow_redirects=True)
+    text = flashes(r.text)
+    assert "Approved 1 top-up request(s)." in text and f"#{a.id}: Already processed by owner" in text
+    assert panel.tx(b.id).status == TransactionStatus.APPROVED
+
+
+def test_no_edit_no_delete(panel, owner):
+    tx = panel.pending_topups()[0]
+    owner.post("/topups/delete/", data={"csrf_token": owner.csrf, "id": tx.id})
+    owner.post(f"/topups/edit/?id={tx.id}", data={"csrf_token": owner.csrf, "amount": "99999"})
+    row = panel.tx(tx.id)
+    assert row is not None and row.amount == Decimal("200.00") and row.status == TransactionStatus.PENDING
+    assert "/topups/edit/" not in owner.get("/topups/").text
