@@ -259,7 +259,7 @@ JOBS = (
 
 
 def run_all(session: Session, *, now: datetime | None = None) -> dict:
-    """Run every job once (one scheduler tick, or `codehub` from the command line).
+    """Run every job once: one scheduler tick (a command-line entry can call it too).
 
     Returns {job name: notifications queued, ..., "errors": [job names that failed]}. A failing job is
     logged and does not stop the others; its work stays in the database for the next tick.

@@ -113,3 +113,16 @@ def test_completion_reminder_waits_for_the_session_end(session):
     confirmed_booking(session, SESSION, student_tg=7010, duration=60)
     assert jobs.queue_completion_reminders(session, now=SESSION + timedelta(minutes=30)) == 0
     assert outbox(session, "admin.session_ended") == []
+
+
+def test_a_failing_job_does_not_stop_the_others(session, monkeypatch):
+    confirmed_booking(session, SESSION, student_tg=7011)
+
+    def broken(session, *, now=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(jobs, "JOBS", (("expired", broken),) + tuple(j for j in jobs.JOBS if j[0] != "expired"))
+    result = jobs.run_all(session, now=SESSION - 24 * H)
+    assert result["errors"] == ["expired"]
+    assert result["session_reminders"] == 1
+    assert reminders(session) == [(24, "student", 7011)]
