@@ -79,7 +79,7 @@ def _clean(text: str | None) -> str:
     text = (text or "").strip()
     if not text:
         raise InvalidInput("write the announcement first", field="text")
-    if len(text) > MAX_TEXT:
+    if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:  # Telegram counts UTF-16 units: an emoji is 2
         raise InvalidInput(f"the announcement is too long (at most {MAX_TEXT} characters)", field="text",
                            limit=MAX_TEXT)
     return text

@@ -45,7 +45,8 @@ def test_audience_counts_and_preview(session, school):
 
 
 @pytest.mark.parametrize("text, audience, platform_id", [
-    ("", "all", None), ("   \n ", "all", None), ("x" * 4001, "all", None), ("hi", "everyone", None),
+    ("", "all", None), ("   \n ", "all", None), ("x" * 4001, "all", None), ("🎉" * 2001, "all", None),
+    ("hi", "everyone", None),
     ("hi", "platform", None), ("hi", "platform", 999_999)])
 def test_bad_broadcasts_are_refused_and_write_nothing(session, school, text, audience, platform_id):
     with pytest.raises(InvalidInput):
@@ -77,6 +78,11 @@ def test_a_broadcast_queues_one_message_per_reachable_student(session, school):
     by_platform = broadcasts.create_broadcast(session, "Flask only", "platform", platform_id=pid, actor=ADMIN,
                                               now=NOW)
     assert by_platform.recipients == 1 and by_platform.platform_id == pid
+
+
+def test_the_longest_announcement_telegram_takes_is_accepted(session, school):
+    assert broadcasts.create_broadcast(session, "م" * 4000, "all", actor=ADMIN, now=NOW).recipients == 4
+    assert broadcasts.create_broadcast(session, "🎉" * 2000, "all", actor=ADMIN, now=NOW).recipients == 4
 
 
 def test_a_double_submit_does_not_send_twice(session, school):
