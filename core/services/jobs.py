@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.db import unit_of_work
@@ -104,7 +104,8 @@ def queue_session_reminders(session: Session, *, now: datetime | None = None) ->
     b = MentorshipBooking
     due = _confirmed_bookings(
         session, b.session_date > now, b.session_date <= now + timedelta(hours=24),
-        or_(_unmarked(b.reminder_24h_for, b.session_date), _unmarked(b.reminder_1h_for, b.session_date)))
+        or_(_unmarked(b.reminder_24h_for, b.session_date),
+            and_(_unmarked(b.reminder_1h_for, b.session_date), b.session_date <= now + timedelta(hours=1))))
     if not due:
         return 0
     queued = 0
