@@ -52,6 +52,10 @@ def explain(err: DomainError) -> str:
 class PanelForm(FlaskForm):
     """Base for every Flask-Admin form: Flask-WTF's CSRF, the same mechanism as CSRFProtect."""
 
+    def __init__(self, formdata=None, obj=None, prefix="", **kwargs):
+        self._obj = obj  # Flask-Admin's Unique validator skips the record being edited
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
 
 def panel():
     return current_app.extensions["codehub"]

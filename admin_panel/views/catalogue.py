@@ -63,8 +63,9 @@ class PlatformView(SecureModelView):
             raise ValidationError("Description is too long (at most 5000 characters).")
         if model.description is None:
             model.description = ""
-        clash = self.session.query(Platform).filter(Platform.name == model.name, Platform.id != (model.id or 0))
-        if clash.first() is not None:
+        with self.session.no_autoflush:
+            clash = self.session.query(Platform.id).filter(Platform.name == model.name).first()
+        if clash is not None and clash.id != model.id:
             raise ValidationError(f"A platform named {model.name!r} already exists.")
         audit.record(self.session, actor(), "platform.create" if is_created else "platform.update", "platform",
                      model.id, after={"name": model.name, "price": model.price, "is_active": model.is_active,
