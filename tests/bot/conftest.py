@@ -102,3 +102,25 @@ def sync_db(bot_settings):
 
 
 __all__ = ["ADMIN1", "ADMIN2", "BotRunner", "TgUser"]
+
+
+def seed_catalog(db: Database) -> dict:
+    """Two platforms (paid 250.00 with 3 tasks for 30 days, free with 2 tasks) and one mentor at 300.00/h."""
+    from decimal import Decimal
+
+    from core.db import unit_of_work
+    from core.models import Platform, Task
+    from core.services import mentorship
+    from core.services.common import Actor
+    with db.session() as s:
+        with unit_of_work(s):
+            paid = Platform(name="Web <Flask>", description="Build & deploy", price=Decimal("250.00"), access_days=30)
+            paid.tasks = [Task(title=f"Step {i}", body=f"Do step {i}", position=i) for i in (1, 2, 3)]
+            free = Platform(name="Python Basics", description="Start here", price=None)
+            free.tasks = [Task(title=f"Basics {i}", body="Read", position=i) for i in (1, 2)]
+            s.add_all([paid, free])
+        ids = {"paid": paid.id, "free": free.id}
+        mentor = mentorship.create_mentor(s, "Ahmed Mentor", actor=Actor("seed"), bio="Python <expert>",
+                                          rate=Decimal("300.00"))
+        ids["mentor"] = mentor.id
+    return ids
