@@ -30,9 +30,11 @@ class SettingsView(SecureView):
         items = setting_items(current)
         submitted = {}
         if request.method == "POST":
-            submitted = {key: (request.form.get(key) or "") for key, _label, _v in items
-                         if key != "mentorship_available"}
-            submitted["mentorship_available"] = "true" if request.form.get("mentorship_available") else "false"
+            submitted = {key: request.form[key] for key, _label, _v in items
+                         if key in request.form and key != "mentorship_available"}
+            if "mentorship_available" in request.form:  # a hidden "false" precedes the checkbox
+                submitted["mentorship_available"] = \
+                    "true" if "true" in request.form.getlist("mentorship_available") else "false"
             too_long = [k for k, v in submitted.items() if len(v) > MAX_SETTING]
             changes = {k: v for k, v in submitted.items() if v.strip() != to_text(getattr(current, k))}
             if too_long:

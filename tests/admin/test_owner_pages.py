@@ -1,0 +1,139 @@
+"""Dashboard, settings, audit log, reports, panel accounts and broadcasts."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import select
+
+from core.models import Admin, Broadcast, Notification, Setting
+from core.timeutil import CAIRO, utcnow
+from tests.admin.conftest import flashes, login
+
+
+def test_dashboard_shows_kpis_charts_and_needs_attention(panel, finance):
+    html = finance.get("/").text
+    assert 'id="kpi-pending-topups">2<' in html
+    assert "350.50 EGP" in html  # pending top-ups sum
+    assert 'id="kpi-pending-bookings">1<' in html
+    for chart in ("chart-revenue", "chart-topups", "chart-enrollments", "chart-bookings"):
+        assert f'id="{chart}"' in html
+    assert "/assets/vendor/chart.umd.min.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html.split("<body")[0]
+    data = json.loads(html.split('id="chart-data">')[1].split("</script>")[0])
+    assert len(data["revenue"]["labels"]) == 30
+    assert data["topups"]["counts"] == [1, 1, 2]
+    assert dict(zip(data["enrollments"]["labels"], data["enrollments"]["data"]))["Python Foundations"] == 1
+    attention = html.split('id="needs-attention"')[1]
+    assert "Youssef Ali" in attention and "Mariam Adel" in attention
+
+
+def test_vendored_chart_js_is_served_with_its_license(panel, client):
+    r = client.get("/assets/vendor/chart.umd.min.js")
+    assert r.status_code == 200 and b"Released under the MIT License" in r.data[:400]
+
+
+def test_mentor_home_goes_to_bookings(panel, mentor):
+    r = mentor.get("/")
+    assert r.status_code == 302 and r.location.endswith("/bookings/")
+
+
+def test_settings_update_is_audited(panel, owner):
+    page = owner.get("/settings/").text
+    assert "01099998888" in page
+    data = {"csrf_token": owner.csrf, "vodafone_cash_number": "01011112222", "signup_bonus": "250",
+            "durations": "30,60", "min_topup": "10.00", "max_topup": "50000.00", "max_pending_topups": "3",
+            "max_topups_per_day": "5", "mentor_default_rate": "300.00",
+            "max_pending_bookings": "3", "stale_topup_hours": "12"}
+    data["mentorship_available"] = ["false", "true"]
+    r = owner.post("/settings/", data=data, follow_redirects=True)
+    assert "Saved 3 setting(s)." in flashes(r.text)
+    with panel.session() as s:
+        saved = {row.key: row.value for row in s.scalars(select(Setting))}
+    assert saved["vodafone_cash_number"] == "01011112222" and saved["durations"] == "30,60"
+    audit = panel.audits("settings.update")[-1]
+    assert audit.actor == "owner" and "01099998888" in audit.before and "01011112222" in audit.after
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("vodafone_cash_number", "12345", "Egyptian mobile number"),
+    ("signup_bonus", "-1", "must not be negative"),
+    ("durations", "5,60", "between 15 and 480"),
+    ("min_topup", "90000", "Minimum top-up must not exceed the maximum"),
+    ("max_pending_topups", "x" * 300, "too long"),
+])
+def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
+    r = owner.post("/settings/", data={"csrf_token": owner.csrf, key: value, "mentorship_available": ["false", "true"]},
+                   follow_redirects=True)
+    assert r.status_code == 200 and message in flashes(r.text)
+    assert panel.count(Setting) == 0
+    assert value[:50] in r.text  # the form keeps what was typed
+
+
+def test_audit_log_filters(panel, owner):
+    html = owner.get("/audit/?flt0_action_equals=topup.rejected").text
+    assert "topup.rejected" in html and "booking.confirm" not in html
+    html = owner.get("/audit/?flt0_admin_equals=nobody").text
+    assert "topup.rejected" not in html
+    today = utcnow().astimezone(CAIRO).date().isoformat()
+    assert "booking.cancel" in owner.get(f"/audit/?flt0_date_up_to_inclusive={today}").text
+
+
+def test_monthly_report_csv(panel, finance):
+    month = utcnow().astimezone(CAIRO).strftime("%Y-%m")
+    html = finance.get(f"/reports/?month={month}").text
+    assert "float at month end" in html
+    r = finance.get(f"/reports/monthly.csv?month={month}")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.data.decode())))
+    by_item = {(row["section"], row["item"]): row for row in rows}
+    assert by_item[("top-ups", "PENDING")]["count"] == "2"
+    assert by_item[("top-ups", "PENDING")]["amount_egp"] == "350.50"
+    assert ("wallet", "float at month end") in by_item
+    assert finance.get("/reports/?month=2026-13", follow_redirects=True).status_code == 200
+    assert finance.get("/reports/monthly.csv?month=garbage", follow_redirects=True).status_code == 200
+
+
+def test_owner_creates_panel_accounts(panel, owner):
+    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "helper", "password": "longenough1",
+                                          "role": "finance"}, follow_redirects=True)
+    assert "Admin helper (finance) created." in flashes(r.text)
+    c = panel.app.test_client()
+    assert login(c, "helper", "longenough1").status_code == 302
+    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "x", "password": "short",
+                                          "role": "finance"}, follow_redirects=True)
+    assert "at least 8 characters" in flashes(r.text)
+    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "m3", "password": "longenough1",
+                                          "role": "mentor", "mentor_user_id": "99999"}, follow_redirects=True)
+    assert "is not a mentor" in flashes(r.text)
+    with panel.session() as s:
+        assert s.scalar(select(Admin).where(Admin.username.in_(["x", "m3"]))) is None
+
+
+def test_broadcast_preview_send_and_progress(panel, owner):
+    html = owner.get("/broadcasts/?text=Hello+students&audience=all&preview=1").text
+    assert 'id="recipient-count">4<' in html and "Hello students" in html
+    r = owner.post("/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
+                                             "audience": "all"}, follow_redirects=True)
+    assert "queued for 4 student(s)" in flashes(r.text)
+    assert panel.count(Notification, Notification.kind == "broadcast") == 4
+    history = r.text.split('id="broadcast-history"')[1]
+    assert "Hello students" in history
+    r = owner.post("/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
+                                             "audience": "all"}, follow_redirects=True)
+    assert "not queued twice" in flashes(r.text)
+    assert panel.count(Broadcast) == 1
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"text": "", "audience": "all"}, "write the announcement"),
+    ({"text": "x" * 5000, "audience": "all"}, "too long"),
+    ({"text": "hi", "audience": "everyone"}, "choose an audience"),
+    ({"text": "hi", "audience": "platform"}, ""),
+])
+def test_broadcast_bad_input(panel, owner, data, message):
+    r = owner.post("/broadcasts/send", data={"csrf_token": owner.csrf, **data}, follow_redirects=True)
+    assert r.status_code == 200 and "Not sent" in flashes(r.text) and message in flashes(r.text).lower()
+    assert panel.count(Broadcast) == 0
