@@ -41,12 +41,12 @@ def ok(data, status: int = 200):
     return jsonify(_plain(data)), status
 
 
-def fail(code: str, message: str, status: int = 400, **details):
-    return jsonify({"error": {"code": code, "message": message, **_plain(details)}}), status
+def fail(code: str, message: str, http_status: int = 400, **details):
+    return jsonify({"error": {**_plain(details), "code": code, "message": message}}), http_status
 
 
 def domain_fail(err: DomainError):
-    return fail(err.code, str(err), err.http_status, **{k: v for k, v in err.details.items()})
+    return jsonify({"error": {**_plain(err.details), "code": err.code, "message": str(err)}}), err.http_status
 
 
 def _session():

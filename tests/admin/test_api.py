@@ -1,0 +1,124 @@
+"""The JSON API with the seed's paths: session auth, CSRF header on writes, validated input, coded errors."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.models import BookingStatus, TransactionStatus
+from core.timeutil import CAIRO, utcnow
+from tests.admin.conftest import login, token
+
+
+def _put(client, url, body):
+    return client.put(url, json=body, headers={"X-CSRFToken": client.csrf})
+
+
+def test_anonymous_gets_401_json(panel, client):
+    r = client.get("/api/admin/topup-requests")
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+def test_list_topup_requests(panel, finance):
+    items = finance.get("/api/admin/topup-requests?status=PENDING").get_json()["items"]
+    assert [i["amount"] for i in items] == ["200.00", "150.50"]
+    assert all("****" in i["walletNumber"] for i in items)
+    assert len(finance.get("/api/admin/topup-requests").get_json()["items"]) == 4
+    r = finance.get("/api/admin/topup-requests?status=LOST")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "INVALID_INPUT"
+    assert finance.get("/api/admin/topup-requests?limit=x").status_code == 400
+
+
+def test_approve_then_conflict(panel, finance, owner):
+    tx = panel.pending_topups()[0]
+    before = panel.user(tx.user_id).balance
+    r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED", "adminNotes": "ok"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["status"] == "APPROVED" and body["balance"] == str(before + Decimal("200.00"))
+    r = _put(owner, f"/api/admin/topup-requests/{tx.id}", {"status": "REJECTED", "adminNotes": "late"})
+    assert r.status_code == 409
+    err = r.get_json()["error"]
+    assert err["code"] == "ALREADY_PROCESSED" and err["by"] == "finance"
+    assert panel.tx(tx.id).status == TransactionStatus.APPROVED
+
+
+@pytest.mark.parametrize("body,code,status", [
+    ({"status": "MAYBE"}, "INVALID_INPUT", 400),
+    ({"status": "REJECTED"}, "REASON_REQUIRED", 400),
+    ({"status": "REJECTED", "adminNotes": 5}, "INVALID_INPUT", 400),
+    ({"status": "APPROVED", "adminNotes": "n" * 3000}, "INVALID_INPUT", 400),
+    ([1, 2], "INVALID_INPUT", 400),
+])
+def test_decide_topup_bad_input(panel, finance, body, code, status):
+    tx = panel.pending_topups()[0]
+    r = _put(finance, f"/api/admin/topup-requests/{tx.id}", body)
+    assert r.status_code == status and r.get_json()["error"]["code"] == code
+    assert panel.tx(tx.id).status == TransactionStatus.PENDING
+
+
+def test_decide_unknown_topup_and_no_csrf(panel, finance):
+    r = _put(finance, "/api/admin/topup-requests/99999", {"status": "APPROVED"})
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "NOT_FOUND"
+    tx = panel.pending_topups()[0]
+    r = finance.put(f"/api/admin/topup-requests/{tx.id}", json={"status": "APPROVED"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "CSRF_FAILED"
+    assert panel.tx(tx.id).status == TransactionStatus.PENDING
+
+
+def test_confirm_booking(panel, owner):
+    b = panel.bookings(BookingStatus.PENDING)[0]
+    when = (utcnow() + timedelta(days=3)).astimezone(CAIRO).replace(second=0, microsecond=0, tzinfo=None)
+    r = _put(owner, f"/api/admin/mentorship/{b.id}/confirm", {"sessionDate": when.isoformat(),
+                                                                "adminNotes": "Zoom"})
+    assert r.status_code == 200 and r.get_json()["status"] == "CONFIRMED"
+    assert panel.booking(b.id).session_date == when.replace(tzinfo=CAIRO)
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"sessionDate": "2020-01-01T10:00"}, "DATE_IN_PAST"),
+    ({"sessionDate": "soon"}, "INVALID_INPUT"),
+    ({}, "INVALID_INPUT"),
+    ({"sessionDate": "2099-01-01T10:00", "adminNotes": ["x"]}, "INVALID_INPUT"),
+])
+def test_confirm_booking_bad_input(panel, owner, body, code):
+    b = panel.bookings(BookingStatus.PENDING)[0]
+    r = _put(owner, f"/api/admin/mentorship/{b.id}/confirm", body)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == code
+    assert panel.booking(b.id).status == BookingStatus.PENDING
+
+
+def test_confirm_booking_of_another_mentor_is_not_found(panel):
+    c = panel.app.test_client()
+    login(c, "mentor2")
+    c.csrf = token(c)
+    b = panel.bookings(BookingStatus.PENDING)[0]
+    r = _put(c, f"/api/admin/mentorship/{b.id}/confirm", {"sessionDate": "2099-01-01T10:00"})
+    assert r.status_code == 404
+    r = _put(c, "/api/admin/mentorship/99999/confirm", {"sessionDate": "2099-01-01T10:00"})
+    assert r.status_code == 404
+
+
+def test_mentorship_settings(panel, owner):
+    r = _put(owner, "/api/admin/mentorship/settings", {"hourlyRate": "275.50", "isAvailable": False})
+    assert r.status_code == 200 and r.get_json() == {"hourlyRate": "275.50", "isAvailable": False,
+                                                     "durations": [30, 60, 90, 120]}
+    assert panel.audits("settings.update")
+
+
+@pytest.mark.parametrize("body", [{"hourlyRate": -5}, {"hourlyRate": "abc"}, {"hourlyRate": 1.5},
+                                  {"isAvailable": "yes"}, {}, {"hourlyRate": "1e400"}])
+def test_mentorship_settings_bad_input(panel, owner, body):
+    r = _put(owner, "/api/admin/mentorship/settings", body)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] in ("INVALID_INPUT", "INVALID_SETTING")
+    assert not panel.audits("settings.update")
+
+
+def test_analytics_endpoints(panel, finance):
+    fin = finance.get("/api/admin/analytics/financial").get_json()
+    assert fin["topups"]["PENDING"] == {"count": 2, "amount": "350.50"}
+    eng = finance.get("/api/admin/analytics/engagement").get_json()
+    assert eng["students"] == 4 and eng["bookings_by_status"]["COMPLETED"] == 1
+    platforms = finance.get("/api/admin/analytics/platforms").get_json()["items"]
+    assert {p["name"] for p in platforms} >= {"Python Foundations", "Web Development with Flask"}
