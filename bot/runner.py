@@ -1,0 +1,89 @@
+"""Start the bot: settings, migration, bot, dispatcher, scheduler; polling or webhook; clean stop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from contextlib import suppress
+from urllib.parse import urlparse
+
+from core.config import ConfigError, Settings, load_settings, require_bot_token
+
+log = logging.getLogger("bot")
+
+
+async def serve(settings: Settings) -> None:
+    from aiohttp import web
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    from bot.app import create_bot, create_dispatcher, set_commands
+    from bot.i18n import build_i18n
+    from bot.scheduler import build_scheduler
+    from core.db import AsyncDatabase
+
+    db = AsyncDatabase.from_settings(settings)
+    i18n = build_i18n()
+    bot = create_bot(settings)
+    dp = create_dispatcher(settings, db, i18n=i18n)
+    scheduler = build_scheduler(bot, db, i18n, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    runner = None
+    try:
+        me = await bot.get_me()
+        await set_commands(bot, settings)
+        scheduler.start()
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False,
+                                  allowed_updates=dp.resolve_used_update_types())
+            app = web.Application()
+            path = urlparse(settings.webhook_url).path or "/webhook"
+            SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+            setup_application(app, dp, bot=bot)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+            log.info("@%s: webhook on %s:%s%s", me.username, settings.webhook_host, settings.webhook_port, path)
+            await stop.wait()
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.info("@%s: long polling %s", me.username, settings.telegram_api_url)
+            polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({polling, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not polling.done():
+                await dp.stop_polling()  # lets in-flight updates finish
+            await polling
+            waiter.cancel()
+    finally:
+        log.info("stopping")
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        if runner is not None:
+            await runner.cleanup()
+        await dp.storage.close()
+        await bot.session.close()
+        await db.dispose()
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+        require_bot_token(settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from core.db import migrate
+    migrate(settings.effective_database_url)
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
