@@ -1,0 +1,159 @@
+"""The key pages in Debian's Chromium: log in, decide top-ups, confirm a booking, charts, CSV export.
+
+The app is served by werkzeug in a thread; every request that leaves 127.0.0.1 is blocked and recorded,
+which shows the pages work offline (no CDN). Screenshots go to test-output/ (git-ignored).
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from admin_panel import create_app
+from core.models import BookingStatus, TransactionStatus
+from core.timeutil import CAIRO, utcnow
+from tests.admin.conftest import PASSWORD, Panel
+from tests.conftest import make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+
+
+@pytest.fixture(scope="module")
+def live(panel_template, tmp_path_factory):
+    template, (founder, other) = panel_template
+    folder = tmp_path_factory.mktemp("live")
+    shutil.copy(template, folder / "codehub.db")
+    app = create_app(make_settings(f"sqlite:///{folder / 'codehub.db'}", folder))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Panel(app, app.extensions["codehub"].db, founder, other), f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["codehub"].db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(live, browser):
+    _panel, base = live
+    context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    outside = []
+
+    def guard(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    errors = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto("/")
+    assert "/login" in pg.url
+    pg.fill("#username", "owner")
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(base + "/")
+    yield pg
+    assert not outside, f"pages tried to reach the network: {outside}"
+    assert not errors, f"JavaScript errors: {errors}"
+    context.close()
+
+
+def test_dashboard_charts_are_drawn(page):
+    page.goto("/")
+    page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-revenue') !== undefined")
+    for chart_id in ("chart-revenue", "chart-topups", "chart-enrollments", "chart-bookings"):
+        painted = page.evaluate("""id => {
+            const c = document.getElementById(id);
+            const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) n++; }
+            return {w: c.width, h: c.height, painted: n, chart: !!Chart.getChart(id)};
+        }""", chart_id)
+        assert painted["chart"] and painted["w"] > 100 and painted["h"] > 100, (chart_id, painted)
+        assert painted["painted"] > 500, (chart_id, painted)
+    assert page.inner_text("#kpi-pending-topups") == "2"
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
+
+
+def test_approve_a_topup_and_see_the_balance_change(page, live):
+    panel, _base = live
+    tx = panel.pending_topups()[0]  # Youssef's 200.00
+    before = panel.user(tx.user_id).balance
+    page.goto("/topups/")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "topup-queue.png"), full_page=True)
+    row = page.locator("tr", has=page.locator(f"a:text-is('#{tx.id}')"))
+    row.locator("button:text-is('Approve')").click()
+    page.wait_for_selector(".alert-success")
+    assert "approved: 200.00 EGP credited" in page.inner_text(".alert-success")
+    assert panel.tx(tx.id).status == TransactionStatus.APPROVED
+    page.goto(f"/students/student/{tx.user_id}")
+    shown = page.inner_text("#student-balance")
+    assert shown == f"{before + 200:,.2f} EGP"
+
+
+def test_reject_a_topup_with_a_reason(page, live):
+    panel, _base = live
+    tx = panel.pending_topups()[0]
+    page.goto("/topups/")
+    row = page.locator("tr", has=page.locator(f"a:text-is('#{tx.id}')"))
+    row.locator("a:text-is('Reject…')").click()
+    assert "01212345678" in page.inner_text("#wallet-full")  # the full number on the request's page only
+    page.fill("textarea[name=reason]", "No matching transfer on the statement")
+    page.click("button:text-is('Reject')")
+    page.wait_for_selector(".alert-success")
+    assert panel.tx(tx.id).status == TransactionStatus.REJECTED
+    assert panel.tx(tx.id).admin_notes == "No matching transfer on the statement"
+
+
+def test_confirm_a_booking_with_a_date(page, live):
+    panel, _base = live
+    booking = panel.bookings(BookingStatus.PENDING)[0]
+    when = (utcnow() + timedelta(days=2)).astimezone(CAIRO).replace(hour=18, minute=30, second=0, microsecond=0)
+    page.goto("/bookings/")
+    row = page.locator("tr", has=page.locator(f"a:text-is('#{booking.id}')"))
+    row.locator("a:text-is('Confirm…')").click()
+    page.fill("input[name=session_date]", when.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=notes]", "Google Meet link in chat")
+    page.click("button:text-is('Confirm booking')")
+    page.wait_for_selector(".alert-success")
+    assert page.inner_text("#booking-status") == "CONFIRMED"
+    assert when.strftime("%Y-%m-%d 18:30") in page.inner_text("#booking-date")
+    assert panel.booking(booking.id).session_date == when
+
+
+def test_export_transactions_as_csv(page, live, tmp_path):
+    page.goto("/transactions/?flt0_type_equals=TOP_UP")
+    assert "Totals of the filtered rows" in page.inner_text("#ledger-totals")
+    page.click("a.dropdown-toggle:text-is('Export')")
+    with page.expect_download() as info:
+        page.click("a:text-is('Export CSV')")
+    target = tmp_path / "transactions.csv"
+    info.value.save_as(target)
+    rows = list(csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines()))
+    assert len(rows) == 4 and {r["Type"] for r in rows} == {"TOP_UP"}
