@@ -84,6 +84,19 @@ def cmd_stats(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_jobs(settings: Settings, args) -> int:
+    """One tick of the scheduled jobs (the bot runs them itself; this is for cron or a quick check)."""
+    from core.services.jobs import run_all
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            result = run_all(session)
+    finally:
+        db.dispose()
+    print(json.dumps(result, default=str, indent=2))
+    return 1 if result.get("errors") else 0
+
+
 def cmd_run(settings: Settings, args) -> int:
     """The panel, and the bot beside it when BOT_TOKEN is set: one command for a newcomer."""
     import subprocess
@@ -119,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-ledger", help="exit 1 if any balance differs from its ledger").set_defaults(
         func=cmd_check_ledger)
     sub.add_parser("stats", help="key numbers as JSON").set_defaults(func=cmd_stats)
+    sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)").set_defaults(
+        func=cmd_jobs)
     sub.add_parser("run", help="run the admin panel (and the bot when BOT_TOKEN is set)").set_defaults(func=cmd_run)
     return parser
 

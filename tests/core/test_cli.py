@@ -62,3 +62,10 @@ def test_migrate_on_a_fresh_file_creates_it(tmp_path):
     url = f"sqlite:///{tmp_path}/fresh/new.db"
     result = codehub("migrate", url=url, tmp_path=tmp_path)
     assert result.returncode == 0 and (tmp_path / "fresh" / "new.db").exists()
+
+
+def test_jobs_tick_runs_every_job(sqlite_url, tmp_path):
+    codehub("seed-demo", url=sqlite_url, tmp_path=tmp_path)
+    result = codehub("jobs", url=sqlite_url, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"errors": []' in result.stdout and "reminders" in result.stdout.lower()
