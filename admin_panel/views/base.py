@@ -158,6 +158,7 @@ class SecureModelView(RoleMixin, ModelView):
     can_view_details = False
     page_size = 25
     named_filter_urls = True
+    column_display_actions = False  # no edit/delete icons where there is nothing to edit
     list_template = "admin_panel/model_list.html"
 
     def flash_error(self, err: DomainError) -> None:

@@ -33,7 +33,8 @@ class BookingView(SecureModelView):
     column_list = ["id", "student", "mentor", "duration", "total_cost", "status", "session_date", "created_at",
                    "open"]
     column_labels = {"id": "#", "duration": "Minutes", "total_cost": "Cost", "session_date": "Session (Cairo)",
-                     "created_at": "Booked", "open": ""}
+                     "created_at": "Booked", "open": "",
+                     "student.full_name": "student", "mentor.full_name": "mentor", "student_notes": "notes"}
     column_sortable_list = ["id", "status", "session_date", "created_at", "duration"]
     column_filters = ["status", "mentor.full_name", "student.full_name"]
     column_searchable_list = ["student.full_name", "mentor.full_name", "student_notes"]

@@ -32,6 +32,7 @@ def _two_places(form, field):
 class PlatformView(SecureModelView):
     roles = frozenset({"owner"})
     can_create = can_edit = can_delete = True
+    column_display_actions = True
     column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
     column_labels = {"id": "#", "access_days": "Access (days)", "is_active": "Active", "price": "Price"}
     column_searchable_list = ["name", "description"]
@@ -90,6 +91,7 @@ class PlatformView(SecureModelView):
 class TaskView(SecureModelView):
     roles = frozenset({"owner"})
     can_create = can_edit = can_delete = True
+    column_display_actions = True
     column_list = ["platform", "position", "title"]
     column_default_sort = [("platform_id", False), ("position", False)]
     column_filters = ["platform.name"]
@@ -114,7 +116,8 @@ class EnrollmentView(SecureModelView):
     list_template = "admin_panel/enrollment_list.html"
     column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]
     column_labels = {"id": "#", "user": "Student", "enrolled_at": "Enrolled", "expires_at": "Expires",
-                     "is_active": "Active"}
+                     "is_active": "Active",
+                     "user.full_name": "student", "user.username": "username", "platform.name": "platform"}
     column_filters = ["platform.name", "is_active", "user.full_name",
                       OnOrAfter(Enrollment.enrolled_at, "Enrolled"), Before(Enrollment.enrolled_at, "Enrolled")]
     column_searchable_list = ["user.full_name", "user.username", "platform.name"]

@@ -37,7 +37,8 @@ class TopupView(SecureModelView):
     list_template = "admin_panel/topup_list.html"
     column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "decide"]
     column_labels = {"id": "#", "user": "Student", "wallet_number_masked": "Sender number",
-                     "created_at": "Age", "decide": ""}
+                     "created_at": "Age", "decide": "",
+                     "user.full_name": "student", "user.username": "username"}
     column_sortable_list = ["id", "amount", "status", "created_at"]
     column_searchable_list = ["user.full_name", "user.username", "wallet_number_masked"]
     column_filters = ["status"]
