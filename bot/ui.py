@@ -40,7 +40,10 @@ def when(value: datetime | str | None, *, time: bool = True) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     loc = locale()
-    pattern = "EEE d MMM y, HH:mm" if time else "d MMM y"
+    if loc == "ar":
+        pattern = "EEEE d MMMM y، HH:mm" if time else "d MMMM y"
+    else:
+        pattern = "EEE d MMM y, HH:mm" if time else "d MMM y"
     text = format_datetime(as_utc(value), pattern, tzinfo=CAIRO, locale="ar_EG" if loc == "ar" else "en_GB")
     return text.translate(_ARABIC_DIGITS) if loc == "ar" else text
 

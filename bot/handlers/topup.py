@@ -52,7 +52,7 @@ def build_router() -> Router:
     async def cmd_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
         await start_topup(message, state, session, student)
 
-    @router.message(TopupStates.amount, F.text)
+    @router.message(TopupStates.amount, F.text, ~F.text.startswith("/"))
     async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession) -> None:
         try:
             amount = await session.run_sync(wallet.check_topup_amount, message.text)
@@ -64,7 +64,7 @@ def build_router() -> Router:
         await message.answer(_("Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent it from "
                                "(like 01012345678).").format(amount=money(amount)))
 
-    @router.message(TopupStates.wallet, F.text)
+    @router.message(TopupStates.wallet, F.text, ~F.text.startswith("/"))
     async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
         try:
             sender = wallet.normalize_wallet(message.text)  # pure parsing, no database
@@ -80,7 +80,7 @@ def build_router() -> Router:
                  ).format(amount=money(data["amount"]), wallet=sender)
         await message.answer(with_balance(text, student.balance), reply_markup=markup)
 
-    @router.message(StateFilter(TopupStates.amount, TopupStates.wallet, TopupStates.confirm))
+    @router.message(StateFilter(TopupStates.amount, TopupStates.wallet, TopupStates.confirm), ~F.text.startswith("/"))
     async def on_topup_other(message: Message) -> None:
         await message.answer(_("Please answer the question above, or send /cancel to stop."))
 

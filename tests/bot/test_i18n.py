@@ -1,0 +1,100 @@
+"""English and Arabic: the catalogs are complete and compiled, and the bot speaks the student's language."""
+from __future__ import annotations
+
+import gettext
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from core.models import MentorshipBooking, User
+from core.timeutil import utcnow
+from tests.bot.conftest import ADMIN1, seed_catalog
+from tests.bot.fake_api import TgUser
+
+LOCALES = Path(__file__).resolve().parents[2] / "bot" / "locales"
+SOURCE = LOCALES.parent
+
+
+def source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+            str(SOURCE), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
+        if isinstance(message, str):
+            found.add(message)
+    return found
+
+
+def test_every_text_has_an_arabic_translation_and_the_mo_is_compiled():
+    catalog = read_po(open(LOCALES / "ar" / "LC_MESSAGES" / "messages.po", "rb"))
+    translated = {m.id: m.string for m in catalog if m.id}
+    missing = sorted(m for m in source_messages() if not translated.get(m))
+    assert missing == [], f"texts without Arabic: {missing}"
+    placeholder = re.compile(r"\{[a-z_]+\}")
+    for msgid, text in translated.items():
+        assert sorted(placeholder.findall(msgid)) == sorted(placeholder.findall(text)), msgid
+    with open(LOCALES / "ar" / "LC_MESSAGES" / "messages.mo", "rb") as f:
+        compiled = gettext.GNUTranslations(f)
+    stale = [m for m, t in translated.items() if compiled.gettext(m) != t]
+    assert stale == [], "messages.mo is older than messages.po: run pybabel compile -d bot/locales -D messages"
+
+
+async def test_arabic_student_from_telegram_language_code(runner, sync_db):
+    student = TgUser(9101, "Mariam", "mariam", "ar")
+    calls = await runner.send(student, "/start")
+    welcome = calls[0]
+    assert "أهلًا بك في CodeHub يا Mariam" in welcome.text
+    assert "٥٠٠٫٠٠ ج.م" in welcome.text
+    assert "💰 الرصيد" in welcome.buttons
+    calls = await runner.send(student, "💰 الرصيد")  # the Arabic menu button
+    assert "آخر المعاملات" in calls[-1].text and "رصيد الترحيب" in calls[-1].text
+    calls = await runner.send(student, "/topup")
+    assert "شحن الرصيد بفودافون كاش" in calls[-1].text
+    calls = await runner.send(student, "abc")
+    assert "من فضلك أرسل رقمًا" in calls[-1].text
+    calls = await runner.send(student, "/nonsense")
+    assert "أمر غير معروف" in calls[-1].text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.language).where(User.telegram_id == 9101)) == "ar"
+
+
+async def test_language_switch_is_stored_and_used(runner, sync_db):
+    student = TgUser(9102, "Omar", None, "en")
+    await runner.send(student, "/start")
+    await runner.send(student, "/language")
+    await runner.press(student, runner.api.last_message(student.id), "العربية")
+    switched = runner.api.last_message(student.id)
+    assert "تم اختيار اللغة العربية" in switched.plain_text and "٥٠٠٫٠٠ ج.م" in switched.plain_text
+    calls = await runner.send(student, "/platforms")
+    assert "منصات CodeHub" in calls[-1].text
+    await runner.send(student, "/language")
+    await runner.press(student, runner.api.last_message(student.id), "English")
+    assert "Language set to English" in runner.api.last_message(student.id).plain_text
+
+
+async def test_arabic_booking_confirmed_by_arabic_admin_date(runner, sync_db):
+    seed_catalog(sync_db)
+    student = TgUser(9103, "Nour", "nour", "ar")
+    await runner.send(student, "/start")
+    await runner.send(student, "/book")
+    await runner.press(student, runner.api.last_message(student.id), "Ahmed")
+    await runner.press(student, runner.api.last_message(student.id), "٦٠ دقيقة")
+    await runner.press(student, runner.api.last_message(student.id), "تخطي")
+    summary = runner.api.last_message(student.id)
+    assert "من فضلك راجع حجزك" in summary.plain_text and "٣٠٠٫٠٠ ج.م" in summary.plain_text
+    await runner.press(student, summary, "تأكيد")
+    assert "الحجز رقم" in runner.api.last_message(student.id).plain_text
+    await runner.deliver()
+    card = runner.api.message_with(ADMIN1.id, "New booking")
+    await runner.press(ADMIN1, card, "Confirm")
+    await runner.send(ADMIN1, "غدا 18:00")
+    await runner.press(ADMIN1, runner.api.last_message(ADMIN1.id), "Skip")
+    await runner.deliver()
+    note = runner.api.message_with(student.id, "تم تأكيد جلسة الإرشاد")
+    assert "بتوقيت القاهرة" in note.plain_text and "١٨:٠٠" in note.plain_text
+    with sync_db.session() as s:
+        b = s.scalar(select(MentorshipBooking))
+        assert b.session_date > utcnow() and b.session_date < utcnow() + timedelta(days=2)
