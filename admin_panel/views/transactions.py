@@ -62,7 +62,7 @@ class TransactionView(SecureModelView):
     column_labels = {"id": "#", "created_at": "When (Cairo)", "user": "Student",
                      "wallet_number_masked": "Sender", "balance_after": "Balance after",
                      "processed_by": "By", "user.full_name": "student",
-                     "user.username": "username", "description": "description", "reference": "reference"}
+                     "user.username": "username", "description": "Description", "reference": "reference"}
     column_sortable_list = ["id", "created_at", "type", "amount", "status"]
     column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ["description", "reference", "user.full_name", "user.username"]
