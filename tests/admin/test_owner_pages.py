@@ -47,12 +47,14 @@ def test_settings_update_is_audited(panel, owner):
             "durations": "30,60", "min_topup": "10.00", "max_topup": "50000.00", "max_pending_topups": "3",
             "max_topups_per_day": "5", "mentor_default_rate": "300.00",
             "max_pending_bookings": "3", "stale_topup_hours": "12"}
-    data["mentorship_available"] = ["false", "true"]
+    data["mentorship_available"] = ["false"]  # the box unticked
     r = owner.post("/settings/", data=data, follow_redirects=True)
-    assert "Saved 3 setting(s)." in flashes(r.text)
+    assert "Saved 4 setting(s)." in flashes(r.text)
     with panel.session() as s:
         saved = {row.key: row.value for row in s.scalars(select(Setting))}
     assert saved["vodafone_cash_number"] == "01011112222" and saved["durations"] == "30,60"
+    assert saved["mentorship_available"] == "false" and saved["signup_bonus"] == "250.00"
+    assert 'id="mentorship_available" name="mentorship_available" value="true" >' in r.text
     audit = panel.audits("settings.update")[-1]
     assert audit.actor == "owner" and "01099998888" in audit.before and "01011112222" in audit.after
 
