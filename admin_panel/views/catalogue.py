@@ -5,14 +5,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask import flash, request
 from flask_admin.actions import action
-from flask_login import current_user
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from core.errors import DomainError
-from core.models import Enrollment, Platform, Task
+from core.models import Enrollment, Platform
 from core.services import audit, enrollment
-from admin_panel.views.base import (SecureModelView, actor, enum_formatter, explain, fmt_time, money_formatter,
+from admin_panel.views.base import (SecureModelView, actor, explain, fmt_time, money_formatter,
                                     service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
 

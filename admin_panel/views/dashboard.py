@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import redirect, request, url_for
+from flask import redirect, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from sqlalchemy import select
+
+from core.models import Transaction, User
 from core.services import analytics, mentorship, wallet
 from core.timeutil import CAIRO, utcnow
 from admin_panel.views.base import RoleMixin, age, fmt_money, fmt_time, service_session
@@ -29,20 +32,12 @@ class DashboardView(RoleMixin, AdminIndexView):
             eng = analytics.engagement(s, now=now)
             topups = wallet.pending_topups(s, limit=6)
             bookings = mentorship.pending_bookings(s, limit=6)
-            names = {}
-            if topups:
-                from core.models import User
-                for t in topups:
-                    names[t.id] = getattr(s.get(User, _user_of(s, t.id)), "full_name", "?")
+            names = dict(s.execute(select(Transaction.id, User.full_name).join(User, User.id == Transaction.user_id)
+                                   .where(Transaction.id.in_([t.id for t in topups]))).all())
         charts = _chart_data(fin, eng, now)
         return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=topups, bookings=bookings,
                            names=names, charts=json.dumps(charts, default=str), fmt_money=fmt_money,
                            fmt_time=fmt_time, age=age)
-
-
-def _user_of(session, transaction_id: int) -> int:
-    from core.models import Transaction
-    return session.get(Transaction, transaction_id).user_id
 
 
 def _chart_data(fin, eng, now) -> dict:

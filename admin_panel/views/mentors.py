@@ -1,7 +1,7 @@
 """Mentors (owner): make a student a mentor, edit bio, rate, availability; a mentor's own profile."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select

@@ -10,11 +10,11 @@ from flask_admin import expose
 from markupsafe import Markup, escape
 
 from core.errors import DomainError
-from core.models import Admin, AuditLog
+from core.models import AuditLog
 from core.services import admins, analytics
 from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
-from admin_panel.views.base import SecureModelView, SecureView, actor, explain, fmt_money, fmt_time, service_session
+from admin_panel.views.base import SecureModelView, SecureView, actor, explain, fmt_time, service_session
 from admin_panel.views.transactions import Before, OnOrAfter
 
 MAX_SETTING = 200

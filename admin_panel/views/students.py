@@ -10,7 +10,6 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.errors import DomainError, NotFound
-from core.models import User
 from core.services import enrollment, mentorship, wallet
 from admin_panel.views.base import (SecureModelView, actor, explain, fmt_money, fmt_time, money_formatter,
                                     parse_int, service_session)

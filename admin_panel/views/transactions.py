@@ -8,7 +8,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, cast, func
 
-from core.models import Transaction, User
+from core.models import Transaction
 from core.timeutil import CAIRO
 from admin_panel.views.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from core.models import LoginAttempt
-from tests.admin.conftest import PASSWORD, csrf_from, login, token
+from tests.admin.conftest import PASSWORD, csrf_from, login
 
 PUBLIC = {"auth.login", "static", "admin.static"}
 
