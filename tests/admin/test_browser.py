@@ -12,10 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from admin_panel import create_app
-from core.models import BookingStatus, TransactionStatus
+from core.models import BookingStatus, TransactionStatus, User
+from core.services import wallet
 from core.timeutil import CAIRO, utcnow
 from tests.admin.conftest import PASSWORD, Panel
 from tests.conftest import make_settings
@@ -157,3 +159,20 @@ def test_export_transactions_as_csv(page, live, tmp_path):
     info.value.save_as(target)
     rows = list(csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 4 and {r["Type"] for r in rows} == {"TOP_UP"}
+
+
+def test_bulk_reject_asks_for_a_reason(page, live):
+    panel, _base = live
+    with panel.session() as s:
+        user_id = s.scalar(select(User.id).where(User.full_name == "Omar Hassan"))
+        request = wallet.request_topup(s, user_id, "75", "01012345678", idempotency_key="browser-bulk")
+    page.goto("/topups/")
+    row = page.locator("tr", has=page.locator(f"a:text-is('#{request.transaction_id}')"))
+    row.locator("input.action-checkbox").check()
+    page.once("dialog", lambda dialog: dialog.accept("Duplicate of an earlier request"))
+    page.click("a.dropdown-toggle:text-is('With selected')")
+    page.click("a.dropdown-item:text-is('Reject (asks for a reason)')")
+    page.wait_for_selector(".alert-success")
+    assert "Rejected 1 top-up request(s)." in page.inner_text(".alert-success")
+    row = panel.tx(request.transaction_id)
+    assert row.status == TransactionStatus.REJECTED and row.admin_notes == "Duplicate of an earlier request"
