@@ -69,6 +69,15 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     panel = Panel(settings, db, scoped_session(db.sessions), owns_db)
     app.extensions["codehub"] = panel
 
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     @app.teardown_appcontext
     def _remove_session(_exc=None):
         panel.scoped.remove()

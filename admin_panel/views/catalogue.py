@@ -33,7 +33,8 @@ class PlatformView(SecureModelView):
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
-    column_labels = {"id": "#", "access_days": "Access (days)", "is_active": "Active", "price": "Price"}
+    column_labels = {"id": "#", "access_days": "Access (days)", "is_active": "Active", "price": "Price",
+                     "created_at": "Created"}
     column_searchable_list = ["name", "description"]
     column_filters = ["is_active"]
     column_sortable_list = ["id", "name", "access_days", "is_active"]

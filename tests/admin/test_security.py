@@ -191,3 +191,40 @@ def test_garbage_input_never_causes_a_server_error(panel, owner):
             assert r.status_code < 500, (method, url, r.status_code)
             assert r.status_code != 302 or "/login" not in r.location, (method, url)  # still logged in
     assert checked > 50
+
+
+@pytest.mark.parametrize("username,method,path,data", [
+    ("finance", "POST", "/bookings/booking/2/confirm", {"session_date": "2099-01-01T10:00"}),
+    ("finance", "POST", "/bookings/booking/2/cancel", {"reason": "x"}),
+    ("finance", "POST", "/platforms/new/", {"name": "Hack", "price": "1"}),
+    ("finance", "POST", "/platforms/delete/", {"id": "4"}),
+    ("finance", "POST", "/enrollments/action/", {"action": "deactivate", "rowid": "1"}),
+    ("finance", "POST", "/mentors/make", {"user_id": "3"}),
+    ("finance", "POST", "/broadcasts/send", {"text": "hi", "audience": "all"}),
+    ("finance", "POST", "/accounts/new", {"username": "evil", "password": "longenough1", "role": "owner"}),
+    ("mentor", "POST", "/topups/request/10/approve", {}),
+    ("mentor", "POST", "/topups/action/", {"action": "approve", "rowid": "10"}),
+    ("mentor", "POST", "/students/student/3/adjust", {"amount": "1000", "reason": "x", "nonce": "n"}),
+    ("mentor", "POST", "/settings/", {"signup_bonus": "1"}),
+    ("mentor", "PUT", "/api/admin/topup-requests/10", {"status": "APPROVED"}),
+    ("mentor", "PUT", "/api/admin/mentorship/settings", {"hourlyRate": "1"}),
+    ("finance", "PUT", "/api/admin/mentorship/2/confirm", {"sessionDate": "2099-01-01T10:00"}),
+])
+def test_roles_refuse_writes_and_change_nothing(panel, username, method, path, data):
+    from core.models import AuditLog, Notification
+    c = panel.app.test_client()
+    login(c, username)
+    csrf = c.get("/api/admin/csrf-token").get_json()["csrfToken"]
+    audits, outbox = panel.count(AuditLog), panel.count(Notification)
+    if method == "PUT":
+        r = c.put(path, json=data, headers={"X-CSRFToken": csrf})
+        assert r.status_code == 403 and r.get_json()["error"]["code"] == "FORBIDDEN"
+    else:
+        r = c.post(path, data={**data, "csrf_token": csrf})
+        assert r.status_code == 403, (username, path, r.status_code)
+    assert (panel.count(AuditLog), panel.count(Notification)) == (audits, outbox)
+
+
+def test_security_headers(panel, client):
+    r = client.get("/login")
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
