@@ -94,7 +94,7 @@ def build_router() -> Router:
 
     @router.callback_query(DurationCb.filter())
     async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
-                          session: AsyncSession) -> None:
+                          session: AsyncSession, student: UserInfo) -> None:
         mentor = await session.run_sync(mentorship.get_mentor, callback_data.mentor)
         await state.set_state(BookingStates.notes)
         await state.set_data({"mentor": mentor.id, "mentor_name": mentor.name, "minutes": callback_data.minutes,
@@ -102,8 +102,9 @@ def build_router() -> Router:
         await callback.answer()
         skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
             text=_("Skip"), callback_data=BookCb(action="skip").pack())]])
-        await callback.message.answer(_("Anything the mentor should know (what you want to work on)? "
-                                        "Send it as a message, or tap Skip."), reply_markup=skip)
+        await callback.message.answer(with_balance(_("Anything the mentor should know (what you want to work on)? "
+                                                     "Send it as a message, or tap Skip."), student.balance),
+                                      reply_markup=skip)
 
     async def ask_confirm(message: Message, state: FSMContext, student: UserInfo, notes: str | None) -> None:
         data = await state.update_data(notes=notes)
@@ -116,8 +117,7 @@ def build_router() -> Router:
                  _("Mentor: {name}").format(name=esc(data["mentor_name"])),
                  _("Duration: {minutes} min").format(minutes=number(data["minutes"])),
                  _("Notes: {notes}").format(notes=esc(notes) if notes else _("(none)")),
-                 _("Cost: <b>{cost}</b>").format(cost=money(cost)),
-                 _("Your balance: {balance}").format(balance=money(student.balance))]
+                 _("Cost: <b>{cost}</b>").format(cost=money(cost))]
         if cost > student.balance:
             lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
                 shortfall=money(cost - student.balance)))
@@ -127,7 +127,8 @@ def build_router() -> Router:
             lines.append(_("Balance after: {after}").format(after=money(student.balance - cost)))
             rows = [[InlineKeyboardButton(text=_("✅ Confirm"), callback_data=BookCb(action="confirm").pack()),
                      InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=BookCb(action="cancel").pack())]]
-        await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        await message.answer(with_balance("\n".join(lines), student.balance),
+                             reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.message(BookingStates.notes, F.text, ~F.text.startswith("/"))
     async def on_booking_notes(message: Message, state: FSMContext, student: UserInfo) -> None:

@@ -122,8 +122,7 @@ def build_router() -> Router:
         p = await session.run_sync(enrollment.get_platform, callback_data.id, student.id)
         await callback.answer()
         lines = [_("🛒 Enroll in <b>{name}</b>?").format(name=esc(p.name)),
-                 _("Price: {price}").format(price=price_text(p)),
-                 _("Your balance: {balance}").format(balance=money(student.balance))]
+                 _("Price: {price}").format(price=price_text(p))]
         if p.price > student.balance:
             lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
                 shortfall=money(p.price - student.balance)))
@@ -132,7 +131,8 @@ def build_router() -> Router:
             lines.append(_("Balance after: {after}").format(after=money(student.balance - p.price)))
             rows = [[button(_("✅ Confirm"), EnrollCb(id=p.id, price=str(p.price))),
                      button(_("✖️ Cancel"), PlatformCb(action="open", id=p.id))]]
-        await callback.message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        await callback.message.answer(with_balance("\n".join(lines), student.balance),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.callback_query(EnrollCb.filter())
     async def on_enroll_confirm(callback: CallbackQuery, callback_data: EnrollCb, session: AsyncSession,
@@ -176,7 +176,8 @@ def build_router() -> Router:
         rows = [] if task.done else [[button(_("✅ Mark done"), TaskCb(action="done", id=task.id))]]
         rows.append([button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=task.platform_id))])
         state = _("✅ Done") if task.done else _("⬜ Not done yet")
-        await callback.message.answer(f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n{esc(task.body)}\n\n{state}",
+        text = f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n{esc(task.body)}\n\n{state}"
+        await callback.message.answer(with_balance(text, student.balance),
                                       reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.callback_query(TaskCb.filter(F.action == "done"))
@@ -189,8 +190,8 @@ def build_router() -> Router:
             await send_locked(callback.message, student, exc.details.get("platform_id"))
             return
         await callback.answer(_("Marked done"))
-        await callback.message.answer(_("✅ Task done! Progress: {done}/{total} tasks done.").format(
-            done=number(progress.done), total=number(progress.total)), reply_markup=InlineKeyboardMarkup(
+        await callback.message.answer(with_balance(_("✅ Task done! Progress: {done}/{total} tasks done.").format(
+            done=number(progress.done), total=number(progress.total)), student.balance), reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
 
     @router.message(Command("my"))

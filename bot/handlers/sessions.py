@@ -77,8 +77,8 @@ def build_router() -> Router:
         await callback.answer()
         yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
             text=_("Yes, cancel it"), callback_data=SessionCb(action="cancel_yes", id=b.id).pack())]])
-        await callback.message.answer(_("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
-            id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)), reply_markup=yes)
+        await callback.message.answer(with_balance(_("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
+            id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)), student.balance), reply_markup=yes)
 
     @router.callback_query(SessionCb.filter(F.action == "cancel_yes"))
     async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
@@ -95,8 +95,8 @@ def build_router() -> Router:
         if b.student_id != student.id:
             raise NotOwner("not yours")
         await callback.answer()
-        await callback.message.answer(_("⭐ How was session #{id} with {mentor}?").format(
-            id=number(b.id), mentor=esc(b.mentor_name)), reply_markup=stars_buttons(b.id))
+        await callback.message.answer(with_balance(_("⭐ How was session #{id} with {mentor}?").format(
+            id=number(b.id), mentor=esc(b.mentor_name)), student.balance), reply_markup=stars_buttons(b.id))
 
     @router.callback_query(RateCb.filter())
     async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: AsyncSession,
@@ -109,9 +109,10 @@ def build_router() -> Router:
         await callback.answer(_("Thanks!"))
         skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
             text=_("Skip"), callback_data=SessionCb(action="skip_feedback", id=b.id).pack())]])
-        await callback.message.edit_text(_("Thanks for rating session #{id}: {stars}\nWant to add a few words for "
-                                           "the mentor? Send them, or tap Skip.").format(
-            id=number(b.id), stars="⭐" * callback_data.stars), reply_markup=skip)
+        await callback.message.edit_text(with_balance(_(
+            "Thanks for rating session #{id}: {stars}\nWant to add a few words for the mentor? Send them, "
+            "or tap Skip.").format(id=number(b.id), stars="⭐" * callback_data.stars), student.balance),
+            reply_markup=skip)
 
     @router.message(FeedbackStates.text, F.text, ~F.text.startswith("/"))
     async def on_feedback(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import KICKED, ChatMemberUpdatedFilter, Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import ChatMemberUpdated, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_HELP, MenuButton, main_menu
 from bot.ui import esc, money, with_balance
-from core.services import wallet
+from core.services import notifications, wallet
 from core.services.wallet import UserInfo
 
 
@@ -39,6 +39,7 @@ def build_router() -> Router:
                                             full_name=message.from_user.full_name,
                                             username=message.from_user.username)
             student = result.user
+            await session.run_sync(wallet.touch, student.id)  # reachable again if they had blocked the bot
             greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
         await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
         arg = (command.args or "").strip()
@@ -51,6 +52,10 @@ def build_router() -> Router:
         elif arg.startswith("platform_") and arg[9:].isdigit():
             from bot.handlers.platforms import show_platform
             await show_platform(message, session, student, int(arg[9:]))
+
+    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    async def on_bot_blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
+        await session.run_sync(notifications.mark_chat_blocked, event.from_user.id)
 
     @router.message(Command("help"))
     @router.message(MenuButton(BTN_HELP))

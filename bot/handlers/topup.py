@@ -53,7 +53,8 @@ def build_router() -> Router:
         await start_topup(message, state, session, student)
 
     @router.message(TopupStates.amount, F.text, ~F.text.startswith("/"))
-    async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession,
+                              student: UserInfo) -> None:
         try:
             amount = await session.run_sync(wallet.check_topup_amount, message.text)
         except DomainError as exc:
@@ -61,8 +62,9 @@ def build_router() -> Router:
             return
         await state.update_data(amount=str(amount))
         await state.set_state(TopupStates.wallet)
-        await message.answer(_("Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent it from "
-                               "(like 01012345678).").format(amount=money(amount)))
+        await message.answer(with_balance(_("Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent "
+                                            "it from (like 01012345678).").format(amount=money(amount)),
+                                          student.balance))
 
     @router.message(TopupStates.wallet, F.text, ~F.text.startswith("/"))
     async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:

@@ -163,7 +163,25 @@ async def test_scheduler_delivers_within_seconds_and_takes_extra_jobs(runner, sy
     scheduler.start()
     try:
         await runner.api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 9305, timeout=8)
+        for _ in range(50):  # the job records the delivery right after sending
+            if row(sync_db, nid).status == NotificationStatus.SENT:
+                break
+            await asyncio.sleep(0.1)
     finally:
         scheduler.shutdown(wait=False)
-    await asyncio.sleep(0.2)
     assert row(sync_db, nid).status == NotificationStatus.SENT
+
+
+async def test_blocking_the_bot_is_noticed_and_start_makes_the_student_reachable_again(runner, sync_db):
+    student = TgUser(9306, "Leaver")
+    await runner.send(student, "/start")
+    chat = {"id": student.id, "type": "private", "first_name": "Leaver"}
+    bot_user = runner.api.bot_user
+    member = lambda status: {"user": bot_user, "status": status, **({"until_date": 0} if status == "kicked" else {})}
+    await runner.feed({"my_chat_member": {"chat": chat, "from": student.as_dict(), "date": 0,
+                                          "old_chat_member": member("member"), "new_chat_member": member("kicked")}})
+    with sync_db.session() as s:
+        assert s.scalar(select(User.bot_blocked_at).where(User.telegram_id == student.id)) is not None
+    await runner.send(student, "/start")
+    with sync_db.session() as s:
+        assert s.scalar(select(User.bot_blocked_at).where(User.telegram_id == student.id)) is None

@@ -44,6 +44,8 @@ async def test_booking_confirmed_by_admin_with_date_then_cancelled_with_refund(r
 
     await runner.deliver()
     card = runner.api.message_with(ADMIN1.id, "New booking")
+    late = runner.api.message_with(ADMIN2.id, "New booking")
+    late_confirm = late.callback_data("Confirm")
     assert "Sara" in card.plain_text and "Help with <graphs> & trees" in card.plain_text
     await runner.press(ADMIN1, card, "Confirm")
     assert "Cairo time" in runner.api.last_message(ADMIN1.id).plain_text
@@ -55,6 +57,9 @@ async def test_booking_confirmed_by_admin_with_date_then_cancelled_with_refund(r
     await runner.send(ADMIN1, f"{year}-12-01 18:00")
     await runner.send(ADMIN1, "Meet link: https://meet.example/abc")
     assert "Confirmed by @amr_admin" in runner.api.messages[(ADMIN1.id, card.message_id)].plain_text
+    mark = len(runner.api.calls)
+    await runner.press_data(ADMIN2, late, late_confirm)  # the other admin taps late: told, nothing changes
+    assert any("Already processed by @amr_admin" in a for a in runner.api.answers(mark))
     await runner.deliver()
     assert "Confirmed by @amr_admin" in runner.api.message_with(ADMIN2.id, "Booking #").plain_text
     note = runner.api.message_with(STUDENT.id, "is confirmed")

@@ -89,3 +89,7 @@ async def test_free_platform_and_deep_link(runner, sync_db):
     assert "You are enrolled in Python Basics" in runner.api.last_message(STUDENT.id).plain_text
     calls = await runner.send(STUDENT, "/start topup")
     assert "Top up with Vodafone Cash" in calls[-1].text
+    await runner.send(STUDENT, "/cancel")
+    calls = await runner.send(TgUser(7002, "New"), "/start book")  # a new student, straight to booking
+    texts = [c.text for c in calls if c.method == "sendMessage"]
+    assert "Welcome to CodeHub, New" in texts[0] and "Book a session" in texts[1] and "Ahmed Mentor" in texts[1]
