@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from bot.handlers import build_routers
 from bot.handlers.errors import ErrorsMiddleware
 from bot.i18n import StudentI18nMiddleware, build_i18n
-from bot.middlewares import DuplicateUpdateMiddleware, StudentMiddleware, ThrottlingMiddleware
+from bot.middlewares import DuplicateUpdateMiddleware, InFlightMiddleware, StudentMiddleware, ThrottlingMiddleware
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
@@ -49,6 +49,8 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     admin_ids = frozenset(settings.admin_telegram_ids)
     dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub")
     dp["settings"], dp["db"], dp["i18n_core"] = settings, db, i18n
+    dp["inflight"] = InFlightMiddleware()
+    dp.update.outer_middleware(dp["inflight"])
     dp.update.outer_middleware(DuplicateUpdateMiddleware())
     dp.update.outer_middleware(StudentMiddleware(db, admin_ids))
     dp.update.outer_middleware(StudentI18nMiddleware(i18n))

@@ -1,6 +1,7 @@
 """Per-update middlewares: duplicate updates, the database session and the student, throttling."""
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -88,3 +89,35 @@ class ThrottlingMiddleware(BaseMiddleware):
         if len(self.hits) > 10000:  # forget idle users
             self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
         return await handler(event, data)
+
+
+class InFlightMiddleware(BaseMiddleware):
+    """Counts updates being handled, so a stopping bot can let them finish."""
+
+    def __init__(self):
+        self.active = 0
+        self._idle: asyncio.Event | None = None
+
+    @property
+    def idle(self) -> asyncio.Event:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            self._idle.set()
+        return self._idle
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        self.active += 1
+        self.idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.active -= 1
+            if self.active == 0:
+                self.idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False

@@ -50,6 +50,7 @@ async def serve(settings: Settings) -> None:
             await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
             log.info("@%s: webhook on %s:%s%s", me.username, settings.webhook_host, settings.webhook_port, path)
             await stop.wait()
+            await dp["inflight"].wait_idle(30)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("@%s: long polling %s", me.username, settings.telegram_api_url)
@@ -60,6 +61,7 @@ async def serve(settings: Settings) -> None:
                 await dp.stop_polling()  # lets in-flight updates finish
             await polling
             waiter.cancel()
+            await dp["inflight"].wait_idle(30)  # in-flight updates finish before the database closes
     finally:
         log.info("stopping")
         if scheduler.running:

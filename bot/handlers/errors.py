@@ -28,9 +28,12 @@ async def tell(event: Update, data: dict[str, Any], text: str, *, also_message: 
     """Answer a callback with an alert, or a message with a message."""
     try:
         if event.callback_query is not None:
-            await event.callback_query.answer(plain(text)[:190], show_alert=True)
-            if not also_message:
-                return
+            try:
+                await event.callback_query.answer(plain(text)[:190], show_alert=True)
+                if not also_message:
+                    return
+            except TelegramAPIError:  # already answered or too old: say it in the chat instead
+                pass
         chat = data.get("event_chat")
         if chat is not None:
             await data["bot"].send_message(chat.id, text)

@@ -164,3 +164,38 @@ async def test_balance_and_history_pages(runner, sync_db):
     await runner.press(STUDENT, page, "Welcome credit")  # filter by type
     page = runner.api.last_message(STUDENT.id)
     assert "+500.00 EGP" in page.plain_text and "Adjustment" not in page.plain_text.split("Page")[1]
+
+
+async def test_concurrent_double_tap_on_enroll_and_topup_has_one_effect(runner, sync_db):
+    import asyncio
+
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "300")
+    await runner.send(STUDENT, "01012345678")
+    summary = runner.api.last_message(STUDENT.id)
+    confirm = summary.callback_data("Confirm")
+    taps = [runner.api.callback_update(STUDENT, summary, confirm) for _ in range(3)]
+    await asyncio.gather(*(runner.dp.feed_raw_update(runner.bot, t) for t in taps))
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Transaction).where(
+            Transaction.type == TransactionType.TOP_UP)) == 1
+
+
+async def test_inflight_counter_waits_for_running_updates():
+    import asyncio
+
+    from bot.middlewares import InFlightMiddleware
+
+    inflight = InFlightMiddleware()
+    release = asyncio.Event()
+
+    async def slow(event, data):
+        await release.wait()
+
+    task = asyncio.create_task(inflight(slow, None, {}))
+    await asyncio.sleep(0.05)
+    assert inflight.active == 1 and not await inflight.wait_idle(0.1)
+    release.set()
+    assert await inflight.wait_idle(1.0)
+    await task
