@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 from flask import Response, flash, redirect, request, url_for
 from flask_admin import expose
@@ -14,7 +15,8 @@ from core.models import AuditLog
 from core.services import admins, analytics
 from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
-from admin_panel.views.base import SecureModelView, SecureView, actor, explain, fmt_time, service_session
+from admin_panel.views.base import (SecureModelView, SecureView, actor, explain, fmt_money, fmt_time,
+                                    service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
 
 MAX_SETTING = 200
@@ -109,7 +111,7 @@ class ReportsView(SecureView):
         with service_session() as s:
             report = analytics.monthly_report(s, year, month)
         return self.render("admin_panel/reports.html", report=report, rows=_report_rows(report),
-                           month=f"{year:04d}-{month:02d}")
+                           month=f"{year:04d}-{month:02d}", fmt_amount=lambda text: fmt_money(Decimal(text)))
 
     @expose("/monthly.csv")
     def csv(self):

@@ -86,7 +86,7 @@ def test_audit_log_filters(panel, owner):
 def test_monthly_report_csv(panel, finance):
     month = utcnow().astimezone(CAIRO).strftime("%Y-%m")
     html = finance.get(f"/reports/?month={month}").text
-    assert "float at month end" in html
+    assert "float at month end" in html and "350.50 EGP" in html
     r = finance.get(f"/reports/monthly.csv?month={month}")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.data.decode())))
