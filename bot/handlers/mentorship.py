@@ -51,9 +51,7 @@ def mentor_card(m: MentorInfo) -> str:
 async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool) -> None:
     mentors = await session.run_sync(mentorship.list_mentors)
     head = _("📅 <b>Book a session</b>: choose a mentor.") if booking else _("🧑‍🏫 <b>CodeHub mentors</b>")
-    lines = [head, ""] + [mentor_card(m) + "\n" for m in mentors]
-    if not mentors:
-        lines.append(_("No mentors yet."))
+    lines = [head, "", "\n\n".join(mentor_card(m) for m in mentors) or _("No mentors yet.")]
     rows = [[InlineKeyboardButton(text=_("📅 Book {name}").format(name=m.name), callback_data=MentorCb(id=m.id).pack())]
             for m in mentors if m.available]
     await message.answer(with_balance("\n".join(lines), student.balance),

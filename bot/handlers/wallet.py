@@ -8,14 +8,22 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_BALANCE, MenuButton, WalletCb, topup_button
-from bot.ui import balance_line, esc, signed, status_name, type_name, when
+from bot.ui import balance_line, esc, number, signed, status_name, type_name, when
+from core.models import TransactionType
 from core.services import wallet
 from core.services.wallet import LedgerEntry, UserInfo
 
 
 def entry_line(e: LedgerEntry) -> str:
-    return (f"{type_name(e.type)} <b>{signed(e.amount)}</b> · {status_name(e.status)} · "
-            f"{when(e.created_at, time=False)}\n    <i>{esc(e.description)}</i>")
+    line = (f"{type_name(e.type)} <b>{signed(e.amount)}</b> · {status_name(e.status)} · "
+            f"{when(e.created_at, time=False)}")
+    if e.type == TransactionType.TOP_UP:
+        detail = f"#{number(e.id)} · {e.wallet_masked or ''}"
+    elif e.type == TransactionType.SIGNUP_BONUS:
+        return line
+    else:  # purchases, payments, refunds and adjustments carry names and reasons
+        detail = esc(e.description)
+    return f"{line}\n    <i>{detail}</i>"
 
 
 def build_router() -> Router:

@@ -29,7 +29,8 @@ def source_messages() -> set[str]:
 
 
 def test_every_text_has_an_arabic_translation_and_the_mo_is_compiled():
-    catalog = read_po(open(LOCALES / "ar" / "LC_MESSAGES" / "messages.po", "rb"))
+    with open(LOCALES / "ar" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
     translated = {m.id: m.string for m in catalog if m.id}
     missing = sorted(m for m in source_messages() if not translated.get(m))
     assert missing == [], f"texts without Arabic: {missing}"
