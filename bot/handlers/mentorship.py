@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
 from bot.ui import error_text, esc, money, number, status_name, with_balance
-from core.errors import InsufficientFunds, MentorUnavailable
+from core.errors import InsufficientFunds, InvalidInput, MentorUnavailable
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
 from core.services.settings import get_settings
@@ -93,6 +93,12 @@ def build_router() -> Router:
     @router.callback_query(DurationCb.filter())
     async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
                           session: AsyncSession, student: UserInfo) -> None:
+        try:
+            valid = Decimal(callback_data.cost).is_finite()
+        except InvalidOperation:
+            valid = False
+        if not valid:
+            raise InvalidInput("bad cost")
         mentor = await session.run_sync(mentorship.get_mentor, callback_data.mentor)
         await state.set_state(BookingStates.notes)
         await state.set_data({"mentor": mentor.id, "mentor_name": mentor.name, "minutes": callback_data.minutes,

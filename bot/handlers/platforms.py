@@ -140,6 +140,8 @@ def build_router() -> Router:
         try:
             price = Decimal(callback_data.price)
         except InvalidOperation:
+            price = Decimal("-1")
+        if not price.is_finite():
             price = Decimal("-1")  # a forged price: the service refuses it as changed
         key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
         try:

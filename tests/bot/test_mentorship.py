@@ -149,3 +149,24 @@ async def test_unavailable_mentor_and_short_balance(runner, sync_db):
     assert any("not taking bookings" in a for a in runner.api.answers())
     calls = await runner.send(STUDENT, "/mentors")
     assert "Not available now" in calls[-1].text and calls[-1].buttons == []
+
+
+async def test_forged_duration_and_cost_change_nothing(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    msg = runner.api.last_message(STUDENT.id)
+    await runner.press_data(STUDENT, msg, f"md:{ids['mentor']}:60:abc")
+    assert any("not valid" in a for a in runner.api.answers())
+    await runner.press_data(STUDENT, msg, f"md:{ids['mentor']}:60:1.00")  # a price the student made up
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    assert any("price changed from 1.00 EGP to 300.00 EGP" in a for a in runner.api.answers())
+    await runner.press_data(STUDENT, msg, f"md:{ids['mentor']}:45:375.00")  # a duration not offered
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    assert any("offered durations" in a for a in runner.api.answers())
+    await runner.press_data(STUDENT, msg, f"pe:{ids['paid']}:NaN")
+    assert any("price changed" in a for a in runner.api.answers())
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)) is None
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
