@@ -45,6 +45,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     isolation = None
     if storage is None:
         storage, isolation = create_storage(settings, db)
+    shared = getattr(storage, "redis", None)  # RedisStorage: throttle counters shared by replicas
     i18n = i18n or build_i18n()
     admin_ids = frozenset(settings.admin_telegram_ids)
     dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub")
@@ -54,7 +55,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp.update.outer_middleware(DuplicateUpdateMiddleware())
     dp.update.outer_middleware(StudentMiddleware(db, admin_ids))
     dp.update.outer_middleware(StudentI18nMiddleware(i18n))
-    dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window))
+    dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window, redis=shared))
     dp.update.outer_middleware(ErrorsMiddleware())
     dp.include_routers(*build_routers(admin_ids))
     return dp

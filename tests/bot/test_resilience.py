@@ -118,3 +118,26 @@ async def test_admin_pending_and_stats(runner, sync_db):
     assert "/pending" in calls[-1].text
     calls = await runner.send(STUDENT, "/help")
     assert "/pending" not in calls[-1].text
+
+
+async def test_throttling_is_shared_through_redis(fake_api, sqlite_url, tmp_path):
+    redis = pytest.importorskip("redis.asyncio")
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        client = redis.from_url(url)
+        await client.ping()
+        await client.aclose()
+    except Exception as exc:  # pragma: no cover - only without a Redis server
+        pytest.skip(f"Redis not reachable: {exc}")
+    settings = make_settings(sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url,
+                             redis_url=url)
+    user = TgUser(800_000_000 + uuid.uuid4().int % 99_999_999, "Flood")
+    runner = await BotRunner(fake_api, settings, throttle_limit=3, throttle_window=60).start()
+    try:
+        for _ in range(10):  # even if a window boundary splits the burst, one half is over the limit
+            await runner.send(user, "/balance")
+    finally:
+        await runner.stop()
+    texts = [c.text for c in fake_api.sent_to(user.id)]
+    assert sum("Too many requests" in t for t in texts) == 1
+    assert 3 <= sum("Last transactions" in t for t in texts) <= 6
