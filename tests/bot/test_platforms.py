@@ -13,7 +13,7 @@ STUDENT = TgUser(7001, "Laila", "laila", "en")
 
 
 async def test_enroll_then_tasks_then_progress(runner, sync_db):
-    ids = seed_catalog(sync_db)
+    seed_catalog(sync_db)
     await runner.send(STUDENT, "/start")
     calls = await runner.send(STUDENT, "/platforms")
     listing = calls[-1]

@@ -102,7 +102,7 @@ async def test_admin_pending_and_stats(runner, sync_db):
     await runner.send(STUDENT, "/topup")
     await runner.send(STUDENT, "100")
     await runner.send(STUDENT, "01012345678")
-    await runner.press(STUDENT, fake_last := runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
     calls = await runner.send(ADMIN1, "/pending")
     texts = [c.text for c in calls if c.method == "sendMessage"]
     assert "1 top-ups, 0 bookings" in texts[0]

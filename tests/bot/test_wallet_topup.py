@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.models import Notification, Transaction, TransactionStatus, TransactionType, User
+from core.models import Transaction, TransactionStatus, TransactionType, User
 from tests.bot.conftest import ADMIN1, ADMIN2
 from tests.bot.fake_api import TgUser
 
