@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.cards import render
 from core.db import AsyncDatabase
-from core.services import notifications, wallet
+from core.services import jobs, notifications, wallet
 from core.services.notifications import OutboxMessage
 from core.timeutil import as_utc
 
@@ -67,8 +67,20 @@ async def _edit_decided(bot: Bot, db: AsyncDatabase, msg: OutboxMessage, text: s
             log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
 
 
+async def _still_relevant(db: AsyncDatabase, msg: OutboxMessage, now: datetime) -> bool:
+    if msg.kind != "reminder.session":
+        return True
+    async with db.sessions() as session:
+        return await session.run_sync(jobs.reminder_still_due, msg.payload.get("booking_id"),
+                                      msg.payload.get("session_date", ""), now=now)
+
+
 async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessage, now: datetime,
                       lang_cache: dict[int, str], limiter: RateLimiter) -> None:
+    if not await _still_relevant(db, msg, now):
+        async with db.sessions() as session:
+            await session.run_sync(notifications.mark_failed, msg.id, "stale: booking changed")
+        return
     lang = await _language(db, msg, lang_cache)
     with i18n.context(), i18n.use_locale(lang):
         rendered = render(msg.kind, msg.payload)
@@ -112,15 +124,50 @@ async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessag
 
 
 async def deliver_due(bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str, now: datetime | None = None,
-                      limit: int = 50, limiter: RateLimiter | None = None) -> int:
-    """One delivery pass: returns how many messages were claimed."""
+                      limit: int = 50, limiter: RateLimiter | None = None,
+                      stop: asyncio.Event | None = None) -> int:
+    """One delivery pass: returns how many messages were claimed.
+
+    When `stop` is set mid-pass (the bot is shutting down), the claimed messages not sent yet are
+    released at once, so a restart delivers them without waiting for their lease to run out.
+    """
     now = as_utc(now)
     async with db.sessions() as session:
         due = await session.run_sync(notifications.claim_due, worker_id, now=now, limit=limit)
     cache: dict[int, str] = {}
-    for msg in due:
+    for index, msg in enumerate(due):
+        if stop is not None and stop.is_set():
+            async with db.sessions() as session:
+                await session.run_sync(notifications.release, [m.id for m in due[index:]], worker_id)
+            break
         try:
             await deliver_one(bot, db, i18n, msg, now, cache, limiter or broadcast_limiter)
         except Exception:  # one bad row must not stop the others
             log.exception("delivery of notification %s failed", msg.id)
     return len(due)
+
+
+class DeliveryLoop:
+    """The outbox job with a clean stop: no new pass after stop(), and the running one winds down."""
+
+    def __init__(self, bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str):
+        self.bot, self.db, self.i18n, self.worker_id = bot, db, i18n, worker_id
+        self.stopping = asyncio.Event()
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def run_pass(self) -> int:
+        if self.stopping.is_set():
+            return 0
+        self.idle.clear()
+        try:
+            return await deliver_due(self.bot, self.db, self.i18n, self.worker_id, stop=self.stopping)
+        finally:
+            self.idle.set()
+
+    async def stop(self, timeout: float = 15) -> None:
+        self.stopping.set()
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("delivery pass still running after %ss; its claims expire by lease", timeout)

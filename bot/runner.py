@@ -65,7 +65,8 @@ async def serve(settings: Settings) -> None:
     finally:
         log.info("stopping")
         if scheduler.running:
-            scheduler.shutdown(wait=True)
+            await scheduler.delivery.stop()  # the pass in progress finishes its message, releases the rest
+            scheduler.shutdown(wait=False)
         if runner is not None:
             await runner.cleanup()
         await dp.storage.close()

@@ -1,6 +1,11 @@
-"""The bot's scheduler: outbox delivery every 2 seconds, plus jobs that other modules add."""
+"""The bot's scheduler: outbox delivery every 2 seconds, the core jobs every 30 seconds (reminders,
+expiries, stale top-up alerts, the 09:00 daily summary), plus jobs that other modules add.
+
+Every job keeps its state in the database, so a restart neither loses nor repeats anything and several
+bot replicas may run the same scheduler."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -9,13 +14,17 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery import deliver_due
+from bot.delivery import DeliveryLoop
 from core.config import Settings
 from core.db import AsyncDatabase
+from core.services import jobs
+
+log = logging.getLogger("bot.scheduler")
 
 # An extra job adds itself: job(scheduler, bot=..., db=..., i18n=..., settings=...)
 ExtraJob = Callable[..., None]
 DELIVERY_SECONDS = 2
+JOBS_SECONDS = 30
 
 
 def worker_id() -> str:
@@ -25,9 +34,27 @@ def worker_id() -> str:
 def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                     extra_jobs: Iterable[ExtraJob] = ()) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
-    scheduler.add_job(deliver_due, "interval", seconds=DELIVERY_SECONDS, id="deliver_outbox",
-                      args=[bot, db, i18n, worker_id()], max_instances=1, coalesce=True,
-                      misfire_grace_time=30)
+    delivery = DeliveryLoop(bot, db, i18n, worker_id())
+    scheduler.add_job(delivery.run_pass, "interval", seconds=DELIVERY_SECONDS, id="deliver_outbox",
+                      max_instances=1, coalesce=True, misfire_grace_time=30)
+    scheduler.add_job(run_core_jobs, "interval", seconds=JOBS_SECONDS, id="core_jobs", args=[db],
+                      max_instances=1, coalesce=True, misfire_grace_time=120, next_run_time=_soon())
+    scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends
     for add_job in extra_jobs:
         add_job(scheduler, bot=bot, db=db, i18n=i18n, settings=settings)
     return scheduler
+
+
+async def run_core_jobs(db: AsyncDatabase, now=None) -> dict:
+    """One tick of core.services.jobs.run_all on the bot's async engine."""
+    async with db.sessions() as session:
+        result = await session.run_sync(jobs.run_all, now=now)
+    queued = {k: v for k, v in result.items() if k != "errors" and v}
+    if queued or result["errors"]:
+        log.info("scheduled jobs: %s", result)
+    return result
+
+
+def _soon():
+    from datetime import datetime, timedelta, timezone
+    return datetime.now(timezone.utc) + timedelta(seconds=3)

@@ -277,5 +277,18 @@ def run_all(session: Session, *, now: datetime | None = None) -> dict:
     return result
 
 
-__all__ = ["queue_session_reminders", "queue_completion_reminders", "queue_expiry_notices",
+def reminder_still_due(session: Session, booking_id: int, session_date: str, *,
+                       now: datetime | None = None) -> bool:
+    """At delivery time: the booking is still CONFIRMED for that date and has not started.
+
+    A reminder queued seconds before a cancellation or a reschedule is dropped, not sent.
+    """
+    row = session.execute(select(MentorshipBooking.status, MentorshipBooking.session_date)
+                          .where(MentorshipBooking.id == booking_id)).first()
+    if row is None or row.status != BookingStatus.CONFIRMED or row.session_date is None:
+        return False
+    return row.session_date.isoformat() == session_date and row.session_date > as_utc(now)
+
+
+__all__ = ["reminder_still_due", "queue_session_reminders", "queue_completion_reminders", "queue_expiry_notices",
            "expire_enrollments", "queue_stale_topup_alerts", "queue_daily_summary", "run_all"]

@@ -149,6 +149,18 @@ def mark_retry(session: Session, notification_id: int, error: str, *, retry_at: 
         return row.status.value
 
 
+def release(session: Session, notification_ids: list[int], worker: str) -> int:
+    """Give claimed but unsent messages back (a worker shutting down), without counting an attempt."""
+    if not notification_ids:
+        return 0
+    with unit_of_work(session):
+        return session.execute(update(Notification).where(
+            Notification.id.in_(notification_ids), Notification.status == NotificationStatus.SENDING,
+            Notification.claimed_by == worker,
+        ).values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None,
+                 attempts=Notification.attempts - 1).execution_options(synchronize_session=False)).rowcount
+
+
 def mark_failed(session: Session, notification_id: int, error: str) -> None:
     with unit_of_work(session):
         session.execute(update(Notification).where(Notification.id == notification_id).values(

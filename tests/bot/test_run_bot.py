@@ -22,7 +22,8 @@ def bot_env(tmp_path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "TELEGRAM_", "REDIS_"))}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", DATA_DIR=str(tmp_path / "data"),
                FIELD_ENCRYPTION_KEY=FIELD_KEY, VODAFONE_CASH_NUMBER="01099998888",
-               ADMIN_TELEGRAM_IDS="111000111", LOG_LEVEL="INFO", **extra)
+               ADMIN_TELEGRAM_IDS="111000111", LOG_LEVEL="INFO")
+    env.update(extra)
     return env
 
 

@@ -1,0 +1,38 @@
+"""Delivery-time checks: a reminder for a session that was cancelled or moved meanwhile is dropped."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from core.db import Database
+from core.models import Notification
+from core.services import jobs, mentorship, wallet
+from core.services.common import Actor
+from core.timeutil import utcnow
+from tests.bot.conftest import bot_settings, fake_api, runner  # noqa: F401  (fixtures)
+from tests.conftest import context
+
+ADMIN = Actor(name="owner")
+
+
+async def test_reminder_dropped_when_the_session_changed_before_delivery(fake_api, runner):
+    db = Database(runner.settings.effective_database_url, context())
+    with db.session() as s:
+        uid = wallet.register(s, 31001, full_name="Rana").user.id
+        uid2 = wallet.register(s, 31002, full_name="Karim").user.id
+        mentor = mentorship.create_mentor(s, "Ahmed", actor=ADMIN, rate=Decimal("100")).id
+        cancelled = mentorship.book(s, uid, mentor, 30, idempotency_key="a").booking.id
+        moved = mentorship.book(s, uid2, mentor, 30, idempotency_key="b").booking.id
+        now = utcnow()
+        for bid in (cancelled, moved):
+            mentorship.confirm(s, bid, now + timedelta(minutes=40), actor=ADMIN, now=now)
+        assert jobs.queue_session_reminders(s, now=now) == 2
+        mentorship.cancel(s, cancelled, "mentor ill", actor=ADMIN, now=now)
+        mentorship.confirm(s, moved, now + timedelta(days=2), actor=ADMIN, reschedule=True, now=now)
+    await runner.deliver()
+    texts = runner.texts(31001) + runner.texts(31002)
+    assert texts and not any("1 hour" in t.lower() for t in texts)  # the cancel and the new date did arrive
+    with db.session() as s:
+        stale = s.query(Notification).filter(Notification.kind == "reminder.session").all()
+        assert {n.last_error for n in stale} == {"stale: booking changed"}
+    db.dispose()
