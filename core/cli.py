@@ -6,15 +6,23 @@ import getpass
 import json
 import logging
 import sys
+from contextlib import contextmanager
 
 from core.config import ConfigError, Settings, load_settings
 from core.db import Database, migrate
 from core.errors import DomainError
 
 
-def _db(settings: Settings) -> Database:
+@contextmanager
+def _session(settings: Settings):
+    """A session on the migrated database, disposed afterwards."""
     migrate(settings.effective_database_url)
-    return Database.from_settings(settings)
+    db = Database.from_settings(settings)
+    try:
+        with db.session() as session:
+            yield session
+    finally:
+        db.dispose()
 
 
 def cmd_migrate(settings: Settings, args) -> int:
@@ -34,36 +42,24 @@ def cmd_create_admin(settings: Settings, args) -> int:
                 return 1
         else:
             password = sys.stdin.readline().rstrip("\n")
-    db = _db(settings)
-    try:
-        with db.session() as session:
-            admin = create_admin(session, args.username, password, args.role)
-    finally:
-        db.dispose()
+    with _session(settings) as session:
+        admin = create_admin(session, args.username, password, args.role)
     print(f"admin {admin.username} ({admin.role.value}) created")
     return 0
 
 
 def cmd_seed_demo(settings: Settings, args) -> int:
     from core.demo import seed_demo
-    db = _db(settings)
-    try:
-        with db.session() as session:
-            summary = seed_demo(session)
-    finally:
-        db.dispose()
+    with _session(settings) as session:
+        summary = seed_demo(session)
     print(summary)
     return 0
 
 
 def cmd_check_ledger(settings: Settings, args) -> int:
     from core.services.wallet import check_ledger
-    db = _db(settings)
-    try:
-        with db.session() as session:
-            problems = check_ledger(session)
-    finally:
-        db.dispose()
+    with _session(settings) as session:
+        problems = check_ledger(session)
     if not problems:
         print("ledger OK: every balance equals the sum of its approved transactions")
         return 0
@@ -74,12 +70,8 @@ def cmd_check_ledger(settings: Settings, args) -> int:
 
 def cmd_stats(settings: Settings, args) -> int:
     from core.services.analytics import kpis
-    db = _db(settings)
-    try:
-        with db.session() as session:
-            numbers = kpis(session)
-    finally:
-        db.dispose()
+    with _session(settings) as session:
+        numbers = kpis(session)
     print(json.dumps(numbers, default=str, indent=2))
     return 0
 
@@ -87,12 +79,8 @@ def cmd_stats(settings: Settings, args) -> int:
 def cmd_jobs(settings: Settings, args) -> int:
     """One tick of the scheduled jobs (the bot runs them itself; this is for cron or a quick check)."""
     from core.services.jobs import run_all
-    db = _db(settings)
-    try:
-        with db.session() as session:
-            result = run_all(session)
-    finally:
-        db.dispose()
+    with _session(settings) as session:
+        result = run_all(session)
     print(json.dumps(result, default=str, indent=2))
     return 1 if result.get("errors") else 0
 

@@ -61,15 +61,39 @@ def pg_database():
     admin.dispose()
 
 
-@pytest.fixture
-def pg_url(pg_database) -> str:
-    """The run's PostgreSQL database, emptied before the test."""
-    engine = create_engine(pg_database)
+def truncate_all(url: str) -> str:
+    """Empty every table of a migrated PostgreSQL database (the schema stays)."""
+    engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return pg_database
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_database) -> str:
+    """The run's PostgreSQL database, emptied before the test."""
+    return truncate_all(pg_database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request) -> str:
+    """Suites that must hold on both databases (core, scheduler) take this: each test runs twice."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url, context())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def session(db):
+    with db.session() as s:
+        yield s
 
 
 def context(**kw) -> ServiceContext:

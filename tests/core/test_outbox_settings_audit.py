@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import AuthFailed, InvalidInput, InvalidSetting
-from core.models import Notification, NotificationStatus, User
+from core.models import Notification, User
 from core.services import admins, audit, notifications, wallet
 from core.services.settings import get_settings, setting_items, update_settings
 from tests.conftest import ADMIN_CHAT_IDS

@@ -10,14 +10,14 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from core.db import Database
 from core.errors import DomainError
-from core.models import Base, User
+from core.models import User
 from core.services import enrollment, mentorship, wallet
 from core.services.settings import update_settings
-from tests.conftest import context
+from tests.conftest import context, truncate_all
 from tests.core.helpers import ADMIN, NOW, mentor, platform
 
 pytestmark = pytest.mark.slow
@@ -193,14 +193,7 @@ def _sqlite_factory(template, tmp_path):
 
 
 def _pg_factory(pg_url):
-    def make():
-        engine = create_engine(pg_url)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return pg_url
-    return make
+    return lambda: truncate_all(pg_url)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -23,7 +23,6 @@ from core.models import Notification, NotificationStatus
 from core.services import broadcasts, mentorship, notifications, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.bot.conftest import BotRunner, bot_settings, fake_api, runner  # noqa: F401  (fixtures)
 from tests.bot.fake_api import TOKEN, TgUser
 from tests.bot.test_run_bot import RUN_BOT, bot_env
 from tests.conftest import context, make_settings

@@ -9,7 +9,6 @@ from core.models import Notification
 from core.services import jobs, mentorship, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.bot.conftest import bot_settings, fake_api, runner  # noqa: F401  (fixtures)
 from tests.conftest import context
 
 ADMIN = Actor(name="owner")

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from core.services import jobs, mentorship
-from tests.scheduler.helpers import ADMIN, NOW, confirmed_booking, later, outbox
+from tests.scheduler.helpers import ADMIN, confirmed_booking, later, outbox
 
 SESSION = later(days=3)
 H = timedelta(hours=1)
