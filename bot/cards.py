@@ -124,8 +124,7 @@ def render(kind: str, p: dict) -> tuple[str, InlineKeyboardMarkup | None] | None
             platform=esc(p.get("platform")), date=when(p["expires_at"])), _markup([InlineKeyboardButton(
                 text=_("🔄 Renew"), callback_data=RenewCb(id=int(p["platform_id"])).pack())])
     if kind == "reminder.session":
-        hours = int(p.get("hours_before", 24))
-        soon = _("in 1 hour") if hours == 1 else _("in 24 hours")
+        soon = _reminder_lead(int(p.get("hours_before", 24)), p["session_date"])
         other = p.get("mentor") if p.get("role", "student") == "student" else p.get("student")
         return _("⏰ Reminder: your session #{id} with {other} starts {soon}, at <b>{date}</b> (Cairo time), "
                  "{duration} min.").format(id=number(p["booking_id"]), other=esc(other), soon=soon,
@@ -159,3 +158,16 @@ def render(kind: str, p: dict) -> tuple[str, InlineKeyboardMarkup | None] | None
     if kind in ("admin.topup_decided", "admin.booking_decided"):
         return decided_text(kind, p), None
     return None
+
+
+def _reminder_lead(hours_before: int, session_date: str) -> str:
+    """"in 24 hours" only when it is true: a late reminder (the bot was down) says how long is left."""
+    from datetime import datetime
+
+    from core.timeutil import utcnow
+    left = round((datetime.fromisoformat(session_date) - utcnow()).total_seconds() / 3600)
+    if hours_before == 1 or left <= 1:
+        return _("in 1 hour")
+    if left >= 23:
+        return _("in 24 hours")
+    return _("in {hours} hours").format(hours=number(left))

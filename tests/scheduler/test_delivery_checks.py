@@ -35,3 +35,22 @@ async def test_reminder_dropped_when_the_session_changed_before_delivery(fake_ap
         stale = s.query(Notification).filter(Notification.kind == "reminder.session").all()
         assert {n.last_error for n in stale} == {"stale: booking changed"}
     db.dispose()
+
+
+def test_a_late_reminder_says_how_long_is_really_left():
+    from bot.cards import render
+    from bot.i18n import build_i18n
+    i18n = build_i18n()
+    payload = {"booking_id": 7, "duration": 60, "mentor": "Ahmed", "student": "Rana", "role": "student"}
+    texts = {}
+    for lead, hours_before in ((timedelta(hours=24), 24), (timedelta(hours=5, minutes=10), 24),
+                               (timedelta(minutes=55), 1)):
+        for lang in ("en", "ar"):
+            with i18n.context(), i18n.use_locale(lang):
+                texts[lead, lang] = render("reminder.session", {
+                    **payload, "hours_before": hours_before,
+                    "session_date": (utcnow() + lead).isoformat()})[0]
+    assert "in 24 hours" in texts[timedelta(hours=24), "en"]
+    assert "in 5 hours" in texts[timedelta(hours=5, minutes=10), "en"]
+    assert "in 1 hour" in texts[timedelta(minutes=55), "en"]
+    assert "ساعات" in texts[timedelta(hours=5, minutes=10), "ar"]
