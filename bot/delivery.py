@@ -75,6 +75,16 @@ async def _still_relevant(db: AsyncDatabase, msg: OutboxMessage, now: datetime) 
                                       msg.payload.get("session_date", ""), now=now)
 
 
+async def _reveal_for_review(db: AsyncDatabase, msg: OutboxMessage) -> dict:
+    """An admin's top-up card is that request's review screen: the full sender number, decrypted now,
+    so it is never stored in plain text in the outbox (lists elsewhere keep the masked form)."""
+    if msg.kind != "admin.topup_new" or "transaction_id" not in msg.payload:
+        return msg.payload
+    async with db.sessions() as session:
+        full = await session.run_sync(wallet.reveal_wallet, int(msg.payload["transaction_id"]))
+    return {**msg.payload, "wallet": full} if full else msg.payload
+
+
 async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessage, now: datetime,
                       lang_cache: dict[int, str], limiter: RateLimiter) -> None:
     if not await _still_relevant(db, msg, now):
@@ -82,8 +92,9 @@ async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessag
             await session.run_sync(notifications.mark_failed, msg.id, "stale: booking changed")
         return
     lang = await _language(db, msg, lang_cache)
+    payload = await _reveal_for_review(db, msg)
     with i18n.context(), i18n.use_locale(lang):
-        rendered = render(msg.kind, msg.payload)
+        rendered = render(msg.kind, payload)
     if rendered is None:
         async with db.sessions() as session:
             await session.run_sync(notifications.mark_failed, msg.id, f"unknown kind {msg.kind}")

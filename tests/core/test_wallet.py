@@ -62,6 +62,7 @@ def test_topup_request_is_pending_masked_and_encrypted(session):
     assert wallet.balance(session, uid) == D("500.00")  # nothing credited yet
     note = session.scalar(select(Notification).where(Notification.kind == "admin.topup_new"))
     assert note.audience == "admins" and note.subject == f"topup:{result.transaction_id}"
+    assert "010****5678" in note.payload and "01012345678" not in note.payload  # outbox holds no plain number
 
 
 @pytest.mark.parametrize("number", ["+201012345678", "00201112345678", "٠١٢١٢٣٤٥٦٧٨", "0155-123-4567"])
