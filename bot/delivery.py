@@ -37,6 +37,28 @@ class RateLimiter:
             self.next_at = max(now, self.next_at) + self.interval
 
 
+class RedisRateLimiter:
+    """At most `rate` acquisitions per wall-clock second across every bot replica sharing Redis.
+
+    One counter per second (INCR, expiring): a replica that finds the second full sleeps to the next.
+    """
+
+    def __init__(self, redis, rate: float, key: str = "codehub:broadcast-rate"):
+        self.redis, self.rate, self.key = redis, rate, key
+
+    async def wait(self) -> None:
+        while True:
+            now = time.time()
+            second = int(now)
+            slot = f"{self.key}:{second}"
+            count = await self.redis.incr(slot)
+            if count == 1:
+                await self.redis.expire(slot, 5)
+            if count <= self.rate:
+                return
+            await asyncio.sleep(second + 1 - now + 0.001)
+
+
 broadcast_limiter = RateLimiter(BROADCAST_RATE)
 
 
@@ -86,7 +108,7 @@ async def _reveal_for_review(db: AsyncDatabase, msg: OutboxMessage) -> dict:
 
 
 async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessage, now: datetime,
-                      lang_cache: dict[int, str], limiter: RateLimiter) -> None:
+                      lang_cache: dict[int, str], limiter: RateLimiter | RedisRateLimiter) -> None:
     if not await _still_relevant(db, msg, now):
         async with db.sessions() as session:
             await session.run_sync(notifications.mark_failed, msg.id, "stale: booking changed")
@@ -135,7 +157,7 @@ async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessag
 
 
 async def deliver_due(bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str, now: datetime | None = None,
-                      limit: int = 50, limiter: RateLimiter | None = None,
+                      limit: int = 50, limiter: RateLimiter | RedisRateLimiter | None = None,
                       stop: asyncio.Event | None = None) -> int:
     """One delivery pass: returns how many messages were claimed.
 
@@ -161,8 +183,9 @@ async def deliver_due(bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str, n
 class DeliveryLoop:
     """The outbox job with a clean stop: no new pass after stop(), and the running one winds down."""
 
-    def __init__(self, bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str):
+    def __init__(self, bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str, limiter=None):
         self.bot, self.db, self.i18n, self.worker_id = bot, db, i18n, worker_id
+        self.limiter = limiter
         self.stopping = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
@@ -172,7 +195,8 @@ class DeliveryLoop:
             return 0
         self.idle.clear()
         try:
-            return await deliver_due(self.bot, self.db, self.i18n, self.worker_id, stop=self.stopping)
+            return await deliver_due(self.bot, self.db, self.i18n, self.worker_id, stop=self.stopping,
+                                     limiter=self.limiter)
         finally:
             self.idle.set()
 

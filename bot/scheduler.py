@@ -34,7 +34,7 @@ def worker_id() -> str:
 def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                     extra_jobs: Iterable[ExtraJob] = ()) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
-    delivery = DeliveryLoop(bot, db, i18n, worker_id())
+    delivery = DeliveryLoop(bot, db, i18n, worker_id(), limiter=_shared_limiter(settings))
     scheduler.add_job(delivery.run_pass, "interval", seconds=DELIVERY_SECONDS, id="deliver_outbox",
                       max_instances=1, coalesce=True, misfire_grace_time=30)
     scheduler.add_job(run_core_jobs, "interval", seconds=JOBS_SECONDS, id="core_jobs", args=[db],
@@ -58,3 +58,13 @@ async def run_core_jobs(db: AsyncDatabase, now=None) -> dict:
 def _soon():
     from datetime import datetime, timedelta, timezone
     return datetime.now(timezone.utc) + timedelta(seconds=3)
+
+
+def _shared_limiter(settings: Settings):
+    """With Redis, the broadcast rate is shared by every replica; alone, the in-process limiter does."""
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    from bot.delivery import BROADCAST_RATE, RedisRateLimiter
+    return RedisRateLimiter(Redis.from_url(settings.redis_url), BROADCAST_RATE)

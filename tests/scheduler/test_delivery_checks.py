@@ -54,3 +54,31 @@ def test_a_late_reminder_says_how_long_is_really_left():
     assert "in 5 hours" in texts[timedelta(hours=5, minutes=10), "en"]
     assert "in 1 hour" in texts[timedelta(minutes=55), "en"]
     assert "ساعات" in texts[timedelta(hours=5, minutes=10), "ar"]
+
+
+async def test_replicas_share_one_broadcast_rate_through_redis():
+    """Two replicas' limiters on one Redis: together they stay at 25 acquisitions a second."""
+    import asyncio
+    import time
+    import uuid
+
+    from redis.asyncio import Redis
+
+    from bot.delivery import RedisRateLimiter
+    redis = Redis.from_url("redis://127.0.0.1:6379/15")
+    key = f"test-rate-{uuid.uuid4().hex}"
+    a, b = RedisRateLimiter(redis, 25, key), RedisRateLimiter(redis, 25, key)
+    stamps: list[float] = []
+
+    async def replica(limiter):
+        for _ in range(40):
+            await limiter.wait()
+            stamps.append(time.time())
+
+    await asyncio.wait_for(asyncio.gather(replica(a), replica(b)), 20)
+    await redis.aclose()
+    per_second = {}
+    for t in stamps:
+        per_second[int(t)] = per_second.get(int(t), 0) + 1
+    assert len(stamps) == 80 and max(per_second.values()) <= 25
+    assert len(per_second) >= 4  # 80 at 25 a second cannot fit in fewer seconds
