@@ -65,11 +65,24 @@ def _install_sqlite_hooks(engine: Engine) -> None:
                        "foreign_keys=ON"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
+        # SQLite has no time zones: reports bucket by Cairo local time (with its DST) through this.
+        dbapi_conn.create_function("cairo_local", 1, _cairo_local, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _cairo_local(value: str | None) -> str | None:
+    """'2026-07-01 22:30:00' (naive UTC, as stored) -> the same instant in Cairo local time."""
+    if value is None:
+        return None
+    from datetime import datetime, timezone
+
+    from core.timeutil import CAIRO
+    moment = datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc).astimezone(CAIRO)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _ensure_sqlite_dir(url: str) -> None:

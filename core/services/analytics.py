@@ -48,12 +48,11 @@ def revenue_between(session: Session, start: datetime, end: datetime) -> dict[st
 
 def _bucket_expr(session: Session, column, period: str):
     """Local (Cairo) day/week/month label computed in SQL, for both SQLite and PostgreSQL."""
-    offset_hours = 2  # SQLite has no time zones: Cairo standard time, fine for chart buckets
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone("Africa/Cairo", func.timezone("UTC", column))  # DST-correct
         fmt = {"day": "YYYY-MM-DD", "week": "IYYY-\"W\"IW", "month": "YYYY-MM"}[period]
         return func.to_char(local, fmt)
-    local = func.datetime(column, f"+{offset_hours} hours")
+    local = func.cairo_local(column)  # a function core.db registers on every SQLite connection
     fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
     return func.strftime(fmt, local)
 

@@ -75,3 +75,18 @@ def test_kpis_report_and_summary(session):
     summary = analytics.daily_summary(session, now=later(days=1))
     assert summary["date"] == "2026-11-25" and summary["bookings"] == 2 and summary["new_students"] == 3
     assert summary["topups_approved"]["amount"] == D("200.00")
+
+
+def test_day_buckets_follow_cairo_time_with_summer_time(session):
+    """23:30 UTC on 1 July is 02:30 on 2 July in Cairo (UTC+3 in summer); in January 23:30 UTC is 01:30."""
+    from datetime import datetime, timezone
+    summer = datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)
+    winter = datetime(2026, 1, 10, 21, 30, tzinfo=timezone.utc)  # 23:30 Cairo, same day
+    uid = student(session, now=summer)
+    pid = platform(session, "Night", "10.00")
+    enrollment.enroll(session, uid, pid, idempotency_key=key(), now=summer)
+    uid2 = student(session, now=winter)
+    enrollment.enroll(session, uid2, pid, idempotency_key=key(), now=winter)
+    days = {r["period"] for r in analytics.revenue_series(session, period="day", since=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                                            now=datetime(2026, 12, 1, tzinfo=timezone.utc))}
+    assert days == {"2026-07-02", "2026-01-10"}
