@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Update
+from aiogram.types import Message, Update
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import all_translations
+from bot.keyboards import MENU
 from core.db import AsyncDatabase
 from core.services import wallet
 
@@ -110,6 +112,17 @@ class ThrottlingMiddleware(BaseMiddleware):
         hits.append(now)
         if len(self.hits) > 10000:  # forget idle users
             self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
+        return await handler(event, data)
+
+
+class MenuLeavesFlowMiddleware(BaseMiddleware):
+    """A main-menu button tapped in the middle of a flow leaves the flow (it is never read as an answer)."""
+
+    async def __call__(self, handler, event: Message, data: dict[str, Any]) -> Any:
+        if data.get("raw_state") is not None and event.text and "i18n" in data:
+            if any(event.text in all_translations(data["i18n"], label) for row in MENU for label in row):
+                await data["state"].clear()
+                data["raw_state"] = None
         return await handler(event, data)
 
 

@@ -1,0 +1,393 @@
+"""QA: the bot played like a real student and admin would, in English and Arabic, at the edges."""
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from core.models import MentorshipBooking, Platform, Transaction, TransactionType, User
+from core.services import mentorship
+from core.services.common import Actor
+from tests.bot.conftest import ADMIN1, seed_catalog
+from tests.bot.fake_api import TgUser
+
+STUDENT = TgUser(9101, "Mona", "mona", "en")
+AR_STUDENT = TgUser(9102, "منى", "mona_ar", "ar")
+
+
+def media_update(api, user: TgUser, kind: str) -> dict:
+    """A photo, sticker or voice message where text was expected."""
+    msg_id = api._next_message_id(user.id)
+    message = {"message_id": msg_id, "date": int(time.time()),
+               "chat": {"id": user.id, "type": "private", "first_name": user.first_name}, "from": user.as_dict()}
+    if kind == "photo":
+        message["photo"] = [{"file_id": "ph1", "file_unique_id": "u1", "width": 90, "height": 90}]
+    elif kind == "sticker":
+        message["sticker"] = {"file_id": "st1", "file_unique_id": "u2", "type": "regular", "width": 512,
+                              "height": 512, "is_animated": False, "is_video": False, "emoji": "😂"}
+    else:
+        message["voice"] = {"file_id": "vo1", "file_unique_id": "u3", "duration": 3}
+    return {"message": message}
+
+
+def topup_count(sync_db) -> int:
+    with sync_db.session() as s:
+        return s.scalar(select(func.count()).select_from(Transaction).where(
+            Transaction.type == TransactionType.TOP_UP)) or 0
+
+
+async def test_amounts_typed_like_egyptians_do(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    cases = [("١٥٠٫٥", "150.50 EGP"), ("1,500", "1,500.00 EGP"), ("150 جنيه", "150.00 EGP"),
+             ("200 EGP", "200.00 EGP")]
+    for typed, shown in cases:
+        await runner.send(STUDENT, "/topup")
+        calls = await runner.send(STUDENT, typed)
+        assert f"Amount: {shown}" in calls[-1].text, (typed, calls[-1].text)
+    await runner.send(STUDENT, "/topup")
+    assert "more than zero" in (await runner.send(STUDENT, "0"))[-1].text
+    assert "more than zero" in (await runner.send(STUDENT, "-5"))[-1].text
+    assert "above the maximum" in (await runner.send(STUDENT, "99999999999999999999999"))[-1].text
+    assert "Please send a number" in (await runner.send(STUDENT, "💸"))[-1].text
+    assert "Please send a number" in (await runner.send(STUDENT, "1e5"))[-1].text
+    assert "Please send a number" in (await runner.send(STUDENT, "NaN"))[-1].text
+    assert topup_count(sync_db) == 0
+
+
+async def test_sender_numbers_with_spaces_country_code_and_arabic_digits(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    for typed in ("+20 10 1234 5678", "٠١٠١٢٣٤٥٦٧٨", "0020-101-234-5678", "(010) 1234 5678"):
+        await runner.send(STUDENT, "/topup")
+        await runner.send(STUDENT, "150")
+        calls = await runner.send(STUDENT, typed)
+        assert "Sent from: 01012345678" in calls[-1].text, (typed, calls[-1].text)
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    for bad in ("0101234567", "01312345678", "٠١٠١٢٣٤٥٦٧٨٩", "my number is 01012345678"):
+        assert "not an Egyptian mobile number" in (await runner.send(STUDENT, bad))[-1].text, bad
+    assert topup_count(sync_db) == 0
+
+
+async def test_arabic_student_gets_arabic_errors_in_the_topup_flow(runner):
+    await runner.send(AR_STUDENT, "/start")
+    intro = (await runner.send(AR_STUDENT, "/topup"))[-1].text
+    assert "فودافون" in intro
+    bad = (await runner.send(AR_STUDENT, "كتير"))[-1].text
+    assert "Please" not in bad and any("\u0600" <= ch <= "\u06ff" for ch in bad)
+    ok = (await runner.send(AR_STUDENT, "١٥٠"))[-1].text
+    assert "١٥٠" in ok
+
+
+async def test_media_in_the_topup_flow_gets_a_polite_explanation(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    for kind in ("photo", "sticker", "voice"):
+        calls = await runner.feed(media_update(runner.api, STUDENT, kind))
+        assert "answer the question above" in calls[-1].text, kind
+    calls = await runner.send(STUDENT, "150")
+    assert "Amount: 150.00 EGP" in calls[-1].text  # still in the flow
+
+
+async def test_media_outside_any_flow_is_answered(runner):
+    await runner.send(STUDENT, "/start")
+    for kind in ("photo", "sticker", "voice"):
+        calls = await runner.feed(media_update(runner.api, STUDENT, kind))
+        assert calls and "did not understand" in calls[-1].text, kind
+
+
+
+async def test_confirm_on_an_old_topup_summary_after_cancel_changes_nothing(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    summary = runner.api.last_message(STUDENT.id)
+    assert "Cancelled" in (await runner.send(STUDENT, "/cancel"))[-1].text
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, summary, "Confirm")
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    assert topup_count(sync_db) == 0
+
+
+async def test_cancel_outside_any_flow(runner):
+    await runner.send(STUDENT, "/start")
+    calls = await runner.send(STUDENT, "/cancel")
+    assert "nothing to cancel" in calls[-1].text
+    await runner.send(AR_STUDENT, "/start")
+    calls = await runner.send(AR_STUDENT, "/cancel")
+    assert "nothing" not in calls[-1].text and any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text)
+
+
+async def test_menu_button_tapped_while_writing_booking_notes_is_not_saved_as_notes(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    calls = await runner.send(STUDENT, "📅 My sessions")
+    assert "Please check your booking" not in calls[-1].text
+    assert "My sessions" in calls[-1].text  # the menu does what it says
+    calls = await runner.send(STUDENT, "Recursion please")
+    assert "Please check your booking" not in calls[-1].text  # the booking was left
+
+
+async def test_arabic_menu_button_tapped_while_writing_feedback_is_not_saved(runner, sync_db):
+    booking_id = await complete_booking(runner, sync_db)
+    await runner.send(STUDENT, "/sessions")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Rate #")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "⭐⭐⭐⭐")
+    calls = await runner.send(STUDENT, "📜 السجل")  # the Arabic keyboard, still on the phone
+    assert "History" in calls[-1].text
+    with sync_db.session() as s:
+        b = s.get(MentorshipBooking, booking_id)
+        assert b.rating == 4 and b.feedback is None
+
+
+async def test_menu_button_tapped_mid_topup_opens_that_menu(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    calls = await runner.send(STUDENT, "📚 Platforms")
+    assert "CodeHub platforms" in calls[-1].text
+    calls = await runner.send(STUDENT, "150")
+    assert "Amount" not in calls[-1].text  # the top-up was left
+    assert topup_count(sync_db) == 0
+
+
+async def test_switching_language_mid_flow(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    calls = await runner.send(STUDENT, "🌐 Language")
+    assert "Choose your language" in calls[-1].text
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "العربية")
+    calls = await runner.send(STUDENT, "/balance")
+    assert "الرصيد" in calls[-1].text or "رصيد" in calls[-1].text
+    # the Arabic menu button works for a student who was English before
+    calls = await runner.send(STUDENT, "/language")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "English")
+    assert "Language set to English" in runner.api.last_message(STUDENT.id).plain_text
+
+
+async def test_long_and_html_notes_in_a_booking(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    calls = await runner.send(STUDENT, "x" * 1001)
+    assert "too long" in calls[-1].text
+    notes = "<script>alert(1)</script> *bold* _it_ `code` & <b>"
+    calls = await runner.send(STUDENT, notes)
+    assert notes in calls[-1].text
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    assert "Booking #" in runner.api.last_message(STUDENT.id).plain_text
+    await runner.deliver()
+    assert notes in runner.api.message_with(ADMIN1.id, "New booking").plain_text
+
+
+async def test_history_edges_empty_filter_last_page_and_forged_page(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    calls = await runner.send(STUDENT, "/history")
+    assert "Page 1 of 1" in calls[-1].text and "Welcome credit" in calls[-1].text
+    assert not any("Next" in b or "Prev" in b for b in calls[-1].buttons)
+    history = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, history, "Refund")
+    page = runner.api.last_message(STUDENT.id).plain_text
+    assert "No transactions yet." in page and "Page 1 of 1" in page
+    await runner.press_data(STUDENT, history, "h:999:ALL")
+    page = runner.api.last_message(STUDENT.id).plain_text
+    assert "Page 1 of 1" in page and "Welcome credit" in page
+    mark = len(runner.api.calls)
+    await runner.press_data(STUDENT, history, "h:-3:BOGUS")
+    assert "Page 1 of 1" in runner.api.last_message(STUDENT.id).plain_text
+    assert not any("went wrong" in c.text for c in runner.api.calls[mark:])
+
+
+async def test_history_with_many_entries_pages_to_the_last_page(runner, sync_db):
+    from core.services import wallet
+    await runner.send(STUDENT, "/start")
+    with sync_db.session() as s:
+        uid = s.scalar(select(User.id).where(User.telegram_id == STUDENT.id))
+        for i in range(11):
+            wallet.adjust_balance(s, uid, Decimal("1.00"), f"gift {i}", actor=Actor("qa"), idempotency_key=f"qa{i}")
+    calls = await runner.send(STUDENT, "/history")
+    assert "Page 1 of 2" in calls[-1].text and "Next ➡️" in calls[-1].buttons
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Next")
+    last = runner.api.last_message(STUDENT.id)
+    assert "Page 2 of 2" in last.plain_text and "Welcome credit" in last.plain_text
+    assert "⬅️ Prev" in last.buttons and "Next ➡️" not in last.buttons
+
+
+async def test_deep_links_with_garbage(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    calls = await runner.send(STUDENT, "/start platform_abc")
+    assert "Welcome" in calls[-1].text
+    calls = await runner.send(STUDENT, "/start platform_99999")
+    assert "does not exist" in calls[-1].text
+    assert not any("went wrong" in c.text for c in calls)
+    calls = await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    assert "Web <Flask>" in calls[-1].text
+    calls = await runner.send(STUDENT, "/start " + "x" * 60)
+    assert "Welcome back" in calls[-1].text
+
+
+
+async def test_admin_dates_past_garbage_and_arabic(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    card = runner.api.message_with(ADMIN1.id, "New booking")
+    await runner.press(ADMIN1, card, "Confirm")
+    assert "in the past" in (await runner.send(ADMIN1, "2020-01-01 10:00"))[-1].text
+    for garbage in ("32/13/2026 25:99", "🙂", "asap", "x" * 300):
+        calls = await runner.send(ADMIN1, garbage)
+        assert "could not read" in calls[-1].text, garbage
+    calls = await runner.send(ADMIN1, "بكرة ٦ مساء")
+    assert "Session on" in calls[-1].text
+    await runner.press(ADMIN1, runner.api.last_message(ADMIN1.id), "Skip")
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)).status.value == "CONFIRMED"
+
+
+async def test_mentor_made_unavailable_before_confirm(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    summary = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), available=False)
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, summary, "Confirm")
+    assert any("not taking bookings" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+
+
+async def test_platform_repriced_or_deactivated_before_the_tap(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Enroll")
+    confirm = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        s.get(Platform, ids["paid"]).price = Decimal("300.00")
+        s.commit()
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, confirm, "Confirm")
+    assert any("price changed" in a for a in runner.api.answers(mark))
+    await runner.press(STUDENT, runner.api.message_with(STUDENT.id, "Tasks: 3"), "Enroll")
+    confirm = runner.api.last_message(STUDENT.id)
+    assert "300.00 EGP" in confirm.plain_text
+    with sync_db.session() as s:
+        s.get(Platform, ids["paid"]).is_active = False
+        s.commit()
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, confirm, "Confirm")
+    assert any("not available" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+
+
+async def test_enroll_again_from_an_old_button(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['free']}")
+    page = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, page, "Enroll")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    assert "You are enrolled" in runner.api.last_message(STUDENT.id).plain_text
+    await runner.press(STUDENT, page, "Enroll")  # the old page still shows Enroll
+    confirm = runner.api.last_message(STUDENT.id)
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, confirm, "Confirm")
+    texts = runner.api.answers(mark) + [c.text for c in runner.api.calls[mark:]]
+    assert any("already enrolled" in t for t in texts), texts
+    assert not any("went wrong" in t for t in texts)
+
+
+async def complete_booking(runner, sync_db):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    with sync_db.session() as s:
+        b = s.scalar(select(MentorshipBooking))
+        mentorship.confirm(s, b.id, utcnow() + timedelta(hours=2), actor=Actor("qa"))
+        mentorship.complete(s, b.id, actor=Actor("qa"), now=utcnow() + timedelta(hours=3))
+        return b.id
+
+
+async def test_cancel_on_a_booking_an_admin_already_confirmed(runner, sync_db):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    sessions = (await runner.send(STUDENT, "/sessions"))
+    listing = runner.api.last_message(STUDENT.id)
+    assert any("Cancel #" in b for b in sessions[-1].buttons)
+    await runner.press(STUDENT, listing, "Cancel #")
+    ask = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        b = s.scalar(select(MentorshipBooking))
+        mentorship.confirm(s, b.id, utcnow() + timedelta(days=1), actor=Actor("@amr_admin"))
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, ask, "Yes, cancel")
+    answers = runner.api.answers(mark)
+    assert any("Confirmed" in a for a in answers), answers
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)).status.value == "CONFIRMED"
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("350.00")
+
+
+async def test_rate_twice_and_long_html_feedback(runner, sync_db):
+    booking_id = await complete_booking(runner, sync_db)
+    await runner.send(STUDENT, "/sessions")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Rate #")
+    ask = runner.api.message_with(STUDENT.id, "How was")
+    await runner.press(STUDENT, ask, "⭐⭐⭐⭐⭐")
+    calls = await runner.send(STUDENT, "y" * 1200)
+    assert "too long" in calls[-1].text
+    calls = await runner.send(STUDENT, "Great <3 & *thanks*")
+    assert "Great <3 & *thanks*" in calls[-1].text
+    mark = len(runner.api.calls)
+    await runner.press_data(STUDENT, ask, f"rate:{booking_id}:1")
+    assert any("already rated" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        b = s.get(MentorshipBooking, booking_id)
+        assert b.rating == 5 and b.feedback == "Great <3 & *thanks*"
+
+
+async def test_admin_menu_tap_while_writing_reject_reason_is_not_the_reason(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    calls = await runner.send(ADMIN1, "💰 Balance")
+    assert "Last transactions" in calls[-1].text
+    with sync_db.session() as s:
+        assert s.scalar(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).status.value == "PENDING"
