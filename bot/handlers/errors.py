@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
 
@@ -67,6 +68,11 @@ def build_router() -> Router:
     @router.message(F.text.startswith("/"))
     async def on_unknown_command(message: Message) -> None:
         await message.answer(_("Unknown command. Send /help to see what I can do."), reply_markup=main_menu())
+
+    @router.message(~StateFilter(None))
+    async def on_unexpected_answer(message: Message) -> None:
+        """A photo, sticker or voice note (or anything else unread) while a step waits for an answer."""
+        await message.answer(_("Please answer the question above, or send /cancel to stop."))
 
     @router.message()
     async def on_other_message(message: Message) -> None:

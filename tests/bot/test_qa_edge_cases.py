@@ -97,6 +97,34 @@ async def test_media_outside_any_flow_is_answered(runner):
 
 
 
+async def test_media_while_writing_booking_notes_is_explained(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    calls = await runner.feed(media_update(runner.api, STUDENT, "photo"))
+    assert "answer the question above" in calls[-1].text
+    calls = await runner.send(STUDENT, "Recursion please")
+    assert "Please check your booking" in calls[-1].text
+
+
+async def test_sticker_while_admin_types_a_session_date_is_explained(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New booking"), "Confirm")
+    calls = await runner.feed(media_update(runner.api, ADMIN1, "sticker"))
+    assert "answer the question above" in calls[-1].text
+    calls = await runner.send(ADMIN1, "tomorrow 18:00")
+    assert "Session on" in calls[-1].text
+
+
 async def test_confirm_on_an_old_topup_summary_after_cancel_changes_nothing(runner, sync_db):
     await runner.send(STUDENT, "/start")
     await runner.send(STUDENT, "/topup")
