@@ -14,8 +14,8 @@ from aiogram.utils.i18n import I18n
 from bot.handlers import build_routers
 from bot.handlers.errors import ErrorsMiddleware
 from bot.i18n import StudentI18nMiddleware, build_i18n
-from bot.middlewares import (DuplicateUpdateMiddleware, InFlightMiddleware, MenuLeavesFlowMiddleware, StudentMiddleware,
-                             ThrottlingMiddleware)
+from bot.middlewares import (BlockedStudentMiddleware, DuplicateUpdateMiddleware, InFlightMiddleware,
+                             MenuLeavesFlowMiddleware, StudentMiddleware, ThrottlingMiddleware)
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
@@ -58,6 +58,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp.update.outer_middleware(StudentI18nMiddleware(i18n))
     dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window, redis=shared))
     dp.update.outer_middleware(ErrorsMiddleware())
+    dp.update.outer_middleware(BlockedStudentMiddleware())
     dp.message.outer_middleware(MenuLeavesFlowMiddleware())
     dp.include_routers(*build_routers(admin_ids))
     return dp

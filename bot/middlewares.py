@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import all_translations
 from bot.keyboards import MENU
 from core.db import AsyncDatabase
+from core.errors import UserBlocked
 from core.services import wallet
 
 
@@ -59,6 +60,17 @@ class StudentMiddleware(BaseMiddleware):
                 data["student"] = student
                 data["just_registered"] = created
             return await handler(event, data)
+
+
+class BlockedStudentMiddleware(BaseMiddleware):
+    """A blocked student is told so on every message and button (admins keep working); inside ErrorsMiddleware."""
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        student = data.get("student")
+        if (student is not None and student.is_blocked and not data.get("is_admin")
+                and (event.message is not None or event.callback_query is not None)):
+            raise UserBlocked("this account is blocked")
+        return await handler(event, data)
 
 
 class ThrottlingMiddleware(BaseMiddleware):

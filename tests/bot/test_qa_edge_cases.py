@@ -261,6 +261,31 @@ async def test_deep_links_with_garbage(runner, sync_db):
 
 
 
+async def test_blocked_student_is_told_on_every_command(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    page = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        s.query(User).filter(User.telegram_id == STUDENT.id).update({"is_blocked": True})
+        s.commit()
+    for command in ("/start", "/topup", "/balance", "/history", "/platforms", "/my", "/mentors", "/book",
+                    "/sessions", "/help", "/language", "hello"):
+        calls = await runner.send(STUDENT, command)
+        assert calls, command
+        assert "blocked" in calls[-1].text, (command, calls[-1].text)
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, page, "Enroll")  # an old button: refused too
+    assert any("blocked" in a for a in runner.api.answers(mark))
+    assert topup_count(sync_db) == 0
+    # an admin who is also blocked as a student keeps working
+    await runner.send(ADMIN1, "/start")
+    with sync_db.session() as s:
+        s.query(User).filter(User.telegram_id == ADMIN1.id).update({"is_blocked": True})
+        s.commit()
+    assert "Nothing is waiting" in (await runner.send(ADMIN1, "/pending"))[-1].text
+
+
 async def test_admin_dates_past_garbage_and_arabic(runner, sync_db):
     seed_catalog(sync_db)
     await runner.send(STUDENT, "/start")
