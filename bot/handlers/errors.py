@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
@@ -50,7 +50,15 @@ class ErrorsMiddleware(BaseMiddleware):
             return await handler(event, data)
         except DomainError as exc:
             await tell(event, data, error_text(exc))
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, TelegramBadRequest) and "message is not modified" in exc.message:
+                # a double tap, or the page already shown: nothing changes, the button just stops spinning
+                if event.callback_query is not None:
+                    try:
+                        await event.callback_query.answer()
+                    except TelegramAPIError:
+                        pass
+                return None
             ref = uuid.uuid4().hex[:8].upper()
             log.exception("update %s failed [ref %s]", event.update_id, ref)
             await tell(event, data, _("😔 Sorry, something went wrong on our side. Please try again later. "

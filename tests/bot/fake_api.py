@@ -190,8 +190,18 @@ class FakeTelegramAPI:
             call.error = status
             return web.json_response({"ok": False, "error_code": status, "description": "Internal Server Error"},
                                      status=status)
+        if method == "editMessageText" and self._not_modified(params):
+            call.error = 400
+            return web.json_response({"ok": False, "error_code": 400, "description": (
+                "Bad Request: message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message")}, status=400)
         call.result = self._result(method, params)
         return web.json_response({"ok": True, "result": call.result})
+
+    def _not_modified(self, p: dict) -> bool:
+        """Telegram refuses an edit that changes nothing (a double tap, the same page again)."""
+        msg = self.messages.get((int(p.get("chat_id") or 0), int(p.get("message_id") or 0)))
+        return msg is not None and msg.text == p.get("text", "") and msg.reply_markup == p.get("reply_markup")
 
     def _next_message_id(self, chat_id: int) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))

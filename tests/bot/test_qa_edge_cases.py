@@ -444,3 +444,42 @@ async def test_admin_menu_tap_while_writing_reject_reason_is_not_the_reason(runn
     assert "Last transactions" in calls[-1].text
     with sync_db.session() as s:
         assert s.scalar(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).status.value == "PENDING"
+
+
+async def test_tapping_the_filter_already_shown_is_quiet(runner):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/history")
+    history = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, history, "Top-up")
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, history, "• Top-up")  # the same filter again
+    assert not any("went wrong" in c.text for c in runner.api.sent_to(STUDENT.id, mark))
+    assert not any("went wrong" in (a or "") for a in runner.api.answers(mark))
+    assert any(c.method == "answerCallbackQuery" for c in runner.api.calls[mark:])
+
+
+async def test_double_taps_on_enroll_confirm_and_cancel_buttons(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Enroll")
+    confirm = runner.api.last_message(STUDENT.id)
+    data = confirm.callback_data("Confirm")
+    await runner.press(STUDENT, confirm, "Confirm")
+    mark = len(runner.api.calls)
+    await runner.press_data(STUDENT, confirm, data)  # the second tap of a double tap
+    assert not any("went wrong" in c.text for c in runner.api.sent_to(STUDENT.id, mark))
+    assert not any("went wrong" in (a or "") for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("250.00")
+
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    summary = runner.api.last_message(STUDENT.id)
+    cancel = summary.callback_data("Cancel")
+    await runner.press(STUDENT, summary, "Cancel")
+    mark = len(runner.api.calls)
+    await runner.press_data(STUDENT, summary, cancel)
+    assert not any("went wrong" in c.text for c in runner.api.sent_to(STUDENT.id, mark))
+    assert topup_count(sync_db) == 0
