@@ -131,8 +131,9 @@ def build_router() -> Router:
             lines.append(_("Balance after: {after}").format(after=money(student.balance - cost)))
             rows = [[InlineKeyboardButton(text=_("✅ Confirm"), callback_data=BookCb(action="confirm").pack()),
                      InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=BookCb(action="cancel").pack())]]
-        await message.answer(with_balance("\n".join(lines), student.balance),
-                             reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        summary = await message.answer(with_balance("\n".join(lines), student.balance),
+                                       reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        await state.update_data(summary=summary.message_id)  # only this summary's Confirm books these choices
 
     @router.message(BookingStates.notes, F.text, ~F.text.startswith("/"))
     async def on_booking_notes(message: Message, state: FSMContext, student: UserInfo) -> None:
@@ -150,6 +151,9 @@ def build_router() -> Router:
     async def on_booking_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
                                  student: UserInfo) -> None:
         data = await state.get_data()
+        if data.get("summary") != callback.message.message_id:  # an older summary, with another price
+            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+            return
         key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:book"
         try:
             result = await session.run_sync(mentorship.book, student.id, data["mentor"], data["minutes"],
@@ -174,7 +178,8 @@ def build_router() -> Router:
 
     @router.callback_query(BookCb.filter(F.action == "cancel"))
     async def on_booking_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        await state.clear()
+        if (await state.get_data()).get("summary") in (None, callback.message.message_id):
+            await state.clear()  # not a newer booking's flow
         await callback.message.edit_text(with_balance(_("Booking cancelled. Nothing was charged."), student.balance))
         await callback.answer()
 

@@ -80,7 +80,8 @@ def build_router() -> Router:
             InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=TopupCb(action="cancel").pack())]])
         text = _("<b>Please check your top-up request</b>\nAmount: <b>{amount}</b>\nSent from: <code>{wallet}</code>"
                  ).format(amount=money(data["amount"]), wallet=sender)
-        await message.answer(with_balance(text, student.balance), reply_markup=markup)
+        summary = await message.answer(with_balance(text, student.balance), reply_markup=markup)
+        await state.update_data(summary=summary.message_id)  # only this summary's buttons act on this request
 
     @router.message(StateFilter(TopupStates.amount, TopupStates.wallet, TopupStates.confirm), ~F.text.startswith("/"))
     async def on_topup_other(message: Message) -> None:
@@ -90,6 +91,9 @@ def build_router() -> Router:
     async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
                                student: UserInfo) -> None:
         data = await state.get_data()
+        if data.get("summary") != callback.message.message_id:  # an older summary, with other numbers
+            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+            return
         key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:topup"
         try:
             result = await session.run_sync(wallet.request_topup, student.id, Decimal(data["amount"]),
@@ -105,7 +109,8 @@ def build_router() -> Router:
 
     @router.callback_query(TopupCb.filter(F.action == "cancel"))
     async def on_topup_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        await state.clear()
+        if (await state.get_data()).get("summary") in (None, callback.message.message_id):
+            await state.clear()  # not a newer request's flow
         await callback.message.edit_text(with_balance(_("Top-up cancelled. Nothing was sent."), student.balance))
         await callback.answer()
         await callback.message.answer(_("Main menu:"), reply_markup=main_menu())

@@ -483,3 +483,83 @@ async def test_double_taps_on_enroll_confirm_and_cancel_buttons(runner, sync_db)
     await runner.press_data(STUDENT, summary, cancel)
     assert not any("went wrong" in c.text for c in runner.api.sent_to(STUDENT.id, mark))
     assert topup_count(sync_db) == 0
+
+
+async def test_confirm_on_an_older_topup_summary_never_sends_the_newer_amount(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    old = runner.api.last_message(STUDENT.id)
+    assert "150.00 EGP" in old.plain_text
+    await runner.send(STUDENT, "/topup")  # changed their mind: a new request for 1,000
+    await runner.send(STUDENT, "1000")
+    await runner.send(STUDENT, "01112345678")
+    new = runner.api.last_message(STUDENT.id)
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, old, "Confirm")
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    assert topup_count(sync_db) == 0
+    await runner.press(STUDENT, new, "Confirm")  # the newer summary still works
+    with sync_db.session() as s:
+        rows = s.scalars(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).all()
+        assert [r.amount for r in rows] == [Decimal("1000.00")]
+
+
+async def test_cancel_on_an_older_topup_summary_keeps_the_newer_one(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    old = runner.api.last_message(STUDENT.id)
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "200")
+    await runner.send(STUDENT, "01012345678")
+    new = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, old, "Cancel")
+    await runner.press(STUDENT, new, "Confirm")
+    assert "Top-up request #" in runner.api.messages[(STUDENT.id, new.message_id)].plain_text
+    assert topup_count(sync_db) == 1
+
+
+async def test_confirm_on_an_older_booking_summary_never_charges_the_newer_cost(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    old = runner.api.last_message(STUDENT.id)
+    assert "Cost: 150.00 EGP" in old.plain_text
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "60 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    new = runner.api.last_message(STUDENT.id)
+    assert "Cost: 300.00 EGP" in new.plain_text
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, old, "Confirm")  # the student saw 150.00 on this one
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+    await runner.press(STUDENT, new, "Confirm")
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)).total_cost == Decimal("300.00")
+
+
+async def test_cancel_on_an_older_booking_summary_keeps_the_newer_one(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    for minutes in ("30 min", "60 min"):
+        await runner.send(STUDENT, "/book")
+        await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+        await runner.press(STUDENT, runner.api.last_message(STUDENT.id), minutes)
+        await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+        if minutes == "30 min":
+            old = runner.api.last_message(STUDENT.id)
+    new = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, old, "Cancel")
+    assert "Nothing was charged" in runner.api.messages[(STUDENT.id, old.message_id)].plain_text
+    await runner.press(STUDENT, new, "Confirm")
+    assert "Booking #" in runner.api.messages[(STUDENT.id, new.message_id)].plain_text
