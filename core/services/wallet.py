@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, cast, func, select, update
@@ -399,6 +399,16 @@ def touch(session: Session, user_id: int, *, now: datetime | None = None) -> Non
     with unit_of_work(session):
         session.execute(update(User).where(User.id == user_id).values(
             last_seen_at=as_utc(now), bot_blocked_at=None).execution_options(synchronize_session=False))
+
+
+def mark_active(session: Session, user_id: int, *, now: datetime | None = None,
+                every: timedelta = timedelta(hours=1)) -> bool:
+    """Record activity for the engagement numbers, at most once per `every` (one conditional UPDATE)."""
+    now = as_utc(now)
+    with unit_of_work(session):
+        return bool(session.execute(update(User).where(
+            User.id == user_id, (User.last_seen_at.is_(None)) | (User.last_seen_at < now - every)
+        ).values(last_seen_at=now, bot_blocked_at=None).execution_options(synchronize_session=False)).rowcount)
 
 
 def pending_topups(session: Session, *, limit: int = 50) -> list[LedgerEntry]:

@@ -201,3 +201,12 @@ def test_language_and_unknown_user(session):
     with pytest.raises(NotFound):
         wallet.get_user(session, 123456)
     assert wallet.find_by_telegram(session, 31337) is None
+
+
+def test_activity_recorded_at_most_hourly(session):
+    uid = student(session, now=NOW)
+    assert not wallet.mark_active(session, uid, now=later(minutes=30))  # registration counted as activity
+    assert wallet.mark_active(session, uid, now=later(hours=2))
+    assert not wallet.mark_active(session, uid, now=later(hours=2, minutes=10))
+    session.expire_all()
+    assert session.get(User, uid).last_seen_at == later(hours=2)
