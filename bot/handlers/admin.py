@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import AdminBookingCb, AdminTopupCb, booking_buttons, booking_card, decided_text, topup_buttons, topup_card
-from bot.dates import parse_session_date
+from bot.dates import lacks_time, parse_session_date
 from bot.ui import esc, money, number, when
 from core.errors import AlreadyProcessed, DomainError, InvalidState
 from core.services import analytics, mentorship, wallet
@@ -154,6 +154,10 @@ def build_router(admin_ids: frozenset[int]) -> Router:
     @router.message(AdminStates.booking_date, F.text, ~F.text.startswith("/"))
     async def on_booking_date(message: Message, state: FSMContext) -> None:
         when_utc = parse_session_date(message.text)
+        if when_utc is None and lacks_time(message.text):
+            await message.answer(_("Please add the time of day too, e.g. <code>tomorrow 18:00</code> or "
+                                   "<code>2026-12-01 18:00</code>."))
+            return
         if when_utc is None:
             await message.answer(_("I could not read that date. Try <code>2026-12-01 18:00</code> or "
                                    "<code>tomorrow 18:00</code>."))

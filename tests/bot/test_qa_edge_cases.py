@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from core.models import MentorshipBooking, Platform, Transaction, TransactionType, User
 from core.services import mentorship
 from core.services.common import Actor
+from core.timeutil import utcnow
 from tests.bot.conftest import ADMIN1, seed_catalog
 from tests.bot.fake_api import TgUser
 
@@ -563,3 +564,39 @@ async def test_cancel_on_an_older_booking_summary_keeps_the_newer_one(runner, sy
     assert "Nothing was charged" in runner.api.messages[(STUDENT.id, old.message_id)].plain_text
     await runner.press(STUDENT, new, "Confirm")
     assert "Booking #" in runner.api.messages[(STUDENT.id, new.message_id)].plain_text
+
+
+async def booking_waiting_for_a_date(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "30 min")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New booking"), "Confirm")
+
+
+async def test_admin_date_without_a_time_asks_for_the_time(runner, sync_db):
+    await booking_waiting_for_a_date(runner, sync_db)
+    year = utcnow().year + 1
+    for typed in ("tomorrow", "بكرة", f"{year}-12-01", str(year)):
+        calls = await runner.send(ADMIN1, typed)
+        assert "Session on" not in calls[-1].text, typed  # not a session at a made-up hour
+        assert "time" in calls[-1].text, typed
+    calls = await runner.send(ADMIN1, f"{year}-13-01 10:00")  # no 13th month: not read as 13 January
+    assert "could not read" in calls[-1].text
+    calls = await runner.send(ADMIN1, f"{year}-12-01 18:00")
+    assert "Session on" in calls[-1].text and "18:00" in calls[-1].text
+
+
+async def test_arabic_admin_date_without_a_time_is_asked_in_arabic(runner, sync_db):
+    await booking_waiting_for_a_date(runner, sync_db)
+    with sync_db.session() as s:
+        s.query(User).filter(User.telegram_id == ADMIN1.id).update({"language": "ar"})
+        s.commit()
+    calls = await runner.send(ADMIN1, "بكرة")
+    assert any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text) and "time" not in calls[-1].text
+    calls = await runner.send(ADMIN1, "بكرة ٦ مساء")
+    assert "١٨:٠٠" in calls[-1].text
