@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
 from bot.ui import error_text, esc, money, number, when, with_balance
-from core.errors import AccessDenied, InsufficientFunds
+from core.errors import AccessDenied, InsufficientFunds, PlatformInactive
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
 from core.services.wallet import UserInfo
@@ -120,6 +120,8 @@ def build_router() -> Router:
     async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
                         student: UserInfo) -> None:
         p = await session.run_sync(enrollment.get_platform, callback_data.id, student.id)
+        if not p.is_active:  # an old page: no confirmation screen for what cannot be bought
+            raise PlatformInactive("not available", platform=p.name)
         await callback.answer()
         lines = [_("🛒 Enroll in <b>{name}</b>?").format(name=esc(p.name)),
                  _("Price: {price}").format(price=price_text(p))]

@@ -600,3 +600,49 @@ async def test_arabic_admin_date_without_a_time_is_asked_in_arabic(runner, sync_
     assert any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text) and "time" not in calls[-1].text
     calls = await runner.send(ADMIN1, "بكرة ٦ مساء")
     assert "١٨:٠٠" in calls[-1].text
+
+
+async def test_enroll_on_a_stale_page_of_a_deactivated_platform_says_so_at_once(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    page = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        s.get(Platform, ids["paid"]).is_active = False
+        s.commit()
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, page, "Enroll")
+    said = runner.api.answers(mark) + [c.text for c in runner.api.sent_to(STUDENT.id, mark)]
+    assert any("not available" in t for t in said), said
+    assert not any("Balance after" in t for t in said)  # no confirmation screen for what cannot be bought
+
+
+async def test_admin_reject_reason_too_long_then_fine(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    calls = await runner.send(ADMIN1, "r" * 2000)
+    assert "too long" in calls[-1].text
+    calls = await runner.send(ADMIN1, "Transfer <not> found & no SMS")
+    assert "Rejected" in calls[-1].text and "Transfer <not> found & no SMS" in calls[-1].text
+    await runner.deliver()
+    assert "Transfer <not> found & no SMS" in runner.api.message_with(STUDENT.id, "rejected").plain_text
+
+
+async def test_arabic_student_books_with_arabic_notes(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(AR_STUDENT, "/start")
+    calls = await runner.send(AR_STUDENT, "/book")
+    assert "٣٠٠" in calls[-1].text
+    await runner.press(AR_STUDENT, runner.api.last_message(AR_STUDENT.id), "Ahmed")
+    durations = runner.api.last_message(AR_STUDENT.id)
+    await runner.press(AR_STUDENT, durations, "٣٠")
+    calls = await runner.send(AR_STUDENT, "عايز أراجع الـ recursion <مهم>")
+    assert "عايز أراجع الـ recursion <مهم>" in calls[-1].text and "١٥٠" in calls[-1].text
+    await runner.press(AR_STUDENT, runner.api.last_message(AR_STUDENT.id), "✅")
+    receipt = runner.api.last_message(AR_STUDENT.id).plain_text
+    assert "٣٥٠" in receipt  # the balance after, in Arabic digits
