@@ -194,7 +194,11 @@ def build_router(admin_ids: frozenset[int]) -> Router:
         await finish_confirm(message.bot, message.answer, state, session, message.from_user, message.text)
 
     @router.callback_query(AdminStates.booking_notes, AdminBookingCb.filter(F.action == "skip_notes"))
-    async def on_booking_skip_notes(callback: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
+    async def on_booking_skip_notes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
+                                    session: AsyncSession) -> None:
+        if (await state.get_data()).get("id") != callback_data.id:  # the prompt of a booking left earlier
+            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+            return
         await callback.answer()
         await finish_confirm(callback.bot, callback.message.answer, state, session, callback.from_user, None)
 

@@ -646,3 +646,34 @@ async def test_arabic_student_books_with_arabic_notes(runner, sync_db):
     await runner.press(AR_STUDENT, runner.api.last_message(AR_STUDENT.id), "✅")
     receipt = runner.api.last_message(AR_STUDENT.id).plain_text
     assert "٣٥٠" in receipt  # the balance after, in Arabic digits
+
+
+
+async def test_admin_skip_on_an_older_notes_prompt_does_not_confirm_another_booking(runner, sync_db):
+    seed_catalog(sync_db)
+    other = TgUser(9103, "Omar", "omar", "en")
+    for user in (STUDENT, other):
+        await runner.send(user, "/start")
+        await runner.send(user, "/book")
+        await runner.press(user, runner.api.last_message(user.id), "Book Ahmed")
+        await runner.press(user, runner.api.last_message(user.id), "30 min")
+        await runner.press(user, runner.api.last_message(user.id), "Skip")
+        await runner.press(user, runner.api.last_message(user.id), "Confirm")
+    await runner.deliver()
+    with sync_db.session() as s:
+        first, second = [b.id for b in s.scalars(select(MentorshipBooking).order_by(MentorshipBooking.id))]
+    year = utcnow().year + 1
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, f"New booking #{first}"), "Confirm")
+    await runner.send(ADMIN1, f"{year}-12-01 18:00")
+    old_prompt = runner.api.last_message(ADMIN1.id)  # "Any notes? ... Skip" for the first booking
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, f"New booking #{second}"), "Confirm")
+    await runner.send(ADMIN1, f"{year}-12-02 10:00")
+    mark = len(runner.api.calls)
+    await runner.press(ADMIN1, old_prompt, "Skip")
+    with sync_db.session() as s:
+        statuses = {b.id: b.status.value for b in s.scalars(select(MentorshipBooking))}
+    assert statuses[second] == "PENDING", statuses  # not confirmed from the first booking's prompt
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    await runner.press(ADMIN1, runner.api.last_message(ADMIN1.id), "Skip")
+    with sync_db.session() as s:
+        assert s.get(MentorshipBooking, second).status.value == "CONFIRMED"
