@@ -677,3 +677,18 @@ async def test_admin_skip_on_an_older_notes_prompt_does_not_confirm_another_book
     await runner.press(ADMIN1, runner.api.last_message(ADMIN1.id), "Skip")
     with sync_db.session() as s:
         assert s.get(MentorshipBooking, second).status.value == "CONFIRMED"
+
+
+
+async def test_topup_refused_before_sending_money_when_too_many_are_waiting(runner, sync_db):
+    from core.services import wallet
+    await runner.send(STUDENT, "/start")
+    with sync_db.session() as s:
+        uid = s.scalar(select(User.id).where(User.telegram_id == STUDENT.id))
+        for i in range(3):
+            wallet.request_topup(s, uid, Decimal("100"), "01012345678", idempotency_key=f"qa-pending-{i}")
+    calls = await runner.send(STUDENT, "/topup")
+    assert "already have 3 top-up requests waiting" in calls[-1].text
+    assert "01099998888" not in calls[-1].text  # not told to send money that cannot be requested
+    calls = await runner.send(STUDENT, "150")
+    assert "Amount" not in calls[-1].text
