@@ -15,7 +15,7 @@ from bot.handlers import build_routers
 from bot.handlers.errors import ErrorsMiddleware
 from bot.i18n import StudentI18nMiddleware, build_i18n
 from bot.middlewares import (BlockedStudentMiddleware, DuplicateUpdateMiddleware, InFlightMiddleware,
-                             MenuLeavesFlowMiddleware, StudentMiddleware, ThrottlingMiddleware)
+                             LeaveFlowMiddleware, StudentMiddleware, ThrottlingMiddleware)
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
@@ -59,7 +59,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window, redis=shared))
     dp.update.outer_middleware(ErrorsMiddleware())
     dp.update.outer_middleware(BlockedStudentMiddleware())
-    dp.message.outer_middleware(MenuLeavesFlowMiddleware())
+    dp.message.outer_middleware(LeaveFlowMiddleware())
     dp.include_routers(*build_routers(admin_ids))
     return dp
 

@@ -127,12 +127,16 @@ class ThrottlingMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-class MenuLeavesFlowMiddleware(BaseMiddleware):
-    """A main-menu button tapped in the middle of a flow leaves the flow (it is never read as an answer)."""
+class LeaveFlowMiddleware(BaseMiddleware):
+    """A main-menu button or another command sent in the middle of a flow leaves the flow: it is never read as
+    the answer, and text typed later is not taken for a top-up, a reason, notes or feedback.
+    /cancel says itself what it left."""
 
     async def __call__(self, handler, event: Message, data: dict[str, Any]) -> Any:
-        if data.get("raw_state") is not None and event.text and "i18n" in data:
-            if any(event.text in all_translations(data["i18n"], label) for row in MENU for label in row):
+        text = event.text or ""
+        if data.get("raw_state") is not None and text and "i18n" in data:
+            command = text.startswith("/") and text.split()[0].split("@")[0] != "/cancel"
+            if command or any(text in all_translations(data["i18n"], label) for row in MENU for label in row):
                 await data["state"].clear()
                 data["raw_state"] = None
         return await handler(event, data)

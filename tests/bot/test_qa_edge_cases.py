@@ -692,3 +692,80 @@ async def test_topup_refused_before_sending_money_when_too_many_are_waiting(runn
     assert "01099998888" not in calls[-1].text  # not told to send money that cannot be requested
     calls = await runner.send(STUDENT, "150")
     assert "Amount" not in calls[-1].text
+
+
+async def test_forged_and_garbage_buttons_never_apologise_for_an_error(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    msg = runner.api.last_message(STUDENT.id)
+    for data in ("xyz", "h:abc:ALL", "h:1", "rate:abc:1", "rate:1:9", "lang:fr", "p:open:999999", "t:open:999999",
+                 "t:done:-1", "s:cancel:999999", "m:999999", "md:1:30:abc", "pe:1:NaN", "at:approve:1",
+                 "ab:confirm:1", "w:nothing", "s:rate:1", "renew:abc", "tu:confirm", "bk:confirm"):
+        mark = len(runner.api.calls)
+        await runner.press_data(STUDENT, msg, data)
+        said = runner.api.answers(mark) + [c.text for c in runner.api.sent_to(STUDENT.id, mark)]
+        assert said and not any("went wrong" in t for t in said), (data, said)
+
+
+async def test_admin_types_a_date_after_the_student_cancelled(runner, sync_db):
+    await booking_waiting_for_a_date(runner, sync_db)
+    await runner.send(STUDENT, "/sessions")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Cancel #")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Yes, cancel")
+    year = utcnow().year + 1
+    await runner.send(ADMIN1, f"{year}-12-01 18:00")
+    calls = await runner.send(ADMIN1, "https://meet.example/x")
+    assert "Cancelled" in calls[-1].text and "went wrong" not in calls[-1].text
+    calls = await runner.send(ADMIN1, "hello")  # the confirmation flow is over
+    assert "did not understand" in calls[-1].text
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)).status.value == "CANCELLED"
+
+
+async def test_admin_reason_after_the_other_admin_approved(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    from tests.bot.conftest import ADMIN2
+    await runner.press(ADMIN2, runner.api.message_with(ADMIN2.id, "New top-up request"), "Approve")
+    calls = await runner.send(ADMIN1, "no transfer found")
+    assert "Already processed by @hoda_admin" in calls[-1].text
+    calls = await runner.send(ADMIN1, "hello")
+    assert "did not understand" in calls[-1].text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("650.00")
+
+
+async def test_text_typed_long_after_skipping_the_feedback_prompt_is_not_feedback(runner, sync_db):
+    booking_id = await complete_booking(runner, sync_db)
+    await runner.send(STUDENT, "/sessions")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Rate #")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "⭐⭐⭐")
+    await runner.send(STUDENT, "/balance")  # the student moves on without writing anything
+    await runner.send(STUDENT, "/platforms")
+    calls = await runner.send(STUDENT, "hi, is anyone there?")
+    assert "feedback was saved" not in calls[-1].text
+    with sync_db.session() as s:
+        assert s.get(MentorshipBooking, booking_id).feedback is None
+
+
+async def test_admin_command_mid_reason_then_chat_text_does_not_reject(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    calls = await runner.send(ADMIN1, "/pending")
+    assert any("Waiting: 1 top-ups" in c.text for c in calls)
+    await runner.send(ADMIN1, "ok")
+    with sync_db.session() as s:
+        assert s.scalar(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).status.value == "PENDING"
+    # /cancel in a flow still says what it left
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    assert "Cancelled" in (await runner.send(ADMIN1, "/cancel"))[-1].text
