@@ -15,7 +15,8 @@ from bot.handlers import build_routers
 from bot.handlers.errors import ErrorsMiddleware
 from bot.i18n import StudentI18nMiddleware, build_i18n
 from bot.middlewares import (BlockedStudentMiddleware, DuplicateUpdateMiddleware, InFlightMiddleware,
-                             LeaveFlowMiddleware, StudentMiddleware, ThrottlingMiddleware)
+                             LeaveFlowMiddleware, PrivateChatOnlyMiddleware, StudentMiddleware,
+                             ThrottlingMiddleware)
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
@@ -58,6 +59,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp.update.outer_middleware(StudentI18nMiddleware(i18n))
     dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window, redis=shared))
     dp.update.outer_middleware(ErrorsMiddleware())
+    dp.update.outer_middleware(PrivateChatOnlyMiddleware())
     dp.update.outer_middleware(BlockedStudentMiddleware())
     dp.message.outer_middleware(LeaveFlowMiddleware())
     dp.include_routers(*build_routers(admin_ids))

@@ -52,7 +52,8 @@ class StudentMiddleware(BaseMiddleware):
             if user is not None and not user.is_bot:
                 student = await session.run_sync(wallet.find_by_telegram, user.id)
                 created = False
-                if student is None:
+                chat = data.get("event_chat")
+                if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
                     result = await session.run_sync(
                         wallet.register, user.id, full_name=user.full_name, username=user.username,
                         language=user.language_code)
@@ -60,6 +61,20 @@ class StudentMiddleware(BaseMiddleware):
                 data["student"] = student
                 data["just_registered"] = created
             return await handler(event, data)
+
+
+class PrivateChatOnlyMiddleware(BaseMiddleware):
+    """In a group the bot shows no wallet and starts no flow: a command is asked to come to the private chat,
+    other group messages are not answered."""
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        chat = data.get("event_chat")
+        if event.message is None or chat is None or chat.type == "private":
+            return await handler(event, data)
+        if (event.message.text or "").startswith("/"):
+            await data["bot"].send_message(chat.id, _("Let's talk in private, where your wallet stays yours: open a "
+                                                      "chat with me and send /start."))
+        return None
 
 
 class BlockedStudentMiddleware(BaseMiddleware):

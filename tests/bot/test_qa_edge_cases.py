@@ -769,3 +769,30 @@ async def test_admin_command_mid_reason_then_chat_text_does_not_reject(runner, s
     # /cancel in a flow still says what it left
     await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
     assert "Cancelled" in (await runner.send(ADMIN1, "/cancel"))[-1].text
+
+
+def group_update(api, user: TgUser, text: str) -> dict:
+    """A message in a group the bot was added to."""
+    message = {"message_id": api._next_message_id(-100777), "date": int(time.time()), "text": text,
+               "chat": {"id": -100777, "type": "supergroup", "title": "CS students"}, "from": user.as_dict()}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"message": message}
+
+
+async def test_in_a_group_the_bot_never_shows_a_wallet_and_does_not_chat_back(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    for text in ("/balance", "/topup", "/history", "/balance@codehub_test_bot"):
+        calls = await runner.feed(group_update(runner.api, STUDENT, text))
+        texts = [c.text for c in calls if c.method == "sendMessage"]
+        assert texts and not any("Balance" in t or "01099998888" in t for t in texts), (text, texts)
+        assert "private" in texts[-1]
+    calls = await runner.feed(group_update(runner.api, STUDENT, "anyone did task 3?"))
+    assert not [c for c in calls if c.method == "sendMessage"]  # group chatter is not answered
+    calls = await runner.send(STUDENT, "150")  # the group /topup did not start a flow in private either
+    assert "Amount" not in calls[-1].text
+    stranger = TgUser(9104, "Group member", None, "ar")
+    calls = await runner.feed(group_update(runner.api, stranger, "/start"))
+    assert any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text)  # in their Telegram language
+    with sync_db.session() as s:  # nobody gets a wallet (and a welcome credit) by chatting in a group
+        assert s.scalar(select(User).where(User.telegram_id == stranger.id)) is None
