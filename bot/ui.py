@@ -52,6 +52,12 @@ def esc(text: str | None) -> str:
     return escape(text or "", quote=False)
 
 
+def clip(text: str | None, limit: int) -> str:
+    """At most `limit` characters (a list must fit in one Telegram message of 4096)."""
+    text = text or ""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def balance_line(balance: Decimal) -> str:
     return _("💰 Balance: <b>{balance}</b>").format(balance=money(balance))
 

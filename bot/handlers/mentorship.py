@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
-from bot.ui import error_text, esc, money, number, status_name, with_balance
+from bot.ui import clip, error_text, esc, money, number, status_name, with_balance
 from core.errors import InsufficientFunds, InvalidInput, MentorUnavailable
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
@@ -45,7 +45,7 @@ def mentor_card(m: MentorInfo) -> str:
               if m.average_rating is not None else _("No ratings yet"))
     status = _("🟢 Available") if m.available else _("🔴 Not available now")
     return _("🧑‍🏫 <b>{name}</b>\n{bio}\nRate: {rate} per hour · {rating} · {status}").format(
-        name=esc(m.name), bio=esc(m.bio), rate=money(m.rate), rating=rating, status=status)
+        name=esc(m.name), bio=esc(clip(m.bio, 300)), rate=money(m.rate), rating=rating, status=status)
 
 
 async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool) -> None:

@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import RateCb, stars_buttons
 from bot.keyboards import BTN_SESSIONS, MenuButton
-from bot.ui import esc, money, number, status_name, when, with_balance
+from bot.ui import clip, esc, money, number, status_name, when, with_balance
 from core.errors import InvalidRating, NotOwner
 from core.models import BookingStatus
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
 from core.services.wallet import UserInfo
+
+
+PAST_SHOWN = 15
 
 
 class SessionCb(CallbackData, prefix="s"):
@@ -36,7 +39,7 @@ def session_line(b: BookingInfo) -> str:
     if b.status == BookingStatus.CONFIRMED:
         status += " — " + _("{date} (Cairo time)").format(date=when(b.session_date))
         if b.admin_notes:
-            status += "\n   " + _("Notes: {notes}").format(notes=esc(b.admin_notes))
+            status += "\n   " + _("Notes: {notes}").format(notes=esc(clip(b.admin_notes, 300)))
     elif b.status == BookingStatus.CANCELLED:
         status += " — " + _("refunded {amount}").format(amount=money(b.total_cost))
     elif b.status == BookingStatus.COMPLETED and b.rating:
@@ -55,7 +58,10 @@ def build_router() -> Router:
         past = [b for b in bookings if b not in upcoming]
         lines = [_("📅 <b>My sessions</b>"), "", _("<b>Upcoming</b>")]
         lines += [session_line(b) for b in upcoming] or [_("None. Book one with /book.")]
-        lines += ["", _("<b>Past</b>")] + ([session_line(b) for b in past] or [_("None yet.")])
+        lines += ["", _("<b>Past</b>")] + ([session_line(b) for b in past[:PAST_SHOWN]] or [_("None yet.")])
+        if len(past) > PAST_SHOWN:  # one message holds at most 4096 characters
+            lines.append(_("…and {count} older sessions.").format(count=number(len(past) - PAST_SHOWN)))
+            past = past[:PAST_SHOWN]
         rows = []
         for b in upcoming:
             if b.status == BookingStatus.PENDING:

@@ -190,6 +190,10 @@ class FakeTelegramAPI:
             call.error = status
             return web.json_response({"ok": False, "error_code": status, "description": "Internal Server Error"},
                                      status=status)
+        if method in ("sendMessage", "editMessageText") and len(plain(params.get("text"))) > 4096:
+            call.error = 400
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message is too long"}, status=400)
         if method == "editMessageText" and self._not_modified(params):
             call.error = 400
             return web.json_response({"ok": False, "error_code": 400, "description": (

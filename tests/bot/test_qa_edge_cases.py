@@ -796,3 +796,31 @@ async def test_in_a_group_the_bot_never_shows_a_wallet_and_does_not_chat_back(ru
     assert any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text)  # in their Telegram language
     with sync_db.session() as s:  # nobody gets a wallet (and a welcome credit) by chatting in a group
         assert s.scalar(select(User).where(User.telegram_id == stranger.id)) is None
+
+
+async def test_a_long_booking_record_and_long_bios_still_fit_in_a_message(runner, sync_db):
+    from datetime import timedelta
+
+    from core.services import wallet
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    with sync_db.session() as s:
+        uid = s.scalar(select(User.id).where(User.telegram_id == STUDENT.id))
+        wallet.adjust_balance(s, uid, Decimal("1000.00"), "qa", actor=Actor("qa"), idempotency_key="qa-credit")
+        for i in range(60):
+            b = mentorship.book(s, uid, ids["mentor"], 30, "n" * 1000, idempotency_key=f"qa-book-{i}").booking
+            if i < 3:
+                mentorship.confirm(s, b.id, utcnow() + timedelta(days=i + 1), "a" * 1000, actor=Actor("qa"))
+            else:
+                mentorship.cancel(s, b.id, student_id=uid)
+        for name in ("Second Mentor", "Third Mentor"):
+            mentorship.create_mentor(s, name, actor=Actor("qa"), bio="b" * 2000, rate=Decimal("200.00"))
+        mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), bio="c" * 2000)
+    for command in ("/sessions", "/mentors", "/book"):
+        calls = await runner.send(STUDENT, command)
+        sent = [c for c in calls if c.method == "sendMessage"]
+        assert sent and all(c.error is None for c in sent), command
+        assert not any("went wrong" in c.text for c in sent), command
+    calls = await runner.send(STUDENT, "/sessions")
+    assert "aaaa" in calls[-1].text  # the confirmed sessions' notes are still there, shortened
+    assert "and 42 older sessions." in calls[-1].text
