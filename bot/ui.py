@@ -52,6 +52,17 @@ def esc(text: str | None) -> str:
     return escape(text or "", quote=False)
 
 
+def pieces(text: str | None, size: int = 3500) -> list[str]:
+    """Long plain text cut at line ends (or hard) into parts that each fit in one message once escaped."""
+    rest, out = text or "", []
+    while len(rest) > size:
+        cut = rest.rfind("\n", 0, size)
+        cut = cut if cut > 0 else size
+        out.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    return out + [rest]
+
+
 def clip(text: str | None, limit: int) -> str:
     """At most `limit` characters (a list must fit in one Telegram message of 4096)."""
     text = text or ""

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
-from bot.ui import error_text, esc, money, number, when, with_balance
+from bot.ui import clip, error_text, esc, money, number, pieces, when, with_balance
 from core.errors import AccessDenied, InsufficientFunds, PlatformInactive
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
@@ -58,7 +58,7 @@ def enroll_button(p_id: int) -> InlineKeyboardButton:
 
 def platform_page(p: PlatformInfo, balance: Decimal) -> tuple[str, InlineKeyboardMarkup]:
     access = _("access for {days} days").format(days=number(p.access_days)) if p.access_days else _("lifetime access")
-    lines = [f"📚 <b>{esc(p.name)}</b>", esc(p.description), "",
+    lines = [f"📚 <b>{esc(p.name)}</b>", esc(clip(p.description, 2000)), "",
              _("Tasks: {count}").format(count=number(p.task_count)),
              _("Price: {price} ({access})").format(price=price_text(p), access=access)]
     if badges(p):
@@ -180,8 +180,12 @@ def build_router() -> Router:
         rows = [] if task.done else [[button(_("✅ Mark done"), TaskCb(action="done", id=task.id))]]
         rows.append([button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=task.platform_id))])
         state = _("✅ Done") if task.done else _("⬜ Not done yet")
-        text = f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n{esc(task.body)}\n\n{state}"
-        await callback.message.answer(with_balance(text, student.balance),
+        *first, last = pieces(task.body)  # a long task comes in several messages, the buttons under the last
+        head = f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n"
+        for part in first:
+            await callback.message.answer(head + esc(part))
+            head = ""
+        await callback.message.answer(with_balance(f"{head}{esc(last)}\n\n{state}", student.balance),
                                       reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.callback_query(TaskCb.filter(F.action == "done"))

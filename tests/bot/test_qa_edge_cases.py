@@ -824,3 +824,28 @@ async def test_a_long_booking_record_and_long_bios_still_fit_in_a_message(runner
     calls = await runner.send(STUDENT, "/sessions")
     assert "aaaa" in calls[-1].text  # the confirmed sessions' notes are still there, shortened
     assert "and 42 older sessions." in calls[-1].text
+
+
+async def test_a_long_task_body_and_description_are_shown_whole_or_shortened_not_failed(runner, sync_db):
+    from core.models import Task
+    ids = seed_catalog(sync_db)
+    body = "\n".join(f"Line {i}: read <chapter {i}> & write notes" for i in range(300))  # ~13,000 characters
+    with sync_db.session() as s:
+        p = s.get(Platform, ids["free"])
+        p.description = "d" * 6000
+        task = s.scalar(select(Task).where(Task.platform_id == ids["free"]).order_by(Task.position))
+        task.body = body
+        s.commit()
+    await runner.send(STUDENT, "/start")
+    calls = await runner.send(STUDENT, f"/start platform_{ids['free']}")
+    assert "Python Basics" in calls[-1].text and calls[-1].error is None and "went wrong" not in calls[-1].text
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Enroll")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Tasks")
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Basics 1")
+    sent = [c for c in runner.api.calls[mark:] if c.method == "sendMessage"]
+    assert sent and all(c.error is None for c in sent)
+    shown = "\n".join(c.text for c in sent)
+    assert "Line 0: read <chapter 0> & write notes" in shown and "Line 299: read <chapter 299>" in shown
+    assert "Mark done" in sent[-1].buttons[0]  # the buttons come after the whole text
