@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
 from bot.ui import clip, error_text, esc, money, number, pieces, when, with_balance
-from core.errors import AccessDenied, InsufficientFunds, PlatformInactive
+from core.errors import AccessDenied, AlreadyEnrolled, InsufficientFunds, PlatformInactive
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
 from core.services.wallet import UserInfo
@@ -27,6 +27,12 @@ class PlatformCb(CallbackData, prefix="p"):
 class EnrollCb(CallbackData, prefix="pe"):
     id: int
     price: str  # what the student saw: a changed price is refused
+
+
+class RenewConfirmCb(CallbackData, prefix="pr"):
+    """Confirm on a screen shown to a student who had access: extending it is meant (an Enroll never renews)."""
+    id: int
+    price: str
 
 
 class TaskCb(CallbackData, prefix="t"):
@@ -131,13 +137,15 @@ def build_router() -> Router:
             rows = [[topup_button()], [button(_("⬅️ Back"), PlatformCb(action="open", id=p.id))]]
         else:
             lines.append(_("Balance after: {after}").format(after=money(student.balance - p.price)))
-            rows = [[button(_("✅ Confirm"), EnrollCb(id=p.id, price=str(p.price))),
+            confirm = (RenewConfirmCb if p.enrolled else EnrollCb)(id=p.id, price=str(p.price))
+            rows = [[button(_("✅ Confirm"), confirm),
                      button(_("✖️ Cancel"), PlatformCb(action="open", id=p.id))]]
         await callback.message.answer(with_balance("\n".join(lines), student.balance),
                                       reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.callback_query(EnrollCb.filter())
-    async def on_enroll_confirm(callback: CallbackQuery, callback_data: EnrollCb, session: AsyncSession,
+    @router.callback_query(RenewConfirmCb.filter())
+    async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: AsyncSession,
                                 student: UserInfo) -> None:
         try:
             price = Decimal(callback_data.price)
@@ -146,6 +154,10 @@ def build_router() -> Router:
         if not price.is_finite():
             price = Decimal("-1")  # a forged price: the service refuses it as changed
         key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
+        if isinstance(callback_data, EnrollCb):
+            p = await session.run_sync(enrollment.get_platform, callback_data.id, student.id)
+            if p.enrolled:  # enrolled since this screen was shown (another Confirm): not a renewal
+                raise AlreadyEnrolled("already enrolled", platform=p.name)
         try:
             result = await session.run_sync(enrollment.enroll, student.id, callback_data.id,
                                             idempotency_key=key, expected_price=price)

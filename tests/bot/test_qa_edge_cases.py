@@ -849,3 +849,27 @@ async def test_a_long_task_body_and_description_are_shown_whole_or_shortened_not
     shown = "\n".join(c.text for c in sent)
     assert "Line 0: read <chapter 0> & write notes" in shown and "Line 299: read <chapter 299>" in shown
     assert "Mark done" in sent[-1].buttons[0]  # the buttons come after the whole text
+
+
+async def test_two_enroll_screens_confirmed_charge_once(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    page = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, page, "Enroll")
+    first = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, page, "Enroll")  # tapped twice: two "Enroll in ...?" screens
+    second = runner.api.last_message(STUDENT.id)
+    await runner.press(STUDENT, first, "Confirm")
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, second, "Confirm")
+    assert any("already enrolled" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("250.00")
+    # a renewal asked for on purpose still works
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Renew")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    assert "You are enrolled" in runner.api.last_message(STUDENT.id).plain_text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("0.00")
