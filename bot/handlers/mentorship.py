@@ -100,6 +100,8 @@ def build_router() -> Router:
         if not valid:
             raise InvalidInput("bad cost")
         mentor = await session.run_sync(mentorship.get_mentor, callback_data.mentor)
+        if not mentor.available:  # turned off since the durations were shown: say so before the notes
+            raise MentorUnavailable("not available", mentor=mentor.name)
         await state.set_state(BookingStates.notes)
         await state.set_data({"mentor": mentor.id, "mentor_name": mentor.name, "minutes": callback_data.minutes,
                               "cost": callback_data.cost})

@@ -873,3 +873,18 @@ async def test_two_enroll_screens_confirmed_charge_once(runner, sync_db):
     assert "You are enrolled" in runner.api.last_message(STUDENT.id).plain_text
     with sync_db.session() as s:
         assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("0.00")
+
+
+async def test_mentor_made_unavailable_before_the_duration_is_chosen(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/book")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Book Ahmed")
+    durations = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), available=False)
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, durations, "30 min")
+    assert any("not taking bookings" in a for a in runner.api.answers(mark))  # before writing any notes
+    calls = await runner.send(STUDENT, "Recursion please")
+    assert "Please check your booking" not in calls[-1].text
