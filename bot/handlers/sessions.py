@@ -130,7 +130,8 @@ def build_router() -> Router:
 
     @router.callback_query(SessionCb.filter(F.action == "skip_feedback"))
     async def on_feedback_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        await state.clear()
+        if await state.get_state() == FeedbackStates.text.state:  # not a flow started after the rating
+            await state.clear()
         await callback.answer()
         await callback.message.edit_text(with_balance(_("🙏 Thank you for your rating!"), student.balance))
 

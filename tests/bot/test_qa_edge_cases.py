@@ -888,3 +888,15 @@ async def test_mentor_made_unavailable_before_the_duration_is_chosen(runner, syn
     assert any("not taking bookings" in a for a in runner.api.answers(mark))  # before writing any notes
     calls = await runner.send(STUDENT, "Recursion please")
     assert "Please check your booking" not in calls[-1].text
+
+
+async def test_old_feedback_skip_does_not_end_a_newer_topup(runner, sync_db):
+    await complete_booking(runner, sync_db)
+    await runner.send(STUDENT, "/sessions")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Rate #")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "⭐⭐⭐⭐⭐")
+    rated = runner.api.last_message(STUDENT.id)
+    await runner.send(STUDENT, "/topup")
+    await runner.press(STUDENT, rated, "Skip")
+    calls = await runner.send(STUDENT, "150")
+    assert "Amount: 150.00 EGP" in calls[-1].text  # the top-up goes on
