@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from html import escape
 
 from aiogram.utils.i18n import get_i18n
@@ -18,6 +18,17 @@ _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 def locale() -> str:
     return get_i18n().current_locale
+
+
+def money_value(text: str) -> Decimal | None:
+    """A price carried in a button, if it is a plain money value (buttons can be forged)."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not 0 <= value < 10 ** 9 or value.as_tuple().exponent < -2:
+        return None
+    return value
 
 
 def money(amount: Decimal | str, currency: str = "EGP") -> str:

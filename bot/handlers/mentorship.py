@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
-from bot.ui import clip, error_text, esc, money, number, status_name, with_balance
+from bot.ui import clip, error_text, esc, money, money_value, number, status_name, with_balance
 from core.errors import InsufficientFunds, InvalidInput, MentorUnavailable
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
@@ -93,11 +93,7 @@ def build_router() -> Router:
     @router.callback_query(DurationCb.filter())
     async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
                           session: AsyncSession, student: UserInfo) -> None:
-        try:
-            valid = Decimal(callback_data.cost).is_finite()
-        except InvalidOperation:
-            valid = False
-        if not valid:
+        if money_value(callback_data.cost) is None:
             raise InvalidInput("bad cost")
         mentor = await session.run_sync(mentorship.get_mentor, callback_data.mentor)
         if not mentor.available:  # turned off since the durations were shown: say so before the notes

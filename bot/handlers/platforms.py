@@ -1,7 +1,7 @@
 """/platforms and /my: prices and badges, a platform's page, Enroll with confirmation, tasks and progress."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
-from bot.ui import clip, error_text, esc, money, number, pieces, when, with_balance
+from bot.ui import clip, error_text, esc, money, money_value, number, pieces, when, with_balance
 from core.errors import AccessDenied, AlreadyEnrolled, InsufficientFunds, PlatformInactive
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
@@ -147,11 +147,8 @@ def build_router() -> Router:
     @router.callback_query(RenewConfirmCb.filter())
     async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: AsyncSession,
                                 student: UserInfo) -> None:
-        try:
-            price = Decimal(callback_data.price)
-        except InvalidOperation:
-            price = Decimal("-1")
-        if not price.is_finite():
+        price = money_value(callback_data.price)
+        if price is None:
             price = Decimal("-1")  # a forged price: the service refuses it as changed
         key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
         if isinstance(callback_data, EnrollCb):

@@ -699,7 +699,7 @@ async def test_forged_and_garbage_buttons_never_apologise_for_an_error(runner, s
     await runner.send(STUDENT, "/start")
     msg = runner.api.last_message(STUDENT.id)
     for data in ("xyz", "h:abc:ALL", "h:1", "rate:abc:1", "rate:1:9", "lang:fr", "p:open:999999", "t:open:999999",
-                 "t:done:-1", "s:cancel:999999", "m:999999", "md:1:30:abc", "pe:1:NaN", "at:approve:1",
+                 "t:done:-1", "s:cancel:999999", "m:999999", "md:1:30:abc", "pe:1:NaN", "pe:1:1e400", "pr:1:1e400", "at:approve:1",
                  "ab:confirm:1", "w:nothing", "s:rate:1", "renew:abc", "tu:confirm", "bk:confirm"):
         mark = len(runner.api.calls)
         await runner.press_data(STUDENT, msg, data)
@@ -900,3 +900,24 @@ async def test_old_feedback_skip_does_not_end_a_newer_topup(runner, sync_db):
     await runner.press(STUDENT, rated, "Skip")
     calls = await runner.send(STUDENT, "150")
     assert "Amount: 150.00 EGP" in calls[-1].text  # the top-up goes on
+
+
+async def test_forged_huge_or_negative_duration_costs_are_refused_cleanly(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    msg = runner.api.last_message(STUDENT.id)
+    for cost in ("1e400", "-5", "0", "99999999999999999999.99"):
+        mark = len(runner.api.calls)
+        await runner.press_data(STUDENT, msg, f"md:{ids['mentor']}:30:{cost}")
+        said = runner.api.answers(mark) + [c.text for c in runner.api.sent_to(STUDENT.id, mark)]
+        if runner.api.last_message(STUDENT.id).buttons == ["Skip"]:
+            await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
+            said += [runner.api.last_message(STUDENT.id).plain_text]
+            if "✅ Confirm" in runner.api.last_message(STUDENT.id).buttons:
+                m2 = len(runner.api.calls)
+                await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+                said += runner.api.answers(m2) + [c.text for c in runner.api.sent_to(STUDENT.id, m2)]
+        assert not any("went wrong" in t for t in said), (cost, said)
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
