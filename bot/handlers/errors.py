@@ -49,7 +49,12 @@ class ErrorsMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         except DomainError as exc:
-            await tell(event, data, error_text(exc))
+            try:
+                text = error_text(exc)
+            except Exception:  # details the words did not expect: still an answer, never silence
+                log.exception("could not word domain error %s", exc.code)
+                text = _("That did not work. Please try again.")
+            await tell(event, data, text)
         except Exception as exc:
             if isinstance(exc, TelegramBadRequest) and "message is not modified" in exc.message:
                 # a double tap, or the page already shown: nothing changes, the button just stops spinning

@@ -921,3 +921,15 @@ async def test_forged_huge_or_negative_duration_costs_are_refused_cleanly(runner
     with sync_db.session() as s:
         assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
         assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+
+
+async def test_a_domain_error_with_odd_details_still_gets_an_answer(runner, monkeypatch):
+    from core.errors import InsufficientFunds
+    from core.services import wallet
+
+    def broken(*args, **kwargs):
+        raise InsufficientFunds("no details")  # required/balance/shortfall missing
+    await runner.send(STUDENT, "/start")
+    monkeypatch.setattr(wallet, "history", broken)
+    calls = await runner.send(STUDENT, "/history")
+    assert calls and "did not work" in calls[-1].text
