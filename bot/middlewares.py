@@ -64,13 +64,13 @@ class StudentMiddleware(BaseMiddleware):
 
 
 class PrivateChatOnlyMiddleware(BaseMiddleware):
-    """In a group the bot shows no wallet and starts no flow: a command is asked to come to the private chat,
-    other group messages are not answered."""
+    """In a group the bot shows a student no wallet and starts no flow: a command is asked to come to the private
+    chat, other group messages are not answered."""
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         chat = data.get("event_chat")
-        if event.message is None or chat is None or chat.type == "private":
-            return await handler(event, data)
+        if event.message is None or chat is None or chat.type == "private" or data.get("is_admin"):
+            return await handler(event, data)  # admins may work from a staff group
         if (event.message.text or "").startswith("/"):
             await data["bot"].send_message(chat.id, _("Let's talk in private, where your wallet stays yours: open a "
                                                       "chat with me and send /start."))

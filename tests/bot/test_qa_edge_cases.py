@@ -796,6 +796,8 @@ async def test_in_a_group_the_bot_never_shows_a_wallet_and_does_not_chat_back(ru
     assert any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text)  # in their Telegram language
     with sync_db.session() as s:  # nobody gets a wallet (and a welcome credit) by chatting in a group
         assert s.scalar(select(User).where(User.telegram_id == stranger.id)) is None
+    calls = await runner.feed(group_update(runner.api, ADMIN1, "/pending"))  # admins may work from a staff group
+    assert "Nothing is waiting" in calls[-1].text
 
 
 async def test_a_long_booking_record_and_long_bios_still_fit_in_a_message(runner, sync_db):
