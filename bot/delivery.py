@@ -38,25 +38,31 @@ class RateLimiter:
 
 
 class RedisRateLimiter:
-    """At most `rate` acquisitions per wall-clock second across every bot replica sharing Redis.
+    """RateLimiter's even spacing, shared by every bot replica through one Redis key.
 
-    One counter per second (INCR, expiring): a replica that finds the second full sleeps to the next.
+    A Lua script reads Redis's own clock, takes the next free slot (max(now, next)) and moves `next`
+    one interval on, atomically; each caller sleeps until its slot. So replicas together keep the
+    same rate as one process would, with no burst at the edge of a second.
+    """
+
+    SCRIPT = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local slot = math.max(now, nxt)
+    redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', 60000)
+    return tostring(slot - now)
     """
 
     def __init__(self, redis, rate: float, key: str = "codehub:broadcast-rate"):
-        self.redis, self.rate, self.key = redis, rate, key
+        self.redis, self.key = redis, key
+        self.interval_us = int(1_000_000 / rate)
+        self._script = redis.register_script(self.SCRIPT)
 
     async def wait(self) -> None:
-        while True:
-            now = time.time()
-            second = int(now)
-            slot = f"{self.key}:{second}"
-            count = await self.redis.incr(slot)
-            if count == 1:
-                await self.redis.expire(slot, 5)
-            if count <= self.rate:
-                return
-            await asyncio.sleep(second + 1 - now + 0.001)
+        delay_us = int(float(await self._script(keys=[self.key], args=[self.interval_us])))
+        if delay_us > 0:
+            await asyncio.sleep(delay_us / 1_000_000)
 
 
 broadcast_limiter = RateLimiter(BROADCAST_RATE)

@@ -38,9 +38,12 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
 class StudentMiddleware(BaseMiddleware):
     """Opens one AsyncSession per update, registers or loads the student, passes both on."""
 
+    ACTIVE_EVERY = 3600.0  # seconds between "last seen" writes for one student, per process
+
     def __init__(self, db: AsyncDatabase, admin_ids: frozenset[int] = frozenset()):
         self.db = db
         self.admin_ids = admin_ids
+        self.marked: dict[int, float] = {}
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
@@ -58,6 +61,10 @@ class StudentMiddleware(BaseMiddleware):
                         wallet.register, user.id, full_name=user.full_name, username=user.username,
                         language=user.language_code)
                     student, created = result.user, result.created
+                elif time.monotonic() - self.marked.get(student.id, -self.ACTIVE_EVERY) >= self.ACTIVE_EVERY:
+                    # active students feed the engagement numbers; at most one write an hour per student
+                    await session.run_sync(wallet.mark_active, student.id)
+                self.marked[student.id] = time.monotonic()
                 data["student"] = student
                 data["just_registered"] = created
             return await handler(event, data)

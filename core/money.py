@@ -57,7 +57,8 @@ class Money(TypeDecorator):
 _SEPARATORS = {"\u066c": ",", "\u066b": ".", "\u060c": ",", "\u00a0": " ", "\u202f": " "}
 _SPACE_GROUPED = re.compile(r"^\d{1,3}( \d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$|^\.\d+$")
-_CURRENCY_WORDS = re.compile(r"(egp|le|l\.e\.?|جنيه|جنية|ج\.م\.?|ج\.م|ج)$", re.IGNORECASE)
+_CURRENCY = r"(egp|e\.g\.p\.?|le|l\.e\.?|pounds?|جنيه(?: مصري)?|جنية(?: مصري)?|جنيهات|ج\.?\s?م\.?|ج)"
+_CURRENCY_WORDS = re.compile(rf"^{_CURRENCY}\s*|\s*{_CURRENCY}$", re.IGNORECASE)
 
 
 def normalize_digits(text: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, pieces, when, with_balance
-from core.errors import AccessDenied, AlreadyEnrolled, InsufficientFunds, PlatformInactive
+from core.errors import AccessDenied, InsufficientFunds, PlatformInactive
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
 from core.services.wallet import UserInfo
@@ -151,13 +151,10 @@ def build_router() -> Router:
         if price is None:
             price = Decimal("-1")  # a forged price: the service refuses it as changed
         key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
-        if isinstance(callback_data, EnrollCb):
-            p = await session.run_sync(enrollment.get_platform, callback_data.id, student.id)
-            if p.enrolled:  # enrolled since this screen was shown (another Confirm): not a renewal
-                raise AlreadyEnrolled("already enrolled", platform=p.name)
-        try:
+        try:  # only the Renew screen renews; a second Enroll screen is refused inside the transaction
             result = await session.run_sync(enrollment.enroll, student.id, callback_data.id,
-                                            idempotency_key=key, expected_price=price)
+                                            idempotency_key=key, expected_price=price,
+                                            renew=isinstance(callback_data, RenewConfirmCb))
         except InsufficientFunds as exc:
             await callback.answer()
             await callback.message.answer(with_balance(error_text(exc), student.balance),

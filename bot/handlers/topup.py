@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_TOPUP, MenuButton, main_menu
 from bot.ui import error_text, money, number, status_name, with_balance
-from core.errors import DomainError, TooManyPendingTopups
-from core.models import TransactionStatus, TransactionType
+from core.errors import DomainError
 from core.services import wallet
 from core.services.settings import get_settings
 from core.services.wallet import UserInfo
@@ -33,11 +32,10 @@ class TopupCb(CallbackData, prefix="tu"):
 
 async def start_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
     settings = await session.run_sync(get_settings)
-    waiting = await session.run_sync(lambda s: wallet.history(
-        s, student.id, per_page=1, type=TransactionType.TOP_UP, status=TransactionStatus.PENDING).total)
-    if waiting >= settings.max_pending_topups:  # say so before they send money (the service refuses it anyway)
+    try:  # say so before they send money (request_topup checks again at Confirm)
+        await session.run_sync(lambda s: wallet.check_topup_allowed(s, student.id).id)
+    except DomainError as exc:
         await state.clear()
-        exc = TooManyPendingTopups("too many pending top-ups", limit=settings.max_pending_topups)
         await message.answer(with_balance(error_text(exc), student.balance))
         return
     await state.set_state(TopupStates.amount)

@@ -126,11 +126,15 @@ def get_platform(session: Session, platform_id: int, user_id: int | None = None,
 
 
 def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key: str,
-           expected_price: Decimal | None = None, now: datetime | None = None) -> EnrollmentResult:
-    """Debit the price and open access in one transaction; renew an expired or expiring access.
+           expected_price: Decimal | None = None, renew: bool = False,
+           now: datetime | None = None) -> EnrollmentResult:
+    """Debit the price and open access in one transaction; renew an expired access, or a running
+    timed access when asked to (`renew=True`, the Renew button): days are added to its expiry.
 
     Free platforms enroll with a zero-amount ledger row, so purchases and enrollments share one
     history. `expected_price` (what the student saw) guards against a price changed meanwhile.
+    Without `renew`, a second "Enroll" on a platform already open is refused, never charged as a
+    renewal (two enroll screens confirmed one after the other).
     """
     now = as_utc(now)
 
@@ -148,7 +152,7 @@ def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key:
             Enrollment.user_id == user_id, Enrollment.platform_id == platform_id))
         has_access = enrollment is not None and enrollment.is_active and (
             enrollment.expires_at is None or enrollment.expires_at > now)
-        if has_access and (enrollment.expires_at is None or platform.access_days is None):
+        if has_access and (not renew or enrollment.expires_at is None or platform.access_days is None):
             raise AlreadyEnrolled("already enrolled", platform=platform.name)
         new_balance = debit(session, user_id, price) if price > 0 else _balance(session, user_id)
         start = enrollment.expires_at if has_access else now
@@ -237,6 +241,7 @@ def complete_task(session: Session, user_id: int, task_id: int, *, now: datetime
     """Mark a task done (once; a repeat changes nothing) and return the platform's progress."""
     now = as_utc(now)
     with unit_of_work(session):
+        active_user(session, user_id)
         task = session.get(Task, task_id)
         if task is None:
             raise NotFound("task not found", entity="task", id=task_id)

@@ -222,6 +222,25 @@ def check_topup_amount(session: Session, amount: Decimal | str) -> Decimal:
     return amount
 
 
+def check_topup_allowed(session: Session, user_id: int, *, now: datetime | None = None) -> User:
+    """Raise if this student may not request a top-up now (blocked, too many pending, daily limit).
+
+    The bot asks before the student sends any money; request_topup checks again inside its transaction.
+    """
+    now = as_utc(now)
+    user = active_user(session, user_id)
+    settings = get_settings(session)
+    counts = session.execute(select(
+        func.count().filter(Transaction.status == TransactionStatus.PENDING),
+        func.count().filter(Transaction.created_at >= cairo_day_start(now)),
+    ).where(Transaction.user_id == user_id, Transaction.type == TransactionType.TOP_UP)).one()
+    if counts[0] >= settings.max_pending_topups:
+        raise TooManyPendingTopups("too many pending top-ups", limit=settings.max_pending_topups)
+    if counts[1] >= settings.max_topups_per_day:
+        raise DailyTopupLimit("daily top-up limit reached", limit=settings.max_topups_per_day)
+    return user
+
+
 def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_number: str, *,
                   idempotency_key: str, now: datetime | None = None) -> TopupResult:
     """A PENDING top-up for an admin to check against the Vodafone Cash statement."""
@@ -231,18 +250,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
     cipher = context_of(session).cipher
 
     def do() -> TopupResult:
-        user = active_user(session, user_id)
-        settings = get_settings(session)
-        pending = session.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.user_id == user_id, Transaction.type == TransactionType.TOP_UP,
-            Transaction.status == TransactionStatus.PENDING)) or 0
-        if pending >= settings.max_pending_topups:
-            raise TooManyPendingTopups("too many pending top-ups", limit=settings.max_pending_topups)
-        today = session.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.user_id == user_id, Transaction.type == TransactionType.TOP_UP,
-            Transaction.created_at >= cairo_day_start(now))) or 0
-        if today >= settings.max_topups_per_day:
-            raise DailyTopupLimit("daily top-up limit reached", limit=settings.max_topups_per_day)
+        user = check_topup_allowed(session, user_id, now=now)
         row = Transaction(user_id=user_id, type=TransactionType.TOP_UP, amount=amount,
                           status=TransactionStatus.PENDING, description="Vodafone Cash top-up",
                           wallet_number=cipher.encrypt(number), wallet_number_masked=mask_wallet(number),

@@ -110,8 +110,10 @@ def test_renewing_before_expiry_extends_from_the_expiry(session):
     uid = student(session)
     pid = platform(session, "Monthly", "100.00", days=30)
     enrollment.enroll(session, uid, pid, idempotency_key=key(), now=NOW)
-    renewed = enrollment.enroll(session, uid, pid, idempotency_key=key(), now=later(days=28))
-    assert renewed.expires_at == later(days=60)
+    with pytest.raises(AlreadyEnrolled):  # a second "Enroll" is not a silent, paid renewal
+        enrollment.enroll(session, uid, pid, idempotency_key=key(), now=later(days=28))
+    renewed = enrollment.enroll(session, uid, pid, idempotency_key=key(), renew=True, now=later(days=28))
+    assert renewed.expires_at == later(days=60) and renewed.balance == D("300.00")
 
 
 def test_tasks_gated_and_progress(session):

@@ -210,3 +210,18 @@ def test_activity_recorded_at_most_hourly(session):
     assert not wallet.mark_active(session, uid, now=later(hours=2, minutes=10))
     session.expire_all()
     assert session.get(User, uid).last_seen_at == later(hours=2)
+
+
+def test_topup_allowed_check_before_money_is_sent(session):
+    uid = student(session)
+    assert wallet.check_topup_allowed(session, uid, now=NOW).id == uid
+    update_settings(session, {"max_pending_topups": "10", "max_topups_per_day": "2"}, actor=ADMIN)
+    for _ in range(2):
+        t = wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
+        wallet.reject_topup(session, t.transaction_id, "no", actor=ADMIN, now=NOW)
+    with pytest.raises(DailyTopupLimit):
+        wallet.check_topup_allowed(session, uid, now=NOW)
+    assert wallet.check_topup_allowed(session, uid, now=later(days=1))
+    wallet.set_blocked(session, uid, True, actor=ADMIN)
+    with pytest.raises(UserBlocked):
+        wallet.check_topup_allowed(session, uid, now=later(days=1))

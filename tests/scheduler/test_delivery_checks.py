@@ -77,8 +77,8 @@ async def test_replicas_share_one_broadcast_rate_through_redis():
 
     await asyncio.wait_for(asyncio.gather(replica(a), replica(b)), 20)
     await redis.aclose()
-    per_second = {}
-    for t in stamps:
-        per_second[int(t)] = per_second.get(int(t), 0) + 1
-    assert len(stamps) == 80 and max(per_second.values()) <= 25
-    assert len(per_second) >= 4  # 80 at 25 a second cannot fit in fewer seconds
+    stamps.sort()
+    assert len(stamps) == 80
+    worst = max(sum(1 for t in stamps[i:i + 40] if t - stamps[i] < 1.0) for i in range(len(stamps)))
+    assert worst <= 26, f"{worst} acquisitions within one second"  # 25, plus one for timer jitter
+    assert stamps[-1] - stamps[0] >= 79 / 25 - 0.2  # two limiters alone would take half that

@@ -25,7 +25,7 @@ def test_renewal_moves_the_expiry_and_the_notice_goes_again(session):
     pid = platform(session, name="React", price="100.00", days=30)
     first = enrollment.enroll(session, sid, pid, idempotency_key=key(), now=NOW).expires_at
     assert jobs.queue_expiry_notices(session, now=first - timedelta(days=2)) == 1
-    renewed = enrollment.enroll(session, sid, pid, idempotency_key=key(), now=first - timedelta(days=1))
+    renewed = enrollment.enroll(session, sid, pid, idempotency_key=key(), renew=True, now=first - timedelta(days=1))
     assert renewed.renewed and renewed.expires_at == first + timedelta(days=30)
     assert jobs.queue_expiry_notices(session, now=first - timedelta(hours=1)) == 0  # no longer expiring
     assert jobs.expire_enrollments(session, now=first + timedelta(minutes=1)) == 0  # renewed: still active
