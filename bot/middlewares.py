@@ -45,6 +45,9 @@ class StudentMiddleware(BaseMiddleware):
         self.admin_ids = admin_ids
         self.marked: dict[int, float] = {}
 
+    def _due(self, student_id: int) -> bool:
+        return time.monotonic() - self.marked.get(student_id, -self.ACTIVE_EVERY) >= self.ACTIVE_EVERY
+
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
         async with self.db.sessions() as session:
@@ -61,10 +64,11 @@ class StudentMiddleware(BaseMiddleware):
                         wallet.register, user.id, full_name=user.full_name, username=user.username,
                         language=user.language_code)
                     student, created = result.user, result.created
-                elif time.monotonic() - self.marked.get(student.id, -self.ACTIVE_EVERY) >= self.ACTIVE_EVERY:
+                elif student is not None and self._due(student.id):
                     # active students feed the engagement numbers; at most one write an hour per student
                     await session.run_sync(wallet.mark_active, student.id)
-                self.marked[student.id] = time.monotonic()
+                if student is not None:
+                    self.marked[student.id] = time.monotonic()
                 data["student"] = student
                 data["just_registered"] = created
             return await handler(event, data)
