@@ -38,6 +38,25 @@ def topup_count(sync_db) -> int:
             Transaction.type == TransactionType.TOP_UP)) or 0
 
 
+
+async def open_platform_page(runner, sync_db) -> tuple[dict, object]:
+    """The catalogue seeded, the student registered and looking at the paid platform's page."""
+    ids = seed_catalog(sync_db)
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
+    return ids, runner.api.last_message(STUDENT.id)
+
+
+async def admin_starts_rejecting_a_topup(runner) -> None:
+    """A student's 150.00 top-up request is pending and ADMIN1 has tapped Reject (asked for a reason)."""
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+
 async def test_amounts_typed_like_egyptians_do(runner, sync_db):
     await runner.send(STUDENT, "/start")
     cases = [("١٥٠٫٥", "150.50 EGP"), ("1,500", "1,500.00 EGP"), ("150 جنيه", "150.00 EGP"),
@@ -263,10 +282,7 @@ async def test_deep_links_with_garbage(runner, sync_db):
 
 
 async def test_blocked_student_is_told_on_every_command(runner, sync_db):
-    ids = seed_catalog(sync_db)
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
-    page = runner.api.last_message(STUDENT.id)
+    ids, page = await open_platform_page(runner, sync_db)
     with sync_db.session() as s:
         s.query(User).filter(User.telegram_id == STUDENT.id).update({"is_blocked": True})
         s.commit()
@@ -434,13 +450,7 @@ async def test_rate_twice_and_long_html_feedback(runner, sync_db):
 
 
 async def test_admin_menu_tap_while_writing_reject_reason_is_not_the_reason(runner, sync_db):
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, "/topup")
-    await runner.send(STUDENT, "150")
-    await runner.send(STUDENT, "01012345678")
-    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
-    await runner.deliver()
-    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    await admin_starts_rejecting_a_topup(runner)
     calls = await runner.send(ADMIN1, "💰 Balance")
     assert "Last transactions" in calls[-1].text
     with sync_db.session() as s:
@@ -603,10 +613,7 @@ async def test_arabic_admin_date_without_a_time_is_asked_in_arabic(runner, sync_
 
 
 async def test_enroll_on_a_stale_page_of_a_deactivated_platform_says_so_at_once(runner, sync_db):
-    ids = seed_catalog(sync_db)
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
-    page = runner.api.last_message(STUDENT.id)
+    ids, page = await open_platform_page(runner, sync_db)
     with sync_db.session() as s:
         s.get(Platform, ids["paid"]).is_active = False
         s.commit()
@@ -618,13 +625,7 @@ async def test_enroll_on_a_stale_page_of_a_deactivated_platform_says_so_at_once(
 
 
 async def test_admin_reject_reason_too_long_then_fine(runner, sync_db):
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, "/topup")
-    await runner.send(STUDENT, "150")
-    await runner.send(STUDENT, "01012345678")
-    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
-    await runner.deliver()
-    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    await admin_starts_rejecting_a_topup(runner)
     calls = await runner.send(ADMIN1, "r" * 2000)
     assert "too long" in calls[-1].text
     calls = await runner.send(ADMIN1, "Transfer <not> found & no SMS")
@@ -723,13 +724,7 @@ async def test_admin_types_a_date_after_the_student_cancelled(runner, sync_db):
 
 
 async def test_admin_reason_after_the_other_admin_approved(runner, sync_db):
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, "/topup")
-    await runner.send(STUDENT, "150")
-    await runner.send(STUDENT, "01012345678")
-    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
-    await runner.deliver()
-    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    await admin_starts_rejecting_a_topup(runner)
     from tests.bot.conftest import ADMIN2
     await runner.press(ADMIN2, runner.api.message_with(ADMIN2.id, "New top-up request"), "Approve")
     calls = await runner.send(ADMIN1, "no transfer found")
@@ -754,13 +749,7 @@ async def test_text_typed_long_after_skipping_the_feedback_prompt_is_not_feedbac
 
 
 async def test_admin_command_mid_reason_then_chat_text_does_not_reject(runner, sync_db):
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, "/topup")
-    await runner.send(STUDENT, "150")
-    await runner.send(STUDENT, "01012345678")
-    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
-    await runner.deliver()
-    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    await admin_starts_rejecting_a_topup(runner)
     calls = await runner.send(ADMIN1, "/pending")
     assert any("Waiting: 1 top-ups" in c.text for c in calls)
     await runner.send(ADMIN1, "ok")
@@ -854,10 +843,7 @@ async def test_a_long_task_body_and_description_are_shown_whole_or_shortened_not
 
 
 async def test_two_enroll_screens_confirmed_charge_once(runner, sync_db):
-    ids = seed_catalog(sync_db)
-    await runner.send(STUDENT, "/start")
-    await runner.send(STUDENT, f"/start platform_{ids['paid']}")
-    page = runner.api.last_message(STUDENT.id)
+    ids, page = await open_platform_page(runner, sync_db)
     await runner.press(STUDENT, page, "Enroll")
     first = runner.api.last_message(STUDENT.id)
     await runner.press(STUDENT, page, "Enroll")  # tapped twice: two "Enroll in ...?" screens
