@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -146,6 +147,16 @@ class SecureView(RoleMixin, BaseView):
         if target and target.startswith("/") and not target.startswith("//"):
             return redirect(target)
         return redirect(url_for(default))
+
+
+@dataclass(frozen=True)
+class ActionPrompt:
+    """A bulk action that asks one question first (admin_panel/prompted_action_list.html)."""
+
+    action: str  # the @action name
+    field: str  # the form field the answer is posted in
+    question: str
+    default: str = ""
 
 
 class SecureModelView(RoleMixin, ModelView):

@@ -11,7 +11,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from core.errors import DomainError
 from core.models import Enrollment, Platform
 from core.services import audit, enrollment
-from admin_panel.views.base import (SecureModelView, actor, explain, fmt_time, money_formatter,
+from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, explain, fmt_time, money_formatter,
                                     service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
 
@@ -113,7 +113,8 @@ class TaskView(SecureModelView):
 
 class EnrollmentView(SecureModelView):
     roles = frozenset({"owner"})
-    list_template = "admin_panel/enrollment_list.html"
+    list_template = "admin_panel/prompted_action_list.html"
+    action_prompt = ActionPrompt("extend", "days", "Extend access by how many days? (1 to 3650)", "30")
     column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]
     column_labels = {"id": "#", "user": "Student", "enrolled_at": "Enrolled", "expires_at": "Expires",
                      "is_active": "Active",

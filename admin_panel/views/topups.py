@@ -10,7 +10,7 @@ from sqlalchemy import case
 from core.errors import DomainError
 from core.models import Transaction, TransactionStatus, TransactionType
 from core.services import wallet
-from admin_panel.views.base import (SecureModelView, actor, age, enum_formatter, explain, fmt_money,
+from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, age, enum_formatter, explain, fmt_money,
                                     fmt_time, money_formatter, parse_int, post_button, service_session)
 
 
@@ -34,7 +34,9 @@ def _student_cell(view, ctx, model, name):
 
 class TopupView(SecureModelView):
     roles = frozenset({"owner", "finance"})
-    list_template = "admin_panel/topup_list.html"
+    list_template = "admin_panel/prompted_action_list.html"
+    action_prompt = ActionPrompt("reject", "reason",
+                                 "Reason for rejecting the selected requests (the students will see it):")
     column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "decide"]
     column_labels = {"id": "#", "user": "Student", "wallet_number_masked": "Sender number",
                      "created_at": "Age", "decide": "",
