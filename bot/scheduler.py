@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 import socket
 from collections.abc import Callable, Iterable
 
@@ -18,6 +19,7 @@ from bot.delivery import DeliveryLoop
 from core.config import Settings
 from core.db import AsyncDatabase
 from core.services import jobs
+from core.timeutil import utcnow
 
 log = logging.getLogger("bot.scheduler")
 
@@ -56,8 +58,7 @@ async def run_core_jobs(db: AsyncDatabase, now=None) -> dict:
 
 
 def _soon():
-    from datetime import datetime, timedelta, timezone
-    return datetime.now(timezone.utc) + timedelta(seconds=3)
+    return utcnow() + timedelta(seconds=3)
 
 
 def _shared_limiter(settings: Settings):

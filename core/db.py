@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings
 from core.crypto import FieldCipher, load_or_create_key
+from core.timeutil import CAIRO
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 BUSY_TIMEOUT_MS = 30_000
@@ -78,9 +80,6 @@ def _cairo_local(value: str | None) -> str | None:
     """'2026-07-01 22:30:00' (naive UTC, as stored) -> the same instant in Cairo local time."""
     if value is None:
         return None
-    from datetime import datetime, timezone
-
-    from core.timeutil import CAIRO
     moment = datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc).astimezone(CAIRO)
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 

@@ -9,13 +9,14 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.errors import AccessDenied, AlreadyEnrolled, NotFound, PlatformInactive, PriceChanged
+from core.errors import (AccessDenied, AlreadyEnrolled, HasEnrollments, InvalidInput, NotFound, PlatformInactive,
+                         PriceChanged)
 from core.models import (Enrollment, Platform, Task, TaskCompletion, Transaction, TransactionStatus,
                          TransactionType)
 from core.money import ZERO
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, run_idempotent
-from core.services.wallet import debit
+from core.services.wallet import balance, debit
 from core.timeutil import as_utc
 
 
@@ -154,7 +155,7 @@ def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key:
             enrollment.expires_at is None or enrollment.expires_at > now)
         if has_access and (not renew or enrollment.expires_at is None or platform.access_days is None):
             raise AlreadyEnrolled("already enrolled", platform=platform.name)
-        new_balance = debit(session, user_id, price) if price > 0 else _balance(session, user_id)
+        new_balance = debit(session, user_id, price) if price > 0 else balance(session, user_id)
         start = enrollment.expires_at if has_access else now
         expires = start + timedelta(days=platform.access_days) if platform.access_days else None
         renewed = enrollment is not None
@@ -181,11 +182,6 @@ def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key:
                                 prior.description.startswith("Renewed"), replayed=True)
 
     return run_idempotent(session, user_id, idempotency_key, do, replay)
-
-
-def _balance(session: Session, user_id: int) -> Decimal:
-    from core.services.wallet import balance
-    return balance(session, user_id)
 
 
 def check_access(session: Session, user_id: int, platform_id: int, *, now: datetime | None = None) -> bool:
@@ -299,7 +295,6 @@ def set_enrollment_active(session: Session, enrollment_id: int, active: bool, *,
 def extend_enrollment(session: Session, enrollment_id: int, days: int, *, actor: Actor,
                       now: datetime | None = None) -> datetime | None:
     """Give more days of access (from expiry, or from now if already expired); audited."""
-    from core.errors import InvalidInput
     now = as_utc(now)
     if not 1 <= days <= 3650:
         raise InvalidInput("days must be between 1 and 3650")
@@ -319,7 +314,6 @@ def extend_enrollment(session: Session, enrollment_id: int, days: int, *, actor:
 
 def delete_platform(session: Session, platform_id: int, *, actor: Actor, now: datetime | None = None) -> None:
     """Only a platform nobody enrolled in may be deleted; otherwise deactivate it."""
-    from core.errors import HasEnrollments
     with unit_of_work(session):
         platform = session.get(Platform, platform_id)
         if platform is None:

@@ -16,7 +16,7 @@ from core.models import BookingStatus, MentorshipBooking, Transaction, Transacti
 from core.money import ZERO, round_money, to_money
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, run_idempotent
-from core.services.settings import get_settings
+from core.services.settings import AppSettings, get_settings
 from core.services.wallet import credit, debit
 from core.timeutil import as_utc
 
@@ -86,14 +86,18 @@ def get_booking(session: Session, booking_id: int) -> BookingInfo:
     return _booking_info(session, b)
 
 
-def list_mentors(session: Session, *, include_unavailable: bool = True) -> list[MentorInfo]:
-    """Mentors with their rate (own or the default), availability and average rating."""
-    settings = get_settings(session)
+def list_mentors(session: Session, *, include_unavailable: bool = True, mentor_id: int | None = None,
+                 settings: AppSettings | None = None) -> list[MentorInfo]:
+    """Mentors with their rate (own or the default), availability and average rating (or just one)."""
+    settings = settings or get_settings(session)
     ratings = (select(MentorshipBooking.mentor_id, func.avg(MentorshipBooking.rating).label("avg"),
                       func.count(MentorshipBooking.rating).label("n"))
                .where(MentorshipBooking.rating.is_not(None)).group_by(MentorshipBooking.mentor_id).subquery())
-    rows = session.execute(select(User, ratings.c.avg, ratings.c.n).outerjoin(
-        ratings, ratings.c.mentor_id == User.id).where(User.is_mentor.is_(True)).order_by(User.full_name)).all()
+    query = select(User, ratings.c.avg, ratings.c.n).outerjoin(
+        ratings, ratings.c.mentor_id == User.id).where(User.is_mentor.is_(True)).order_by(User.full_name)
+    if mentor_id is not None:
+        query = query.where(User.id == mentor_id)
+    rows = session.execute(query).all()
     mentors = []
     for user, avg, n in rows:
         available = bool(user.mentor_available and settings.mentorship_available)
@@ -107,20 +111,23 @@ def list_mentors(session: Session, *, include_unavailable: bool = True) -> list[
     return mentors
 
 
-def get_mentor(session: Session, mentor_id: int) -> MentorInfo:
-    for mentor in list_mentors(session):
-        if mentor.id == mentor_id:
-            return mentor
-    raise NotFound("mentor not found", entity="mentor", id=mentor_id)
+def get_mentor(session: Session, mentor_id: int, *, settings: AppSettings | None = None) -> MentorInfo:
+    found = list_mentors(session, mentor_id=mentor_id, settings=settings)
+    if not found:
+        raise NotFound("mentor not found", entity="mentor", id=mentor_id)
+    return found[0]
+
+
+def _price(mentor: MentorInfo, duration: int, settings: AppSettings) -> Decimal:
+    """hourly rate x minutes / 60, rounded to the piastre, for an offered duration only."""
+    if duration not in settings.durations:
+        raise InvalidDuration("choose one of the offered durations", offered=",".join(map(str, settings.durations)))
+    return round_money(mentor.rate * duration / 60)
 
 
 def quote(session: Session, mentor_id: int, duration: int) -> Decimal:
-    """hourly rate x minutes / 60, rounded to the piastre."""
     settings = get_settings(session)
-    if duration not in settings.durations:
-        raise InvalidDuration("choose one of the offered durations", offered=",".join(map(str, settings.durations)))
-    mentor = get_mentor(session, mentor_id)
-    return round_money(mentor.rate * duration / 60)
+    return _price(get_mentor(session, mentor_id, settings=settings), duration, settings)
 
 
 def book(session: Session, student_id: int, mentor_id: int, duration: int, notes: str | None = None, *,
@@ -133,12 +140,12 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
     def do() -> BookingResult:
         student = active_user(session, student_id)
         settings = get_settings(session)
-        mentor = get_mentor(session, mentor_id)
+        mentor = get_mentor(session, mentor_id, settings=settings)
         if not mentor.available:
             raise MentorUnavailable("this mentor is not taking bookings now", mentor=mentor.name)
         if mentor_id == student_id:
             raise InvalidInput("you cannot book yourself")
-        cost = quote(session, mentor_id, duration)
+        cost = _price(mentor, duration, settings)
         if expected_cost is not None and expected_cost != cost:
             raise PriceChanged("the price changed", old=expected_cost, new=cost)
         pending = session.scalar(select(func.count()).select_from(MentorshipBooking).where(

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db import context_of, unit_of_work
@@ -186,6 +186,5 @@ def sent_messages(session: Session, subject: str, *, audience: str = "admin") ->
 
 
 def pending_count(session: Session) -> int:
-    from sqlalchemy import func
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]))) or 0

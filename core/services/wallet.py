@@ -295,9 +295,7 @@ def _decide(session: Session, transaction_id: int, status: TransactionStatus, *,
             raise AlreadyProcessed("already processed", by=row.processed_by or "?", status=row.status.value)
         user_id, amount = won
         if status == TransactionStatus.APPROVED:
-            new_balance = session.execute(
-                update(User).where(User.id == user_id).values(balance=User.balance + amount)
-                .returning(User.balance).execution_options(synchronize_session=False)).scalar_one()
+            new_balance = credit(session, user_id, amount)
             session.execute(update(Transaction).where(Transaction.id == transaction_id)
                             .values(balance_after=new_balance).execution_options(synchronize_session=False))
             notifications.enqueue(session, kind="topup.approved", user_id=user_id, now=now,
@@ -441,9 +439,9 @@ def check_ledger(session: Session) -> list[LedgerMismatch]:
                 .where(Transaction.status == TransactionStatus.APPROVED)
                 .group_by(Transaction.user_id).subquery())
     total = func.coalesce(approved.c.total, 0)
-    balance_raw = User.balance.expression  # compared as stored: a stray fraction would show too
     rows = session.execute(
         select(User.id, User.full_name, User.balance, total.label("ledger"))
         .outerjoin(approved, approved.c.user_id == User.id)
-        .where((balance_raw != total) | (balance_raw < 0)).order_by(User.id)).all()
+        .where((User.balance != total) | (User.balance < 0))  # as stored: a stray fraction shows too
+        .order_by(User.id)).all()
     return [LedgerMismatch(r.id, r.full_name, r.balance, Decimal(int(r.ledger)) / 100) for r in rows]
