@@ -73,7 +73,7 @@ def _topup_json(t: Transaction) -> dict:
     return {"id": t.id, "userId": t.user_id, "student": t.user.full_name, "username": t.user.username,
             "amount": t.amount, "status": t.status, "walletNumber": t.wallet_number_masked,
             "adminNotes": t.admin_notes, "processedBy": t.processed_by, "createdAt": t.created_at,
-            "updatedAt": t.updated_at}
+            "decidedAt": t.decided_at, "updatedAt": t.updated_at}
 
 
 @api.get("/topup-requests")

@@ -187,6 +187,7 @@ class Transaction(Base):
         UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_transactions_status_type_created", "status", "type", "created_at"),
         Index("ix_transactions_user_created", "user_id", "created_at"),
+        Index("ix_transactions_type_status_decided", "type", "status", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -206,6 +207,9 @@ class Transaction(Base):
     balance_after: Mapped[Decimal | None] = mapped_column(Money)
     stale_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When the money moved (or a top-up was rejected): the `now` of the service that decided, never
+    # moved by a later change of the row. NULL while a top-up is pending. `updated_at` is bookkeeping.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship()

@@ -1,7 +1,7 @@
 """Time: aware UTC in Python, naive UTC in the database; Cairo for people."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -23,15 +23,21 @@ def as_utc(value: datetime | None) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def cairo_day_start(now: datetime) -> datetime:
-    """Midnight of `now`'s day in Cairo, as aware UTC."""
-    local = as_utc(now).astimezone(CAIRO)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+def cairo_midnight(day: date) -> datetime:
+    """The instant a Cairo calendar day starts, as aware UTC (where summer time skips midnight, 01:00)."""
+    return datetime(day.year, day.month, day.day, tzinfo=CAIRO).astimezone(timezone.utc)
+
+
+def cairo_day_start(now: datetime, *, days: int = 0) -> datetime:
+    """Midnight of `now`'s day in Cairo, moved by whole Cairo days, as aware UTC.
+
+    Days are counted on the calendar, not as 24 hours: on a summer-time change a day lasts 23 or 25 hours.
+    """
+    return cairo_midnight(as_utc(now).astimezone(CAIRO).date() + timedelta(days=days))
 
 
 def cairo_month_start(now: datetime) -> datetime:
-    local = as_utc(now).astimezone(CAIRO)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+    return cairo_midnight(as_utc(now).astimezone(CAIRO).date().replace(day=1))
 
 
 class UTCDateTime(TypeDecorator):
@@ -51,4 +57,4 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-__all__ = ["CAIRO", "UTCDateTime", "as_utc", "cairo_day_start", "cairo_month_start", "timedelta", "utcnow"]
+__all__ = ["CAIRO", "UTCDateTime", "as_utc", "cairo_day_start", "cairo_midnight", "cairo_month_start", "timedelta", "utcnow"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, String, case, cast, func, literal, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.models import (BookingStatus, Enrollment, MentorshipBooking, Platform, Task, TaskCompletion,
                          Transaction, TransactionStatus, TransactionType, User)
 from core.money import ZERO
-from core.timeutil import CAIRO, as_utc, cairo_day_start, cairo_month_start
+from core.timeutil import CAIRO, as_utc, cairo_day_start, cairo_midnight, cairo_month_start
 
 REVENUE_TYPES = (TransactionType.PLATFORM_PURCHASE, TransactionType.MENTORSHIP_PAYMENT)
 
@@ -218,24 +218,25 @@ def engagement(session: Session, *, now: datetime | None = None) -> Engagement:
 
 def monthly_report(session: Session, year: int, month: int) -> dict:
     """Revenue by type, top-ups, refunds and the wallet float at month end, for the CSV report."""
-    start = datetime(year, month, 1, tzinfo=CAIRO)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=CAIRO)
-    start, end = as_utc(start), as_utc(end)
+    start = cairo_midnight(date(year, month, 1))
+    end = cairo_midnight(date(year + (month == 12), month % 12 + 1, 1))
     revenue = revenue_between(session, start, end)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
+    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked.
+    when = func.coalesce(Transaction.decided_at, Transaction.created_at)
     for status, n, total in session.execute(
             select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
-            .where(Transaction.type == TransactionType.TOP_UP, Transaction.created_at >= start,
-                   Transaction.created_at < end).group_by(Transaction.status)):
+            .where(Transaction.type == TransactionType.TOP_UP, when >= start, when < end)
+            .group_by(Transaction.status)):
         topups[status.value] = {"count": n, "amount": _money(total)}
     float_end = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.created_at < end)))
+        Transaction.status == TransactionStatus.APPROVED, Transaction.decided_at < end)))
     bonuses = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
         Transaction.status == TransactionStatus.APPROVED, Transaction.type == TransactionType.SIGNUP_BONUS,
-        Transaction.created_at >= start, Transaction.created_at < end)))
+        Transaction.decided_at >= start, Transaction.decided_at < end)))
     adjustments = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
         Transaction.status == TransactionStatus.APPROVED, Transaction.type == TransactionType.ADJUSTMENT,
-        Transaction.created_at >= start, Transaction.created_at < end)))
+        Transaction.decided_at >= start, Transaction.decided_at < end)))
     return {"month": f"{year:04d}-{month:02d}", "revenue": revenue, "topups": topups,
             "refunds": revenue["REFUNDS"], "signup_bonuses": bonuses, "adjustments": adjustments,
             "wallet_float_at_month_end": float_end}
@@ -245,11 +246,11 @@ def daily_summary(session: Session, *, now: datetime | None = None) -> dict:
     """Yesterday (Cairo) in numbers, for the 09:00 admin summary."""
     now = as_utc(now)
     today = cairo_day_start(now)
-    yesterday = today - timedelta(days=1)
+    yesterday = cairo_day_start(now, days=-1)
     revenue = revenue_between(session, yesterday, today)
     approved = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
         Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED,
-        Transaction.updated_at >= yesterday, Transaction.updated_at < today)).one()
+        Transaction.decided_at >= yesterday, Transaction.decided_at < today)).one()
     pending = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
         Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)).one()
     bookings = session.scalar(select(func.count()).select_from(MentorshipBooking).where(

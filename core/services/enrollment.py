@@ -171,7 +171,7 @@ def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key:
         session.add(Transaction(user_id=user_id, type=TransactionType.PLATFORM_PURCHASE, amount=-price,
                                 status=TransactionStatus.APPROVED, description=f"{verb} {platform.name}",
                                 idempotency_key=idempotency_key, reference=f"enrollment:{enrollment.id}",
-                                balance_after=new_balance, created_at=now, updated_at=now))
+                                balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
         return EnrollmentResult(enrollment.id, platform_id, platform.name, price, new_balance, expires, renewed)
 
     def replay(prior: Transaction) -> EnrollmentResult:

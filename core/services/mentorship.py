@@ -163,7 +163,7 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
                                 status=TransactionStatus.APPROVED,
                                 description=f"Mentorship with {mentor.name} ({duration} min)",
                                 idempotency_key=idempotency_key, reference=f"booking:{booking.id}",
-                                balance_after=new_balance, created_at=now, updated_at=now))
+                                balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
         notifications.notify_admins(session, kind="admin.booking_new", subject=f"booking:{booking.id}", now=now,
                                     payload={"booking_id": booking.id, "student": student.full_name,
                                              "username": student.username, "mentor": mentor.name,
@@ -275,7 +275,7 @@ def cancel(session: Session, booking_id: int, reason: str | None = None, *, acto
                                 description=f"Refund for cancelled mentorship booking #{booking_id}",
                                 idempotency_key=f"refund:booking:{booking_id}", reference=f"booking:{booking_id}",
                                 admin_id=actor.admin_id if actor else None, processed_by=who,
-                                balance_after=new_balance, created_at=now, updated_at=now))
+                                balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
         payload = {"booking_id": booking_id, "refund": str(booking.total_cost), "balance": str(new_balance),
                    "reason": reason or "", "by_student": by_student}
         notifications.enqueue(session, kind="booking.cancelled", user_id=booking.student_id, payload=payload,

@@ -60,6 +60,7 @@ class LedgerEntry:
     wallet_masked: str | None
     admin_notes: str | None
     processed_by: str | None
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def user_info(user: User) -> UserInfo:
 def entry(row: Transaction) -> LedgerEntry:
     return LedgerEntry(row.id, row.type, row.amount, row.status, row.description, row.created_at,
                        row.balance_after, row.reference, row.wallet_number_masked, row.admin_notes,
-                       row.processed_by)
+                       row.processed_by, row.decided_at)
 
 
 def pick_language(code: str | None) -> str:
@@ -137,7 +138,7 @@ def register(session: Session, telegram_id: int, *, full_name: str = "", usernam
         session.add(Transaction(user_id=user_id, type=TransactionType.SIGNUP_BONUS, amount=bonus,
                                 status=TransactionStatus.APPROVED, description="Welcome credit",
                                 idempotency_key="signup-bonus", balance_after=bonus,
-                                created_at=now, updated_at=now))
+                                created_at=now, decided_at=now, updated_at=now))
         session.flush()
         user = session.get(User, user_id)
         return RegisterResult(user_info(user), True, bonus)
@@ -284,7 +285,7 @@ def _decide(session: Session, transaction_id: int, status: TransactionStatus, *,
             .where(Transaction.id == transaction_id, Transaction.type == TransactionType.TOP_UP,
                    Transaction.status == TransactionStatus.PENDING)
             .values(status=status, admin_id=actor.admin_id, processed_by=actor.name,
-                    admin_notes=notes, updated_at=now)
+                    admin_notes=notes, decided_at=now, updated_at=now)
             .returning(Transaction.user_id, Transaction.amount)
             .execution_options(synchronize_session=False)
         ).first()
@@ -297,7 +298,8 @@ def _decide(session: Session, transaction_id: int, status: TransactionStatus, *,
         if status == TransactionStatus.APPROVED:
             new_balance = credit(session, user_id, amount)
             session.execute(update(Transaction).where(Transaction.id == transaction_id)
-                            .values(balance_after=new_balance).execution_options(synchronize_session=False))
+                            .values(balance_after=new_balance, updated_at=now)
+                            .execution_options(synchronize_session=False))
             notifications.enqueue(session, kind="topup.approved", user_id=user_id, now=now,
                                   subject=f"topup:{transaction_id}",
                                   payload={"transaction_id": transaction_id, "amount": str(amount),
@@ -372,7 +374,7 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
         row = Transaction(user_id=user_id, type=TransactionType.ADJUSTMENT, amount=amount,
                           status=TransactionStatus.APPROVED, description=reason[:500],
                           admin_id=actor.admin_id, processed_by=actor.name, idempotency_key=idempotency_key,
-                          balance_after=new_balance, created_at=now, updated_at=now)
+                          balance_after=new_balance, created_at=now, decided_at=now, updated_at=now)
         session.add(row)
         session.flush()
         notifications.enqueue(session, kind="balance.adjusted", user_id=user_id, now=now,
