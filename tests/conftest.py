@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from core.config import Settings
 from core.db import Database, ServiceContext, build_context, migrate
 from core.models import Base
+from tests.external import unavailable
 
 PG_ADMIN_URL = os.environ.get("CODEHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FIELD_KEY = Fernet.generate_key().decode()
@@ -52,7 +53,7 @@ def pg_database():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # pragma: no cover - only when PostgreSQL is down
         admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
+        unavailable(f"PostgreSQL at {PG_ADMIN_URL}", exc)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     migrate(url)
     yield url

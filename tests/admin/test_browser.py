@@ -21,12 +21,16 @@ from core.services import wallet
 from core.timeutil import CAIRO, utcnow
 from tests.admin.conftest import PASSWORD, Panel
 from tests.conftest import make_settings
+from tests.external import require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium() -> Path:
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,7 @@ def live(panel_template, tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+        b = p.chromium.launch(executable_path=str(require_chromium()), headless=True, args=[
             "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
         yield b

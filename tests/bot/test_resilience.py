@@ -11,6 +11,7 @@ from core.models import FSMRecord, Transaction, TransactionType
 from tests.bot.conftest import ADMIN1, BotRunner, seed_catalog
 from tests.bot.fake_api import TgUser
 from tests.conftest import make_settings
+from tests.external import REDIS_URL, require_redis
 
 STUDENT = TgUser(9201, "Yara", "yara", "en")
 
@@ -39,14 +40,8 @@ async def test_restart_in_the_middle_of_topup_keeps_the_state(fake_api, bot_sett
 
 
 async def test_redis_storage_keeps_state_across_restart(fake_api, sqlite_url, tmp_path):
-    redis = pytest.importorskip("redis.asyncio")
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        client = redis.from_url(url)
-        await client.ping()
-        await client.aclose()
-    except Exception as exc:  # pragma: no cover - only without a Redis server
-        pytest.skip(f"Redis not reachable: {exc}")
+    url = REDIS_URL
+    await (await require_redis(url)).aclose()
     settings = make_settings(sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url,
                              redis_url=url)
     user = TgUser(900_000_000 + uuid.uuid4().int % 99_999_999, "Redis")
@@ -121,14 +116,8 @@ async def test_admin_pending_and_stats(runner, sync_db):
 
 
 async def test_throttling_is_shared_through_redis(fake_api, sqlite_url, tmp_path):
-    redis = pytest.importorskip("redis.asyncio")
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        client = redis.from_url(url)
-        await client.ping()
-        await client.aclose()
-    except Exception as exc:  # pragma: no cover - only without a Redis server
-        pytest.skip(f"Redis not reachable: {exc}")
+    url = REDIS_URL
+    await (await require_redis(url)).aclose()
     settings = make_settings(sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url,
                              redis_url=url)
     user = TgUser(800_000_000 + uuid.uuid4().int % 99_999_999, "Flood")

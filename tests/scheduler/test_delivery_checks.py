@@ -10,6 +10,7 @@ from core.services import jobs, mentorship, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.conftest import context
+from tests.external import require_redis
 
 ADMIN = Actor(name="owner")
 
@@ -62,10 +63,8 @@ async def test_replicas_share_one_broadcast_rate_through_redis():
     import time
     import uuid
 
-    from redis.asyncio import Redis
-
     from bot.delivery import RedisRateLimiter
-    redis = Redis.from_url("redis://127.0.0.1:6379/15")
+    redis = await require_redis("redis://127.0.0.1:6379/15")
     key = f"test-rate-{uuid.uuid4().hex}"
     a, b = RedisRateLimiter(redis, 25, key), RedisRateLimiter(redis, 25, key)
     stamps: list[float] = []
