@@ -11,6 +11,8 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from core.models import MentorshipBooking, User
+from core.services import enrollment, mentorship, wallet
+from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.bot.conftest import ADMIN1, seed_catalog
 from tests.bot.fake_api import TgUser
@@ -99,3 +101,42 @@ async def test_arabic_booking_confirmed_by_arabic_admin_date(runner, sync_db):
     with sync_db.session() as s:
         b = s.scalar(select(MentorshipBooking))
         assert b.session_date > utcnow() and b.session_date < utcnow() + timedelta(days=2)
+
+
+def _spend_and_refund(sync_db, telegram_id: int, ids: dict) -> int:
+    """An admin credits the student, who buys the paid platform, renews it, books a 30-minute session that an
+    admin cancels."""
+    with sync_db.session() as s:
+        user_id = s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+        wallet.adjust_balance(s, user_id, "1000.00", "Hackathon prize", actor=Actor("@amr_admin"),
+                              idempotency_key="k0")
+        enrollment.enroll(s, user_id, ids["paid"], idempotency_key="k1")
+        enrollment.enroll(s, user_id, ids["paid"], idempotency_key="k2", renew=True)
+        booking = mentorship.book(s, user_id, ids["mentor"], 30, idempotency_key="k3").booking
+        mentorship.cancel(s, booking.id, actor=Actor("@amr_admin"))
+        return booking.id
+
+
+async def test_history_lines_are_worded_in_the_readers_language(runner, sync_db):
+    """Bug: ledger descriptions are stored in English ("Enrolled in X") and were shown that way in Arabic."""
+    ids = seed_catalog(sync_db)
+    arabic, english = TgUser(9301, "Mariam", "mariam", "ar"), TgUser(9302, "Mona", "mona", "en")
+    await runner.send(arabic, "/start")
+    await runner.send(english, "/start")
+    ar_booking = _spend_and_refund(sync_db, arabic.id, ids)
+    en_booking = _spend_and_refund(sync_db, english.id, ids)
+
+    await runner.send(arabic, "/history")
+    page = runner.api.last_message(arabic.id).plain_text
+    digits = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    ar_id = str(ar_booking).translate(digits)
+    assert "اشتراك في Web <Flask>" in page and "تجديد Web <Flask>" in page
+    assert f"جلسة إرشاد رقم {ar_id} مع Ahmed Mentor (٣٠ دقيقة)" in page
+    assert f"استرداد الجلسة رقم {ar_id}" in page and "Hackathon prize" in page
+    assert not any(english in page for english in ("Enrolled", "Renewed", "Mentorship", "Refund for"))
+
+    await runner.send(english, "/balance")
+    receipt = runner.api.last_message(english.id).plain_text
+    assert "Enrolled in Web <Flask>" in receipt and "Renewed Web <Flask>" in receipt
+    assert f"Mentorship session #{en_booking} with Ahmed Mentor (30 min)" in receipt
+    assert f"Refund for session #{en_booking}" in receipt

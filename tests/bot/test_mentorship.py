@@ -170,3 +170,20 @@ async def test_forged_duration_and_cost_change_nothing(runner, sync_db):
     with sync_db.session() as s:
         assert s.scalar(select(MentorshipBooking)) is None
         assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+
+
+async def test_cancel_tapped_on_an_old_list_after_the_admin_confirmed_is_refused_at_once(runner, sync_db):
+    """Bug: the student was asked "You get 300.00 EGP back?" for a booking that could no longer be cancelled."""
+    seed_catalog(sync_db)
+    await runner.press(STUDENT, await book(runner, notes=None), "Confirm")
+    await runner.send(STUDENT, "/sessions")
+    listing = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        booking_id = s.scalar(select(MentorshipBooking.id))
+        mentorship.confirm(s, booking_id, utcnow() + timedelta(days=1), actor=Actor("@amr_admin"))
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, listing, "Cancel #")
+    assert any("Already processed by @amr_admin (status: Confirmed)" in a for a in runner.api.answers(mark))
+    assert not any("You get" in c.text for c in runner.api.sent_to(STUDENT.id, mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking.status)) == BookingStatus.CONFIRMED
