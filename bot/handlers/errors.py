@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import logging
-from html import unescape
 import re
 import uuid
+from html import unescape
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
