@@ -14,8 +14,8 @@ from core.db import unit_of_work
 from core.models import Notification, NotificationKind, NotificationStatus, User
 from core.services import notifications, wallet
 from core.timeutil import utcnow
-from tests.bot.conftest import ADMIN1, ADMIN2
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, ADMIN2
 
 SAMPLES = {
     "topup.approved": {"transaction_id": 12, "amount": "150.00", "balance": "650.00"},

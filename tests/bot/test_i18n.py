@@ -14,8 +14,8 @@ from core.models import MentorshipBooking, User
 from core.services import enrollment, mentorship, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.bot.conftest import ADMIN1, seed_catalog
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, seed_catalog
 
 LOCALES = Path(__file__).resolve().parents[2] / "bot" / "locales"
 SOURCE = LOCALES.parent
