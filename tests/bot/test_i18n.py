@@ -10,6 +10,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+import core.errors
+from bot.i18n import build_i18n
+from bot.ui import ERROR_WORDS, error_text
 from core.models import MentorshipBooking, User
 from core.services import enrollment, mentorship, wallet
 from core.services.common import Actor
@@ -140,3 +143,21 @@ async def test_history_lines_are_worded_in_the_readers_language(runner, sync_db)
     assert "Enrolled in Web <Flask>" in receipt and "Renewed Web <Flask>" in receipt
     assert f"Mentorship session #{en_booking} with Ahmed Mentor (30 min)" in receipt
     assert f"Refund for session #{en_booking}" in receipt
+
+
+PANEL_ONLY_ERRORS = {"HasEnrollments", "InvalidSetting", "AuthFailed"}  # raised only behind the web panel
+
+
+def test_every_domain_error_met_in_telegram_has_its_own_words_in_both_languages():
+    errors = [cls for cls in vars(core.errors).values() if isinstance(cls, type)
+              and issubclass(cls, core.errors.DomainError) and cls is not core.errors.DomainError]
+    assert {cls.__name__ for cls in errors if cls not in ERROR_WORDS} == PANEL_ONLY_ERRORS
+    i18n = build_i18n()
+    details = {"required": "10", "balance": "0", "shortfall": "10", "old": "1", "new": "2", "limit": 3}
+    for cls in ERROR_WORDS:
+        with i18n.context(), i18n.use_locale("en"):
+            english = error_text(cls("x", **details))
+        with i18n.context(), i18n.use_locale("ar"):
+            arabic = error_text(cls("x", **details))
+        assert "did not work" not in english and "{" not in english, cls
+        assert any("\u0600" <= ch <= "\u06ff" for ch in arabic), cls
