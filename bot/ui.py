@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import Decimal
 from html import escape
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from core.errors import DomainError
-from core.money import format_money, format_signed
+from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, DailyTopupLimit, DateInPast,
+                         DomainError, InsufficientFunds, InvalidAmount, InvalidDuration, InvalidInput, InvalidRating,
+                         InvalidState, InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive,
+                         PriceChanged, ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
+from core.money import ZERO, format_money, format_signed, parse_amount
 from core.timeutil import CAIRO, as_utc
 
 _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+BUTTON_MAX = Decimal("999999999.99")
 
 
 def locale() -> str:
@@ -21,14 +26,14 @@ def locale() -> str:
 
 
 def money_value(text: str) -> Decimal | None:
-    """A price carried in a button, if it is a plain money value (buttons can be forged)."""
+    """A price carried in a button, if core's parser reads it as an amount (buttons can be forged); zero is a
+    free platform's price."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        return parse_amount(text, maximum=BUTTON_MAX)
+    except InvalidAmount as exc:
+        if exc.reason == "NOT_POSITIVE" and not text.strip().startswith("-"):
+            return ZERO
         return None
-    if not value.is_finite() or not 0 <= value < 10 ** 9 or value.as_tuple().exponent < -2:
-        return None
-    return value
 
 
 def money(amount: Decimal | str, currency: str = "EGP") -> str:
@@ -107,56 +112,66 @@ def type_name(kind) -> str:
     return names.get(value, value)
 
 
+def _invalid_amount(d: dict) -> str:
+    reason = d.get("reason", "NOT_A_NUMBER")
+    if reason == "TOO_MANY_DECIMALS":
+        return _("Use at most 2 decimals, like 150.50.")
+    if reason == "NOT_POSITIVE":
+        return _("The amount must be more than zero.")
+    if reason == "TOO_LARGE":
+        return _("That is above the maximum of {maximum}.").format(maximum=money(d["maximum"]))
+    if reason == "TOO_SMALL":
+        return _("That is below the minimum of {minimum}.").format(minimum=money(d["minimum"]))
+    return _("Please send a number, like 150 or 150.50.")
+
+
+def _invalid_state(d: dict) -> str:
+    if d.get("by"):
+        return _("Already processed by {by} (status: {status}).").format(
+            by=esc(str(d["by"])), status=status_name(d.get("status", "")))
+    return _("This can no longer be changed (status: {status}).").format(status=status_name(d.get("status", "")))
+
+
+# Each domain error class, worded from its details; a subclass without its own words uses its parent's.
+ERROR_WORDS: dict[type[DomainError], Callable[[dict], str]] = {
+    InvalidAmount: _invalid_amount,
+    InsufficientFunds: lambda d: _(
+        "Not enough balance: you need {required} and have {balance} (short by {shortfall}).").format(
+        required=money(d["required"]), balance=money(d["balance"]), shortfall=money(d["shortfall"])),
+    AlreadyProcessed: lambda d: _("Already processed by {by}.").format(by=esc(str(d.get("by", "?")))),
+    InvalidState: _invalid_state,
+    PriceChanged: lambda d: _("The price changed from {old} to {new}. Nothing was charged; please look again.").format(
+        old=money(d["old"]), new=money(d["new"])),
+    TooManyPendingTopups: lambda d: _(
+        "You already have {limit} top-up requests waiting. Please wait for an admin to review them.").format(
+        limit=number(d.get("limit", ""))),
+    DailyTopupLimit: lambda d: _(
+        "You reached today's limit of {limit} top-up requests. Please try again tomorrow.").format(
+        limit=number(d.get("limit", ""))),
+    TooManyPendingBookings: lambda d: _("You already have {limit} bookings waiting for confirmation.").format(
+        limit=number(d.get("limit", ""))),
+    NotFound: lambda d: _("That item does not exist (any more)."),
+    InvalidWalletNumber: lambda d: _(
+        "That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."),
+    InvalidInput: lambda d: _("That input is not valid or too long. Please try again."),
+    ReasonRequired: lambda d: _("Please write a reason."),
+    UserBlocked: lambda d: _("Your account is blocked. Please contact CodeHub support."),
+    PlatformInactive: lambda d: _("This platform is not available right now."),
+    AlreadyEnrolled: lambda d: _("You are already enrolled in this platform."),
+    AccessDenied: lambda d: _("🔒 This content is locked. Enroll to unlock the tasks."),
+    MentorUnavailable: lambda d: _("This mentor is not taking bookings right now."),
+    InvalidDuration: lambda d: _("Please choose one of the offered durations."),
+    DateInPast: lambda d: _("That time is in the past. Please send a future date and time."),
+    NotOwner: lambda d: _("That is not yours: nothing was changed."),
+    InvalidRating: lambda d: _("Please choose 1 to 5 stars."),
+    AlreadyRated: lambda d: _("You already rated this session."),
+}
+
+
 def error_text(exc: DomainError) -> str:
-    """Every domain error code, translated: the one place that maps codes to words."""
-    d = exc.details
-    code = exc.code
-    if code == "INVALID_AMOUNT":
-        reason = d.get("reason", "NOT_A_NUMBER")
-        if reason == "TOO_MANY_DECIMALS":
-            return _("Use at most 2 decimals, like 150.50.")
-        if reason == "NOT_POSITIVE":
-            return _("The amount must be more than zero.")
-        if reason == "TOO_LARGE":
-            return _("That is above the maximum of {maximum}.").format(maximum=money(d["maximum"]))
-        if reason == "TOO_SMALL":
-            return _("That is below the minimum of {minimum}.").format(minimum=money(d["minimum"]))
-        return _("Please send a number, like 150 or 150.50.")
-    if code == "INSUFFICIENT_FUNDS":
-        return _("Not enough balance: you need {required} and have {balance} (short by {shortfall}).").format(
-            required=money(d["required"]), balance=money(d["balance"]), shortfall=money(d["shortfall"]))
-    if code == "ALREADY_PROCESSED":
-        return _("Already processed by {by}.").format(by=esc(str(d.get("by", "?"))))
-    if code == "INVALID_STATE":
-        if d.get("by"):
-            return _("Already processed by {by} (status: {status}).").format(
-                by=esc(str(d["by"])), status=status_name(d.get("status", "")))
-        return _("This can no longer be changed (status: {status}).").format(status=status_name(d.get("status", "")))
-    if code == "PRICE_CHANGED":
-        return _("The price changed from {old} to {new}. Nothing was charged; please look again.").format(
-            old=money(d["old"]), new=money(d["new"]))
-    if code == "TOO_MANY_PENDING_TOPUPS":
-        return _("You already have {limit} top-up requests waiting. Please wait for an admin to review them.").format(
-            limit=number(d.get("limit", "")))
-    if code == "DAILY_TOPUP_LIMIT":
-        return _("You reached today's limit of {limit} top-up requests. Please try again tomorrow.").format(
-            limit=number(d.get("limit", "")))
-    if code == "TOO_MANY_PENDING_BOOKINGS":
-        return _("You already have {limit} bookings waiting for confirmation.").format(limit=number(d.get("limit", "")))
-    simple = {
-        "NOT_FOUND": _("That item does not exist (any more)."),
-        "INVALID_WALLET_NUMBER": _("That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."),
-        "INVALID_INPUT": _("That input is not valid or too long. Please try again."),
-        "REASON_REQUIRED": _("Please write a reason."),
-        "USER_BLOCKED": _("Your account is blocked. Please contact CodeHub support."),
-        "PLATFORM_INACTIVE": _("This platform is not available right now."),
-        "ALREADY_ENROLLED": _("You are already enrolled in this platform."),
-        "ACCESS_DENIED": _("🔒 This content is locked. Enroll to unlock the tasks."),
-        "MENTOR_UNAVAILABLE": _("This mentor is not taking bookings right now."),
-        "INVALID_DURATION": _("Please choose one of the offered durations."),
-        "DATE_IN_PAST": _("That time is in the past. Please send a future date and time."),
-        "NOT_OWNER": _("That is not yours: nothing was changed."),
-        "INVALID_RATING": _("Please choose 1 to 5 stars."),
-        "ALREADY_RATED": _("You already rated this session."),
-    }
-    return simple.get(code, _("That did not work. Please try again."))
+    """Every domain error, translated: the one place that maps errors to words."""
+    for cls in type(exc).__mro__:
+        words = ERROR_WORDS.get(cls)
+        if words is not None:
+            return words(exc.details)
+    return _("That did not work. Please try again.")

@@ -72,6 +72,31 @@ class NotificationStatus(str, enum.Enum):
     FAILED = "FAILED"
 
 
+class NotificationKind(enum.StrEnum):
+    """What an outbox message is about; the bot has one renderer per kind (a test checks every kind has one)."""
+
+    TOPUP_APPROVED = "topup.approved"
+    TOPUP_REJECTED = "topup.rejected"
+    BALANCE_ADJUSTED = "balance.adjusted"
+    BOOKING_CONFIRMED = "booking.confirmed"
+    BOOKING_RESCHEDULED = "booking.rescheduled"
+    MENTOR_CONFIRMED = "mentor.confirmed"
+    MENTOR_RESCHEDULED = "mentor.rescheduled"
+    BOOKING_CANCELLED = "booking.cancelled"
+    BOOKING_RATE_REQUEST = "booking.rate_request"
+    ENROLLMENT_EXPIRED = "enrollment.expired"
+    ENROLLMENT_EXPIRING = "enrollment.expiring"
+    REMINDER_SESSION = "reminder.session"
+    BROADCAST = "broadcast"
+    ADMIN_TOPUP_NEW = "admin.topup_new"
+    ADMIN_BOOKING_NEW = "admin.booking_new"
+    ADMIN_STALE_TOPUP = "admin.stale_topup"
+    ADMIN_SESSION_ENDED = "admin.session_ended"
+    ADMIN_DAILY_SUMMARY = "admin.daily_summary"
+    ADMIN_TOPUP_DECIDED = "admin.topup_decided"
+    ADMIN_BOOKING_DECIDED = "admin.booking_decided"
+
+
 def _enum(cls, name):
     return Enum(cls, name=name, native_enum=False, length=24, validate_strings=True,
                 values_callable=lambda e: [m.value for m in e])

@@ -1,6 +1,8 @@
 """Admins in Telegram: approve/reject top-ups, confirm/cancel bookings, /pending, /stats."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, Filter
@@ -10,12 +12,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import AdminBookingCb, AdminTopupCb, booking_buttons, booking_card, decided_text, topup_buttons, topup_card
+from bot.cards import (AdminBookingCb, AdminTopupCb, booking_buttons, booking_card, booking_decided_text,
+                       topup_buttons, topup_card, topup_decided_text)
 from bot.dates import lacks_time, parse_session_date
 from bot.ui import esc, money, number, when
-from core.errors import AlreadyProcessed, DomainError, InvalidState
+from core.errors import AlreadyProcessed, DateInPast, DomainError, InvalidInput
+from core.models import BookingStatus, TransactionStatus
 from core.services import analytics, mentorship, wallet
 from core.services.common import Actor
+from core.timeutil import utcnow
 
 
 class IsAdmin(Filter):
@@ -43,27 +48,175 @@ async def show_decision(callback_or_bot, chat_id: int, message_id: int, text: st
         pass
 
 
-def _requesters(session, ids: list[int]) -> dict[int, tuple[str, str | None]]:
-    """Who asked for each pending top-up (names for the cards)."""
-    from sqlalchemy import select
+def topup_decided(transaction_id: int, status: TransactionStatus, amount, by: str) -> str:
+    text, _markup = topup_decided_text({"transaction_id": transaction_id, "status": status.value,
+                                        "amount": str(amount), "by": by})
+    return text
 
-    from core.models import Transaction, User
-    if not ids:
-        return {}
-    rows = session.execute(select(Transaction.id, User.full_name, User.username).join(
-        User, User.id == Transaction.user_id).where(Transaction.id.in_(ids)))
-    return {r.id: (r.full_name, r.username) for r in rows}
+
+def booking_decided(booking_id: int, status: BookingStatus, by: str) -> str:
+    text, _markup = booking_decided_text({"booking_id": booking_id, "status": status.value, "by": by})
+    return text
+
+
+async def on_admin_button_refused(callback: CallbackQuery) -> None:
+    await callback.answer(_("⛔ This action is for CodeHub admins only."), show_alert=True)
+
+
+async def cmd_pending(message: Message, session: AsyncSession) -> None:
+    topups = await session.run_sync(wallet.pending_topup_requests, limit=20)
+    bookings = await session.run_sync(mentorship.pending_bookings, limit=20)
+    if not topups and not bookings:
+        await message.answer(_("✅ Nothing is waiting for a decision."))
+        return
+    await message.answer(_("⏳ Waiting: {topups} top-ups, {bookings} bookings (oldest first).").format(
+        topups=number(len(topups)), bookings=number(len(bookings))))
+    for t in topups:
+        card = topup_card({"transaction_id": t.entry.id, "student": t.student, "username": t.username,
+                           "amount": str(t.entry.amount), "wallet": t.entry.wallet_masked or ""})
+        await message.answer(card + "\n" + _("Requested: {date}").format(date=when(t.entry.created_at)),
+                             reply_markup=topup_buttons(t.entry.id))
+    for b in bookings:
+        card = booking_card({"booking_id": b.id, "student": b.student_name, "mentor": b.mentor_name,
+                             "duration": b.duration, "cost": str(b.total_cost), "notes": b.student_notes or ""})
+        await message.answer(card + "\n" + _("Requested: {date}").format(date=when(b.created_at)),
+                             reply_markup=booking_buttons(b.id))
+
+
+async def cmd_stats(message: Message, session: AsyncSession) -> None:
+    k = await session.run_sync(analytics.kpis)
+    await message.answer(_(
+        "📊 <b>CodeHub today</b>\nRevenue today: <b>{today}</b>\nRevenue this month: <b>{month}</b>\n"
+        "Pending top-ups: {pending} ({pending_amount})\nPending bookings: {bookings}\n"
+        "Active students (30 days): {active}\nMoney in wallets: {float}").format(
+        today=money(k["revenue_today"]), month=money(k["revenue_month"]), pending=number(k["pending_topups"]),
+        pending_amount=money(k["pending_topups_amount"]), bookings=number(k["pending_bookings"]),
+        active=number(k["active_students_30d"]), float=money(k["wallet_float"])))
+
+
+async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb, session: AsyncSession) -> None:
+    decision = await session.run_sync(wallet.approve_topup, callback_data.id, actor=actor_of(callback.from_user))
+    text = topup_decided(decision.transaction_id, TransactionStatus.APPROVED, decision.amount, decision.processed_by)
+    await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id, text)
+    await callback.answer(_("Approved: {amount} credited.").format(amount=money(decision.amount)))
+
+
+async def on_topup_reject(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext) -> None:
+    await state.set_state(AdminStates.reject_reason)
+    await state.set_data({"id": callback_data.id, "chat": callback.message.chat.id,
+                          "message": callback.message.message_id})
+    await callback.answer()
+    await callback.message.answer(_("Write the reason for rejecting top-up #{id} (the student will see it), "
+                                    "or /cancel:").format(id=number(callback_data.id)))
+
+
+async def on_reject_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    try:
+        decision = await session.run_sync(wallet.reject_topup, data["id"], message.text,
+                                          actor=actor_of(message.from_user))
+    except AlreadyProcessed:
+        await state.clear()
+        raise
+    await state.clear()
+    text = topup_decided(decision.transaction_id, TransactionStatus.REJECTED, decision.amount, decision.processed_by)
+    await show_decision(message.bot, data["chat"], data["message"], text)
+    await message.answer(text + "\n" + _("Reason: {reason}").format(reason=esc(message.text)))
+
+
+async def on_booking_confirm(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
+                             session: AsyncSession) -> None:
+    booking = await session.run_sync(mentorship.check_confirmable, callback_data.id)
+    await state.set_state(AdminStates.booking_date)
+    await state.set_data({"id": booking.id, "chat": callback.message.chat.id,
+                          "message": callback.message.message_id})
+    await callback.answer()
+    await callback.message.answer(_(
+        "When is session #{id}? Send the date and time in Cairo time, e.g. <code>2026-12-01 18:00</code>, "
+        "<code>tomorrow 18:00</code> or <code>today 9pm</code> (/cancel to stop).").format(id=number(booking.id)))
+
+
+async def on_booking_date(message: Message, state: FSMContext) -> None:
+    when_utc = parse_session_date(message.text)
+    if when_utc is None and lacks_time(message.text):
+        await message.answer(_("Please add the time of day too, e.g. <code>tomorrow 18:00</code> or "
+                               "<code>2026-12-01 18:00</code>."))
+        return
+    if when_utc is None:
+        await message.answer(_("I could not read that date. Try <code>2026-12-01 18:00</code> or "
+                               "<code>tomorrow 18:00</code>."))
+        return
+    if when_utc <= utcnow():
+        await message.answer(_("That time is in the past. Please send a future date and time."))
+        return
+    data = await state.update_data(date=when_utc.isoformat())
+    await state.set_state(AdminStates.booking_notes)
+    skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Skip"), callback_data=AdminBookingCb(action="skip_notes", id=data["id"]).pack())]])
+    await message.answer(_("Session on <b>{date}</b> (Cairo time). Any notes for the student, like the meeting "
+                           "link? Send them, or tap Skip.").format(date=when(when_utc)), reply_markup=skip)
+
+
+async def finish_confirm(bot, answer, state: FSMContext, session: AsyncSession, user: User, notes: str | None):
+    """Confirm with the date and notes collected; an answer that can be corrected keeps the step open."""
+    data = await state.get_data()
+    try:
+        booking = await session.run_sync(mentorship.confirm, data["id"], datetime.fromisoformat(data["date"]),
+                                         notes, actor=actor_of(user))
+    except DomainError as exc:
+        if not isinstance(exc, (DateInPast, InvalidInput)):
+            await state.clear()
+        raise
+    await state.clear()
+    text = booking_decided(booking.id, BookingStatus.CONFIRMED, actor_of(user).name)
+    await show_decision(bot, data["chat"], data["message"], text)
+    await answer(text + "\n" + _("When: {date} (Cairo time)").format(date=when(booking.session_date)))
+
+
+async def on_booking_notes(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    await finish_confirm(message.bot, message.answer, state, session, message.from_user, message.text)
+
+
+async def on_booking_skip_notes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
+                                session: AsyncSession) -> None:
+    if (await state.get_data()).get("id") != callback_data.id:  # the prompt of a booking left earlier
+        await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+        return
+    await callback.answer()
+    await finish_confirm(callback.bot, callback.message.answer, state, session, callback.from_user, None)
+
+
+async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBookingCb, session: AsyncSession) -> None:
+    booking = await session.run_sync(mentorship.check_cancellable, callback_data.id)
+    await callback.answer()
+    yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Yes, cancel and refund"), callback_data=AdminBookingCb(action="cancel_yes", id=booking.id).pack())]])
+    await callback.message.answer(_("Cancel booking #{id} and refund {cost} to {student}?").format(
+        id=number(booking.id), cost=money(booking.total_cost), student=esc(booking.student_name)), reply_markup=yes)
+
+
+async def on_booking_cancel_yes(callback: CallbackQuery, callback_data: AdminBookingCb,
+                                session: AsyncSession) -> None:
+    result = await session.run_sync(mentorship.cancel, callback_data.id, actor=actor_of(callback.from_user))
+    text = booking_decided(result.booking.id, BookingStatus.CANCELLED, actor_of(callback.from_user).name)
+    await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id,
+                        text + "\n" + _("Refunded: {refund}").format(refund=money(result.refund)))
+    await callback.answer(_("Cancelled and refunded."))
+
+
+async def on_booking_complete(callback: CallbackQuery, callback_data: AdminBookingCb,
+                              session: AsyncSession) -> None:
+    booking = await session.run_sync(mentorship.complete, callback_data.id, actor=actor_of(callback.from_user))
+    text = booking_decided(booking.id, BookingStatus.COMPLETED, actor_of(callback.from_user).name)
+    await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id, text)
+    await callback.answer(_("Marked completed; the student is asked to rate it."))
 
 
 def build_refuse_router(admin_ids: frozenset[int]) -> Router:
     """Admin buttons pressed by anyone else (forwarded, forged): refused, nothing changes."""
     router = Router(name="admin_refuse")
-
-    @router.callback_query(AdminTopupCb.filter())
-    @router.callback_query(AdminBookingCb.filter())
-    async def on_admin_button_refused(callback: CallbackQuery) -> None:
-        await callback.answer(_("⛔ This action is for CodeHub admins only."), show_alert=True)
-
+    router.callback_query.register(on_admin_button_refused, AdminTopupCb.filter())
+    router.callback_query.register(on_admin_button_refused, AdminBookingCb.filter())
     return router
 
 
@@ -71,165 +224,17 @@ def build_router(admin_ids: frozenset[int]) -> Router:
     router = Router(name="admin")
     router.message.filter(IsAdmin(admin_ids))
     router.callback_query.filter(IsAdmin(admin_ids))
-
-    @router.message(Command("pending"))
-    async def cmd_pending(message: Message, session: AsyncSession) -> None:
-        topups, bookings = await session.run_sync(
-            lambda s: (wallet.pending_topups(s, limit=20), mentorship.pending_bookings(s, limit=20)))
-        requesters = await session.run_sync(_requesters, [t.id for t in topups])
-        if not topups and not bookings:
-            await message.answer(_("✅ Nothing is waiting for a decision."))
-            return
-        await message.answer(_("⏳ Waiting: {topups} top-ups, {bookings} bookings (oldest first).").format(
-            topups=number(len(topups)), bookings=number(len(bookings))))
-        for t in topups:
-            name, username = requesters.get(t.id, ("?", None))
-            card = topup_card({"transaction_id": t.id, "student": name, "username": username,
-                               "amount": str(t.amount), "wallet": t.wallet_masked or ""})
-            await message.answer(card + "\n" + _("Requested: {date}").format(date=when(t.created_at)),
-                                 reply_markup=topup_buttons(t.id))
-        for b in bookings:
-            card = booking_card({"booking_id": b.id, "student": b.student_name, "mentor": b.mentor_name,
-                                 "duration": b.duration, "cost": str(b.total_cost), "notes": b.student_notes or ""})
-            await message.answer(card + "\n" + _("Requested: {date}").format(date=when(b.created_at)),
-                                 reply_markup=booking_buttons(b.id))
-
-    @router.message(Command("stats"))
-    async def cmd_stats(message: Message, session: AsyncSession) -> None:
-        k = await session.run_sync(analytics.kpis)
-        await message.answer(_(
-            "📊 <b>CodeHub today</b>\nRevenue today: <b>{today}</b>\nRevenue this month: <b>{month}</b>\n"
-            "Pending top-ups: {pending} ({pending_amount})\nPending bookings: {bookings}\n"
-            "Active students (30 days): {active}\nMoney in wallets: {float}").format(
-            today=money(k["revenue_today"]), month=money(k["revenue_month"]), pending=number(k["pending_topups"]),
-            pending_amount=money(k["pending_topups_amount"]), bookings=number(k["pending_bookings"]),
-            active=number(k["active_students_30d"]), float=money(k["wallet_float"])))
-
-    @router.callback_query(AdminTopupCb.filter(F.action == "approve"))
-    async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb, session: AsyncSession) -> None:
-        decision = await session.run_sync(wallet.approve_topup, callback_data.id, actor=actor_of(callback.from_user))
-        text = decided_text("admin.topup_decided", {"transaction_id": decision.transaction_id, "status": "APPROVED",
-                                                    "amount": str(decision.amount), "by": decision.processed_by})
-        await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id, text)
-        await callback.answer(_("Approved: {amount} credited.").format(amount=money(decision.amount)))
-
-    @router.callback_query(AdminTopupCb.filter(F.action == "reject"))
-    async def on_topup_reject(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext) -> None:
-        await state.set_state(AdminStates.reject_reason)
-        await state.set_data({"id": callback_data.id, "chat": callback.message.chat.id,
-                              "message": callback.message.message_id})
-        await callback.answer()
-        await callback.message.answer(_("Write the reason for rejecting top-up #{id} (the student will see it), "
-                                        "or /cancel:").format(id=number(callback_data.id)))
-
-    @router.message(AdminStates.reject_reason, F.text, ~F.text.startswith("/"))
-    async def on_reject_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
-        data = await state.get_data()
-        try:
-            decision = await session.run_sync(wallet.reject_topup, data["id"], message.text,
-                                              actor=actor_of(message.from_user))
-        except AlreadyProcessed:
-            await state.clear()
-            raise
-        await state.clear()
-        text = decided_text("admin.topup_decided", {"transaction_id": decision.transaction_id, "status": "REJECTED",
-                                                    "amount": str(decision.amount), "by": decision.processed_by})
-        await show_decision(message.bot, data["chat"], data["message"], text)
-        await message.answer(text + "\n" + _("Reason: {reason}").format(reason=esc(message.text)))
-
-    @router.callback_query(AdminBookingCb.filter(F.action == "confirm"))
-    async def on_booking_confirm(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
-                                 session: AsyncSession) -> None:
-        booking = await session.run_sync(mentorship.get_booking, callback_data.id)
-        if booking.status.value != "PENDING":
-            raise InvalidState("not pending", status=booking.status.value, by=booking.processed_by or "")
-        await state.set_state(AdminStates.booking_date)
-        await state.set_data({"id": booking.id, "chat": callback.message.chat.id,
-                              "message": callback.message.message_id})
-        await callback.answer()
-        await callback.message.answer(_(
-            "When is session #{id}? Send the date and time in Cairo time, e.g. <code>2026-12-01 18:00</code>, "
-            "<code>tomorrow 18:00</code> or <code>today 9pm</code> (/cancel to stop).").format(id=number(booking.id)))
-
-    @router.message(AdminStates.booking_date, F.text, ~F.text.startswith("/"))
-    async def on_booking_date(message: Message, state: FSMContext) -> None:
-        when_utc = parse_session_date(message.text)
-        if when_utc is None and lacks_time(message.text):
-            await message.answer(_("Please add the time of day too, e.g. <code>tomorrow 18:00</code> or "
-                                   "<code>2026-12-01 18:00</code>."))
-            return
-        if when_utc is None:
-            await message.answer(_("I could not read that date. Try <code>2026-12-01 18:00</code> or "
-                                   "<code>tomorrow 18:00</code>."))
-            return
-        from core.timeutil import utcnow
-        if when_utc <= utcnow():
-            await message.answer(_("That time is in the past. Please send a future date and time."))
-            return
-        data = await state.update_data(date=when_utc.isoformat())
-        await state.set_state(AdminStates.booking_notes)
-        skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Skip"), callback_data=AdminBookingCb(action="skip_notes", id=data["id"]).pack())]])
-        await message.answer(_("Session on <b>{date}</b> (Cairo time). Any notes for the student, like the meeting "
-                               "link? Send them, or tap Skip.").format(date=when(when_utc)), reply_markup=skip)
-
-    async def finish_confirm(bot, answer, state: FSMContext, session: AsyncSession, user: User, notes: str | None):
-        from datetime import datetime
-        data = await state.get_data()
-        try:
-            booking = await session.run_sync(mentorship.confirm, data["id"], datetime.fromisoformat(data["date"]),
-                                             notes, actor=actor_of(user))
-        except DomainError as exc:
-            if exc.code != "DATE_IN_PAST" and exc.code != "INVALID_INPUT":
-                await state.clear()
-            raise
-        await state.clear()
-        text = decided_text("admin.booking_decided", {"booking_id": booking.id, "status": "CONFIRMED",
-                                                      "by": actor_of(user).name})
-        await show_decision(bot, data["chat"], data["message"], text)
-        await answer(text + "\n" + _("When: {date} (Cairo time)").format(date=when(booking.session_date)))
-
-    @router.message(AdminStates.booking_notes, F.text, ~F.text.startswith("/"))
-    async def on_booking_notes(message: Message, state: FSMContext, session: AsyncSession) -> None:
-        await finish_confirm(message.bot, message.answer, state, session, message.from_user, message.text)
-
-    @router.callback_query(AdminStates.booking_notes, AdminBookingCb.filter(F.action == "skip_notes"))
-    async def on_booking_skip_notes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
-                                    session: AsyncSession) -> None:
-        if (await state.get_data()).get("id") != callback_data.id:  # the prompt of a booking left earlier
-            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
-            return
-        await callback.answer()
-        await finish_confirm(callback.bot, callback.message.answer, state, session, callback.from_user, None)
-
-    @router.callback_query(AdminBookingCb.filter(F.action == "cancel"))
-    async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBookingCb, session: AsyncSession) -> None:
-        booking = await session.run_sync(mentorship.get_booking, callback_data.id)
-        if booking.status.value not in ("PENDING", "CONFIRMED"):
-            raise InvalidState("not cancellable", status=booking.status.value, by=booking.processed_by or "")
-        await callback.answer()
-        yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Yes, cancel and refund"), callback_data=AdminBookingCb(action="cancel_yes", id=booking.id).pack())]])
-        await callback.message.answer(_("Cancel booking #{id} and refund {cost} to {student}?").format(
-            id=number(booking.id), cost=money(booking.total_cost), student=esc(booking.student_name)), reply_markup=yes)
-
-    @router.callback_query(AdminBookingCb.filter(F.action == "cancel_yes"))
-    async def on_booking_cancel_yes(callback: CallbackQuery, callback_data: AdminBookingCb,
-                                    session: AsyncSession) -> None:
-        result = await session.run_sync(mentorship.cancel, callback_data.id, actor=actor_of(callback.from_user))
-        text = decided_text("admin.booking_decided", {"booking_id": result.booking.id, "status": "CANCELLED",
-                                                      "by": actor_of(callback.from_user).name})
-        await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id,
-                            text + "\n" + _("Refunded: {refund}").format(refund=money(result.refund)))
-        await callback.answer(_("Cancelled and refunded."))
-
-    @router.callback_query(AdminBookingCb.filter(F.action == "complete"))
-    async def on_booking_complete(callback: CallbackQuery, callback_data: AdminBookingCb,
-                                  session: AsyncSession) -> None:
-        booking = await session.run_sync(mentorship.complete, callback_data.id, actor=actor_of(callback.from_user))
-        text = decided_text("admin.booking_decided", {"booking_id": booking.id, "status": "COMPLETED",
-                                                      "by": actor_of(callback.from_user).name})
-        await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id, text)
-        await callback.answer(_("Marked completed; the student is asked to rate it."))
-
+    router.message.register(cmd_pending, Command("pending"))
+    router.message.register(cmd_stats, Command("stats"))
+    router.callback_query.register(on_topup_approve, AdminTopupCb.filter(F.action == "approve"))
+    router.callback_query.register(on_topup_reject, AdminTopupCb.filter(F.action == "reject"))
+    router.message.register(on_reject_reason, AdminStates.reject_reason, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(on_booking_confirm, AdminBookingCb.filter(F.action == "confirm"))
+    router.message.register(on_booking_date, AdminStates.booking_date, F.text, ~F.text.startswith("/"))
+    router.message.register(on_booking_notes, AdminStates.booking_notes, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(on_booking_skip_notes, AdminStates.booking_notes,
+                                   AdminBookingCb.filter(F.action == "skip_notes"))
+    router.callback_query.register(on_booking_cancel, AdminBookingCb.filter(F.action == "cancel"))
+    router.callback_query.register(on_booking_cancel_yes, AdminBookingCb.filter(F.action == "cancel_yes"))
+    router.callback_query.register(on_booking_complete, AdminBookingCb.filter(F.action == "complete"))
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from html import unescape
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
@@ -21,7 +22,6 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def plain(text: str) -> str:
-    from html import unescape
     return unescape(_TAGS.sub("", text))
 
 
@@ -71,25 +71,28 @@ class ErrorsMiddleware(BaseMiddleware):
         return None
 
 
+async def on_stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+
+
+async def on_unknown_command(message: Message) -> None:
+    await message.answer(_("Unknown command. Send /help to see what I can do."), reply_markup=main_menu())
+
+
+async def on_unexpected_answer(message: Message) -> None:
+    """A photo, sticker or voice note (or anything else unread) while a step waits for an answer."""
+    await message.answer(_("Please answer the question above, or send /cancel to stop."))
+
+
+async def on_other_message(message: Message) -> None:
+    await message.answer(_("I did not understand that. Use the menu below or send /help."),
+                         reply_markup=main_menu())
+
+
 def build_router() -> Router:
     router = Router(name="fallback")
-
-    @router.callback_query()
-    async def on_stale_button(callback: CallbackQuery) -> None:
-        await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
-
-    @router.message(F.text.startswith("/"))
-    async def on_unknown_command(message: Message) -> None:
-        await message.answer(_("Unknown command. Send /help to see what I can do."), reply_markup=main_menu())
-
-    @router.message(~StateFilter(None))
-    async def on_unexpected_answer(message: Message) -> None:
-        """A photo, sticker or voice note (or anything else unread) while a step waits for an answer."""
-        await message.answer(_("Please answer the question above, or send /cancel to stop."))
-
-    @router.message()
-    async def on_other_message(message: Message) -> None:
-        await message.answer(_("I did not understand that. Use the menu below or send /help."),
-                             reply_markup=main_menu())
-
+    router.callback_query.register(on_stale_button)
+    router.message.register(on_unknown_command, F.text.startswith("/"))
+    router.message.register(on_unexpected_answer, ~StateFilter(None))
+    router.message.register(on_other_message)
     return router

@@ -1,21 +1,22 @@
 """/history: the ledger, 10 a page, Prev/Next, filter by type."""
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.wallet import entry_line
-from bot.keyboards import BTN_HISTORY, MenuButton
+from bot.keyboards import BTN_HISTORY, MenuButton, WalletCb
+from bot.statement import entry_line
 from bot.ui import number, type_name, with_balance
 from core.models import TransactionType
-from core.services import wallet
-from core.services.wallet import UserInfo
+from core.services import ledger
+from core.services.wallet import Page, UserInfo
 
 FILTERS = ("ALL", "TOP_UP", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "REFUND", "SIGNUP_BONUS")
+PER_PAGE = 10
 
 
 class HistoryCb(CallbackData, prefix="h"):
@@ -23,7 +24,7 @@ class HistoryCb(CallbackData, prefix="h"):
     type: str = "ALL"
 
 
-def render(student: UserInfo, page, kind: str) -> tuple[str, InlineKeyboardMarkup]:
+def render(student: UserInfo, page: Page, kind: str) -> tuple[str, InlineKeyboardMarkup]:
     title = _("📜 <b>History</b>") + (f" · {type_name(kind)}" if kind != "ALL" else "")
     lines = [title, _("Page {page} of {pages}").format(page=number(page.page), pages=number(page.pages)), ""]
     lines += [entry_line(e) for e in page.items] or [_("No transactions yet.")]
@@ -39,27 +40,35 @@ def render(student: UserInfo, page, kind: str) -> tuple[str, InlineKeyboardMarku
 
 
 async def send_history(message: Message, session: AsyncSession, student: UserInfo) -> None:
-    page = await session.run_sync(wallet.history, student.id, page=1, per_page=10)
+    page = await session.run_sync(ledger.statement, student.id, page=1, per_page=PER_PAGE)
     text, markup = render(student, page, "ALL")
     await message.answer(text, reply_markup=markup)
 
 
+async def cmd_history(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    await send_history(message, session, student)
+
+
+async def on_history_button(callback: CallbackQuery, session: AsyncSession, student: UserInfo) -> None:
+    """History under /balance."""
+    await callback.answer()
+    await send_history(callback.message, session, student)
+
+
+async def on_history_page(callback: CallbackQuery, callback_data: HistoryCb, session: AsyncSession,
+                          student: UserInfo) -> None:
+    kind = callback_data.type if callback_data.type in FILTERS else "ALL"
+    page = await session.run_sync(ledger.statement, student.id, page=max(1, callback_data.page), per_page=PER_PAGE,
+                                  type=None if kind == "ALL" else TransactionType(kind))
+    text, markup = render(student, page, kind)
+    await callback.message.edit_text(text, reply_markup=markup)
+    await callback.answer()
+
+
 def build_router() -> Router:
     router = Router(name="history")
-
-    @router.message(Command("history"))
-    @router.message(MenuButton(BTN_HISTORY))
-    async def cmd_history(message: Message, session: AsyncSession, student: UserInfo) -> None:
-        await send_history(message, session, student)
-
-    @router.callback_query(HistoryCb.filter())
-    async def on_history_page(callback: CallbackQuery, callback_data: HistoryCb, session: AsyncSession,
-                              student: UserInfo) -> None:
-        kind = callback_data.type if callback_data.type in FILTERS else "ALL"
-        page = await session.run_sync(wallet.history, student.id, page=max(1, callback_data.page), per_page=10,
-                                      type=None if kind == "ALL" else TransactionType(kind))
-        text, markup = render(student, page, kind)
-        await callback.message.edit_text(text, reply_markup=markup)
-        await callback.answer()
-
+    router.message.register(cmd_history, Command("history"))
+    router.message.register(cmd_history, MenuButton(BTN_HISTORY))
+    router.callback_query.register(on_history_button, WalletCb.filter(F.action == "history"))
+    router.callback_query.register(on_history_page, HistoryCb.filter())
     return router

@@ -19,24 +19,25 @@ class LangCb(CallbackData, prefix="lang"):
     code: str
 
 
+async def cmd_language(message: Message, student: UserInfo) -> None:
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="English", callback_data=LangCb(code="en").pack()),
+        InlineKeyboardButton(text="العربية", callback_data=LangCb(code="ar").pack())]])
+    await message.answer(with_balance(_("🌐 Choose your language:"), student.balance), reply_markup=markup)
+
+
+async def on_language(callback: CallbackQuery, callback_data: LangCb, session: AsyncSession,
+                      student: UserInfo, i18n: I18n) -> None:
+    student = await session.run_sync(wallet.set_language, student.id, callback_data.code)
+    with i18n.use_locale(student.language):
+        await callback.answer()
+        await callback.message.answer(with_balance(_("✅ Language set to English."), student.balance),
+                                      reply_markup=main_menu())
+
+
 def build_router() -> Router:
     router = Router(name="language")
-
-    @router.message(Command("language"))
-    @router.message(MenuButton(BTN_LANGUAGE))
-    async def cmd_language(message: Message, student: UserInfo) -> None:
-        markup = InlineKeyboardMarkup(inline_keyboard=[[
-            InlineKeyboardButton(text="English", callback_data=LangCb(code="en").pack()),
-            InlineKeyboardButton(text="العربية", callback_data=LangCb(code="ar").pack())]])
-        await message.answer(with_balance(_("🌐 Choose your language:"), student.balance), reply_markup=markup)
-
-    @router.callback_query(LangCb.filter(F.code.in_({"en", "ar"})))
-    async def on_language(callback: CallbackQuery, callback_data: LangCb, session: AsyncSession,
-                          student: UserInfo, i18n: I18n) -> None:
-        student = await session.run_sync(wallet.set_language, student.id, callback_data.code)
-        with i18n.use_locale(student.language):
-            await callback.answer()
-            await callback.message.answer(with_balance(_("✅ Language set to English."), student.balance),
-                                          reply_markup=main_menu())
-
+    router.message.register(cmd_language, Command("language"))
+    router.message.register(cmd_language, MenuButton(BTN_LANGUAGE))
+    router.callback_query.register(on_language, LangCb.filter(F.code.in_({"en", "ar"})))
     return router

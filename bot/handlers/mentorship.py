@@ -1,7 +1,7 @@
 """/mentors and /book: mentor cards, duration with price, optional notes, confirmation, receipt."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, status_name, with_balance
-from core.errors import InsufficientFunds, InvalidInput, MentorUnavailable
+from core.errors import InsufficientFunds, InvalidInput
+from core.money import ZERO
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
-from core.services.settings import get_settings
 from core.services.wallet import UserInfo
 
 
@@ -58,127 +58,124 @@ async def show_mentors(message: Message, session: AsyncSession, student: UserInf
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-def _durations_with_prices(session, mentor_id: int):
-    mentor = mentorship.get_mentor(session, mentor_id)
-    if not mentor.available:
-        raise MentorUnavailable("not available", mentor=mentor.name)
-    return mentor, [(d, mentorship.quote(session, mentor_id, d)) for d in get_settings(session).durations]
+async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    await show_mentors(message, session, student, booking=False)
+
+
+async def cmd_book(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    await show_mentors(message, session, student, booking=True)
+
+
+async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: AsyncSession,
+                    student: UserInfo) -> None:
+    mentor, prices = await session.run_sync(mentorship.price_list, callback_data.id)
+    await callback.answer()
+    rows = [[InlineKeyboardButton(text=_("{minutes} min — {price}").format(minutes=number(d), price=money(c)),
+                                  callback_data=DurationCb(mentor=mentor.id, minutes=d, cost=str(c)).pack())]
+            for d, c in prices]
+    await callback.message.answer(with_balance(_("📅 Session with <b>{name}</b> ({rate} per hour). "
+                                                 "Choose the duration:").format(
+        name=esc(mentor.name), rate=money(mentor.rate)), student.balance),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
+                      session: AsyncSession, student: UserInfo) -> None:
+    if money_value(callback_data.cost) is None:
+        raise InvalidInput("bad cost")
+    # turned off since the durations were shown: say so before the notes
+    mentor = await session.run_sync(mentorship.bookable_mentor, callback_data.mentor)
+    await state.set_state(BookingStates.notes)
+    await state.set_data({"mentor": mentor.id, "mentor_name": mentor.name, "minutes": callback_data.minutes,
+                          "cost": callback_data.cost})
+    await callback.answer()
+    skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Skip"), callback_data=BookCb(action="skip").pack())]])
+    await callback.message.answer(with_balance(_("Anything the mentor should know (what you want to work on)? "
+                                                 "Send it as a message, or tap Skip."), student.balance),
+                                  reply_markup=skip)
+
+
+async def ask_confirm(message: Message, state: FSMContext, student: UserInfo, notes: str | None) -> None:
+    data = await state.update_data(notes=notes)
+    await state.set_state(BookingStates.confirm)
+    cost = money_value(data["cost"]) or ZERO  # checked when the duration was chosen
+    lines = [_("<b>Please check your booking</b>"),
+             _("Mentor: {name}").format(name=esc(data["mentor_name"])),
+             _("Duration: {minutes} min").format(minutes=number(data["minutes"])),
+             _("Notes: {notes}").format(notes=esc(notes) if notes else _("(none)")),
+             _("Cost: <b>{cost}</b>").format(cost=money(cost))]
+    if cost > student.balance:
+        lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
+            shortfall=money(cost - student.balance)))
+        rows = [[topup_button(), InlineKeyboardButton(text=_("✖️ Cancel"),
+                                                      callback_data=BookCb(action="cancel").pack())]]
+    else:
+        lines.append(_("Balance after: {after}").format(after=money(student.balance - cost)))
+        rows = [[InlineKeyboardButton(text=_("✅ Confirm"), callback_data=BookCb(action="confirm").pack()),
+                 InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=BookCb(action="cancel").pack())]]
+    summary = await message.answer(with_balance("\n".join(lines), student.balance),
+                                   reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+    await state.update_data(summary=summary.message_id)  # only this summary's Confirm books these choices
+
+
+async def on_booking_notes(message: Message, state: FSMContext, student: UserInfo) -> None:
+    if len(message.text) > 1000:
+        await message.answer(_("That is too long (at most 1000 characters). Please shorten it."))
+        return
+    await ask_confirm(message, state, student, message.text)
+
+
+async def on_booking_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+    await callback.answer()
+    await ask_confirm(callback.message, state, student, None)
+
+
+async def on_booking_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+                             student: UserInfo) -> None:
+    data = await state.get_data()
+    if data.get("summary") != callback.message.message_id:  # an older summary, with another price
+        await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+        return
+    key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:book"
+    try:
+        result = await session.run_sync(mentorship.book, student.id, data["mentor"], data["minutes"],
+                                        data.get("notes"), idempotency_key=key,
+                                        expected_cost=Decimal(data["cost"]))
+    except InsufficientFunds as exc:
+        await state.clear()
+        await callback.answer()
+        await callback.message.answer(with_balance(error_text(exc), student.balance),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[[topup_button()]]))
+        return
+    finally:
+        if await state.get_state() is not None:
+            await state.clear()
+    b = result.booking
+    text = _("🧾 <b>Booking #{id}</b>\nMentor: {mentor}\nDuration: {minutes} min\nPaid: <b>{cost}</b>\n"
+             "Status: <b>{status}</b>\n\nAn admin will confirm the date and time; I will message you.").format(
+        id=number(b.id), mentor=esc(b.mentor_name), minutes=number(b.duration), cost=money(b.total_cost),
+        status=status_name(b.status))
+    await callback.message.edit_text(with_balance(text, result.balance))
+    await callback.answer(_("Booked"))
+
+
+async def on_booking_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+    if (await state.get_data()).get("summary") in (None, callback.message.message_id):
+        await state.clear()  # not a newer booking's flow
+    await callback.message.edit_text(with_balance(_("Booking cancelled. Nothing was charged."), student.balance))
+    await callback.answer()
 
 
 def build_router() -> Router:
     router = Router(name="mentorship")
-
-    @router.message(Command("mentors"))
-    @router.message(MenuButton(BTN_MENTORS))
-    async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo) -> None:
-        await show_mentors(message, session, student, booking=False)
-
-    @router.message(Command("book"))
-    async def cmd_book(message: Message, session: AsyncSession, student: UserInfo) -> None:
-        await show_mentors(message, session, student, booking=True)
-
-    @router.callback_query(MentorCb.filter())
-    async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: AsyncSession,
-                        student: UserInfo) -> None:
-        mentor, prices = await session.run_sync(_durations_with_prices, callback_data.id)
-        await callback.answer()
-        rows = [[InlineKeyboardButton(text=_("{minutes} min — {price}").format(minutes=number(d), price=money(c)),
-                                      callback_data=DurationCb(mentor=mentor.id, minutes=d, cost=str(c)).pack())]
-                for d, c in prices]
-        await callback.message.answer(with_balance(_("📅 Session with <b>{name}</b> ({rate} per hour). "
-                                                     "Choose the duration:").format(
-            name=esc(mentor.name), rate=money(mentor.rate)), student.balance),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
-
-    @router.callback_query(DurationCb.filter())
-    async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
-                          session: AsyncSession, student: UserInfo) -> None:
-        if money_value(callback_data.cost) is None:
-            raise InvalidInput("bad cost")
-        mentor = await session.run_sync(mentorship.get_mentor, callback_data.mentor)
-        if not mentor.available:  # turned off since the durations were shown: say so before the notes
-            raise MentorUnavailable("not available", mentor=mentor.name)
-        await state.set_state(BookingStates.notes)
-        await state.set_data({"mentor": mentor.id, "mentor_name": mentor.name, "minutes": callback_data.minutes,
-                              "cost": callback_data.cost})
-        await callback.answer()
-        skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Skip"), callback_data=BookCb(action="skip").pack())]])
-        await callback.message.answer(with_balance(_("Anything the mentor should know (what you want to work on)? "
-                                                     "Send it as a message, or tap Skip."), student.balance),
-                                      reply_markup=skip)
-
-    async def ask_confirm(message: Message, state: FSMContext, student: UserInfo, notes: str | None) -> None:
-        data = await state.update_data(notes=notes)
-        await state.set_state(BookingStates.confirm)
-        try:
-            cost = Decimal(data["cost"])
-        except InvalidOperation:
-            cost = Decimal("0")
-        lines = [_("<b>Please check your booking</b>"),
-                 _("Mentor: {name}").format(name=esc(data["mentor_name"])),
-                 _("Duration: {minutes} min").format(minutes=number(data["minutes"])),
-                 _("Notes: {notes}").format(notes=esc(notes) if notes else _("(none)")),
-                 _("Cost: <b>{cost}</b>").format(cost=money(cost))]
-        if cost > student.balance:
-            lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
-                shortfall=money(cost - student.balance)))
-            rows = [[topup_button(), InlineKeyboardButton(text=_("✖️ Cancel"),
-                                                          callback_data=BookCb(action="cancel").pack())]]
-        else:
-            lines.append(_("Balance after: {after}").format(after=money(student.balance - cost)))
-            rows = [[InlineKeyboardButton(text=_("✅ Confirm"), callback_data=BookCb(action="confirm").pack()),
-                     InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=BookCb(action="cancel").pack())]]
-        summary = await message.answer(with_balance("\n".join(lines), student.balance),
-                                       reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
-        await state.update_data(summary=summary.message_id)  # only this summary's Confirm books these choices
-
-    @router.message(BookingStates.notes, F.text, ~F.text.startswith("/"))
-    async def on_booking_notes(message: Message, state: FSMContext, student: UserInfo) -> None:
-        if len(message.text) > 1000:
-            await message.answer(_("That is too long (at most 1000 characters). Please shorten it."))
-            return
-        await ask_confirm(message, state, student, message.text)
-
-    @router.callback_query(BookingStates.notes, BookCb.filter(F.action == "skip"))
-    async def on_booking_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        await callback.answer()
-        await ask_confirm(callback.message, state, student, None)
-
-    @router.callback_query(BookingStates.confirm, BookCb.filter(F.action == "confirm"))
-    async def on_booking_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
-                                 student: UserInfo) -> None:
-        data = await state.get_data()
-        if data.get("summary") != callback.message.message_id:  # an older summary, with another price
-            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
-            return
-        key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:book"
-        try:
-            result = await session.run_sync(mentorship.book, student.id, data["mentor"], data["minutes"],
-                                            data.get("notes"), idempotency_key=key,
-                                            expected_cost=Decimal(data["cost"]))
-        except InsufficientFunds as exc:
-            await state.clear()
-            await callback.answer()
-            await callback.message.answer(with_balance(error_text(exc), student.balance),
-                                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[[topup_button()]]))
-            return
-        finally:
-            if await state.get_state() is not None:
-                await state.clear()
-        b = result.booking
-        text = _("🧾 <b>Booking #{id}</b>\nMentor: {mentor}\nDuration: {minutes} min\nPaid: <b>{cost}</b>\n"
-                 "Status: <b>{status}</b>\n\nAn admin will confirm the date and time; I will message you.").format(
-            id=number(b.id), mentor=esc(b.mentor_name), minutes=number(b.duration), cost=money(b.total_cost),
-            status=status_name(b.status))
-        await callback.message.edit_text(with_balance(text, result.balance))
-        await callback.answer(_("Booked"))
-
-    @router.callback_query(BookCb.filter(F.action == "cancel"))
-    async def on_booking_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        if (await state.get_data()).get("summary") in (None, callback.message.message_id):
-            await state.clear()  # not a newer booking's flow
-        await callback.message.edit_text(with_balance(_("Booking cancelled. Nothing was charged."), student.balance))
-        await callback.answer()
-
+    router.message.register(cmd_mentors, Command("mentors"))
+    router.message.register(cmd_mentors, MenuButton(BTN_MENTORS))
+    router.message.register(cmd_book, Command("book"))
+    router.callback_query.register(on_mentor, MentorCb.filter())
+    router.callback_query.register(on_duration, DurationCb.filter())
+    router.message.register(on_booking_notes, BookingStates.notes, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(on_booking_skip, BookingStates.notes, BookCb.filter(F.action == "skip"))
+    router.callback_query.register(on_booking_confirm, BookingStates.confirm, BookCb.filter(F.action == "confirm"))
+    router.callback_query.register(on_booking_cancel, BookCb.filter(F.action == "cancel"))
     return router

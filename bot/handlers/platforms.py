@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, pieces, when, with_balance
-from core.errors import AccessDenied, InsufficientFunds, PlatformInactive
+from core.errors import AccessDenied, InsufficientFunds
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
 from core.services.wallet import UserInfo
@@ -102,130 +102,119 @@ async def send_platforms(message: Message, session: AsyncSession, student: UserI
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-def build_router() -> Router:
-    router = Router(name="platforms")
+async def cmd_platforms(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    await send_platforms(message, session, student)
 
-    @router.message(Command("platforms"))
-    @router.message(MenuButton(BTN_PLATFORMS))
-    async def cmd_platforms(message: Message, session: AsyncSession, student: UserInfo) -> None:
-        await send_platforms(message, session, student)
 
-    @router.callback_query(PlatformCb.filter(F.action == "list"))
-    async def on_platform_list(callback: CallbackQuery, session: AsyncSession, student: UserInfo) -> None:
+async def on_platform_list(callback: CallbackQuery, session: AsyncSession, student: UserInfo) -> None:
+    await callback.answer()
+    await send_platforms(callback.message, session, student)
+
+
+async def on_platform_open(callback: CallbackQuery, callback_data, session: AsyncSession,
+                           student: UserInfo) -> None:
+    await callback.answer()
+    await show_platform(callback.message, session, student, callback_data.id)
+
+
+async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+                    student: UserInfo) -> None:
+    # an old page: no confirmation screen for what cannot be bought
+    p = await session.run_sync(enrollment.purchasable_platform, callback_data.id, student.id)
+    await callback.answer()
+    lines = [_("🛒 Enroll in <b>{name}</b>?").format(name=esc(p.name)),
+             _("Price: {price}").format(price=price_text(p))]
+    if p.price > student.balance:
+        lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
+            shortfall=money(p.price - student.balance)))
+        rows = [[topup_button()], [button(_("⬅️ Back"), PlatformCb(action="open", id=p.id))]]
+    else:
+        lines.append(_("Balance after: {after}").format(after=money(student.balance - p.price)))
+        confirm = (RenewConfirmCb if p.enrolled else EnrollCb)(id=p.id, price=str(p.price))
+        rows = [[button(_("✅ Confirm"), confirm),
+                 button(_("✖️ Cancel"), PlatformCb(action="open", id=p.id))]]
+    await callback.message.answer(with_balance("\n".join(lines), student.balance),
+                                  reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: AsyncSession,
+                            student: UserInfo) -> None:
+    price = money_value(callback_data.price)
+    if price is None:
+        price = Decimal("-1")  # a forged price: the service refuses it as changed
+    key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
+    try:  # only the Renew screen renews; a second Enroll screen is refused inside the transaction
+        result = await session.run_sync(enrollment.enroll, student.id, callback_data.id,
+                                        idempotency_key=key, expected_price=price,
+                                        renew=isinstance(callback_data, RenewConfirmCb))
+    except InsufficientFunds as exc:
         await callback.answer()
-        await send_platforms(callback.message, session, student)
+        await callback.message.answer(with_balance(error_text(exc), student.balance),
+                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[[topup_button()]]))
+        return
+    until = when(result.expires_at, time=False) if result.expires_at else _("forever")
+    text = _("✅ You are enrolled in <b>{name}</b>. Paid: {price}. Access until: {until}.").format(
+        name=esc(result.platform_name), price=money(result.price), until=until)
+    await callback.message.edit_text(with_balance(text, result.balance), reply_markup=InlineKeyboardMarkup(
+        inline_keyboard=[[button(_("📝 Tasks"), PlatformCb(action="tasks", id=result.platform_id))]]))
+    await callback.answer(_("Enrolled"))
 
-    @router.callback_query(PlatformCb.filter(F.action == "open"))
-    @router.callback_query(RenewCb.filter())
-    async def on_platform_open(callback: CallbackQuery, callback_data, session: AsyncSession,
-                               student: UserInfo) -> None:
-        await callback.answer()
-        await show_platform(callback.message, session, student, callback_data.id)
 
-    @router.callback_query(PlatformCb.filter(F.action == "enroll"))
-    async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
-                        student: UserInfo) -> None:
-        p = await session.run_sync(enrollment.get_platform, callback_data.id, student.id)
-        if not p.is_active:  # an old page: no confirmation screen for what cannot be bought
-            raise PlatformInactive("not available", platform=p.name)
-        await callback.answer()
-        lines = [_("🛒 Enroll in <b>{name}</b>?").format(name=esc(p.name)),
-                 _("Price: {price}").format(price=price_text(p))]
-        if p.price > student.balance:
-            lines.append(_("❗ Not enough balance: you need {shortfall} more. Top up first.").format(
-                shortfall=money(p.price - student.balance)))
-            rows = [[topup_button()], [button(_("⬅️ Back"), PlatformCb(action="open", id=p.id))]]
-        else:
-            lines.append(_("Balance after: {after}").format(after=money(student.balance - p.price)))
-            confirm = (RenewConfirmCb if p.enrolled else EnrollCb)(id=p.id, price=str(p.price))
-            rows = [[button(_("✅ Confirm"), confirm),
-                     button(_("✖️ Cancel"), PlatformCb(action="open", id=p.id))]]
-        await callback.message.answer(with_balance("\n".join(lines), student.balance),
-                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+async def on_tasks(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+                   student: UserInfo) -> None:
+    await callback.answer()
+    await send_tasks(callback.message, session, student, callback_data.id)
 
-    @router.callback_query(EnrollCb.filter())
-    @router.callback_query(RenewConfirmCb.filter())
-    async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: AsyncSession,
-                                student: UserInfo) -> None:
-        price = money_value(callback_data.price)
-        if price is None:
-            price = Decimal("-1")  # a forged price: the service refuses it as changed
-        key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:enroll"
-        try:  # only the Renew screen renews; a second Enroll screen is refused inside the transaction
-            result = await session.run_sync(enrollment.enroll, student.id, callback_data.id,
-                                            idempotency_key=key, expected_price=price,
-                                            renew=isinstance(callback_data, RenewConfirmCb))
-        except InsufficientFunds as exc:
-            await callback.answer()
-            await callback.message.answer(with_balance(error_text(exc), student.balance),
-                                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[[topup_button()]]))
-            return
-        until = when(result.expires_at, time=False) if result.expires_at else _("forever")
-        text = _("✅ You are enrolled in <b>{name}</b>. Paid: {price}. Access until: {until}.").format(
-            name=esc(result.platform_name), price=money(result.price), until=until)
-        await callback.message.edit_text(with_balance(text, result.balance), reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[button(_("📝 Tasks"), PlatformCb(action="tasks", id=result.platform_id))]]))
-        await callback.answer(_("Enrolled"))
 
-    @router.callback_query(PlatformCb.filter(F.action == "tasks"))
-    async def on_tasks(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+async def on_task_open(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
                        student: UserInfo) -> None:
+    try:
+        task = await session.run_sync(enrollment.get_task, student.id, callback_data.id)
+    except AccessDenied as exc:
         await callback.answer()
-        await send_tasks(callback.message, session, student, callback_data.id)
+        await send_locked(callback.message, student, exc.details.get("platform_id"))
+        return
+    await callback.answer()
+    rows = [] if task.done else [[button(_("✅ Mark done"), TaskCb(action="done", id=task.id))]]
+    rows.append([button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=task.platform_id))])
+    state = _("✅ Done") if task.done else _("⬜ Not done yet")
+    *first, last = pieces(task.body)  # a long task comes in several messages, the buttons under the last
+    head = f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n"
+    for part in first:
+        await callback.message.answer(head + esc(part))
+        head = ""
+    await callback.message.answer(with_balance(f"{head}{esc(last)}\n\n{state}", student.balance),
+                                  reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
-    @router.callback_query(TaskCb.filter(F.action == "open"))
-    async def on_task_open(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
-                           student: UserInfo) -> None:
-        try:
-            task = await session.run_sync(enrollment.get_task, student.id, callback_data.id)
-        except AccessDenied as exc:
-            await callback.answer()
-            await send_locked(callback.message, student, exc.details.get("platform_id"))
-            return
+
+async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
+                       student: UserInfo) -> None:
+    try:
+        progress = await session.run_sync(enrollment.complete_task, student.id, callback_data.id)
+    except AccessDenied as exc:
         await callback.answer()
-        rows = [] if task.done else [[button(_("✅ Mark done"), TaskCb(action="done", id=task.id))]]
-        rows.append([button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=task.platform_id))])
-        state = _("✅ Done") if task.done else _("⬜ Not done yet")
-        *first, last = pieces(task.body)  # a long task comes in several messages, the buttons under the last
-        head = f"📝 <b>{number(task.position)}. {esc(task.title)}</b>\n\n"
-        for part in first:
-            await callback.message.answer(head + esc(part))
-            head = ""
-        await callback.message.answer(with_balance(f"{head}{esc(last)}\n\n{state}", student.balance),
-                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        await send_locked(callback.message, student, exc.details.get("platform_id"))
+        return
+    await callback.answer(_("Marked done"))
+    await callback.message.answer(with_balance(_("✅ Task done! Progress: {done}/{total} tasks done.").format(
+        done=number(progress.done), total=number(progress.total)), student.balance), reply_markup=InlineKeyboardMarkup(
+        inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
 
-    @router.callback_query(TaskCb.filter(F.action == "done"))
-    async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
-                           student: UserInfo) -> None:
-        try:
-            progress = await session.run_sync(enrollment.complete_task, student.id, callback_data.id)
-        except AccessDenied as exc:
-            await callback.answer()
-            await send_locked(callback.message, student, exc.details.get("platform_id"))
-            return
-        await callback.answer(_("Marked done"))
-        await callback.message.answer(with_balance(_("✅ Task done! Progress: {done}/{total} tasks done.").format(
-            done=number(progress.done), total=number(progress.total)), student.balance), reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
 
-    @router.message(Command("my"))
-    @router.message(MenuButton(BTN_MY))
-    async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> None:
-        items = await session.run_sync(enrollment.my_enrollments, student.id)
-        lines = [_("🎓 <b>My platforms</b>"), ""]
-        for e in items:
-            expiry = (_("Expires on {date}").format(date=when(e.expires_at, time=False)) if e.expires_at
-                      else _("No expiry")) if e.active else _("⌛ Expired")
-            lines.append(_("• <b>{name}</b> — {done}/{total} tasks done · {expiry}").format(
-                name=esc(e.platform_name), done=number(e.done), total=number(e.total), expiry=expiry))
-        if not items:
-            lines.append(_("You have not enrolled in any platform yet. See /platforms."))
-        rows = [[button(("📝 " if e.active else "🔄 ") + e.platform_name,
-                        PlatformCb(action="tasks" if e.active else "open", id=e.platform_id))] for e in items]
-        await message.answer(with_balance("\n".join(lines), student.balance),
-                             reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
-
-    return router
+async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    items = await session.run_sync(enrollment.my_enrollments, student.id)
+    lines = [_("🎓 <b>My platforms</b>"), ""]
+    for e in items:
+        expiry = (_("Expires on {date}").format(date=when(e.expires_at, time=False)) if e.expires_at
+                  else _("No expiry")) if e.active else _("⌛ Expired")
+        lines.append(_("• <b>{name}</b> — {done}/{total} tasks done · {expiry}").format(
+            name=esc(e.platform_name), done=number(e.done), total=number(e.total), expiry=expiry))
+    if not items:
+        lines.append(_("You have not enrolled in any platform yet. See /platforms."))
+    rows = [[button(("📝 " if e.active else "🔄 ") + e.platform_name,
+                    PlatformCb(action="tasks" if e.active else "open", id=e.platform_id))] for e in items]
+    await message.answer(with_balance("\n".join(lines), student.balance),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 async def send_locked(message: Message, student: UserInfo, platform_id) -> None:
@@ -246,3 +235,21 @@ async def send_tasks(message: Message, session: AsyncSession, student: UserInfo,
             for t in tasks]
     await message.answer(with_balance("\n".join(lines), student.balance),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def build_router() -> Router:
+    router = Router(name="platforms")
+    router.message.register(cmd_platforms, Command("platforms"))
+    router.message.register(cmd_platforms, MenuButton(BTN_PLATFORMS))
+    router.callback_query.register(on_platform_list, PlatformCb.filter(F.action == "list"))
+    router.callback_query.register(on_platform_open, PlatformCb.filter(F.action == "open"))
+    router.callback_query.register(on_platform_open, RenewCb.filter())
+    router.callback_query.register(on_enroll, PlatformCb.filter(F.action == "enroll"))
+    router.callback_query.register(on_enroll_confirm, EnrollCb.filter())
+    router.callback_query.register(on_enroll_confirm, RenewConfirmCb.filter())
+    router.callback_query.register(on_tasks, PlatformCb.filter(F.action == "tasks"))
+    router.callback_query.register(on_task_open, TaskCb.filter(F.action == "open"))
+    router.callback_query.register(on_task_done, TaskCb.filter(F.action == "done"))
+    router.message.register(cmd_my, Command("my"))
+    router.message.register(cmd_my, MenuButton(BTN_MY))
+    return router

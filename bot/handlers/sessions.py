@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import RateCb, stars_buttons
 from bot.keyboards import BTN_SESSIONS, MenuButton
 from bot.ui import clip, esc, money, number, status_name, when, with_balance
-from core.errors import InvalidRating, NotOwner
 from core.models import BookingStatus
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
@@ -47,92 +46,92 @@ def session_line(b: BookingInfo) -> str:
     return f"{head}\n   {status}"
 
 
+async def cmd_sessions(message: Message, session: AsyncSession, student: UserInfo) -> None:
+    bookings = await session.run_sync(mentorship.student_bookings, student.id)
+    upcoming = [b for b in bookings if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
+    past = [b for b in bookings if b not in upcoming]
+    lines = [_("📅 <b>My sessions</b>"), "", _("<b>Upcoming</b>")]
+    lines += [session_line(b) for b in upcoming] or [_("None. Book one with /book.")]
+    lines += ["", _("<b>Past</b>")] + ([session_line(b) for b in past[:PAST_SHOWN]] or [_("None yet.")])
+    if len(past) > PAST_SHOWN:  # one message holds at most 4096 characters
+        lines.append(_("…and {count} older sessions.").format(count=number(len(past) - PAST_SHOWN)))
+        past = past[:PAST_SHOWN]
+    rows = []
+    for b in upcoming:
+        if b.status == BookingStatus.PENDING:
+            rows.append([InlineKeyboardButton(text=_("✖️ Cancel #{id}").format(id=b.id),
+                                              callback_data=SessionCb(action="cancel", id=b.id).pack())])
+    for b in past:
+        if b.status == BookingStatus.COMPLETED and b.rating is None:
+            rows.append([InlineKeyboardButton(text=_("⭐ Rate #{id}").format(id=b.id),
+                                              callback_data=SessionCb(action="rate", id=b.id).pack())])
+    await message.answer(with_balance("\n".join(lines), student.balance),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def on_cancel_ask(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
+                        student: UserInfo) -> None:
+    b = await session.run_sync(mentorship.check_cancellable, callback_data.id, student_id=student.id)
+    await callback.answer()
+    yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Yes, cancel it"), callback_data=SessionCb(action="cancel_yes", id=b.id).pack())]])
+    await callback.message.answer(with_balance(_("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
+        id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)), student.balance), reply_markup=yes)
+
+
+async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
+                    student: UserInfo) -> None:
+    result = await session.run_sync(mentorship.cancel, callback_data.id, student_id=student.id)
+    await callback.message.edit_text(with_balance(_("✖️ Booking #{id} cancelled. Refunded: <b>{refund}</b>.").format(
+        id=number(result.booking.id), refund=money(result.refund)), result.balance))
+    await callback.answer(_("Cancelled"))
+
+
+async def on_rate_ask(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
+                      student: UserInfo) -> None:
+    b = await session.run_sync(mentorship.student_booking, callback_data.id, student.id)
+    await callback.answer()
+    await callback.message.answer(with_balance(_("⭐ How was session #{id} with {mentor}?").format(
+        id=number(b.id), mentor=esc(b.mentor_name)), student.balance), reply_markup=stars_buttons(b.id))
+
+
+async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: AsyncSession,
+                  student: UserInfo) -> None:
+    b = await session.run_sync(mentorship.leave_feedback, callback_data.id, student.id, callback_data.stars)
+    await state.set_state(FeedbackStates.text)
+    await state.set_data({"id": b.id})
+    await callback.answer(_("Thanks!"))
+    skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("Skip"), callback_data=SessionCb(action="skip_feedback", id=b.id).pack())]])
+    await callback.message.edit_text(with_balance(_(
+        "Thanks for rating session #{id}: {stars}\nWant to add a few words for the mentor? Send them, "
+        "or tap Skip.").format(id=number(b.id), stars="⭐" * callback_data.stars), student.balance),
+        reply_markup=skip)
+
+
+async def on_feedback(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+    data = await state.get_data()
+    await session.run_sync(mentorship.add_feedback_text, data["id"], student.id, message.text)
+    await state.clear()
+    await message.answer(with_balance(_("🙏 Thank you! Your feedback was saved:\n<i>{text}</i>").format(
+        text=esc(message.text)), student.balance))
+
+
+async def on_feedback_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+    if await state.get_state() == FeedbackStates.text.state:  # not a flow started after the rating
+        await state.clear()
+    await callback.answer()
+    await callback.message.edit_text(with_balance(_("🙏 Thank you for your rating!"), student.balance))
+
+
 def build_router() -> Router:
     router = Router(name="sessions")
-
-    @router.message(Command("sessions"))
-    @router.message(MenuButton(BTN_SESSIONS))
-    async def cmd_sessions(message: Message, session: AsyncSession, student: UserInfo) -> None:
-        bookings = await session.run_sync(mentorship.student_bookings, student.id)
-        upcoming = [b for b in bookings if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
-        past = [b for b in bookings if b not in upcoming]
-        lines = [_("📅 <b>My sessions</b>"), "", _("<b>Upcoming</b>")]
-        lines += [session_line(b) for b in upcoming] or [_("None. Book one with /book.")]
-        lines += ["", _("<b>Past</b>")] + ([session_line(b) for b in past[:PAST_SHOWN]] or [_("None yet.")])
-        if len(past) > PAST_SHOWN:  # one message holds at most 4096 characters
-            lines.append(_("…and {count} older sessions.").format(count=number(len(past) - PAST_SHOWN)))
-            past = past[:PAST_SHOWN]
-        rows = []
-        for b in upcoming:
-            if b.status == BookingStatus.PENDING:
-                rows.append([InlineKeyboardButton(text=_("✖️ Cancel #{id}").format(id=b.id),
-                                                  callback_data=SessionCb(action="cancel", id=b.id).pack())])
-        for b in past:
-            if b.status == BookingStatus.COMPLETED and b.rating is None:
-                rows.append([InlineKeyboardButton(text=_("⭐ Rate #{id}").format(id=b.id),
-                                                  callback_data=SessionCb(action="rate", id=b.id).pack())])
-        await message.answer(with_balance("\n".join(lines), student.balance),
-                             reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
-
-    @router.callback_query(SessionCb.filter(F.action == "cancel"))
-    async def on_cancel_ask(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
-                            student: UserInfo) -> None:
-        b = await session.run_sync(mentorship.get_booking, callback_data.id)
-        if b.student_id != student.id:
-            raise NotOwner("not yours")
-        await callback.answer()
-        yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Yes, cancel it"), callback_data=SessionCb(action="cancel_yes", id=b.id).pack())]])
-        await callback.message.answer(with_balance(_("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
-            id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)), student.balance), reply_markup=yes)
-
-    @router.callback_query(SessionCb.filter(F.action == "cancel_yes"))
-    async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
-                        student: UserInfo) -> None:
-        result = await session.run_sync(mentorship.cancel, callback_data.id, student_id=student.id)
-        await callback.message.edit_text(with_balance(_("✖️ Booking #{id} cancelled. Refunded: <b>{refund}</b>.").format(
-            id=number(result.booking.id), refund=money(result.refund)), result.balance))
-        await callback.answer(_("Cancelled"))
-
-    @router.callback_query(SessionCb.filter(F.action == "rate"))
-    async def on_rate_ask(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
-                          student: UserInfo) -> None:
-        b = await session.run_sync(mentorship.get_booking, callback_data.id)
-        if b.student_id != student.id:
-            raise NotOwner("not yours")
-        await callback.answer()
-        await callback.message.answer(with_balance(_("⭐ How was session #{id} with {mentor}?").format(
-            id=number(b.id), mentor=esc(b.mentor_name)), student.balance), reply_markup=stars_buttons(b.id))
-
-    @router.callback_query(RateCb.filter())
-    async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: AsyncSession,
-                      student: UserInfo) -> None:
-        if not 1 <= callback_data.stars <= 5:
-            raise InvalidRating("1 to 5")
-        b = await session.run_sync(mentorship.leave_feedback, callback_data.id, student.id, callback_data.stars)
-        await state.set_state(FeedbackStates.text)
-        await state.set_data({"id": b.id})
-        await callback.answer(_("Thanks!"))
-        skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Skip"), callback_data=SessionCb(action="skip_feedback", id=b.id).pack())]])
-        await callback.message.edit_text(with_balance(_(
-            "Thanks for rating session #{id}: {stars}\nWant to add a few words for the mentor? Send them, "
-            "or tap Skip.").format(id=number(b.id), stars="⭐" * callback_data.stars), student.balance),
-            reply_markup=skip)
-
-    @router.message(FeedbackStates.text, F.text, ~F.text.startswith("/"))
-    async def on_feedback(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
-        data = await state.get_data()
-        await session.run_sync(mentorship.add_feedback_text, data["id"], student.id, message.text)
-        await state.clear()
-        await message.answer(with_balance(_("🙏 Thank you! Your feedback was saved:\n<i>{text}</i>").format(
-            text=esc(message.text)), student.balance))
-
-    @router.callback_query(SessionCb.filter(F.action == "skip_feedback"))
-    async def on_feedback_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        if await state.get_state() == FeedbackStates.text.state:  # not a flow started after the rating
-            await state.clear()
-        await callback.answer()
-        await callback.message.edit_text(with_balance(_("🙏 Thank you for your rating!"), student.balance))
-
+    router.message.register(cmd_sessions, Command("sessions"))
+    router.message.register(cmd_sessions, MenuButton(BTN_SESSIONS))
+    router.callback_query.register(on_cancel_ask, SessionCb.filter(F.action == "cancel"))
+    router.callback_query.register(on_cancel, SessionCb.filter(F.action == "cancel_yes"))
+    router.callback_query.register(on_rate_ask, SessionCb.filter(F.action == "rate"))
+    router.callback_query.register(on_rate, RateCb.filter())
+    router.message.register(on_feedback, FeedbackStates.text, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(on_feedback_skip, SessionCb.filter(F.action == "skip_feedback"))
     return router

@@ -8,6 +8,9 @@ from aiogram.types import ChatMemberUpdated, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handlers.mentorship import show_mentors
+from bot.handlers.platforms import show_platform
+from bot.handlers.topup import start_topup
 from bot.keyboards import BTN_HELP, MenuButton, main_menu
 from bot.ui import esc, money, with_balance
 from core.services import notifications, wallet
@@ -24,52 +27,52 @@ def about() -> str:
              "Send /cancel to leave any step.")
 
 
+async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
+                    student: UserInfo, just_registered: bool) -> None:
+    await state.clear()
+    if just_registered:
+        greeting = _("🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of "
+                     "<b>{bonus}</b>.").format(name=esc(student.full_name), bonus=money(student.balance))
+    else:
+        result = await session.run_sync(wallet.register, message.from_user.id,
+                                        full_name=message.from_user.full_name,
+                                        username=message.from_user.username)
+        student = result.user
+        await session.run_sync(wallet.touch, student.id)  # reachable again if they had blocked the bot
+        greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
+    await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
+    arg = (command.args or "").strip()
+    if arg == "topup":
+        await start_topup(message, state, session, student)
+    elif arg == "book":
+        await show_mentors(message, session, student, booking=True)
+    elif arg.startswith("platform_") and arg[9:].isdigit():
+        await show_platform(message, session, student, int(arg[9:]))
+
+
+async def on_bot_blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
+    await session.run_sync(notifications.mark_chat_blocked, event.from_user.id)
+
+
+async def cmd_help(message: Message, student: UserInfo, is_admin: bool) -> None:
+    text = _("ℹ️ <b>CodeHub help</b>") + "\n\n" + about()
+    if is_admin:
+        text += "\n\n" + _("Admin: /pending lists what waits for a decision, /stats shows today's numbers.")
+    await message.answer(with_balance(text, student.balance), reply_markup=main_menu())
+
+
+async def cmd_cancel(message: Message, state: FSMContext, student: UserInfo) -> None:
+    had_flow = await state.get_state() is not None
+    await state.clear()
+    text = _("Cancelled. Nothing was changed.") if had_flow else _("There is nothing to cancel.")
+    await message.answer(with_balance(text, student.balance), reply_markup=main_menu())
+
+
 def build_router() -> Router:
     router = Router(name="start")
-
-    @router.message(CommandStart())
-    async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
-                        student: UserInfo, just_registered: bool) -> None:
-        await state.clear()
-        if just_registered:
-            greeting = _("🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of "
-                         "<b>{bonus}</b>.").format(name=esc(student.full_name), bonus=money(student.balance))
-        else:
-            result = await session.run_sync(wallet.register, message.from_user.id,
-                                            full_name=message.from_user.full_name,
-                                            username=message.from_user.username)
-            student = result.user
-            await session.run_sync(wallet.touch, student.id)  # reachable again if they had blocked the bot
-            greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
-        await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
-        arg = (command.args or "").strip()
-        if arg == "topup":
-            from bot.handlers.topup import start_topup
-            await start_topup(message, state, session, student)
-        elif arg == "book":
-            from bot.handlers.mentorship import show_mentors
-            await show_mentors(message, session, student, booking=True)
-        elif arg.startswith("platform_") and arg[9:].isdigit():
-            from bot.handlers.platforms import show_platform
-            await show_platform(message, session, student, int(arg[9:]))
-
-    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
-    async def on_bot_blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
-        await session.run_sync(notifications.mark_chat_blocked, event.from_user.id)
-
-    @router.message(Command("help"))
-    @router.message(MenuButton(BTN_HELP))
-    async def cmd_help(message: Message, student: UserInfo, is_admin: bool) -> None:
-        text = _("ℹ️ <b>CodeHub help</b>") + "\n\n" + about()
-        if is_admin:
-            text += "\n\n" + _("Admin: /pending lists what waits for a decision, /stats shows today's numbers.")
-        await message.answer(with_balance(text, student.balance), reply_markup=main_menu())
-
-    @router.message(Command("cancel"))
-    async def cmd_cancel(message: Message, state: FSMContext, student: UserInfo) -> None:
-        had_flow = await state.get_state() is not None
-        await state.clear()
-        text = _("Cancelled. Nothing was changed.") if had_flow else _("There is nothing to cancel.")
-        await message.answer(with_balance(text, student.balance), reply_markup=main_menu())
-
+    router.message.register(cmd_start, CommandStart())
+    router.my_chat_member.register(on_bot_blocked, ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_help, MenuButton(BTN_HELP))
+    router.message.register(cmd_cancel, Command("cancel"))
     return router

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_TOPUP, MenuButton, main_menu
+from bot.keyboards import BTN_TOPUP, MenuButton, WalletCb, main_menu
 from bot.ui import error_text, money, number, status_name, with_balance
 from core.errors import DomainError
 from core.services import wallet
@@ -50,75 +50,89 @@ async def start_topup(message: Message, state: FSMContext, session: AsyncSession
     await message.answer(with_balance(text, student.balance))
 
 
+async def cmd_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+    await start_topup(message, state, session, student)
+
+
+async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession,
+                          student: UserInfo) -> None:
+    try:
+        amount = await session.run_sync(wallet.check_topup_amount, message.text)
+    except DomainError as exc:
+        await message.answer(error_text(exc) + "\n" + _("Please send the amount again, or /cancel."))
+        return
+    await state.update_data(amount=str(amount))
+    await state.set_state(TopupStates.wallet)
+    await message.answer(with_balance(_("Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent "
+                                        "it from (like 01012345678).").format(amount=money(amount)),
+                                      student.balance))
+
+
+async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
+    try:
+        sender = wallet.normalize_wallet(message.text)  # pure parsing, no database
+    except DomainError as exc:
+        await message.answer(error_text(exc) + "\n" + _("Please send the number again, or /cancel."))
+        return
+    data = await state.update_data(wallet=sender)
+    await state.set_state(TopupStates.confirm)
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("✅ Confirm"), callback_data=TopupCb(action="confirm").pack()),
+        InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=TopupCb(action="cancel").pack())]])
+    text = _("<b>Please check your top-up request</b>\nAmount: <b>{amount}</b>\nSent from: <code>{wallet}</code>"
+             ).format(amount=money(data["amount"]), wallet=sender)
+    summary = await message.answer(with_balance(text, student.balance), reply_markup=markup)
+    await state.update_data(summary=summary.message_id)  # only this summary's buttons act on this request
+
+
+async def on_topup_other(message: Message) -> None:
+    await message.answer(_("Please answer the question above, or send /cancel to stop."))
+
+
+async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+                           student: UserInfo) -> None:
+    data = await state.get_data()
+    if data.get("summary") != callback.message.message_id:  # an older summary, with other numbers
+        await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+        return
+    key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:topup"
+    try:
+        result = await session.run_sync(wallet.request_topup, student.id, Decimal(data["amount"]),
+                                        data["wallet"], idempotency_key=key)
+    finally:
+        await state.clear()
+    text = _("🧾 <b>Top-up request #{id}</b>\nAmount: <b>{amount}</b>\nFrom: <code>{wallet}</code>\n"
+             "Status: <b>{status}</b>\n\nAn admin will check the transfer; I will message you when it is done."
+             ).format(id=number(result.transaction_id), amount=money(result.amount), wallet=result.wallet_masked,
+                      status=status_name(result.status))
+    await callback.message.edit_text(with_balance(text, student.balance))
+    await callback.answer(_("Request sent"))
+
+
+async def on_topup_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
+    if (await state.get_data()).get("summary") in (None, callback.message.message_id):
+        await state.clear()  # not a newer request's flow
+    await callback.message.edit_text(with_balance(_("Top-up cancelled. Nothing was sent."), student.balance))
+    await callback.answer()
+    await callback.message.answer(_("Main menu:"), reply_markup=main_menu())
+
+
+async def on_topup_button(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+                          student: UserInfo) -> None:
+    """➕ Top up under /balance, a short balance or an enrollment."""
+    await callback.answer()
+    await start_topup(callback.message, state, session, student)
+
+
 def build_router() -> Router:
     router = Router(name="topup")
-
-    @router.message(Command("topup"))
-    @router.message(MenuButton(BTN_TOPUP))
-    async def cmd_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
-        await start_topup(message, state, session, student)
-
-    @router.message(TopupStates.amount, F.text, ~F.text.startswith("/"))
-    async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession,
-                              student: UserInfo) -> None:
-        try:
-            amount = await session.run_sync(wallet.check_topup_amount, message.text)
-        except DomainError as exc:
-            await message.answer(error_text(exc) + "\n" + _("Please send the amount again, or /cancel."))
-            return
-        await state.update_data(amount=str(amount))
-        await state.set_state(TopupStates.wallet)
-        await message.answer(with_balance(_("Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent "
-                                            "it from (like 01012345678).").format(amount=money(amount)),
-                                          student.balance))
-
-    @router.message(TopupStates.wallet, F.text, ~F.text.startswith("/"))
-    async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
-        try:
-            sender = wallet.normalize_wallet(message.text)  # pure parsing, no database
-        except DomainError as exc:
-            await message.answer(error_text(exc) + "\n" + _("Please send the number again, or /cancel."))
-            return
-        data = await state.update_data(wallet=sender)
-        await state.set_state(TopupStates.confirm)
-        markup = InlineKeyboardMarkup(inline_keyboard=[[
-            InlineKeyboardButton(text=_("✅ Confirm"), callback_data=TopupCb(action="confirm").pack()),
-            InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=TopupCb(action="cancel").pack())]])
-        text = _("<b>Please check your top-up request</b>\nAmount: <b>{amount}</b>\nSent from: <code>{wallet}</code>"
-                 ).format(amount=money(data["amount"]), wallet=sender)
-        summary = await message.answer(with_balance(text, student.balance), reply_markup=markup)
-        await state.update_data(summary=summary.message_id)  # only this summary's buttons act on this request
-
-    @router.message(StateFilter(TopupStates.amount, TopupStates.wallet, TopupStates.confirm), ~F.text.startswith("/"))
-    async def on_topup_other(message: Message) -> None:
-        await message.answer(_("Please answer the question above, or send /cancel to stop."))
-
-    @router.callback_query(TopupStates.confirm, TopupCb.filter(F.action == "confirm"))
-    async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
-                               student: UserInfo) -> None:
-        data = await state.get_data()
-        if data.get("summary") != callback.message.message_id:  # an older summary, with other numbers
-            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
-            return
-        key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:topup"
-        try:
-            result = await session.run_sync(wallet.request_topup, student.id, Decimal(data["amount"]),
-                                            data["wallet"], idempotency_key=key)
-        finally:
-            await state.clear()
-        text = _("🧾 <b>Top-up request #{id}</b>\nAmount: <b>{amount}</b>\nFrom: <code>{wallet}</code>\n"
-                 "Status: <b>{status}</b>\n\nAn admin will check the transfer; I will message you when it is done."
-                 ).format(id=number(result.transaction_id), amount=money(result.amount), wallet=result.wallet_masked,
-                          status=status_name(result.status))
-        await callback.message.edit_text(with_balance(text, student.balance))
-        await callback.answer(_("Request sent"))
-
-    @router.callback_query(TopupCb.filter(F.action == "cancel"))
-    async def on_topup_cancel(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:
-        if (await state.get_data()).get("summary") in (None, callback.message.message_id):
-            await state.clear()  # not a newer request's flow
-        await callback.message.edit_text(with_balance(_("Top-up cancelled. Nothing was sent."), student.balance))
-        await callback.answer()
-        await callback.message.answer(_("Main menu:"), reply_markup=main_menu())
-
+    router.message.register(cmd_topup, Command("topup"))
+    router.message.register(cmd_topup, MenuButton(BTN_TOPUP))
+    router.callback_query.register(on_topup_button, WalletCb.filter(F.action == "topup"))
+    router.message.register(on_topup_amount, TopupStates.amount, F.text, ~F.text.startswith("/"))
+    router.message.register(on_topup_wallet, TopupStates.wallet, F.text, ~F.text.startswith("/"))
+    router.message.register(on_topup_other, StateFilter(TopupStates.amount, TopupStates.wallet, TopupStates.confirm),
+                            ~F.text.startswith("/"))
+    router.callback_query.register(on_topup_confirm, TopupStates.confirm, TopupCb.filter(F.action == "confirm"))
+    router.callback_query.register(on_topup_cancel, TopupCb.filter(F.action == "cancel"))
     return router

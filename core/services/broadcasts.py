@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
 from core.errors import InvalidInput
-from core.models import Broadcast, Enrollment, MentorshipBooking, Notification, NotificationStatus, Platform, User
+from core.models import (Broadcast, Enrollment, MentorshipBooking, Notification, NotificationKind, NotificationStatus,
+                         Platform, User)
 from core.services import audit
 from core.services.common import Actor
 from core.timeutil import UTCDateTime, as_utc
@@ -110,7 +111,7 @@ def create_broadcast(session: Session, text: str, audience: str, *, platform_id:
         session.flush()
         bid = broadcast.id
         rows = select(
-            User.id, User.telegram_id, literal("user", String), literal("broadcast", String),
+            User.id, User.telegram_id, literal("user", String), literal(NotificationKind.BROADCAST.value, String),
             literal(json.dumps({"text": text}, ensure_ascii=False), String),
             literal(f"broadcast:{bid}", String),
             literal(f"broadcast:{bid}:", String) + cast(User.id, String),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.db import unit_of_work
 from core.errors import (AccessDenied, AlreadyEnrolled, HasEnrollments, InvalidInput, NotFound, PlatformInactive,
                          PriceChanged)
-from core.models import (Enrollment, Platform, Task, TaskCompletion, Transaction, TransactionStatus,
+from core.models import (Enrollment, NotificationKind, Platform, Task, TaskCompletion, Transaction, TransactionStatus,
                          TransactionType)
 from core.money import ZERO
 from core.services import audit, notifications
@@ -124,6 +124,16 @@ def get_platform(session: Session, platform_id: int, user_id: int | None = None,
         enrollment = session.scalar(select(Enrollment).where(
             Enrollment.user_id == user_id, Enrollment.platform_id == platform_id))
     return _platform_info(platform, count or 0, enrollment, now)
+
+
+def purchasable_platform(session: Session, platform_id: int, user_id: int | None = None, *,
+                         now: datetime | None = None) -> PlatformInfo:
+    """The platform as get_platform shows it, if it can be bought now; else PlatformInactive
+    (enroll() checks again in its transaction)."""
+    platform = get_platform(session, platform_id, user_id, now=now)
+    if not platform.is_active:
+        raise PlatformInactive("this platform is not available", platform=platform.name)
+    return platform
 
 
 def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key: str,
@@ -272,7 +282,7 @@ def expire_due(session: Session, *, now: datetime | None = None) -> list[Expired
                 Enrollment.id == eid, Enrollment.is_active.is_(True), Enrollment.expires_at <= now
             ).values(is_active=False).execution_options(synchronize_session=False)).rowcount
             if won:
-                notifications.enqueue(session, kind="enrollment.expired", user_id=uid, now=now,
+                notifications.enqueue(session, kind=NotificationKind.ENROLLMENT_EXPIRED, user_id=uid, now=now,
                                       subject=f"enrollment:{eid}",
                                       payload={"platform_id": pid, "platform": name})
                 expired.append(ExpiredEnrollment(eid, uid, pid, name))

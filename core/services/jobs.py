@@ -16,8 +16,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.db import unit_of_work
-from core.models import (BookingStatus, Enrollment, MentorshipBooking, Notification, Platform, Transaction,
-                         TransactionStatus, TransactionType, User)
+from core.models import (BookingStatus, Enrollment, MentorshipBooking, Notification, NotificationKind, Platform,
+                         Transaction, TransactionStatus, TransactionType, User)
 from core.services import analytics, enrollment, notifications
 from core.services.settings import get_settings
 from core.timeutil import CAIRO, as_utc
@@ -86,7 +86,7 @@ def _enqueue_reminder(session: Session, booking: _Due, hours: int, now: datetime
         if chat_id is None:  # e.g. a mentor who is not on Telegram
             continue
         key = f"reminder:{booking.booking_id}:{hours}:{booking.session_date.isoformat()}:{role}"
-        if notifications.enqueue(session, kind="reminder.session", user_id=user_id, chat_id=chat_id,
+        if notifications.enqueue(session, kind=NotificationKind.REMINDER_SESSION, user_id=user_id, chat_id=chat_id,
                                  payload={**payload, "role": role}, subject=f"booking:{booking.booking_id}",
                                  dedupe_key=key, now=now) is not None:
             queued += 1
@@ -139,7 +139,7 @@ def queue_completion_reminders(session: Session, *, now: datetime | None = None)
                                  {"completion_reminder_for": sd}):
                 continue
             if notifications.notify_admins(
-                    session, kind="admin.session_ended", subject=f"booking:{booking.booking_id}", now=now,
+                    session, kind=NotificationKind.ADMIN_SESSION_ENDED, subject=f"booking:{booking.booking_id}", now=now,
                     dedupe_key=f"session-ended:{booking.booking_id}:{sd.isoformat()}",
                     payload={"booking_id": booking.booking_id, "student": booking.student_name,
                              "mentor": booking.mentor_name, "session_date": sd.isoformat()}) is not None:
@@ -172,7 +172,7 @@ def queue_expiry_notices(session: Session, *, now: datetime | None = None) -> in
             if not won or chat_id is None:
                 continue
             if notifications.enqueue(
-                    session, kind="enrollment.expiring", user_id=uid, chat_id=chat_id, now=now,
+                    session, kind=NotificationKind.ENROLLMENT_EXPIRING, user_id=uid, chat_id=chat_id, now=now,
                     subject=f"enrollment:{eid}", dedupe_key=f"expiring:{eid}:{expires_at.isoformat()}",
                     payload={"platform_id": pid, "platform": name,
                              "expires_at": expires_at.isoformat()}) is not None:
@@ -211,7 +211,7 @@ def queue_stale_topup_alerts(session: Session, *, now: datetime | None = None) -
                 continue
             age_hours = int((now - created_at).total_seconds() // 3600)
             if notifications.notify_admins(
-                    session, kind="admin.stale_topup", subject=f"topup:{tid}", now=now,
+                    session, kind=NotificationKind.ADMIN_STALE_TOPUP, subject=f"topup:{tid}", now=now,
                     dedupe_key=f"stale-topup:{tid}",
                     payload={"transaction_id": tid, "student": student, "amount": str(amount),
                              "age_hours": age_hours}) is not None:
@@ -242,7 +242,7 @@ def queue_daily_summary(session: Session, *, now: datetime | None = None) -> int
             return 0  # already queued today: skip computing the summary again
         summary = _plain(analytics.daily_summary(session, now=now))
     with unit_of_work(session):
-        queued = notifications.notify_admins(session, kind="admin.daily_summary", payload=summary,
+        queued = notifications.notify_admins(session, kind=NotificationKind.ADMIN_DAILY_SUMMARY, payload=summary,
                                              subject="daily-summary", dedupe_key=key, now=now)
     return 0 if queued is None else 1
 

@@ -12,7 +12,8 @@ from core.db import unit_of_work
 from core.errors import (AlreadyRated, DateInPast, InvalidDuration, InvalidInput, InvalidRating,
                          InvalidState, MentorUnavailable, NotFound, NotOwner, PriceChanged,
                          TooManyPendingBookings)
-from core.models import BookingStatus, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
+from core.models import (BookingStatus, MentorshipBooking, NotificationKind, Transaction, TransactionStatus,
+                         TransactionType, User)
 from core.money import ZERO, round_money, to_money
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, run_idempotent
@@ -130,6 +131,21 @@ def quote(session: Session, mentor_id: int, duration: int) -> Decimal:
     return _price(get_mentor(session, mentor_id, settings=settings), duration, settings)
 
 
+def bookable_mentor(session: Session, mentor_id: int, *, settings: AppSettings | None = None) -> MentorInfo:
+    """The mentor, if taking bookings now; else MentorUnavailable (book() checks again in its transaction)."""
+    mentor = get_mentor(session, mentor_id, settings=settings)
+    if not mentor.available:
+        raise MentorUnavailable("this mentor is not taking bookings now", mentor=mentor.name)
+    return mentor
+
+
+def price_list(session: Session, mentor_id: int) -> tuple[MentorInfo, list[tuple[int, Decimal]]]:
+    """A bookable mentor and the price of each offered duration, in the offered order."""
+    settings = get_settings(session)
+    mentor = bookable_mentor(session, mentor_id, settings=settings)
+    return mentor, [(d, _price(mentor, d, settings)) for d in settings.durations]
+
+
 def book(session: Session, student_id: int, mentor_id: int, duration: int, notes: str | None = None, *,
          idempotency_key: str, expected_cost: Decimal | None = None,
          now: datetime | None = None) -> BookingResult:
@@ -164,7 +180,7 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
                                 description=f"Mentorship with {mentor.name} ({duration} min)",
                                 idempotency_key=idempotency_key, reference=f"booking:{booking.id}",
                                 balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
-        notifications.notify_admins(session, kind="admin.booking_new", subject=f"booking:{booking.id}", now=now,
+        notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_NEW, subject=f"booking:{booking.id}", now=now,
                                     payload={"booking_id": booking.id, "student": student.full_name,
                                              "username": student.username, "mentor": mentor.name,
                                              "duration": duration, "cost": str(cost), "notes": notes or ""})
@@ -198,6 +214,38 @@ def _transition(session: Session, booking_id: int, allowed: tuple[BookingStatus,
     return booking
 
 
+def check_confirmable(session: Session, booking_id: int) -> BookingInfo:
+    """The booking, if an admin may confirm it now (PENDING); else InvalidState saying who decided it.
+
+    Lets an edge ask before collecting a date; confirm() checks again in its own transaction.
+    """
+    booking = get_booking(session, booking_id)
+    if booking.status != BookingStatus.PENDING:
+        raise InvalidState("the booking is not pending", status=booking.status.value, by=booking.processed_by or "")
+    return booking
+
+
+def check_cancellable(session: Session, booking_id: int, *, student_id: int | None = None) -> BookingInfo:
+    """The booking, if it may be cancelled now: by an admin while PENDING or CONFIRMED, by its own student
+    (student_id) while PENDING. Raises NotOwner or InvalidState; cancel() checks again in its transaction."""
+    booking = get_booking(session, booking_id)
+    if student_id is not None and booking.student_id != student_id:
+        raise NotOwner("this booking is not yours")
+    allowed = (BookingStatus.PENDING,) if student_id is not None else (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    if booking.status not in allowed:
+        raise InvalidState("the booking cannot be cancelled now", status=booking.status.value,
+                           by=booking.processed_by or "")
+    return booking
+
+
+def student_booking(session: Session, booking_id: int, student_id: int) -> BookingInfo:
+    """One of this student's bookings; NotOwner for anyone else's."""
+    booking = get_booking(session, booking_id)
+    if booking.student_id != student_id:
+        raise NotOwner("this booking is not yours")
+    return booking
+
+
 def confirm(session: Session, booking_id: int, session_date: datetime, admin_notes: str | None = None, *,
             actor: Actor, reschedule: bool = False, now: datetime | None = None) -> BookingInfo:
     """PENDING -> CONFIRMED with a future date (or move a CONFIRMED session when rescheduling)."""
@@ -215,14 +263,15 @@ def confirm(session: Session, booking_id: int, session_date: datetime, admin_not
             processed_by=actor.name, confirmed_at=now, updated_at=now))
         payload = {"booking_id": booking_id, "session_date": session_date.isoformat(),
                    "notes": notes or "", "duration": booking.duration}
-        kind = "booking.rescheduled" if reschedule else "booking.confirmed"
+        kind = NotificationKind.BOOKING_RESCHEDULED if reschedule else NotificationKind.BOOKING_CONFIRMED
+        mentor_kind = NotificationKind.MENTOR_RESCHEDULED if reschedule else NotificationKind.MENTOR_CONFIRMED
         notifications.enqueue(session, kind=kind, user_id=booking.student_id, payload=payload,
                               subject=f"booking:{booking_id}", now=now)
         if booking.mentor_id != booking.student_id:
-            notifications.enqueue(session, kind="mentor." + kind.split(".")[1], user_id=booking.mentor_id,
+            notifications.enqueue(session, kind=mentor_kind, user_id=booking.mentor_id,
                                   payload=payload, subject=f"booking:{booking_id}", now=now)
         if not reschedule:
-            notifications.notify_admins(session, kind="admin.booking_decided", subject=f"booking:{booking_id}",
+            notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_DECIDED, subject=f"booking:{booking_id}",
                                         now=now, payload={"booking_id": booking_id, "status": "CONFIRMED",
                                                           "by": actor.name})
         audit.record(session, actor, "booking.reschedule" if reschedule else "booking.confirm", "booking",
@@ -241,7 +290,7 @@ def complete(session: Session, booking_id: int, *, actor: Actor, now: datetime |
             raise InvalidState("the session has not started yet", status="CONFIRMED")
         booking = _transition(session, booking_id, (BookingStatus.CONFIRMED,), dict(
             status=BookingStatus.COMPLETED, completed_at=now, updated_at=now, processed_by=actor.name))
-        notifications.enqueue(session, kind="booking.rate_request", user_id=booking.student_id, now=now,
+        notifications.enqueue(session, kind=NotificationKind.BOOKING_RATE_REQUEST, user_id=booking.student_id, now=now,
                               subject=f"booking:{booking_id}", dedupe_key=f"rate-request:{booking_id}",
                               payload={"booking_id": booking_id})
         audit.record(session, actor, "booking.complete", "booking", booking_id,
@@ -278,9 +327,9 @@ def cancel(session: Session, booking_id: int, reason: str | None = None, *, acto
                                 balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
         payload = {"booking_id": booking_id, "refund": str(booking.total_cost), "balance": str(new_balance),
                    "reason": reason or "", "by_student": by_student}
-        notifications.enqueue(session, kind="booking.cancelled", user_id=booking.student_id, payload=payload,
+        notifications.enqueue(session, kind=NotificationKind.BOOKING_CANCELLED, user_id=booking.student_id, payload=payload,
                               subject=f"booking:{booking_id}", now=now)
-        notifications.notify_admins(session, kind="admin.booking_decided", subject=f"booking:{booking_id}",
+        notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_DECIDED, subject=f"booking:{booking_id}",
                                     now=now, payload={"booking_id": booking_id, "status": "CANCELLED", "by": who})
         if actor is not None:
             audit.record(session, actor, "booking.cancel", "booking", booking_id,

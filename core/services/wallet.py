@@ -15,7 +15,7 @@ from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
 from core.errors import (AlreadyProcessed, DailyTopupLimit, InsufficientFunds, InvalidAmount,
                          InvalidInput, InvalidWalletNumber, NotFound, TooManyPendingTopups)
-from core.models import Transaction, TransactionStatus, TransactionType, User
+from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, User
 from core.money import ZERO, normalize_digits, parse_amount, to_money
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
@@ -258,7 +258,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
                           idempotency_key=idempotency_key, created_at=now, updated_at=now)
         session.add(row)
         session.flush()
-        notifications.notify_admins(session, kind="admin.topup_new", subject=f"topup:{row.id}", now=now,
+        notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_NEW, subject=f"topup:{row.id}", now=now,
                                     payload={"transaction_id": row.id, "user_id": user_id,
                                              "student": user.full_name, "username": user.username,
                                              "amount": str(amount), "wallet": row.wallet_number_masked})
@@ -300,17 +300,17 @@ def _decide(session: Session, transaction_id: int, status: TransactionStatus, *,
             session.execute(update(Transaction).where(Transaction.id == transaction_id)
                             .values(balance_after=new_balance, updated_at=now)
                             .execution_options(synchronize_session=False))
-            notifications.enqueue(session, kind="topup.approved", user_id=user_id, now=now,
+            notifications.enqueue(session, kind=NotificationKind.TOPUP_APPROVED, user_id=user_id, now=now,
                                   subject=f"topup:{transaction_id}",
                                   payload={"transaction_id": transaction_id, "amount": str(amount),
                                            "balance": str(new_balance)})
         else:
             new_balance = balance(session, user_id)
-            notifications.enqueue(session, kind="topup.rejected", user_id=user_id, now=now,
+            notifications.enqueue(session, kind=NotificationKind.TOPUP_REJECTED, user_id=user_id, now=now,
                                   subject=f"topup:{transaction_id}",
                                   payload={"transaction_id": transaction_id, "amount": str(amount),
                                            "reason": notes or ""})
-        notifications.notify_admins(session, kind="admin.topup_decided", subject=f"topup:{transaction_id}",
+        notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_DECIDED, subject=f"topup:{transaction_id}",
                                     now=now, payload={"transaction_id": transaction_id, "status": status.value,
                                                       "by": actor.name, "amount": str(amount)})
         audit.record(session, actor, f"topup.{status.value.lower()}", "transaction", transaction_id,
@@ -377,7 +377,7 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
                           balance_after=new_balance, created_at=now, decided_at=now, updated_at=now)
         session.add(row)
         session.flush()
-        notifications.enqueue(session, kind="balance.adjusted", user_id=user_id, now=now,
+        notifications.enqueue(session, kind=NotificationKind.BALANCE_ADJUSTED, user_id=user_id, now=now,
                               payload={"amount": str(amount), "balance": str(new_balance), "reason": reason})
         audit.record(session, actor, "balance.adjust", "user", user_id, before={"balance": before},
                      after={"balance": new_balance, "amount": amount, "reason": reason}, now=now)
@@ -424,6 +424,25 @@ def pending_topups(session: Session, *, limit: int = 50) -> list[LedgerEntry]:
         Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)
         .order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
     return [entry(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class PendingTopup:
+    """A waiting top-up request with who asked for it (the admin's card names the student)."""
+
+    entry: LedgerEntry
+    student: str
+    username: str | None
+
+
+def pending_topup_requests(session: Session, *, limit: int = 50) -> list[PendingTopup]:
+    """Oldest first, like pending_topups, each with the student's name and username."""
+    rows = session.execute(select(Transaction, User.full_name, User.username)
+                           .join(User, User.id == Transaction.user_id)
+                           .where(Transaction.type == TransactionType.TOP_UP,
+                                  Transaction.status == TransactionStatus.PENDING)
+                           .order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
+    return [PendingTopup(entry(t), name, username) for t, name, username in rows]
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cards import render
+from bot.cards import RENDERERS, render
 from bot.i18n import build_i18n
 from bot.scheduler import build_scheduler
 from core.db import unit_of_work
-from core.models import Notification, NotificationStatus, User
+from core.models import Notification, NotificationKind, NotificationStatus, User
 from core.services import notifications, wallet
 from core.timeutil import utcnow
-from tests.bot.conftest import ADMIN1, ADMIN2
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, ADMIN2
 
 SAMPLES = {
     "topup.approved": {"transaction_id": 12, "amount": "150.00", "balance": "650.00"},
@@ -66,6 +66,13 @@ def test_every_kind_renders_in_both_languages(kind, lang):
         assert "&lt;today&gt; &amp; more" in text
     if kind.startswith(("booking.confirmed", "reminder")) and lang == "en":
         assert "18:00" in text  # 16:00 UTC is 18:00 in Cairo
+
+
+def test_every_notification_kind_has_one_renderer_and_a_sample_here():
+    """A kind added to core without words in the bot (or a typo in either) fails here, not in a student's chat."""
+    assert set(RENDERERS) == set(NotificationKind)
+    assert set(SAMPLES) == {kind.value for kind in NotificationKind}
+    assert render("topup.aproved", SAMPLES["topup.approved"]) is None  # delivery fails such a row, loudly
 
 
 def enqueue(db, chat_id: int, kind: str, payload: dict, **kw) -> int:

@@ -10,10 +10,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+import core.errors
+from bot.i18n import build_i18n
+from bot.ui import ERROR_WORDS, error_text
 from core.models import MentorshipBooking, User
+from core.services import enrollment, mentorship, wallet
+from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.bot.conftest import ADMIN1, seed_catalog
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, seed_catalog
 
 LOCALES = Path(__file__).resolve().parents[2] / "bot" / "locales"
 SOURCE = LOCALES.parent
@@ -99,3 +104,60 @@ async def test_arabic_booking_confirmed_by_arabic_admin_date(runner, sync_db):
     with sync_db.session() as s:
         b = s.scalar(select(MentorshipBooking))
         assert b.session_date > utcnow() and b.session_date < utcnow() + timedelta(days=2)
+
+
+def _spend_and_refund(sync_db, telegram_id: int, ids: dict) -> int:
+    """An admin credits the student, who buys the paid platform, renews it, books a 30-minute session that an
+    admin cancels."""
+    with sync_db.session() as s:
+        user_id = s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+        wallet.adjust_balance(s, user_id, "1000.00", "Hackathon prize", actor=Actor("@amr_admin"),
+                              idempotency_key="k0")
+        enrollment.enroll(s, user_id, ids["paid"], idempotency_key="k1")
+        enrollment.enroll(s, user_id, ids["paid"], idempotency_key="k2", renew=True)
+        booking = mentorship.book(s, user_id, ids["mentor"], 30, idempotency_key="k3").booking
+        mentorship.cancel(s, booking.id, actor=Actor("@amr_admin"))
+        return booking.id
+
+
+async def test_history_lines_are_worded_in_the_readers_language(runner, sync_db):
+    """Bug: ledger descriptions are stored in English ("Enrolled in X") and were shown that way in Arabic."""
+    ids = seed_catalog(sync_db)
+    arabic, english = TgUser(9301, "Mariam", "mariam", "ar"), TgUser(9302, "Mona", "mona", "en")
+    await runner.send(arabic, "/start")
+    await runner.send(english, "/start")
+    ar_booking = _spend_and_refund(sync_db, arabic.id, ids)
+    en_booking = _spend_and_refund(sync_db, english.id, ids)
+
+    await runner.send(arabic, "/history")
+    page = runner.api.last_message(arabic.id).plain_text
+    digits = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    ar_id = str(ar_booking).translate(digits)
+    assert "اشتراك في Web <Flask>" in page and "تجديد Web <Flask>" in page
+    assert f"جلسة إرشاد رقم {ar_id} مع Ahmed Mentor (٣٠ دقيقة)" in page
+    assert f"استرداد الجلسة رقم {ar_id}" in page and "Hackathon prize" in page
+    assert not any(english in page for english in ("Enrolled", "Renewed", "Mentorship", "Refund for"))
+
+    await runner.send(english, "/balance")
+    receipt = runner.api.last_message(english.id).plain_text
+    assert "Enrolled in Web <Flask>" in receipt and "Renewed Web <Flask>" in receipt
+    assert f"Mentorship session #{en_booking} with Ahmed Mentor (30 min)" in receipt
+    assert f"Refund for session #{en_booking}" in receipt
+
+
+PANEL_ONLY_ERRORS = {"HasEnrollments", "InvalidSetting", "AuthFailed"}  # raised only behind the web panel
+
+
+def test_every_domain_error_met_in_telegram_has_its_own_words_in_both_languages():
+    errors = [cls for cls in vars(core.errors).values() if isinstance(cls, type)
+              and issubclass(cls, core.errors.DomainError) and cls is not core.errors.DomainError]
+    assert {cls.__name__ for cls in errors if cls not in ERROR_WORDS} == PANEL_ONLY_ERRORS
+    i18n = build_i18n()
+    details = {"required": "10", "balance": "0", "shortfall": "10", "old": "1", "new": "2", "limit": 3}
+    for cls in ERROR_WORDS:
+        with i18n.context(), i18n.use_locale("en"):
+            english = error_text(cls("x", **details))
+        with i18n.context(), i18n.use_locale("ar"):
+            arabic = error_text(cls("x", **details))
+        assert "did not work" not in english and "{" not in english, cls
+        assert any("\u0600" <= ch <= "\u06ff" for ch in arabic), cls

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.models import BookingStatus, MentorshipBooking, User
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.bot.conftest import ADMIN1, ADMIN2, seed_catalog
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, ADMIN2, MONA, MONA_AR, complete_booking, media_update, seed_catalog
 
 STUDENT = TgUser(8001, "Sara", "sara", "en")
 OTHER = TgUser(8002, "Tarek", None, "en")
@@ -170,3 +170,273 @@ async def test_forged_duration_and_cost_change_nothing(runner, sync_db):
     with sync_db.session() as s:
         assert s.scalar(select(MentorshipBooking)) is None
         assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+
+
+async def test_cancel_tapped_on_an_old_list_after_the_admin_confirmed_is_refused_at_once(runner, sync_db):
+    """Bug: the student was asked "You get 300.00 EGP back?" for a booking that could no longer be cancelled."""
+    seed_catalog(sync_db)
+    await runner.press(STUDENT, await book(runner, notes=None), "Confirm")
+    await runner.send(STUDENT, "/sessions")
+    listing = runner.api.last_message(STUDENT.id)
+    with sync_db.session() as s:
+        booking_id = s.scalar(select(MentorshipBooking.id))
+        mentorship.confirm(s, booking_id, utcnow() + timedelta(days=1), actor=Actor("@amr_admin"))
+    mark = len(runner.api.calls)
+    await runner.press(STUDENT, listing, "Cancel #")
+    assert any("Already processed by @amr_admin (status: Confirmed)" in a for a in runner.api.answers(mark))
+    assert not any("You get" in c.text for c in runner.api.sent_to(STUDENT.id, mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking.status)) == BookingStatus.CONFIRMED
+
+
+async def test_media_while_writing_booking_notes_is_explained(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    calls = await runner.feed(media_update(runner.api, MONA, "photo"))
+    assert "answer the question above" in calls[-1].text
+    calls = await runner.send(MONA, "Recursion please")
+    assert "Please check your booking" in calls[-1].text
+
+
+async def test_menu_button_tapped_while_writing_booking_notes_is_not_saved_as_notes(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    calls = await runner.send(MONA, "📅 My sessions")
+    assert "Please check your booking" not in calls[-1].text
+    assert "My sessions" in calls[-1].text  # the menu does what it says
+    calls = await runner.send(MONA, "Recursion please")
+    assert "Please check your booking" not in calls[-1].text  # the booking was left
+
+
+async def test_arabic_menu_button_tapped_while_writing_feedback_is_not_saved(runner, sync_db):
+    booking_id = await complete_booking(runner, sync_db)
+    await runner.send(MONA, "/sessions")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Rate #")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "⭐⭐⭐⭐")
+    calls = await runner.send(MONA, "📜 السجل")  # the Arabic keyboard, still on the phone
+    assert "History" in calls[-1].text
+    with sync_db.session() as s:
+        b = s.get(MentorshipBooking, booking_id)
+        assert b.rating == 4 and b.feedback is None
+
+
+async def test_long_and_html_notes_in_a_booking(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    calls = await runner.send(MONA, "x" * 1001)
+    assert "too long" in calls[-1].text
+    notes = "<script>alert(1)</script> *bold* _it_ `code` & <b>"
+    calls = await runner.send(MONA, notes)
+    assert notes in calls[-1].text
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    assert "Booking #" in runner.api.last_message(MONA.id).plain_text
+    await runner.deliver()
+    assert notes in runner.api.message_with(ADMIN1.id, "New booking").plain_text
+
+
+async def test_mentor_made_unavailable_before_confirm(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
+    summary = runner.api.last_message(MONA.id)
+    with sync_db.session() as s:
+        mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), available=False)
+    mark = len(runner.api.calls)
+    await runner.press(MONA, summary, "Confirm")
+    assert any("not taking bookings" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("500.00")
+
+
+async def test_cancel_on_a_booking_an_admin_already_confirmed(runner, sync_db):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    sessions = (await runner.send(MONA, "/sessions"))
+    listing = runner.api.last_message(MONA.id)
+    assert any("Cancel #" in b for b in sessions[-1].buttons)
+    await runner.press(MONA, listing, "Cancel #")
+    ask = runner.api.last_message(MONA.id)
+    with sync_db.session() as s:
+        b = s.scalar(select(MentorshipBooking))
+        mentorship.confirm(s, b.id, utcnow() + timedelta(days=1), actor=Actor("@amr_admin"))
+    mark = len(runner.api.calls)
+    await runner.press(MONA, ask, "Yes, cancel")
+    answers = runner.api.answers(mark)
+    assert any("Confirmed" in a for a in answers), answers
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)).status.value == "CONFIRMED"
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("350.00")
+
+
+async def test_rate_twice_and_long_html_feedback(runner, sync_db):
+    booking_id = await complete_booking(runner, sync_db)
+    await runner.send(MONA, "/sessions")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Rate #")
+    ask = runner.api.message_with(MONA.id, "How was")
+    await runner.press(MONA, ask, "⭐⭐⭐⭐⭐")
+    calls = await runner.send(MONA, "y" * 1200)
+    assert "too long" in calls[-1].text
+    calls = await runner.send(MONA, "Great <3 & *thanks*")
+    assert "Great <3 & *thanks*" in calls[-1].text
+    mark = len(runner.api.calls)
+    await runner.press_data(MONA, ask, f"rate:{booking_id}:1")
+    assert any("already rated" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        b = s.get(MentorshipBooking, booking_id)
+        assert b.rating == 5 and b.feedback == "Great <3 & *thanks*"
+
+
+async def test_confirm_on_an_older_booking_summary_never_charges_the_newer_cost(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
+    old = runner.api.last_message(MONA.id)
+    assert "Cost: 150.00 EGP" in old.plain_text
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "60 min")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
+    new = runner.api.last_message(MONA.id)
+    assert "Cost: 300.00 EGP" in new.plain_text
+    mark = len(runner.api.calls)
+    await runner.press(MONA, old, "Confirm")  # the student saw 150.00 on this one
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("500.00")
+    await runner.press(MONA, new, "Confirm")
+    with sync_db.session() as s:
+        assert s.scalar(select(MentorshipBooking)).total_cost == Decimal("300.00")
+
+
+async def test_cancel_on_an_older_booking_summary_keeps_the_newer_one(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    for minutes in ("30 min", "60 min"):
+        await runner.send(MONA, "/book")
+        await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+        await runner.press(MONA, runner.api.last_message(MONA.id), minutes)
+        await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
+        if minutes == "30 min":
+            old = runner.api.last_message(MONA.id)
+    new = runner.api.last_message(MONA.id)
+    await runner.press(MONA, old, "Cancel")
+    assert "Nothing was charged" in runner.api.messages[(MONA.id, old.message_id)].plain_text
+    await runner.press(MONA, new, "Confirm")
+    assert "Booking #" in runner.api.messages[(MONA.id, new.message_id)].plain_text
+
+
+async def test_arabic_student_books_with_arabic_notes(runner, sync_db):
+    seed_catalog(sync_db)
+    await runner.send(MONA_AR, "/start")
+    calls = await runner.send(MONA_AR, "/book")
+    assert "٣٠٠" in calls[-1].text
+    await runner.press(MONA_AR, runner.api.last_message(MONA_AR.id), "Ahmed")
+    durations = runner.api.last_message(MONA_AR.id)
+    await runner.press(MONA_AR, durations, "٣٠")
+    calls = await runner.send(MONA_AR, "عايز أراجع الـ recursion <مهم>")
+    assert "عايز أراجع الـ recursion <مهم>" in calls[-1].text and "١٥٠" in calls[-1].text
+    await runner.press(MONA_AR, runner.api.last_message(MONA_AR.id), "✅")
+    receipt = runner.api.last_message(MONA_AR.id).plain_text
+    assert "٣٥٠" in receipt  # the balance after, in Arabic digits
+
+
+async def test_text_typed_long_after_skipping_the_feedback_prompt_is_not_feedback(runner, sync_db):
+    booking_id = await complete_booking(runner, sync_db)
+    await runner.send(MONA, "/sessions")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Rate #")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "⭐⭐⭐")
+    await runner.send(MONA, "/balance")  # the student moves on without writing anything
+    await runner.send(MONA, "/platforms")
+    calls = await runner.send(MONA, "hi, is anyone there?")
+    assert "feedback was saved" not in calls[-1].text
+    with sync_db.session() as s:
+        assert s.get(MentorshipBooking, booking_id).feedback is None
+
+
+async def test_a_long_booking_record_and_long_bios_still_fit_in_a_message(runner, sync_db):
+    from datetime import timedelta
+
+    from core.services import wallet
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    with sync_db.session() as s:
+        uid = s.scalar(select(User.id).where(User.telegram_id == MONA.id))
+        wallet.adjust_balance(s, uid, Decimal("1000.00"), "qa", actor=Actor("qa"), idempotency_key="qa-credit")
+        for i in range(60):
+            b = mentorship.book(s, uid, ids["mentor"], 30, "n" * 1000, idempotency_key=f"qa-book-{i}").booking
+            if i < 3:
+                mentorship.confirm(s, b.id, utcnow() + timedelta(days=i + 1), "a" * 1000, actor=Actor("qa"))
+            else:
+                mentorship.cancel(s, b.id, student_id=uid)
+        for name in ("Second Mentor", "Third Mentor"):
+            mentorship.create_mentor(s, name, actor=Actor("qa"), bio="b" * 2000, rate=Decimal("200.00"))
+        mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), bio="c" * 2000)
+    for command in ("/sessions", "/mentors", "/book"):
+        calls = await runner.send(MONA, command)
+        sent = [c for c in calls if c.method == "sendMessage"]
+        assert sent and all(c.error is None for c in sent), command
+        assert not any("went wrong" in c.text for c in sent), command
+    calls = await runner.send(MONA, "/sessions")
+    assert "aaaa" in calls[-1].text  # the confirmed sessions' notes are still there, shortened
+    assert "and 42 older sessions." in calls[-1].text
+
+
+async def test_mentor_made_unavailable_before_the_duration_is_chosen(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/book")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
+    durations = runner.api.last_message(MONA.id)
+    with sync_db.session() as s:
+        mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), available=False)
+    mark = len(runner.api.calls)
+    await runner.press(MONA, durations, "30 min")
+    assert any("not taking bookings" in a for a in runner.api.answers(mark))  # before writing any notes
+    calls = await runner.send(MONA, "Recursion please")
+    assert "Please check your booking" not in calls[-1].text
+
+
+async def test_forged_huge_or_negative_duration_costs_are_refused_cleanly(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    msg = runner.api.last_message(MONA.id)
+    for cost in ("1e400", "-5", "0", "99999999999999999999.99"):
+        mark = len(runner.api.calls)
+        await runner.press_data(MONA, msg, f"md:{ids['mentor']}:30:{cost}")
+        said = runner.api.answers(mark) + [c.text for c in runner.api.sent_to(MONA.id, mark)]
+        if runner.api.last_message(MONA.id).buttons == ["Skip"]:
+            await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
+            said += [runner.api.last_message(MONA.id).plain_text]
+            if "✅ Confirm" in runner.api.last_message(MONA.id).buttons:
+                m2 = len(runner.api.calls)
+                await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+                said += runner.api.answers(m2) + [c.text for c in runner.api.sent_to(MONA.id, m2)]
+        assert not any("went wrong" in t for t in said), (cost, said)
+    with sync_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MentorshipBooking)) == 0
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("500.00")

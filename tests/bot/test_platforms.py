@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.models import Enrollment, User
-from tests.bot.conftest import seed_catalog
+from core.models import Enrollment, Platform, User
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import MONA, open_platform_page, seed_catalog, topup_count
 
 STUDENT = TgUser(7001, "Laila", "laila", "en")
 
@@ -93,3 +93,130 @@ async def test_free_platform_and_deep_link(runner, sync_db):
     calls = await runner.send(TgUser(7002, "New"), "/start book")  # a new student, straight to booking
     texts = [c.text for c in calls if c.method == "sendMessage"]
     assert "Welcome to CodeHub, New" in texts[0] and "Book a session" in texts[1] and "Ahmed Mentor" in texts[1]
+
+
+async def test_platform_repriced_or_deactivated_before_the_tap(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, f"/start platform_{ids['paid']}")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Enroll")
+    confirm = runner.api.last_message(MONA.id)
+    with sync_db.session() as s:
+        s.get(Platform, ids["paid"]).price = Decimal("300.00")
+        s.commit()
+    mark = len(runner.api.calls)
+    await runner.press(MONA, confirm, "Confirm")
+    assert any("price changed" in a for a in runner.api.answers(mark))
+    await runner.press(MONA, runner.api.message_with(MONA.id, "Tasks: 3"), "Enroll")
+    confirm = runner.api.last_message(MONA.id)
+    assert "300.00 EGP" in confirm.plain_text
+    with sync_db.session() as s:
+        s.get(Platform, ids["paid"]).is_active = False
+        s.commit()
+    mark = len(runner.api.calls)
+    await runner.press(MONA, confirm, "Confirm")
+    assert any("not available" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("500.00")
+
+
+async def test_enroll_again_from_an_old_button(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, f"/start platform_{ids['free']}")
+    page = runner.api.last_message(MONA.id)
+    await runner.press(MONA, page, "Enroll")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    assert "You are enrolled" in runner.api.last_message(MONA.id).plain_text
+    await runner.press(MONA, page, "Enroll")  # the old page still shows Enroll
+    confirm = runner.api.last_message(MONA.id)
+    mark = len(runner.api.calls)
+    await runner.press(MONA, confirm, "Confirm")
+    texts = runner.api.answers(mark) + [c.text for c in runner.api.calls[mark:]]
+    assert any("already enrolled" in t for t in texts), texts
+    assert not any("went wrong" in t for t in texts)
+
+
+async def test_double_taps_on_enroll_confirm_and_cancel_buttons(runner, sync_db):
+    ids = seed_catalog(sync_db)
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, f"/start platform_{ids['paid']}")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Enroll")
+    confirm = runner.api.last_message(MONA.id)
+    data = confirm.callback_data("Confirm")
+    await runner.press(MONA, confirm, "Confirm")
+    mark = len(runner.api.calls)
+    await runner.press_data(MONA, confirm, data)  # the second tap of a double tap
+    assert not any("went wrong" in c.text for c in runner.api.sent_to(MONA.id, mark))
+    assert not any("went wrong" in (a or "") for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("250.00")
+
+    await runner.send(MONA, "/topup")
+    await runner.send(MONA, "150")
+    await runner.send(MONA, "01012345678")
+    summary = runner.api.last_message(MONA.id)
+    cancel = summary.callback_data("Cancel")
+    await runner.press(MONA, summary, "Cancel")
+    mark = len(runner.api.calls)
+    await runner.press_data(MONA, summary, cancel)
+    assert not any("went wrong" in c.text for c in runner.api.sent_to(MONA.id, mark))
+    assert topup_count(sync_db) == 0
+
+
+async def test_enroll_on_a_stale_page_of_a_deactivated_platform_says_so_at_once(runner, sync_db):
+    ids, page = await open_platform_page(runner, sync_db)
+    with sync_db.session() as s:
+        s.get(Platform, ids["paid"]).is_active = False
+        s.commit()
+    mark = len(runner.api.calls)
+    await runner.press(MONA, page, "Enroll")
+    said = runner.api.answers(mark) + [c.text for c in runner.api.sent_to(MONA.id, mark)]
+    assert any("not available" in t for t in said), said
+    assert not any("Balance after" in t for t in said)  # no confirmation screen for what cannot be bought
+
+
+async def test_a_long_task_body_and_description_are_shown_whole_or_shortened_not_failed(runner, sync_db):
+    from core.models import Task
+    ids = seed_catalog(sync_db)
+    body = "\n".join(f"Line {i}: read <chapter {i}> & write notes" for i in range(300))  # ~13,000 characters
+    with sync_db.session() as s:
+        p = s.get(Platform, ids["free"])
+        p.description = "d" * 6000
+        task = s.scalar(select(Task).where(Task.platform_id == ids["free"]).order_by(Task.position))
+        task.body = body
+        s.commit()
+    await runner.send(MONA, "/start")
+    calls = await runner.send(MONA, f"/start platform_{ids['free']}")
+    assert "Python Basics" in calls[-1].text and calls[-1].error is None and "went wrong" not in calls[-1].text
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Enroll")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Tasks")
+    mark = len(runner.api.calls)
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Basics 1")
+    sent = [c for c in runner.api.calls[mark:] if c.method == "sendMessage"]
+    assert sent and all(c.error is None for c in sent)
+    shown = "\n".join(c.text for c in sent)
+    assert "Line 0: read <chapter 0> & write notes" in shown and "Line 299: read <chapter 299>" in shown
+    assert "Mark done" in sent[-1].buttons[0]  # the buttons come after the whole text
+
+
+async def test_two_enroll_screens_confirmed_charge_once(runner, sync_db):
+    ids, page = await open_platform_page(runner, sync_db)
+    await runner.press(MONA, page, "Enroll")
+    first = runner.api.last_message(MONA.id)
+    await runner.press(MONA, page, "Enroll")  # tapped twice: two "Enroll in ...?" screens
+    second = runner.api.last_message(MONA.id)
+    await runner.press(MONA, first, "Confirm")
+    mark = len(runner.api.calls)
+    await runner.press(MONA, second, "Confirm")
+    assert any("already enrolled" in a for a in runner.api.answers(mark))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("250.00")
+    # a renewal asked for on purpose still works
+    await runner.send(MONA, f"/start platform_{ids['paid']}")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Renew")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    assert "You are enrolled" in runner.api.last_message(MONA.id).plain_text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("0.00")

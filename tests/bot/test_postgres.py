@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import User
-from tests.bot.conftest import ADMIN1, BotRunner
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, BotRunner
 from tests.conftest import context, make_settings
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import FSMRecord, Transaction, TransactionType
-from tests.bot.conftest import ADMIN1, BotRunner, seed_catalog
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, MONA, BotRunner, seed_catalog
 from tests.conftest import make_settings
 from tests.external import REDIS_URL, require_redis
 
@@ -130,3 +130,15 @@ async def test_throttling_is_shared_through_redis(fake_api, sqlite_url, tmp_path
     texts = [c.text for c in fake_api.sent_to(user.id)]
     assert sum("Too many requests" in t for t in texts) == 1
     assert 3 <= sum("Last transactions" in t for t in texts) <= 6
+
+
+async def test_a_domain_error_with_odd_details_still_gets_an_answer(runner, monkeypatch):
+    from core.errors import InsufficientFunds
+    from core.services import wallet
+
+    def broken(*args, **kwargs):
+        raise InsufficientFunds("no details")  # required/balance/shortfall missing
+    await runner.send(MONA, "/start")
+    monkeypatch.setattr(wallet, "history", broken)
+    calls = await runner.send(MONA, "/history")
+    assert calls and "did not work" in calls[-1].text

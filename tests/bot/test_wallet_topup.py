@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.models import Transaction, TransactionStatus, TransactionType, User
-from tests.bot.conftest import ADMIN1, ADMIN2
+from core.services.common import Actor
 from tests.bot.fake_api import TgUser
+from tests.bot.helpers import ADMIN1, ADMIN2, MONA, MONA_AR, complete_booking, media_update, topup_count
 
 STUDENT = TgUser(6001, "Karim <b>&", "karim", "en")
 
@@ -200,3 +201,186 @@ async def test_inflight_counter_waits_for_running_updates():
     release.set()
     assert await inflight.wait_idle(1.0)
     await task
+
+
+async def test_amounts_typed_like_egyptians_do(runner, sync_db):
+    await runner.send(MONA, "/start")
+    cases = [("١٥٠٫٥", "150.50 EGP"), ("1,500", "1,500.00 EGP"), ("150 جنيه", "150.00 EGP"),
+             ("200 EGP", "200.00 EGP")]
+    for typed, shown in cases:
+        await runner.send(MONA, "/topup")
+        calls = await runner.send(MONA, typed)
+        assert f"Amount: {shown}" in calls[-1].text, (typed, calls[-1].text)
+    await runner.send(MONA, "/topup")
+    assert "more than zero" in (await runner.send(MONA, "0"))[-1].text
+    assert "more than zero" in (await runner.send(MONA, "-5"))[-1].text
+    assert "above the maximum" in (await runner.send(MONA, "99999999999999999999999"))[-1].text
+    assert "Please send a number" in (await runner.send(MONA, "💸"))[-1].text
+    assert "Please send a number" in (await runner.send(MONA, "1e5"))[-1].text
+    assert "Please send a number" in (await runner.send(MONA, "NaN"))[-1].text
+    assert topup_count(sync_db) == 0
+
+
+async def test_sender_numbers_with_spaces_country_code_and_arabic_digits(runner, sync_db):
+    await runner.send(MONA, "/start")
+    for typed in ("+20 10 1234 5678", "٠١٠١٢٣٤٥٦٧٨", "0020-101-234-5678", "(010) 1234 5678"):
+        await runner.send(MONA, "/topup")
+        await runner.send(MONA, "150")
+        calls = await runner.send(MONA, typed)
+        assert "Sent from: 01012345678" in calls[-1].text, (typed, calls[-1].text)
+    await runner.send(MONA, "/topup")
+    await runner.send(MONA, "150")
+    for bad in ("0101234567", "01312345678", "٠١٠١٢٣٤٥٦٧٨٩", "my number is 01012345678"):
+        assert "not an Egyptian mobile number" in (await runner.send(MONA, bad))[-1].text, bad
+    assert topup_count(sync_db) == 0
+
+
+async def test_arabic_student_gets_arabic_errors_in_the_topup_flow(runner):
+    await runner.send(MONA_AR, "/start")
+    intro = (await runner.send(MONA_AR, "/topup"))[-1].text
+    assert "فودافون" in intro
+    bad = (await runner.send(MONA_AR, "كتير"))[-1].text
+    assert "Please" not in bad and any("\u0600" <= ch <= "\u06ff" for ch in bad)
+    ok = (await runner.send(MONA_AR, "١٥٠"))[-1].text
+    assert "١٥٠" in ok
+
+
+async def test_media_in_the_topup_flow_gets_a_polite_explanation(runner, sync_db):
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/topup")
+    for kind in ("photo", "sticker", "voice"):
+        calls = await runner.feed(media_update(runner.api, MONA, kind))
+        assert "answer the question above" in calls[-1].text, kind
+    calls = await runner.send(MONA, "150")
+    assert "Amount: 150.00 EGP" in calls[-1].text  # still in the flow
+
+
+async def test_confirm_on_an_old_topup_summary_after_cancel_changes_nothing(runner, sync_db):
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/topup")
+    await runner.send(MONA, "150")
+    await runner.send(MONA, "01012345678")
+    summary = runner.api.last_message(MONA.id)
+    assert "Cancelled" in (await runner.send(MONA, "/cancel"))[-1].text
+    mark = len(runner.api.calls)
+    await runner.press(MONA, summary, "Confirm")
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    assert topup_count(sync_db) == 0
+
+
+async def test_menu_button_tapped_mid_topup_opens_that_menu(runner, sync_db):
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/topup")
+    calls = await runner.send(MONA, "📚 Platforms")
+    assert "CodeHub platforms" in calls[-1].text
+    calls = await runner.send(MONA, "150")
+    assert "Amount" not in calls[-1].text  # the top-up was left
+    assert topup_count(sync_db) == 0
+
+
+async def test_history_edges_empty_filter_last_page_and_forged_page(runner, sync_db):
+    await runner.send(MONA, "/start")
+    calls = await runner.send(MONA, "/history")
+    assert "Page 1 of 1" in calls[-1].text and "Welcome credit" in calls[-1].text
+    assert not any("Next" in b or "Prev" in b for b in calls[-1].buttons)
+    history = runner.api.last_message(MONA.id)
+    await runner.press(MONA, history, "Refund")
+    page = runner.api.last_message(MONA.id).plain_text
+    assert "No transactions yet." in page and "Page 1 of 1" in page
+    await runner.press_data(MONA, history, "h:999:ALL")
+    page = runner.api.last_message(MONA.id).plain_text
+    assert "Page 1 of 1" in page and "Welcome credit" in page
+    mark = len(runner.api.calls)
+    await runner.press_data(MONA, history, "h:-3:BOGUS")
+    assert "Page 1 of 1" in runner.api.last_message(MONA.id).plain_text
+    assert not any("went wrong" in c.text for c in runner.api.calls[mark:])
+
+
+async def test_history_with_many_entries_pages_to_the_last_page(runner, sync_db):
+    from core.services import wallet
+    await runner.send(MONA, "/start")
+    with sync_db.session() as s:
+        uid = s.scalar(select(User.id).where(User.telegram_id == MONA.id))
+        for i in range(11):
+            wallet.adjust_balance(s, uid, Decimal("1.00"), f"gift {i}", actor=Actor("qa"), idempotency_key=f"qa{i}")
+    calls = await runner.send(MONA, "/history")
+    assert "Page 1 of 2" in calls[-1].text and "Next ➡️" in calls[-1].buttons
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Next")
+    last = runner.api.last_message(MONA.id)
+    assert "Page 2 of 2" in last.plain_text and "Welcome credit" in last.plain_text
+    assert "⬅️ Prev" in last.buttons and "Next ➡️" not in last.buttons
+
+
+async def test_tapping_the_filter_already_shown_is_quiet(runner):
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/history")
+    history = runner.api.last_message(MONA.id)
+    await runner.press(MONA, history, "Top-up")
+    mark = len(runner.api.calls)
+    await runner.press(MONA, history, "• Top-up")  # the same filter again
+    assert not any("went wrong" in c.text for c in runner.api.sent_to(MONA.id, mark))
+    assert not any("went wrong" in (a or "") for a in runner.api.answers(mark))
+    assert any(c.method == "answerCallbackQuery" for c in runner.api.calls[mark:])
+
+
+async def test_confirm_on_an_older_topup_summary_never_sends_the_newer_amount(runner, sync_db):
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/topup")
+    await runner.send(MONA, "150")
+    await runner.send(MONA, "01012345678")
+    old = runner.api.last_message(MONA.id)
+    assert "150.00 EGP" in old.plain_text
+    await runner.send(MONA, "/topup")  # changed their mind: a new request for 1,000
+    await runner.send(MONA, "1000")
+    await runner.send(MONA, "01112345678")
+    new = runner.api.last_message(MONA.id)
+    mark = len(runner.api.calls)
+    await runner.press(MONA, old, "Confirm")
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    assert topup_count(sync_db) == 0
+    await runner.press(MONA, new, "Confirm")  # the newer summary still works
+    with sync_db.session() as s:
+        rows = s.scalars(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).all()
+        assert [r.amount for r in rows] == [Decimal("1000.00")]
+
+
+async def test_cancel_on_an_older_topup_summary_keeps_the_newer_one(runner, sync_db):
+    await runner.send(MONA, "/start")
+    await runner.send(MONA, "/topup")
+    await runner.send(MONA, "150")
+    await runner.send(MONA, "01012345678")
+    old = runner.api.last_message(MONA.id)
+    await runner.send(MONA, "/topup")
+    await runner.send(MONA, "200")
+    await runner.send(MONA, "01012345678")
+    new = runner.api.last_message(MONA.id)
+    await runner.press(MONA, old, "Cancel")
+    await runner.press(MONA, new, "Confirm")
+    assert "Top-up request #" in runner.api.messages[(MONA.id, new.message_id)].plain_text
+    assert topup_count(sync_db) == 1
+
+
+async def test_topup_refused_before_sending_money_when_too_many_are_waiting(runner, sync_db):
+    from core.services import wallet
+    await runner.send(MONA, "/start")
+    with sync_db.session() as s:
+        uid = s.scalar(select(User.id).where(User.telegram_id == MONA.id))
+        for i in range(3):
+            wallet.request_topup(s, uid, Decimal("100"), "01012345678", idempotency_key=f"qa-pending-{i}")
+    calls = await runner.send(MONA, "/topup")
+    assert "already have 3 top-up requests waiting" in calls[-1].text
+    assert "01099998888" not in calls[-1].text  # not told to send money that cannot be requested
+    calls = await runner.send(MONA, "150")
+    assert "Amount" not in calls[-1].text
+
+
+async def test_old_feedback_skip_does_not_end_a_newer_topup(runner, sync_db):
+    await complete_booking(runner, sync_db)
+    await runner.send(MONA, "/sessions")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Rate #")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "⭐⭐⭐⭐⭐")
+    rated = runner.api.last_message(MONA.id)
+    await runner.send(MONA, "/topup")
+    await runner.press(MONA, rated, "Skip")
+    calls = await runner.send(MONA, "150")
+    assert "Amount: 150.00 EGP" in calls[-1].text  # the top-up goes on

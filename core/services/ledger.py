@@ -1,0 +1,81 @@
+"""The ledger as a student reads it: history rows with what each was for, as data to word in any language.
+
+The stored description is English and stays for the panel; a reader's line is built from the type and the
+reference (the platform of an enrollment, the booking of a payment or refund, the reason of an adjustment).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.models import Enrollment, MentorshipBooking, Platform, Transaction, TransactionType, User
+from core.services import wallet
+from core.services.wallet import LedgerEntry, Page
+
+
+@dataclass(frozen=True)
+class EntryDetail:
+    """What one ledger row was for. Only the fields of its type are set."""
+
+    platform: str | None = None  # PLATFORM_PURCHASE
+    renewed: bool = False  # PLATFORM_PURCHASE: a later purchase of the same enrollment
+    booking_id: int | None = None  # MENTORSHIP_PAYMENT, REFUND
+    mentor: str | None = None  # MENTORSHIP_PAYMENT
+    minutes: int | None = None  # MENTORSHIP_PAYMENT
+    reason: str | None = None  # ADJUSTMENT
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry: LedgerEntry
+    detail: EntryDetail
+
+
+def _ref_id(reference: str | None, prefix: str) -> int | None:
+    kind, _, value = (reference or "").partition(":")
+    return int(value) if kind == prefix and value.isdigit() else None
+
+
+def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, EntryDetail]:
+    """EntryDetail per entry id, with at most three queries for a whole page."""
+    enrollment_ids = {i for e in entries if e.type == TransactionType.PLATFORM_PURCHASE
+                      if (i := _ref_id(e.reference, "enrollment")) is not None}
+    booking_ids = {i for e in entries if e.type in (TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND)
+                   if (i := _ref_id(e.reference, "booking")) is not None}
+    platforms, first_purchase, bookings = {}, {}, {}
+    if enrollment_ids:
+        platforms = dict(session.execute(select(Enrollment.id, Platform.name).join(
+            Platform, Platform.id == Enrollment.platform_id).where(Enrollment.id.in_(enrollment_ids))).all())
+        first_purchase = dict(session.execute(select(Transaction.reference, func.min(Transaction.id)).where(
+            Transaction.type == TransactionType.PLATFORM_PURCHASE,
+            Transaction.reference.in_([f"enrollment:{i}" for i in enrollment_ids])
+        ).group_by(Transaction.reference)).all())
+    if booking_ids:
+        bookings = {r.id: (r.full_name, r.duration) for r in session.execute(
+            select(MentorshipBooking.id, MentorshipBooking.duration, User.full_name).join(
+                User, User.id == MentorshipBooking.mentor_id).where(MentorshipBooking.id.in_(booking_ids)))}
+    details = {}
+    for e in entries:
+        if e.type == TransactionType.PLATFORM_PURCHASE:
+            enrollment_id = _ref_id(e.reference, "enrollment")
+            details[e.id] = EntryDetail(platform=platforms.get(enrollment_id),
+                                        renewed=first_purchase.get(e.reference, e.id) < e.id)
+        elif e.type in (TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND):
+            booking_id = _ref_id(e.reference, "booking")
+            mentor, minutes = bookings.get(booking_id, (None, None))
+            details[e.id] = EntryDetail(booking_id=booking_id, mentor=mentor, minutes=minutes)
+        elif e.type == TransactionType.ADJUSTMENT:
+            details[e.id] = EntryDetail(reason=e.description)
+        else:
+            details[e.id] = EntryDetail()
+    return details
+
+
+def statement(session: Session, user_id: int, *, page: int = 1, per_page: int = 10,
+              type: TransactionType | None = None) -> Page:
+    """wallet.history's page, each item a StatementLine (the row and what it was for)."""
+    rows = wallet.history(session, user_id, page=page, per_page=per_page, type=type)
+    details = entry_details(session, rows.items)
+    return Page([StatementLine(e, details[e.id]) for e in rows.items], rows.page, rows.pages, rows.total)
