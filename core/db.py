@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings
@@ -18,6 +18,10 @@ from core.timeutil import CAIRO
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 BUSY_TIMEOUT_MS = 30_000
+# Waiting longer than this for a free pool connection (or for PostgreSQL to accept one) means the
+# database is overloaded or down: fail fast, so a student gets an apology in seconds, not after 30.
+POOL_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 5
 
 
 @dataclass(frozen=True)
@@ -90,25 +94,59 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _pool_defaults(url: str, kw: dict) -> dict:
+    """A bounded wait for a pool connection, unless the caller chose its own pool (in-memory SQLite has no queue)."""
+    in_memory = url.startswith("sqlite") and make_url(url).database in (None, "", ":memory:")
+    if not in_memory and "poolclass" not in kw:
+        kw.setdefault("pool_timeout", POOL_TIMEOUT_S)
+    return kw
+
+
 def create_sync_engine(url: str, **kw) -> Engine:
     url = sync_url(url)
+    kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                   "check_same_thread": False}, **kw)
         _install_sqlite_hooks(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kw)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kw)
 
 
 def create_async_db_engine(url: str, **kw) -> AsyncEngine:
     url = async_url(url)
+    kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kw)
         _install_sqlite_hooks(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kw)
+    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_S}, **kw)
+
+
+class BriefAsyncSession(AsyncSession):
+    """An AsyncSession that holds a pool connection only while a call runs.
+
+    After each `run_sync` a transaction with nothing pending ends (services commit their own writes;
+    a read's snapshot is over), so the connection goes back to the pool before the caller awaits the
+    network. One session per update can then never hold a connection while waiting for another.
+    """
+
+    async def run_sync(self, fn, *args, **kw):
+        try:
+            result = await super().run_sync(fn, *args, **kw)
+        except Exception:
+            if self.in_transaction():
+                await self.rollback()
+            raise
+        await self.release()
+        return result
+
+    async def release(self) -> None:
+        sync = self.sync_session
+        if self.in_transaction() and not (sync.new or sync.dirty or sync.deleted):
+            await self.commit()  # a read-only transaction: commit keeps loaded objects (expire_on_commit=False)
 
 
 def build_context(settings: Settings) -> ServiceContext:
@@ -156,7 +194,7 @@ class AsyncDatabase:
         self.url = url
         self.context = context
         self.engine = create_async_db_engine(url, **engine_kw)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False,
+        self.sessions = async_sessionmaker(self.engine, class_=BriefAsyncSession, expire_on_commit=False,
                                            info={"codehub": context})
 
     @classmethod
