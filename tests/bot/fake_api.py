@@ -24,6 +24,7 @@ JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_pre
 SEND_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument",
                 "copyMessage", "forwardMessage", "sendChatAction", "deleteMessage"}
 _TAGS = re.compile(r"<[^>]+>")
+CALL = web.RequestKey("call", object)  # the ApiCall a request recorded
 
 
 def plain(text: str | None) -> str:
@@ -169,7 +170,7 @@ class FakeTelegramAPI:
 
     async def _handle(self, request: web.Request) -> web.Response:
         response = await self._answer(request)
-        call = request.get("call")
+        call = request.get(CALL)
         if call is not None and call.chat_id is not None:
             self.by_chat.setdefault(call.chat_id, []).append(call)
             self._chat_changed.setdefault(call.chat_id, asyncio.Event()).set()
@@ -184,7 +185,7 @@ class FakeTelegramAPI:
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = ApiCall(method, params, time.monotonic(), time.time())
         self.calls.append(call)
-        request["call"] = call
+        request[CALL] = call
         chat = params.get("chat_id")
         if method in SEND_METHODS and chat is not None and int(chat) in self.blocked:
             call.error = 403
