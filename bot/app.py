@@ -15,8 +15,8 @@ from bot.handlers import build_routers
 from bot.handlers.errors import ErrorsMiddleware
 from bot.i18n import StudentI18nMiddleware, build_i18n
 from bot.middlewares import (BlockedStudentMiddleware, DuplicateUpdateMiddleware, InFlightMiddleware,
-                             LeaveFlowMiddleware, PrivateChatOnlyMiddleware, StudentMiddleware,
-                             ThrottlingMiddleware)
+                             LeaveFlowMiddleware, PrivateChatOnlyMiddleware, StateFlushMiddleware,
+                             StudentMiddleware, ThrottlingMiddleware, UpdateSessionMiddleware)
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
@@ -50,12 +50,18 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     shared = getattr(storage, "redis", None)  # RedisStorage: throttle counters shared by replicas
     i18n = i18n or build_i18n()
     admin_ids = frozenset(settings.admin_telegram_ids)
-    dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub")
+    # disable_fsm: the FSM middleware (dp.fsm) is registered below, inside the update's session, so the SQL
+    # storage reads and writes through that session instead of taking a second pool connection
+    dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub",
+                    disable_fsm=True)
     dp["settings"], dp["db"], dp["i18n_core"] = settings, db, i18n
     dp["inflight"] = InFlightMiddleware()
     dp.update.outer_middleware(dp["inflight"])
     dp.update.outer_middleware(DuplicateUpdateMiddleware())
-    dp.update.outer_middleware(StudentMiddleware(db, admin_ids))
+    dp.update.outer_middleware(UpdateSessionMiddleware(db, i18n))
+    dp.update.outer_middleware(dp.fsm)  # the per-student lock, then the state read
+    dp.update.outer_middleware(StateFlushMiddleware())  # FSM changes written once, before the lock is let go
+    dp.update.outer_middleware(StudentMiddleware(admin_ids))
     dp.update.outer_middleware(StudentI18nMiddleware(i18n))
     dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window, redis=shared))
     dp.update.outer_middleware(ErrorsMiddleware())

@@ -2,20 +2,32 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import Message, Update
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.handlers.errors import tell
 from bot.i18n import all_translations
-from bot.keyboards import MENU
+from bot.keyboards import MENU, N_
+from bot.storage import enter_scope, leave_scope
 from core.db import AsyncDatabase
 from core.errors import UserBlocked
 from core.services import wallet
+from core.services.wallet import pick_language
+
+log = logging.getLogger("bot.middlewares")
+# the same words as ErrorsMiddleware's apology (one translation), here worded without the database
+APOLOGY = N_("😔 Sorry, something went wrong on our side. Please try again later. "
+             "Error reference: <code>{ref}</code>")
 
 
 class DuplicateUpdateMiddleware(BaseMiddleware):
@@ -35,13 +47,53 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class UpdateSessionMiddleware(BaseMiddleware):
+    """One AsyncSession per update, opened before the FSM context is read, so the SQL FSM storage works
+    through it (an UpdateScope) and never takes a second pool connection.
+
+    The session holds a pool connection only while a database call runs. When the database is down or
+    overloaded (no free connection within the pool timeout), the student gets the apology, worded
+    without the database, in seconds."""
+
+    def __init__(self, db: AsyncDatabase, i18n: I18n):
+        self.db, self.i18n = db, i18n
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        try:
+            async with self.db.sessions() as session:
+                scope, token = enter_scope(session)
+                try:
+                    data["session"], data["db"], data["fsm_scope"] = session, self.db, scope
+                    return await handler(event, data)
+                finally:
+                    leave_scope(scope, token)
+        except (SQLAlchemyError, OSError):
+            ref = uuid.uuid4().hex[:8].upper()
+            log.exception("update %s failed in the database [ref %s]", event.update_id, ref)
+            user = data.get("event_from_user")
+            lang = pick_language(user.language_code if user else None)
+            await tell(event, data, self.i18n.gettext(APOLOGY, locale=lang).format(ref=ref), also_message=True)
+            return None
+
+
+class StateFlushMiddleware(BaseMiddleware):
+    """Inside the FSM lock: the update's FSM changes are written in one transaction before the next
+    update of the same student may read them."""
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        result = await handler(event, data)
+        scope = data.get("fsm_scope")
+        if scope is not None:
+            await scope.flush()
+        return result
+
+
 class StudentMiddleware(BaseMiddleware):
-    """Opens one AsyncSession per update, registers or loads the student, passes both on."""
+    """Registers or loads the student on the update's session and passes them on."""
 
     ACTIVE_EVERY = 3600.0  # seconds between "last seen" writes for one student, per process
 
-    def __init__(self, db: AsyncDatabase, admin_ids: frozenset[int] = frozenset()):
-        self.db = db
+    def __init__(self, admin_ids: frozenset[int] = frozenset()):
         self.admin_ids = admin_ids
         self.marked: dict[int, float] = {}
 
@@ -50,28 +102,26 @@ class StudentMiddleware(BaseMiddleware):
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
-        async with self.db.sessions() as session:
-            data["session"] = session
-            data["db"] = self.db
-            data["is_admin"] = user is not None and user.id in self.admin_ids
-            data["just_registered"] = False
-            if user is not None and not user.is_bot:
-                student = await session.run_sync(wallet.find_by_telegram, user.id)
-                created = False
-                chat = data.get("event_chat")
-                if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
-                    result = await session.run_sync(
-                        wallet.register, user.id, full_name=user.full_name, username=user.username,
-                        language=user.language_code)
-                    student, created = result.user, result.created
-                elif student is not None and self._due(student.id):
-                    # active students feed the engagement numbers; at most one write an hour per student
-                    await session.run_sync(wallet.mark_active, student.id)
-                if student is not None:
-                    self.marked[student.id] = time.monotonic()
-                data["student"] = student
-                data["just_registered"] = created
-            return await handler(event, data)
+        session = data["session"]
+        data["is_admin"] = user is not None and user.id in self.admin_ids
+        data["just_registered"] = False
+        if user is not None and not user.is_bot:
+            student = await session.run_sync(wallet.find_by_telegram, user.id)
+            created = False
+            chat = data.get("event_chat")
+            if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
+                result = await session.run_sync(
+                    wallet.register, user.id, full_name=user.full_name, username=user.username,
+                    language=user.language_code)
+                student, created = result.user, result.created
+            elif student is not None and self._due(student.id):
+                # active students feed the engagement numbers; at most one write an hour per student
+                await session.run_sync(wallet.mark_active, student.id)
+            if student is not None:
+                self.marked[student.id] = time.monotonic()
+            data["student"] = student
+            data["just_registered"] = created
+        return await handler(event, data)
 
 
 class PrivateChatOnlyMiddleware(BaseMiddleware):

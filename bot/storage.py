@@ -1,17 +1,78 @@
-"""aiogram FSM storage in the database (fsm_states), for the embedded mode without Redis."""
+"""aiogram FSM storage in the database (fsm_states), for the embedded mode without Redis.
+
+Inside an update the storage works through that update's own session (an `UpdateScope` set by
+UpdateSessionMiddleware): each context is read once, changes stay in the scope, and they are written in
+one transaction when the update ends. So an update never checks out a second pool connection for its
+state, and an update that changes nothing (or clears an already empty state) writes nothing.
+"""
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from core.db import WRITE, AsyncDatabase
+from core.db import AsyncDatabase, unit_of_work
 from core.models import FSMRecord
 from core.timeutil import utcnow
+
+EMPTY = "{}"
+
+
+@dataclass(frozen=True)
+class Record:
+    state: str | None = None
+    data: str = EMPTY  # JSON, as stored: what a reader gets back is what a round trip gives
+
+    @property
+    def empty(self) -> bool:
+        return self.state is None and self.data == EMPTY
+
+
+class UpdateScope:
+    """One update's FSM contexts: read through the update's session, written once at the end."""
+
+    def __init__(self, session):
+        self.session = session
+        self.records: dict[str, Record] = {}
+        self.dirty: set[str] = set()
+        self.open = True
+
+    async def flush(self) -> None:
+        if not self.dirty:
+            return
+        changes = {name: self.records[name] for name in sorted(self.dirty)}
+        await self.session.run_sync(save_records, changes)
+        self.dirty.clear()
+
+
+_scope: ContextVar[UpdateScope | None] = ContextVar("codehub_fsm_scope", default=None)
+
+
+def current_scope() -> UpdateScope | None:
+    scope = _scope.get()
+    return scope if scope is not None and scope.open else None  # a task outliving its update uses its own
+
+
+def enter_scope(session) -> tuple[UpdateScope, object]:
+    scope = UpdateScope(session)
+    return scope, _scope.set(scope)
+
+
+def leave_scope(scope: UpdateScope, token) -> None:
+    scope.open = False
+    _scope.reset(token)
+
+
+def load_record(session: Session, name: str) -> Record:
+    row = session.execute(select(FSMRecord.state, FSMRecord.data).where(FSMRecord.key == name)).first()
+    return Record(row.state, row.data or EMPTY) if row else Record()
 
 
 def _upsert(dialect: str, values: dict, update: dict):
@@ -22,41 +83,64 @@ def _upsert(dialect: str, values: dict, update: dict):
     return insert(FSMRecord).values(**values).on_conflict_do_update(index_elements=["key"], set_=update)
 
 
+def save_records(session: Session, records: Mapping[str, Record]) -> None:
+    """One write transaction: an upsert per changed context; a cleared context leaves no row behind."""
+    dialect = session.get_bind().dialect.name
+    with unit_of_work(session):
+        now = utcnow()
+        for name, record in records.items():
+            if record.empty:
+                session.execute(delete(FSMRecord).where(FSMRecord.key == name))
+            else:
+                values = {"state": record.state, "data": record.data, "updated_at": now}
+                session.execute(_upsert(dialect, {"key": name, **values}, values))
+
+
 class SQLStorage(BaseStorage):
-    """State and data survive a restart: each change is one upsert on fsm_states."""
+    """State and data survive a restart; inside an update, one read and at most one write per context."""
 
     def __init__(self, db: AsyncDatabase, key_builder: KeyBuilder | None = None):
-        self.engine = db.engine
-        self.writer = db.engine.execution_options(**WRITE)
+        self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
-    async def _write(self, key: StorageKey, values: dict) -> None:
-        name = self.key_builder.build(key)
-        async with self.writer.begin() as conn:
-            row = {"key": name, "state": None, "data": "{}", "updated_at": utcnow(), **values}
-            await conn.execute(_upsert(self.engine.dialect.name, row, {**values, "updated_at": utcnow()}))
-            await conn.execute(delete(FSMRecord).where(  # a cleared context leaves no row behind
-                FSMRecord.key == name, FSMRecord.state.is_(None), FSMRecord.data == "{}"))
+    async def _run(self, scope: UpdateScope | None, fn, *args):
+        if scope is not None:
+            return await scope.session.run_sync(fn, *args)
+        async with self.db.sessions() as session:  # outside an update: a short session of its own
+            return await session.run_sync(fn, *args)
 
-    async def _read(self, key: StorageKey):
-        async with self.engine.connect() as conn:
-            return (await conn.execute(select(FSMRecord.state, FSMRecord.data).where(
-                FSMRecord.key == self.key_builder.build(key)))).first()
+    async def _get(self, key: StorageKey) -> Record:
+        name, scope = self.key_builder.build(key), current_scope()
+        if scope is not None and name in scope.records:
+            return scope.records[name]
+        record = await self._run(scope, load_record, name)
+        if scope is not None:
+            scope.records[name] = record
+        return record
+
+    async def _change(self, key: StorageKey, **changes) -> None:
+        name, scope = self.key_builder.build(key), current_scope()
+        record = await self._get(key)
+        changed = replace(record, **changes)
+        if changed == record:
+            return  # e.g. clearing a context that holds nothing: no write
+        if scope is None:
+            await self._run(None, save_records, {name: changed})
+            return
+        scope.records[name] = changed
+        scope.dirty.add(name)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        value = state.state if isinstance(state, State) else state
-        await self._write(key, {"state": value})
+        await self._change(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._read(key)
-        return row.state if row else None
+        return (await self._get(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._write(key, {"data": json.dumps(dict(data), ensure_ascii=False, default=str)})
+        await self._change(key, data=json.dumps(dict(data), ensure_ascii=False, default=str))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._read(key)
-        return json.loads(row.data or "{}") if row else {}
+        return json.loads((await self._get(key)).data or EMPTY)
 
     async def close(self) -> None:  # the engine belongs to the caller
         return None

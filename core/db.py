@@ -1,16 +1,19 @@
 """Engines, sessions and the unit of work; SQLite tuned for money (WAL, FULL, BEGIN IMMEDIATE)."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import await_
 
 from core.config import Settings
 from core.crypto import FieldCipher, load_or_create_key
@@ -18,6 +21,10 @@ from core.timeutil import CAIRO
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 BUSY_TIMEOUT_MS = 30_000
+# Waiting longer than this for a free pool connection (or for PostgreSQL to accept one) means the
+# database is overloaded or down: fail fast, so a student gets an apology in seconds, not after 30.
+POOL_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 5
 
 
 @dataclass(frozen=True)
@@ -90,25 +97,115 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _pool_defaults(url: str, kw: dict) -> dict:
+    """A bounded wait for a pool connection, unless the caller chose its own pool (in-memory SQLite has no queue)."""
+    in_memory = url.startswith("sqlite") and make_url(url).database in (None, "", ":memory:")
+    if not in_memory and "poolclass" not in kw:
+        kw.setdefault("pool_timeout", POOL_TIMEOUT_S)
+    return kw
+
+
 def create_sync_engine(url: str, **kw) -> Engine:
     url = sync_url(url)
+    kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                   "check_same_thread": False}, **kw)
         _install_sqlite_hooks(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kw)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kw)
 
 
 def create_async_db_engine(url: str, **kw) -> AsyncEngine:
     url = async_url(url)
+    kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kw)
         _install_sqlite_hooks(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kw)
+    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_S}, **kw)
+
+
+class ConnectionGate:
+    """First come, first served turns for database calls: at most `size` at once (the pool's capacity), so a
+    call that has its turn never waits for the pool; a caller waits at most `timeout` for a turn.
+
+    asyncio's pool queue lets a newcomer take a connection just handed to a waiter, so under a burst some
+    waiters starve until the pool timeout; this semaphore is fair (no barging while others wait)."""
+
+    def __init__(self, size: int, timeout: float):
+        self.size, self.timeout = size, timeout
+        self._slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def turn(self):
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise sa_exc.TimeoutError(f"no database connection free within {self.timeout:g}s") from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+class WriteTurn:
+    """SQLite has one writer at a time: writers of this process take turns here (fair, no connection held
+    while waiting) instead of each holding a pool connection in SQLite's sleeping busy handler, where under
+    a burst some wait many seconds. Taken by unit_of_work inside `run_sync` (a greenlet, hence `await_`).
+    Writers in other processes (the panel, the CLI) still queue on busy_timeout and BEGIN IMMEDIATE."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+
+    async def _acquire(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise sa_exc.TimeoutError(f"no write turn within {self.timeout:g}s") from None
+
+    def acquire(self) -> None:
+        await_(self._acquire())
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class BriefAsyncSession(AsyncSession):
+    """An AsyncSession that holds a pool connection only while a call runs.
+
+    Each `run_sync` waits for its turn at the database's ConnectionGate, and afterwards a transaction with
+    nothing pending ends (services commit their own writes; a read's snapshot is over), so the connection
+    goes back to the pool before the caller awaits the network. One session per update can then never
+    hold a connection while waiting for another.
+    """
+
+    async def run_sync(self, fn, *args, **kw):
+        gate: ConnectionGate | None = self.info.get("gate")
+        if gate is None:
+            return await self._run_and_release(fn, *args, **kw)
+        async with gate.turn():
+            return await self._run_and_release(fn, *args, **kw)
+
+    async def _run_and_release(self, fn, *args, **kw):
+        try:
+            result = await super().run_sync(fn, *args, **kw)
+        except Exception:
+            if self.in_transaction():
+                await self.rollback()
+            raise
+        await self.release()
+        return result
+
+    async def release(self) -> None:
+        sync = self.sync_session
+        if self.in_transaction() and not (sync.new or sync.dirty or sync.deleted):
+            await self.commit()  # a read-only transaction: commit keeps loaded objects (expire_on_commit=False)
 
 
 def build_context(settings: Settings) -> ServiceContext:
@@ -156,8 +253,14 @@ class AsyncDatabase:
         self.url = url
         self.context = context
         self.engine = create_async_db_engine(url, **engine_kw)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False,
-                                           info={"codehub": context})
+        timeout = engine_kw.get("pool_timeout", POOL_TIMEOUT_S)
+        info: dict = {"codehub": context}
+        if "poolclass" not in engine_kw:  # the default queue pool: 5 + 10 connections unless told otherwise
+            info["gate"] = ConnectionGate(engine_kw.get("pool_size", 5) + max(0, engine_kw.get("max_overflow", 10)),
+                                          timeout)
+        if self.engine.dialect.name == "sqlite":
+            info["write_turn"] = WriteTurn(timeout)
+        self.sessions = async_sessionmaker(self.engine, class_=BriefAsyncSession, expire_on_commit=False, info=info)
 
     @classmethod
     def from_settings(cls, settings: Settings, **engine_kw) -> AsyncDatabase:
@@ -178,13 +281,20 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("unit_of_work: the session has unflushed changes from its caller")
         session.rollback()  # end a read snapshot left open by the caller
-    session.connection(execution_options=WRITE if write else None)
+    turn: WriteTurn | None = session.info.get("write_turn") if write else None
+    if turn is not None:
+        turn.acquire()  # no connection is held while waiting
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.connection(execution_options=WRITE if write else None)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    finally:
+        if turn is not None:
+            turn.release()
 
 
 def migrate(url: str, revision: str = "head") -> None:

@@ -24,6 +24,7 @@ JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_pre
 SEND_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument",
                 "copyMessage", "forwardMessage", "sendChatAction", "deleteMessage"}
 _TAGS = re.compile(r"<[^>]+>")
+CALL = web.RequestKey("call", object)  # the ApiCall a request recorded
 
 
 def plain(text: str | None) -> str:
@@ -128,6 +129,8 @@ class FakeTelegramAPI:
         self._callback_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.by_chat: dict[int, list[ApiCall]] = {}  # answered calls per chat, for many students waiting at once
+        self._chat_changed: dict[int, asyncio.Event] = {}
 
     # -- server ---------------------------------------------------------------------------------
     async def start(self) -> FakeTelegramAPI:
@@ -166,6 +169,14 @@ class FakeTelegramAPI:
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
+        response = await self._answer(request)
+        call = request.get(CALL)
+        if call is not None and call.chat_id is not None:
+            self.by_chat.setdefault(call.chat_id, []).append(call)
+            self._chat_changed.setdefault(call.chat_id, asyncio.Event()).set()
+        return response
+
+    async def _answer(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
@@ -174,6 +185,7 @@ class FakeTelegramAPI:
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = ApiCall(method, params, time.monotonic(), time.time())
         self.calls.append(call)
+        request[CALL] = call
         chat = params.get("chat_id")
         if method in SEND_METHODS and chat is not None and int(chat) in self.blocked:
             call.error = 403
@@ -290,6 +302,28 @@ class FakeTelegramAPI:
             await asyncio.sleep(0.05)
         raise AssertionError("expected API call not seen; calls: "
                              + "; ".join(f"{c.method} {c.text[:60]!r}" for c in self.calls[-10:]))
+
+    async def wait_in_chat(self, chat_id: int, predicate, since: int, timeout: float = 10.0) -> ApiCall:
+        """The first answered call to this chat, from index `since` of by_chat[chat_id] on, matching `predicate`;
+        woken by each new call to the chat (no polling, so a hundred waiting students cost nothing)."""
+        deadline = time.monotonic() + timeout
+        seen = since
+        while True:
+            calls = self.by_chat.get(chat_id, [])
+            for call in calls[seen:]:
+                if predicate(call):
+                    return call
+            seen = len(calls)
+            event = self._chat_changed.setdefault(chat_id, asyncio.Event())
+            event.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"expected call to chat {chat_id} not seen; last: "
+                                     + "; ".join(f"{c.method} {c.text[:60]!r}" for c in calls[-5:]))
+            try:
+                await asyncio.wait_for(event.wait(), timeout=remaining)
+            except asyncio.TimeoutError:
+                pass
 
     # -- reading what the bot did ------------------------------------------------------------------
     def sent_to(self, chat_id: int, since: int = 0) -> list[ApiCall]:

@@ -27,19 +27,23 @@ MONA_AR = TgUser(9102, "منى", "mona_ar", "ar")
 
 
 class BotRunner:
-    """The real dispatcher in polling mode against the fake server; one update handled at a time."""
+    """The real dispatcher in polling mode against the fake server; one update handled at a time
+    (as_tasks=True: updates handled concurrently, as run_bot.py does; db_kw: engine options, e.g. the pool)."""
 
-    def __init__(self, api: FakeTelegramAPI, settings, **dispatcher_kw):
+    def __init__(self, api: FakeTelegramAPI, settings, *, db_kw: dict | None = None, as_tasks: bool = False,
+                 **dispatcher_kw):
         self.api, self.settings, self.dispatcher_kw = api, settings, dispatcher_kw
+        self.db_kw, self.as_tasks = db_kw or {}, as_tasks
         self.i18n = build_i18n()
         self.task: asyncio.Task | None = None
 
     async def start(self) -> BotRunner:
-        self.db = AsyncDatabase.from_settings(self.settings)
+        self.db = AsyncDatabase.from_settings(self.settings, **self.db_kw)
         self.bot = create_bot(self.settings)
         self.dp = create_dispatcher(self.settings, self.db, i18n=self.i18n, **self.dispatcher_kw)
         self.task = asyncio.create_task(self.dp.start_polling(
-            self.bot, handle_signals=False, handle_as_tasks=False, polling_timeout=1, close_bot_session=True))
+            self.bot, handle_signals=False, handle_as_tasks=self.as_tasks, polling_timeout=1,
+            close_bot_session=True))
         await self.api.wait_for_call(lambda c: c.method == "getMe")
         return self
 
