@@ -19,8 +19,8 @@ from admin_panel import create_app
 from core.models import BookingStatus, TransactionStatus, User
 from core.services import wallet
 from core.timeutil import CAIRO, utcnow
-from tests.admin.conftest import PASSWORD, Panel
-from tests.conftest import make_settings
+from tests.admin.helpers import PASSWORD, Panel
+from tests.helpers import make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"

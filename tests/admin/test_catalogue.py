@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Enrollment, Platform, Task, User
-from tests.admin.conftest import flashes
+from tests.admin.helpers import flashes
 
 
 def _platform(panel, name) -> Platform | None:
