@@ -119,6 +119,12 @@ class NotOwner(DomainError):
     http_status = 403
 
 
+class NotAMentor(DomainError):
+    """A mentor panel account must point at a user who is a mentor."""
+
+    code = "NOT_A_MENTOR"
+
+
 class InvalidRating(DomainError):
     code = "INVALID_RATING"
 

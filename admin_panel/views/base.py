@@ -138,15 +138,16 @@ class RoleMixin:
             return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
         abort(403)
 
-
-class SecureView(RoleMixin, BaseView):
-    """A custom Flask-Admin page limited to some roles."""
-
     def back(self, default: str = ".index"):
+        """Back to the page the form came from (a local path only), else to `default`."""
         target = request.form.get("next") or request.args.get("next")
         if target and target.startswith("/") and not target.startswith("//"):
             return redirect(target)
         return redirect(url_for(default))
+
+
+class SecureView(RoleMixin, BaseView):
+    """A custom Flask-Admin page limited to some roles."""
 
 
 @dataclass(frozen=True)
