@@ -9,7 +9,7 @@ from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from core.errors import DomainError
-from core.models import Enrollment
+from core.models import AdminRole, Enrollment
 from core.services import catalogue, enrollment
 from core.services.catalogue import MAX_PRICE
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, explain, fmt_time, money_formatter,
@@ -53,7 +53,7 @@ class CatalogueModelView(SecureModelView):
 
 
 class PlatformView(CatalogueModelView):
-    roles = frozenset({"owner"})
+    roles = frozenset({AdminRole.OWNER})
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
@@ -107,7 +107,7 @@ class PlatformView(CatalogueModelView):
 
 
 class TaskView(CatalogueModelView):
-    roles = frozenset({"owner"})
+    roles = frozenset({AdminRole.OWNER})
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["platform", "position", "title"]
@@ -129,7 +129,7 @@ class TaskView(CatalogueModelView):
 
 
 class EnrollmentView(SecureModelView):
-    roles = frozenset({"owner"})
+    roles = frozenset({AdminRole.OWNER})
     list_template = "admin_panel/prompted_action_list.html"
     action_prompt = ActionPrompt("extend", "days", "Extend access by how many days? (1 to 3650)", "30")
     column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]
