@@ -91,3 +91,14 @@ def test_the_checks_catch_what_they_should(tmp_path):
         "sqlalchemy.select", "sqlalchemy.update", "session.execute", "session.query", "session.get"}
     assert ("bot", "admin_panel.server") == tuple(m for _, m in _imported_modules(ast.parse(
         "import bot\ndef f():\n    from admin_panel.server import serve\n")))
+
+
+def test_run_lives_in_the_composition_module_not_in_core():
+    import codehub_cli
+    from core import cli
+
+    def commands(parser):
+        return set(parser._subparsers._group_actions[0].choices)
+
+    assert "run" in commands(codehub_cli.build_parser())
+    assert commands(codehub_cli.build_parser()) - {"run"} == commands(cli.build_parser())

@@ -4,13 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import InvalidInput, InvalidWalletNumber, NotAMentor, NotFound, ReasonRequired
+from core.db import build_context
+from core.errors import InvalidAmount, InvalidInput, InvalidWalletNumber, NotAMentor, NotFound, ReasonRequired
 from core.models import AdminRole, BookingStatus
-from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, parse_signed_amount
+from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, format_money, parse_signed_amount
 from core.phone import normalize_wallet
 from core.services import admins, mentorship, wallet
 from core.services.settings import get_settings
 from tests.core.helpers import ADMIN, NOW, key, later, mentor, student
+from tests.helpers import make_settings
 
 D = Decimal
 
@@ -97,7 +99,6 @@ def test_signed_amounts_read_like_any_amount(text, expected):
 @pytest.mark.parametrize("text,reason", [("0", "NOT_POSITIVE"), ("-0", "NOT_POSITIVE"), ("abc", "NOT_A_NUMBER"),
                                          ("-1.999", "TOO_MANY_DECIMALS"), ("", "EMPTY"), ("--5", "NOT_A_NUMBER")])
 def test_signed_amounts_refused_with_a_reason(text, reason):
-    from core.errors import InvalidAmount
     with pytest.raises(InvalidAmount) as caught:
         parse_signed_amount(text)
     assert caught.value.reason == reason
@@ -122,3 +123,13 @@ def test_upcoming_sessions_respect_the_mentor_scope(session):
     assert [x.id for x in mentorship.upcoming_sessions(session, AdminRole.MENTOR, b.mentor_id, now=NOW)] == [b.id]
     assert mentorship.upcoming_sessions(session, AdminRole.MENTOR, None, now=NOW) == []
     assert mentorship.upcoming_sessions(session, AdminRole.OWNER, None, now=later(days=2)) == []
+
+
+def test_currency_setting_is_the_default_of_formatted_amounts(tmp_path):
+    try:
+        build_context(make_settings("sqlite://", tmp_path, currency="USD"))
+        assert format_money(D("1250")) == "1,250.00 USD"
+        assert format_money(D("5"), locale="ar") == "٥٫٠٠ USD"
+    finally:
+        build_context(make_settings("sqlite://", tmp_path))
+    assert format_money(D("5")) == "5.00 EGP"
