@@ -146,3 +146,14 @@ class InvalidSetting(DomainError):
 class AuthFailed(DomainError):
     code = "AUTH_FAILED"
     http_status = 401
+
+
+def _codes(cls: type[DomainError]) -> dict[str, type[DomainError]]:
+    found = {cls.code: cls}
+    for sub in cls.__subclasses__():
+        found.update(_codes(sub))
+    return found
+
+
+# Every stable code, for the interfaces' translation tables: a code they map must be in here.
+ERROR_CODES: frozenset[str] = frozenset(_codes(DomainError))

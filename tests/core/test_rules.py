@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from core import errors
 from core.db import build_context
 from core.errors import InvalidAmount, InvalidInput, InvalidWalletNumber, NotAMentor, NotFound, ReasonRequired
 from core.models import AdminRole, BookingStatus
@@ -133,3 +134,10 @@ def test_currency_setting_is_the_default_of_formatted_amounts(tmp_path):
     finally:
         build_context(make_settings("sqlite://", tmp_path))
     assert format_money(D("5")) == "5.00 EGP"
+
+
+def test_every_error_code_is_unique_and_registered():
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.DomainError)]
+    codes = [c.code for c in classes]
+    assert len(codes) == len(set(codes)) and set(codes) == errors.ERROR_CODES
+    assert {"REASON_REQUIRED", "NOT_A_MENTOR", "NOT_FOUND"} <= errors.ERROR_CODES
