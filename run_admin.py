@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from admin_panel.server import serve
 from core.config import ConfigError, load_settings
 
 
@@ -16,7 +17,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    from admin_panel.server import serve
     serve(settings, debug=args.debug)
     return 0
 

@@ -6,19 +6,21 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
-from core.errors import DomainError
-from core.models import MentorshipBooking, Transaction, TransactionStatus, TransactionType
+from core.errors import DomainError, InvalidInput
+from core.models import AdminRole, TransactionStatus
 from core.services import analytics, mentorship, wallet
+from core.services.wallet import TopupRequest
 from core.timeutil import CAIRO, as_utc
 from admin_panel.auth import roles_required
+from admin_panel.views.base import actor, service_session
+
+OWNER, FINANCE, MENTOR = AdminRole.OWNER, AdminRole.FINANCE, AdminRole.MENTOR
 
 api = Blueprint("api", __name__, url_prefix="/api/admin")
-MAX_NOTES = 1000
 
 
 def _plain(value):
@@ -41,16 +43,17 @@ def ok(data, status: int = 200):
     return jsonify(_plain(data)), status
 
 
-def fail(code: str, message: str, http_status: int = 400, **details):
-    return jsonify({"error": {**_plain(details), "code": code, "message": message}}), http_status
+def fail(message: str, **details):
+    """Malformed input (the service was not called): 400 with the INVALID_INPUT code."""
+    return jsonify({"error": {**_plain(details), "code": InvalidInput.code, "message": message}}), 400
 
 
-def domain_fail(err: DomainError):
-    return jsonify({"error": {**_plain(err.details), "code": err.code, "message": str(err)}}), err.http_status
-
-
-def _session():
-    return current_app.extensions["codehub"].db.sessions()
+def domain_fail(err: DomainError, *, fields: dict[str, str] | None = None):
+    """A domain error as JSON; `fields` renames the service's field names to this API's."""
+    details = _plain(err.details)
+    if fields and details.get("field") in fields:
+        details["field"] = fields[details["field"]]
+    return jsonify({"error": {**details, "code": err.code, "message": str(err)}}), err.http_status
 
 
 def _body() -> dict | None:
@@ -58,60 +61,53 @@ def _body() -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _actor():
-    return current_user.actor
-
-
 @api.get("/csrf-token")
-@roles_required("owner", "finance", "mentor")
+@roles_required(OWNER, FINANCE, MENTOR)
 def csrf_token():
     """The token to send as X-CSRFToken with PUT requests of this session."""
     return ok({"csrfToken": generate_csrf()})
 
 
-def _topup_json(t: Transaction) -> dict:
-    return {"id": t.id, "userId": t.user_id, "student": t.user.full_name, "username": t.user.username,
-            "amount": t.amount, "status": t.status, "walletNumber": t.wallet_number_masked,
+def _topup_json(t: TopupRequest) -> dict:
+    return {"id": t.id, "userId": t.user_id, "student": t.student, "username": t.username,
+            "amount": t.amount, "status": t.status, "walletNumber": t.wallet_masked,
             "adminNotes": t.admin_notes, "processedBy": t.processed_by, "createdAt": t.created_at,
-            "decidedAt": t.decided_at, "updatedAt": t.updated_at}
+            "decidedAt": t.decided_at, "updatedAt": t.decided_at or t.created_at}
 
 
 @api.get("/topup-requests")
-@roles_required("owner", "finance")
+@roles_required(OWNER, FINANCE)
 def list_topups():
     status = (request.args.get("status") or "").upper()
     if status and status not in TransactionStatus.__members__:
-        return fail("INVALID_INPUT", "status must be PENDING, APPROVED or REJECTED", field="status")
+        return fail("status must be PENDING, APPROVED or REJECTED", field="status")
     try:
         limit = min(max(int(request.args.get("limit", 100)), 1), 500)
     except ValueError:
-        return fail("INVALID_INPUT", "limit must be a number", field="limit")
-    with _session() as s:
-        query = select(Transaction).where(Transaction.type == TransactionType.TOP_UP)
-        if status:
-            query = query.where(Transaction.status == TransactionStatus(status))
-        rows = s.scalars(query.order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
-        return ok({"items": [_topup_json(t) for t in rows]})
+        return fail("limit must be a number", field="limit")
+    with service_session() as s:
+        rows = wallet.list_topups(s, status=TransactionStatus(status) if status else None, limit=limit)
+    return ok({"items": [_topup_json(t) for t in rows]})
 
 
 @api.put("/topup-requests/<int:tx_id>")
-@roles_required("owner", "finance")
+@roles_required(OWNER, FINANCE)
 def decide_topup(tx_id: int):
     body = _body()
     if body is None:
-        return fail("INVALID_INPUT", "send a JSON object: {status, adminNotes}")
+        return fail("send a JSON object: {status, adminNotes}")
     status = body.get("status")
     notes = body.get("adminNotes")
     if status not in ("APPROVED", "REJECTED"):
-        return fail("INVALID_INPUT", "status must be APPROVED or REJECTED", field="status")
+        return fail("status must be APPROVED or REJECTED", field="status")
     if notes is not None and not isinstance(notes, str):
-        return fail("INVALID_INPUT", "adminNotes must be text", field="adminNotes")
+        return fail("adminNotes must be text", field="adminNotes")
     try:
-        with _session() as s:
+        with service_session() as s:
             if status == "APPROVED":
-                result = wallet.approve_topup(s, tx_id, actor=_actor(), notes=notes)
+                result = wallet.approve_topup(s, tx_id, actor=actor(), notes=notes)
             else:
-                result = wallet.reject_topup(s, tx_id, notes or "", actor=_actor())
+                result = wallet.reject_topup(s, tx_id, notes or "", actor=actor())
     except DomainError as err:
         return domain_fail(err)
     return ok({"id": result.transaction_id, "status": result.status, "amount": result.amount,
@@ -126,25 +122,23 @@ def _parse_session_date(raw) -> datetime:
 
 
 @api.put("/mentorship/<int:booking_id>/confirm")
-@roles_required("owner", "mentor")
+@roles_required(OWNER, MENTOR)
 def confirm_booking(booking_id: int):
     body = _body()
     if body is None:
-        return fail("INVALID_INPUT", "send a JSON object: {sessionDate, adminNotes}")
+        return fail("send a JSON object: {sessionDate, adminNotes}")
     try:
         when = _parse_session_date(body.get("sessionDate"))
     except ValueError:
-        return fail("INVALID_INPUT", "sessionDate must be an ISO date-time, e.g. 2026-12-01T18:30 "
+        return fail("sessionDate must be an ISO date-time, e.g. 2026-12-01T18:30 "
                                      "(Africa/Cairo when no offset is given)", field="sessionDate")
     notes = body.get("adminNotes")
     if notes is not None and not isinstance(notes, str):
-        return fail("INVALID_INPUT", "adminNotes must be text", field="adminNotes")
+        return fail("adminNotes must be text", field="adminNotes")
     try:
-        with _session() as s:
-            booking = s.get(MentorshipBooking, booking_id)
-            if booking is None or (current_user.role == "mentor" and booking.mentor_id != current_user.mentor_user_id):
-                return fail("NOT_FOUND", "booking not found", 404)
-            info = mentorship.confirm(s, booking_id, when, notes, actor=_actor())
+        with service_session() as s:
+            mentorship.get_booking_for_admin(s, booking_id, current_user.role, current_user.mentor_user_id)
+            info = mentorship.confirm(s, booking_id, when, notes, actor=actor())
     except DomainError as err:
         return domain_fail(err)
     return ok({"id": info.id, "status": info.status, "sessionDate": info.session_date,
@@ -152,52 +146,45 @@ def confirm_booking(booking_id: int):
 
 
 @api.put("/mentorship/settings")
-@roles_required("owner")
+@roles_required(OWNER)
 def mentorship_settings():
     body = _body()
     if body is None:
-        return fail("INVALID_INPUT", "send a JSON object: {hourlyRate, isAvailable}")
+        return fail("send a JSON object: {hourlyRate, isAvailable}")
     rate, available = body.get("hourlyRate"), body.get("isAvailable")
     if rate is None and available is None:
-        return fail("INVALID_INPUT", "give hourlyRate and/or isAvailable")
+        return fail("give hourlyRate and/or isAvailable")
     if rate is not None and (isinstance(rate, (bool, float)) or not isinstance(rate, (str, int))):
-        return fail("INVALID_INPUT", "hourlyRate must be a string like \"300.00\" or a whole number",
+        return fail("hourlyRate must be a string like \"300.00\" or a whole number",
                     field="hourlyRate")
     if available is not None and not isinstance(available, bool):
-        return fail("INVALID_INPUT", "isAvailable must be true or false", field="isAvailable")
-    if rate is not None:
-        try:
-            value = Decimal(str(rate))
-        except ArithmeticError:
-            return fail("INVALID_INPUT", "hourlyRate must be an amount", field="hourlyRate")
-        if not value.is_finite() or value <= 0 or value > Decimal("100000"):
-            return fail("INVALID_INPUT", "hourlyRate must be above 0 and at most 100000", field="hourlyRate")
+        return fail("isAvailable must be true or false", field="isAvailable")
     try:
-        with _session() as s:
-            settings = mentorship.set_mentorship_settings(s, actor=_actor(), hourly_rate=rate,
+        with service_session() as s:
+            settings = mentorship.set_mentorship_settings(s, actor=actor(), hourly_rate=rate,
                                                           is_available=available)
     except DomainError as err:
-        return domain_fail(err)
+        return domain_fail(err, fields={"hourly_rate": "hourlyRate"})
     return ok({"hourlyRate": settings.mentor_default_rate, "isAvailable": settings.mentorship_available,
                "durations": list(settings.durations)})
 
 
 @api.get("/analytics/financial")
-@roles_required("owner", "finance")
+@roles_required(OWNER, FINANCE)
 def analytics_financial():
-    with _session() as s:
+    with service_session() as s:
         return ok(analytics.financial(s))
 
 
 @api.get("/analytics/engagement")
-@roles_required("owner", "finance")
+@roles_required(OWNER, FINANCE)
 def analytics_engagement():
-    with _session() as s:
+    with service_session() as s:
         return ok(analytics.engagement(s))
 
 
 @api.get("/analytics/platforms")
-@roles_required("owner", "finance")
+@roles_required(OWNER, FINANCE)
 def analytics_platforms():
-    with _session() as s:
+    with service_session() as s:
         return ok({"items": analytics.platform_performance(s)})

@@ -12,10 +12,12 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import scoped_session
 
+from admin_panel import auth
+from admin_panel.api import api
+from admin_panel.views import register_views
+from admin_panel.views.dashboard import DashboardView
 from core.config import Settings
 from core.db import Database
-from core.money import format_money
-from core.timeutil import CAIRO, as_utc
 
 csrf = CSRFProtect()
 
@@ -43,12 +45,6 @@ def load_secret_key(settings: Settings) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     return key
-
-
-def cairo_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return "—"
-    return as_utc(value).astimezone(CAIRO).strftime(fmt)
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Flask:
@@ -84,22 +80,13 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from admin_panel import auth
     auth.init_app(app)
-
-    currency = settings.currency
-    app.jinja_env.filters["money"] = lambda v: "—" if v is None else format_money(v, currency)
-    app.jinja_env.filters["cairo"] = cairo_time
-
-    from admin_panel.views import register_views
-    from admin_panel.views.dashboard import DashboardView
 
     admin = Admin(app, name="CodeHub Admin", url="/",
                   theme=Bootstrap4Theme(base_template="admin_panel/base.html", fluid=True),
                   index_view=DashboardView(name="Dashboard", url="/", endpoint="admin"))
     register_views(admin, panel)
 
-    from admin_panel.api import api
     app.register_blueprint(api)
 
     _error_pages(app)

@@ -13,11 +13,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from core.errors import AuthFailed
+from core.models import AdminRole
 from core.services import admins
 from core.services.common import Actor
-
-OWNER, FINANCE, MENTOR = "owner", "finance", "mentor"
-ALL_ROLES = frozenset({OWNER, FINANCE, MENTOR})
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -33,7 +31,7 @@ class PanelUser:
 
     id: int
     username: str
-    role: str
+    role: AdminRole
     mentor_user_id: int | None
 
     is_authenticated = True
@@ -47,7 +45,7 @@ class PanelUser:
     def actor(self) -> Actor:
         return Actor(name=self.username, admin_id=self.id)
 
-    def has_role(self, *roles: str) -> bool:
+    def has_role(self, *roles: AdminRole) -> bool:
         return self.role in roles
 
 
@@ -65,7 +63,7 @@ def _load(admin_id: str):
         info = admins.get_admin(s, ident)
     if info is None:
         return None
-    return PanelUser(info.id, info.username, info.role.value, info.mentor_user_id)
+    return PanelUser(info.id, info.username, info.role, info.mentor_user_id)
 
 
 @login_manager.unauthorized_handler
@@ -75,7 +73,7 @@ def _unauthorized():
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
-def roles_required(*roles: str):
+def roles_required(*roles: AdminRole):
     """For plain Flask routes: authenticated, and one of `roles` (server side, every request)."""
     def decorator(fn):
         @wraps(fn)
@@ -120,7 +118,7 @@ def login():
                 "Wrong username or password."
         else:
             session.clear()
-            login_user(PanelUser(info.id, info.username, info.role.value, info.mentor_user_id))
+            login_user(PanelUser(info.id, info.username, info.role, info.mentor_user_id))
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         error = "Enter your username and password."

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import logging
 
+import waitress
+
+from admin_panel import create_app
 from core.config import Settings
 from core.db import migrate
 
@@ -11,12 +14,10 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, debug: bool = False) -> None:
     migrate(settings.effective_database_url)
-    from admin_panel import create_app
     app = create_app(settings)
     url = f"http://{settings.admin_host}:{settings.admin_port}/"
     print(f"CodeHub admin panel on {url}", flush=True)
     if debug:
         app.run(host=settings.admin_host, port=settings.admin_port, debug=True, use_reloader=False)
         return
-    from waitress import serve as waitress_serve
-    waitress_serve(app, host=settings.admin_host, port=settings.admin_port, threads=8, ident="codehub")
+    waitress.serve(app, host=settings.admin_host, port=settings.admin_port, threads=8, ident="codehub")

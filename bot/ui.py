@@ -36,11 +36,11 @@ def money_value(text: str) -> Decimal | None:
         return None
 
 
-def money(amount: Decimal | str, currency: str = "EGP") -> str:
+def money(amount: Decimal | str, currency: str | None = None) -> str:
     return format_money(Decimal(str(amount)), currency, locale())
 
 
-def signed(amount: Decimal | str, currency: str = "EGP") -> str:
+def signed(amount: Decimal | str, currency: str | None = None) -> str:
     return format_signed(Decimal(str(amount)), currency, locale())
 
 

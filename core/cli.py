@@ -1,4 +1,8 @@
-"""The `codehub` command: migrate, create-admin, seed-demo, check-ledger, stats, run."""
+"""The core commands of `codehub`: migrate, create-admin, seed-demo, check-ledger, stats, jobs.
+
+`codehub run` (the panel and the bot) is added by the composition module codehub_cli, outside core:
+core imports neither the bot nor the panel.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +10,20 @@ import getpass
 import json
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from core.config import ConfigError, Settings, load_settings
 from core.db import Database, migrate
+from core.demo import seed_demo
 from core.errors import DomainError
+from core.models import AdminRole
+from core.services.admins import create_admin
+from core.services.analytics import kpis
+from core.services.jobs import run_all
+from core.services.wallet import check_ledger
+
+Command = Callable[[Settings, argparse.Namespace], int]
 
 
 @contextmanager
@@ -32,7 +45,6 @@ def cmd_migrate(settings: Settings, args) -> int:
 
 
 def cmd_create_admin(settings: Settings, args) -> int:
-    from core.services.admins import create_admin
     password = args.password
     if password is None:
         if sys.stdin.isatty():
@@ -49,7 +61,6 @@ def cmd_create_admin(settings: Settings, args) -> int:
 
 
 def cmd_seed_demo(settings: Settings, args) -> int:
-    from core.demo import seed_demo
     with _session(settings) as session:
         summary = seed_demo(session)
     print(summary)
@@ -57,7 +68,6 @@ def cmd_seed_demo(settings: Settings, args) -> int:
 
 
 def cmd_check_ledger(settings: Settings, args) -> int:
-    from core.services.wallet import check_ledger
     with _session(settings) as session:
         problems = check_ledger(session)
     if not problems:
@@ -69,7 +79,6 @@ def cmd_check_ledger(settings: Settings, args) -> int:
 
 
 def cmd_stats(settings: Settings, args) -> int:
-    from core.services.analytics import kpis
     with _session(settings) as session:
         numbers = kpis(session)
     print(json.dumps(numbers, default=str, indent=2))
@@ -78,34 +87,14 @@ def cmd_stats(settings: Settings, args) -> int:
 
 def cmd_jobs(settings: Settings, args) -> int:
     """One tick of the scheduled jobs (the bot runs them itself; this is for cron or a quick check)."""
-    from core.services.jobs import run_all
     with _session(settings) as session:
         result = run_all(session)
     print(json.dumps(result, default=str, indent=2))
     return 1 if result.get("errors") else 0
 
 
-def cmd_run(settings: Settings, args) -> int:
-    """The panel, and the bot beside it when BOT_TOKEN is set: one command for a newcomer."""
-    import subprocess
-    migrate(settings.effective_database_url)
-    children = []
-    if settings.bot_token:
-        children.append(subprocess.Popen([sys.executable, "-m", "bot"]))
-    else:
-        print("BOT_TOKEN is not set: starting the admin panel only. Get a token from @BotFather "
-              "(/newbot) and set BOT_TOKEN to run the bot too.")
-    try:
-        from admin_panel.server import serve
-        serve(settings)
-    finally:
-        for child in children:
-            child.terminate()
-            child.wait(timeout=20)
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argparse.ArgumentParser:
+    """The core commands, plus `extra` ({name: (help, function)}) from a composition module."""
     parser = argparse.ArgumentParser(prog="codehub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("migrate", help="upgrade the database schema")
@@ -113,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
     p = sub.add_parser("create-admin", help="create a panel account (password prompted, or read from stdin)")
     p.add_argument("username")
-    p.add_argument("--role", default="owner", choices=["owner", "finance", "mentor"])
+    p.add_argument("--role", default=AdminRole.OWNER.value, choices=[r.value for r in AdminRole])
     p.add_argument("--password", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_create_admin)
     sub.add_parser("seed-demo", help="demo platforms, tasks, a mentor and students").set_defaults(func=cmd_seed_demo)
@@ -122,12 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stats", help="key numbers as JSON").set_defaults(func=cmd_stats)
     sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)").set_defaults(
         func=cmd_jobs)
-    sub.add_parser("run", help="run the admin panel (and the bot when BOT_TOKEN is set)").set_defaults(func=cmd_run)
+    for name, (help_text, func) in (extra or {}).items():
+        sub.add_parser(name, help=help_text).set_defaults(func=func)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, parser: argparse.ArgumentParser | None = None) -> int:
+    args = (parser or build_parser()).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
@@ -15,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import await_
 
+import migrations
 from core.config import Settings
 from core.crypto import FieldCipher, load_or_create_key
+from core.money import set_currency
 from core.timeutil import CAIRO
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
@@ -33,7 +37,6 @@ class ServiceContext:
 
     cipher: FieldCipher
     admin_chat_ids: tuple[int, ...] = ()
-    currency: str = "EGP"
     defaults: dict = field(default_factory=dict)
 
 
@@ -209,6 +212,7 @@ class BriefAsyncSession(AsyncSession):
 
 
 def build_context(settings: Settings) -> ServiceContext:
+    set_currency(settings.currency)  # CURRENCY: the default of every formatted amount, bot and panel
     key = load_or_create_key(
         settings.field_encryption_key.get_secret_value() if settings.field_encryption_key else None,
         settings.data_dir,
@@ -216,7 +220,6 @@ def build_context(settings: Settings) -> ServiceContext:
     return ServiceContext(
         cipher=FieldCipher(key),
         admin_chat_ids=tuple(settings.admin_telegram_ids),
-        currency=settings.currency,
         defaults={
             "vodafone_cash_number": settings.vodafone_cash_number,
             "signup_bonus": str(settings.signup_bonus),
@@ -299,16 +302,10 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the database schema (Alembic), as the entry points do on start."""
-    from alembic import command
-
     command.upgrade(alembic_config(url), revision)
 
 
-def alembic_config(url: str):
-    from alembic.config import Config
-
-    import migrations
-
+def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))

@@ -119,6 +119,12 @@ class NotOwner(DomainError):
     http_status = 403
 
 
+class NotAMentor(DomainError):
+    """A mentor panel account must point at a user who is a mentor."""
+
+    code = "NOT_A_MENTOR"
+
+
 class InvalidRating(DomainError):
     code = "INVALID_RATING"
 
@@ -140,3 +146,14 @@ class InvalidSetting(DomainError):
 class AuthFailed(DomainError):
     code = "AUTH_FAILED"
     http_status = 401
+
+
+def _codes(cls: type[DomainError]) -> dict[str, type[DomainError]]:
+    found = {cls.code: cls}
+    for sub in cls.__subclasses__():
+        found.update(_codes(sub))
+    return found
+
+
+# Every stable code, for the interfaces' translation tables: a code they map must be in here.
+ERROR_CODES: frozenset[str] = frozenset(_codes(DomainError))

@@ -14,6 +14,16 @@ from core.errors import InvalidAmount
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 DEFAULT_MAX_AMOUNT = Decimal("100000.00")
+# A mentor's hourly rate, own or the default in Settings: every interface checks these bounds.
+MIN_MENTOR_RATE = Decimal("0.01")
+MAX_MENTOR_RATE = Decimal("100000.00")
+_currency = "EGP"  # the deployment's CURRENCY, set once at start-up by core.db.build_context
+
+
+def set_currency(code: str) -> None:
+    """The currency shown next to amounts when a caller does not name one (CURRENCY)."""
+    global _currency
+    _currency = code
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -72,14 +82,20 @@ def normalize_digits(text: str) -> str:
     return "".join(out)
 
 
-def parse_amount(text: str, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal:
-    """Read what a student types: "150", "150.5", "1,500", "١٥٠", "150 EGP".
+def parse_amount(text: str | Decimal | int, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal:
+    """Read what a student types: "150", "150.5", "1,500", "١٥٠", "150 EGP" (or an exact Decimal/int).
 
-    Raises InvalidAmount with a reason code: EMPTY, NOT_A_NUMBER, TOO_MANY_DECIMALS,
-    NOT_POSITIVE, TOO_LARGE.
+    The one parser of amounts: raises InvalidAmount with a reason code: EMPTY, NOT_A_NUMBER,
+    TOO_MANY_DECIMALS, NOT_POSITIVE, TOO_LARGE.
     """
     if text is None:
         raise InvalidAmount("EMPTY")
+    if isinstance(text, float):
+        raise TypeError("money is never float")
+    if isinstance(text, bool):
+        raise InvalidAmount("NOT_A_NUMBER")
+    if isinstance(text, (Decimal, int)):
+        text = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text)
     cleaned = normalize_digits(str(text).strip()).strip()
     cleaned = _CURRENCY_WORDS.sub("", cleaned).strip()
     if _SPACE_GROUPED.match(cleaned):
@@ -110,8 +126,24 @@ def parse_amount(text: str, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal
     return amount.quantize(CENT)
 
 
-def format_money(amount: Decimal, currency: str = "EGP", locale: str = "en") -> str:
+def parse_signed_amount(text: str | Decimal | int, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal:
+    """An amount with an optional sign ("-50", "−50", "+50"), as for an admin's balance correction.
+
+    Same rules and reason codes as parse_amount, on the absolute value; zero is NOT_POSITIVE.
+    """
+    if isinstance(text, (Decimal, int)) and not isinstance(text, bool):
+        text = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text)
+    cleaned = normalize_digits(str(text if text is not None else "")).strip().replace("\u2212", "-")
+    if cleaned.startswith("-"):
+        if cleaned[1:].lstrip().startswith(("-", "+")):
+            raise InvalidAmount("NOT_A_NUMBER")
+        return -parse_amount(cleaned[1:], maximum=maximum)
+    return parse_amount(cleaned, maximum=maximum)
+
+
+def format_money(amount: Decimal, currency: str | None = None, locale: str = "en") -> str:
     """`1,250.00 EGP`; in Arabic, Arabic digits and the Arabic currency name."""
+    currency = currency or _currency
     if locale.startswith("ar"):
         number = format_decimal(amount, format="#,##0.00", locale="ar_EG", numbering_system="arab")
         name = "ج.م" if currency == "EGP" else currency
@@ -120,7 +152,7 @@ def format_money(amount: Decimal, currency: str = "EGP", locale: str = "en") -> 
     return f"{number} {currency}"
 
 
-def format_signed(amount: Decimal, currency: str = "EGP", locale: str = "en") -> str:
+def format_signed(amount: Decimal, currency: str | None = None, locale: str = "en") -> str:
     sign = "+" if amount > 0 else ("−" if amount < 0 else "")
     return sign + format_money(abs(amount), currency, locale)
 

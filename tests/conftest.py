@@ -1,31 +1,16 @@
 """Shared fixtures: fresh, migrated databases on SQLite and PostgreSQL, and settings that point at them."""
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from core.config import Settings
-from core.db import Database, ServiceContext, build_context, migrate
-from core.models import Base
+from core.db import Database, build_context, migrate
 from tests.external import unavailable
-
-PG_ADMIN_URL = os.environ.get("CODEHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-FIELD_KEY = Fernet.generate_key().decode()
-ADMIN_CHAT_IDS = [111000111, 111000222]
-
-
-def make_settings(url: str, tmp_path: Path, **overrides) -> Settings:
-    values = dict(database_url=url, data_dir=tmp_path / "data", field_encryption_key=FIELD_KEY,
-                  admin_telegram_ids=ADMIN_CHAT_IDS, secret_key="test-secret-key",
-                  vodafone_cash_number="01099998888", _env_file=None)
-    values.update(overrides)
-    return Settings(**values)
+from tests.helpers import ADMIN_CHAT_IDS, FIELD_KEY, PG_ADMIN_URL, context, make_settings, truncate_all
 
 
 @pytest.fixture(scope="session")
@@ -62,16 +47,6 @@ def pg_database():
     admin.dispose()
 
 
-def truncate_all(url: str) -> str:
-    """Empty every table of a migrated PostgreSQL database (the schema stays)."""
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return url
-
-
 @pytest.fixture
 def pg_url(pg_database) -> str:
     """The run's PostgreSQL database, emptied before the test."""
@@ -97,12 +72,6 @@ def session(db):
         yield s
 
 
-def context(**kw) -> ServiceContext:
-    from core.crypto import FieldCipher
-    return ServiceContext(cipher=FieldCipher(FIELD_KEY), admin_chat_ids=tuple(ADMIN_CHAT_IDS),
-                          defaults={"vodafone_cash_number": "01099998888", "signup_bonus": "500.00"}, **kw)
-
-
 @pytest.fixture
 def sqlite_db(sqlite_url):
     db = Database(sqlite_url, context())
@@ -110,4 +79,5 @@ def sqlite_db(sqlite_url):
     db.dispose()
 
 
-__all__ = ["make_settings", "context", "build_context", "ADMIN_CHAT_IDS", "FIELD_KEY"]
+# The bot tests still import these from here; new code imports tests.helpers.
+__all__ = ["make_settings", "context", "build_context", "truncate_all", "ADMIN_CHAT_IDS", "FIELD_KEY"]

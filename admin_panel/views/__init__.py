@@ -3,6 +3,14 @@ from __future__ import annotations
 
 import warnings
 
+from admin_panel.views.bookings import BookingView
+from admin_panel.views.broadcasts import BroadcastView
+from admin_panel.views.catalogue import EnrollmentView, PlatformView, TaskView
+from admin_panel.views.mentors import MentorsView, MyProfileView
+from admin_panel.views.owner import AdminAccountsView, AuditView, ReportsView, SettingsView
+from admin_panel.views.students import StudentView
+from admin_panel.views.topups import TopupView
+from admin_panel.views.transactions import TransactionView
 from core.models import Admin, AuditLog, Enrollment, MentorshipBooking, Platform, Task, Transaction, User
 
 
@@ -15,11 +23,6 @@ def register_views(admin, panel) -> None:
 
 
 def _register(admin, panel) -> None:
-    from admin_panel.views.bookings import BookingView
-    from admin_panel.views.students import StudentView
-    from admin_panel.views.topups import TopupView
-    from admin_panel.views.transactions import TransactionView
-
     s = panel.scoped
     admin.add_view(TopupView(Transaction, s, name="Top-ups", endpoint="topups", url="/topups",
                              category="Money"))
@@ -29,11 +32,6 @@ def _register(admin, panel) -> None:
                                category="Money"))
     admin.add_view(BookingView(MentorshipBooking, s, name="Bookings", endpoint="bookings", url="/bookings",
                                category="Mentorship"))
-    from admin_panel.views.catalogue import EnrollmentView, PlatformView, TaskView
-    from admin_panel.views.mentors import MentorsView, MyProfileView
-    from admin_panel.views.owner import AdminAccountsView, AuditView, ReportsView, SettingsView
-    from admin_panel.views.broadcasts import BroadcastView
-
     admin.add_view(MentorsView(name="Mentors", endpoint="mentors", url="/mentors", category="Mentorship"))
     admin.add_view(MyProfileView(name="My mentor profile", endpoint="my_profile", url="/my-profile",
                                  category="Mentorship"))

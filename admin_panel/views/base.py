@@ -4,16 +4,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from core.errors import DomainError
+from core.errors import (AlreadyProcessed, DateInPast, DomainError, HasEnrollments, InsufficientFunds,
+                         InvalidAmount, InvalidState, ReasonRequired)
+from core.models import AdminRole
 from core.money import format_money
 from core.timeutil import CAIRO, as_utc
 
@@ -30,20 +32,20 @@ AMOUNT_REASONS = {
 def explain(err: DomainError) -> str:
     """A sentence an admin understands, from a domain error's code and details."""
     d = err.details
-    if err.code == "ALREADY_PROCESSED":
+    if isinstance(err, AlreadyProcessed):
         return f"Already processed by {d.get('by', '?')} (now {str(d.get('status', '')).lower()}); nothing was changed."
-    if err.code == "INVALID_STATE":
+    if isinstance(err, InvalidState):
         by = f" by {d['by']}" if d.get("by") else ""
         return f"Not possible: {err.args[0] if err.args else 'wrong status'} (status {d.get('status', '?')}{by})."
-    if err.code == "INVALID_AMOUNT":
-        return AMOUNT_REASONS.get(getattr(err, "reason", ""), "Invalid amount.")
-    if err.code == "INSUFFICIENT_FUNDS":
+    if isinstance(err, InvalidAmount):
+        return AMOUNT_REASONS.get(err.reason, "Invalid amount.")
+    if isinstance(err, InsufficientFunds):
         return f"Not enough balance: the student has {d.get('balance')}."
-    if err.code == "REASON_REQUIRED":
+    if isinstance(err, ReasonRequired):
         return "A reason is required."
-    if err.code == "DATE_IN_PAST":
+    if isinstance(err, DateInPast):
         return "The session date must be in the future (Africa/Cairo time)."
-    if err.code == "HAS_ENROLLMENTS":
+    if isinstance(err, HasEnrollments):
         return (f"This platform has {d.get('count')} enrollment(s) and cannot be deleted. "
                 "Deactivate it instead (untick 'Active'): students keep their access, nobody new can buy it.")
     message = err.args[0] if err.args else err.code
@@ -98,10 +100,6 @@ def money_formatter(field: str):
     return lambda view, ctx, model, name: fmt_money(getattr(model, field))
 
 
-def time_formatter(field: str):
-    return lambda view, ctx, model, name: fmt_time(getattr(model, field))
-
-
 def enum_formatter(field: str):
     def fmt(view, ctx, model, name):
         value = getattr(model, field)
@@ -115,7 +113,6 @@ def enum_formatter(field: str):
 def post_button(url: str, label: str, css: str = "btn-outline-primary", confirm: str | None = None,
                 fields: dict | None = None) -> Markup:
     """A one-button POST form carrying the CSRF token."""
-    from flask_wtf.csrf import generate_csrf
     hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
                      for k, v in (fields or {}).items())
     onsubmit = f' onsubmit="return confirm({escape(repr(confirm))})"' if confirm else ""
@@ -125,7 +122,7 @@ def post_button(url: str, label: str, css: str = "btn-outline-primary", confirm:
 
 
 class RoleMixin:
-    roles: frozenset[str] = frozenset({"owner"})
+    roles: frozenset[AdminRole] = frozenset({AdminRole.OWNER})
 
     def is_accessible(self) -> bool:
         return bool(current_user.is_authenticated and current_user.role in self.roles)
@@ -138,15 +135,16 @@ class RoleMixin:
             return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
         abort(403)
 
-
-class SecureView(RoleMixin, BaseView):
-    """A custom Flask-Admin page limited to some roles."""
-
     def back(self, default: str = ".index"):
+        """Back to the page the form came from (a local path only), else to `default`."""
         target = request.form.get("next") or request.args.get("next")
         if target and target.startswith("/") and not target.startswith("//"):
             return redirect(target)
         return redirect(url_for(default))
+
+
+class SecureView(RoleMixin, BaseView):
+    """A custom Flask-Admin page limited to some roles."""
 
 
 @dataclass(frozen=True)
@@ -208,5 +206,3 @@ def parse_int(text, name: str = "id") -> int:
         abort(404)
     return value
 
-
-ZERO = Decimal("0.00")

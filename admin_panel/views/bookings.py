@@ -5,11 +5,12 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import case, false
+from sqlalchemy import case
 
-from core.errors import DomainError
-from core.models import BookingStatus, MentorshipBooking
+from core.errors import DomainError, NotFound, ReasonRequired
+from core.models import AdminRole, BookingStatus, MentorshipBooking
 from core.services import mentorship
+from core.services.mentorship import BookingInfo
 from core.timeutil import CAIRO, utcnow
 from admin_panel.views.base import (SecureModelView, actor, age, enum_formatter, explain, fmt_money,
                                     fmt_time, money_formatter, parse_cairo_datetime, parse_int,
@@ -29,7 +30,7 @@ def _open_cell(view, ctx, model, name):
 
 
 class BookingView(SecureModelView):
-    roles = frozenset({"owner", "mentor"})
+    roles = frozenset({AdminRole.OWNER, AdminRole.MENTOR})
     column_list = ["id", "student", "mentor", "duration", "total_cost", "status", "session_date", "created_at",
                    "open"]
     column_labels = {"id": "#", "duration": "Minutes", "total_cost": "Cost", "session_date": "Session (Cairo)",
@@ -50,10 +51,7 @@ class BookingView(SecureModelView):
     }
 
     def _own(self, query):
-        if current_user.role == "mentor":
-            mentor_id = current_user.mentor_user_id
-            return query.filter(MentorshipBooking.mentor_id == mentor_id) if mentor_id else query.filter(false())
-        return query
+        return query.filter(mentorship.admin_booking_scope(current_user.role, current_user.mentor_user_id))
 
     def get_query(self):
         return self._own(super().get_query())
@@ -73,25 +71,25 @@ class BookingView(SecureModelView):
                               MentorshipBooking.created_at.desc()), joins
 
     def list_header_html(self) -> str:
-        upcoming = self._own(self.session.query(MentorshipBooking)).filter(
-            MentorshipBooking.status == BookingStatus.CONFIRMED, MentorshipBooking.session_date >= utcnow()) \
-            .order_by(MentorshipBooking.session_date).limit(10).all()
+        with service_session() as s:
+            upcoming = mentorship.upcoming_sessions(s, current_user.role, current_user.mentor_user_id, now=utcnow())
         if not upcoming:
             return '<p class="text-muted small">No upcoming confirmed sessions.</p>'
         rows = "".join(
             f"<tr><td><a href='{url_for('.booking', id=b.id)}'>#{b.id}</a></td>"
-            f"<td>{escape(fmt_time(b.session_date))}</td><td>{escape(b.student.full_name)}</td>"
-            f"<td>{escape(b.mentor.full_name)}</td><td>{b.duration} min</td></tr>" for b in upcoming)
+            f"<td>{escape(fmt_time(b.session_date))}</td><td>{escape(b.student_name)}</td>"
+            f"<td>{escape(b.mentor_name)}</td><td>{b.duration} min</td></tr>" for b in upcoming)
         return ('<div class="card panel-card mb-3" id="upcoming"><div class="card-body py-2">'
                 '<h6 class="mb-2">Upcoming confirmed sessions (Cairo time)</h6>'
                 '<table class="table table-sm mb-0"><tbody>' + rows + "</tbody></table></div></div>")
 
-    def _load(self, booking_id: int) -> MentorshipBooking:
-        booking = self._own(self.session.query(MentorshipBooking)).filter(
-            MentorshipBooking.id == booking_id).one_or_none()
-        if booking is None:
+    def _load(self, booking_id: int) -> BookingInfo:
+        """The booking if this account may act on it (a mentor only on their own), else 404."""
+        try:
+            with service_session() as s:
+                return mentorship.get_booking_for_admin(s, booking_id, current_user.role, current_user.mentor_user_id)
+        except NotFound:
             abort(404)
-        return booking
 
     @expose("/booking/<id>")
     def booking(self, id):
@@ -141,13 +139,11 @@ class BookingView(SecureModelView):
     def cancel(self, id):
         booking_id = parse_int(id)
         self._load(booking_id)
-        reason = (request.form.get("reason") or "").strip()
-        if not reason:
-            flash("Cancelling needs a reason (the student sees it); nothing was changed.", "error")
-            return redirect(url_for(".booking", id=booking_id))
         try:
             with service_session() as s:
-                result = mentorship.cancel(s, booking_id, reason, actor=actor())
+                result = mentorship.cancel(s, booking_id, request.form.get("reason"), actor=actor())
+        except ReasonRequired:
+            flash("Cancelling needs a reason (the student sees it); nothing was changed.", "error")
         except DomainError as err:
             flash(f"Booking #{booking_id}: {explain(err)}", "error")
         else:

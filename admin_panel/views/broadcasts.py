@@ -3,23 +3,18 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from sqlalchemy import select
 
 from core.errors import DomainError
-from core.models import Platform
+from core.models import AdminRole
+from core.services import broadcasts, catalogue
 from admin_panel.views.base import SecureView, actor, explain, fmt_time, service_session
-
-try:  # written by another helper; the panel must still work without it
-    from core.services import broadcasts
-except ImportError:  # pragma: no cover - only while the module is missing
-    broadcasts = None
 
 AUDIENCE_LABELS = {"all": "All students", "platform": "Students of one platform",
                    "booking": "Students with an open booking"}
 
 
 class BroadcastView(SecureView):
-    roles = frozenset({"owner"})
+    roles = frozenset({AdminRole.OWNER})
 
     def _form(self, source):
         text = (source.get("text") or "")
@@ -30,30 +25,24 @@ class BroadcastView(SecureView):
 
     @expose("/", methods=["GET"])
     def index(self):
-        if broadcasts is None:
-            return self.render("admin_panel/broadcasts.html", unavailable=True)
         text, audience, platform_id = self._form(request.args)
         preview = None
         with service_session() as s:
-            platforms = s.execute(select(Platform.id, Platform.name).order_by(Platform.name)).all()
+            platforms = catalogue.platform_choices(s)
             if request.args.get("preview"):
                 try:
                     count = broadcasts.audience_count(s, audience, platform_id)
-                    names = broadcasts.preview_recipients(s, audience, platform_id) \
-                        if hasattr(broadcasts, "preview_recipients") else []
+                    names = broadcasts.preview_recipients(s, audience, platform_id)
                     preview = {"count": count, "names": names}
                 except DomainError as err:
                     flash(explain(err), "error")
             history = broadcasts.list_broadcasts(s, limit=20)
-        return self.render("admin_panel/broadcasts.html", unavailable=False, text=text, audience=audience,
+        return self.render("admin_panel/broadcasts.html", text=text, audience=audience,
                            platform_id=platform_id, platforms=platforms, preview=preview, history=history,
                            labels=AUDIENCE_LABELS, fmt_time=fmt_time, names=dict(platforms))
 
     @expose("/send", methods=["POST"])
     def send(self):
-        if broadcasts is None:
-            flash("Broadcasts are not available in this version.", "error")
-            return redirect(url_for(".index"))
         text, audience, platform_id = self._form(request.form)
         try:
             with service_session() as s:
@@ -61,7 +50,7 @@ class BroadcastView(SecureView):
         except DomainError as err:
             flash(f"Not sent: {explain(err)}", "error")
             return redirect(url_for(".index", text=text[:4000], audience=audience, platform_id=platform_id or ""))
-        if getattr(info, "replayed", False):
+        if info.replayed:
             flash("This announcement was just sent; it was not queued twice.", "info")
         else:
             flash(f"Broadcast #{info.id} queued for {info.recipients} student(s); the bot sends it now.", "success")

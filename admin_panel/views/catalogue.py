@@ -9,13 +9,12 @@ from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from core.errors import DomainError
-from core.models import Enrollment, Platform
-from core.services import audit, enrollment
+from core.models import AdminRole, Enrollment
+from core.services import catalogue, enrollment
+from core.services.catalogue import MAX_PRICE
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, explain, fmt_time, money_formatter,
                                     service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
-
-MAX_PRICE = Decimal("100000.00")
 
 
 def _two_places(form, field):
@@ -28,8 +27,33 @@ def _two_places(form, field):
         raise ValidationError("not a valid amount") from None
 
 
-class PlatformView(SecureModelView):
-    roles = frozenset({"owner"})
+class CatalogueModelView(SecureModelView):
+    """Create and edit through core.services.catalogue (validated, audited with the new id)."""
+
+    def _save(self, entity_id: int | None, form) -> int | None:
+        raise NotImplementedError
+
+    def create_model(self, form):
+        self.session.rollback()  # the service writes in its own transaction
+        new_id = self._save(None, form)
+        return self.get_one(str(new_id)) if new_id is not None else False
+
+    def update_model(self, form, model):
+        entity_id = model.id
+        self.session.rollback()
+        return self._save(entity_id, form) is not None
+
+    def _call(self, fn, *args, **fields) -> int | None:
+        try:
+            with service_session() as s:
+                return fn(s, *args, **fields, actor=actor())
+        except DomainError as err:
+            self.flash_error(err)
+            return None
+
+
+class PlatformView(CatalogueModelView):
+    roles = frozenset({AdminRole.OWNER})
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
@@ -59,18 +83,12 @@ class PlatformView(SecureModelView):
     form_widget_args = {"description": {"rows": 4, "maxlength": 5000}}
     list_template = "admin_panel/model_list.html"
 
-    def on_model_change(self, form, model, is_created):
-        if model.description and len(model.description) > 5000:
-            raise ValidationError("Description is too long (at most 5000 characters).")
-        if model.description is None:
-            model.description = ""
-        with self.session.no_autoflush:
-            clash = self.session.query(Platform.id).filter(Platform.name == model.name).first()
-        if clash is not None and clash.id != model.id:
-            raise ValidationError(f"A platform named {model.name!r} already exists.")
-        audit.record(self.session, actor(), "platform.create" if is_created else "platform.update", "platform",
-                     model.id, after={"name": model.name, "price": model.price, "is_active": model.is_active,
-                                      "access_days": model.access_days})
+    def _save(self, platform_id, form):
+        fields = dict(name=form.name.data, description=form.description.data, price=form.price.data,
+                      is_active=bool(form.is_active.data), access_days=form.access_days.data)
+        if platform_id is None:
+            return self._call(catalogue.create_platform, **fields)
+        return self._call(catalogue.update_platform, platform_id, **fields)
 
     def delete_model(self, model):
         platform_id = model.id
@@ -88,8 +106,8 @@ class PlatformView(SecureModelView):
                 'untick "Active" to stop new purchases (existing students keep their access).</p>')
 
 
-class TaskView(SecureModelView):
-    roles = frozenset({"owner"})
+class TaskView(CatalogueModelView):
+    roles = frozenset({AdminRole.OWNER})
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["platform", "position", "title"]
@@ -101,18 +119,17 @@ class TaskView(SecureModelView):
                  "platform": {"validators": []}}
     form_widget_args = {"body": {"rows": 6}}
 
-    def on_model_change(self, form, model, is_created):
-        if model.platform is None:
-            raise ValidationError("Choose the platform.")
-        if model.body and len(model.body) > 20000:
-            raise ValidationError("The task text is too long (at most 20000 characters).")
-        model.body = model.body or ""
-        audit.record(self.session, actor(), "task.create" if is_created else "task.update", "task", model.id,
-                     after={"platform": model.platform.name, "title": model.title, "position": model.position})
+    def _save(self, task_id, form):
+        platform = form.platform.data
+        fields = dict(platform_id=platform.id if platform is not None else None, title=form.title.data,
+                      body=form.body.data, position=form.position.data)
+        if task_id is None:
+            return self._call(catalogue.create_task, **fields)
+        return self._call(catalogue.update_task, task_id, **fields)
 
 
 class EnrollmentView(SecureModelView):
-    roles = frozenset({"owner"})
+    roles = frozenset({AdminRole.OWNER})
     list_template = "admin_panel/prompted_action_list.html"
     action_prompt = ActionPrompt("extend", "days", "Extend access by how many days? (1 to 3650)", "30")
     column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]

@@ -8,9 +8,7 @@ from flask import redirect, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
-from sqlalchemy import select
-
-from core.models import Transaction, User
+from core.models import AdminRole
 from core.services import analytics, mentorship, wallet
 from core.timeutil import CAIRO, utcnow
 from admin_panel.views.base import RoleMixin, age, fmt_money, fmt_time, service_session
@@ -19,11 +17,11 @@ REVENUE_LABELS = {"PLATFORM_PURCHASE": "Platform purchases", "MENTORSHIP_PAYMENT
 
 
 class DashboardView(RoleMixin, AdminIndexView):
-    roles = frozenset({"owner", "finance", "mentor"})
+    roles = frozenset(AdminRole)
 
     @expose("/")
     def index(self):
-        if current_user.role == "mentor":
+        if current_user.role == AdminRole.MENTOR:
             return redirect(url_for("bookings.index_view"))
         now = utcnow()
         with service_session() as s:
@@ -32,11 +30,9 @@ class DashboardView(RoleMixin, AdminIndexView):
             eng = analytics.engagement(s, now=now)
             topups = wallet.pending_topups(s, limit=6)
             bookings = mentorship.pending_bookings(s, limit=6)
-            names = dict(s.execute(select(Transaction.id, User.full_name).join(User, User.id == Transaction.user_id)
-                                   .where(Transaction.id.in_([t.id for t in topups]))).all())
         charts = _chart_data(fin, eng, now)
         return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=topups, bookings=bookings,
-                           names=names, charts=json.dumps(charts, default=str), fmt_money=fmt_money,
+                           charts=json.dumps(charts, default=str), fmt_money=fmt_money,
                            fmt_time=fmt_time, age=age)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import select
 
 from core.errors import DomainError
-from core.models import User
+from core.models import AdminRole
 from core.services import mentorship
 from admin_panel.views.base import SecureView, actor, explain, fmt_money, parse_int, service_session
 
@@ -30,14 +29,13 @@ def _save(user_id: int, *, make_mentor: bool = False) -> None:
 
 
 class MentorsView(SecureView):
-    roles = frozenset({"owner"})
+    roles = frozenset({AdminRole.OWNER})
 
     @expose("/")
     def index(self):
         with service_session() as s:
             mentors = mentorship.list_mentors(s)
-            candidates = s.execute(select(User.id, User.full_name, User.username).where(
-                User.is_mentor.is_(False), User.telegram_id.is_not(None)).order_by(User.full_name)).all()
+            candidates = mentorship.mentor_candidates(s)
         return self.render("admin_panel/mentors.html", mentors=mentors, candidates=candidates, fmt_money=fmt_money)
 
     @expose("/<id>/save", methods=["POST"])
@@ -66,7 +64,7 @@ class MentorsView(SecureView):
 class MyProfileView(SecureView):
     """A mentor account edits its own mentor profile."""
 
-    roles = frozenset({"mentor"})
+    roles = frozenset({AdminRole.MENTOR})
 
     @expose("/", methods=["GET", "POST"])
     def index(self):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.errors import DomainError, NotFound
+from core.models import AdminRole
 from core.services import enrollment, mentorship, wallet
 from admin_panel.views.base import (SecureModelView, actor, explain, fmt_money, fmt_time, money_formatter,
                                     parse_int, service_session)
@@ -25,7 +26,7 @@ def _name(view, ctx, model, name):
 
 
 class StudentView(SecureModelView):
-    roles = frozenset({"owner", "finance"})
+    roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
     column_list = ["id", "full_name", "username", "telegram_id", "balance", "language", "created_at",
                    "last_seen_at"]
     column_labels = {"id": "#", "full_name": "Name", "telegram_id": "Telegram id",
@@ -55,7 +56,7 @@ class StudentView(SecureModelView):
             return redirect(url_for(".index_view"))
         return self.render("admin_panel/student.html", user=user, ledger=ledger, enrollments=enrollments,
                            bookings=bookings, nonce=secrets.token_urlsafe(16), fmt_money=fmt_money,
-                           fmt_time=fmt_time, can_block=current_user.role == "owner")
+                           fmt_time=fmt_time, can_block=current_user.role == AdminRole.OWNER)
 
     @expose("/student/<id>/adjust", methods=["POST"])
     def adjust(self, id):
@@ -88,7 +89,7 @@ class StudentView(SecureModelView):
     @expose("/student/<id>/block", methods=["POST"])
     def block(self, id):
         user_id = parse_int(id)
-        if current_user.role != "owner":
+        if current_user.role != AdminRole.OWNER:
             flash("Only the owner can block or unblock students.", "error")
             return redirect(url_for(".profile", id=user_id))
         blocked = request.form.get("blocked") == "1"

@@ -7,8 +7,8 @@ from flask_admin.actions import action
 from markupsafe import Markup, escape
 from sqlalchemy import case
 
-from core.errors import DomainError
-from core.models import Transaction, TransactionStatus, TransactionType
+from core.errors import DomainError, InvalidInput, NotFound, ReasonRequired
+from core.models import AdminRole, Transaction, TransactionStatus, TransactionType
 from core.services import wallet
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, age, enum_formatter, explain, fmt_money,
                                     fmt_time, money_formatter, parse_int, post_button, service_session)
@@ -33,7 +33,7 @@ def _student_cell(view, ctx, model, name):
 
 
 class TopupView(SecureModelView):
-    roles = frozenset({"owner", "finance"})
+    roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
     list_template = "admin_panel/prompted_action_list.html"
     action_prompt = ActionPrompt("reject", "reason",
                                  "Reason for rejecting the selected requests (the students will see it):")
@@ -72,12 +72,13 @@ class TopupView(SecureModelView):
     @expose("/request/<id>")
     def review(self, id):
         tx_id = parse_int(id)
-        row = self.session.get(Transaction, tx_id)
-        if row is None or row.type != TransactionType.TOP_UP:
+        try:
+            with service_session() as s:
+                row = wallet.get_topup(s, tx_id)
+                full_number = wallet.reveal_wallet(s, tx_id)
+        except NotFound:
             flash(f"Top-up request #{tx_id} does not exist.", "error")
             return redirect(url_for(".index_view"))
-        with service_session() as s:
-            full_number = wallet.reveal_wallet(s, tx_id)
         return self.render("admin_panel/topup_review.html", tx=row, full_number=full_number,
                            fmt_money=fmt_money, fmt_time=fmt_time, age=age)
 
@@ -93,7 +94,7 @@ class TopupView(SecureModelView):
         else:
             flash(f"Top-up #{tx_id} approved: {fmt_money(result.amount)} credited; "
                   f"new balance {fmt_money(result.balance)}. The student will be notified.", "success")
-        return self._back()
+        return self.back(".index_view")
 
     @expose("/request/<id>/reject", methods=["POST"])
     def reject(self, id):
@@ -103,18 +104,12 @@ class TopupView(SecureModelView):
                 result = wallet.reject_topup(s, tx_id, request.form.get("reason", ""), actor=actor())
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {explain(err)}", "error")
-            if err.code in ("REASON_REQUIRED", "INVALID_INPUT"):
+            if isinstance(err, (ReasonRequired, InvalidInput)):
                 return redirect(url_for(".review", id=tx_id))
         else:
             flash(f"Top-up #{tx_id} of {fmt_money(result.amount)} rejected. The student will be told why.",
                   "success")
-        return self._back()
-
-    def _back(self):
-        target = request.form.get("next")
-        if target and target.startswith("/") and not target.startswith("//"):
-            return redirect(target)
-        return redirect(url_for(".index_view"))
+        return self.back(".index_view")
 
     # --- bulk actions ---------------------------------------------------------------------
     @action("approve", "Approve", "Approve the selected top-up requests and credit the students?")
@@ -152,7 +147,7 @@ class TopupView(SecureModelView):
             flash(p, "error")
 
     def list_header_html(self) -> str:
-        n = self.session.query(Transaction).filter(Transaction.type == TransactionType.TOP_UP,
-                                                   Transaction.status == TransactionStatus.PENDING).count()
+        with service_session() as s:
+            n = wallet.count_pending_topups(s)
         return (f'<p class="text-muted small mb-2">{n} pending request(s). Check each against the Vodafone '
                 f'Cash statement before approving. Times are Africa/Cairo.</p>')

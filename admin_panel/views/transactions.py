@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from flask import g
+from flask import g, url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, cast, func
 
-from core.models import Transaction
+from core.models import AdminRole, Transaction
 from core.timeutil import CAIRO
 from admin_panel.views.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
 
@@ -48,12 +49,11 @@ class Before(_CairoDateFilter):
 
 
 def _student(view, ctx, model, name):
-    from flask import url_for
     return Markup(f'<a href="{url_for("students.profile", id=model.user_id)}">{escape(model.user.full_name)}</a>')
 
 
 class TransactionView(SecureModelView):
-    roles = frozenset({"owner", "finance"})
+    roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
     can_export = True
     export_types = ["csv", "xlsx"]
     export_max_rows = 100_000
@@ -108,7 +108,6 @@ class TransactionView(SecureModelView):
         totals = getattr(g, "ledger_totals", {})
         if not totals:
             return ""
-        from decimal import Decimal
         parts = []
         for status in ("APPROVED", "PENDING", "REJECTED"):
             if status in totals:

@@ -64,7 +64,7 @@ async def on_admin_button_refused(callback: CallbackQuery) -> None:
 
 
 async def cmd_pending(message: Message, session: AsyncSession) -> None:
-    topups = await session.run_sync(wallet.pending_topup_requests, limit=20)
+    topups = await session.run_sync(wallet.pending_topups, limit=20)
     bookings = await session.run_sync(mentorship.pending_bookings, limit=20)
     if not topups and not bookings:
         await message.answer(_("✅ Nothing is waiting for a decision."))
@@ -72,10 +72,10 @@ async def cmd_pending(message: Message, session: AsyncSession) -> None:
     await message.answer(_("⏳ Waiting: {topups} top-ups, {bookings} bookings (oldest first).").format(
         topups=number(len(topups)), bookings=number(len(bookings))))
     for t in topups:
-        card = topup_card({"transaction_id": t.entry.id, "student": t.student, "username": t.username,
-                           "amount": str(t.entry.amount), "wallet": t.entry.wallet_masked or ""})
-        await message.answer(card + "\n" + _("Requested: {date}").format(date=when(t.entry.created_at)),
-                             reply_markup=topup_buttons(t.entry.id))
+        card = topup_card({"transaction_id": t.id, "student": t.student, "username": t.username,
+                           "amount": str(t.amount), "wallet": t.wallet_masked or ""})
+        await message.answer(card + "\n" + _("Requested: {date}").format(date=when(t.created_at)),
+                             reply_markup=topup_buttons(t.id))
     for b in bookings:
         card = booking_card({"booking_id": b.id, "student": b.student_name, "mentor": b.mentor_name,
                              "duration": b.duration, "cost": str(b.total_cost), "notes": b.student_notes or ""})

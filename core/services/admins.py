@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import unit_of_work
-from core.errors import AuthFailed, InvalidInput
-from core.models import Admin, AdminRole, LoginAttempt
+from core.errors import AuthFailed, InvalidInput, NotAMentor
+from core.models import Admin, AdminRole, LoginAttempt, User
 from core.timeutil import as_utc
 
 MAX_FAILURES = 5
@@ -30,8 +30,9 @@ def _info(a: Admin) -> AdminInfo:
     return AdminInfo(a.id, a.username, a.role, a.mentor_user_id, a.is_active)
 
 
-def create_admin(session: Session, username: str, password: str, role: str = "owner", *,
+def create_admin(session: Session, username: str, password: str, role: AdminRole | str = AdminRole.OWNER, *,
                  mentor_user_id: int | None = None, now: datetime | None = None) -> AdminInfo:
+    """A panel account; a mentor account's mentor_user_id must be a mentor (NotAMentor otherwise)."""
     username = (username or "").strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("username: letters, digits, dots and underscores, at most 64")
@@ -44,6 +45,10 @@ def create_admin(session: Session, username: str, password: str, role: str = "ow
     with unit_of_work(session):
         if session.scalar(select(Admin).where(Admin.username == username)):
             raise InvalidInput(f"admin {username} already exists")
+        if mentor_user_id is not None:
+            mentor = session.get(User, mentor_user_id)
+            if mentor is None or not mentor.is_mentor:
+                raise NotAMentor(f"user #{mentor_user_id} is not a mentor", user_id=mentor_user_id)
         admin = Admin(username=username, password_hash=generate_password_hash(password), role=role_value,
                       mentor_user_id=mentor_user_id, created_at=as_utc(now))
         session.add(admin)

@@ -5,24 +5,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, true, update
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.errors import (AlreadyRated, DateInPast, InvalidDuration, InvalidInput, InvalidRating,
+from core.errors import (AlreadyRated, DateInPast, InvalidAmount, InvalidDuration, InvalidInput, InvalidRating,
                          InvalidState, MentorUnavailable, NotFound, NotOwner, PriceChanged,
                          TooManyPendingBookings)
-from core.models import (BookingStatus, MentorshipBooking, NotificationKind, Transaction, TransactionStatus,
-                         TransactionType, User)
-from core.money import ZERO, round_money, to_money
+from core.models import (AdminRole, BookingStatus, MentorshipBooking, NotificationKind, Transaction,
+                         TransactionStatus, TransactionType, User)
+from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, ZERO, parse_amount, round_money
 from core.services import audit, notifications
-from core.services.common import Actor, active_user, clean_text, run_idempotent
-from core.services.settings import AppSettings, get_settings
-from core.services.wallet import credit, debit
+from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
+from core.services.settings import AppSettings, get_settings, update_settings
+from core.services.wallet import UserInfo, credit, debit, user_info
 from core.timeutil import as_utc
 
 MAX_NOTES = 1000
-MAX_RATE = Decimal("100000.00")
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,7 @@ class BookingInfo:
     cancel_reason: str | None
     processed_by: str | None
     created_at: datetime
+    student_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _booking_info(session: Session, b: MentorshipBooking) -> BookingInfo:
     mentor = session.get(User, b.mentor_id)
     return BookingInfo(b.id, b.student_id, student.full_name, b.mentor_id, mentor.full_name, b.duration,
                        b.total_cost, b.status, b.session_date, b.student_notes, b.admin_notes, b.rating,
-                       b.feedback, b.cancel_reason, b.processed_by, b.created_at)
+                       b.feedback, b.cancel_reason, b.processed_by, b.created_at, student.username)
 
 
 def get_booking(session: Session, booking_id: int) -> BookingInfo:
@@ -85,6 +85,47 @@ def get_booking(session: Session, booking_id: int) -> BookingInfo:
     if b is None:
         raise NotFound("booking not found", entity="booking", id=booking_id)
     return _booking_info(session, b)
+
+
+def admin_booking_scope(role: AdminRole, mentor_user_id: int | None):
+    """The bookings a panel account may see and act on: all of them, or a mentor account's own.
+
+    A SQL condition, so the panel's booking list filters with the same rule as every action.
+    """
+    if role == AdminRole.MENTOR:
+        return MentorshipBooking.mentor_id == mentor_user_id if mentor_user_id else false()
+    return true()
+
+
+def get_booking_for_admin(session: Session, booking_id: int, role: AdminRole,
+                          mentor_user_id: int | None) -> BookingInfo:
+    """One booking, if this account may act on it; otherwise NotFound (a mentor learns nothing of others')."""
+    b = session.scalar(select(MentorshipBooking).where(
+        MentorshipBooking.id == booking_id, admin_booking_scope(role, mentor_user_id)))
+    if b is None:
+        raise NotFound("booking not found", entity="booking", id=booking_id)
+    return _booking_info(session, b)
+
+
+def upcoming_sessions(session: Session, role: AdminRole, mentor_user_id: int | None, *,
+                      now: datetime | None = None, limit: int = 10) -> list[BookingInfo]:
+    """Confirmed sessions from now on, soonest first, that this account may see."""
+    rows = session.scalars(select(MentorshipBooking).where(
+        MentorshipBooking.status == BookingStatus.CONFIRMED, MentorshipBooking.session_date >= as_utc(now),
+        admin_booking_scope(role, mentor_user_id)).order_by(MentorshipBooking.session_date).limit(limit)).all()
+    return [_booking_info(session, b) for b in rows]
+
+
+def parse_rate(value: Decimal | str | int, *, field: str = "rate") -> Decimal:
+    """An hourly rate within MIN_MENTOR_RATE..MAX_MENTOR_RATE, read like any amount."""
+    try:
+        rate = parse_amount(value, maximum=MAX_MENTOR_RATE)
+    except InvalidAmount:
+        rate = None
+    if rate is None or rate < MIN_MENTOR_RATE:
+        raise InvalidInput(f"hourly rate must be above 0 and at most {MAX_MENTOR_RATE:,.0f}",
+                           field=field, maximum=MAX_MENTOR_RATE)
+    return rate
 
 
 def list_mentors(session: Session, *, include_unavailable: bool = True, mentor_id: int | None = None,
@@ -302,14 +343,16 @@ def cancel(session: Session, booking_id: int, reason: str | None = None, *, acto
            student_id: int | None = None, now: datetime | None = None) -> CancelResult:
     """Cancel and refund the full cost, once.
 
-    An admin (actor) may cancel PENDING or CONFIRMED bookings; a student (student_id) only their
-    own PENDING ones. The refund row's idempotency key is per booking, so a race cannot refund twice.
+    An admin (actor) may cancel PENDING or CONFIRMED bookings and must give the student a reason
+    (ReasonRequired otherwise); a student (student_id) may cancel only their own PENDING ones, with or
+    without a reason: it is their own booking and nobody else's plan changes. The refund row's
+    idempotency key is per booking, so a race cannot refund twice.
     """
     now = as_utc(now)
     if (actor is None) == (student_id is None):
         raise ValueError("cancel needs exactly one of actor or student_id")
-    reason = clean_text(reason, limit=500, field="reason")
     by_student = student_id is not None
+    reason = clean_text(reason, limit=500, field="reason") if by_student else require_reason(reason)
     allowed = (BookingStatus.PENDING,) if by_student else (BookingStatus.PENDING, BookingStatus.CONFIRMED)
     who = actor.name if actor else "student"
     with unit_of_work(session):
@@ -398,17 +441,19 @@ def pending_bookings(session: Session, *, limit: int = 50) -> list[BookingInfo]:
     return [_booking_info(session, b) for b in rows]
 
 
+def mentor_candidates(session: Session) -> list[UserInfo]:
+    """Students in the bot who are not mentors yet, by name: whom the owner may make a mentor."""
+    rows = session.scalars(select(User).where(User.is_mentor.is_(False), User.telegram_id.is_not(None))
+                           .order_by(User.full_name)).all()
+    return [user_info(u) for u in rows]
+
+
 def update_mentor(session: Session, user_id: int, *, actor: Actor, is_mentor: bool | None = None,
                   bio: str | None = None, rate: Decimal | str | None = None, available: bool | None = None,
                   now: datetime | None = None) -> MentorInfo:
     """Make a user a mentor or edit a mentor's bio, hourly rate and availability; audited."""
     if rate is not None:
-        try:
-            rate = to_money(Decimal(str(rate)))
-        except Exception:
-            raise InvalidInput("hourly rate must be an amount like 300.00") from None
-        if rate <= 0 or rate > MAX_RATE:
-            raise InvalidInput("hourly rate must be above 0 and at most 100,000")
+        rate = parse_rate(rate)
     bio = clean_text(bio, limit=2000, field="bio") if bio is not None else None
     with unit_of_work(session):
         user = session.get(User, user_id)
@@ -434,10 +479,9 @@ def set_mentorship_settings(session: Session, *, actor: Actor, hourly_rate: Deci
                             is_available: bool | None = None, durations: str | None = None,
                             now: datetime | None = None):
     """The seed's PUT /api/admin/mentorship/settings: default hourly rate, open/closed, durations."""
-    from core.services.settings import update_settings
     changes = {}
     if hourly_rate is not None:
-        changes["mentor_default_rate"] = str(hourly_rate)
+        changes["mentor_default_rate"] = str(parse_rate(hourly_rate, field="hourly_rate"))
     if is_available is not None:
         changes["mentorship_available"] = "true" if is_available else "false"
     if durations is not None:

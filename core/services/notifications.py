@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.db import context_of, unit_of_work
@@ -18,10 +20,7 @@ LEASE = timedelta(seconds=60)
 
 def insert_ignore(session: Session, model, values: dict, conflict: list[str]):
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id (SQLite and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     return session.scalar(stmt.returning(model.id))
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,13 +9,13 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from core.config import EGYPT_MOBILE
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
 from core.errors import (AlreadyProcessed, DailyTopupLimit, InsufficientFunds, InvalidAmount,
-                         InvalidInput, InvalidWalletNumber, NotFound, TooManyPendingTopups)
+                         InvalidInput, NotFound, TooManyPendingTopups)
 from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, User
-from core.money import ZERO, normalize_digits, parse_amount, to_money
+from core.money import ZERO, parse_amount, parse_signed_amount
+from core.phone import normalize_wallet
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
 from core.services.notifications import insert_ignore
@@ -191,33 +190,9 @@ def history(session: Session, user_id: int, *, page: int = 1, per_page: int = 10
     return Page([entry(r) for r in rows], page, pages, total)
 
 
-def normalize_wallet(text: str | None) -> str:
-    """Accept 010 1234 5678, 010-1234-5678, +20 10..., Arabic digits; return 01012345678."""
-    number = re.sub(r"[\s\-()]", "", normalize_digits(text or ""))
-    if number.startswith("+20"):
-        number = "0" + number[3:]
-    elif number.startswith("0020"):
-        number = "0" + number[4:]
-    elif number.startswith("20") and len(number) == 12:
-        number = "0" + number[2:]
-    if not EGYPT_MOBILE.match(number):
-        raise InvalidWalletNumber("expected an Egyptian mobile number: 01 then 0, 1, 2 or 5, then 8 digits")
-    return number
-
-
 def check_topup_amount(session: Session, amount: Decimal | str) -> Decimal:
     settings = get_settings(session)
-    if isinstance(amount, str):
-        amount = parse_amount(amount, maximum=settings.max_topup)
-    else:
-        try:
-            amount = to_money(amount)
-        except (ValueError, TypeError):
-            raise InvalidAmount("TOO_MANY_DECIMALS") from None
-        if amount <= 0:
-            raise InvalidAmount("NOT_POSITIVE")
-        if amount > settings.max_topup:
-            raise InvalidAmount("TOO_LARGE", maximum=settings.max_topup)
+    amount = parse_amount(amount, maximum=settings.max_topup)
     if amount < settings.min_topup:
         raise InvalidAmount("TOO_SMALL", minimum=settings.min_topup)
     return amount
@@ -357,14 +332,7 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
     """An admin correction: a signed ADJUSTMENT row with a mandatory reason."""
     now = as_utc(now)
     reason = require_reason(reason)
-    try:
-        amount = to_money(Decimal(normalize_digits(str(amount)).replace(",", "")))
-    except Exception:
-        raise InvalidAmount("NOT_A_NUMBER") from None
-    if amount == 0:
-        raise InvalidAmount("NOT_POSITIVE")
-    if abs(amount) > MAX_ADJUSTMENT:
-        raise InvalidAmount("TOO_LARGE", maximum=MAX_ADJUSTMENT)
+    amount = parse_signed_amount(amount, maximum=MAX_ADJUSTMENT)
 
     def do() -> AdjustResult:
         if session.get(User, user_id) is None:
@@ -419,30 +387,55 @@ def mark_active(session: Session, user_id: int, *, now: datetime | None = None,
         ).values(last_seen_at=now, bot_blocked_at=None).execution_options(synchronize_session=False)).rowcount)
 
 
-def pending_topups(session: Session, *, limit: int = 50) -> list[LedgerEntry]:
-    rows = session.scalars(select(Transaction).where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)
-        .order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
-    return [entry(r) for r in rows]
-
-
 @dataclass(frozen=True)
-class PendingTopup:
-    """A waiting top-up request with who asked for it (the admin's card names the student)."""
+class TopupRequest:
+    """A top-up request as an admin reviews it: who asked, how much, from which (masked) number."""
 
-    entry: LedgerEntry
+    id: int
+    user_id: int
     student: str
     username: str | None
+    balance: Decimal  # the student's balance now
+    amount: Decimal
+    status: TransactionStatus
+    wallet_masked: str | None
+    admin_notes: str | None
+    processed_by: str | None
+    created_at: datetime
+    decided_at: datetime | None
 
 
-def pending_topup_requests(session: Session, *, limit: int = 50) -> list[PendingTopup]:
-    """Oldest first, like pending_topups, each with the student's name and username."""
-    rows = session.execute(select(Transaction, User.full_name, User.username)
-                           .join(User, User.id == Transaction.user_id)
-                           .where(Transaction.type == TransactionType.TOP_UP,
-                                  Transaction.status == TransactionStatus.PENDING)
-                           .order_by(Transaction.created_at, Transaction.id).limit(limit)).all()
-    return [PendingTopup(entry(t), name, username) for t, name, username in rows]
+def _topup_requests(session: Session, *conditions, limit: int | None = None) -> list[TopupRequest]:
+    query = (select(Transaction, User.full_name, User.username, User.balance)
+             .join(User, User.id == Transaction.user_id)
+             .where(Transaction.type == TransactionType.TOP_UP, *conditions)
+             .order_by(Transaction.created_at, Transaction.id).limit(limit))
+    return [TopupRequest(t.id, t.user_id, name, username, balance, t.amount, t.status, t.wallet_number_masked,
+                         t.admin_notes, t.processed_by, t.created_at, t.decided_at)
+            for t, name, username, balance in session.execute(query)]
+
+
+def pending_topups(session: Session, *, limit: int = 50) -> list[TopupRequest]:
+    """PENDING top-up requests, oldest first, each with the student who asked."""
+    return _topup_requests(session, Transaction.status == TransactionStatus.PENDING, limit=limit)
+
+
+def list_topups(session: Session, *, status: TransactionStatus | None = None, limit: int = 100) -> list[TopupRequest]:
+    """Top-up requests of any (or one) status, oldest first."""
+    conditions = [Transaction.status == status] if status is not None else []
+    return _topup_requests(session, *conditions, limit=limit)
+
+
+def get_topup(session: Session, transaction_id: int) -> TopupRequest:
+    found = _topup_requests(session, Transaction.id == transaction_id)
+    if not found:
+        raise NotFound("top-up request not found", entity="topup", id=transaction_id)
+    return found[0]
+
+
+def count_pending_topups(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Transaction).where(
+        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)) or 0
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 from core.models import BookingStatus, TransactionStatus
 from core.timeutil import CAIRO, utcnow
-from tests.admin.conftest import login, token
+from tests.admin.helpers import login, token
 
 
 def _put(client, url, body):

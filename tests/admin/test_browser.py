@@ -19,9 +19,9 @@ from admin_panel import create_app
 from core.models import BookingStatus, TransactionStatus, User
 from core.services import wallet
 from core.timeutil import CAIRO, utcnow
-from tests.admin.conftest import PASSWORD, Panel
-from tests.conftest import make_settings
+from tests.admin.helpers import PASSWORD, Panel
 from tests.external import require_chromium
+from tests.helpers import make_settings
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Enrollment, Platform, Task, User
-from tests.admin.conftest import flashes
+from tests.admin.helpers import flashes
 
 
 def _platform(panel, name) -> Platform | None:
@@ -35,6 +35,19 @@ def test_create_and_edit_a_platform(panel, owner):
     assert p.price is None and p.access_days is None and not p.is_active
     assert [a.action for a in panel.audits("platform.update")] == ["platform.update"]
     assert panel.audits("platform.create")
+
+
+def test_platform_and_task_audit_rows_name_the_new_record(panel, owner):
+    _create(owner, name="Go Basics")
+    p = _platform(panel, "Go Basics")
+    [created] = panel.audits("platform.create")
+    assert created.entity_type == "platform" and created.entity_id == str(p.id)
+    owner.post("/tasks/new/", data={"csrf_token": owner.csrf, "platform": str(p.id), "position": "1",
+                                    "title": "Goroutines", "body": "go func()"}, follow_redirects=True)
+    with panel.session() as s:
+        task = s.scalar(select(Task).where(Task.title == "Goroutines"))
+    [created] = panel.audits("task.create")
+    assert created.entity_type == "task" and created.entity_id == str(task.id)
 
 
 @pytest.mark.parametrize("fields,message", [

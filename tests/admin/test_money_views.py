@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Transaction, TransactionType, User
-from tests.admin.conftest import flashes
+from tests.admin.helpers import flashes
 
 
 def _student(panel, name: str) -> User:

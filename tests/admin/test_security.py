@@ -6,7 +6,7 @@ import re
 import pytest
 
 from core.models import LoginAttempt
-from tests.admin.conftest import PASSWORD, csrf_from, login
+from tests.admin.helpers import PASSWORD, csrf_from, login
 
 PUBLIC = {"auth.login", "static", "admin.static"}
 
@@ -57,7 +57,7 @@ def test_every_state_changing_request_without_csrf_is_refused(panel, owner):
 
 def test_login_page_explains_how_to_create_the_first_admin(sqlite_url, tmp_path):
     from admin_panel import create_app
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
     app = create_app(make_settings(sqlite_url, tmp_path))
     page = app.test_client().get("/login")
     assert page.status_code == 200

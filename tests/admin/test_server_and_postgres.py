@@ -9,8 +9,8 @@ from sqlalchemy import inspect
 import run_admin
 from admin_panel import server
 from core.models import TransactionStatus
-from tests.admin.conftest import build_panel, flashes, login, token
-from tests.conftest import make_settings
+from tests.admin.helpers import build_panel, flashes, login, token
+from tests.helpers import make_settings
 
 
 def test_run_admin_reports_a_config_error_in_one_line(monkeypatch, capsys):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.models import TransactionStatus
-from tests.admin.conftest import flashes
+from tests.admin.helpers import flashes
 
 
 def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finance):

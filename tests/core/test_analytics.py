@@ -24,7 +24,7 @@ def _scenario(session):
     wallet.request_topup(session, c, "40", "01012345678", idempotency_key=key(), now=NOW)
     b1 = mentorship.book(session, c, m, 60, idempotency_key=key(), now=NOW).booking
     b2 = mentorship.book(session, a, m, 30, idempotency_key=key(), now=NOW).booking
-    mentorship.cancel(session, b2.id, actor=ADMIN, now=NOW)
+    mentorship.cancel(session, b2.id, "mentor ill", actor=ADMIN, now=NOW)
     mentorship.confirm(session, b1.id, later(hours=2), actor=ADMIN, now=NOW)
     mentorship.complete(session, b1.id, actor=ADMIN, now=later(hours=3))
     mentorship.leave_feedback(session, b1.id, c, 4, now=later(hours=3))

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from core.db import Database
-from tests.conftest import FIELD_KEY, context
+from tests.helpers import FIELD_KEY, context
 
 
 def codehub(*args, url: str, tmp_path, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import pytest
 from core.db import Database
 from core.errors import AlreadyProcessed, DomainError, InsufficientFunds
 from core.services import enrollment, mentorship, wallet
-from tests.conftest import context
+from tests.helpers import context
 from tests.core.helpers import ADMIN, NOW, OTHER_ADMIN, mentor, platform, student
 
 pytestmark = pytest.mark.slow

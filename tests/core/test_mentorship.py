@@ -146,7 +146,7 @@ def test_student_cancels_own_pending_with_full_refund(session):
     assert result.refund == D("450.00") and result.balance == D("500.00")
     assert result.booking.status == BookingStatus.CANCELLED
     with pytest.raises(InvalidState):
-        mentorship.cancel(session, b.id, actor=ADMIN, now=NOW)
+        mentorship.cancel(session, b.id, "mentor ill", actor=ADMIN, now=NOW)
     refunds = wallet.history(session, sid, type=TransactionType.REFUND).items
     assert [(r.amount, r.reference) for r in refunds] == [(D("450.00"), f"booking:{b.id}")]
     assert wallet.check_ledger(session) == []
@@ -161,7 +161,7 @@ def test_student_cannot_cancel_confirmed_but_admin_can(session):
     result = mentorship.cancel(session, b.id, "mentor ill", actor=ADMIN, now=NOW)
     assert result.balance == D("500.00")
     with pytest.raises(NotFound):
-        mentorship.cancel(session, 8888, actor=ADMIN)
+        mentorship.cancel(session, 8888, "mentor ill", actor=ADMIN)
     with pytest.raises(ValueError):
         mentorship.cancel(session, b.id)
 

@@ -11,7 +11,7 @@ from core.errors import AuthFailed, InvalidInput, InvalidSetting
 from core.models import Notification, User
 from core.services import admins, audit, notifications, wallet
 from core.services.settings import get_settings, setting_items, update_settings
-from tests.conftest import ADMIN_CHAT_IDS
+from tests.helpers import ADMIN_CHAT_IDS
 from tests.core.helpers import ADMIN, NOW, key, later, student
 
 

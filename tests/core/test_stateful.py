@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.models import User
 from core.services import enrollment, mentorship, wallet
 from core.services.settings import update_settings
-from tests.conftest import context, truncate_all
+from tests.helpers import context, truncate_all
 from tests.core.helpers import ADMIN, NOW, mentor, platform
 
 pytestmark = pytest.mark.slow

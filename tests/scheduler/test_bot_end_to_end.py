@@ -25,7 +25,7 @@ from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.bot.fake_api import TOKEN, TgUser
 from tests.bot.test_run_bot import RUN_BOT, bot_env
-from tests.conftest import context, make_settings
+from tests.helpers import context, make_settings
 
 pytestmark = pytest.mark.slow
 OWNER = Actor(name="owner")
@@ -81,7 +81,7 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 111000111, timeout=15)
         client = app.test_client()
         page = client.get("/login")
-        from tests.admin.conftest import csrf_from
+        from tests.admin.helpers import csrf_from
         client.post("/login", data={"username": "fin", "password": "finance-pass-1", "csrf_token": csrf_from(page.text)})
         csrf = client.get("/api/admin/csrf-token").get_json()["csrfToken"]
         mark = len(fake_api.calls)

@@ -9,8 +9,8 @@ from core.models import Notification
 from core.services import jobs, mentorship, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.conftest import context
 from tests.external import require_redis
+from tests.helpers import context
 
 ADMIN = Actor(name="owner")
 

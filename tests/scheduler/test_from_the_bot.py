@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from core.db import AsyncDatabase
 from core.services import broadcasts, jobs
-from tests.conftest import context
+from tests.helpers import context
 from tests.scheduler.helpers import ADMIN, NOW, confirmed_booking, outbox, student
 
 

@@ -1,0 +1,40 @@
+"""Helpers shared by every test layer: test settings, a service context, and database utilities."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from core.config import Settings
+from core.crypto import FieldCipher
+from core.db import ServiceContext
+from core.models import Base
+
+PG_ADMIN_URL = os.environ.get("CODEHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+FIELD_KEY = Fernet.generate_key().decode()
+ADMIN_CHAT_IDS = [111000111, 111000222]
+
+
+def make_settings(url: str, tmp_path: Path, **overrides) -> Settings:
+    values = dict(database_url=url, data_dir=tmp_path / "data", field_encryption_key=FIELD_KEY,
+                  admin_telegram_ids=ADMIN_CHAT_IDS, secret_key="test-secret-key",
+                  vodafone_cash_number="01099998888", _env_file=None)
+    values.update(overrides)
+    return Settings(**values)
+
+
+def context(**kw) -> ServiceContext:
+    return ServiceContext(cipher=FieldCipher(FIELD_KEY), admin_chat_ids=tuple(ADMIN_CHAT_IDS),
+                          defaults={"vodafone_cash_number": "01099998888", "signup_bonus": "500.00"}, **kw)
+
+
+def truncate_all(url: str) -> str:
+    """Empty every table of a migrated PostgreSQL database (the schema stays)."""
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
