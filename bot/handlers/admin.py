@@ -35,6 +35,7 @@ class AdminStates(StatesGroup):
     reject_reason = State()
     booking_date = State()
     booking_notes = State()
+    cancel_reason = State()
 
 
 def actor_of(user: User) -> Actor:
@@ -195,13 +196,25 @@ async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBooking
         id=number(booking.id), cost=money(booking.total_cost), student=esc(booking.student_name)), reply_markup=yes)
 
 
-async def on_booking_cancel_yes(callback: CallbackQuery, callback_data: AdminBookingCb,
+async def on_booking_cancel_yes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
                                 session: AsyncSession) -> None:
-    result = await session.run_sync(mentorship.cancel, callback_data.id, actor=actor_of(callback.from_user))
-    text = booking_decided(result.booking.id, BookingStatus.CANCELLED, actor_of(callback.from_user).name)
-    await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id,
-                        text + "\n" + _("Refunded: {refund}").format(refund=money(result.refund)))
-    await callback.answer(_("Cancelled and refunded."))
+    booking = await session.run_sync(mentorship.check_cancellable, callback_data.id)
+    await state.set_state(AdminStates.cancel_reason)
+    await state.set_data({"id": booking.id, "chat": callback.message.chat.id,
+                          "message": callback.message.message_id})
+    await callback.answer()
+    await callback.message.answer(_("Write the reason for cancelling booking #{id} (the student will see it), "
+                                    "or /cancel:").format(id=number(booking.id)))
+
+
+async def on_cancel_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    await state.clear()
+    result = await session.run_sync(mentorship.cancel, data["id"], message.text, actor=actor_of(message.from_user))
+    text = booking_decided(result.booking.id, BookingStatus.CANCELLED, actor_of(message.from_user).name)
+    text += "\n" + _("Refunded: {refund}").format(refund=money(result.refund))
+    await show_decision(message.bot, data["chat"], data["message"], text)
+    await message.answer(text + "\n" + _("Reason: {reason}").format(reason=esc(message.text)))
 
 
 async def on_booking_complete(callback: CallbackQuery, callback_data: AdminBookingCb,
@@ -236,5 +249,6 @@ def build_router(admin_ids: frozenset[int]) -> Router:
                                    AdminBookingCb.filter(F.action == "skip_notes"))
     router.callback_query.register(on_booking_cancel, AdminBookingCb.filter(F.action == "cancel"))
     router.callback_query.register(on_booking_cancel_yes, AdminBookingCb.filter(F.action == "cancel_yes"))
+    router.message.register(on_cancel_reason, AdminStates.cancel_reason, F.text, ~F.text.startswith("/"))
     router.callback_query.register(on_booking_complete, AdminBookingCb.filter(F.action == "complete"))
     return router

@@ -76,10 +76,15 @@ async def test_booking_confirmed_by_admin_with_date_then_cancelled_with_refund(r
     assert not any("Cancel" in b for b in calls[-1].buttons)
     card2 = runner.api.message_with(ADMIN2.id, "Booking #")
     await runner.press_data(ADMIN2, card2, f"ab:cancel:{b.id}")
-    await runner.press(ADMIN2, runner.api.last_message(ADMIN2.id), "Yes, cancel")
+    calls = await runner.press(ADMIN2, runner.api.last_message(ADMIN2.id), "Yes, cancel")
+    assert "reason for cancelling booking" in calls[-1].text  # a cancellation needs a reason the student reads
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("200.00")
+    await runner.send(ADMIN2, "Mentor is ill <b>today</b>")
     await runner.deliver()
     refund = runner.api.message_with(STUDENT.id, "was cancelled")
     assert "Refunded: 300.00 EGP" in refund.plain_text and "New balance: 500.00 EGP" in refund.plain_text
+    assert "Reason: Mentor is ill <b>today</b>" in refund.plain_text  # shown as typed, not as markup
     with sync_db.session() as s:
         assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
 
