@@ -122,7 +122,10 @@ def _parse_session_date(raw) -> datetime:
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 40:
         raise ValueError
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    return value.replace(tzinfo=CAIRO) if value.tzinfo is None else value
+    value = value.replace(tzinfo=CAIRO) if value.tzinfo is None else value
+    if not 2000 <= value.year <= 2100:  # 0001-01-01 or 9999-12-31 would overflow in UTC
+        raise ValueError
+    return value
 
 
 @api.put("/mentorship/<int:booking_id>/confirm")
@@ -165,14 +168,7 @@ def mentorship_settings():
                     field="hourlyRate")
     if available is not None and not isinstance(available, bool):
         return fail("INVALID_INPUT", "isAvailable must be true or false", field="isAvailable")
-    if rate is not None:
-        try:
-            value = Decimal(str(rate))
-        except ArithmeticError:
-            return fail("INVALID_INPUT", "hourlyRate must be an amount", field="hourlyRate")
-        if not value.is_finite() or value <= 0 or value > Decimal("100000"):
-            return fail("INVALID_INPUT", "hourlyRate must be above 0 and at most 100000", field="hourlyRate")
-    try:
+    try:  # the bounds are the settings validator's (core.services.settings), as on the settings page
         with _session() as s:
             settings = mentorship.set_mentorship_settings(s, actor=_actor(), hourly_rate=rate,
                                                           is_available=available)

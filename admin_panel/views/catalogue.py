@@ -6,16 +6,29 @@ from decimal import Decimal, InvalidOperation
 from flask import flash, request
 from flask_admin.actions import action
 from wtforms import DecimalField, IntegerField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from core.errors import DomainError
 from core.models import Enrollment, Platform
 from core.services import audit, enrollment
+from core.text import has_control
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, explain, fmt_time, money_formatter,
                                     service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
 
 MAX_PRICE = Decimal("100000.00")
+
+
+def _finite(form, field):
+    """Before NumberRange: comparing Decimal('sNaN') raises instead of failing validation."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("not a valid amount")
+
+
+def _no_controls(**texts) -> None:
+    for field, text in texts.items():
+        if text and has_control(text, multiline=field in ("description", "body")):
+            raise ValidationError(f"The {field} contains a control character; remove it.")
 
 
 def _two_places(form, field):
@@ -47,7 +60,7 @@ class PlatformView(SecureModelView):
     form_columns = ["name", "description", "price", "is_active", "access_days"]
     form_extra_fields = {
         "price": DecimalField("Price (EGP, empty or 0 = free)", places=2,
-                              validators=[Optional(), NumberRange(min=0, max=MAX_PRICE), _two_places]),
+                              validators=[Optional(), _finite, NumberRange(min=0, max=MAX_PRICE), _two_places]),
     }
     form_args = {
         "access_days": {"label": "Access days (empty = forever)",
@@ -60,6 +73,7 @@ class PlatformView(SecureModelView):
     list_template = "admin_panel/model_list.html"
 
     def on_model_change(self, form, model, is_created):
+        _no_controls(name=model.name, description=model.description)
         if model.description and len(model.description) > 5000:
             raise ValidationError("Description is too long (at most 5000 characters).")
         if model.description is None:
@@ -102,6 +116,7 @@ class TaskView(SecureModelView):
     form_widget_args = {"body": {"rows": 6}}
 
     def on_model_change(self, form, model, is_created):
+        _no_controls(title=model.title, body=model.body)
         if model.platform is None:
             raise ValidationError("Choose the platform.")
         if model.body and len(model.body) > 20000:

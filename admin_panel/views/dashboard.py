@@ -1,7 +1,6 @@
 """The home page: KPI cards, charts (Chart.js, vendored) and the 'needs attention' list."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from flask import redirect, url_for
@@ -36,7 +35,7 @@ class DashboardView(RoleMixin, AdminIndexView):
                                    .where(Transaction.id.in_([t.id for t in topups]))).all())
         charts = _chart_data(fin, eng, now)
         return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=topups, bookings=bookings,
-                           names=names, charts=json.dumps(charts, default=str), fmt_money=fmt_money,
+                           names=names, charts=charts, fmt_money=fmt_money,
                            fmt_time=fmt_time, age=age)
 
 
