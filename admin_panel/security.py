@@ -9,9 +9,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core.config import Settings
+from core.text import has_control
 
 MAX_BODY = 1024 * 1024  # the largest form is a 4,000-character broadcast; 1 MiB is generous
 MAX_JSON_DEPTH = 32
+MAX_REDIRECT = 4096
 MAX_ID = 2**63 - 1  # a BIGINT; larger numbers in a URL are a 404, not an overflow in the driver
 
 # No inline script anywhere (the pages load their JS from /assets and Flask-Admin's static folder);
@@ -86,6 +88,16 @@ def init_security(app: Flask, settings: Settings) -> None:
     if settings.trusted_proxy_count:
         n = settings.trusted_proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    plain_redirect = app.redirect
+
+    def redirect_without_control_characters(location, code=302):
+        """A `?url=` or `next` with a line break (Flask-Admin echoes them) goes home instead of a 500."""
+        if has_control(str(location), multiline=False) or len(str(location)) > MAX_REDIRECT:
+            location = "/"
+        return plain_redirect(location, code)
+
+    app.redirect = redirect_without_control_characters
 
     @app.after_request
     def _security_headers(response):

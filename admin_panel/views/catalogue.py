@@ -25,6 +25,12 @@ def _finite(form, field):
         raise StopValidation("not a valid amount")
 
 
+def _small_int(form, field):
+    """Before NumberRange: it converts to float, which a 400-digit number overflows."""
+    if isinstance(field.data, int) and abs(field.data) > 10**9:
+        raise StopValidation("number out of range")
+
+
 def _no_controls(**texts) -> None:
     for field, text in texts.items():
         if text and has_control(text, multiline=field in ("description", "body")):
@@ -64,7 +70,7 @@ class PlatformView(SecureModelView):
     }
     form_args = {
         "access_days": {"label": "Access days (empty = forever)",
-                        "validators": [Optional(), NumberRange(min=1, max=3650)]},
+                        "validators": [Optional(), _small_int, NumberRange(min=1, max=3650)]},
         "description": {"validators": [Optional()]},
         "is_active": {"label": "Active (can be bought)"},
     }
@@ -111,7 +117,7 @@ class TaskView(SecureModelView):
     column_filters = ["platform.name"]
     column_searchable_list = ["title", "body"]
     form_columns = ["platform", "position", "title", "body"]
-    form_args = {"position": {"label": "Order", "validators": [NumberRange(min=0, max=10000)]},
+    form_args = {"position": {"label": "Order", "validators": [_small_int, NumberRange(min=0, max=10000)]},
                  "platform": {"validators": []}}
     form_widget_args = {"body": {"rows": 6}}
 
