@@ -1,13 +1,11 @@
-/* Every panel page. The Content-Security-Policy allows no inline script, so what templates used to do
-   in onclick/onsubmit attributes is done here: confirmation prompts (data-confirm) and Flask-Admin's
-   own inline handlers (bulk actions, delete confirmation), which the browser no longer runs. */
+/* Every panel page. The Content-Security-Policy allows no inline script, so what templates would do in
+   onclick/onsubmit attributes is declared in data attributes and done here: confirmation prompts
+   (data-confirm on a form or its button) and Flask-Admin's bulk actions (data-model-action). */
 (function () {
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    var question = form.getAttribute('data-confirm');
-    if (!question && form.querySelector('button[onclick*="safeConfirm"]')) {
-      question = 'Are you sure you want to delete this record?';
-    }
+    var button = form.querySelector('button[data-confirm]');
+    var question = form.getAttribute('data-confirm') || (button && button.getAttribute('data-confirm'));
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
@@ -15,10 +13,9 @@
   }, true);
 
   document.addEventListener('click', function (event) {
-    var link = event.target.closest ? event.target.closest('a[onclick*="modelActions.execute"]') : null;
+    var link = event.target.closest ? event.target.closest('a[data-model-action]') : null;
     if (!link) { return; }
-    var match = /modelActions\.execute\('([^']*)'\)/.exec(link.getAttribute('onclick'));
     event.preventDefault();
-    if (match && window.modelActions) { window.modelActions.execute(match[1]); }
+    if (window.modelActions) { window.modelActions.execute(link.getAttribute('data-model-action')); }
   });
 }());
