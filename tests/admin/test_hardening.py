@@ -343,3 +343,11 @@ def test_an_adjustment_cannot_overflow_a_balance(panel, finance):
         follow_redirects=True)
     assert r.status_code == 200 and "Balance not changed" in flashes(r.text)
     assert panel.count(Transaction, Transaction.type == TransactionType.ADJUSTMENT) == 0
+
+
+def test_a_broadcast_with_a_control_character_is_refused(panel, owner):
+    from core.models import Broadcast
+    r = owner.post("/broadcasts/send", data={"text": "Hello\x00 students", "audience": "all",
+                                             "csrf_token": owner.csrf}, follow_redirects=True)
+    assert "control character" in flashes(r.text)
+    assert panel.count(Broadcast) == 0
