@@ -118,7 +118,10 @@ def _parse_session_date(raw) -> datetime:
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 40:
         raise ValueError
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    return value.replace(tzinfo=CAIRO) if value.tzinfo is None else value
+    value = value.replace(tzinfo=CAIRO) if value.tzinfo is None else value
+    if not 2000 <= value.year <= 2100:  # 0001-01-01 or 9999-12-31 would overflow in UTC
+        raise ValueError
+    return value
 
 
 @api.put("/mentorship/<int:booking_id>/confirm")

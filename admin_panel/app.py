@@ -14,6 +14,7 @@ from sqlalchemy.orm import scoped_session
 
 from admin_panel import auth
 from admin_panel.api import api
+from admin_panel.security import init_security
 from admin_panel.views import register_views
 from admin_panel.views.dashboard import DashboardView
 from core.config import Settings
@@ -57,30 +58,33 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=1024 * 1024,
         FLASK_ADMIN_FLUID_LAYOUT=True,
     )
+    init_security(app, settings)
     owns_db = db is None
     db = db or Database.from_settings(settings)
     panel = Panel(settings, db, scoped_session(db.sessions), owns_db)
     app.extensions["codehub"] = panel
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
     @app.teardown_appcontext
     def _remove_session(_exc=None):
         panel.scoped.remove()
 
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, after a possible API-token login
     csrf.init_app(app)
 
     auth.init_app(app)
+
+    @app.before_request
+    def _authenticate_then_check_csrf():
+        token = auth.bearer_login()
+        if token is True:
+            return None  # a bearer token is not sent by browsers on their own: no CSRF to fear
+        if token is not None:
+            return token
+        if request.method in app.config["WTF_CSRF_METHODS"] and request.endpoint:
+            csrf.protect()
+        return None
 
     admin = Admin(app, name="CodeHub Admin", url="/",
                   theme=Bootstrap4Theme(base_template="admin_panel/base.html", fluid=True),

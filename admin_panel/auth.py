@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from core.errors import AuthFailed
 from core.models import AdminRole
-from core.services import admins
+from core.services import admins, api_tokens
 from core.services.common import Actor
 
 bp = Blueprint("auth", __name__)
@@ -33,13 +33,16 @@ class PanelUser:
     username: str
     role: AdminRole
     mentor_user_id: int | None
+    session_version: int = 0
+    via_token: bool = False
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The version is part of the session's identity: bumping it in the database ends the session.
+        return f"{self.id}:{self.session_version}"
 
     @property
     def actor(self) -> Actor:
@@ -49,21 +52,24 @@ class PanelUser:
         return self.role in roles
 
 
+def _panel_user(info) -> PanelUser:
+    return PanelUser(info.id, info.username, info.role, info.mentor_user_id, info.session_version)
+
+
 def panel():
     return current_app.extensions["codehub"]
 
 
 @login_manager.user_loader
-def _load(admin_id: str):
-    try:
-        ident = int(admin_id)
-    except (TypeError, ValueError):
-        return None
+def _load(user_id: str):
+    ident, _, version = str(user_id).partition(":")
+    if not (ident.isdigit() and version.isdigit() and len(ident) < 19 and len(version) < 19):
+        return None  # also every cookie from before session versions existed
     with panel().db.sessions() as s:
-        info = admins.get_admin(s, ident)
-    if info is None:
+        info = admins.get_admin(s, int(ident))
+    if info is None or info.session_version != int(version):
         return None
-    return PanelUser(info.id, info.username, info.role, info.mentor_user_id)
+    return _panel_user(info)
 
 
 @login_manager.unauthorized_handler
@@ -108,7 +114,7 @@ def login():
         no_admins = admins.admin_count(s) == 0
     error = None
     if form.validate_on_submit():
-        address = request.remote_addr or "unknown"
+        address = request.remote_addr or "unknown"  # the client's, via ProxyFix when behind trusted proxies
         try:
             with panel().db.sessions() as s:
                 info = admins.authenticate(s, form.username.data, form.password.data, address)
@@ -118,7 +124,7 @@ def login():
                 "Wrong username or password."
         else:
             session.clear()
-            login_user(PanelUser(info.id, info.username, info.role, info.mentor_user_id))
+            login_user(_panel_user(info))
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         error = "Enter your username and password."
@@ -128,10 +134,40 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        with panel().db.sessions() as s:
+            admins.end_sessions(s, current_user.id)  # a copy of this cookie stops working too
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+def bearer_login():
+    """For /api/admin/*: `Authorization: Bearer <token>` logs in as the token's admin for this request only.
+
+    Returns None when no token was sent (the session cookie applies), True when a valid token was
+    sent, or a 401 response for a bad one. A token request never reads or writes the session cookie.
+    """
+    if not request.path.startswith("/api/admin/"):
+        return None
+    secret = _bearer_secret()
+    if secret is None:
+        return None
+    with panel().db.sessions() as s:
+        owner = api_tokens.authenticate_token(s, secret)
+    if owner is None:
+        return jsonify({"error": {"code": "UNAUTHENTICATED", "message": "unknown or revoked API token"}}), 401
+    g._login_user = PanelUser(owner.admin_id, owner.username, owner.role.value, owner.mentor_user_id,
+                              via_token=True)
+    return True
 
 
 def init_app(app) -> None:

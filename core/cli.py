@@ -54,9 +54,22 @@ def cmd_create_admin(settings: Settings, args) -> int:
                 return 1
         else:
             password = sys.stdin.readline().rstrip("\n")
+    from core.services.common import Actor
     with _session(settings) as session:
-        admin = create_admin(session, args.username, password, args.role)
+        admin = create_admin(session, args.username, password, args.role, actor=Actor(name="cli"))
     print(f"admin {admin.username} ({admin.role.value}) created")
+    return 0
+
+
+def cmd_setting(settings: Settings, args) -> int:
+    """Show the business settings, or change one through the same validator as the panel and the API."""
+    from core.services.common import Actor
+    from core.services.settings import get_settings, setting_items, update_settings
+    with _session(settings) as session:
+        current = update_settings(session, {args.key: args.value}, actor=Actor(name="cli")) \
+            if args.key else get_settings(session)
+        for key, label, value in setting_items(current):
+            print(f"{key} = {value}    # {label}")
     return 0
 
 
@@ -105,6 +118,10 @@ def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argpars
     p.add_argument("--role", default=AdminRole.OWNER.value, choices=[r.value for r in AdminRole])
     p.add_argument("--password", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_create_admin)
+    p = sub.add_parser("setting", help="show the business settings, or set one: codehub setting KEY VALUE")
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?", default="")
+    p.set_defaults(func=cmd_setting)
     sub.add_parser("seed-demo", help="demo platforms, tasks, a mentor and students").set_defaults(func=cmd_seed_demo)
     sub.add_parser("check-ledger", help="exit 1 if any balance differs from its ledger").set_defaults(
         func=cmd_check_ledger)

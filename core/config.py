@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     field_encryption_key: SecretStr | None = None
     admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=8000, ge=1, le=65535)
+    # How many reverse proxies in front of the panel append X-Forwarded-For/-Proto; 0 = none (ignore them).
+    trusted_proxy_count: int = Field(default=0, ge=0, le=5)
+    session_cookie_secure: bool = False  # true when the panel is served over HTTPS
     log_level: str = "INFO"
 
     @field_validator("admin_telegram_ids", mode="before")
@@ -50,19 +53,16 @@ class Settings(BaseSettings):
                 raise ValueError("must be a comma-separated list of numeric Telegram ids") from exc
         return value
 
-    @field_validator("vodafone_cash_number")
+    @field_validator("vodafone_cash_number", "signup_bonus", mode="before")
     @classmethod
-    def _check_wallet(cls, value: str) -> str:
-        if not EGYPT_MOBILE.match(value):
-            raise ValueError("must be an Egyptian mobile number like 01012345678")
-        return value
-
-    @field_validator("signup_bonus")
-    @classmethod
-    def _check_bonus(cls, value: Decimal) -> Decimal:
-        if value < 0 or value != value.quantize(Decimal("0.01")):
-            raise ValueError("must be a non-negative amount with at most 2 decimals")
-        return value.quantize(Decimal("0.01"))
+    def _check_business_setting(cls, value, info):
+        """The same validator as the settings page and the API (core.services.settings)."""
+        from core.errors import InvalidSetting
+        from core.services.settings import validate_setting
+        try:
+            return validate_setting(info.field_name, str(value))
+        except InvalidSetting as exc:
+            raise ValueError(str(exc.args[0]).split(": ", 1)[-1]) from None
 
     @field_validator("database_url")
     @classmethod

@@ -32,12 +32,25 @@ class InvalidAmount(DomainError):
         self.reason = reason
 
 
+class BalanceLimit(DomainError):
+    """A credit would take a wallet past the most it may hold."""
+
+    code = "BALANCE_LIMIT"
+    http_status = 409
+
+
 class InvalidWalletNumber(DomainError):
     code = "INVALID_WALLET_NUMBER"
 
 
 class InvalidInput(DomainError):
     code = "INVALID_INPUT"
+
+
+class WeakPassword(InvalidInput):
+    """A panel password that fails the strength rules (core.services.admins.check_password)."""
+
+    code = "WEAK_PASSWORD"
 
 
 class ReasonRequired(DomainError):

@@ -199,9 +199,31 @@ class Admin(Base):
     mentor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's identity: bumped by logout, a password or role change and deactivation,
+    # which ends every session (and cookie) issued before.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     def __str__(self) -> str:
         return self.username
+
+
+class ApiToken(Base):
+    """A bearer token for /api/admin/*: acts as its admin, only while that admin keeps the token's role."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[AdminRole] = mapped_column(_enum(AdminRole, "api_token_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the secret
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists to tell tokens apart
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    admin: Mapped[Admin] = relationship()
 
 
 class Transaction(Base):

@@ -15,7 +15,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 DEFAULT_MAX_AMOUNT = Decimal("100000.00")
 # A mentor's hourly rate, own or the default in Settings: every interface checks these bounds.
-MIN_MENTOR_RATE = Decimal("0.01")
+MIN_MENTOR_RATE = Decimal("1.00")
 MAX_MENTOR_RATE = Decimal("100000.00")
 _currency = "EGP"  # the deployment's CURRENCY, set once at start-up by core.db.build_context
 

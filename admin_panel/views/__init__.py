@@ -46,3 +46,7 @@ def _register(admin, panel) -> None:
     admin.add_view(AuditView(AuditLog, s, name="Audit log", endpoint="audit", url="/audit", category="Owner"))
     admin.add_view(AdminAccountsView(Admin, s, name="Panel accounts", endpoint="accounts", url="/accounts",
                                      category="Owner"))
+    from admin_panel.views.account import AccountView
+    from admin_panel.views.api_tokens import ApiTokensView
+    admin.add_view(ApiTokensView(name="API tokens", endpoint="api_tokens", url="/api-tokens", category="Owner"))
+    admin.add_view(AccountView(name="My password", endpoint="account", url="/account"))

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from admin_panel.exports import safe_cell
 from core.errors import (AlreadyProcessed, DateInPast, DomainError, HasEnrollments, InsufficientFunds,
                          InvalidAmount, InvalidState, ReasonRequired)
 from core.models import AdminRole
@@ -115,7 +116,7 @@ def post_button(url: str, label: str, css: str = "btn-outline-primary", confirm:
     """A one-button POST form carrying the CSRF token."""
     hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
                      for k, v in (fields or {}).items())
-    onsubmit = f' onsubmit="return confirm({escape(repr(confirm))})"' if confirm else ""
+    onsubmit = f' data-confirm="{escape(confirm)}"' if confirm else ""  # admin_panel/static/js/panel.js
     return Markup(f'<form method="post" action="{escape(url)}" class="d-inline"{onsubmit}>'
                   f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">{hidden}'
                   f'<button type="submit" class="btn btn-sm {css}">{escape(label)}</button></form>')
@@ -173,6 +174,48 @@ class SecureModelView(RoleMixin, ModelView):
     def flash_error(self, err: DomainError) -> None:
         flash(explain(err), "error")
 
+    def get_export_value(self, model, name):
+        """Every CSV and XLSX export cell goes through admin_panel.exports.safe_cell."""
+        return safe_cell(super().get_export_value(model, name))
+
+    # --- list parameters: anything a URL can carry is checked before it reaches SQL ---------------------
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        if args.search and len(args.search) > MAX_SEARCH:
+            flash(f"The search was shortened to {MAX_SEARCH} characters.", "info")
+            args.search = args.search[:MAX_SEARCH]
+        if args.page and not 0 <= args.page <= MAX_PAGE:
+            args.page = 0
+        return args
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's parsing, but a value its column cannot take (an unknown enum member, a huge
+        number, a 100,000-character pattern) is flashed and ignored instead of reaching SQL."""
+        if not self._filters:
+            return None
+        filters = []
+        for arg in request.args:
+            if not arg.startswith("flt") or "_" not in arg:
+                continue
+            pos, key = arg[3:].split("_", 1)
+            if key not in self._filter_args:
+                continue
+            idx, flt = self._filter_args[key]
+            value = request.args[arg]
+            if _filter_value_ok(flt, value):
+                filters.append((pos, (idx, str(flt.name), value)))
+            else:
+                flash(f"Filter {flt.name}: {value[:40]!r} is not a valid value; it was ignored.", "error")
+        return [f for _pos, f in sorted(filters, key=lambda item: item[0])]
+
+    def handle_action(self, return_view=None):
+        """Bulk actions: every selected row id must be a plain positive number."""
+        ids = request.form.getlist("rowid")
+        if len(ids) > MAX_BULK or any(not _is_id(i) for i in ids):
+            flash("The selection contains an invalid row; nothing was changed.", "error")
+            return redirect(self.get_url(".index_view"))
+        return super().handle_action(return_view)
+
     # hooks for admin_panel/model_list.html
     def list_extra_menu(self) -> str:
         return ""
@@ -195,6 +238,28 @@ def parse_cairo_datetime(text: str | None) -> datetime | None:
         except ValueError:
             continue
     raise ValueError("Enter the date and time as YYYY-MM-DD HH:MM (Africa/Cairo).")
+
+
+MAX_SEARCH = 200
+MAX_PAGE = 1_000_000
+MAX_BULK = 1000
+MAX_ID = 2**63 - 1
+
+
+def _is_id(text) -> bool:
+    text = str(text).strip()
+    return text.isascii() and text.isdigit() and 0 < int(text[:20]) <= MAX_ID and len(text) <= 19
+
+
+def _filter_value_ok(flt, value) -> bool:
+    if not isinstance(value, str) or len(value) > MAX_SEARCH:
+        return False
+    try:
+        cleaned = flt.clean(value)
+    except (KeyError, ValueError, TypeError, ArithmeticError, LookupError):
+        return False
+    values = cleaned if isinstance(cleaned, (list, tuple)) else [cleaned]
+    return all(not isinstance(v, int) or isinstance(v, bool) or abs(v) <= MAX_ID for v in values)
 
 
 def parse_int(text, name: str = "id") -> int:

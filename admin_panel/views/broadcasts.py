@@ -19,8 +19,11 @@ class BroadcastView(SecureView):
     def _form(self, source):
         text = (source.get("text") or "")
         audience = source.get("audience") or "all"
+        if audience not in AUDIENCE_LABELS:  # never echo an unknown (possibly huge) value back
+            audience = "invalid"
         raw_platform = (source.get("platform_id") or "").strip()
-        platform_id = int(raw_platform) if raw_platform.isdigit() else None
+        platform_id = int(raw_platform) if raw_platform.isascii() and raw_platform.isdigit() \
+            and len(raw_platform) <= 18 else None
         return text, audience, platform_id
 
     @expose("/", methods=["GET"])

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from flask import flash, request
 from flask_admin.actions import action
 from wtforms import DecimalField, IntegerField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from core.errors import DomainError
 from core.models import AdminRole, Enrollment
@@ -15,6 +15,18 @@ from core.services.catalogue import MAX_PRICE
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, explain, fmt_time, money_formatter,
                                     service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
+
+
+def _finite(form, field):
+    """Before NumberRange: comparing Decimal('sNaN') raises instead of failing validation."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("not a valid amount")
+
+
+def _small_int(form, field):
+    """Before NumberRange: it converts to float, which a 400-digit number overflows."""
+    if isinstance(field.data, int) and abs(field.data) > 10**9:
+        raise StopValidation("number out of range")
 
 
 def _two_places(form, field):
@@ -71,11 +83,11 @@ class PlatformView(CatalogueModelView):
     form_columns = ["name", "description", "price", "is_active", "access_days"]
     form_extra_fields = {
         "price": DecimalField("Price (EGP, empty or 0 = free)", places=2,
-                              validators=[Optional(), NumberRange(min=0, max=MAX_PRICE), _two_places]),
+                              validators=[Optional(), _finite, NumberRange(min=0, max=MAX_PRICE), _two_places]),
     }
     form_args = {
         "access_days": {"label": "Access days (empty = forever)",
-                        "validators": [Optional(), NumberRange(min=1, max=3650)]},
+                        "validators": [Optional(), _small_int, NumberRange(min=1, max=3650)]},
         "description": {"validators": [Optional()]},
         "is_active": {"label": "Active (can be bought)"},
     }
@@ -115,7 +127,7 @@ class TaskView(CatalogueModelView):
     column_filters = ["platform.name"]
     column_searchable_list = ["title", "body"]
     form_columns = ["platform", "position", "title", "body"]
-    form_args = {"position": {"label": "Order", "validators": [NumberRange(min=0, max=10000)]},
+    form_args = {"position": {"label": "Order", "validators": [_small_int, NumberRange(min=0, max=10000)]},
                  "platform": {"validators": []}}
     form_widget_args = {"body": {"rows": 6}}
 

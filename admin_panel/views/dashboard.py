@@ -1,7 +1,6 @@
 """The home page: KPI cards, charts (Chart.js, vendored) and the 'needs attention' list."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from flask import redirect, url_for
@@ -32,7 +31,7 @@ class DashboardView(RoleMixin, AdminIndexView):
             bookings = mentorship.pending_bookings(s, limit=6)
         charts = _chart_data(fin, eng, now)
         return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=topups, bookings=bookings,
-                           charts=json.dumps(charts, default=str), fmt_money=fmt_money,
+                           charts=charts, fmt_money=fmt_money,
                            fmt_time=fmt_time, age=age)
 
 

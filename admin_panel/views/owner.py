@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask import Response, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from core.errors import DomainError
@@ -15,8 +16,9 @@ from core.models import AdminRole, AuditLog
 from core.services import admins, analytics
 from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
+from admin_panel.exports import safe_row
 from admin_panel.views.base import (SecureModelView, SecureView, actor, explain, fmt_money, fmt_time,
-                                    service_session)
+                                    parse_int, post_button, service_session)
 from admin_panel.views.transactions import Before, OnOrAfter
 
 MAX_SETTING = 200
@@ -125,7 +127,7 @@ class ReportsView(SecureView):
         writer = csv.writer(out)
         writer.writerow(["section", "item", "count", "amount_egp"])
         for row in _report_rows(report):
-            writer.writerow(row)
+            writer.writerow(safe_row(row))
         return Response(out.getvalue(), mimetype="text/csv", headers={
             "Content-Disposition": f"attachment; filename=codehub-report-{report['month']}.csv"})
 
@@ -143,31 +145,103 @@ def _report_rows(report: dict) -> list[tuple]:
     return rows
 
 
+def _manage_cell(view, ctx, model, name):
+    csrf = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
+    roles = "".join(f'<option{" selected" if r.value == model.role.value else ""}>{r.value}</option>'
+                    for r in AdminRole)
+    role_form = (f'<form method="post" action="{url_for(".set_role", id=model.id)}" class="form-inline mb-1">'
+                 f'{csrf}<select class="form-control form-control-sm mr-1" name="role">{roles}</select>'
+                 '<input class="form-control form-control-sm mr-1" name="mentor_user_id" size="6" '
+                 'placeholder="mentor user #" maxlength="12">'
+                 '<button class="btn btn-sm btn-outline-primary" type="submit">Change role</button></form>')
+    password_form = (f'<form method="post" action="{url_for(".reset_password", id=model.id)}" '
+                     f'class="form-inline mb-1" autocomplete="off">{csrf}'
+                     '<input class="form-control form-control-sm mr-1" type="password" name="password" '
+                     f'placeholder="new password ({admins.MIN_PASSWORD}+)" maxlength="128" required>'
+                     '<button class="btn btn-sm btn-outline-primary" type="submit">Set password</button></form>')
+    toggle = post_button(url_for(".set_active", id=model.id), "Deactivate" if model.is_active else "Reactivate",
+                         "btn-outline-danger" if model.is_active else "btn-outline-success",
+                         confirm="Deactivate this account? Its sessions end at once." if model.is_active else None,
+                         fields={"active": "0" if model.is_active else "1"})
+    return Markup(role_form + password_form) + toggle
+
+
+def _mentor_id(raw: str | None) -> int | None:
+    """A user number from a form, or None; raises ValueError for anything else."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise ValueError
+    return int(raw)
+
+
 class AdminAccountsView(SecureModelView):
     roles = frozenset({AdminRole.OWNER})
     list_template = "admin_panel/admins_list.html"
-    column_list = ["username", "role", "mentor_user_id", "is_active", "created_at"]
-    column_labels = {"mentor_user_id": "Mentor profile (user #)", "is_active": "Active"}
-    column_formatters = {"role": lambda v, c, m, n: m.role.value, "created_at": lambda v, c, m, n: fmt_time(m.created_at)}
+    column_list = ["username", "role", "mentor_user_id", "is_active", "created_at", "manage"]
+    column_labels = {"mentor_user_id": "Mentor profile (user #)", "is_active": "Active", "manage": ""}
+    column_formatters = {"role": lambda v, c, m, n: m.role.value, "created_at": lambda v, c, m, n: fmt_time(m.created_at),
+                         "manage": _manage_cell}
 
     @expose("/new", methods=["POST"])
     def new_admin(self):
         form = request.form
         mentor_user_id = None
-        if form.get("role") == AdminRole.MENTOR.value and (form.get("mentor_user_id") or "").strip():
+        if form.get("role") == AdminRole.MENTOR.value:
             try:
-                mentor_user_id = int(form["mentor_user_id"])
-                if not 0 < mentor_user_id <= 2**62:
-                    raise ValueError
+                mentor_user_id = _mentor_id(form.get("mentor_user_id"))
             except ValueError:
                 flash("Mentor profile must be a user number.", "error")
                 return redirect(url_for(".index_view"))
         try:
             with service_session() as s:
                 info = admins.create_admin(s, form.get("username", ""), form.get("password", ""),
-                                           form.get("role", ""), mentor_user_id=mentor_user_id)
+                                           form.get("role", ""), mentor_user_id=mentor_user_id, actor=actor())
         except DomainError as err:
             flash(f"Not created: {explain(err)}", "error")
         else:
             flash(f"Admin {info.username} ({info.role.value}) created.", "success")
+        return redirect(url_for(".index_view"))
+
+    @expose("/<id>/password", methods=["POST"])
+    def reset_password(self, id):
+        try:
+            with service_session() as s:
+                info = admins.reset_password(s, parse_int(id), request.form.get("password", ""), actor=actor())
+        except DomainError as err:
+            flash(f"Password not changed: {explain(err)}", "error")
+        else:
+            flash(f"Password changed for {info.username}; their sessions were ended.", "success")
+        return redirect(url_for(".index_view"))
+
+    @expose("/<id>/role", methods=["POST"])
+    def set_role(self, id):
+        try:
+            mentor_user_id = _mentor_id(request.form.get("mentor_user_id"))
+        except ValueError:
+            flash("Mentor profile must be a user number.", "error")
+            return redirect(url_for(".index_view"))
+        try:
+            with service_session() as s:
+                info = admins.set_role(s, parse_int(id), request.form.get("role", ""), actor=actor(),
+                                       mentor_user_id=mentor_user_id)
+        except DomainError as err:
+            flash(f"Role not changed: {explain(err)}", "error")
+        else:
+            flash(f"Role changed: {info.username} is now {info.role.value}; their sessions were ended.",
+                  "success")
+        return redirect(url_for(".index_view"))
+
+    @expose("/<id>/active", methods=["POST"])
+    def set_active(self, id):
+        active = request.form.get("active") == "1"
+        try:
+            with service_session() as s:
+                info = admins.set_active(s, parse_int(id), active, actor=actor())
+        except DomainError as err:
+            flash(f"Not changed: {explain(err)}", "error")
+        else:
+            flash(f"{info.username} reactivated." if active
+                  else f"{info.username} deactivated; their sessions were ended.", "success")
         return redirect(url_for(".index_view"))

@@ -14,6 +14,9 @@ from core.timeutil import CAIRO
 from admin_panel.views.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 class _CairoDateFilter(BaseSQLAFilter):
     """A date typed in Cairo local time, compared with the UTC timestamps in the database."""
 
@@ -29,6 +32,8 @@ class _CairoDateFilter(BaseSQLAFilter):
 
     def clean(self, value):
         local = datetime.strptime(str(value).strip()[:10], "%Y-%m-%d").replace(tzinfo=CAIRO)
+        if not MIN_YEAR <= local.year <= MAX_YEAR:  # 0001-01-01 and 9999-12-31 overflow in UTC
+            raise ValueError(f"choose a date between {MIN_YEAR} and {MAX_YEAR}")
         return local
 
 

@@ -14,6 +14,7 @@ from core.models import (Broadcast, Enrollment, MentorshipBooking, Notification,
                          Platform, User)
 from core.services import audit
 from core.services.common import Actor
+from core.text import check_text
 from core.timeutil import UTCDateTime, as_utc
 
 AUDIENCES = ("all", "platform", "booking")
@@ -77,7 +78,7 @@ def preview_recipients(session: Session, audience: str, platform_id: int | None 
 
 
 def _clean(text: str | None) -> str:
-    text = (text or "").strip()
+    text = check_text(text or "", field="text").strip()
     if not text:
         raise InvalidInput("write the announcement first", field="text")
     if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:  # Telegram counts UTF-16 units: an emoji is 2

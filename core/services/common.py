@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.db import unit_of_work
 from core.errors import InvalidInput, NotFound, ReasonRequired, UserBlocked
 from core.models import Transaction, User
+from core.text import check_text
 
 T = TypeVar("T")
 MAX_TEXT = 1000
@@ -66,7 +67,7 @@ def check_key(key: str) -> None:
 def clean_text(value: str | None, *, limit: int = MAX_TEXT, field: str = "text") -> str | None:
     if value is None:
         return None
-    value = value.strip()
+    value = check_text(value, field=field).strip()
     if len(value) > limit:
         raise InvalidInput(f"{field} is too long (at most {limit} characters)", field=field, limit=limit)
     return value or None

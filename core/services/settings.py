@@ -5,18 +5,19 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.config import EGYPT_MOBILE
 from core.db import context_of, unit_of_work
-from core.errors import InvalidSetting
+from core.errors import InvalidAmount, InvalidSetting, InvalidWalletNumber
 from core.models import Setting
-from core.money import normalize_digits, to_money
+from core.money import CENT, DEFAULT_MAX_AMOUNT, MAX_MENTOR_RATE, MIN_MENTOR_RATE, ZERO, normalize_digits, parse_amount
+from core.phone import normalize_wallet
 from core.services import audit
 from core.services.common import Actor
+from core.text import has_control
 from core.timeutil import as_utc
 
 
@@ -35,22 +36,38 @@ class AppSettings:
     stale_topup_hours: int = 12
 
 
-def _money(text: str) -> Decimal:
-    try:
-        value = to_money(Decimal(normalize_digits(text.strip()).replace(",", "")))
-    except (InvalidOperation, ValueError):
-        raise ValueError("must be an amount like 150.00") from None
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
+MAX_SIGNUP_BONUS = Decimal("10000.00")
+MAX_TOPUP_LIMIT = DEFAULT_MAX_AMOUNT
+MAX_SETTING_TEXT = 200
+
+_AMOUNT_REASONS = {"EMPTY": "enter an amount", "NOT_A_NUMBER": "must be an amount like 150.00",
+                   "TOO_MANY_DECIMALS": "at most 2 decimal places"}
+
+
+def _amount(low: Decimal, high: Decimal) -> Callable[[str], Decimal]:
+    """An amount read by core.money.parse_amount, between `low` and `high` (0 allowed when low is 0)."""
+    def parse(text: str) -> Decimal:
+        try:
+            value = parse_amount(text, maximum=high)
+        except InvalidAmount as exc:
+            if exc.reason == "NOT_POSITIVE" and low == 0 and re.fullmatch(r"0+(\.0{1,2})?",
+                                                                        normalize_digits(text.strip())):
+                return ZERO
+            if exc.reason in ("NOT_POSITIVE", "TOO_LARGE"):
+                raise ValueError(f"must be between {low} and {high}") from None
+            raise ValueError(_AMOUNT_REASONS.get(exc.reason, "must be an amount like 150.00")) from None
+        if value < low:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+    return parse
 
 
 def _int(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(normalize_digits(text.strip()))
-        except ValueError:
-            raise ValueError("must be a whole number") from None
+        digits = normalize_digits(text.strip())
+        if not re.fullmatch(r"\d{1,9}", digits):
+            raise ValueError(f"must be a whole number between {low} and {high}")
+        value = int(digits)
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}")
         return value
@@ -59,11 +76,10 @@ def _int(low: int, high: int) -> Callable[[str], int]:
 
 def _durations(text: str) -> tuple[int, ...]:
     parts = [p for p in re.split(r"[,\s]+", normalize_digits(text.strip())) if p]
-    try:
-        values = tuple(sorted({int(p) for p in parts}))
-    except ValueError:
-        raise ValueError("must be minutes separated by commas, e.g. 30,60,90") from None
-    if not values or any(not 15 <= v <= 480 for v in values):
+    if not parts or len(parts) > 12 or not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
+        raise ValueError("must be minutes separated by commas, e.g. 30,60,90")
+    values = tuple(sorted({int(p) for p in parts}))
+    if any(not 15 <= v <= 480 for v in values):
         raise ValueError("each duration must be between 15 and 480 minutes")
     return values
 
@@ -78,25 +94,41 @@ def _bool(text: str) -> bool:
 
 
 def _wallet(text: str) -> str:
-    number = normalize_digits(text.strip()).replace(" ", "").replace("-", "")
-    if not EGYPT_MOBILE.match(number):
-        raise ValueError("must be an Egyptian mobile number like 01012345678")
-    return number
+    try:
+        return normalize_wallet(text)
+    except InvalidWalletNumber:
+        raise ValueError("must be an Egyptian mobile number like 01012345678") from None
 
 
+# One validator per setting: the panel form, the JSON API, the CLI and the environment defaults all use it.
 PARSERS: dict[str, Callable[[str], object]] = {
     "vodafone_cash_number": _wallet,
-    "signup_bonus": _money,
+    "signup_bonus": _amount(ZERO, MAX_SIGNUP_BONUS),
     "durations": _durations,
-    "min_topup": _money,
-    "max_topup": _money,
+    "min_topup": _amount(CENT, MAX_TOPUP_LIMIT),
+    "max_topup": _amount(CENT, MAX_TOPUP_LIMIT),
     "max_pending_topups": _int(1, 100),
     "max_topups_per_day": _int(1, 1000),
-    "mentor_default_rate": _money,
+    "mentor_default_rate": _amount(MIN_MENTOR_RATE, MAX_MENTOR_RATE),
     "mentorship_available": _bool,
     "max_pending_bookings": _int(1, 100),
     "stale_topup_hours": _int(1, 24 * 30),
 }
+
+
+def validate_setting(key: str, raw: str) -> object:
+    """The typed value of one setting, or InvalidSetting naming it."""
+    parser = PARSERS.get(key)
+    if parser is None:
+        raise InvalidSetting(f"unknown setting {key}", key=key)
+    text = str(raw)
+    if len(text) > MAX_SETTING_TEXT or has_control(text, multiline=False):
+        raise InvalidSetting(f"{LABELS[key]}: too long or contains a control character", key=key)
+    try:
+        return parser(text)
+    except ValueError as exc:
+        raise InvalidSetting(f"{LABELS[key]}: {exc}", key=key) from None
+
 
 LABELS = {
     "vodafone_cash_number": "Receiving Vodafone Cash number",
@@ -142,15 +174,7 @@ def get_settings(session: Session) -> AppSettings:
 def update_settings(session: Session, changes: dict[str, str], *, actor: Actor,
                     now: datetime | None = None) -> AppSettings:
     """Validate every change first (all or nothing), save, and audit before/after."""
-    parsed: dict[str, object] = {}
-    for key, raw in changes.items():
-        parser = PARSERS.get(key)
-        if parser is None:
-            raise InvalidSetting(f"unknown setting {key}", key=key)
-        try:
-            parsed[key] = parser(str(raw))
-        except ValueError as exc:
-            raise InvalidSetting(f"{LABELS[key]}: {exc}", key=key) from None
+    parsed = {key: validate_setting(key, raw) for key, raw in changes.items()}
     with unit_of_work(session):
         before = get_settings(session)
         merged = {**asdict(before), **parsed}
@@ -178,4 +202,5 @@ def setting_items(settings: AppSettings) -> list[tuple[str, str, str]]:
     return [(f.name, LABELS[f.name], to_text(getattr(settings, f.name))) for f in fields(settings)]
 
 
-__all__ = ["AppSettings", "LABELS", "get_settings", "setting_items", "update_settings", "context_of"]
+__all__ = ["AppSettings", "LABELS", "get_settings", "setting_items", "update_settings", "validate_setting",
+           "context_of"]

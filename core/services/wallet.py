@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
-from core.errors import (AlreadyProcessed, DailyTopupLimit, InsufficientFunds, InvalidAmount,
+from core.errors import (AlreadyProcessed, BalanceLimit, DailyTopupLimit, InsufficientFunds, InvalidAmount,
                          InvalidInput, NotFound, TooManyPendingTopups)
 from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, User
 from core.money import ZERO, parse_amount, parse_signed_amount
@@ -20,9 +20,11 @@ from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
+from core.text import strip_controls
 from core.timeutil import as_utc, cairo_day_start
 
 MAX_ADJUSTMENT = Decimal("1000000.00")
+MAX_BALANCE = Decimal("1000000000.00")  # far above any real wallet, far below 2**63 piastres
 LANGUAGES = ("en", "ar")
 
 
@@ -119,16 +121,18 @@ def register(session: Session, telegram_id: int, *, full_name: str = "", usernam
              language: str | None = None, now: datetime | None = None) -> RegisterResult:
     """Create the student with the welcome credit, once; a repeat returns the existing student."""
     now = as_utc(now)
+    full_name = strip_controls(full_name)[:200]  # from Telegram: not ours to refuse, so cleaned
+    username = strip_controls(username)[:64] or None
     with unit_of_work(session):
         existing = session.scalar(select(User).where(User.telegram_id == telegram_id))
         if existing is not None:
-            if (existing.full_name, existing.username) != (full_name[:200], username):
-                existing.full_name, existing.username = full_name[:200], username
+            if (existing.full_name, existing.username) != (full_name, username):
+                existing.full_name, existing.username = full_name, username
             existing.last_seen_at = now
             return RegisterResult(user_info(existing), False, ZERO)
         bonus = get_settings(session).signup_bonus
         user_id = insert_ignore(session, User, dict(
-            telegram_id=telegram_id, full_name=full_name[:200], username=username,
+            telegram_id=telegram_id, full_name=full_name, username=username,
             language=language if language in LANGUAGES else pick_language(language),
             balance=bonus, created_at=now, last_seen_at=now), ["telegram_id"])
         if user_id is None:  # a concurrent /start created it first
@@ -322,9 +326,16 @@ def debit(session: Session, user_id: int, amount: Decimal) -> Decimal:
 
 
 def credit(session: Session, user_id: int, amount: Decimal) -> Decimal:
-    return session.execute(
-        update(User).where(User.id == user_id).values(balance=User.balance + amount)
-        .returning(User.balance).execution_options(synchronize_session=False)).scalar_one()
+    """One conditional statement; a balance never grows past MAX_BALANCE (a 64-bit column's overflow)."""
+    new_balance = session.execute(
+        update(User).where(User.id == user_id, User.balance <= MAX_BALANCE - amount)
+        .values(balance=User.balance + amount)
+        .returning(User.balance).execution_options(synchronize_session=False)).scalar()
+    if new_balance is None:
+        current = balance(session, user_id)  # raises NotFound for an unknown student
+        raise BalanceLimit("the balance would exceed the maximum a wallet may hold", balance=current,
+                           maximum=MAX_BALANCE)
+    return new_balance
 
 
 def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason: str, *, actor: Actor,

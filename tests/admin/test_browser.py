@@ -180,3 +180,42 @@ def test_bulk_reject_asks_for_a_reason(page, live):
     assert "Rejected 1 top-up request(s)." in page.inner_text(".alert-success")
     row = panel.tx(request.transaction_id)
     assert row.status == TransactionStatus.REJECTED and row.admin_notes == "Duplicate of an earlier request"
+
+
+def test_a_hostile_platform_name_runs_no_script_and_pages_break_no_csp_rule(page, live):
+    from core.models import Platform
+    panel, _base = live
+    name = "</script><img src=x onerror=alert(1)>"
+    with panel.session() as s:
+        platform = Platform(name=name, description="", price=None)
+        s.add(platform)
+        s.commit()
+        platform_id = platform.id
+    dialogs, violations = [], []
+    on_dialog = lambda d: (dialogs.append(d.message), d.dismiss())  # noqa: E731
+    on_console = lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None  # noqa: E731
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    try:
+        for path in ("/", "/topups/", "/platforms/", "/transactions/", "/settings/"):
+            page.goto(path)
+        page.goto("/")
+        page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-enrollments') !== undefined")
+        assert name in page.evaluate("Chart.getChart('chart-enrollments').data.labels")
+        assert dialogs == [] and violations == []
+        # Flask-Admin's delete button asks first (data-confirm: assets/js/panel.js, no inline onclick)
+        page.goto("/platforms/")
+        # clicked from JS: the form's hidden input named "id" shadows form.id, which trips Playwright's locator
+        page.evaluate("""id => [...document.querySelectorAll('form.icon')]
+            .find(f => f.querySelector('input[name=id]').value === String(id))
+            .querySelector('button').click()""", platform_id)
+        page.wait_for_timeout(300)
+        assert dialogs == ["Are you sure you want to delete this record?"]
+        with panel.session() as s:
+            assert s.get(Platform, platform_id) is not None  # dismissed: not deleted
+    finally:
+        page.remove_listener("dialog", on_dialog)
+        page.remove_listener("console", on_console)
+        with panel.session() as s:
+            s.delete(s.get(Platform, platform_id))
+            s.commit()

@@ -61,7 +61,7 @@ def test_settings_update_is_audited(panel, owner):
 
 @pytest.mark.parametrize("key,value,message", [
     ("vodafone_cash_number", "12345", "Egyptian mobile number"),
-    ("signup_bonus", "-1", "must not be negative"),
+    ("signup_bonus", "-1", "must be between 0.00 and 10000.00"),
     ("durations", "5,60", "between 15 and 480"),
     ("min_topup", "90000", "Minimum top-up must not exceed the maximum"),
     ("max_pending_topups", "x" * 300, "too long"),
@@ -99,15 +99,15 @@ def test_monthly_report_csv(panel, finance):
 
 
 def test_owner_creates_panel_accounts(panel, owner):
-    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "helper", "password": "longenough1",
+    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "helper", "password": "plum-orbit-canyon-7",
                                           "role": "finance"}, follow_redirects=True)
     assert "Admin helper (finance) created." in flashes(r.text)
     c = panel.app.test_client()
-    assert login(c, "helper", "longenough1").status_code == 302
+    assert login(c, "helper", "plum-orbit-canyon-7").status_code == 302
     r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "x", "password": "short",
                                           "role": "finance"}, follow_redirects=True)
-    assert "at least 8 characters" in flashes(r.text)
-    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "m3", "password": "longenough1",
+    assert "at least 12 characters" in flashes(r.text)
+    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "m3", "password": "plum-orbit-canyon-7",
                                           "role": "mentor", "mentor_user_id": "99999"}, follow_redirects=True)
     assert "is not a mentor" in flashes(r.text)
     with panel.session() as s:

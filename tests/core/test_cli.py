@@ -42,12 +42,12 @@ def test_check_ledger_fails_and_names_the_user(sqlite_url, tmp_path):
 
 def test_create_admin_reads_password_from_stdin(sqlite_url, tmp_path):
     made = codehub("create-admin", "boss", "--role", "finance", url=sqlite_url, tmp_path=tmp_path,
-                   stdin="correct horse\n")
+                   stdin="correct horse battery\n")
     assert made.returncode == 0 and "boss (finance) created" in made.stdout
-    dup = codehub("create-admin", "boss", url=sqlite_url, tmp_path=tmp_path, stdin="correct horse\n")
+    dup = codehub("create-admin", "boss", url=sqlite_url, tmp_path=tmp_path, stdin="correct horse battery\n")
     assert dup.returncode == 1 and "already exists" in dup.stderr
     short = codehub("create-admin", "tiny", url=sqlite_url, tmp_path=tmp_path, stdin="short\n")
-    assert short.returncode == 1 and "8 characters" in short.stderr
+    assert short.returncode == 1 and "12 characters" in short.stderr
 
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path):
@@ -69,3 +69,16 @@ def test_jobs_tick_runs_every_job(sqlite_url, tmp_path):
     result = codehub("jobs", url=sqlite_url, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert '"errors": []' in result.stdout and "reminders" in result.stdout.lower()
+
+
+def test_create_admin_refuses_weak_passwords(sqlite_url, tmp_path):
+    for weak in ("aaaaaaaa", "12345678", "tinyboss-2024", "        ", "password1234", "x" * 100_000):
+        made = codehub("create-admin", "tinyboss", url=sqlite_url, tmp_path=tmp_path, stdin=weak + "\n")
+        assert made.returncode == 1 and "password" in made.stderr, (weak[:20], made.stderr)
+
+
+def test_setting_command_uses_the_settings_validator(sqlite_url, tmp_path):
+    bad = codehub("setting", "signup_bonus", "90000000000000000", url=sqlite_url, tmp_path=tmp_path)
+    assert bad.returncode == 1 and "between 0.00 and 10000.00" in bad.stderr
+    good = codehub("setting", "vodafone_cash_number", "+20 101 234 5678", url=sqlite_url, tmp_path=tmp_path)
+    assert good.returncode == 0 and "vodafone_cash_number = 01012345678" in good.stdout

@@ -129,25 +129,25 @@ def test_settings_validated_all_or_nothing_and_audited(session):
 
 
 def test_admin_accounts_and_login_throttling(session):
-    admins.create_admin(session, "owner1", "s3cret-pass", "owner")
+    admins.create_admin(session, "owner1", "plum-orbit-canyon-7", "owner")
     with pytest.raises(InvalidInput):
-        admins.create_admin(session, "owner1", "s3cret-pass")
+        admins.create_admin(session, "owner1", "plum-orbit-canyon-7")
     with pytest.raises(InvalidInput):
         admins.create_admin(session, "x", "short")
     with pytest.raises(InvalidInput):
-        admins.create_admin(session, "y", "longenough", "god")
-    assert admins.authenticate(session, "owner1", "s3cret-pass", "1.2.3.4", now=NOW).username == "owner1"
+        admins.create_admin(session, "y", "plum-orbit-canyon-8", "god")
+    assert admins.authenticate(session, "owner1", "plum-orbit-canyon-7", "1.2.3.4", now=NOW).username == "owner1"
     for _ in range(5):
         with pytest.raises(AuthFailed):
             admins.authenticate(session, "owner1", "wrong", "1.2.3.4", now=NOW)
     with pytest.raises(AuthFailed) as info:
-        admins.authenticate(session, "owner1", "s3cret-pass", "1.2.3.4", now=later(minutes=1))
+        admins.authenticate(session, "owner1", "plum-orbit-canyon-7", "1.2.3.4", now=later(minutes=1))
     assert info.value.details.get("throttled")
     # another address is not locked, and the lock lifts after 15 minutes
-    assert admins.authenticate(session, "owner1", "s3cret-pass", "5.6.7.8", now=NOW)
-    assert admins.authenticate(session, "owner1", "s3cret-pass", "1.2.3.4", now=later(minutes=16))
+    assert admins.authenticate(session, "owner1", "plum-orbit-canyon-7", "5.6.7.8", now=NOW)
+    assert admins.authenticate(session, "owner1", "plum-orbit-canyon-7", "1.2.3.4", now=later(minutes=16))
     stored = session.scalar(select(admins.Admin.password_hash))
-    assert "s3cret-pass" not in stored
+    assert "plum-orbit-canyon-7" not in stored
 
 
 def test_audit_entries_keep_before_and_after(session):
@@ -157,3 +157,36 @@ def test_audit_entries_keep_before_and_after(session):
     assert (entry.action, entry.entity_type, entry.entity_id) == ("balance.adjust", "user", str(uid))
     assert entry.before == {"balance": "500.00"} and entry.after["balance"] == "510.00"
     assert json.loads(json.dumps(entry.after))["reason"] == "goodwill"
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaa", "12345678", "newadmin", "newadmin-2024-x", " " * 12,
+                                      "\x00" * 12, "x" * 100_000, "password1234", "qwertyuiop12"])
+def test_weak_admin_passwords_are_refused(session, password):
+    from core.errors import WeakPassword
+    with pytest.raises(WeakPassword):
+        admins.create_admin(session, "newadmin", password, "finance")
+    assert admins.admin_count(session) == 0
+
+
+def test_settings_have_bounds_and_read_amounts_like_the_bot(session):
+    from core.errors import InvalidSetting
+    from core.services.settings import validate_setting
+    for key, value in [("signup_bonus", "99999999999999999999999999"), ("signup_bonus", "90000000000000000"),
+                       ("mentor_default_rate", "5000000"), ("max_topup", "100000.01"), ("min_topup", "0"),
+                       ("max_pending_topups", "9" * 5000), ("durations", "30,60\x00")]:
+        with pytest.raises(InvalidSetting):
+            validate_setting(key, value)
+    assert validate_setting("signup_bonus", "١٥٠") == Decimal("150.00")
+    assert validate_setting("signup_bonus", "0") == Decimal("0.00")
+    assert validate_setting("vodafone_cash_number", "0020 101 234 5678") == "01012345678"
+
+
+def test_names_from_telegram_lose_control_characters_and_free_text_refuses_them(session):
+    from core.errors import InvalidInput
+    uid = wallet.register(session, 4242, full_name="Sa\x00ra\u2028 \x1bX", username="s\x07ara").user.id
+    info = wallet.get_user(session, uid)
+    assert (info.full_name, info.username) == ("Sara X", "sara")
+    for reason in ("a\x00b", "bad\ud800", "esc\x1b[31m"):
+        with pytest.raises(InvalidInput):
+            wallet.adjust_balance(session, uid, "10", reason, actor=ADMIN, idempotency_key=key(), now=NOW)
+    assert wallet.balance(session, uid) == Decimal("500.00")

@@ -74,7 +74,7 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         app = create_app(make_settings(url, tmp_path))
         db = app.extensions["codehub"].db
         with db.session() as s:
-            create_admin(s, "fin", "finance-pass-1", "finance")
+            create_admin(s, "fin", "plum-orbit-canyon-7", "finance")
             uid = wallet.find_by_telegram(s, 4242).id
             request = wallet.request_topup(s, uid, "250", "01012345678", idempotency_key="e2e")
         # the admins' cards arrive first (the bot fans the outbox row out to ADMIN_TELEGRAM_IDS)
@@ -82,7 +82,7 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         client = app.test_client()
         page = client.get("/login")
         from tests.admin.helpers import csrf_from
-        client.post("/login", data={"username": "fin", "password": "finance-pass-1", "csrf_token": csrf_from(page.text)})
+        client.post("/login", data={"username": "fin", "password": "plum-orbit-canyon-7", "csrf_token": csrf_from(page.text)})
         csrf = client.get("/api/admin/csrf-token").get_json()["csrfToken"]
         mark = len(fake_api.calls)
         approved_at = time.monotonic()
