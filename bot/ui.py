@@ -10,9 +10,9 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, DailyTopupLimit, DateInPast,
-                         DomainError, InsufficientFunds, InvalidAmount, InvalidDuration, InvalidInput, InvalidRating,
-                         InvalidState, InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive,
+from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, BalanceLimit,
+                         DailyTopupLimit, DateInPast, DomainError, InsufficientFunds, InvalidAmount, InvalidDuration,
+                         InvalidInput, InvalidRating, InvalidState, InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive,
                          PriceChanged, ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
 from core.money import ZERO, format_money, format_signed, parse_amount
 from core.timeutil import CAIRO, as_utc
@@ -142,6 +142,8 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict], str]] = {
     InvalidState: _invalid_state,
     PriceChanged: lambda d: _("The price changed from {old} to {new}. Nothing was charged; please look again.").format(
         old=money(d["old"]), new=money(d["new"])),
+    BalanceLimit: lambda d: _("This would take the wallet past the most it may hold ({maximum}).").format(
+        maximum=money(d.get("maximum", "0"))),
     TooManyPendingTopups: lambda d: _(
         "You already have {limit} top-up requests waiting. Please wait for an admin to review them.").format(
         limit=number(d.get("limit", ""))),

@@ -152,7 +152,7 @@ class HasEnrollments(DomainError):
     http_status = 409
 
 
-class InvalidSetting(DomainError):
+class InvalidSetting(InvalidInput):
     code = "INVALID_SETTING"
 
 

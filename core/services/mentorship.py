@@ -481,7 +481,7 @@ def set_mentorship_settings(session: Session, *, actor: Actor, hourly_rate: Deci
     """The seed's PUT /api/admin/mentorship/settings: default hourly rate, open/closed, durations."""
     changes = {}
     if hourly_rate is not None:
-        changes["mentor_default_rate"] = str(parse_rate(hourly_rate, field="hourly_rate"))
+        changes["mentor_default_rate"] = str(hourly_rate)  # bounded by the setting's own validator
     if is_available is not None:
         changes["mentorship_available"] = "true" if is_available else "false"
     if durations is not None:

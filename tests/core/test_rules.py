@@ -43,10 +43,10 @@ def test_a_mentor_account_needs_a_mentor_profile(session):
     plain = student(session)
     for bad in (plain, 424242):
         with pytest.raises(NotAMentor) as caught:
-            admins.create_admin(session, f"m{bad}", "longenough1", AdminRole.MENTOR, mentor_user_id=bad)
+            admins.create_admin(session, f"m{bad}", "quiet-harbor-lantern-42", AdminRole.MENTOR, mentor_user_id=bad)
         assert "is not a mentor" in str(caught.value)
     m = mentor(session)
-    info = admins.create_admin(session, "mentor1", "longenough1", AdminRole.MENTOR, mentor_user_id=m)
+    info = admins.create_admin(session, "mentor1", "quiet-harbor-lantern-42", AdminRole.MENTOR, mentor_user_id=m)
     assert info.role == AdminRole.MENTOR and info.mentor_user_id == m
     assert admins.admin_count(session) == 1
 
