@@ -71,7 +71,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):  # Mini App pages
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
@@ -101,6 +102,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
     from admin_panel.api import api
     app.register_blueprint(api)
+
+    from admin_panel import miniapp
+    miniapp.init_app(app)  # the students' Mini App (/app/), their API (/api/) and its OpenAPI document
 
     _error_pages(app)
     return app

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # Public HTTPS address the Telegram Mini App is served from (this panel's origin, e.g.
+    # https://codehub.example.com); unset = the bot shows no web buttons.
+    webapp_url: str | None = None
+    webapp_short_name: str | None = None  # the Mini App's short name from @BotFather /newapp, for t.me links
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -63,6 +67,17 @@ class Settings(BaseSettings):
         if value < 0 or value != value.quantize(Decimal("0.01")):
             raise ValueError("must be a non-negative amount with at most 2 decimals")
         return value.quantize(Decimal("0.01"))
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _check_webapp_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        local = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", value)
+        if not (value.startswith("https://") or local):
+            raise ValueError("must be a public https:// address (Telegram opens Mini Apps over HTTPS only)")
+        return value
 
     @field_validator("database_url")
     @classmethod
