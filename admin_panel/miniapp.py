@@ -79,9 +79,9 @@ def openapi_json():
     return jsonify(current_app.extensions["student_api_spec"].document())
 
 
-@docs.get("/docs")
 @roles_required("owner", "finance", "mentor")
 def api_docs():
+    """The API reference for admins (a panel page, so outside /api/)."""
     return render_template("miniapp/api_docs.html", spec=current_app.extensions["student_api_spec"].document())
 
 
@@ -103,5 +103,6 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api)  # authenticated by a header, never by a cookie: CSRF cannot forge it
     app.register_blueprint(api)
     app.register_blueprint(docs)
+    app.add_url_rule("/api-docs", "api_reference", api_docs)
     app.register_blueprint(pages)
     app.extensions["student_api_spec"] = spec

@@ -30,6 +30,12 @@ class CamelIn(Camel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+class BodyIn(CamelIn):
+    """JSON bodies are strict: "5" is not a number, 1 is not true (exactly what the schema says)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
+
+
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
     code: str

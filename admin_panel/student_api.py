@@ -281,7 +281,7 @@ def _wrap(handler: Callable, op: Operation, db_sessions) -> Callable:
                 return fail("INVALID_INPUT", 400, language, field="Idempotency-Key")
             call.idempotency_key = f"api:{key}"
             fingerprint = idempotency.fingerprint(request.method, request.path,
-                                                 body.model_dump(mode="json") if body else None)
+                                                 body.model_dump(mode="json", by_alias=True) if body else None)
             try:
                 stored = idempotency.claim(session, ctx.student.id, key, fingerprint, now=call.now)
             except DomainError as err:

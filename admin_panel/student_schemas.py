@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from admin_panel.openapi import Camel, CamelIn, MAX_ID
+from admin_panel.openapi import BodyIn, Camel, CamelIn, MAX_ID
 
 MoneyStr = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["500.00"])]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -31,7 +31,7 @@ class PlatformsQuery(CamelIn):
     include_price: bool = Field(True, description="false leaves the price out")
 
 
-class TopupIn(CamelIn):
+class TopupIn(BodyIn):
     amount: Annotated[Any, Field(description='The amount sent: a string ("150", "150.50", "١٥٠") or a number '
                                              'with at most 2 decimals; read exactly, never as a float.',
                                  json_schema_extra={"anyOf": [{"type": "string", "maxLength": 32},
@@ -51,25 +51,25 @@ class TopupIn(CamelIn):
         return value
 
 
-class EnrollIn(CamelIn):
+class EnrollIn(BodyIn):
     platform_id: Id
     expected_price: MoneyStr | None = Field(None, description="The price the student saw; refused if it changed")
     renew: bool = False
 
 
-class BookIn(CamelIn):
+class BookIn(BodyIn):
     duration: int = Field(ge=1, le=1440, description="Minutes, one of the offered durations")
     student_notes: str | None = Field(None, max_length=1000)
     mentor_id: Id | None = Field(None, description="Required when more than one mentor is available")
     expected_cost: MoneyStr | None = None
 
 
-class FeedbackIn(CamelIn):
+class FeedbackIn(BodyIn):
     rating: int = Field(ge=1, le=5)
     feedback: str | None = Field(None, max_length=1000)
 
 
-class Empty(CamelIn):
+class Empty(BodyIn):
     pass
 
 

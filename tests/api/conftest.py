@@ -115,3 +115,12 @@ def omar(api) -> Student:
 @pytest.fixture
 def mariam(api) -> Student:
     return api.as_student(MARIAM, "ar")
+
+
+NEWCOMER = 555000222
+
+
+@pytest.fixture
+def newcomer(api) -> Student:
+    """A Telegram user the bot has never seen (registered by the first call, 500.00 welcome credit), in Arabic."""
+    return api.as_student(NEWCOMER, "ar")
