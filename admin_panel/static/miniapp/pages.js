@@ -83,7 +83,9 @@
       }.bind(this));
     });
     loadInfo(); loadHistory(true);
-    if (location.hash === "#topup") document.getElementById("topup-amount").focus();
+    if (location.hash === "#topup" || new URLSearchParams(location.search).get("focus") === "topup") {
+      document.getElementById("topup-amount").focus();
+    }
   }
 
   // --- platforms ----------------------------------------------------------------------------------
