@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import wraps
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ValidationError
@@ -372,8 +372,10 @@ def create_student_api(app: Flask, spec: ApiSpec) -> Blueprint:
         bp.add_url_rule(rule, endpoint=handler.__name__, view_func=view, methods=[method])
 
     @bp.errorhandler(429)
-    def _too_many(_err):
-        return fail("RATE_LIMITED", 429, _request_language())
+    def _too_many(_err):  # before the student is loaded: Telegram's language of the verified caller
+        data = g.get("tma")
+        language = language_of(data.user.language_code) if getattr(data, "user", None) else _request_language()
+        return fail("RATE_LIMITED", 429, language)
 
     return bp
 
