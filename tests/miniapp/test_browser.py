@@ -108,7 +108,7 @@ def test_wallet_top_up_and_receipt_in_english_light(live, browser):
     phone.open("/app/dashboard/wallet")
     page = phone.page
     assert phone.balance() == "500.00 EGP" and page.get_attribute("html", "dir") == "ltr"
-    assert page.inner_text("#receiving-number") == "01099998888"
+    expect(page.locator("#receiving-number")).to_have_text("01099998888")  # loaded after the balance
     page.click("#copy-number")
     page.fill("#topup-amount", "150.50")
     page.fill("#topup-wallet", "010 1234 5678")
