@@ -93,6 +93,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
     app.register_blueprint(api)
 
+
+    miniapp.init_app(app)  # the students' Mini App (/app/), their API (/api/) and its OpenAPI document
+
     _error_pages(app)
     return app
 

@@ -102,10 +102,11 @@ def init_security(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", CSP)
+        if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:  # the Mini App may be framed
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("Permissions-Policy", PERMISSIONS)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     trusted_proxy_count: int = Field(default=0, ge=0, le=5)
     session_cookie_secure: bool = False  # true when the panel is served over HTTPS
     log_level: str = "INFO"
+    # Public HTTPS address the Telegram Mini App is served from (this panel's origin, e.g.
+    # https://codehub.example.com); unset = the bot shows no web buttons.
+    webapp_url: str | None = None
+    webapp_short_name: str | None = None  # the Mini App's short name from @BotFather /newapp, for t.me links
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -63,6 +67,17 @@ class Settings(BaseSettings):
             return validate_setting(info.field_name, str(value))
         except InvalidSetting as exc:
             raise ValueError(str(exc.args[0]).split(": ", 1)[-1]) from None
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _check_webapp_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        local = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", value)
+        if not (value.startswith("https://") or local):
+            raise ValueError("must be a public https:// address (Telegram opens Mini Apps over HTTPS only)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -222,9 +222,11 @@ def check_topup_allowed(session: Session, user_id: int, *, now: datetime | None 
 
 
 def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_number: str, *,
-                  idempotency_key: str, now: datetime | None = None) -> TopupResult:
+                  idempotency_key: str, description: str | None = None,
+                  now: datetime | None = None) -> TopupResult:
     """A PENDING top-up for an admin to check against the Vodafone Cash statement."""
     now = as_utc(now)
+    description = clean_text(description, limit=200, field="description") or "Vodafone Cash top-up"
     number = normalize_wallet(wallet_number)
     amount = check_topup_amount(session, amount)
     cipher = context_of(session).cipher
@@ -232,7 +234,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
     def do() -> TopupResult:
         user = check_topup_allowed(session, user_id, now=now)
         row = Transaction(user_id=user_id, type=TransactionType.TOP_UP, amount=amount,
-                          status=TransactionStatus.PENDING, description="Vodafone Cash top-up",
+                          status=TransactionStatus.PENDING, description=description,
                           wallet_number=cipher.encrypt(number), wallet_number_masked=mask_wallet(number),
                           idempotency_key=idempotency_key, created_at=now, updated_at=now)
         session.add(row)

@@ -1,0 +1,109 @@
+"""The students' Telegram Mini App under /app/ (server-rendered shells + small static JS), the student
+API under /api/, and the API's OpenAPI document; wired into the panel's app by init_app.
+
+Mini App pages may be framed by Telegram Web only; the panel keeps refusing any framing.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+
+from admin_panel.auth import roles_required
+from admin_panel.openapi import ApiSpec
+from admin_panel.student_api import create_student_api
+from admin_panel.student_texts import UI, language_of
+from core.models import AdminRole
+
+PAGES = {  # start_param / page name -> (endpoint, title key); the seed's page paths under /app
+    "wallet": ("miniapp.wallet", "wallet"),
+    "platforms": ("miniapp.enrollments", "platforms"),
+    "mentorship": ("miniapp.mentorship", "mentorship"),
+    "book": ("miniapp.book", "book"),
+}
+CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+       # Telegram's script injects <style> elements when it runs inside Telegram Web's iframe
+       "style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'self' https://web.telegram.org")
+
+pages = Blueprint("miniapp", __name__, url_prefix="/app")
+
+
+def _render(page: str, template: str):
+    lang = language_of(request.args.get("lang"))
+    return render_template(f"miniapp/{template}", page=page, lang=lang, t=UI[lang], texts=UI[lang],
+                           pages=PAGES)
+
+
+@pages.get("/")
+def launch():
+    """Opened by the menu button or a t.me/<bot>/<app>?startapp=<page> link: the script picks the page."""
+    return _render("launch", "launch.html")
+
+
+@pages.get("/dashboard/wallet")
+def wallet():
+    return _render("wallet", "wallet.html")
+
+
+@pages.get("/dashboard/enrollments")
+def enrollments():
+    return _render("platforms", "platforms.html")
+
+
+@pages.get("/dashboard/mentorship")
+def mentorship():
+    return _render("mentorship", "mentorship.html")
+
+
+@pages.get("/mentorship/book")
+def book():
+    return _render("book", "book.html")
+
+
+@pages.get("/<path:_rest>")
+def unknown(_rest):
+    abort(404)
+
+
+@pages.after_request
+def _frameable_by_telegram(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers.pop("X-Frame-Options", None)
+    return response
+
+
+docs = Blueprint("api_docs", __name__, url_prefix="/api")
+
+
+@docs.get("/openapi.json")
+@roles_required(*AdminRole)
+def openapi_json():
+    return jsonify(current_app.extensions["student_api_spec"].document())
+
+
+@roles_required(*AdminRole)
+def api_docs():
+    """The API reference for admins (a panel page, so outside /api/)."""
+    return render_template("miniapp/api_docs.html", spec=current_app.extensions["student_api_spec"].document())
+
+
+def build_spec() -> ApiSpec:
+    return ApiSpec(
+        title="CodeHub student API", version="1.0.0",
+        description="The Telegram Mini App's API. Every request carries Telegram's signed init data: "
+                    "`Authorization: tma <initData>` (at most 24 h old). Money is a string with two decimals. "
+                    "Money POSTs need an `Idempotency-Key` header (a new UUID per action). Errors: "
+                    "`{\"error\": {\"code\", \"message\"}}`, the message in the student's language.",
+        security_schemes={"tma": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                  "description": "tma <initData> (Telegram.WebApp.initData)"}})
+
+
+def init_app(app: Flask) -> None:
+    from admin_panel.app import csrf
+    spec = build_spec()
+    api = create_student_api(app, spec)
+    csrf.exempt(api)  # authenticated by a header, never by a cookie: CSRF cannot forge it
+    app.register_blueprint(api)
+    app.register_blueprint(docs)
+    app.add_url_rule("/api-docs", "api_reference", api_docs)
+    app.register_blueprint(pages)
+    app.extensions["student_api_spec"] = spec

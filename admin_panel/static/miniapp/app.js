@@ -1,0 +1,151 @@
+/* The Mini App's common part: init data on every API call, the balance chip, texts, money and dates.
+   No framework; pages.js holds one function per page. Telegram's MainButton/BackButton only mirror
+   real buttons on the page, so everything also works in a plain browser (tests) and Telegram Web. */
+(function () {
+  "use strict";
+  var tg = window.Telegram && window.Telegram.WebApp;
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+  var lang = document.documentElement.lang === "ar" ? "ar" : "en";
+  var AR_DIGITS = "٠١٢٣٤٥٦٧٨٩";
+
+  function t(key) { return Object.prototype.hasOwnProperty.call(T, key) ? T[key] : key; }
+
+  function digits(text) {
+    return lang === "ar" ? String(text).replace(/[0-9]/g, function (d) { return AR_DIGITS[+d]; }) : String(text);
+  }
+
+  /* "1250.00" -> "1,250.00 EGP" (string arithmetic only: money is never a float here either). */
+  function money(value) {
+    if (value === null || value === undefined) return "—";
+    var s = String(value), sign = "";
+    if (s.charAt(0) === "-") { sign = "−"; s = s.slice(1); }
+    var parts = s.split("."), whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, lang === "ar" ? "٬" : ",");
+    var text = whole + (parts[1] ? (lang === "ar" ? "٫" : ".") + parts[1] : "");
+    return sign + digits(text) + " " + t("currency");
+  }
+
+  /* Exact subtraction of two "123.45" strings, for "balance after" previews. */
+  function minus(a, b) {
+    var cents = function (v) { var p = String(v).split("."); var c = (p[1] || "00") + "00"; return BigInt(p[0]) * 100n + (String(v).charAt(0) === "-" ? -1n : 1n) * BigInt(c.slice(0, 2)); };
+    var r = cents(a) - cents(b), neg = r < 0n; if (neg) r = -r;
+    var c = String(r % 100n); return (neg ? "-" : "") + String(r / 100n) + "." + (c.length < 2 ? "0" + c : c);
+  }
+
+  function date(iso) {
+    if (!iso) return "—";
+    return new Date(iso).toLocaleString(lang === "ar" ? "ar-EG" : "en-GB", {
+      timeZone: "Africa/Cairo", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"
+    });
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16); crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  }
+
+  function initData() { return (tg && tg.initData) || ""; }
+
+  /* fetch with the init data; resolves {ok, status, data}; a network failure is {ok:false, status:0}. */
+  function api(method, path, body, key) {
+    var headers = { "Authorization": "tma " + initData(), "Accept-Language": lang };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (key) headers["Idempotency-Key"] = key;
+    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body),
+                         credentials: "omit" })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+      })
+      .catch(function () { return { ok: false, status: 0, data: { error: { message: t("loading") } } }; });
+  }
+
+  function errorText(res) { return (res.data && res.data.error && res.data.error.message) || "Error " + res.status; }
+
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
+      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k]);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined || c === false) continue;
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    }
+    return node;
+  }
+
+  var toastTimer;
+  function toast(message, bad) {
+    var box = document.getElementById("toast");
+    box.textContent = message; box.className = bad ? "bad" : ""; box.hidden = false;
+    clearTimeout(toastTimer); toastTimer = setTimeout(function () { box.hidden = true; }, 4000);
+    if (tg && tg.HapticFeedback) { try { tg.HapticFeedback.notificationOccurred(bad ? "error" : "success"); } catch (e) { /* old client */ } }
+  }
+
+  var state = { balance: null };
+  function refreshBalance() {
+    return api("GET", "/api/wallet/balance").then(function (res) {
+      if (res.ok) { state.balance = res.data.balance; document.getElementById("balance-chip").textContent = money(res.data.balance); }
+      return res;
+    });
+  }
+
+  /* A confirm step in the page (works everywhere); resolves true on Confirm. */
+  function confirmSheet(title, content, okText) {
+    var sheet = document.getElementById("sheet"), ok = document.getElementById("sheet-ok"), cancel = document.getElementById("sheet-cancel");
+    document.getElementById("sheet-title").textContent = title;
+    var box = document.getElementById("sheet-content"); box.textContent = ""; box.appendChild(content);
+    ok.textContent = okText || t("confirm");
+    sheet.hidden = false;
+    return new Promise(function (resolve) {
+      function done(answer) {
+        sheet.hidden = true; ok.removeEventListener("click", yes); cancel.removeEventListener("click", no);
+        mainButton(null); resolve(answer);
+      }
+      function yes() { done(true); } function no() { done(false); }
+      ok.addEventListener("click", yes); cancel.addEventListener("click", no);
+      mainButton(ok.textContent, yes);
+    });
+  }
+
+  var mainHandler = null;
+  /* Telegram's MainButton mirrors a real button on the page; null hides it. */
+  function mainButton(text, handler) {
+    if (!tg || !tg.MainButton) return;
+    if (mainHandler) { tg.MainButton.offClick(mainHandler); mainHandler = null; }
+    if (!text) { tg.MainButton.hide(); return; }
+    mainHandler = handler; tg.MainButton.setText(text); tg.MainButton.onClick(handler); tg.MainButton.show();
+  }
+
+  function pageUrl(path) { return path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang; }
+
+  function boot() {
+    if (tg) {
+      try { tg.ready(); tg.expand(); } catch (e) { /* outside Telegram */ }
+      var page = document.body.dataset.page;
+      if (tg.BackButton && page !== "wallet" && page !== "launch") {
+        tg.BackButton.onClick(function () { if (history.length > 1) history.back(); else location.href = pageUrl("/app/dashboard/wallet"); });
+        tg.BackButton.show();
+      }
+    }
+    if (!initData()) { document.getElementById("no-telegram").hidden = false; document.getElementById("main").hidden = true; return; }
+    api("GET", "/api/me").then(function (res) {
+      if (!res.ok) { document.getElementById("no-telegram").textContent = errorText(res); document.getElementById("no-telegram").hidden = false; return; }
+      if (res.data.language !== lang) {  // the student's language as set in the bot
+        var url = new URL(location.href); url.searchParams.set("lang", res.data.language); location.replace(url.toString()); return;
+      }
+      state.balance = res.data.balance; state.me = res.data;
+      document.getElementById("balance-chip").textContent = money(res.data.balance);
+      var init = window.CHPages && window.CHPages[document.body.dataset.page];
+      if (init) init();
+    });
+  }
+
+  window.CH = { tg: tg, t: t, lang: lang, money: money, minus: minus, digits: digits, date: date, newKey: newKey,
+                api: api, errorText: errorText, el: el, toast: toast, state: state, refreshBalance: refreshBalance,
+                confirmSheet: confirmSheet, mainButton: mainButton, pageUrl: pageUrl };
+  document.addEventListener("DOMContentLoaded", boot);
+})();

@@ -1,0 +1,287 @@
+/* One function per Mini App page; each calls the student API and redraws with CH.el (no innerHTML). */
+(function () {
+  "use strict";
+  var CH = window.CH, el = CH.el, t = CH.t;
+
+  function showError(id, res) { var box = document.getElementById(id); box.textContent = CH.errorText(res); box.hidden = false; }
+  function hideError(id) { document.getElementById(id).hidden = true; }
+  function badge(status) { return el("span", { "class": "badge " + status, text: t(status) }); }
+  function amount(value) { return el("span", { "class": "amount " + (String(value).charAt(0) === "-" ? "minus" : "plus"), text: CH.money(value) }); }
+
+  /* A money POST: one Idempotency-Key per action, kept for retries after a network failure. */
+  function moneyAction() {
+    var key = null;
+    return function (path, body) {
+      key = key || CH.newKey();
+      return CH.api("POST", path, body, key).then(function (res) {
+        if (res.status !== 0 && res.status !== 409) key = null;  // answered: the next action is a new one
+        return res;
+      });
+    };
+  }
+
+  // --- wallet -------------------------------------------------------------------------------------
+  function wallet() {
+    var page = 1, send = moneyAction();
+    function receipt(tx) {
+      var rows = [["type", t(tx.type)], ["status", t(tx.status)], ["amount", CH.money(tx.amount)],
+                  ["date", CH.date(tx.createdAt)], ["decided_at", tx.decidedAt ? CH.date(tx.decidedAt) : null],
+                  ["balance_after", tx.balanceAfter ? CH.money(tx.balanceAfter) : null],
+                  ["from_number", tx.walletNumber], ["reference", tx.reference], ["admin_notes", tx.adminNotes]];
+      var dl = el("dl", { "class": "summary", id: "receipt" }, el("dt", { text: "#" }), el("dd", { text: CH.digits(tx.id) }));
+      rows.forEach(function (r) { if (r[1]) { dl.appendChild(el("dt", { text: t(r[0]) })); dl.appendChild(el("dd", { text: r[1] })); } });
+      dl.appendChild(el("dt", { text: "" })); dl.appendChild(el("dd", { text: tx.description }));
+      CH.confirmSheet(t("receipt"), dl, t("close"));
+      document.getElementById("sheet-cancel").hidden = true;
+      var restore = function () { document.getElementById("sheet-cancel").hidden = false; };
+      document.getElementById("sheet-ok").addEventListener("click", restore, { once: true });
+    }
+    function row(tx) {
+      return el("li", { "data-id": tx.id }, el("button", { type: "button", "class": "linkish", onclick: function () {
+        CH.api("GET", "/api/wallet/transactions/" + tx.id).then(function (res) { if (res.ok) receipt(res.data); });
+      } }, el("span", null, el("span", { text: t(tx.type) }), " ", badge(tx.status), el("br"),
+             el("span", { "class": "muted", text: CH.date(tx.createdAt) })), amount(tx.amount)));
+    }
+    function loadInfo() {
+      return CH.api("GET", "/api/wallet/topup-info").then(function (res) {
+        if (!res.ok) return;
+        document.getElementById("receiving-number").textContent = res.data.walletNumber;
+        var list = document.getElementById("pending-list"); list.textContent = "";
+        if (!res.data.pending.length) list.appendChild(el("li", { "class": "muted", text: t("none") }));
+        res.data.pending.forEach(function (tx) { list.appendChild(row(tx)); });
+      });
+    }
+    function loadHistory(reset) {
+      if (reset) page = 1;
+      return CH.api("GET", "/api/wallet/transactions?page=" + page + "&limit=10").then(function (res) {
+        if (!res.ok) return;
+        var list = document.getElementById("history-list");
+        if (reset) list.textContent = "";
+        res.data.transactions.forEach(function (tx) { list.appendChild(row(tx)); });
+        if (!list.children.length) list.appendChild(el("li", { "class": "muted", text: t("none") }));
+        document.getElementById("history-more").hidden = res.data.pagination.page >= res.data.pagination.pages;
+      });
+    }
+    document.getElementById("history-more").addEventListener("click", function () { page += 1; loadHistory(false); });
+    document.getElementById("copy-number").addEventListener("click", function () {
+      var number = document.getElementById("receiving-number").textContent, button = this;
+      var done = function () { button.textContent = t("copied"); CH.toast(t("copied") + ": " + number); };
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(number).then(done, done); else done();
+    });
+    document.getElementById("topup-form").addEventListener("submit", function (event) {
+      event.preventDefault(); hideError("topup-error");
+      var button = document.getElementById("topup-submit"); button.disabled = true;
+      var body = { amount: document.getElementById("topup-amount").value.trim(),
+                   walletNumber: document.getElementById("topup-wallet").value.trim() };
+      var note = document.getElementById("topup-description").value.trim();
+      if (note) body.description = note;
+      send("/api/wallet/topup", body).then(function (res) {
+        button.disabled = false;
+        if (!res.ok) { showError("topup-error", res); return; }
+        this.reset(); CH.toast(t("request_sent"));
+        loadInfo(); loadHistory(true); CH.refreshBalance();
+      }.bind(this));
+    });
+    loadInfo(); loadHistory(true);
+    if (location.hash === "#topup" || new URLSearchParams(location.search).get("focus") === "topup") {
+      document.getElementById("topup-amount").focus();
+    }
+  }
+
+  // --- platforms ----------------------------------------------------------------------------------
+  function platforms() {
+    var enroll = moneyAction();
+    function loadTasks(platform) {
+      return CH.api("GET", "/api/platforms/" + platform.id + "/tasks").then(function (res) {
+        if (!res.ok) { CH.toast(CH.errorText(res), true); return; }
+        var box = document.getElementById("tasks"); box.hidden = false;
+        document.getElementById("tasks-title").textContent = t("tasks") + " · " + platform.name;
+        var p = res.data.progress, pct = p.total ? Math.round(100 * p.done / p.total) : 0;
+        document.getElementById("tasks-bar").style.width = pct + "%";
+        document.getElementById("tasks-progress").textContent = t("progress") + ": " + CH.digits(p.done + "/" + p.total);
+        var list = document.getElementById("task-list"); list.textContent = "";
+        res.data.tasks.forEach(function (task) {
+          list.appendChild(el("li", { "data-task": task.id },
+            el("span", null, el("strong", { text: task.title }), el("br"), el("span", { "class": "muted", text: task.body })),
+            task.done ? el("span", { "class": "badge ok", text: "✓ " + t("done") })
+              : el("button", { type: "button", "class": "btn small", text: t("mark_done"), onclick: function () {
+                CH.api("POST", "/api/tasks/" + task.id + "/done").then(function (r) {
+                  if (r.ok) loadTasks(platform); else CH.toast(CH.errorText(r), true);
+                });
+              } })));
+        });
+        box.scrollIntoView({ behavior: "smooth" });
+      });
+    }
+    function ask(platform) {
+      var after = CH.minus(CH.state.balance, platform.price);
+      var content = el("dl", { "class": "summary", id: "enroll-summary" },
+        el("dt", { text: t("platforms") }), el("dd", { text: platform.name }),
+        el("dt", { text: t("price") }), el("dd", { text: platform.isFree ? t("free") : CH.money(platform.price) }),
+        el("dt", { text: t("balance_now") }), el("dd", { text: CH.money(CH.state.balance) }),
+        el("dt", { text: t("balance_after") }), el("dd", { id: "enroll-after", text: CH.money(after) }));
+      CH.confirmSheet(t("confirm_enroll"), content).then(function (yes) {
+        if (!yes) return;
+        enroll("/api/enrollments", { platformId: platform.id, expectedPrice: platform.price, renew: platform.enrolled })
+          .then(function (res) {
+            if (!res.ok) { CH.toast(CH.errorText(res), true); load(); CH.refreshBalance(); return; }
+            CH.toast(t("enrolled_ok")); CH.refreshBalance(); load().then(function () { loadTasks(platform); });
+          });
+      });
+    }
+    function card(p) {
+      var status = p.enrolled ? el("span", { "class": "badge ok", text: t("enrolled") })
+        : (p.expired ? el("span", { "class": "badge expired", text: t("expired") }) : null);
+      var expiry = p.enrolled ? el("span", { "class": "muted", text: p.expiresAt ? t("expires") + ": " + CH.date(p.expiresAt) : t("forever") }) : null;
+      var actions = el("div", { "class": "row" });
+      if (p.enrolled) actions.appendChild(el("button", { type: "button", "class": "btn small", text: t("tasks"), onclick: function () { loadTasks(p); } }));
+      if (!p.enrolled || (p.expiresAt && p.accessDays)) {
+        actions.appendChild(el("button", { type: "button", "class": "btn small" + (p.enrolled ? " secondary" : ""),
+          text: p.enrolled || p.expired ? t("renew") : t("enroll"), onclick: function () { ask(p); } }));
+      }
+      return el("article", { "class": "card", "data-platform": p.id },
+        el("strong", { text: p.name }), status, el("span", { "class": "muted", text: p.description }),
+        el("span", { "class": "amount", text: p.isFree ? t("free") : CH.money(p.price) }),
+        el("span", { "class": "muted", text: CH.digits(p.taskCount) + " " + t("tasks") }), expiry, actions);
+    }
+    function load() {
+      return CH.api("GET", "/api/platforms?includePrice=true").then(function (res) {
+        var grid = document.getElementById("platform-grid"); grid.textContent = "";
+        if (!res.ok) { grid.appendChild(el("p", { "class": "error", text: CH.errorText(res) })); return; }
+        res.data.platforms.forEach(function (p) { grid.appendChild(card(p)); });
+        if (!res.data.platforms.length) grid.appendChild(el("p", { "class": "muted", text: t("none") }));
+      });
+    }
+    load();
+  }
+
+  // --- mentorship ---------------------------------------------------------------------------------
+  function mentorship() {
+    var cancel = moneyAction();
+    function rateForm(b) {
+      var chosen = 0, stars = el("div", { "class": "stars", role: "radiogroup", "aria-label": t("rating") });
+      for (var i = 1; i <= 5; i++) {
+        (function (n) {
+          stars.appendChild(el("button", { type: "button", "data-star": n, "aria-label": String(n), text: "★", onclick: function () {
+            chosen = n; Array.prototype.forEach.call(stars.children, function (s, j) { s.className = j < n ? "on" : ""; });
+          } }));
+        })(i);
+      }
+      var text = el("textarea", { rows: 2, maxlength: 1000, "aria-label": t("feedback"), placeholder: t("feedback"), "class": "feedback" });
+      var error = el("p", { "class": "error", hidden: true });
+      var form = el("form", { "class": "rate-form" }, stars, text, error,
+        el("button", { type: "submit", "class": "btn small", text: t("send") }));
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        CH.api("POST", "/api/mentorship/feedback/" + b.id, { rating: chosen, feedback: text.value.trim() || null }).then(function (res) {
+          if (!res.ok) { error.textContent = CH.errorText(res); error.hidden = false; return; }
+          CH.toast(t("rated_ok")); loadBookings();
+        });
+      });
+      return form;
+    }
+    function bookingCard(b) {
+      var card = el("article", { "class": "card", "data-booking": b.id },
+        el("div", { "class": "row between" }, el("strong", { text: b.mentorName }), badge(b.status)),
+        el("div", { "class": "muted", text: CH.digits(b.duration) + " " + t("minutes") + " · " + CH.money(b.totalCost) }),
+        el("div", { text: t("session_date") + ": " + (b.sessionDate ? CH.date(b.sessionDate) : t("not_scheduled")) }),
+        b.studentNotes ? el("div", { "class": "muted", text: b.studentNotes }) : null,
+        b.adminNotes ? el("div", { text: b.adminNotes }) : null,
+        b.rating ? el("div", { text: "★".repeat(b.rating) + (b.feedback ? " · " + b.feedback : "") }) : null);
+      if (b.status === "PENDING") {
+        card.appendChild(el("button", { type: "button", "class": "btn small danger", text: t("cancel_booking"), onclick: function () {
+          CH.confirmSheet(t("cancel_booking"), el("p", { text: t("confirm_cancel") })).then(function (yes) {
+            if (!yes) return;
+            cancel("/api/mentorship/bookings/" + b.id + "/cancel").then(function (res) {
+              if (!res.ok) { CH.toast(CH.errorText(res), true); return; }
+              CH.toast(t("cancelled_ok")); CH.refreshBalance(); loadBookings();
+            });
+          });
+        } }));
+      }
+      if (b.status === "COMPLETED" && !b.rating) card.appendChild(rateForm(b));
+      return card;
+    }
+    function loadBookings() {
+      return CH.api("GET", "/api/mentorship/my-bookings").then(function (res) {
+        var list = document.getElementById("booking-list"); list.textContent = "";
+        if (!res.ok) return;
+        res.data.bookings.forEach(function (b) { list.appendChild(bookingCard(b)); });
+        if (!res.data.bookings.length) list.appendChild(el("p", { "class": "muted", text: t("none") }));
+      });
+    }
+    CH.api("GET", "/api/mentorship/info").then(function (res) {
+      var grid = document.getElementById("mentor-list"); grid.textContent = "";
+      if (!res.ok) return;
+      res.data.mentors.forEach(function (m) {
+        var prices = el("ul", { "class": "list" });
+        m.prices.forEach(function (p) { prices.appendChild(el("li", null, el("span", { text: CH.digits(p.duration) + " " + t("minutes") }), el("span", { "class": "amount", text: CH.money(p.price) }))); });
+        grid.appendChild(el("article", { "class": "card", "data-mentor": m.id },
+          el("strong", { text: m.name }), el("span", { "class": "muted", text: m.bio }),
+          el("span", null, CH.money(m.hourlyRate) + " " + t("per_hour") + (m.averageRating ? " · ★ " + CH.digits(m.averageRating) : "")),
+          m.isAvailable ? prices : el("span", { "class": "badge", text: t("unavailable") }),
+          m.isAvailable ? el("a", { "class": "btn small", href: CH.pageUrl("/app/mentorship/book?mentor=" + m.id), text: t("book") }) : null));
+      });
+    });
+    loadBookings();
+  }
+
+  // --- booking form -------------------------------------------------------------------------------
+  function book() {
+    var send = moneyAction(), mentors = [], select = document.getElementById("book-mentor");
+    var wanted = new URLSearchParams(location.search).get("mentor");
+    function current() { var id = +select.value; return mentors.filter(function (m) { return m.id === id; })[0]; }
+    function price() {
+      var m = current(), picked = document.querySelector("input[name=duration]:checked");
+      if (!m || !picked) return null;
+      return m.prices.filter(function (p) { return p.duration === +picked.value; })[0].price;
+    }
+    function summary() {
+      var cost = price();
+      document.getElementById("book-cost").textContent = cost ? CH.money(cost) : "—";
+      document.getElementById("book-balance").textContent = CH.money(CH.state.balance);
+      document.getElementById("book-after").textContent = cost ? CH.money(CH.minus(CH.state.balance, cost)) : "—";
+      CH.mainButton(cost ? t("book") + " · " + CH.money(cost) : null, function () { document.getElementById("book-submit").click(); });
+    }
+    function durations() {
+      var box = document.getElementById("book-durations"), m = current(); box.textContent = "";
+      (m ? m.prices : []).forEach(function (p, i) {
+        box.appendChild(el("label", null, el("input", { type: "radio", name: "duration", value: p.duration, checked: i === 1 || null, onchange: summary }),
+          CH.digits(p.duration) + " " + t("minutes") + " · " + CH.money(p.price)));
+      });
+      summary();
+    }
+    select.addEventListener("change", durations);
+    CH.api("GET", "/api/mentorship/info").then(function (res) {
+      if (!res.ok) return;
+      mentors = res.data.mentors.filter(function (m) { return m.isAvailable; });
+      mentors.forEach(function (m) { select.appendChild(el("option", { value: m.id, text: m.name + " · " + CH.money(m.hourlyRate) + " " + t("per_hour") })); });
+      if (wanted) select.value = wanted;
+      durations();
+    });
+    document.getElementById("book-form").addEventListener("submit", function (event) {
+      event.preventDefault(); hideError("book-error");
+      var picked = document.querySelector("input[name=duration]:checked"), button = document.getElementById("book-submit");
+      if (!picked || !current()) return;
+      button.disabled = true;
+      var body = { mentorId: current().id, duration: +picked.value, expectedCost: price() };
+      var notes = document.getElementById("book-notes").value.trim();
+      if (notes) body.studentNotes = notes;
+      send("/api/mentorship/book", body).then(function (res) {
+        button.disabled = false;
+        if (!res.ok) { showError("book-error", res); CH.refreshBalance().then(summary); return; }
+        CH.mainButton(null); CH.toast(t("booked_ok"));
+        CH.refreshBalance().then(function () { location.href = CH.pageUrl("/app/dashboard/mentorship"); });
+      });
+    });
+  }
+
+  // --- launch: the menu button / startapp link lands here ------------------------------------------
+  function launch() {
+    var param = (CH.tg && CH.tg.initDataUnsafe && CH.tg.initDataUnsafe.start_param) || "wallet";
+    var link = document.querySelector("a[data-page='" + String(param).replace(/[^a-z]/g, "") + "']") || document.querySelector("a[data-page=wallet]");
+    location.replace(link.href);
+  }
+
+  window.CHPages = { wallet: wallet, platforms: platforms, mentorship: mentorship, book: book, launch: launch };
+})();

@@ -1,0 +1,217 @@
+"""The Mini App in Debian's Chromium at a phone's size (390x844), opened as Telegram opens it: signed init
+data in the URL hash. English and Arabic (right-to-left), light and dark. Top up, enroll, book, cancel,
+rate; the header balance follows every action. Nothing may leave 127.0.0.1 (no CDN), no JavaScript
+error, no CSP violation. Screenshots go to test-output/miniapp-*.png.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from core.services import mentorship
+from core.services.common import Actor
+from core.timeutil import utcnow
+from tests.api.conftest import build_api, sign, tg_user
+from tests.external import require_chromium
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+PHONE = {"width": 390, "height": 844}
+LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#707579", "link_color": "#3390ec",
+         "button_color": "#3390ec", "button_text_color": "#ffffff", "secondary_bg_color": "#f4f4f5"}
+DARK = {"bg_color": "#212121", "text_color": "#ffffff", "hint_color": "#aaaaaa", "link_color": "#8774e1",
+        "button_color": "#8774e1", "button_text_color": "#ffffff", "secondary_bg_color": "#181818"}
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def live(sqlite_template, tmp_path_factory):
+    require_chromium()
+    folder = tmp_path_factory.mktemp("miniapp-live")
+    shutil.copy(sqlite_template, folder / "codehub.db")
+    api = build_api(f"sqlite:///{folder / 'codehub.db'}", folder)
+    api.app.extensions["student_limiter"].enabled = False
+    server = make_server("127.0.0.1", 0, api.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield api, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    api.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(require_chromium()), headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+class Phone:
+    def __init__(self, browser, base: str, telegram_id: int, language: str, theme: dict):
+        self.base, self.telegram_id, self.language, self.theme = base, telegram_id, language, theme
+        self.context = browser.new_context(base_url=base, viewport=PHONE, device_scale_factor=2,
+                                           color_scheme="dark" if theme is DARK else "light")
+        self.outside, self.errors = [], []
+        self.context.route("**/*", self._guard)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", self._console)
+
+    def _console(self, message):
+        # a refusal the test provokes (400, 409) is logged by Chromium as a failed load: not a page error
+        if message.type == "error" and "responded with a status of 4" not in message.text:
+            self.errors.append(message.text)
+
+    def _guard(self, route):
+        if route.request.url.startswith(self.base):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def open(self, path: str, first_name: str = "Hana"):
+        init = sign(tg_user(self.telegram_id, self.language, first_name))
+        fragment = (f"tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
+                    f"&tgWebAppThemeParams={quote(json.dumps(self.theme), safe='')}")
+        self.page.goto(f"{path}{'&' if '?' in path else '?'}lang={self.language}#{fragment}")
+        expect(self.page.locator("#balance-chip")).not_to_have_text("…")
+
+    def balance(self) -> str:
+        return self.page.inner_text("#balance-chip")
+
+    def shot(self, name: str):
+        OUTPUT.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(OUTPUT / f"miniapp-{name}.png"), full_page=True)
+
+    def close(self):
+        self.context.close()
+        assert not self.outside, f"the page tried to reach the network: {self.outside}"
+        assert not self.errors, f"JavaScript errors or CSP violations: {self.errors}"
+
+
+def test_wallet_top_up_and_receipt_in_english_light(live, browser):
+    api, base = live
+    phone = Phone(browser, base, 700000001, "en", LIGHT)
+    phone.open("/app/dashboard/wallet")
+    page = phone.page
+    assert phone.balance() == "500.00 EGP" and page.get_attribute("html", "dir") == "ltr"
+    expect(page.locator("#receiving-number")).to_have_text("01099998888")  # loaded after the balance
+    page.click("#copy-number")
+    page.fill("#topup-amount", "150.50")
+    page.fill("#topup-wallet", "010 1234 5678")
+    page.fill("#topup-description", "From my brother's phone")
+    page.click("#topup-submit")
+    page.wait_for_selector("#pending-list li[data-id]")
+    assert "Pending" in page.inner_text("#pending-list") and "150.50 EGP" in page.inner_text("#pending-list")
+    assert phone.balance() == "500.00 EGP"  # credited only when an admin approves
+    page.fill("#topup-amount", "5")
+    page.fill("#topup-wallet", "01012345678")
+    page.click("#topup-submit")
+    page.wait_for_selector("#topup-error:not([hidden])")
+    assert "minimum top-up is 10.00" in page.inner_text("#topup-error")
+    page.click("#history-list li:last-child button")  # the welcome credit's receipt
+    page.wait_for_selector("#receipt")
+    assert "Welcome credit" in page.inner_text("#receipt") and "500.00 EGP" in page.inner_text("#receipt")
+    phone.shot("wallet-en-light-receipt")
+    page.click("#sheet-ok")
+    phone.shot("wallet-en-light")
+    phone.close()
+
+
+def test_enroll_with_a_confirm_step_and_do_a_task_in_arabic_dark(live, browser):
+    api, base = live
+    phone = Phone(browser, base, 700000002, "ar", DARK)
+    phone.open("/app/dashboard/enrollments")
+    page = phone.page
+    assert page.get_attribute("html", "dir") == "rtl" and phone.balance() == "٥٠٠٫٠٠ ج.م"
+    card = page.locator("article[data-platform]", has_text="Telegram Bots with aiogram")
+    card.locator("button", has_text="اشترك").click()
+    page.wait_for_selector("#enroll-summary")
+    assert page.inner_text("#enroll-after") == "٣٥٠٫٠٠ ج.م"  # the balance after, before paying
+    phone.shot("platforms-ar-dark-confirm")
+    page.click("#sheet-ok")
+    page.wait_for_selector("#task-list li")
+    expect(page.locator("#balance-chip")).to_have_text("٣٥٠٫٠٠ ج.م")
+    assert "مشترك" in page.locator("article[data-platform]", has_text="Telegram Bots").inner_text()
+    page.locator("#task-list li").first.locator("button").click()
+    expect(page.locator("#tasks-progress")).to_contain_text("١/٤")
+    phone.shot("platforms-ar-dark")
+    assert api.balance(700000002) == Decimal("350.00") and api.ledger_ok()
+    phone.close()
+
+
+def test_book_then_cancel_in_english_dark(live, browser):
+    api, base = live
+    phone = Phone(browser, base, 700000003, "en", DARK)
+    phone.open("/app/mentorship/book")
+    page = phone.page
+    page.wait_for_selector("#book-durations input")
+    page.select_option("#book-mentor", label="Salma Farouk · 200.00 EGP per hour")
+    page.check("#book-durations input[value='90']")
+    page.fill("#book-notes", "SQL joins, please")
+    assert page.inner_text("#book-cost") == "300.00 EGP" and page.inner_text("#book-after") == "200.00 EGP"
+    phone.shot("book-en-dark")
+    page.click("#book-submit")
+    page.wait_for_url("**/app/dashboard/mentorship**")
+    page.wait_for_selector("#booking-list article[data-booking]")
+    card = page.locator("#booking-list article[data-booking]").first
+    assert "Salma Farouk" in card.inner_text() and "Pending" in card.inner_text()
+    assert phone.balance() == "200.00 EGP"
+    card.locator("button", has_text="Cancel booking").click()
+    page.click("#sheet-ok")
+    page.wait_for_selector("#booking-list article .badge.CANCELLED")
+    expect(page.locator("#balance-chip")).to_have_text("500.00 EGP")
+    phone.shot("mentorship-en-dark-cancelled")
+    assert api.balance(700000003) == Decimal("500.00") and api.ledger_ok()
+    phone.close()
+
+
+def test_rate_a_completed_session_in_arabic_light(live, browser):
+    api, base = live
+    phone = Phone(browser, base, 700000004, "ar", LIGHT)
+    assert api.as_student(700000004, "ar").get("/api/me").status_code == 200  # registered, as by /start
+    now = utcnow()
+    with api.session() as s:
+        booked = mentorship.book(s, api.user_id(700000004), 1, 30, "Flask review", idempotency_key="ui-rate", now=now)
+        mentorship.confirm(s, booked.booking.id, now + timedelta(hours=1), "Meet link", actor=Actor("t"), now=now)
+        mentorship.complete(s, booked.booking.id, actor=Actor("t"), now=now + timedelta(hours=2))
+    phone.open("/app/dashboard/mentorship")
+    page = phone.page
+    assert phone.balance() == "٣٥٠٫٠٠ ج.م"
+    page.wait_for_selector(".rate-form")
+    page.click(".rate-form button[data-star='4']")
+    page.fill(".rate-form textarea", "جلسة مفيدة جدًا")
+    page.click(".rate-form button[type=submit]")
+    page.wait_for_selector("#booking-list article:has-text('★★★★')")
+    assert "مكتمل" in page.inner_text("#booking-list")
+    phone.shot("mentorship-ar-light-rated")
+    with api.session() as s:
+        assert mentorship.get_booking(s, booked.booking.id).rating == 4
+    phone.close()
+
+
+def test_launch_page_follows_startapp_and_a_plain_browser_is_told_to_use_telegram(live, browser):
+    api, base = live
+    phone = Phone(browser, base, 700000005, "en", LIGHT)
+    init = sign(tg_user(700000005, "en"), start_param="book")
+    phone.page.goto(f"/app/?lang=en#tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop")
+    phone.page.wait_for_url("**/app/mentorship/book**")
+    phone.close()
+    plain = Phone(browser, base, 0, "en", LIGHT)
+    plain.page.goto("/app/dashboard/wallet")
+    plain.page.wait_for_selector("#no-telegram:not([hidden])")
+    plain.shot("outside-telegram")
+    plain.close()

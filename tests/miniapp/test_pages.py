@@ -1,0 +1,52 @@
+"""Mini App pages: frameable by Telegram Web only, strict script policy, no inline scripts, vendored assets."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import build_api
+
+PAGES = ["/app/", "/app/dashboard/wallet", "/app/dashboard/enrollments", "/app/dashboard/mentorship",
+         "/app/mentorship/book"]
+TEMPLATES = Path(__file__).resolve().parents[2] / "admin_panel" / "templates" / "miniapp"
+
+
+@pytest.fixture
+def app(sqlite_url, tmp_path):
+    api = build_api(sqlite_url, tmp_path)
+    yield api.app
+    api.db.dispose()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_frameable_by_telegram_web_only(app, path):
+    r = app.test_client().get(path + "?lang=ar")
+    assert r.status_code == 200
+    assert "X-Frame-Options" not in r.headers
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://web.telegram.org" in csp and "script-src 'self';" in csp
+    assert 'dir="rtl"' in r.text and "telegram-web-app.js" in r.text
+
+
+def test_the_panel_still_refuses_framing(app):
+    r = app.test_client().get("/login")
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_no_inline_script_in_any_mini_app_template():
+    for template in TEMPLATES.glob("*.html"):
+        for tag in re.findall(r"<script\b[^>]*>", template.read_text()):
+            assert "src=" in tag or 'type="application/json"' in tag, (template.name, tag)
+        assert not re.search(r"\son[a-z]+=", template.read_text()), template.name  # no inline handlers
+
+
+def test_telegram_script_is_vendored_and_served(app):
+    r = app.test_client().get("/assets/miniapp/telegram-web-app.js")
+    assert r.status_code == 200 and b"WebApp" in r.data and b"initData" in r.data
+
+
+def test_openapi_is_for_admins_only(app):
+    assert app.test_client().get("/api/openapi.json").status_code == 401
+    assert app.test_client().get("/api-docs").status_code == 302
