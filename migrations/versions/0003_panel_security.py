@@ -1,7 +1,7 @@
 """panel security: admins.session_version, api_tokens
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 10:00:00
 
 """
