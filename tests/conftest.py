@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.db import Database, build_context, migrate
+from core.db import Database, migrate
 from tests.external import unavailable
-from tests.helpers import ADMIN_CHAT_IDS, FIELD_KEY, PG_ADMIN_URL, context, make_settings, truncate_all
+from tests.helpers import PG_ADMIN_URL, context, truncate_all
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +78,3 @@ def sqlite_db(sqlite_url):
     yield db
     db.dispose()
 
-
-# The bot tests still import these from here; new code imports tests.helpers.
-__all__ = ["make_settings", "context", "build_context", "truncate_all", "ADMIN_CHAT_IDS", "FIELD_KEY"]

@@ -16,7 +16,7 @@ from admin_panel import create_app
 from core.demo import STUDENTS, seed_demo
 from core.models import Transaction, User
 from core.services import wallet
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 TOKEN = "123456789:TEST-api-token-abcdefghijklmnopqrstuvwxyz"
 OTHER_TOKEN = "987654321:ANOTHER-bot-token-abcdefghijklmnopqrstu"

@@ -19,7 +19,7 @@ from core.errors import InsufficientFunds
 from core.models import Platform, Transaction, TransactionType
 from core.services import enrollment, idempotency
 from tests.api.conftest import NEWCOMER, Student, build_api
-from tests.conftest import context
+from tests.helpers import context
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,7 +7,7 @@ import pytest_asyncio
 from core.db import Database
 from tests.bot.fake_api import TOKEN, FakeTelegramAPI
 from tests.bot.helpers import BotRunner
-from tests.conftest import context, make_settings
+from tests.helpers import context, make_settings
 
 
 @pytest_asyncio.fixture

@@ -18,7 +18,7 @@ from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.bot.fake_api import ApiCall, FakeTelegramAPI, StoredMessage, TgUser
-from tests.conftest import ADMIN_CHAT_IDS
+from tests.helpers import ADMIN_CHAT_IDS
 
 ADMIN1 = TgUser(ADMIN_CHAT_IDS[0], "Amr", "amr_admin", "en")
 ADMIN2 = TgUser(ADMIN_CHAT_IDS[1], "Hoda", "hoda_admin", "en")

@@ -10,7 +10,7 @@ from core.db import Database
 from core.models import User
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, BotRunner
-from tests.conftest import context, make_settings
+from tests.helpers import context, make_settings
 
 
 @pytest.mark.slow

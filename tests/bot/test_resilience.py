@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.models import FSMRecord, Transaction, TransactionType
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, MONA, BotRunner, seed_catalog
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from tests.external import REDIS_URL, require_redis
 
 STUDENT = TgUser(9201, "Yara", "yara", "en")

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from tests.bot.fake_api import TOKEN, TgUser
-from tests.conftest import FIELD_KEY
+from tests.helpers import FIELD_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_BOT = str(ROOT / "run_bot.py")
