@@ -9,18 +9,17 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import scoped_session
 
-from admin_panel import auth
+from admin_panel import auth, miniapp
 from admin_panel.api import api
-from admin_panel.security import init_security
+from admin_panel.security import csrf, init_security, needs_csrf
 from admin_panel.views import register_views
 from admin_panel.views.dashboard import DashboardView
 from core.config import Settings
 from core.db import Database
 
-csrf = CSRFProtect()
 
 
 @dataclass
@@ -82,7 +81,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
             return None  # a bearer token is not sent by browsers on their own: no CSRF to fear
         if token is not None:
             return token
-        if request.method in app.config["WTF_CSRF_METHODS"] and request.endpoint:
+        if needs_csrf():
             csrf.protect()
         return None
 

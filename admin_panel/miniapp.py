@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
 
 from admin_panel.auth import roles_required
+from admin_panel.security import exempt_from_csrf
 from admin_panel.openapi import ApiSpec
 from admin_panel.student_api import create_student_api
 from admin_panel.student_texts import UI, language_of
@@ -98,11 +99,8 @@ def build_spec() -> ApiSpec:
 
 
 def init_app(app: Flask) -> None:
-    from admin_panel.app import csrf
     spec = build_spec()
-    api = create_student_api(app, spec)
-    csrf.exempt(api)  # authenticated by a header, never by a cookie: CSRF cannot forge it
-    app.register_blueprint(api)
+    app.register_blueprint(exempt_from_csrf(create_student_api(app, spec)))  # init data in a header
     app.register_blueprint(docs)
     app.add_url_rule("/api-docs", "api_reference", api_docs)
     app.register_blueprint(pages)

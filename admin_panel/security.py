@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -24,6 +25,22 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 PERMISSIONS = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), "
                "clipboard-read=(), display-capture=()")
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+csrf = CSRFProtect()
+# Blueprints whose requests are authenticated by a header or a shared secret, never by the session
+# cookie (the students' API, the SMS webhook): a forged cross-site request carries neither.
+HEADER_AUTHENTICATED: set[str] = set()
+
+
+def exempt_from_csrf(blueprint):
+    HEADER_AUTHENTICATED.add(blueprint.name)
+    return blueprint
+
+
+def needs_csrf() -> bool:
+    return (request.method in current_app.config["WTF_CSRF_METHODS"] and request.endpoint is not None
+            and request.blueprint not in HEADER_AUTHENTICATED)
 
 
 class BoundedInt(IntegerConverter):
