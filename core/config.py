@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # Vodafone Cash SMS forwarding (admin_panel/sms_webhook.py): the secret shared with the forwarder
+    # app (a bearer token, or android-sms-gateway's HMAC signing key), which of the two is accepted,
+    # and the sender ids whose texts may create transfers.
+    sms_webhook_secret: SecretStr | None = None
+    sms_webhook_auth: str = Field(default="any", pattern="^(any|token|hmac)$")
+    sms_sender_ids: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["VF-Cash"])
+    sms_max_skew_seconds: int = Field(default=300, ge=10, le=86400)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -48,6 +55,13 @@ class Settings(BaseSettings):
                 return [int(p) for p in parts]
             except ValueError as exc:
                 raise ValueError("must be a comma-separated list of numeric Telegram ids") from exc
+        return value
+
+    @field_validator("sms_sender_ids", mode="before")
+    @classmethod
+    def _split_senders(cls, value):
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
     @field_validator("vodafone_cash_number")

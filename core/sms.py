@@ -228,3 +228,10 @@ def _starts_message(line: str) -> bool:
     flat = normalize_text(line)
     return bool(re.match(r"(?:تم\s+(?:استلام|استقبال|تحويل)|استلمت|you\s+have|(?:egp|le)\s*\d|\d[\d,.]*\s*egp)",
                          flat, re.IGNORECASE))
+
+
+def normalize_reference(raw: str | None) -> str | None:
+    """A Vodafone Cash transaction number as typed ("0227 6854 3034", Arabic digits): digits, or None if
+    it is not 6 to 20 digits."""
+    digits = re.sub(r"[\s\-]", "", normalize_digits(str(raw or "")).translate(_INVISIBLE))
+    return digits if re.fullmatch(r"\d{6,20}", digits) else None
