@@ -101,6 +101,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
     from admin_panel.api import api
     app.register_blueprint(api)
+    from admin_panel.sms_webhook import sms_webhook
+    app.register_blueprint(csrf.exempt(sms_webhook))  # authenticated by its own secret, not a session
 
     _error_pages(app)
     return app

@@ -85,6 +85,50 @@ def cmd_jobs(settings: Settings, args) -> int:
     return 1 if result.get("errors") else 0
 
 
+def cmd_sms_parse(settings: Settings, args) -> int:
+    """One SMS text on standard input -> one JSON object (no database needed)."""
+    from core.sms import parse_sms
+    print(json.dumps(parse_sms(sys.stdin.read()).to_json(), ensure_ascii=False))
+    return 0
+
+
+def cmd_sms_import(settings: Settings, args) -> int:
+    """A statement (.csv/.xlsx, columns guessed) or a text file of SMS texts: store the transfers received."""
+    from pathlib import Path
+
+    from core.services import reconciliation
+    from core.sms import split_messages
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    with _session(settings) as session:
+        if path.suffix.lower() in (".csv", ".xlsx"):
+            statement = reconciliation.read_statement(data, path.name)
+            results = reconciliation.import_statement(session, statement,
+                                                      reconciliation.guess_mapping(statement.headers))
+        else:
+            texts = split_messages(data.decode("utf-8-sig", errors="replace"))
+            results = [reconciliation.receive_sms(session, t, source="cli") for t in texts]
+    summary = {"read": len(results), "stored": sum(r.stored for r in results),
+               "duplicates": sum(r.duplicate for r in results),
+               "other": sum(r.kind == "other" for r in results),
+               "settled": [r.settled_request for r in results if r.settled_request]}
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_sms_match(settings: Settings, args) -> int:
+    """Try every unmatched transfer again (e.g. after switching auto-approval on)."""
+    from core.services import reconciliation
+    with _session(settings) as session:
+        settled = reconciliation.settle_pending(session)
+    print(json.dumps({"settled": settled}))
+    return 0
+
+
 def cmd_run(settings: Settings, args) -> int:
     """The panel, and the bot beside it when BOT_TOKEN is set: one command for a newcomer."""
     import subprocess
@@ -123,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)").set_defaults(
         func=cmd_jobs)
     sub.add_parser("run", help="run the admin panel (and the bot when BOT_TOKEN is set)").set_defaults(func=cmd_run)
+    sms = sub.add_parser("sms", help="Vodafone Cash transfers: parse an SMS, import SMS texts or a statement")
+    sms_sub = sms.add_subparsers(dest="sms_command", required=True)
+    sms_sub.add_parser("parse", help="read one SMS on standard input, print it as JSON").set_defaults(
+        func=cmd_sms_parse)
+    p = sms_sub.add_parser("import", help="store the transfers in a .csv/.xlsx statement or a text file of SMS")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_sms_import)
+    sms_sub.add_parser("match", help="settle unmatched transfers that now pair up for certain").set_defaults(
+        func=cmd_sms_match)
     return parser
 
 

@@ -235,3 +235,13 @@ def normalize_reference(raw: str | None) -> str | None:
     it is not 6 to 20 digits."""
     digits = re.sub(r"[\s\-]", "", normalize_digits(str(raw or "")).translate(_INVISIBLE))
     return digits if re.fullmatch(r"\d{6,20}", digits) else None
+
+
+def is_wallet_sender(sender: str | None, allowed: list[str] | tuple[str, ...]) -> bool:
+    """Only the wallet's own sender id (e.g. VF-Cash) may create transfers: an ordinary number cannot.
+
+    Compared without case, spaces, dashes or underscores ("VF-Cash" == "vf cash" == "VFCASH").
+    """
+    def fold(value: str) -> str:
+        return re.sub(r"[\s\-_.]", "", value or "").casefold()
+    return bool(sender) and fold(sender) in {fold(a) for a in allowed if a}

@@ -349,3 +349,21 @@ def test_a_manual_approval_racing_the_auto_approval_credits_once(big_db):
         assert wallet.balance(s, uid) == D("500.00") + sum(D(100 + i) for i in range(6))
         assert s.scalar(select(func.count()).select_from(Transfer).where(Transfer.transaction_id.is_not(None))) == 6
         assert wallet.check_ledger(s) == []
+
+
+def test_cli_imports_sms_texts_and_statements_once(sqlite_url, tmp_path):
+    from tests.core.test_cli import codehub
+    texts = tmp_path / "sms.txt"
+    texts.write_text(f"{sms(amount='10.00')}\n\n{sms(amount='20.00')}\n\nتم تحويل 5 جنيه لرقم 01012345678\n")
+    first = codehub("sms", "import", str(texts), url=sqlite_url, tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"read": 3, "stored": 2, "duplicates": 0, "other": 1, "settled": []}
+    again = codehub("sms", "import", str(texts), url=sqlite_url, tmp_path=tmp_path)
+    assert json.loads(again.stdout)["duplicates"] == 2
+    statement = tmp_path / "statement.csv"
+    statement.write_text("Transaction ID,Amount,From\n022744440001,30.00,01012345678\n")
+    imported = codehub("sms", "import", str(statement), url=sqlite_url, tmp_path=tmp_path)
+    assert json.loads(imported.stdout)["stored"] == 1
+    missing = codehub("sms", "import", str(tmp_path / "nope.csv"), url=sqlite_url, tmp_path=tmp_path)
+    assert missing.returncode == 1 and "cannot read" in missing.stderr
+    assert codehub("check-ledger", url=sqlite_url, tmp_path=tmp_path).returncode == 0

@@ -123,3 +123,18 @@ def test_a_paste_of_several_messages_is_split():
     assert len(parts) == 3
     assert [parse_sms(p).reference for p in parts] == ["022768543034", "022655099780", "022700000001"]
     assert split_messages("  \n ") == []
+
+
+def test_cli_parse_prints_one_json_object(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "core", "sms", "parse"], input=EN, capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == CORPUS[2][1]
+    other = subprocess.run([sys.executable, "-m", "core", "sms", "parse"], input="hello", capture_output=True,
+                           text=True, env=env, timeout=60)
+    assert json.loads(other.stdout)["kind"] == "other"
