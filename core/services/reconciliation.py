@@ -329,6 +329,11 @@ def suggestions(session: Session, request_ids: list[int] | None = None) -> dict[
     return out
 
 
+def transfer_paying_for(session: Session, request_id: int) -> TransferInfo | None:
+    row = session.scalar(select(Transfer).where(Transfer.transaction_id == request_id))
+    return info(row) if row else None
+
+
 def unmatched_transfers(session: Session, *, limit: int = 200) -> list[TransferInfo]:
     rows = session.scalars(select(Transfer).where(Transfer.transaction_id.is_(None))
                            .order_by(Transfer.received_at.desc(), Transfer.id.desc()).limit(limit))
@@ -349,7 +354,9 @@ def approve(session: Session, request_id: int, *, actor: Actor, transfer_id: int
             reason: str | None = None, confirmed: bool = False, now: datetime | None = None) -> wallet.TopupDecision:
     """An admin's approval: with a transfer (one click on a suggestion), or without one only when
     confirmed with a reason (the reason goes into the notes and the audit row)."""
-    if transfer_id is None and not suggestions(session, [request_id]):
+    pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
+        TransactionStatus.PENDING  # a decided one gets the wallet's "already processed"
+    if pending and transfer_id is None and not suggestions(session, [request_id]):
         if not confirmed or not (reason or "").strip():
             raise ConfirmationRequired("no received transfer matches this request: confirm and give a reason",
                                        action="approve")
