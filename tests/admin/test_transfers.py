@@ -231,3 +231,33 @@ def test_mentors_cannot_see_transfers(panel):
     mentor = _as(panel, "mentor")
     assert mentor.get("/transfers/").status_code == 403
     assert mentor.post("/transfers/paste", data={"csrf_token": mentor.csrf, "texts": TEXT}).status_code == 403
+
+
+# --- in Chromium -------------------------------------------------------------------------------------
+from tests.admin.test_browser import browser, live, page  # noqa: E402,F401 - the browser fixtures
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_paste_and_match(page, live):  # noqa: F811 - pytest fixtures
+    from tests.external import require_chromium
+    require_chromium()
+    panel, _base = live
+    with panel.session() as s:
+        uid = wallet.register(s, 5550009, full_name="Omar Hassan").user.id
+        req = wallet.request_topup(s, uid, "150", "010 1234 5678", idempotency_key="browser-1")
+        before = wallet.balance(s, uid)
+    page.goto("/transfers/")
+    page.fill("#paste-texts", TEXT + "\n\nتم تحويل 5 جنيه لرقم 01012345678")
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    assert "transfer 022755550001 of 150.00 EGP: stored" in page.inner_text(".alert-success")
+    row = page.locator("#unmatched-transfers tr[data-reference='022755550001']")
+    row.locator(f"button:text-is('Approve top-up #{req.transaction_id}')").click()
+    page.wait_for_selector(".alert-success")
+    assert "approved with its transfer: 150.00 EGP credited" in page.inner_text(".alert-success")
+    assert page.locator("#unmatched-transfers tr[data-reference='022755550001']").count() == 0
+    assert panel.tx(req.transaction_id).status == TransactionStatus.APPROVED
+    with panel.session() as s:
+        assert wallet.balance(s, uid) == before + 150
+        assert wallet.check_ledger(s) == []
