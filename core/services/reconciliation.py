@@ -129,22 +129,34 @@ def _link_to_approved(session: Session, transfer_id: int, *, now: datetime) -> N
 def receive_sms(session: Session, text: str, *, source: str = "sms", received_at: datetime | None = None,
                 now: datetime | None = None) -> IngestResult:
     """One SMS text (already known to come from the wallet's sender id)."""
-    text = str(text or "")
-    if len(text) > MAX_SMS:
-        raise InvalidInput(f"an SMS is at most {MAX_SMS} characters")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text):
-        raise InvalidInput("the text contains control characters")
+    text = _checked(text)
     parsed = parse_sms(text, reference_time=received_at or now)
     return record_transfer(session, parsed, source=source, raw_text=text, received_at=received_at, now=now)
 
 
+def _checked(text) -> str:
+    text = str(text or "")
+    if len(text) > MAX_SMS:
+        raise InvalidInput(f"an SMS is at most {MAX_SMS} characters")
+    if _has_control(text):
+        raise InvalidInput("the text contains control characters")
+    return text
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text)
+
+
 def receive_pasted(session: Session, blob: str, *, now: datetime | None = None) -> list[IngestResult]:
-    """One or many SMS texts pasted by an admin (blank lines, or each message on its own line)."""
+    """One or many SMS texts pasted by an admin (blank lines, or each message on its own line).
+    Every message is checked before any is stored."""
     messages = split_messages(blob)
     if not messages:
         raise InvalidInput("paste at least one SMS text")
     if len(messages) > MAX_PASTE_MESSAGES:
         raise InvalidInput(f"at most {MAX_PASTE_MESSAGES} messages at once")
+    for message in messages:
+        _checked(message)
     return [receive_sms(session, m, source="paste", now=now) for m in messages]
 
 
@@ -253,6 +265,9 @@ def statement_lines(statement: Statement, mapping: dict[str, int | None]) -> lis
     lines = []
     for number, row in enumerate(statement.rows, start=1):
         cell = {k: (row[i] if i is not None and i < len(row) else "") for k, i in mapping.items()}
+        if any(_has_control(v) for v in cell.values()):
+            lines.append(StatementLine(number, None, "control characters"))
+            continue
         direction = cell.get("direction") or ""
         amount_text = re.sub(r"[^\d.,\-]", "", cell["amount"].replace("٫", ".").replace("٬", ","))
         if _OUTGOING.search(direction) and not _INCOMING.search(direction) or amount_text.startswith("-"):
@@ -314,9 +329,9 @@ def suggestions(session: Session, request_ids: list[int] | None = None) -> dict[
     out: dict[int, list[Suggestion]] = {}
     for request in session.scalars(query):
         found = matching.transfers_for_request(session, request, window)
+        pair = matching.certain_pair(session, window=window, request_id=request.id) if found else None
         items = []
         for transfer in found:
-            pair = matching.certain_pair(session, window=window, request_id=request.id)
             warnings = []
             if transfer.amount != request.amount:
                 warnings.append(f"amount differs: transfer {transfer.amount}")

@@ -261,3 +261,14 @@ def test_browser_paste_and_match(page, live):  # noqa: F811 - pytest fixtures
     with panel.session() as s:
         assert wallet.balance(s, uid) == before + 150
         assert wallet.check_ledger(s) == []
+
+
+def test_signals_show_on_the_student_and_the_request(panel, owner):
+    with panel.session() as s:
+        a = wallet.register(s, 5550011, full_name="Ali").user.id
+        b = wallet.register(s, 5550012, full_name="Mona").user.id
+        wallet.request_topup(s, a, "50", "01512345678", idempotency_key="s1")
+        rb = wallet.request_topup(s, b, "60", "01512345678", idempotency_key="s2").transaction_id
+    assert "shared sender" in _page(owner, f"/students/student/{a}")
+    assert "shared sender" in _page(owner, f"/topups/request/{rb}")
+    assert "shared sender" in _page(owner, "/transfers/signals")

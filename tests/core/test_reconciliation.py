@@ -367,3 +367,11 @@ def test_cli_imports_sms_texts_and_statements_once(sqlite_url, tmp_path):
     missing = codehub("sms", "import", str(tmp_path / "nope.csv"), url=sqlite_url, tmp_path=tmp_path)
     assert missing.returncode == 1 and "cannot read" in missing.stderr
     assert codehub("check-ledger", url=sqlite_url, tmp_path=tmp_path).returncode == 0
+
+
+def test_a_paste_with_one_bad_message_stores_nothing(session):
+    with pytest.raises(InvalidInput):
+        rec.receive_pasted(session, f"{sms()}\n\n{sms()}\x1b[2J")
+    assert session.scalar(select(func.count()).select_from(Transfer)) == 0
+    with pytest.raises(InvalidInput):
+        rec.receive_pasted(session, " \n ")
