@@ -375,3 +375,22 @@ def test_a_paste_with_one_bad_message_stores_nothing(session):
     assert session.scalar(select(func.count()).select_from(Transfer)) == 0
     with pytest.raises(InvalidInput):
         rec.receive_pasted(session, " \n ")
+
+
+def test_an_xlsx_statement_is_read_too(session):
+    import io as _io
+
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["رقم العملية", "المبلغ", "من", "التاريخ"])
+    sheet.append(["022788880001", 99.5, "01012345678", "2026-11-25 14:00"])
+    buffer = _io.BytesIO()
+    book.save(buffer)
+    statement = rec.read_statement(buffer.getvalue(), "كشف.xlsx")
+    mapping = rec.guess_mapping(statement.headers)
+    [line] = rec.statement_lines(statement, mapping)
+    assert (line.parsed.reference, line.parsed.amount, line.parsed.sender) == ("022788880001", D("99.50"),
+                                                                                "01012345678")
+    with pytest.raises(InvalidInput):
+        rec.read_statement(b"PK\x03\x04 broken", "x.xlsx")
