@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 
 from core.config import ConfigError, Settings, load_settings
 from core.db import Database, migrate
@@ -19,9 +20,11 @@ from core.demo import seed_demo
 from core.errors import DomainError
 from core.models import AdminRole
 from core.services.admins import create_admin
+from core.services import reconciliation
 from core.services.analytics import kpis
 from core.services.jobs import run_all
 from core.services.wallet import check_ledger
+from core.sms import parse_sms, split_messages
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -106,6 +109,44 @@ def cmd_jobs(settings: Settings, args) -> int:
     return 1 if result.get("errors") else 0
 
 
+def cmd_sms_parse(settings: Settings, args) -> int:
+    """One SMS text on standard input -> one JSON object (no database needed)."""
+    print(json.dumps(parse_sms(sys.stdin.read()).to_json(), ensure_ascii=False))
+    return 0
+
+
+def cmd_sms_import(settings: Settings, args) -> int:
+    """A statement (.csv/.xlsx, columns guessed) or a text file of SMS texts: store the transfers received."""
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    with _session(settings) as session:
+        if path.suffix.lower() in (".csv", ".xlsx"):
+            statement = reconciliation.read_statement(data, path.name)
+            results = reconciliation.import_statement(session, statement,
+                                                      reconciliation.guess_mapping(statement.headers))
+        else:
+            texts = split_messages(data.decode("utf-8-sig", errors="replace"))
+            results = [reconciliation.receive_sms(session, t, source="cli") for t in texts]
+    summary = {"read": len(results), "stored": sum(r.stored for r in results),
+               "duplicates": sum(r.duplicate for r in results),
+               "other": sum(r.kind == "other" for r in results),
+               "settled": [r.settled_request for r in results if r.settled_request]}
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_sms_match(settings: Settings, args) -> int:
+    """Try every unmatched transfer again (e.g. after switching auto-approval on)."""
+    with _session(settings) as session:
+        settled = reconciliation.settle_pending(session)
+    print(json.dumps({"settled": settled}))
+    return 0
+
+
 def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argparse.ArgumentParser:
     """The core commands, plus `extra` ({name: (help, function)}) from a composition module."""
     parser = argparse.ArgumentParser(prog="codehub", description=__doc__)
@@ -128,6 +169,15 @@ def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argpars
     sub.add_parser("stats", help="key numbers as JSON").set_defaults(func=cmd_stats)
     sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)").set_defaults(
         func=cmd_jobs)
+    sms = sub.add_parser("sms", help="Vodafone Cash transfers: parse an SMS, import SMS texts or a statement")
+    sms_sub = sms.add_subparsers(dest="sms_command", required=True)
+    sms_sub.add_parser("parse", help="read one SMS on standard input, print it as JSON").set_defaults(
+        func=cmd_sms_parse)
+    p = sms_sub.add_parser("import", help="store the transfers in a .csv/.xlsx statement or a text file of SMS")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_sms_import)
+    sms_sub.add_parser("match", help="settle unmatched transfers that now pair up for certain").set_defaults(
+        func=cmd_sms_match)
     for name, (help_text, func) in (extra or {}).items():
         sub.add_parser(name, help=help_text).set_defaults(func=func)
     return parser

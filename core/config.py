@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     # https://codehub.example.com); unset = the bot shows no web buttons.
     webapp_url: str | None = None
     webapp_short_name: str | None = None  # the Mini App's short name from @BotFather /newapp, for t.me links
+    # Vodafone Cash SMS forwarding (admin_panel/sms_webhook.py): the secret shared with the forwarder
+    # app (a bearer token, or android-sms-gateway's HMAC signing key), which of the two is accepted,
+    # and the sender ids whose texts may create transfers.
+    sms_webhook_secret: SecretStr | None = None
+    sms_webhook_auth: str = Field(default="any", pattern="^(any|token|hmac)$")
+    sms_sender_ids: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["VF-Cash"])
+    sms_max_skew_seconds: int = Field(default=300, ge=10, le=86400)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -55,6 +62,13 @@ class Settings(BaseSettings):
                 return [int(p) for p in parts]
             except ValueError as exc:
                 raise ValueError("must be a comma-separated list of numeric Telegram ids") from exc
+        return value
+
+    @field_validator("sms_sender_ids", mode="before")
+    @classmethod
+    def _split_senders(cls, value):
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
     @field_validator("vodafone_cash_number", "signup_bonus", mode="before")

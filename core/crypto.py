@@ -1,6 +1,8 @@
 """Field encryption for personal data (sender wallet numbers), and masking for lists."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -12,7 +14,15 @@ log = logging.getLogger(__name__)
 
 class FieldCipher:
     def __init__(self, key: str | bytes):
-        self._fernet = Fernet(key if isinstance(key, bytes) else key.encode())
+        raw = key if isinstance(key, bytes) else key.encode()
+        self._fernet = Fernet(raw)
+        # A separate key for lookups, derived from the field key: equal numbers give equal digests,
+        # and nobody without the field key can test a guessed number against them.
+        self._lookup_key = hashlib.sha256(b"codehub-lookup-v1:" + raw).digest()
+
+    def digest(self, plain: str) -> str:
+        """A keyed, deterministic hash (hex) of a normalised value, for matching without decrypting."""
+        return hmac.new(self._lookup_key, plain.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plain: str) -> str:
         return self._fernet.encrypt(plain.encode()).decode()

@@ -156,6 +156,20 @@ class InvalidSetting(InvalidInput):
     code = "INVALID_SETTING"
 
 
+class TransferAlreadyUsed(DomainError):
+    """The Vodafone Cash transfer already settled another top-up."""
+
+    code = "TRANSFER_USED"
+    http_status = 409
+
+
+class ConfirmationRequired(DomainError):
+    """Approving without a matching transfer, or rejecting despite one, needs a confirmation and a reason."""
+
+    code = "CONFIRMATION_REQUIRED"
+    http_status = 409
+
+
 class AuthFailed(DomainError):
     code = "AUTH_FAILED"
     http_status = 401

@@ -258,9 +258,44 @@ class Transaction(Base):
     # moved by a later change of the row. NULL while a top-up is pending. `updated_at` is bookkeeping.
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Reconciliation (a top-up): a keyed hash of the sender number, so transfers can be matched
+    # without storing the number in plain text; the Vodafone Cash transaction number, when given.
+    wallet_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    transfer_reference: Mapped[str | None] = mapped_column(String(32), index=True)
 
     user: Mapped[User] = relationship()
     admin: Mapped[Admin | None] = relationship()
+
+
+class Transfer(Base):
+    """A Vodafone Cash transfer received by the wallet (from an SMS, a paste or a statement), once per number.
+
+    `transaction_id` is the top-up it settled: UNIQUE, and set once by a conditional UPDATE, so a
+    transfer pays for at most one request.
+    """
+
+    __tablename__ = "transfers"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      Index("ix_transfers_sender_received", "sender_hash", "received_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    sender_hash: Mapped[str | None] = mapped_column(String(64))
+    sender_number: Mapped[str | None] = mapped_column(Text)  # Fernet ciphertext
+    sender_masked: Mapped[str | None] = mapped_column(String(20))
+    sender_name: Mapped[str | None] = mapped_column(String(120))
+    wallet_balance: Mapped[Decimal | None] = mapped_column(Money)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(16))  # sms | paste | statement | cli
+    raw_text: Mapped[str | None] = mapped_column(Text)  # Fernet ciphertext of the SMS (evidence)
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transactions.id", ondelete="SET NULL"), unique=True)
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    matched_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    transaction: Mapped[Transaction | None] = relationship()
 
 
 class MentorshipBooking(Base):

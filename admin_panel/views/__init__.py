@@ -30,6 +30,9 @@ def _register(admin, panel) -> None:
                                    url="/transactions", category="Money"))
     admin.add_view(StudentView(User, s, name="Students", endpoint="students", url="/students",
                                category="Money"))
+    from admin_panel.views.transfers import TransfersView
+    admin.add_view(TransfersView(name="Vodafone Cash transfers", endpoint="transfers", url="/transfers",
+                                 category="Money"))
     admin.add_view(BookingView(MentorshipBooking, s, name="Bookings", endpoint="bookings", url="/bookings",
                                category="Mentorship"))
     admin.add_view(MentorsView(name="Mentors", endpoint="mentors", url="/mentors", category="Mentorship"))

@@ -22,6 +22,7 @@ from admin_panel.views.base import (SecureModelView, SecureView, actor, explain,
 from admin_panel.views.transactions import Before, OnOrAfter
 
 MAX_SETTING = 200
+CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
 
 
 class SettingsView(SecureView):
@@ -35,10 +36,10 @@ class SettingsView(SecureView):
         submitted = {}
         if request.method == "POST":
             submitted = {key: request.form[key] for key, _label, _v in items
-                         if key in request.form and key != "mentorship_available"}
-            if "mentorship_available" in request.form:  # a hidden "false" precedes the checkbox
-                submitted["mentorship_available"] = \
-                    "true" if "true" in request.form.getlist("mentorship_available") else "false"
+                         if key in request.form and key not in CHECKBOXES}
+            for key in CHECKBOXES:
+                if key in request.form:  # a hidden "false" precedes the checkbox
+                    submitted[key] = "true" if "true" in request.form.getlist(key) else "false"
             too_long = [k for k, v in submitted.items() if len(v) > MAX_SETTING]
             changes = {k: v for k, v in submitted.items() if v.strip() != to_text(getattr(current, k))}
             if too_long:
@@ -56,7 +57,7 @@ class SettingsView(SecureView):
                     flash(f"Saved {len(changes)} setting(s).", "success")
                     return redirect(url_for(".index"))
         values = {k: submitted.get(k, v) for k, _l, v in items}
-        return self.render("admin_panel/settings.html", items=items, values=values)
+        return self.render("admin_panel/settings.html", items=items, values=values, checkboxes=CHECKBOXES)
 
 
 def _json_cell(field):

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from core.errors import DomainError, NotFound
 from core.models import AdminRole
-from core.services import enrollment, mentorship, wallet
+from core.services import enrollment, mentorship, reconciliation, wallet
 from admin_panel.views.base import (SecureModelView, actor, explain, fmt_money, fmt_time, money_formatter,
                                     parse_int, service_session)
 
@@ -51,11 +51,12 @@ class StudentView(SecureModelView):
                 ledger = wallet.history(s, user_id, per_page=100)
                 enrollments = enrollment.my_enrollments(s, user_id)
                 bookings = mentorship.student_bookings(s, user_id)
+                signals = reconciliation.fraud_signals(s, user_id=user_id)
         except NotFound:
             flash(f"Student #{user_id} does not exist.", "error")
             return redirect(url_for(".index_view"))
         return self.render("admin_panel/student.html", user=user, ledger=ledger, enrollments=enrollments,
-                           bookings=bookings, nonce=secrets.token_urlsafe(16), fmt_money=fmt_money,
+                           bookings=bookings, signals=signals, nonce=secrets.token_urlsafe(16), fmt_money=fmt_money,
                            fmt_time=fmt_time, can_block=current_user.role == AdminRole.OWNER)
 
     @expose("/student/<id>/adjust", methods=["POST"])

@@ -1,25 +1,50 @@
 """Top-up requests: PENDING first, oldest first; approve and reject through core.services.wallet."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from markupsafe import Markup, escape
 from sqlalchemy import case
 
-from core.errors import DomainError, InvalidInput, NotFound, ReasonRequired
+from core.errors import ConfirmationRequired, DomainError, InvalidInput, NotFound, ReasonRequired
 from core.models import AdminRole, Transaction, TransactionStatus, TransactionType
-from core.services import wallet
+from core.services import reconciliation, wallet
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, age, enum_formatter, explain, fmt_money,
                                     fmt_time, money_formatter, parse_int, post_button, service_session)
+
+
+def _suggestion(view, model):
+    """The first likely transfer for a pending request (computed once per list page)."""
+    if model.status != TransactionStatus.PENDING:
+        return None
+    if "topup_suggestions" not in g:
+        with service_session() as s:
+            g.topup_suggestions = reconciliation.suggestions(s)
+    found = g.topup_suggestions.get(model.id)
+    return found[0] if found else None
+
+
+def _transfer_cell(view, ctx, model, name):
+    sg = _suggestion(view, model)
+    if sg is None:
+        return Markup('<span class="text-muted small">—</span>')
+    warn = "".join(f'<div class="small text-danger">{escape(w)}</div>' for w in sg.warnings)
+    return Markup(f'<span class="small">matches transfer {escape(sg.transfer.reference)}, received '
+                  f'{escape(fmt_time(sg.transfer.received_at)[-5:])}</span>{warn}')
 
 
 def _decide_cell(view, ctx, model, name):
     if model.status != TransactionStatus.PENDING:
         by = escape(model.processed_by or "")
         return Markup(f'<span class="text-muted small">by {by}</span>')
-    approve = post_button(url_for(".approve", id=model.id), "Approve", "btn-success",
-                          fields={"next": request.full_path})
+    sg = _suggestion(view, model)
+    if sg is not None:
+        approve = post_button(url_for(".approve", id=model.id), "Approve", "btn-success",
+                              fields={"next": request.full_path, "transfer_id": sg.transfer.id})
+    else:  # no transfer: approving asks for a confirmation and a reason on the request's page
+        approve = Markup(f'<a class="btn btn-sm btn-outline-success" href="{url_for(".review", id=model.id)}'
+                         f'#approve">Approve…</a>')
     reject = Markup(f'<a class="btn btn-sm btn-outline-danger" href="{url_for(".review", id=model.id)}#reject">'
                     f'Reject…</a>')
     return Markup('<div class="row-actions d-flex">') + approve + reject + Markup("</div>")
@@ -37,8 +62,8 @@ class TopupView(SecureModelView):
     list_template = "admin_panel/prompted_action_list.html"
     action_prompt = ActionPrompt("reject", "reason",
                                  "Reason for rejecting the selected requests (the students will see it):")
-    column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "decide"]
-    column_labels = {"id": "#", "user": "Student", "wallet_number_masked": "Sender number",
+    column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "transfer", "decide"]
+    column_labels = {"id": "#", "user": "Student", "wallet_number_masked": "Sender number", "transfer": "Transfer",
                      "created_at": "Age", "decide": "",
                      "user.full_name": "student", "user.username": "username"}
     column_sortable_list = ["id", "amount", "status", "created_at"]
@@ -51,6 +76,7 @@ class TopupView(SecureModelView):
         "status": enum_formatter("status"),
         "created_at": lambda v, c, m, n: Markup(f'<span title="{fmt_time(m.created_at)} Cairo">'
                                                 f'{age(m.created_at)}</span>'),
+        "transfer": _transfer_cell,
         "decide": _decide_cell,
     }
     column_default_sort = None
@@ -76,21 +102,30 @@ class TopupView(SecureModelView):
             with service_session() as s:
                 row = wallet.get_topup(s, tx_id)
                 full_number = wallet.reveal_wallet(s, tx_id)
+                suggestions = reconciliation.suggestions(s, [tx_id]).get(tx_id, [])
+                signals = reconciliation.fraud_signals(s, request_id=tx_id)
+                paid_by = reconciliation.transfer_paying_for(s, tx_id)
         except NotFound:
             flash(f"Top-up request #{tx_id} does not exist.", "error")
             return redirect(url_for(".index_view"))
         return self.render("admin_panel/topup_review.html", tx=row, full_number=full_number,
+                           suggestions=suggestions, signals=signals, paid_by=paid_by,
                            fmt_money=fmt_money, fmt_time=fmt_time, age=age)
 
     @expose("/request/<id>/approve", methods=["POST"])
     def approve(self, id):
         tx_id = parse_int(id)
         notes = request.form.get("notes") or None
+        transfer = request.form.get("transfer_id")
         try:
             with service_session() as s:
-                result = wallet.approve_topup(s, tx_id, actor=actor(), notes=notes)
+                result = reconciliation.approve(s, tx_id, actor=actor(), reason=notes,
+                                                transfer_id=parse_int(transfer) if transfer else None,
+                                                confirmed=request.form.get("confirmed") == "1")
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {explain(err)}", "error")
+            if err.code == "CONFIRMATION_REQUIRED":
+                return redirect(url_for(".review", id=tx_id) + "#approve")
         else:
             flash(f"Top-up #{tx_id} approved: {fmt_money(result.amount)} credited; "
                   f"new balance {fmt_money(result.balance)}. The student will be notified.", "success")
@@ -101,10 +136,11 @@ class TopupView(SecureModelView):
         tx_id = parse_int(id)
         try:
             with service_session() as s:
-                result = wallet.reject_topup(s, tx_id, request.form.get("reason", ""), actor=actor())
+                result = reconciliation.reject(s, tx_id, request.form.get("reason", ""), actor=actor(),
+                                               confirmed=request.form.get("confirmed") == "1")
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {explain(err)}", "error")
-            if isinstance(err, (ReasonRequired, InvalidInput)):
+            if isinstance(err, (ReasonRequired, InvalidInput, ConfirmationRequired)):
                 return redirect(url_for(".review", id=tx_id))
         else:
             flash(f"Top-up #{tx_id} of {fmt_money(result.amount)} rejected. The student will be told why.",

@@ -34,6 +34,9 @@ class AppSettings:
     mentorship_available: bool = True
     max_pending_bookings: int = 3
     stale_topup_hours: int = 12
+    auto_approve_transfers: bool = False
+    auto_approve_max: Decimal = Decimal("1000.00")
+    match_window_minutes: int = 120
 
 
 MAX_SIGNUP_BONUS = Decimal("10000.00")
@@ -113,6 +116,9 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "mentorship_available": _bool,
     "max_pending_bookings": _int(1, 100),
     "stale_topup_hours": _int(1, 24 * 30),
+    "auto_approve_transfers": _bool,
+    "auto_approve_max": _money,
+    "match_window_minutes": _int(5, 24 * 60),
 }
 
 
@@ -142,6 +148,9 @@ LABELS = {
     "mentorship_available": "Mentorship bookings open",
     "max_pending_bookings": "Pending bookings allowed per student",
     "stale_topup_hours": "Alert admins about top-ups pending longer than (hours)",
+    "auto_approve_transfers": "Approve top-ups automatically when one Vodafone Cash transfer matches for certain",
+    "auto_approve_max": "Largest top-up approved automatically (EGP)",
+    "match_window_minutes": "Match transfers received within this many minutes of the request",
 }
 
 

@@ -12,20 +12,22 @@ from sqlalchemy.orm import Session
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
 from core.errors import (AlreadyProcessed, BalanceLimit, DailyTopupLimit, InsufficientFunds, InvalidAmount,
-                         InvalidInput, NotFound, TooManyPendingTopups)
-from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, User
+                         InvalidInput, NotFound, TooManyPendingTopups, TransferAlreadyUsed)
+from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer, User
 from core.money import ZERO, parse_amount, parse_signed_amount
 from core.phone import normalize_wallet
-from core.services import audit, notifications
+from core.services import audit, matching, notifications
 from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
+from core.sms import normalize_reference
 from core.text import strip_controls
 from core.timeutil import as_utc, cairo_day_start
 
 MAX_ADJUSTMENT = Decimal("1000000.00")
 MAX_BALANCE = Decimal("1000000000.00")  # far above any real wallet, far below 2**63 piastres
 LANGUAGES = ("en", "ar")
+AUTO_MATCH = Actor(name="auto-match")  # the actor of approvals made by reconciliation
 
 
 @dataclass(frozen=True)
@@ -221,14 +223,30 @@ def check_topup_allowed(session: Session, user_id: int, *, now: datetime | None 
     return user
 
 
+def check_transfer_reference(text: str | None) -> str | None:
+    """The optional Vodafone Cash transaction number a student types (blank means none)."""
+    if text is None or not str(text).strip():
+        return None
+    reference = normalize_reference(text)
+    if reference is None:
+        raise InvalidInput("the transaction number is 6 to 20 digits, as in the SMS", field="transfer_reference")
+    return reference
+
+
 def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_number: str, *,
-                  idempotency_key: str, description: str | None = None,
+                  idempotency_key: str, description: str | None = None, transfer_reference: str | None = None,
                   now: datetime | None = None) -> TopupResult:
-    """A PENDING top-up for an admin to check against the Vodafone Cash statement."""
+    """A PENDING top-up, settled at once when a received transfer matches it for certain (and the owner
+    switched auto-approval on); otherwise it waits for an admin, with any likely transfer suggested.
+
+    `transfer_reference`: the Vodafone Cash transaction number from the student's SMS, optional; a
+    request with one matches only the transfer with that number.
+    """
     now = as_utc(now)
     description = clean_text(description, limit=200, field="description") or "Vodafone Cash top-up"
     number = normalize_wallet(wallet_number)
     amount = check_topup_amount(session, amount)
+    reference = check_transfer_reference(transfer_reference)
     cipher = context_of(session).cipher
 
     def do() -> TopupResult:
@@ -236,6 +254,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
         row = Transaction(user_id=user_id, type=TransactionType.TOP_UP, amount=amount,
                           status=TransactionStatus.PENDING, description=description,
                           wallet_number=cipher.encrypt(number), wallet_number_masked=mask_wallet(number),
+                          wallet_hash=cipher.digest(number), transfer_reference=reference,
                           idempotency_key=idempotency_key, created_at=now, updated_at=now)
         session.add(row)
         session.flush()
@@ -249,7 +268,38 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
         return TopupResult(prior.id, user_id, prior.amount, prior.status, prior.wallet_number_masked or "",
                            prior.created_at, replayed=True)
 
-    return run_idempotent(session, user_id, idempotency_key, do, replay)
+    result = run_idempotent(session, user_id, idempotency_key, do, replay)
+    if result.status == TransactionStatus.PENDING:  # the transfer may have arrived first
+        decision = settle_automatically(session, request_id=result.transaction_id, now=now)
+        if decision is not None:
+            result = TopupResult(result.transaction_id, user_id, result.amount, decision.status,
+                                 result.wallet_masked, result.created_at, result.replayed)
+    return result
+
+
+def settle_automatically(session: Session, *, request_id: int | None = None, transfer_id: int | None = None,
+                         now: datetime | None = None) -> TopupDecision | None:
+    """Approve the request/transfer pair starting from either side, when auto-approval is on, the pair is
+    certain (core.services.matching) and the amount is within the owner's maximum; else None.
+
+    The check and the approval share one transaction, and the approval is the manual one (same credit,
+    notifications and audit row, with the transfer as evidence), so a racing admin credits nothing twice.
+    """
+    now = as_utc(now)
+    settings = get_settings(session)
+    if not settings.auto_approve_transfers:
+        return None
+    try:
+        with unit_of_work(session):
+            pair = matching.certain_pair(session, window=matching.window_of(settings.match_window_minutes),
+                                         request_id=request_id, transfer_id=transfer_id)
+            if pair is None or pair.amount > settings.auto_approve_max:
+                return None
+            return _decide_in(session, pair.request_id, TransactionStatus.APPROVED, actor=AUTO_MATCH,
+                              notes=f"Vodafone Cash transfer {pair.reference}", now=now,
+                              transfer_id=pair.transfer_id)
+    except (AlreadyProcessed, TransferAlreadyUsed):
+        return None  # an admin or another delivery settled it first
 
 
 def reveal_wallet(session: Session, transaction_id: int) -> str | None:
@@ -259,53 +309,92 @@ def reveal_wallet(session: Session, transaction_id: int) -> str | None:
 
 
 def _decide(session: Session, transaction_id: int, status: TransactionStatus, *, actor: Actor,
-            notes: str | None, now: datetime) -> TopupDecision:
+            notes: str | None, now: datetime, transfer_id: int | None = None) -> TopupDecision:
     with unit_of_work(session):
-        won = session.execute(
-            update(Transaction)
-            .where(Transaction.id == transaction_id, Transaction.type == TransactionType.TOP_UP,
-                   Transaction.status == TransactionStatus.PENDING)
-            .values(status=status, admin_id=actor.admin_id, processed_by=actor.name,
-                    admin_notes=notes, decided_at=now, updated_at=now)
-            .returning(Transaction.user_id, Transaction.amount)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if won is None:
-            row = session.get(Transaction, transaction_id)
-            if row is None or row.type != TransactionType.TOP_UP:
-                raise NotFound("top-up request not found", entity="topup", id=transaction_id)
-            raise AlreadyProcessed("already processed", by=row.processed_by or "?", status=row.status.value)
-        user_id, amount = won
-        if status == TransactionStatus.APPROVED:
-            new_balance = credit(session, user_id, amount)
-            session.execute(update(Transaction).where(Transaction.id == transaction_id)
-                            .values(balance_after=new_balance, updated_at=now)
-                            .execution_options(synchronize_session=False))
-            notifications.enqueue(session, kind=NotificationKind.TOPUP_APPROVED, user_id=user_id, now=now,
-                                  subject=f"topup:{transaction_id}",
-                                  payload={"transaction_id": transaction_id, "amount": str(amount),
-                                           "balance": str(new_balance)})
-        else:
-            new_balance = balance(session, user_id)
-            notifications.enqueue(session, kind=NotificationKind.TOPUP_REJECTED, user_id=user_id, now=now,
-                                  subject=f"topup:{transaction_id}",
-                                  payload={"transaction_id": transaction_id, "amount": str(amount),
-                                           "reason": notes or ""})
-        notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_DECIDED, subject=f"topup:{transaction_id}",
-                                    now=now, payload={"transaction_id": transaction_id, "status": status.value,
-                                                      "by": actor.name, "amount": str(amount)})
-        audit.record(session, actor, f"topup.{status.value.lower()}", "transaction", transaction_id,
-                     before={"status": "PENDING"},
-                     after={"status": status.value, "amount": amount, "balance": new_balance,
-                            "notes": notes}, now=now)
-        return TopupDecision(transaction_id, user_id, amount, status, new_balance, actor.name)
+        return _decide_in(session, transaction_id, status, actor=actor, notes=notes, now=now,
+                          transfer_id=transfer_id)
+
+
+def _link_transfer(session: Session, transaction_id: int, transfer_id: int | None, *, actor: Actor,
+                   now: datetime) -> Transfer | None:
+    """The transfer that pays for an approved top-up, marked used in the approval's transaction.
+
+    Named (a one-click suggestion, an auto-approval): it must still be free, else the whole approval
+    rolls back. Not named (a plain manual approval): the one unmatched candidate, if exactly one, so it
+    cannot pay for a second request later.
+    """
+    if transfer_id is None:
+        request = session.get(Transaction, transaction_id, populate_existing=True)
+        window = matching.window_of(get_settings(session).match_window_minutes)
+        found = matching.transfers_for_request(session, request, window)
+        if len(found) != 1 or not matching.claim(session, found[0].id, transaction_id, by=actor.name, now=now):
+            return None
+        return found[0]
+    transfer = session.get(Transfer, transfer_id)
+    if transfer is None:
+        raise NotFound("transfer not found", entity="transfer", id=transfer_id)
+    if not matching.claim(session, transfer_id, transaction_id, by=actor.name, now=now):
+        raise TransferAlreadyUsed("this transfer already paid for another top-up", reference=transfer.reference)
+    return transfer
+
+
+def _decide_in(session: Session, transaction_id: int, status: TransactionStatus, *, actor: Actor,
+               notes: str | None, now: datetime, transfer_id: int | None = None) -> TopupDecision:
+    """The decision inside the caller's transaction (see _decide and settle_automatically)."""
+    won = session.execute(
+        update(Transaction)
+        .where(Transaction.id == transaction_id, Transaction.type == TransactionType.TOP_UP,
+               Transaction.status == TransactionStatus.PENDING)
+        .values(status=status, admin_id=actor.admin_id, processed_by=actor.name,
+                admin_notes=notes, decided_at=now, updated_at=now)
+        .returning(Transaction.user_id, Transaction.amount)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if won is None:
+        row = session.get(Transaction, transaction_id)
+        if row is None or row.type != TransactionType.TOP_UP:
+            raise NotFound("top-up request not found", entity="topup", id=transaction_id)
+        raise AlreadyProcessed("already processed", by=row.processed_by or "?", status=row.status.value)
+    user_id, amount = won
+    evidence = None
+    if status == TransactionStatus.APPROVED:
+        transfer = _link_transfer(session, transaction_id, transfer_id, actor=actor, now=now)
+        if transfer is not None:
+            evidence = {"reference": transfer.reference, "amount": transfer.amount,
+                        "received_at": transfer.received_at, "source": transfer.source}
+        new_balance = credit(session, user_id, amount)
+        session.execute(update(Transaction).where(Transaction.id == transaction_id)
+                        .values(balance_after=new_balance, updated_at=now)
+                        .execution_options(synchronize_session=False))
+        notifications.enqueue(session, kind=NotificationKind.TOPUP_APPROVED, user_id=user_id, now=now,
+                              subject=f"topup:{transaction_id}",
+                              payload={"transaction_id": transaction_id, "amount": str(amount),
+                                       "balance": str(new_balance)})
+    else:
+        new_balance = balance(session, user_id)
+        notifications.enqueue(session, kind=NotificationKind.TOPUP_REJECTED, user_id=user_id, now=now,
+                              subject=f"topup:{transaction_id}",
+                              payload={"transaction_id": transaction_id, "amount": str(amount),
+                                       "reason": notes or ""})
+    notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_DECIDED, subject=f"topup:{transaction_id}",
+                                now=now, payload={"transaction_id": transaction_id, "status": status.value,
+                                                  "by": actor.name, "amount": str(amount)})
+    audit.record(session, actor, f"topup.{status.value.lower()}", "transaction", transaction_id,
+                 before={"status": "PENDING"},
+                 after={"status": status.value, "amount": amount, "balance": new_balance,
+                        "notes": notes, **({"transfer": evidence} if evidence else {})}, now=now)
+    return TopupDecision(transaction_id, user_id, amount, status, new_balance, actor.name)
 
 
 def approve_topup(session: Session, transaction_id: int, *, actor: Actor, notes: str | None = None,
-                  now: datetime | None = None) -> TopupDecision:
-    """PENDING -> APPROVED and the credit, once: the conditional UPDATE decides which admin won."""
+                  transfer_id: int | None = None, now: datetime | None = None) -> TopupDecision:
+    """PENDING -> APPROVED and the credit, once: the conditional UPDATE decides which admin won.
+
+    `transfer_id` names the received transfer that pays for it (marked used in the same transaction);
+    without it, the one unmatched matching transfer, if any, is marked used.
+    """
     return _decide(session, transaction_id, TransactionStatus.APPROVED, actor=actor,
-                   notes=clean_text(notes, limit=500, field="notes"), now=as_utc(now))
+                   notes=clean_text(notes, limit=500, field="notes"), now=as_utc(now), transfer_id=transfer_id)
 
 
 def reject_topup(session: Session, transaction_id: int, reason: str, *, actor: Actor,

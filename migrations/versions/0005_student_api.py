@@ -1,7 +1,7 @@
 """idempotency_keys: stored responses of the student API's money requests (Idempotency-Key)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-27 10:00:00
 
 """
@@ -14,7 +14,7 @@ import core.timeutil
 
 
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0003'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

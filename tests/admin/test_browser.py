@@ -114,7 +114,10 @@ def test_approve_a_topup_and_see_the_balance_change(page, live):
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "topup-queue.png"), full_page=True)
     row = page.locator("tr", has=page.locator(f"a:text-is('#{tx.id}')"))
-    row.locator("button:text-is('Approve')").click()
+    row.locator("a:text-is('Approve…')").click()  # no transfer matches: confirm with a reason
+    page.check("#confirm-approve")
+    page.fill("#approve-without-transfer input[name=notes]", "checked the statement")
+    page.click("#approve-without-transfer button[type=submit]")
     page.wait_for_selector(".alert-success")
     assert "approved: 200.00 EGP credited" in page.inner_text(".alert-success")
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED

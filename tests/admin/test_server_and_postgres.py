@@ -59,11 +59,12 @@ def test_the_panel_on_postgresql(pg_url, tmp_path):
         for path in ("/", "/topups/", "/transactions/?flt0_date_on_or_after=2000-01-01&search=credit",
                      "/students/", "/bookings/", "/platforms/", "/enrollments/", "/audit/", "/reports/",
                      "/broadcasts/?text=hi&audience=all&preview=1", "/api/admin/analytics/engagement",
-                     "/transactions/export/xlsx/"):
+                     "/transactions/export/xlsx/", "/transfers/", "/transfers/signals"):
             assert c.get(path).status_code == 200, path
         tx = panel.pending_topups()[0]
         balance = panel.user(tx.user_id).balance
-        r = c.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": csrf}, follow_redirects=True)
+        r = c.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": csrf, "confirmed": "1",
+                                                             "notes": "statement checked"}, follow_redirects=True)
         assert "credited" in flashes(r.text)
         assert panel.user(tx.user_id).balance == balance + tx.amount
         r = c.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": csrf}, follow_redirects=True)

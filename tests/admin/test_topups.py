@@ -31,7 +31,11 @@ def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
     tx = panel.pending_topups()[0]
     before = panel.user(tx.user_id).balance
     r = finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42"},
-                     follow_redirects=True)
+                     follow_redirects=True)  # no transfer matches: it asks for a confirmation first
+    assert "confirm and give a reason" in flashes(r.text)
+    assert panel.tx(tx.id).status == TransactionStatus.PENDING
+    r = finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42",
+                                                              "confirmed": "1"}, follow_redirects=True)
     assert "approved: 200.00 EGP credited" in flashes(r.text)
     assert panel.user(tx.user_id).balance == before + Decimal("200.00")
     row = panel.tx(tx.id)
@@ -43,7 +47,8 @@ def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
 
 def test_second_approval_says_who_processed_it_and_changes_nothing(panel, finance, owner):
     tx = panel.pending_topups()[0]
-    finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf})
+    finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "confirmed": "1",
+                                                          "notes": "statement checked"})
     balance = panel.user(tx.user_id).balance
     r = owner.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": owner.csrf}, follow_redirects=True)
     assert "Already processed by finance (now approved); nothing was changed." in flashes(r.text)
