@@ -117,7 +117,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "max_pending_bookings": _int(1, 100),
     "stale_topup_hours": _int(1, 24 * 30),
     "auto_approve_transfers": _bool,
-    "auto_approve_max": _money,
+    "auto_approve_max": _amount(CENT, MAX_TOPUP_LIMIT),
     "match_window_minutes": _int(5, 24 * 60),
 }
 

@@ -16,8 +16,8 @@ from core.models import Transaction, TransactionStatus, TransactionType, Transfe
 from core.services import wallet
 from core.services.common import Actor
 from core.services.settings import update_settings
-from tests.admin.conftest import Panel, csrf_from
-from tests.conftest import make_settings
+from tests.admin.helpers import Panel, csrf_from
+from tests.helpers import make_settings
 
 SECRET = "forwarder-secret-123"
 TEXT = ("تم استلام مبلغ 150.00 جنيه من رقم 01012345678 المسجل باسم Omar Hassan على رقم محفظتك 01099998888.\n"
@@ -226,9 +226,7 @@ def test_signals_page_and_settings_checkbox(panel, owner):
     assert 'type="checkbox" id="auto_approve_transfers"' in settings_page
 
 
-def test_mentors_cannot_see_transfers(panel):
-    from tests.admin.conftest import _as
-    mentor = _as(panel, "mentor")
+def test_mentors_cannot_see_transfers(panel, mentor):
     assert mentor.get("/transfers/").status_code == 403
     assert mentor.post("/transfers/paste", data={"csrf_token": mentor.csrf, "texts": TEXT}).status_code == 403
 

@@ -145,7 +145,8 @@ async def test_history_lines_are_worded_in_the_readers_language(runner, sync_db)
     assert f"Refund for session #{en_booking}" in receipt
 
 
-PANEL_ONLY_ERRORS = {"HasEnrollments", "InvalidSetting", "AuthFailed", "NotAMentor", "WeakPassword"}  # raised only behind the panel
+PANEL_ONLY_ERRORS = {"HasEnrollments", "InvalidSetting", "AuthFailed", "NotAMentor", "WeakPassword",
+                     "ConfirmationRequired", "TransferAlreadyUsed"}  # raised only behind the panel
 
 
 def test_every_domain_error_met_in_telegram_has_its_own_words_in_both_languages():

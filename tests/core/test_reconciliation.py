@@ -17,7 +17,7 @@ from core.services import reconciliation as rec
 from core.services import wallet
 from core.services.settings import update_settings
 from core.sms import ParsedSms
-from tests.conftest import context
+from tests.helpers import context
 from tests.core.helpers import ADMIN, NOW, key, student
 from tests.core.test_concurrency import hammer
 
