@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFError
@@ -21,6 +21,9 @@ from admin_panel.views.dashboard import DashboardView
 from core.config import Settings
 from core.db import Database
 
+
+
+PANEL = "/admin"  # the admins' panel; the Mini App is under /app, the APIs under /api
 
 
 @dataclass
@@ -86,19 +89,29 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
             csrf.protect()
         return None
 
-    admin = Admin(app, name="CodeHub Admin", url="/",
+    admin = Admin(app, name="CodeHub Admin", url=PANEL,
                   theme=Bootstrap4Theme(base_template="admin_panel/base.html", fluid=True),
-                  index_view=DashboardView(name="Dashboard", url="/", endpoint="admin"))
+                  index_view=DashboardView(name="Dashboard", url=PANEL, endpoint="admin"))
     register_views(admin, panel)
 
     app.register_blueprint(api)
     app.register_blueprint(exempt_from_csrf(sms_webhook))  # authenticated by its own secret, not a session
-
-
     miniapp.init_app(app)  # the students' Mini App (/app/), their API (/api/) and its OpenAPI document
 
+    _front_door(app)
     _error_pages(app)
     return app
+
+
+# The seed's panel page names, leading to the matching pages.
+SEED_PAGES = {"financial": "topups.index_view", "mentorship": "bookings.index_view", "analytics": "admin.index"}
+
+
+def _front_door(app: Flask) -> None:
+    """`/` is the panel's door (students use the Mini App under /app/); the seed's page names still work."""
+    app.add_url_rule("/", "front_door", lambda: redirect(url_for("admin.index")))
+    for name, endpoint in SEED_PAGES.items():
+        app.add_url_rule(f"{PANEL}/{name}", f"seed_{name}", lambda endpoint=endpoint: redirect(url_for(endpoint)))
 
 
 def _wants_json() -> bool:

@@ -17,7 +17,7 @@ from core.models import AdminRole
 from core.services import admins, api_tokens
 from core.services.common import Actor
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."

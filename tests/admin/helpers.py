@@ -86,8 +86,8 @@ def csrf_from(html: str) -> str:
 
 
 def login(client, username: str, password: str = PASSWORD):
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
+    page = client.get("/admin/login")
+    return client.post("/admin/login", data={"username": username, "password": password,
                                        "csrf_token": csrf_from(page.text)})
 
 

@@ -22,7 +22,7 @@ def _pending(panel) -> MentorshipBooking:
 
 
 def test_list_shows_pending_first(panel, owner):
-    html = owner.get("/bookings/").text
+    html = owner.get("/admin/bookings/").text
     pending = _pending(panel)
     done = panel.bookings(BookingStatus.COMPLETED)[0]
     assert html.index(f">#{pending.id}<") < html.index(f">#{done.id}<")
@@ -32,7 +32,7 @@ def test_list_shows_pending_first(panel, owner):
 def test_confirm_with_a_future_cairo_date(panel, owner):
     b = _pending(panel)
     when = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
-    r = owner.post(f"/bookings/booking/{b.id}/confirm", follow_redirects=True,
+    r = owner.post(f"/admin/bookings/booking/{b.id}/confirm", follow_redirects=True,
                    data={"csrf_token": owner.csrf, "session_date": _local(when), "notes": "Meet link in chat"})
     assert "confirmed for" in flashes(r.text)
     row = panel.booking(b.id)
@@ -40,7 +40,7 @@ def test_confirm_with_a_future_cairo_date(panel, owner):
     assert row.admin_notes == "Meet link in chat"
     assert panel.notifications("booking.confirmed")
     assert panel.audits("booking.confirm")[-1].actor == "owner"
-    html = owner.get("/bookings/").text
+    html = owner.get("/admin/bookings/").text
     assert "Upcoming confirmed sessions" in html and _local(when).replace("T", " ") in html
 
 
@@ -51,7 +51,7 @@ def test_confirm_with_a_future_cairo_date(panel, owner):
 ])
 def test_confirm_refuses_bad_dates(panel, owner, value, message):
     b = _pending(panel)
-    r = owner.post(f"/bookings/booking/{b.id}/confirm", data={"csrf_token": owner.csrf, "session_date": value},
+    r = owner.post(f"/admin/bookings/booking/{b.id}/confirm", data={"csrf_token": owner.csrf, "session_date": value},
                    follow_redirects=True)
     assert message in flashes(r.text)
     assert panel.booking(b.id).status == BookingStatus.PENDING
@@ -60,7 +60,7 @@ def test_confirm_refuses_bad_dates(panel, owner, value, message):
 def test_confirm_notes_far_too_long(panel, owner):
     b = _pending(panel)
     when = _local(utcnow() + timedelta(days=1))
-    r = owner.post(f"/bookings/booking/{b.id}/confirm", follow_redirects=True,
+    r = owner.post(f"/admin/bookings/booking/{b.id}/confirm", follow_redirects=True,
                    data={"csrf_token": owner.csrf, "session_date": when, "notes": "n" * 5000})
     assert "too long" in flashes(r.text)
     assert panel.booking(b.id).status == BookingStatus.PENDING
@@ -70,12 +70,12 @@ def test_complete_only_after_the_session_started(panel, owner):
     b = _pending(panel)
     with panel.session() as s:
         mentorship.confirm(s, b.id, utcnow() + timedelta(hours=3), actor=Actor("t"))
-    r = owner.post(f"/bookings/booking/{b.id}/complete", data={"csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(f"/admin/bookings/booking/{b.id}/complete", data={"csrf_token": owner.csrf}, follow_redirects=True)
     assert "has not started yet" in flashes(r.text)
     with panel.session() as s:
         s.get(MentorshipBooking, b.id).session_date = utcnow() - timedelta(hours=1)
         s.commit()
-    r = owner.post(f"/bookings/booking/{b.id}/complete", data={"csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(f"/admin/bookings/booking/{b.id}/complete", data={"csrf_token": owner.csrf}, follow_redirects=True)
     assert "completed" in flashes(r.text)
     assert panel.booking(b.id).status == BookingStatus.COMPLETED
 
@@ -83,14 +83,14 @@ def test_complete_only_after_the_session_started(panel, owner):
 def test_cancel_refunds_and_needs_a_reason(panel, owner):
     b = _pending(panel)
     balance = panel.user(b.student_id).balance
-    r = owner.post(f"/bookings/booking/{b.id}/cancel", data={"csrf_token": owner.csrf, "reason": ""},
+    r = owner.post(f"/admin/bookings/booking/{b.id}/cancel", data={"csrf_token": owner.csrf, "reason": ""},
                    follow_redirects=True)
     assert "needs a reason" in flashes(r.text) and panel.booking(b.id).status == BookingStatus.PENDING
-    r = owner.post(f"/bookings/booking/{b.id}/cancel", data={"csrf_token": owner.csrf, "reason": "Mentor ill"},
+    r = owner.post(f"/admin/bookings/booking/{b.id}/cancel", data={"csrf_token": owner.csrf, "reason": "Mentor ill"},
                    follow_redirects=True)
     assert "150.00 EGP refunded" in flashes(r.text)
     assert panel.user(b.student_id).balance == balance + Decimal("150.00")
-    r = owner.post(f"/bookings/booking/{b.id}/cancel", data={"csrf_token": owner.csrf, "reason": "again"},
+    r = owner.post(f"/admin/bookings/booking/{b.id}/cancel", data={"csrf_token": owner.csrf, "reason": "again"},
                    follow_redirects=True)
     assert "Not possible" in flashes(r.text)
     assert panel.user(b.student_id).balance == balance + Decimal("150.00")
@@ -98,23 +98,23 @@ def test_cancel_refunds_and_needs_a_reason(panel, owner):
 
 def test_mentor_sees_and_acts_on_own_bookings_only(panel, mentor):
     b = _pending(panel)  # booked with the founder, who is "mentor"'s profile
-    assert f">#{b.id}<" in mentor.get("/bookings/").text
+    assert f">#{b.id}<" in mentor.get("/admin/bookings/").text
     other = panel.app.test_client()
     from tests.admin.helpers import login, token
     login(other, "mentor2")
     other_token = token(other)
-    html = other.get("/bookings/").text
+    html = other.get("/admin/bookings/").text
     assert f">#{b.id}<" not in html
-    assert other.get(f"/bookings/booking/{b.id}").status_code == 404
-    r = other.post(f"/bookings/booking/{b.id}/cancel", data={"csrf_token": other_token, "reason": "x"})
+    assert other.get(f"/admin/bookings/booking/{b.id}").status_code == 404
+    r = other.post(f"/admin/bookings/booking/{b.id}/cancel", data={"csrf_token": other_token, "reason": "x"})
     assert r.status_code == 404 and panel.booking(b.id).status == BookingStatus.PENDING
     when = _local(utcnow() + timedelta(days=1))
-    r = mentor.post(f"/bookings/booking/{b.id}/confirm", data={"csrf_token": mentor.csrf, "session_date": when},
+    r = mentor.post(f"/admin/bookings/booking/{b.id}/confirm", data={"csrf_token": mentor.csrf, "session_date": when},
                     follow_redirects=True)
     assert "confirmed for" in flashes(r.text)
 
 
 def test_unknown_booking(panel, owner):
-    assert owner.get("/bookings/booking/99999").status_code == 404
-    r = owner.post("/bookings/booking/99999/complete", data={"csrf_token": owner.csrf})
+    assert owner.get("/admin/bookings/booking/99999").status_code == 404
+    r = owner.post("/admin/bookings/booking/99999/complete", data={"csrf_token": owner.csrf})
     assert r.status_code == 404

@@ -76,12 +76,12 @@ def page(live, browser):
     pg.set_default_timeout(15_000)
     errors = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto("/")
-    assert "/login" in pg.url
+    pg.goto("/admin/")
+    assert "/admin/login" in pg.url
     pg.fill("#username", "owner")
     pg.fill("#password", PASSWORD)
     pg.click("button[type=submit]")
-    pg.wait_for_url(base + "/")
+    pg.wait_for_url(base + "/admin/")
     yield pg
     assert not outside, f"pages tried to reach the network: {outside}"
     assert not errors, f"JavaScript errors: {errors}"
@@ -89,7 +89,7 @@ def page(live, browser):
 
 
 def test_dashboard_charts_are_drawn(page):
-    page.goto("/")
+    page.goto("/admin/")
     page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-revenue') !== undefined")
     for chart_id in ("chart-revenue", "chart-topups", "chart-enrollments", "chart-bookings"):
         painted = page.evaluate("""id => {
@@ -110,7 +110,7 @@ def test_approve_a_topup_and_see_the_balance_change(page, live):
     panel, _base = live
     tx = panel.pending_topups()[0]  # Youssef's 200.00
     before = panel.user(tx.user_id).balance
-    page.goto("/topups/")
+    page.goto("/admin/topups/")
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "topup-queue.png"), full_page=True)
     row = page.locator("tr", has=page.locator(f"a:text-is('#{tx.id}')"))
@@ -121,7 +121,7 @@ def test_approve_a_topup_and_see_the_balance_change(page, live):
     page.wait_for_selector(".alert-success")
     assert "approved: 200.00 EGP credited" in page.inner_text(".alert-success")
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
-    page.goto(f"/students/student/{tx.user_id}")
+    page.goto(f"/admin/students/student/{tx.user_id}")
     shown = page.inner_text("#student-balance")
     assert shown == f"{before + 200:,.2f} EGP"
 
@@ -129,7 +129,7 @@ def test_approve_a_topup_and_see_the_balance_change(page, live):
 def test_reject_a_topup_with_a_reason(page, live):
     panel, _base = live
     tx = panel.pending_topups()[0]
-    page.goto("/topups/")
+    page.goto("/admin/topups/")
     row = page.locator("tr", has=page.locator(f"a:text-is('#{tx.id}')"))
     row.locator("a:text-is('Reject…')").click()
     assert "01212345678" in page.inner_text("#wallet-full")  # the full number on the request's page only
@@ -144,7 +144,7 @@ def test_confirm_a_booking_with_a_date(page, live):
     panel, _base = live
     booking = panel.bookings(BookingStatus.PENDING)[0]
     when = (utcnow() + timedelta(days=2)).astimezone(CAIRO).replace(hour=18, minute=30, second=0, microsecond=0)
-    page.goto("/bookings/")
+    page.goto("/admin/bookings/")
     row = page.locator("tr", has=page.locator(f"a:text-is('#{booking.id}')"))
     row.locator("a:text-is('Confirm…')").click()
     page.fill("input[name=session_date]", when.strftime("%Y-%m-%dT%H:%M"))
@@ -157,7 +157,7 @@ def test_confirm_a_booking_with_a_date(page, live):
 
 
 def test_export_transactions_as_csv(page, live, tmp_path):
-    page.goto("/transactions/?flt0_type_equals=TOP_UP")
+    page.goto("/admin/transactions/?flt0_type_equals=TOP_UP")
     assert "Totals of the filtered rows" in page.inner_text("#ledger-totals")
     page.click("a.dropdown-toggle:text-is('Export')")
     with page.expect_download() as info:
@@ -173,7 +173,7 @@ def test_bulk_reject_asks_for_a_reason(page, live):
     with panel.session() as s:
         user_id = s.scalar(select(User.id).where(User.full_name == "Omar Hassan"))
         request = wallet.request_topup(s, user_id, "75", "01012345678", idempotency_key="browser-bulk")
-    page.goto("/topups/")
+    page.goto("/admin/topups/")
     row = page.locator("tr", has=page.locator(f"a:text-is('#{request.transaction_id}')"))
     row.locator("input.action-checkbox").check()
     page.once("dialog", lambda dialog: dialog.accept("Duplicate of an earlier request"))
@@ -200,14 +200,14 @@ def test_a_hostile_platform_name_runs_no_script_and_pages_break_no_csp_rule(page
     page.on("dialog", on_dialog)
     page.on("console", on_console)
     try:
-        for path in ("/", "/topups/", "/platforms/", "/transactions/", "/settings/"):
+        for path in ("/admin/", "/admin/topups/", "/admin/platforms/", "/admin/transactions/", "/admin/settings/"):
             page.goto(path)
-        page.goto("/")
+        page.goto("/admin/")
         page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-enrollments') !== undefined")
         assert name in page.evaluate("Chart.getChart('chart-enrollments').data.labels")
         assert dialogs == [] and violations == []
         # Flask-Admin's delete button asks first (data-confirm: assets/js/panel.js, no inline onclick)
-        page.goto("/platforms/")
+        page.goto("/admin/platforms/")
         # clicked from JS: the form's hidden input named "id" shadows form.id, which trips Playwright's locator
         page.evaluate("""id => [...document.querySelectorAll('form.icon')]
             .find(f => f.querySelector('input[name=id]').value === String(id))

@@ -130,7 +130,7 @@ def test_fuzz_every_input_of_the_panel(panel, owner):
                 fz.send(method, url, value, data=data)
             fz.send(method, url, LONG, data={**{f: LONG for f in ("text", "reason", "notes", "bio", "name",
                                                                     "description", "body")}, "csrf_token": fz.csrf})
-    fz.csrf = csrf_from(owner.get("/settings/").text)  # the logout-free walk keeps the session valid
+    fz.csrf = csrf_from(owner.get("/admin/settings/").text)  # the logout-free walk keeps the session valid
 
     # 4. JSON endpoints: hostile bodies, raw bodies, wrong content types, hostile ids
     pending = panel.pending_topups()[0].id
@@ -159,4 +159,4 @@ def test_fuzz_every_input_of_the_panel(panel, owner):
     assert fz.requests > 1500
     balances, ledger, problems = _money_state(panel)
     assert (balances, ledger) == before[:2] and problems == []
-    assert owner.get("/").status_code == 200  # still logged in, still working
+    assert owner.get("/admin/").status_code == 200  # still logged in, still working

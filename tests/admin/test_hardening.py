@@ -31,20 +31,21 @@ def test_a_platform_name_cannot_close_the_dashboard_chart_script(panel, owner):
     with panel.session() as s:
         s.add(Platform(name=XSS, description="", price=None))
         s.commit()
-    html = owner.get("/").text
+    html = owner.get("/admin/").text
     assert XSS not in html and "<img src=x" not in html
     block = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1)
     assert XSS in json.loads(block)["enrollments"]["labels"]
 
 
-PAGES = ["/", "/topups/", "/transactions/", "/students/", "/students/student/3", "/topups/request/10",
-         "/bookings/", "/mentors/", "/platforms/", "/platforms/new/", "/tasks/", "/enrollments/", "/settings/",
-         "/audit/", "/reports/", "/broadcasts/?text=hi&audience=all&preview=1", "/accounts/"]
+PAGES = ["/admin/", "/admin/topups/", "/admin/transactions/", "/admin/students/", "/admin/students/student/3",
+         "/admin/topups/request/10", "/admin/bookings/", "/admin/mentors/", "/admin/platforms/", "/admin/platforms/new/",
+         "/admin/tasks/", "/admin/enrollments/", "/admin/settings/", "/admin/audit/", "/admin/reports/",
+         "/admin/broadcasts/?text=hi&audience=all&preview=1", "/admin/accounts/"]
 
 
 def test_every_panel_page_forbids_inline_script(panel, owner, client):
-    for path in PAGES + ["/login"]:
-        r = (client if path == "/login" else owner).get(path)
+    for path in PAGES + ["/admin/login"]:
+        r = (client if path == "/admin/login" else owner).get(path)
         assert r.status_code == 200, path
         csp = r.headers["Content-Security-Policy"]
         script_src = re.search(r"script-src ([^;]*)", csp).group(1)
@@ -63,14 +64,14 @@ def _hostile_ledger(panel) -> list[int]:
 
 def test_csv_and_xlsx_exports_neutralise_formulas(panel, finance):
     _hostile_ledger(panel)
-    r = finance.get("/transactions/export/csv/?flt0_type_equals=SIGNUP_BONUS")
+    r = finance.get("/admin/transactions/export/csv/?flt0_type_equals=SIGNUP_BONUS")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     rows = list(csv.reader(io.StringIO(r.text)))
     cells = [c for row in rows[1:] for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or re.match(r"-[^\d]|-\d+\+", c)]
     assert "'" + HOSTILE_NAMES[0] in cells and "500.00" in cells  # the text is kept, numbers stay numbers
 
-    r = finance.get("/transactions/export/xlsx/?flt0_type_equals=SIGNUP_BONUS")
+    r = finance.get("/admin/transactions/export/xlsx/?flt0_type_equals=SIGNUP_BONUS")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     sheet = load_workbook(io.BytesIO(r.data)).active
     values = [c.value for row in sheet.iter_rows(min_row=2) for c in row]
@@ -82,15 +83,15 @@ def test_csv_and_xlsx_exports_neutralise_formulas(panel, finance):
 def test_monthly_report_csv_is_neutralised(panel, finance):
     from admin_panel.exports import safe_cell
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("-12.50") == "-12.50" and safe_cell(7) == 7
-    r = finance.get("/reports/monthly.csv")
+    r = finance.get("/admin/reports/monthly.csv")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
 
 
 def test_a_control_character_is_refused_and_exports_survive_old_rows(panel, finance):
     user_id = _student(panel, 777100, "Nul\x00 Student\x07")
     assert panel.user(user_id).full_name == "Nul Student"  # names from Telegram: stripped
-    page = finance.get(f"/students/student/{user_id}")
-    r = finance.post(f"/students/student/{user_id}/adjust", data={
+    page = finance.get(f"/admin/students/student/{user_id}")
+    r = finance.post(f"/admin/students/student/{user_id}/adjust", data={
         "amount": "10", "reason": "a\x00b", "nonce": "ctl", "csrf_token": csrf_from(page.text)},
         follow_redirects=True)
     assert "control character" in flashes(r.text)
@@ -98,7 +99,7 @@ def test_a_control_character_is_refused_and_exports_survive_old_rows(panel, fina
     with panel.session() as s:  # a row written before this fix
         s.execute(update(Transaction).where(Transaction.user_id == user_id).values(description="old\x00row\x1b"))
         s.commit()
-    r = finance.get("/transactions/export/xlsx/")
+    r = finance.get("/admin/transactions/export/xlsx/")
     assert r.status_code == 200
     values = [c.value for row in load_workbook(io.BytesIO(r.data)).active.iter_rows() for c in row]
     assert "oldrow" in values or "old\ufffdrow\ufffd" in values
@@ -117,10 +118,10 @@ def _with_cookie(panel, value):
 
 def test_logout_ends_the_session_even_for_a_saved_cookie(panel, owner):
     saved = _cookie(owner)
-    assert owner.post("/logout", data={"csrf_token": owner.csrf}).status_code == 302
+    assert owner.post("/admin/logout", data={"csrf_token": owner.csrf}).status_code == 302
     replay = _with_cookie(panel, saved)
-    r = replay.get("/topups/")
-    assert r.status_code == 302 and "/login" in r.location
+    r = replay.get("/admin/topups/")
+    assert r.status_code == 302 and "/admin/login" in r.location
 
 
 def test_password_role_change_and_deactivation_end_sessions(panel, owner, finance, mentor):
@@ -128,23 +129,23 @@ def test_password_role_change_and_deactivation_end_sessions(panel, owner, financ
     with panel.session() as s:
         ids = dict(s.execute(select(Admin.username, Admin.id)).all())
     saved = _cookie(finance)
-    r = owner.post(f"/accounts/{ids['finance']}/password",
+    r = owner.post(f"/admin/accounts/{ids['finance']}/password",
                    data={"password": "another-long-pass-42", "csrf_token": owner.csrf}, follow_redirects=True)
     assert "Password changed" in flashes(r.text), flashes(r.text)
-    assert _with_cookie(panel, saved).get("/topups/").status_code == 302
+    assert _with_cookie(panel, saved).get("/admin/topups/").status_code == 302
 
     saved = _cookie(mentor)
-    r = owner.post(f"/accounts/{ids['mentor']}/role", data={"role": "finance", "csrf_token": owner.csrf},
+    r = owner.post(f"/admin/accounts/{ids['mentor']}/role", data={"role": "finance", "csrf_token": owner.csrf},
                    follow_redirects=True)
     assert "Role changed" in flashes(r.text), flashes(r.text)
-    assert _with_cookie(panel, saved).get("/bookings/").status_code == 302
+    assert _with_cookie(panel, saved).get("/admin/bookings/").status_code == 302
 
     c = panel.app.test_client()
     assert login(c, "mentor2").status_code == 302
-    r = owner.post(f"/accounts/{ids['mentor2']}/active", data={"active": "0", "csrf_token": owner.csrf},
+    r = owner.post(f"/admin/accounts/{ids['mentor2']}/active", data={"active": "0", "csrf_token": owner.csrf},
                    follow_redirects=True)
     assert "deactivated" in flashes(r.text), flashes(r.text)
-    assert c.get("/bookings/").status_code == 302
+    assert c.get("/admin/bookings/").status_code == 302
     assert login(panel.app.test_client(), "mentor2").status_code == 401
     actions = [a.action for a in panel.audits("admin.password")] + [a.action for a in panel.audits("admin.role")] \
         + [a.action for a in panel.audits("admin.deactivate")]
@@ -154,13 +155,13 @@ def test_password_role_change_and_deactivation_end_sessions(panel, owner, financ
 def test_an_admin_changes_their_own_password_and_other_sessions_end(panel, finance):
     other = panel.app.test_client()
     assert login(other, "finance").status_code == 302
-    page = finance.get("/account/password")
+    page = finance.get("/admin/account/password")
     assert page.status_code == 200
-    r = finance.post("/account/password", data={"current": PASSWORD, "password": "plum-orbit-new-77",
+    r = finance.post("/admin/account/password", data={"current": PASSWORD, "password": "plum-orbit-new-77",
                                                 "csrf_token": csrf_from(page.text)}, follow_redirects=True)
     assert "Password changed" in flashes(r.text)
-    assert finance.get("/topups/").status_code == 200  # this browser stays logged in
-    assert other.get("/topups/").status_code == 302  # the other one does not
+    assert finance.get("/admin/topups/").status_code == 200  # this browser stays logged in
+    assert other.get("/admin/topups/").status_code == 302  # the other one does not
     assert login(panel.app.test_client(), "finance", "plum-orbit-new-77").status_code == 302
 
 
@@ -171,14 +172,14 @@ WEAK = ["aaaaaaaa", "12345678", "newadmin", "newadmin2024!", " " * 8, "\x00" * 8
 
 @pytest.mark.parametrize("password", WEAK)
 def test_weak_passwords_are_refused_in_the_panel(panel, owner, password):
-    r = owner.post("/accounts/new", data={"username": "newadmin", "password": password, "role": "finance",
+    r = owner.post("/admin/accounts/new", data={"username": "newadmin", "password": password, "role": "finance",
                                           "csrf_token": owner.csrf}, follow_redirects=True)
     assert r.status_code == 200 and "Not created" in flashes(r.text)
     assert login(panel.app.test_client(), "newadmin", password).status_code in (400, 401)
 
 
 def test_creating_an_account_is_audited(panel, owner):
-    r = owner.post("/accounts/new", data={"username": "helper", "password": "plum-orbit-canyon-7",
+    r = owner.post("/admin/accounts/new", data={"username": "helper", "password": "plum-orbit-canyon-7",
                                           "role": "finance", "csrf_token": owner.csrf}, follow_redirects=True)
     assert "created" in flashes(r.text)
     rows = [a for a in panel.audits("admin.create") if "helper" in (a.after or "")]
@@ -211,16 +212,16 @@ def test_login_takes_as_long_for_an_unknown_user(panel):
     ("vodafone_cash_number", "0101234567\x00"), ("durations", "1e400"),
 ])
 def test_settings_form_refuses_out_of_range_values(panel, owner, key, value):
-    r = owner.post("/settings/", data={key: value, "csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post("/admin/settings/", data={key: value, "csrf_token": owner.csrf}, follow_redirects=True)
     assert r.status_code == 200 and "Not saved" in flashes(r.text), flashes(r.text)
     assert panel.audits("settings.update") == []
 
 
 def test_settings_accept_the_same_wallet_numbers_as_the_bot(panel, owner):
-    r = owner.post("/settings/", data={"vodafone_cash_number": "+20 101 234 5678", "signup_bonus": "0",
+    r = owner.post("/admin/settings/", data={"vodafone_cash_number": "+20 101 234 5678", "signup_bonus": "0",
                                        "csrf_token": owner.csrf}, follow_redirects=True)
     assert "Saved 2" in flashes(r.text), flashes(r.text)
-    assert 'value="01012345678"' in owner.get("/settings/").text
+    assert 'value="01012345678"' in owner.get("/admin/settings/").text
 
 
 def test_api_mentor_rate_uses_the_same_bound_as_the_form(panel, owner):
@@ -231,9 +232,9 @@ def test_api_mentor_rate_uses_the_same_bound_as_the_form(panel, owner):
 
 # --- headers and proxies ----------------------------------------------------------------------------------
 def test_security_headers_and_hsts_only_over_https(panel, client):
-    r = client.get("/login")
+    r = client.get("/admin/login")
     assert "Permissions-Policy" in r.headers and "Strict-Transport-Security" not in r.headers
-    r = client.get("/login", base_url="https://panel.example")
+    r = client.get("/admin/login", base_url="https://panel.example")
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
@@ -264,11 +265,11 @@ def test_forwarded_for_is_trusted_only_from_configured_proxies(panel, tmp_path, 
     app = _app(tmp_path, panel, trusted_proxy_count=proxies)
     c = app.test_client()
     for i in range(5):  # five failures, each claiming another client address
-        page = c.get("/login")
-        c.post("/login", data={"username": "finance", "password": "nope", "csrf_token": csrf_from(page.text)},
+        page = c.get("/admin/login")
+        c.post("/admin/login", data={"username": "finance", "password": "nope", "csrf_token": csrf_from(page.text)},
                headers={"X-Forwarded-For": f"203.0.113.{i}"})
-    page = c.get("/login")
-    r = c.post("/login", data={"username": "finance", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    page = c.get("/admin/login")
+    r = c.post("/admin/login", data={"username": "finance", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
                headers={"X-Forwarded-For": "203.0.113.99"})
     # without a trusted proxy the header is ignored: one address, five failures, locked
     assert r.status_code == (302 if proxies else 401)
@@ -276,7 +277,7 @@ def test_forwarded_for_is_trusted_only_from_configured_proxies(panel, tmp_path, 
 
 
 def test_broadcast_redirect_does_not_echo_an_unbounded_audience(panel, owner):
-    r = owner.post("/broadcasts/send", data={"text": "hi", "audience": "a" * 100_000, "csrf_token": owner.csrf})
+    r = owner.post("/admin/broadcasts/send", data={"text": "hi", "audience": "a" * 100_000, "csrf_token": owner.csrf})
     assert r.status_code == 302 and len(r.location) < 6000
 
 
@@ -285,15 +286,15 @@ BIG = "99999999999999999999999"
 
 
 @pytest.mark.parametrize("path", [
-    "/topups/?flt0_status_equals=foo", "/topups/?flt0_status_equals=", "/transactions/?flt0_type_equals=foo",
-    "/transactions/?flt0_status_equals=", "/bookings/?flt0_status_equals=foo",
-    "/transactions/?search=" + "a" * 100_000, "/transactions/?flt0_user_full_name_contains=" + "%" * 100_000,
-    "/students/?search=" + "_%" * 50_000,
-    f"/transactions/?page={BIG}", f"/students/?page={BIG}", f"/transactions/?flt0_student_id_equals={BIG}",
-    "/transactions/?flt0_date_on_or_after=0001-01-01", "/transactions/?flt0_date_up_to_inclusive=9999-12-31",
-    "/transactions/export/csv/?flt0_date_up_to_inclusive=9999-12-31",
-    "/transactions/export/xlsx/?flt0_date_on_or_after=0001-01-01", "/audit/?flt0_date_up_to_inclusive=9999-12-31",
-    f"/broadcasts/?audience=platform&platform_id={BIG}&preview=1&text=x",
+    "/admin/topups/?flt0_status_equals=foo", "/admin/topups/?flt0_status_equals=", "/admin/transactions/?flt0_type_equals=foo",
+    "/admin/transactions/?flt0_status_equals=", "/admin/bookings/?flt0_status_equals=foo",
+    "/admin/transactions/?search=" + "a" * 100_000, "/admin/transactions/?flt0_user_full_name_contains=" + "%" * 100_000,
+    "/admin/students/?search=" + "_%" * 50_000,
+    f"/admin/transactions/?page={BIG}", f"/admin/students/?page={BIG}", f"/admin/transactions/?flt0_student_id_equals={BIG}",
+    "/admin/transactions/?flt0_date_on_or_after=0001-01-01", "/admin/transactions/?flt0_date_up_to_inclusive=9999-12-31",
+    "/admin/transactions/export/csv/?flt0_date_up_to_inclusive=9999-12-31",
+    "/admin/transactions/export/xlsx/?flt0_date_on_or_after=0001-01-01", "/admin/audit/?flt0_date_up_to_inclusive=9999-12-31",
+    f"/admin/broadcasts/?audience=platform&platform_id={BIG}&preview=1&text=x",
 ])
 def test_hostile_query_strings_get_no_server_error(panel, owner, path):
     r = owner.get(path)
@@ -314,15 +315,15 @@ def test_hostile_writes_get_no_server_error(panel, owner, finance):
         r = owner.put("/api/admin/mentorship/2/confirm", json={"sessionDate": date},
                       headers={"X-CSRFToken": owner.csrf})
         assert r.status_code == 400, (date, r.status_code)
-    r = finance.post("/topups/action/", data={"action": "approve", "rowid": [BIG, "-1"], "csrf_token": finance.csrf})
+    r = finance.post("/admin/topups/action/", data={"action": "approve", "rowid": [BIG, "-1"], "csrf_token": finance.csrf})
     assert r.status_code == 302
-    r = owner.post("/accounts/new", data={"username": "m9", "password": "plum-orbit-canyon-7", "role": "mentor",
+    r = owner.post("/admin/accounts/new", data={"username": "m9", "password": "plum-orbit-canyon-7", "role": "mentor",
                                           "mentor_user_id": BIG, "csrf_token": owner.csrf})
     assert r.status_code == 302
-    r = owner.post("/broadcasts/send", data={"text": "x", "audience": "platform", "platform_id": BIG,
+    r = owner.post("/admin/broadcasts/send", data={"text": "x", "audience": "platform", "platform_id": BIG,
                                              "csrf_token": owner.csrf})
     assert r.status_code == 302
-    r = owner.post("/platforms/new/", data={"name": "P", "price": "sNaN", "csrf_token": owner.csrf})
+    r = owner.post("/admin/platforms/new/", data={"name": "P", "price": "sNaN", "csrf_token": owner.csrf})
     assert r.status_code == 200 and "P" not in [p.name for p in _platforms(panel)]
     assert panel.count(Transaction) == before
 
@@ -337,8 +338,8 @@ def test_an_adjustment_cannot_overflow_a_balance(panel, finance):
     with panel.session() as s:  # as if an earlier bug had credited an absurd amount
         s.execute(update(User).where(User.id == user_id).values(balance=Decimal("92233720368547000.00")))
         s.commit()
-    page = finance.get(f"/students/student/{user_id}")
-    r = finance.post(f"/students/student/{user_id}/adjust", data={
+    page = finance.get(f"/admin/students/student/{user_id}")
+    r = finance.post(f"/admin/students/student/{user_id}/adjust", data={
         "amount": "1000000", "reason": "bonus", "nonce": "ovf", "csrf_token": csrf_from(page.text)},
         follow_redirects=True)
     assert r.status_code == 200 and "Balance not changed" in flashes(r.text)
@@ -347,7 +348,7 @@ def test_an_adjustment_cannot_overflow_a_balance(panel, finance):
 
 def test_a_broadcast_with_a_control_character_is_refused(panel, owner):
     from core.models import Broadcast
-    r = owner.post("/broadcasts/send", data={"text": "Hello\x00 students", "audience": "all",
+    r = owner.post("/admin/broadcasts/send", data={"text": "Hello\x00 students", "audience": "all",
                                              "csrf_token": owner.csrf}, follow_redirects=True)
     assert "control character" in flashes(r.text)
     assert panel.count(Broadcast) == 0

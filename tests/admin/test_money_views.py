@@ -20,40 +20,40 @@ def _student(panel, name: str) -> User:
 
 
 def test_transactions_filter_by_type_and_show_totals(panel, finance):
-    html = finance.get("/transactions/?flt0_type_equals=SIGNUP_BONUS").text
+    html = finance.get("/admin/transactions/?flt0_type_equals=SIGNUP_BONUS").text
     assert html.count("Welcome credit") == 4
     assert "Totals of the filtered rows" in html
     assert re.search(r"Approved</strong>: 4 rows, net 2,000.00 EGP", html)
 
 
 def test_transactions_filter_by_status_and_student_and_search(panel, finance):
-    html = finance.get("/transactions/?flt0_status_equals=PENDING").text
+    html = finance.get("/admin/transactions/?flt0_status_equals=PENDING").text
     assert "Pending</strong>: 2 rows, net 350.50 EGP" in html
     omar = _student(panel, "Omar Hassan")
-    html = finance.get(f"/transactions/?flt0_student_id_equals={omar.id}").text
+    html = finance.get(f"/admin/transactions/?flt0_student_id_equals={omar.id}").text
     assert "Omar Hassan" in html and "Mariam Adel" not in html
-    html = finance.get("/transactions/?search=Flask").text
+    html = finance.get("/admin/transactions/?search=Flask").text
     assert "Enrolled in Web Development with Flask" in html and "Welcome credit" not in html
 
 
 def test_transactions_date_filter_is_validated_not_a_500(panel, finance):
-    assert finance.get("/transactions/?flt0_date_on_or_after=not-a-date").status_code == 200
-    html = finance.get("/transactions/?flt0_date_on_or_after=2999-01-01").text
+    assert finance.get("/admin/transactions/?flt0_date_on_or_after=not-a-date").status_code == 200
+    html = finance.get("/admin/transactions/?flt0_date_on_or_after=2999-01-01").text
     assert "Welcome credit" not in html
-    html = finance.get("/transactions/?flt0_date_up_to_inclusive=2999-01-01").text
+    html = finance.get("/admin/transactions/?flt0_date_up_to_inclusive=2999-01-01").text
     assert "Welcome credit" in html
 
 
 def test_transactions_are_read_only(panel, finance):
     with panel.session() as s:
         tx = s.scalar(select(Transaction).limit(1))
-    finance.post(f"/transactions/edit/?id={tx.id}", data={"csrf_token": finance.csrf, "amount": "1"})
-    finance.post("/transactions/delete/", data={"csrf_token": finance.csrf, "id": tx.id})
+    finance.post(f"/admin/transactions/edit/?id={tx.id}", data={"csrf_token": finance.csrf, "amount": "1"})
+    finance.post("/admin/transactions/delete/", data={"csrf_token": finance.csrf, "id": tx.id})
     assert panel.tx(tx.id).amount == tx.amount
 
 
 def test_csv_export_of_filtered_transactions(panel, finance):
-    r = finance.get("/transactions/export/csv/?flt0_type_equals=TOP_UP")
+    r = finance.get("/admin/transactions/export/csv/?flt0_type_equals=TOP_UP")
     assert r.status_code == 200 and "text/csv" in r.content_type
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert len(rows) == 4 and {row["Type"] for row in rows} == {"TOP_UP"}
@@ -62,7 +62,7 @@ def test_csv_export_of_filtered_transactions(panel, finance):
 
 
 def test_xlsx_export(panel, finance):
-    r = finance.get("/transactions/export/xlsx/")
+    r = finance.get("/admin/transactions/export/xlsx/")
     assert r.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
     header = [c.value for c in sheet[1]]
@@ -70,18 +70,18 @@ def test_xlsx_export(panel, finance):
 
 
 def test_students_list_search_and_page(panel, finance):
-    html = finance.get("/students/?search=Omar").text
+    html = finance.get("/admin/students/?search=Omar").text
     assert "Omar Hassan" in html and "Mariam Adel" not in html
     omar = _student(panel, "Omar Hassan")
-    html = finance.get(f"/students/student/{omar.id}").text
+    html = finance.get(f"/admin/students/student/{omar.id}").text
     assert "Data Structures &amp; Algorithms" in html  # enrollment
     assert 'id="student-ledger"' in html and "Vodafone Cash top-up" in html
     assert "COMPLETED" in html  # the booking
-    assert finance.get("/students/student/99999", follow_redirects=True).status_code == 200
+    assert finance.get("/admin/students/student/99999", follow_redirects=True).status_code == 200
 
 
 def _adjust(client, user_id, amount, reason, nonce="n1"):
-    return client.post(f"/students/student/{user_id}/adjust", follow_redirects=True,
+    return client.post(f"/admin/students/student/{user_id}/adjust", follow_redirects=True,
                        data={"csrf_token": client.csrf, "amount": amount, "reason": reason, "nonce": nonce})
 
 
@@ -132,12 +132,12 @@ def test_adjust_unknown_student(panel, finance):
 
 def test_block_and_unblock_owner_only(panel, owner, finance):
     omar = _student(panel, "Omar Hassan")
-    r = finance.post(f"/students/student/{omar.id}/block", data={"csrf_token": finance.csrf, "blocked": "1"},
+    r = finance.post(f"/admin/students/student/{omar.id}/block", data={"csrf_token": finance.csrf, "blocked": "1"},
                      follow_redirects=True)
     assert "Only the owner" in flashes(r.text) and not panel.user(omar.id).is_blocked
-    owner.post(f"/students/student/{omar.id}/block", data={"csrf_token": owner.csrf, "blocked": "1"})
+    owner.post(f"/admin/students/student/{omar.id}/block", data={"csrf_token": owner.csrf, "blocked": "1"})
     assert panel.user(omar.id).is_blocked
-    assert "blocked</span>" in owner.get("/students/").text
-    owner.post(f"/students/student/{omar.id}/block", data={"csrf_token": owner.csrf, "blocked": "0"})
+    assert "blocked</span>" in owner.get("/admin/students/").text
+    owner.post(f"/admin/students/student/{omar.id}/block", data={"csrf_token": owner.csrf, "blocked": "0"})
     assert not panel.user(omar.id).is_blocked
     assert [a.action for a in panel.audits("user.block")] == ["user.block"]

@@ -14,7 +14,7 @@ from tests.admin.helpers import flashes, login
 
 
 def test_dashboard_shows_kpis_charts_and_needs_attention(panel, finance):
-    html = finance.get("/").text
+    html = finance.get("/admin/").text
     assert 'id="kpi-pending-topups">2<' in html
     assert "350.50 EGP" in html  # pending top-ups sum
     assert 'id="kpi-pending-bookings">1<' in html
@@ -36,19 +36,19 @@ def test_vendored_chart_js_is_served_with_its_license(panel, client):
 
 
 def test_mentor_home_goes_to_bookings(panel, mentor):
-    r = mentor.get("/")
-    assert r.status_code == 302 and r.location.endswith("/bookings/")
+    r = mentor.get("/admin/")
+    assert r.status_code == 302 and r.location.endswith("/admin/bookings/")
 
 
 def test_settings_update_is_audited(panel, owner):
-    page = owner.get("/settings/").text
+    page = owner.get("/admin/settings/").text
     assert "01099998888" in page
     data = {"csrf_token": owner.csrf, "vodafone_cash_number": "01011112222", "signup_bonus": "250",
             "durations": "30,60", "min_topup": "10.00", "max_topup": "50000.00", "max_pending_topups": "3",
             "max_topups_per_day": "5", "mentor_default_rate": "300.00",
             "max_pending_bookings": "3", "stale_topup_hours": "12"}
     data["mentorship_available"] = ["false"]  # the box unticked
-    r = owner.post("/settings/", data=data, follow_redirects=True)
+    r = owner.post("/admin/settings/", data=data, follow_redirects=True)
     assert "Saved 4 setting(s)." in flashes(r.text)
     with panel.session() as s:
         saved = {row.key: row.value for row in s.scalars(select(Setting))}
@@ -67,7 +67,7 @@ def test_settings_update_is_audited(panel, owner):
     ("max_pending_topups", "x" * 300, "too long"),
 ])
 def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
-    r = owner.post("/settings/", data={"csrf_token": owner.csrf, key: value, "mentorship_available": ["false", "true"]},
+    r = owner.post("/admin/settings/", data={"csrf_token": owner.csrf, key: value, "mentorship_available": ["false", "true"]},
                    follow_redirects=True)
     assert r.status_code == 200 and message in flashes(r.text)
     assert panel.count(Setting) == 0
@@ -75,39 +75,39 @@ def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
 
 
 def test_audit_log_filters(panel, owner):
-    html = owner.get("/audit/?flt0_action_equals=topup.rejected").text
+    html = owner.get("/admin/audit/?flt0_action_equals=topup.rejected").text
     assert "topup.rejected" in html and "booking.confirm" not in html
-    html = owner.get("/audit/?flt0_admin_equals=nobody").text
+    html = owner.get("/admin/audit/?flt0_admin_equals=nobody").text
     assert "topup.rejected" not in html
     today = utcnow().astimezone(CAIRO).date().isoformat()
-    assert "booking.cancel" in owner.get(f"/audit/?flt0_date_up_to_inclusive={today}").text
+    assert "booking.cancel" in owner.get(f"/admin/audit/?flt0_date_up_to_inclusive={today}").text
 
 
 def test_monthly_report_csv(panel, finance):
     month = utcnow().astimezone(CAIRO).strftime("%Y-%m")
-    html = finance.get(f"/reports/?month={month}").text
+    html = finance.get(f"/admin/reports/?month={month}").text
     assert "float at month end" in html and "350.50 EGP" in html
-    r = finance.get(f"/reports/monthly.csv?month={month}")
+    r = finance.get(f"/admin/reports/monthly.csv?month={month}")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.data.decode())))
     by_item = {(row["section"], row["item"]): row for row in rows}
     assert by_item[("top-ups", "PENDING")]["count"] == "2"
     assert by_item[("top-ups", "PENDING")]["amount_egp"] == "350.50"
     assert ("wallet", "float at month end") in by_item
-    assert finance.get("/reports/?month=2026-13", follow_redirects=True).status_code == 200
-    assert finance.get("/reports/monthly.csv?month=garbage", follow_redirects=True).status_code == 200
+    assert finance.get("/admin/reports/?month=2026-13", follow_redirects=True).status_code == 200
+    assert finance.get("/admin/reports/monthly.csv?month=garbage", follow_redirects=True).status_code == 200
 
 
 def test_owner_creates_panel_accounts(panel, owner):
-    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "helper", "password": "plum-orbit-canyon-7",
+    r = owner.post("/admin/accounts/new", data={"csrf_token": owner.csrf, "username": "helper", "password": "plum-orbit-canyon-7",
                                           "role": "finance"}, follow_redirects=True)
     assert "Admin helper (finance) created." in flashes(r.text)
     c = panel.app.test_client()
     assert login(c, "helper", "plum-orbit-canyon-7").status_code == 302
-    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "x", "password": "short",
+    r = owner.post("/admin/accounts/new", data={"csrf_token": owner.csrf, "username": "x", "password": "short",
                                           "role": "finance"}, follow_redirects=True)
     assert "at least 12 characters" in flashes(r.text)
-    r = owner.post("/accounts/new", data={"csrf_token": owner.csrf, "username": "m3", "password": "plum-orbit-canyon-7",
+    r = owner.post("/admin/accounts/new", data={"csrf_token": owner.csrf, "username": "m3", "password": "plum-orbit-canyon-7",
                                           "role": "mentor", "mentor_user_id": "99999"}, follow_redirects=True)
     assert "is not a mentor" in flashes(r.text)
     with panel.session() as s:
@@ -115,15 +115,15 @@ def test_owner_creates_panel_accounts(panel, owner):
 
 
 def test_broadcast_preview_send_and_progress(panel, owner):
-    html = owner.get("/broadcasts/?text=Hello+students&audience=all&preview=1").text
+    html = owner.get("/admin/broadcasts/?text=Hello+students&audience=all&preview=1").text
     assert 'id="recipient-count">4<' in html and "Hello students" in html
-    r = owner.post("/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
+    r = owner.post("/admin/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
                                              "audience": "all"}, follow_redirects=True)
     assert "queued for 4 student(s)" in flashes(r.text)
     assert panel.count(Notification, Notification.kind == "broadcast") == 4
     history = r.text.split('id="broadcast-history"')[1]
     assert "Hello students" in history
-    r = owner.post("/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
+    r = owner.post("/admin/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
                                              "audience": "all"}, follow_redirects=True)
     assert "not queued twice" in flashes(r.text)
     assert panel.count(Broadcast) == 1
@@ -136,6 +136,6 @@ def test_broadcast_preview_send_and_progress(panel, owner):
     ({"text": "hi", "audience": "platform"}, ""),
 ])
 def test_broadcast_bad_input(panel, owner, data, message):
-    r = owner.post("/broadcasts/send", data={"csrf_token": owner.csrf, **data}, follow_redirects=True)
+    r = owner.post("/admin/broadcasts/send", data={"csrf_token": owner.csrf, **data}, follow_redirects=True)
     assert r.status_code == 200 and "Not sent" in flashes(r.text) and message in flashes(r.text).lower()
     assert panel.count(Broadcast) == 0

@@ -14,6 +14,8 @@ PUBLIC = {"auth.login", "static", "admin.static"}
 MINI_APP = {"miniapp.launch", "miniapp.wallet", "miniapp.enrollments", "miniapp.mentorship", "miniapp.book",
             "miniapp.unknown"}
 PUBLIC |= MINI_APP
+# `/` and the seed's page names only redirect into the panel, which then asks for a login.
+PUBLIC |= {"front_door", "seed_financial", "seed_mentorship", "seed_analytics"}
 # Called by machines with their own secret instead of a session, so no CSRF token (tests/admin/test_transfers.py).
 SECRET_AUTHENTICATED = {"sms_webhook.receive"}
 
@@ -41,10 +43,10 @@ def test_every_endpoint_refuses_anonymous_requests(panel, client):
                 assert r.status_code in (400, 401, 403), (method, url, r.status_code)
                 assert r.is_json and "error" in r.get_json()
             elif method == "GET":
-                assert r.status_code == 302 and "/login" in r.location, (method, url, r.status_code)
+                assert r.status_code == 302 and "/admin/login" in r.location, (method, url, r.status_code)
             else:  # a write without a token is refused before anything else
                 assert r.status_code in (302, 400), (method, url, r.status_code)
-                assert r.status_code == 400 or "/login" in r.location
+                assert r.status_code == 400 or "/admin/login" in r.location
     assert checked > 50
 
 
@@ -67,7 +69,7 @@ def test_login_page_explains_how_to_create_the_first_admin(sqlite_url, tmp_path)
     from admin_panel import create_app
     from tests.helpers import make_settings
     app = create_app(make_settings(sqlite_url, tmp_path))
-    page = app.test_client().get("/login")
+    page = app.test_client().get("/admin/login")
     assert page.status_code == 200
     assert "codehub create-admin &lt;username&gt;" in page.text
     app.extensions["codehub"].db.dispose()
@@ -79,7 +81,7 @@ def test_login_wrong_password_then_right(panel, client):
     assert "codehub create-admin" not in r.text
     r = login(client, "owner")
     assert r.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/admin/").status_code == 200
 
 
 def test_login_is_throttled_after_five_failures(panel, client):
@@ -92,9 +94,9 @@ def test_login_is_throttled_after_five_failures(panel, client):
 
 
 def test_login_form_needs_csrf(panel, client):
-    r = client.post("/login", data={"username": "owner", "password": PASSWORD})
+    r = client.post("/admin/login", data={"username": "owner", "password": PASSWORD})
     assert r.status_code == 400
-    assert client.get("/").status_code == 302
+    assert client.get("/admin/").status_code == 302
 
 
 def test_session_cookie_is_httponly_and_samesite(panel, client):
@@ -104,36 +106,36 @@ def test_session_cookie_is_httponly_and_samesite(panel, client):
 
 
 def test_logout_needs_post_with_csrf(panel, owner):
-    assert owner.get("/logout").status_code == 405
-    assert owner.post("/logout").status_code == 400
-    r = owner.post("/logout", data={"csrf_token": owner.csrf})
-    assert r.status_code == 302 and "/login" in r.location
-    assert owner.get("/topups/").status_code == 302
+    assert owner.get("/admin/logout").status_code == 405
+    assert owner.post("/admin/logout").status_code == 400
+    r = owner.post("/admin/logout", data={"csrf_token": owner.csrf})
+    assert r.status_code == 302 and "/admin/login" in r.location
+    assert owner.get("/admin/topups/").status_code == 302
 
 
 def test_open_redirect_after_login_is_ignored(panel, client):
-    page = client.get("/login?next=//evil.example/x")
-    r = client.post("/login?next=//evil.example/x", data={"username": "owner", "password": PASSWORD,
+    page = client.get("/admin/login?next=//evil.example/x")
+    r = client.post("/admin/login?next=//evil.example/x", data={"username": "owner", "password": PASSWORD,
                                                           "csrf_token": csrf_from(page.text)})
     assert r.status_code == 302 and "evil" not in r.location
 
 
 @pytest.mark.parametrize("path,owner_ok,finance_ok,mentor_ok", [
-    ("/", 200, 200, 302),
-    ("/topups/", 200, 200, 403),
-    ("/transactions/", 200, 200, 403),
-    ("/students/", 200, 200, 403),
-    ("/bookings/", 200, 403, 200),
-    ("/mentors/", 200, 403, 403),
-    ("/my-profile/", 403, 403, 200),
-    ("/platforms/", 200, 403, 403),
-    ("/tasks/", 200, 403, 403),
-    ("/enrollments/", 200, 403, 403),
-    ("/settings/", 200, 403, 403),
-    ("/audit/", 200, 403, 403),
-    ("/reports/", 200, 200, 403),
-    ("/broadcasts/", 200, 403, 403),
-    ("/accounts/", 200, 403, 403),
+    ("/admin/", 200, 200, 302),
+    ("/admin/topups/", 200, 200, 403),
+    ("/admin/transactions/", 200, 200, 403),
+    ("/admin/students/", 200, 200, 403),
+    ("/admin/bookings/", 200, 403, 200),
+    ("/admin/mentors/", 200, 403, 403),
+    ("/admin/my-profile/", 403, 403, 200),
+    ("/admin/platforms/", 200, 403, 403),
+    ("/admin/tasks/", 200, 403, 403),
+    ("/admin/enrollments/", 200, 403, 403),
+    ("/admin/settings/", 200, 403, 403),
+    ("/admin/audit/", 200, 403, 403),
+    ("/admin/reports/", 200, 200, 403),
+    ("/admin/broadcasts/", 200, 403, 403),
+    ("/admin/accounts/", 200, 403, 403),
     ("/api/admin/topup-requests", 200, 200, 403),
     ("/api/admin/analytics/financial", 200, 200, 403),
 ])
@@ -148,13 +150,13 @@ def test_roles_limit_pages(panel, path, owner_ok, finance_ok, mentor_ok):
 
 
 def test_menu_shows_only_what_the_role_may_open(panel, finance):
-    html = finance.get("/").text
+    html = finance.get("/admin/").text
     assert "Top-ups" in html and "Transactions" in html
     assert "Settings" not in html and "Platforms" not in html and "Broadcasts" not in html
 
 
 def test_finance_cannot_post_owner_actions(panel, finance):
-    r = finance.post("/settings/", data={"csrf_token": finance.csrf, "signup_bonus": "9999"})
+    r = finance.post("/admin/settings/", data={"csrf_token": finance.csrf, "signup_bonus": "9999"})
     assert r.status_code == 403
     r = finance.put("/api/admin/mentorship/settings", json={"hourlyRate": "1"},
                     headers={"X-CSRFToken": finance.csrf})
@@ -197,23 +199,23 @@ def test_garbage_input_never_causes_a_server_error(panel, owner):
             else:
                 r = owner.open(url, method=method, data=data)
             assert r.status_code < 500, (method, url, r.status_code)
-            assert r.status_code != 302 or "/login" not in r.location, (method, url)  # still logged in
+            assert r.status_code != 302 or "/admin/login" not in r.location, (method, url)  # still logged in
     assert checked > 50
 
 
 @pytest.mark.parametrize("username,method,path,data", [
-    ("finance", "POST", "/bookings/booking/2/confirm", {"session_date": "2099-01-01T10:00"}),
-    ("finance", "POST", "/bookings/booking/2/cancel", {"reason": "x"}),
-    ("finance", "POST", "/platforms/new/", {"name": "Hack", "price": "1"}),
-    ("finance", "POST", "/platforms/delete/", {"id": "4"}),
-    ("finance", "POST", "/enrollments/action/", {"action": "deactivate", "rowid": "1"}),
-    ("finance", "POST", "/mentors/make", {"user_id": "3"}),
-    ("finance", "POST", "/broadcasts/send", {"text": "hi", "audience": "all"}),
-    ("finance", "POST", "/accounts/new", {"username": "evil", "password": "longenough1", "role": "owner"}),
-    ("mentor", "POST", "/topups/request/10/approve", {}),
-    ("mentor", "POST", "/topups/action/", {"action": "approve", "rowid": "10"}),
-    ("mentor", "POST", "/students/student/3/adjust", {"amount": "1000", "reason": "x", "nonce": "n"}),
-    ("mentor", "POST", "/settings/", {"signup_bonus": "1"}),
+    ("finance", "POST", "/admin/bookings/booking/2/confirm", {"session_date": "2099-01-01T10:00"}),
+    ("finance", "POST", "/admin/bookings/booking/2/cancel", {"reason": "x"}),
+    ("finance", "POST", "/admin/platforms/new/", {"name": "Hack", "price": "1"}),
+    ("finance", "POST", "/admin/platforms/delete/", {"id": "4"}),
+    ("finance", "POST", "/admin/enrollments/action/", {"action": "deactivate", "rowid": "1"}),
+    ("finance", "POST", "/admin/mentors/make", {"user_id": "3"}),
+    ("finance", "POST", "/admin/broadcasts/send", {"text": "hi", "audience": "all"}),
+    ("finance", "POST", "/admin/accounts/new", {"username": "evil", "password": "longenough1", "role": "owner"}),
+    ("mentor", "POST", "/admin/topups/request/10/approve", {}),
+    ("mentor", "POST", "/admin/topups/action/", {"action": "approve", "rowid": "10"}),
+    ("mentor", "POST", "/admin/students/student/3/adjust", {"amount": "1000", "reason": "x", "nonce": "n"}),
+    ("mentor", "POST", "/admin/settings/", {"signup_bonus": "1"}),
     ("mentor", "PUT", "/api/admin/topup-requests/10", {"status": "APPROVED"}),
     ("mentor", "PUT", "/api/admin/mentorship/settings", {"hourlyRate": "1"}),
     ("finance", "PUT", "/api/admin/mentorship/2/confirm", {"sessionDate": "2099-01-01T10:00"}),
@@ -234,5 +236,15 @@ def test_roles_refuse_writes_and_change_nothing(panel, username, method, path, d
 
 
 def test_security_headers(panel, client):
-    r = client.get("/login")
+    r = client.get("/admin/login")
     assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_panel_lives_under_admin_and_the_front_door_leads_there(panel, client, owner):
+    assert client.get("/").headers["Location"].endswith("/admin/")
+    assert client.get("/admin/").headers["Location"].startswith("/admin/login")
+    for name, where in (("financial", "/admin/topups/"), ("mentorship", "/admin/bookings/"),
+                        ("analytics", "/admin/")):
+        assert owner.get(f"/admin/{name}").headers["Location"].endswith(where)
+    assert "Dashboard" in owner.get("/admin/").text
+    assert owner.get("/topups/").status_code == 404  # nothing of the panel is left at the root

@@ -37,7 +37,7 @@ def test_serve_migrates_then_runs_waitress_on_the_configured_address(monkeypatch
     engine = create_engine(url)
     assert "transactions" in inspect(engine).get_table_names()  # migrated before serving
     engine.dispose()
-    r = seen["app"].test_client().get("/login")
+    r = seen["app"].test_client().get("/admin/login")
     assert r.status_code == 200 and "codehub create-admin" in r.text
 
 
@@ -56,21 +56,21 @@ def test_the_panel_on_postgresql(pg_url, tmp_path):
         c = panel.app.test_client()
         assert login(c, "owner").status_code == 302
         csrf = token(c)
-        for path in ("/", "/topups/", "/transactions/?flt0_date_on_or_after=2000-01-01&search=credit",
-                     "/students/", "/bookings/", "/platforms/", "/enrollments/", "/audit/", "/reports/",
-                     "/broadcasts/?text=hi&audience=all&preview=1", "/api/admin/analytics/engagement",
-                     "/transactions/export/xlsx/", "/transfers/", "/transfers/signals"):
+        for path in ("/admin/", "/admin/topups/", "/admin/transactions/?flt0_date_on_or_after=2000-01-01&search=credit",
+                     "/admin/students/", "/admin/bookings/", "/admin/platforms/", "/admin/enrollments/", "/admin/audit/", "/admin/reports/",
+                     "/admin/broadcasts/?text=hi&audience=all&preview=1", "/api/admin/analytics/engagement",
+                     "/admin/transactions/export/xlsx/", "/admin/transfers/", "/admin/transfers/signals"):
             assert c.get(path).status_code == 200, path
         tx = panel.pending_topups()[0]
         balance = panel.user(tx.user_id).balance
-        r = c.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": csrf, "confirmed": "1",
+        r = c.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": csrf, "confirmed": "1",
                                                              "notes": "statement checked"}, follow_redirects=True)
         assert "credited" in flashes(r.text)
         assert panel.user(tx.user_id).balance == balance + tx.amount
-        r = c.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": csrf}, follow_redirects=True)
+        r = c.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": csrf}, follow_redirects=True)
         assert "Already processed by owner" in flashes(r.text)
         assert panel.tx(tx.id).status == TransactionStatus.APPROVED
-        html = c.get("/transactions/?flt0_status_equals=PENDING").text
+        html = c.get("/admin/transactions/?flt0_status_equals=PENDING").text
         assert f"net {Decimal('150.50'):,.2f} EGP" in html
     finally:
         panel.db.dispose()

@@ -8,7 +8,7 @@ from tests.admin.helpers import flashes
 
 
 def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finance):
-    html = finance.get("/topups/").text
+    html = finance.get("/admin/topups/").text
     pending = panel.pending_topups()
     assert len(pending) == 2
     first, second = (html.index(f">#{t.id}<") for t in pending)
@@ -22,7 +22,7 @@ def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finan
 
 def test_request_page_shows_the_full_sender_number(panel, finance):
     tx = panel.pending_topups()[0]
-    html = finance.get(f"/topups/request/{tx.id}").text
+    html = finance.get(f"/admin/topups/request/{tx.id}").text
     assert "01112345678" in html
     assert "Approve and credit 200.00 EGP" in html
 
@@ -30,11 +30,11 @@ def test_request_page_shows_the_full_sender_number(panel, finance):
 def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
     tx = panel.pending_topups()[0]
     before = panel.user(tx.user_id).balance
-    r = finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42"},
+    r = finance.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42"},
                      follow_redirects=True)  # no transfer matches: it asks for a confirmation first
     assert "confirm and give a reason" in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
-    r = finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42",
+    r = finance.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42",
                                                               "confirmed": "1"}, follow_redirects=True)
     assert "approved: 200.00 EGP credited" in flashes(r.text)
     assert panel.user(tx.user_id).balance == before + Decimal("200.00")
@@ -47,13 +47,13 @@ def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
 
 def test_second_approval_says_who_processed_it_and_changes_nothing(panel, finance, owner):
     tx = panel.pending_topups()[0]
-    finance.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "confirmed": "1",
+    finance.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "confirmed": "1",
                                                           "notes": "statement checked"})
     balance = panel.user(tx.user_id).balance
-    r = owner.post(f"/topups/request/{tx.id}/approve", data={"csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": owner.csrf}, follow_redirects=True)
     assert "Already processed by finance (now approved); nothing was changed." in flashes(r.text)
     assert panel.user(tx.user_id).balance == balance
-    r = owner.post(f"/topups/request/{tx.id}/reject", data={"csrf_token": owner.csrf, "reason": "late"},
+    r = owner.post(f"/admin/topups/request/{tx.id}/reject", data={"csrf_token": owner.csrf, "reason": "late"},
                    follow_redirects=True)
     assert "Already processed by finance" in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
@@ -61,7 +61,7 @@ def test_second_approval_says_who_processed_it_and_changes_nothing(panel, financ
 
 def test_reject_needs_a_reason(panel, finance):
     tx = panel.pending_topups()[0]
-    r = finance.post(f"/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "  "},
+    r = finance.post(f"/admin/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "  "},
                      follow_redirects=True)
     assert "A reason is required." in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
@@ -70,7 +70,7 @@ def test_reject_needs_a_reason(panel, finance):
 def test_reject_with_reason_tells_the_student_and_keeps_the_balance(panel, finance):
     tx = panel.pending_topups()[0]
     balance = panel.user(tx.user_id).balance
-    r = finance.post(f"/topups/request/{tx.id}/reject",
+    r = finance.post(f"/admin/topups/request/{tx.id}/reject",
                      data={"csrf_token": finance.csrf, "reason": "No transfer from this number"},
                      follow_redirects=True)
     assert "rejected" in flashes(r.text)
@@ -82,30 +82,30 @@ def test_reject_with_reason_tells_the_student_and_keeps_the_balance(panel, finan
 
 def test_reject_reason_far_too_long_changes_nothing(panel, finance):
     tx = panel.pending_topups()[0]
-    r = finance.post(f"/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "x" * 5000},
+    r = finance.post(f"/admin/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "x" * 5000},
                      follow_redirects=True)
     assert r.status_code == 200 and "too long" in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
 
 
 def test_unknown_and_malformed_ids(panel, finance):
-    r = finance.post("/topups/request/99999/approve", data={"csrf_token": finance.csrf}, follow_redirects=True)
+    r = finance.post("/admin/topups/request/99999/approve", data={"csrf_token": finance.csrf}, follow_redirects=True)
     assert r.status_code == 200 and "not found" in flashes(r.text).lower()
-    assert finance.post("/topups/request/abc/approve", data={"csrf_token": finance.csrf}).status_code == 404
-    r = finance.get("/topups/request/99999", follow_redirects=True)
+    assert finance.post("/admin/topups/request/abc/approve", data={"csrf_token": finance.csrf}).status_code == 404
+    r = finance.get("/admin/topups/request/99999", follow_redirects=True)
     assert "does not exist" in flashes(r.text)
 
 
 def test_bulk_approve_and_bulk_reject(panel, owner):
     a, b = panel.pending_topups()
-    r = owner.post("/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id]},
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id]},
                    follow_redirects=True)
     assert "needs a reason" in flashes(r.text)
     assert panel.tx(a.id).status == TransactionStatus.PENDING
-    r = owner.post("/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id],
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id],
                                             "reason": "Duplicate request"}, follow_redirects=True)
     assert "Rejected 1 top-up request(s)." in flashes(r.text)
-    r = owner.post("/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
                                             "rowid": [a.id, b.id]}, follow_redirects=True)
     text = flashes(r.text)
     assert "Approved 1 top-up request(s)." in text and f"#{a.id}: Already processed by owner" in text
@@ -114,8 +114,8 @@ def test_bulk_approve_and_bulk_reject(panel, owner):
 
 def test_no_edit_no_delete(panel, owner):
     tx = panel.pending_topups()[0]
-    owner.post("/topups/delete/", data={"csrf_token": owner.csrf, "id": tx.id})
-    owner.post(f"/topups/edit/?id={tx.id}", data={"csrf_token": owner.csrf, "amount": "99999"})
+    owner.post("/admin/topups/delete/", data={"csrf_token": owner.csrf, "id": tx.id})
+    owner.post(f"/admin/topups/edit/?id={tx.id}", data={"csrf_token": owner.csrf, "amount": "99999"})
     row = panel.tx(tx.id)
     assert row is not None and row.amount == Decimal("200.00") and row.status == TransactionStatus.PENDING
-    assert "/topups/edit/" not in owner.get("/topups/").text
+    assert "/admin/topups/edit/" not in owner.get("/admin/topups/").text

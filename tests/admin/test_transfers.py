@@ -166,19 +166,19 @@ def test_paste_many_texts_then_approve_the_suggested_pair_in_one_click(panel, fi
         req = wallet.request_topup(s, uid, "150", "01012345678", idempotency_key="k2")
     other = TEXT.replace("022755550001", "022755550002").replace("150.00", "75.00")
     blob = f"{TEXT}\n\n{other}\n\nتم تحويل 5 جنيه لرقم 01012345678"
-    r = finance.post("/transfers/paste", data={"csrf_token": finance.csrf, "texts": blob}, follow_redirects=True)
+    r = finance.post("/admin/transfers/paste", data={"csrf_token": finance.csrf, "texts": blob}, follow_redirects=True)
     assert "Message 1: transfer 022755550001 of 150.00 EGP: stored." in r.text
     assert "Message 3: not money received" in r.text
     assert panel.count(Transfer) == 2
-    queue = _page(finance, "/topups/")
+    queue = _page(finance, "/admin/topups/")
     assert "matches transfer 022755550001" in queue
-    review = _page(finance, f"/topups/request/{req.transaction_id}")
+    review = _page(finance, f"/admin/topups/request/{req.transaction_id}")
     assert "Approve with this transfer" in review and "unique match" in review
     t_id = panel.db.sessions().scalar(select(Transfer.id).where(Transfer.reference == "022755550001"))
-    r = finance.post(f"/topups/request/{req.transaction_id}/approve",
+    r = finance.post(f"/admin/topups/request/{req.transaction_id}/approve",
                      data={"csrf_token": finance.csrf, "transfer_id": t_id}, follow_redirects=True)
     assert "approved: 150.00 EGP credited" in r.text
-    page = _page(finance, "/transfers/")
+    page = _page(finance, "/admin/transfers/")
     assert "022755550002" in page  # still unmatched
     assert f"#{req.transaction_id}" in page
     with panel.session() as s:
@@ -189,11 +189,11 @@ def test_rejecting_a_request_with_a_matching_transfer_asks_first(panel, finance)
     with panel.session() as s:
         uid = wallet.register(s, 5550003, full_name="Omar").user.id
         req = wallet.request_topup(s, uid, "150", "01012345678", idempotency_key="k3")
-    finance.post("/transfers/paste", data={"csrf_token": finance.csrf, "texts": TEXT})
-    r = finance.post(f"/topups/request/{req.transaction_id}/reject",
+    finance.post("/admin/transfers/paste", data={"csrf_token": finance.csrf, "texts": TEXT})
+    r = finance.post(f"/admin/topups/request/{req.transaction_id}/reject",
                      data={"csrf_token": finance.csrf, "reason": "no"}, follow_redirects=True)
     assert "confirm to reject" in r.text and panel.tx(req.transaction_id).status == TransactionStatus.PENDING
-    r = finance.post(f"/topups/request/{req.transaction_id}/reject",
+    r = finance.post(f"/admin/topups/request/{req.transaction_id}/reject",
                      data={"csrf_token": finance.csrf, "reason": "no", "confirmed": "1"}, follow_redirects=True)
     assert panel.tx(req.transaction_id).status == TransactionStatus.REJECTED
 
@@ -202,7 +202,7 @@ def test_statement_upload_maps_previews_then_imports(panel, finance):
     import io
     csv_bytes = ("Transaction number,Type,Amount,Sender\n022766660001,Received,40.00,01012345678\n"
                  "022766660002,Sent,10.00,01012345678\n").encode()
-    r = finance.post("/transfers/statement", data={"csrf_token": finance.csrf,
+    r = finance.post("/admin/transfers/statement", data={"csrf_token": finance.csrf,
                                                    "file": (io.BytesIO(csv_bytes), "vf.csv")},
                      content_type="multipart/form-data")
     assert r.status_code == 200 and "1 of 2 row(s) are money received" in r.text
@@ -210,25 +210,25 @@ def test_statement_upload_maps_previews_then_imports(panel, finance):
     data = re.search(r'name="data" value="([^"]+)"', r.text).group(1)
     form = {"csrf_token": finance.csrf, "data": data, "name": "vf.csv", "confirm": "import",
             "col_reference": "0", "col_direction": "1", "col_amount": "2", "col_sender": "3"}
-    r = finance.post("/transfers/statement", data=form, follow_redirects=True)
+    r = finance.post("/admin/transfers/statement", data=form, follow_redirects=True)
     assert "1 new transfer(s)" in r.text and panel.count(Transfer) == 1
-    r = finance.post("/transfers/statement", data={**form, "data": "@@@"}, follow_redirects=True)
+    r = finance.post("/admin/transfers/statement", data={**form, "data": "@@@"}, follow_redirects=True)
     assert r.status_code == 200 and "damaged" in r.text
-    r = finance.post("/transfers/statement", data={"csrf_token": finance.csrf,
+    r = finance.post("/admin/transfers/statement", data={"csrf_token": finance.csrf,
                                                    "file": (io.BytesIO(b"x"), "vf.pdf")},
                      content_type="multipart/form-data", follow_redirects=True)
     assert r.status_code == 200 and "csv or .xlsx" in r.text
 
 
 def test_signals_page_and_settings_checkbox(panel, owner):
-    assert "No signals." in _page(owner, "/transfers/signals") or "fraud-signals" in _page(owner, "/transfers/signals")
-    settings_page = _page(owner, "/settings/")
+    assert "No signals." in _page(owner, "/admin/transfers/signals") or "fraud-signals" in _page(owner, "/admin/transfers/signals")
+    settings_page = _page(owner, "/admin/settings/")
     assert 'type="checkbox" id="auto_approve_transfers"' in settings_page
 
 
 def test_mentors_cannot_see_transfers(panel, mentor):
-    assert mentor.get("/transfers/").status_code == 403
-    assert mentor.post("/transfers/paste", data={"csrf_token": mentor.csrf, "texts": TEXT}).status_code == 403
+    assert mentor.get("/admin/transfers/").status_code == 403
+    assert mentor.post("/admin/transfers/paste", data={"csrf_token": mentor.csrf, "texts": TEXT}).status_code == 403
 
 
 # --- in Chromium -------------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ def test_browser_paste_and_match(page, live):  # noqa: F811 - pytest fixtures
         uid = wallet.register(s, 5550009, full_name="Omar Hassan").user.id
         req = wallet.request_topup(s, uid, "150", "010 1234 5678", idempotency_key="browser-1")
         before = wallet.balance(s, uid)
-    page.goto("/transfers/")
+    page.goto("/admin/transfers/")
     page.fill("#paste-texts", TEXT + "\n\nتم تحويل 5 جنيه لرقم 01012345678")
     page.click("#paste-form button[type=submit]")
     page.wait_for_selector(".alert-success")
@@ -267,6 +267,6 @@ def test_signals_show_on_the_student_and_the_request(panel, owner):
         b = wallet.register(s, 5550012, full_name="Mona").user.id
         wallet.request_topup(s, a, "50", "01512345678", idempotency_key="s1")
         rb = wallet.request_topup(s, b, "60", "01512345678", idempotency_key="s2").transaction_id
-    assert "shared sender" in _page(owner, f"/students/student/{a}")
-    assert "shared sender" in _page(owner, f"/topups/request/{rb}")
-    assert "shared sender" in _page(owner, "/transfers/signals")
+    assert "shared sender" in _page(owner, f"/admin/students/student/{a}")
+    assert "shared sender" in _page(owner, f"/admin/topups/request/{rb}")
+    assert "shared sender" in _page(owner, "/admin/transfers/signals")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import OMAR, build_api, sign, tg_user
-from tests.admin.helpers import PASSWORD
+from tests.admin.helpers import PASSWORD, csrf_from
 from core.services.admins import create_admin
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -28,9 +28,8 @@ def test_openapi_document_is_served_to_admins(contract):
     with contract.session() as s:
         create_admin(s, "docs_owner", PASSWORD, "owner")
     client = contract.app.test_client()
-    page = client.get("/login")
-    from tests.admin.helpers import csrf_from
-    client.post("/login", data={"username": "docs_owner", "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    page = client.get("/admin/login")
+    client.post("/admin/login", data={"username": "docs_owner", "password": PASSWORD, "csrf_token": csrf_from(page.text)})
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     assert {"/api/wallet/balance", "/api/wallet/transactions", "/api/wallet/topup", "/api/platforms",

@@ -80,9 +80,9 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         # the admins' cards arrive first (the bot fans the outbox row out to ADMIN_TELEGRAM_IDS)
         await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 111000111, timeout=15)
         client = app.test_client()
-        page = client.get("/login")
+        page = client.get("/admin/login")
         from tests.admin.helpers import csrf_from
-        client.post("/login", data={"username": "fin", "password": "plum-orbit-canyon-7", "csrf_token": csrf_from(page.text)})
+        client.post("/admin/login", data={"username": "fin", "password": "plum-orbit-canyon-7", "csrf_token": csrf_from(page.text)})
         csrf = client.get("/api/admin/csrf-token").get_json()["csrfToken"]
         mark = len(fake_api.calls)
         approved_at = time.monotonic()
