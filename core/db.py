@@ -323,8 +323,9 @@ def optimize_database(url: str) -> None:
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")
                 conn.exec_driver_sql("ANALYZE")
                 conn.exec_driver_sql("PRAGMA optimize")
-            else:
-                conn.exec_driver_sql("ANALYZE")
+            else:  # VACUUM also fills the visibility map, which index-only scans need
+                conn.commit()
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM (ANALYZE)")
             conn.commit()
     finally:
         engine.dispose()
