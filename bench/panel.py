@@ -76,7 +76,9 @@ def last_page_path(client) -> str:
     if m:
         return m.group(1).replace("&amp;", "&")
     pages = [int(p) for p in re.findall(r'[?&]page=(\d+)', html)]
-    return f"/transactions/?page={max(pages) if pages else 0}"
+    if pages and max(pages) > 1:
+        return f"/transactions/?page={max(pages)}"  # a numbered pager: its last page (OFFSET)
+    return "/transactions/?sort=1"  # the previous/next pager: the oldest rows are the list sorted oldest first
 
 
 def _measure(kind: str, url: str, data_dir: Path, repeat: int, out) -> None:
