@@ -25,6 +25,7 @@ from core.money import set_currency
 from core.timeutil import CAIRO
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
+ANALYZE_FROM_ROWS = 10_000  # ledger rows before SQLite's planner is given statistics (optimize_database)
 BUSY_TIMEOUT_MS = 30_000
 # Waiting longer than this for a free pool connection (or for PostgreSQL to accept one) means the
 # database is overloaded or down: fail fast, so a student gets an apology in seconds, not after 30.
@@ -320,6 +321,13 @@ def optimize_database(url: str) -> None:
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
+                # Statistics of a small ledger mislead the planner once it grows (a 100-student burst on a
+                # fresh file then waited on full scans): analyse only a ledger large enough to be worth it;
+                # the bot's scheduler calls this again every night (bot/scheduler.py).
+                size = conn.exec_driver_sql("SELECT max(id) FROM transactions").scalar() or 0
+                if size < ANALYZE_FROM_ROWS:
+                    conn.rollback()
+                    return
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")
                 conn.exec_driver_sql("ANALYZE")
                 conn.exec_driver_sql("PRAGMA optimize")
