@@ -5,6 +5,7 @@ Every job keeps its state in the database, so a restart neither loses nor repeat
 bot replicas may run the same scheduler."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from datetime import timedelta
@@ -17,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import DeliveryLoop
 from core.config import Settings
-from core.db import AsyncDatabase
+from core.db import AsyncDatabase, optimize_database
 from core.services import jobs
 from core.timeutil import utcnow
 
@@ -41,6 +42,8 @@ def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                       max_instances=1, coalesce=True, misfire_grace_time=30)
     scheduler.add_job(run_core_jobs, "interval", seconds=JOBS_SECONDS, id="core_jobs", args=[db],
                       max_instances=1, coalesce=True, misfire_grace_time=120, next_run_time=_soon())
+    scheduler.add_job(refresh_statistics, "cron", hour=4, minute=17, id="refresh_statistics", args=[db.url],
+                      max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends
     for add_job in extra_jobs:
         add_job(scheduler, bot=bot, db=db, i18n=i18n, settings=settings)
@@ -55,6 +58,11 @@ async def run_core_jobs(db: AsyncDatabase, now=None) -> dict:
     if queued or result["errors"]:
         log.info("scheduled jobs: %s", result)
     return result
+
+
+async def refresh_statistics(url: str) -> None:
+    """Nightly: fresh planner statistics as the ledger grows (SQLite gathers none by itself)."""
+    await asyncio.to_thread(optimize_database, url)
 
 
 def _soon():

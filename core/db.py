@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_
 
 import migrations
@@ -24,6 +25,7 @@ from core.money import set_currency
 from core.timeutil import CAIRO
 
 WRITE = {"sqlite_begin": "IMMEDIATE"}
+ANALYZE_FROM_ROWS = 10_000  # ledger rows before SQLite's planner is given statistics (optimize_database)
 BUSY_TIMEOUT_MS = 30_000
 # Waiting longer than this for a free pool connection (or for PostgreSQL to accept one) means the
 # database is overloaded or down: fail fast, so a student gets an apology in seconds, not after 30.
@@ -301,8 +303,40 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database schema (Alembic), as the entry points do on start."""
+    """Upgrade the database schema (Alembic), then refresh the planner's statistics, as the entry points
+    do on start."""
     command.upgrade(alembic_config(url), revision)
+    if sync_url(url).startswith("sqlite"):
+        optimize_database(url)
+
+
+def optimize_database(url: str) -> None:
+    """Give the query planner table statistics.
+
+    SQLite never gathers them by itself: without `sqlite_stat1` it guesses, and at a million ledger rows it
+    guessed wrong (the dashboard's revenue join walked the status index: ~45 min). `analysis_limit` bounds
+    ANALYZE to a sample per index, so this takes milliseconds even on a large file. PostgreSQL's autovacuum
+    analyses on its own; an explicit ANALYZE helps right after a bulk load."""
+    engine = create_sync_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                # Statistics of a small ledger mislead the planner once it grows (a 100-student burst on a
+                # fresh file then waited on full scans): analyse only a ledger large enough to be worth it;
+                # the bot's scheduler calls this again every night (bot/scheduler.py).
+                size = conn.exec_driver_sql("SELECT max(id) FROM transactions").scalar() or 0
+                if size < ANALYZE_FROM_ROWS:
+                    conn.rollback()
+                    return
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
+                conn.exec_driver_sql("PRAGMA optimize")
+            else:  # VACUUM also fills the visibility map, which index-only scans need
+                conn.commit()
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM (ANALYZE)")
+            conn.commit()
+    finally:
+        engine.dispose()
 
 
 def alembic_config(url: str) -> Config:

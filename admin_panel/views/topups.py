@@ -6,6 +6,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from markupsafe import Markup, escape
 from sqlalchemy import case
+from sqlalchemy.orm import joinedload
 
 from core.errors import ConfirmationRequired, DomainError, InvalidInput, NotFound, ReasonRequired
 from core.models import AdminRole, Transaction, TransactionStatus, TransactionType
@@ -80,6 +81,30 @@ class TopupView(SecureModelView):
         "decide": _decide_cell,
     }
     column_default_sort = None
+    simple_list_pager = True  # the header counts what matters (pending); no exact count of every top-up
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Pending first (oldest first), then the decided ones, newest first: two index walks of one page
+        each, instead of sorting every top-up ever made by a CASE (2 s at a million ledger rows)."""
+        if sort_column is not None or not execute:
+            return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        size = page_size or self.page_size
+        query, joins = self.get_query(), {}
+        if self._search_supported and search:
+            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
+        if filters and self._filters:
+            query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
+        query = query.options(joinedload(Transaction.user))
+        pending = Transaction.status == TransactionStatus.PENDING
+        skip = (page or 0) * size
+        rows = query.filter(pending).order_by(Transaction.created_at, Transaction.id) \
+            .offset(skip).limit(size).all()
+        if len(rows) < size:
+            before = query.filter(pending).count() if skip else len(rows)
+            rows += query.filter(Transaction.status != TransactionStatus.PENDING) \
+                .order_by(Transaction.created_at.desc(), Transaction.id.desc()) \
+                .offset(max(0, skip - before)).limit(size - len(rows)).all()
+        return None, rows
 
     def get_query(self):
         return super().get_query().filter(Transaction.type == TransactionType.TOP_UP)

@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import g, url_for
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
 from markupsafe import Markup, escape
-from sqlalchemy import BigInteger, cast, func
-
 from core.models import AdminRole, Transaction
+from core.services.ledger import TOTALS_CAP, capped_totals
 from core.timeutil import CAIRO
 from admin_panel.views.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
 
@@ -61,7 +60,10 @@ class TransactionView(SecureModelView):
     roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
     can_export = True
     export_types = ["csv", "xlsx"]
-    export_max_rows = 100_000
+    export_max_rows = 100_000  # XLSX only (a workbook holds ~1M rows); CSV streams every row (base.py)
+    # No exact count of a million rows on every page: Flask-Admin's previous/next pager, newest first by the
+    # created_at index; "oldest first" is the same page sorted the other way, so both ends cost one page.
+    simple_list_pager = True
     column_list = ["id", "created_at", "user", "type", "amount", "status", "description",
                    "wallet_number_masked", "balance_after", "processed_by"]
     column_labels = {"id": "#", "created_at": "When (Cairo)", "user": "Student",
@@ -75,7 +77,7 @@ class TransactionView(SecureModelView):
         "type", "status",
         OnOrAfter(Transaction.created_at, "Date"),
         Before(Transaction.created_at, "Date"),
-        FilterEqual(Transaction.user_id, "Student id"),
+        IntEqualFilter(Transaction.user_id, "Student id"),  # an int, not a string (PostgreSQL refused that)
         "user.full_name",
     ]
     column_formatters = {
@@ -98,19 +100,20 @@ class TransactionView(SecureModelView):
     }
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        query, joins = self.get_query(), {}
-        if self._search_supported and search:
-            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
-        if filters and self._filters:
-            query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
-        rows = query.with_entities(Transaction.status, func.count(Transaction.id),
-                                   func.sum(cast(Transaction.amount, BigInteger))) \
-            .group_by(Transaction.status).order_by(None).all()
-        g.ledger_totals = {status.value: (n, int(total or 0)) for status, n, total in rows}
+        if execute:
+            query, joins = self.get_query(), {}
+            if self._search_supported and search:
+                query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
+            if filters and self._filters:
+                query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
+            g.ledger_totals = capped_totals(query) if filters else {}  # a search is a scan already: not twice
         return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
 
     def list_footer_html(self) -> str:
         totals = getattr(g, "ledger_totals", {})
+        if totals is None:
+            return (f'<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">More than {TOTALS_CAP:,} rows '
+                    f'match: narrow the filter (a student, a type, dates) to see their totals.</div>')
         if not totals:
             return ""
         parts = []

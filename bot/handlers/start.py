@@ -34,11 +34,9 @@ async def cmd_start(message: Message, command: CommandObject, state: FSMContext,
         greeting = _("🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of "
                      "<b>{bonus}</b>.").format(name=esc(student.full_name), bonus=money(student.balance))
     else:
-        result = await session.run_sync(wallet.register, message.from_user.id,
-                                        full_name=message.from_user.full_name,
-                                        username=message.from_user.username)
-        student = result.user
-        await session.run_sync(wallet.touch, student.id)  # reachable again if they had blocked the bot
+        # the name kept current, reachable again after a block: written only when one of them changed
+        student = await session.run_sync(wallet.welcome_back, student, full_name=message.from_user.full_name,
+                                         username=message.from_user.username)
         greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
     await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
     arg = (command.args or "").strip()

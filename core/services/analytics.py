@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.models import (BookingStatus, Enrollment, MentorshipBooking, Platform, Task, TaskCompletion,
                          Transaction, TransactionStatus, TransactionType, User)
 from core.money import ZERO
-from core.timeutil import CAIRO, as_utc, cairo_day_start, cairo_midnight, cairo_month_start
+from core.timeutil import CAIRO, UTCDateTime, as_utc, cairo_day_start, cairo_midnight, cairo_month_start
 
 REVENUE_TYPES = (TransactionType.PLATFORM_PURCHASE, TransactionType.MENTORSHIP_PAYMENT)
 
@@ -46,15 +46,48 @@ def revenue_between(session: Session, start: datetime, end: datetime) -> dict[st
     return totals
 
 
-def _bucket_expr(session: Session, column, period: str):
+def _bucket_expr(session: Session, column, period: str, since: datetime, until: datetime):
     """Local (Cairo) day/week/month label computed in SQL, for both SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone("Africa/Cairo", func.timezone("UTC", column))  # DST-correct
         fmt = {"day": "YYYY-MM-DD", "week": "IYYY-\"W\"IW", "month": "YYYY-MM"}[period]
         return func.to_char(local, fmt)
-    local = func.cairo_local(column)  # a function core.db registers on every SQLite connection
     fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
-    return func.strftime(fmt, local)
+    return func.strftime(fmt, _sqlite_cairo_time(column, since, until))
+
+
+def _sqlite_cairo_time(column, since: datetime, until: datetime):
+    """Cairo local time of a naive-UTC column, in plain SQL: Cairo's UTC offset only changes at its DST
+    transitions, found here once per query, so each row costs a comparison and datetime(), not a call into
+    Python (a Python function per row was 2.6 of 3.3 s of `financial` at a million rows)."""
+    spans = _utc_offsets(as_utc(since) - timedelta(days=1), as_utc(until) + timedelta(days=1))
+    whens = [(column < literal(boundary, UTCDateTime()), func.datetime(column, f"{hours:+d} hours"))
+             for boundary, hours in spans[:-1]]
+    last = func.datetime(column, f"{spans[-1][1]:+d} hours")
+    return case(*whens, else_=last) if whens else last
+
+
+def _utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """[(end of span, Cairo's UTC offset in hours during it)], covering start..end; the last span is open."""
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(CAIRO).utcoffset().total_seconds() // 3600)
+
+    spans, current, moment = [], offset(start), start
+    while moment < end:
+        step = min(moment + timedelta(days=1), end)
+        if offset(step) != current:
+            low, high = moment, step  # the change happens within this day: find the hour
+            while high - low > timedelta(minutes=30):
+                mid = low + (high - low) / 2
+                low, high = (mid, high) if offset(mid) == current else (low, mid)
+            boundary = high.replace(minute=0, second=0, microsecond=0)
+            if offset(boundary) == current:
+                boundary += timedelta(hours=1)
+            spans.append((boundary, current))
+            current = offset(boundary)
+        moment = step
+    spans.append((end, current))
+    return spans
 
 
 def revenue_series(session: Session, *, period: str = "day", since: datetime | None = None,
@@ -62,7 +95,7 @@ def revenue_series(session: Session, *, period: str = "day", since: datetime | N
     """[{period: '2026-11-25', type: 'PLATFORM_PURCHASE', amount: Decimal}] for charts and the API."""
     now = as_utc(now)
     since = as_utc(since) if since else now - timedelta(days=30)
-    bucket = _bucket_expr(session, Transaction.created_at, period).label("bucket")
+    bucket = _bucket_expr(session, Transaction.created_at, period, since, now).label("bucket")
     rows = session.execute(
         select(bucket, Transaction.type, func.sum(_raw(Transaction.amount)))
         .where(Transaction.status == TransactionStatus.APPROVED, Transaction.type.in_(REVENUE_TYPES),
@@ -192,7 +225,7 @@ def engagement(session: Session, *, now: datetime | None = None) -> Engagement:
     by_status = {s.value: 0 for s in BookingStatus}
     for status, n in session.execute(select(MentorshipBooking.status, func.count()).group_by(MentorshipBooking.status)):
         by_status[status.value] = n
-    week = _bucket_expr(session, MentorshipBooking.created_at, "week").label("week")
+    week = _bucket_expr(session, MentorshipBooking.created_at, "week", now - timedelta(weeks=12), now).label("week")
     per_week = [{"week": w, "bookings": n} for w, n in session.execute(
         select(week, func.count()).where(MentorshipBooking.created_at >= now - timedelta(weeks=12))
         .group_by(week).order_by(week))]
@@ -222,13 +255,20 @@ def monthly_report(session: Session, year: int, month: int) -> dict:
     end = cairo_midnight(date(year + (month == 12), month % 12 + 1, 1))
     revenue = revenue_between(session, start, end)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
-    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked.
-    when = func.coalesce(Transaction.decided_at, Transaction.created_at)
-    for status, n, total in session.execute(
-            select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
-            .where(Transaction.type == TransactionType.TOP_UP, when >= start, when < end)
-            .group_by(Transaction.status)):
-        topups[status.value] = {"count": n, "amount": _money(total)}
+    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked
+    # (two range queries, each on its index, rather than one on coalesce(decided_at, created_at)).
+    decided = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
+               .where(Transaction.type == TransactionType.TOP_UP,
+                      Transaction.status.in_((TransactionStatus.APPROVED, TransactionStatus.REJECTED)),
+                      Transaction.decided_at >= start, Transaction.decided_at < end)
+               .group_by(Transaction.status))
+    asked = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
+             .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING,
+                    Transaction.created_at >= start, Transaction.created_at < end)
+             .group_by(Transaction.status))
+    for query in (decided, asked):
+        for status, n, total in session.execute(query):
+            topups[status.value] = {"count": n, "amount": _money(total)}
     float_end = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
         Transaction.status == TransactionStatus.APPROVED, Transaction.decided_at < end)))
     bonuses = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(

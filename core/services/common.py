@@ -47,7 +47,10 @@ def run_idempotent(session: Session, user_id: int, key: str,
     for attempt in range(2):
         try:
             with unit_of_work(session):
-                session.execute(select(User.id).where(User.id == user_id).with_for_update())
+                # the student's row, loaded (active_user then needs no second read) and, on PostgreSQL, locked
+                # (held in a local: the identity map keeps only what is referenced)
+                student = session.scalar(select(User).where(User.id == user_id).with_for_update()  # noqa: F841
+                                         .execution_options(populate_existing=True))
                 prior = session.scalar(select(Transaction).where(
                     Transaction.user_id == user_id, Transaction.idempotency_key == key))
                 if prior is not None:

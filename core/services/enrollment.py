@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
@@ -169,20 +169,22 @@ def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key:
         start = enrollment.expires_at if has_access else now
         expires = start + timedelta(days=platform.access_days) if platform.access_days else None
         renewed = enrollment is not None
+        # plain INSERTs (no ORM unit-of-work flush): the money path stays a few compiled-once statements
         if enrollment is None:
-            enrollment = Enrollment(user_id=user_id, platform_id=platform_id, enrolled_at=now,
-                                    expires_at=expires, is_active=True)
-            session.add(enrollment)
+            enrollment_id = session.execute(insert(Enrollment).values(
+                user_id=user_id, platform_id=platform_id, enrolled_at=now, expires_at=expires, is_active=True)
+                .returning(Enrollment.id)).scalar_one()
         else:
             enrollment.expires_at, enrollment.is_active = expires, True
             enrollment.expiry_notice_for = None
-        session.flush()
+            enrollment_id = enrollment.id
         verb = "Renewed" if renewed else "Enrolled in"
-        session.add(Transaction(user_id=user_id, type=TransactionType.PLATFORM_PURCHASE, amount=-price,
-                                status=TransactionStatus.APPROVED, description=f"{verb} {platform.name}",
-                                idempotency_key=idempotency_key, reference=f"enrollment:{enrollment.id}",
-                                balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
-        return EnrollmentResult(enrollment.id, platform_id, platform.name, price, new_balance, expires, renewed)
+        session.execute(insert(Transaction).values(
+            user_id=user_id, type=TransactionType.PLATFORM_PURCHASE, amount=-price,
+            status=TransactionStatus.APPROVED, description=f"{verb} {platform.name}",
+            idempotency_key=idempotency_key, reference=f"enrollment:{enrollment_id}",
+            balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
+        return EnrollmentResult(enrollment_id, platform_id, platform.name, price, new_balance, expires, renewed)
 
     def replay(prior: Transaction) -> EnrollmentResult:
         enrollment = session.get(Enrollment, int(prior.reference.split(":")[1]))

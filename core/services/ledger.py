@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Enrollment, MentorshipBooking, Platform, Transaction, TransactionType, User
@@ -79,3 +79,20 @@ def statement(session: Session, user_id: int, *, page: int = 1, per_page: int = 
     rows = wallet.history(session, user_id, page=page, per_page=per_page, type=type)
     details = entry_details(session, rows.items)
     return Page([StatementLine(e, details[e.id]) for e in rows.items], rows.page, rows.pages, rows.total)
+
+
+TOTALS_CAP = 10_000
+
+
+def capped_totals(query, cap: int = TOTALS_CAP) -> dict[str, tuple[int, int]] | None:
+    """Count and net piastres by status of the rows a (filtered) ledger query selects, or None when more than
+    `cap` rows match: the cost stays bounded by `cap` at any ledger size, instead of aggregating a million
+    rows on every page view."""
+    rows = query.with_entities(Transaction.id, Transaction.status, Transaction.amount).order_by(None) \
+        .limit(cap + 1).subquery()
+    session = query.session
+    found = session.execute(select(rows.c.status, func.count(), func.sum(cast(rows.c.amount, BigInteger)))
+                            .group_by(rows.c.status)).all()
+    if sum(n for _s, n, _t in found) > cap:
+        return None
+    return {getattr(status, "value", status): (n, int(total or 0)) for status, n, total in found}

@@ -41,6 +41,7 @@ class UserInfo:
     is_blocked: bool
     is_mentor: bool
     created_at: datetime
+    reachable: bool = True  # False after the student blocked the bot (until they come back)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class AdjustResult:
 
 def user_info(user: User) -> UserInfo:
     return UserInfo(user.id, user.telegram_id, user.full_name, user.username, user.language,
-                    user.balance, user.is_blocked, user.is_mentor, user.created_at)
+                    user.balance, user.is_blocked, user.is_mentor, user.created_at, user.bot_blocked_at is None)
 
 
 def entry(row: Transaction) -> LedgerEntry:
@@ -147,6 +148,22 @@ def register(session: Session, telegram_id: int, *, full_name: str = "", usernam
         session.flush()
         user = session.get(User, user_id)
         return RegisterResult(user_info(user), True, bonus)
+
+
+def welcome_back(session: Session, student: UserInfo, *, full_name: str = "", username: str | None = None,
+                 now: datetime | None = None) -> UserInfo:
+    """A returning student's /start: their Telegram name and handle kept current, and reachable again if
+    they had blocked the bot. Nothing is written (no write transaction is even begun) when nothing changed,
+    the common case; activity marks are StudentMiddleware's (mark_active, at most hourly)."""
+    full_name = strip_controls(full_name)[:200]
+    username = strip_controls(username)[:64] or None
+    if (student.full_name, student.username) == (full_name, username) and student.reachable:
+        return student
+    with unit_of_work(session):
+        session.execute(update(User).where(User.id == student.id).values(
+            full_name=full_name, username=username, last_seen_at=as_utc(now), bot_blocked_at=None)
+            .execution_options(synchronize_session=False))
+        return user_info(session.get(User, student.id, populate_existing=True))
 
 
 def get_user(session: Session, user_id: int) -> UserInfo:
