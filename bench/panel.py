@@ -54,9 +54,9 @@ def ensure_admin(url: str, data_dir: Path) -> None:
 
 def _client(app):
     c = app.test_client()
-    page = c.get("/login")
+    page = c.get("/admin/login")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    r = c.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
+    r = c.post("/admin/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 302, r.status_code
     return c
 
@@ -71,14 +71,14 @@ def _timed_get(client, path: str) -> float:
 
 def last_page_path(client) -> str:
     """The list's own link to its last (oldest) page."""
-    html = client.get("/transactions/").text
+    html = client.get("/admin/transactions/").text
     m = re.search(r'href="([^"]*)"[^>]*>\s*(?:Oldest|&raquo;|»)\s*</a>', html)
     if m:
         return m.group(1).replace("&amp;", "&")
     pages = [int(p) for p in re.findall(r'[?&]page=(\d+)', html)]
     if pages and max(pages) > 1:
-        return f"/transactions/?page={max(pages)}"  # a numbered pager: its last page (OFFSET)
-    return "/transactions/?sort=1"  # the previous/next pager: the oldest rows are the list sorted oldest first
+        return f"/admin/transactions/?page={max(pages)}"  # a numbered pager: its last page (OFFSET)
+    return "/admin/transactions/?sort=1"  # the previous/next pager: the oldest rows are the list sorted oldest first
 
 
 def _measure(kind: str, url: str, data_dir: Path, repeat: int, out) -> None:
@@ -109,9 +109,10 @@ def _measure_inner(kind: str, url: str, data_dir: Path, repeat: int) -> dict:
     client = _client(app)
     if kind == "export":
         return _export(client, repeat)
-    path = {"floor": "/account/password", "dashboard": "/", "topups": "/topups/", "transactions.first": "/transactions/",
-            "transactions.student": "/transactions/?flt0_student_id_equals=7",
-            "transactions.search": "/transactions/?search=Student+77+Name"}.get(kind)
+    path = {"floor": "/admin/account/password", "dashboard": "/admin/", "topups": "/admin/topups/",
+            "transactions.first": "/admin/transactions/",
+            "transactions.student": "/admin/transactions/?flt0_student_id_equals=7",
+            "transactions.search": "/admin/transactions/?search=Student+77+Name"}.get(kind)
     if kind == "transactions.last":
         path = last_page_path(client)
     client.get(path)  # warm: templates compiled, statements cached
@@ -123,7 +124,7 @@ def _export(client, repeat: int) -> dict:
     firsts, totals, rows, after = [], [], 0, []
     for _ in range(repeat):
         start = time.perf_counter()
-        r = client.get("/transactions/export/csv/", buffered=False)
+        r = client.get("/admin/transactions/export/csv/", buffered=False)
         first = None
         lines, tail = 0, b""
         for chunk in r.response:
