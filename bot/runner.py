@@ -89,4 +89,7 @@ def main() -> int:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
+    except ConfigError as exc:  # e.g. a FIELD_ENCRYPTION_KEY that cannot read the stored numbers
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
