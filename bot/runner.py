@@ -19,6 +19,7 @@ async def serve(settings: Settings) -> None:
 
     from bot.app import create_bot, create_dispatcher, set_commands
     from bot.i18n import build_i18n
+    from bot.metrics import add_ops_routes
     from bot.scheduler import build_scheduler
     from core.db import AsyncDatabase
 
@@ -44,6 +45,7 @@ async def serve(settings: Settings) -> None:
             app = web.Application()
             path = urlparse(settings.webhook_url).path or "/webhook"
             SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+            add_ops_routes(app, db)  # /healthz, /readyz, /metrics for the reverse proxy and Prometheus
             setup_application(app, dp, bot=bot)
             runner = web.AppRunner(app)
             await runner.setup()

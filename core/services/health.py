@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from core.models import Notification, NotificationStatus
@@ -41,3 +42,13 @@ def gauges(session: Session, *, now: datetime | None = None) -> Gauges:
     session.rollback()  # end the read snapshot
     age = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
     return Gauges(pending, count or 0, age)
+
+
+async def database_ready_async(engine: AsyncEngine) -> str | None:
+    """database_ready for the bot's async engine."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        return f"database unreachable: {type(exc).__name__}"
+    return None
