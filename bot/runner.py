@@ -83,8 +83,8 @@ def main() -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from core.logs import configure_logging
+    configure_logging(settings.log_level, settings.log_format)
     from core.db import migrate
     migrate(settings.effective_database_url)
     try:

@@ -269,6 +269,9 @@ def main(argv: list[str] | None = None, *, parser: argparse.ArgumentParser | Non
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
+        if settings.log_format == "json":
+            from core.logs import configure_logging
+            configure_logging("WARNING", "json")
         return args.func(settings, args)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
