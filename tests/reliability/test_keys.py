@@ -116,8 +116,9 @@ def test_wrong_malformed_or_missing_key_stops_start_up_with_one_line(sqlite_url,
     assert ok.returncode == 0 and "ledger OK" in ok.stdout
 
 
-def test_rotation_with_a_value_the_key_cannot_read_changes_nothing(sqlite_url, tmp_path):
+def test_rotation_with_a_value_the_key_cannot_read_changes_nothing(db_url, tmp_path):
     from core.services.keys import KeyMismatch, rotate
+    sqlite_url = db_url
     db = Database(sqlite_url, context())
     a_request_and_its_transfer(db)
     with db.session() as s:  # one number written under another key (a mixed database)
@@ -132,3 +133,21 @@ def test_rotation_with_a_value_the_key_cannot_read_changes_nothing(sqlite_url, t
         rotate(db.engine, FieldCipher(FIELD_KEY), FieldCipher(Fernet.generate_key()))
     assert stored_numbers(db) == before
     db.dispose()
+
+
+def test_rotate_key_without_the_variable_replaces_the_key_file(sqlite_url, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "field_encryption.key").write_text(FIELD_KEY + "\n")
+    db = Database(sqlite_url, context())
+    a_request_and_its_transfer(db)
+    db.dispose()
+    done = codehub("rotate-key", url=sqlite_url, tmp_path=tmp_path, key=None)
+    assert done.returncode == 0, done.stderr
+    new_key = (data / "field_encryption.key").read_text().strip()
+    assert new_key != FIELD_KEY and new_key in done.stdout
+    numbers, senders = stored_numbers(db)
+    db.dispose()
+    assert all(FieldCipher(new_key).decrypt(t) == NUMBER for t in numbers + senders)
+    assert codehub("check-ledger", url=sqlite_url, tmp_path=tmp_path, key=None).returncode == 0
+    assert codehub("check-ledger", url=sqlite_url, tmp_path=tmp_path, key=FIELD_KEY).returncode == 2
