@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -239,17 +240,25 @@ def startup_context(settings: Settings) -> ServiceContext:
     never read them, so none is generated. A malformed key, or one that cannot decrypt the newest stored
     number, stops start-up too. Each is a ConfigError whose message is one line naming the variable.
     """
-    from core.services.keys import sample_ciphertext, verify_key
+    from core.services.keys import check_key, sample_ciphertext
     engine = create_sync_engine(settings.effective_database_url)
     try:
-        if settings.field_encryption_key is None and not (settings.data_dir / "field_encryption.key").exists():
-            with engine.connect() as conn:
-                if sample_ciphertext(conn) is not None:
-                    raise ConfigError(
-                        f"FIELD_ENCRYPTION_KEY: not set, and no key file in {settings.data_dir}, but the "
-                        "database holds encrypted sender numbers; set it to the key they were encrypted with")
+        try:
+            conn = engine.connect()
+        except sa_exc.DBAPIError as exc:  # a database that is down now may be up in a minute: the updates
+            # get an apology meanwhile, and the key is checked by the next start
+            logging.getLogger(__name__).warning(
+                "could not check FIELD_ENCRYPTION_KEY against the database (%s)", type(exc.orig).__name__)
+            return build_context(settings)
+        with conn:
+            token = sample_ciphertext(conn)
+        if token is not None and settings.field_encryption_key is None \
+                and not (settings.data_dir / "field_encryption.key").exists():
+            raise ConfigError(
+                f"FIELD_ENCRYPTION_KEY: not set, and no key file in {settings.data_dir}, but the "
+                "database holds encrypted sender numbers; set it to the key they were encrypted with")
         context = build_context(settings)
-        verify_key(engine, context.cipher)
+        check_key(token, context.cipher)
         return context
     finally:
         engine.dispose()

@@ -55,7 +55,11 @@ def sample_ciphertext(conn: Connection) -> str | None:
 def verify_key(engine: Engine, cipher: FieldCipher) -> None:
     """Raise ConfigError (one line naming FIELD_ENCRYPTION_KEY) when the key cannot read stored numbers."""
     with engine.connect() as conn:
-        token = sample_ciphertext(conn)
+        check_key(sample_ciphertext(conn), cipher)
+
+
+def check_key(token: str | None, cipher: FieldCipher) -> None:
+    """verify_key on a ciphertext already read (None: nothing stored, nothing to check)."""
     if token is not None and cipher.decrypt(token) is None:
         raise ConfigError(
             "FIELD_ENCRYPTION_KEY: cannot decrypt the sender numbers stored in the database; set it to the "
