@@ -88,7 +88,25 @@ def backup(url: str, dest: str | os.PathLike) -> BackupInfo:
     return BackupInfo(dest, dest.stat().st_size, revision)
 
 
-def restore(url: str, source: str | os.PathLike) -> Path:
+def processes_holding(path: Path) -> list[int]:
+    """Other processes with the database file (or its -wal) open, from /proc (Linux); [] elsewhere."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    targets = {str(path.resolve()), str(path.resolve()) + "-wal"}
+    pids = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if any(os.readlink(fd) in targets for fd in (entry / "fd").iterdir()):
+                pids.append(int(entry.name))
+        except OSError:  # gone, or not ours to look at
+            continue
+    return sorted(pids)
+
+
+def restore(url: str, source: str | os.PathLike, *, force: bool = False) -> Path:
     """Bring back a backup into the SQLite database at `url`; the replaced file is kept beside it.
 
     The backup must be a CodeHub database at the current migration. Returns the `.before-restore` copy
@@ -114,6 +132,10 @@ def restore(url: str, source: str | os.PathLike) -> Path:
         if revision != head:
             raise BackupError(f"{source} is at migration {revision}, this version expects {head}: "
                               "restore it with the version of CodeHub that made it, then upgrade")
+        holders = [] if force or not dest_path.exists() else processes_holding(dest_path)
+        if holders:
+            raise BackupError(f"the database is open in process(es) {', '.join(map(str, holders))}: stop the bot "
+                              "and the panel first (or --force)")
         dest_path.parent.mkdir(parents=True, exist_ok=True)
         kept = dest_path.with_name(dest_path.name + ".before-restore")
         dest = sqlite3.connect(dest_path, timeout=30)

@@ -207,7 +207,7 @@ def cmd_restore(settings: Settings, args) -> int:
     from core.backup import BackupError, restore
     url = settings.effective_database_url
     try:
-        kept = restore(url, args.path)
+        kept = restore(url, args.path, force=args.force)
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -258,6 +258,7 @@ def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argpars
     p = sub.add_parser("restore", help="bring back a SQLite backup (stop the bot and the panel first); the "
                        "replaced file is kept as .before-restore")
     p.add_argument("path")
+    p.add_argument("--force", action="store_true", help="restore even if another process has the database open")
     p.set_defaults(func=cmd_restore)
     for name, (help_text, func) in (extra or {}).items():
         sub.add_parser(name, help=help_text).set_defaults(func=func)

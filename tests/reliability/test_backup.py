@@ -142,3 +142,22 @@ def test_backup_on_postgresql_prints_pg_dump_and_fails(pg_url, tmp_path):
     assert result.returncode == 1
     assert "pg_dump -Fc" in result.stderr and "PostgreSQL" in result.stderr
     assert not (tmp_path / "x.dump").exists()
+
+
+def test_restore_refuses_a_database_another_process_holds_open(sqlite_url, tmp_path):
+    copy = tmp_path / "b.db"
+    backup(sqlite_url, copy)
+    path = sqlite_url.removeprefix("sqlite:///")
+    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+                               "c.execute('SELECT 1 FROM users').fetchall(); print('open', flush=True); "
+                               "time.sleep(60)", path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        refused = codehub("restore", str(copy), url=sqlite_url, tmp_path=tmp_path)
+        assert refused.returncode == 1 and str(holder.pid) in refused.stderr and "stop the bot" in refused.stderr
+        assert not Path(path + ".before-restore").exists()
+        forced = codehub("restore", "--force", str(copy), url=sqlite_url, tmp_path=tmp_path)
+        assert forced.returncode == 0, forced.stderr
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
