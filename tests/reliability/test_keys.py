@@ -151,3 +151,19 @@ def test_rotate_key_without_the_variable_replaces_the_key_file(sqlite_url, tmp_p
     assert all(FieldCipher(new_key).decrypt(t) == NUMBER for t in numbers + senders)
     assert codehub("check-ledger", url=sqlite_url, tmp_path=tmp_path, key=None).returncode == 0
     assert codehub("check-ledger", url=sqlite_url, tmp_path=tmp_path, key=FIELD_KEY).returncode == 2
+
+
+@pytest.mark.parametrize("entry", ["run_bot.py", "run_admin.py"])
+def test_the_bot_and_the_panel_refuse_to_start_with_a_wrong_key(entry, sqlite_url, tmp_path):
+    db = Database(sqlite_url, context())
+    a_request_and_its_transfer(db)
+    db.dispose()
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data"),
+           "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(), "ADMIN_PORT": "1",
+           "BOT_TOKEN": "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "TELEGRAM_API_URL": "http://127.0.0.1:9"}
+    result = subprocess.run([sys.executable, str(Path(__file__).parents[2] / entry)], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()  # INFO lines of the migration come first
+    assert "FIELD_ENCRYPTION_KEY" in lines[-1] and "Traceback" not in result.stderr
+    assert sum("FIELD_ENCRYPTION_KEY" in x for x in lines) == 1
