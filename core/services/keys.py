@@ -76,6 +76,8 @@ def rotate(engine: Engine, old: FieldCipher, new: FieldCipher) -> Rotation:
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")  # no writer slips in between read and update
         with conn.begin():
+            if conn.dialect.name == "postgresql":  # writers wait until the rotation commits (or aborts)
+                conn.exec_driver_sql("LOCK TABLE transactions, transfers IN SHARE ROW EXCLUSIVE MODE")
             for model, column, digest_column in ROTATED:
                 col = getattr(model, column)
                 rows = conn.execute(select(model.id, col).where(col.is_not(None)).order_by(model.id)).all()
