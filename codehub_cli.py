@@ -11,12 +11,13 @@ import sys
 from admin_panel.server import serve
 from core import cli
 from core.config import Settings
-from core.db import migrate
+from core.db import migrate, startup_context
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """The panel, and the bot beside it when BOT_TOKEN is set: one command for a newcomer."""
     migrate(settings.effective_database_url)
+    startup_context(settings)  # a wrong FIELD_ENCRYPTION_KEY stops here, with one line, before the bot starts
     children = []
     if settings.bot_token:
         children.append(subprocess.Popen([sys.executable, "-m", "bot"]))

@@ -14,10 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        serve(settings, debug=args.debug)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    serve(settings, debug=args.debug)
     return 0
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import scoped_session
 
 from admin_panel import auth, miniapp
 from admin_panel.api import api
+from admin_panel.ops import ops
 from admin_panel.security import csrf, exempt_from_csrf, init_security, needs_csrf
 from admin_panel.sms_webhook import sms_webhook
 from admin_panel.views import register_views
@@ -95,6 +96,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     register_views(admin, panel)
 
     app.register_blueprint(api)
+    app.register_blueprint(ops)  # /healthz, /readyz, /metrics: public, no data
     app.register_blueprint(exempt_from_csrf(sms_webhook))  # authenticated by its own secret, not a session
     miniapp.init_app(app)  # the students' Mini App (/app/), their API (/api/) and its OpenAPI document
 

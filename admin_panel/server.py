@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, *, debug: bool = False) -> None:
+    from core.logs import configure_logging
+    configure_logging(settings.log_level, settings.log_format)
     migrate(settings.effective_database_url)
     app = create_app(settings)
     url = f"http://{settings.admin_host}:{settings.admin_port}/"

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.handlers import build_routers
 from bot.handlers.errors import ErrorsMiddleware
+from bot.metrics import MetricsMiddleware
 from bot.i18n import StudentI18nMiddleware, build_i18n
 from bot.middlewares import (BlockedStudentMiddleware, DuplicateUpdateMiddleware, InFlightMiddleware,
                              LeaveFlowMiddleware, PrivateChatOnlyMiddleware, StateFlushMiddleware,
@@ -56,6 +57,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
                     disable_fsm=True)
     dp["settings"], dp["db"], dp["i18n_core"] = settings, db, i18n
     dp["inflight"] = InFlightMiddleware()
+    dp.update.outer_middleware(MetricsMiddleware())  # updates handled/failed, handler latency (/metrics)
     dp.update.outer_middleware(dp["inflight"])
     dp.update.outer_middleware(DuplicateUpdateMiddleware())
     dp.update.outer_middleware(UpdateSessionMiddleware(db, i18n))

@@ -19,6 +19,7 @@ async def serve(settings: Settings) -> None:
 
     from bot.app import create_bot, create_dispatcher, set_commands
     from bot.i18n import build_i18n
+    from bot.metrics import add_ops_routes
     from bot.scheduler import build_scheduler
     from core.db import AsyncDatabase
 
@@ -44,6 +45,7 @@ async def serve(settings: Settings) -> None:
             app = web.Application()
             path = urlparse(settings.webhook_url).path or "/webhook"
             SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+            add_ops_routes(app, db)  # /healthz, /readyz, /metrics for the reverse proxy and Prometheus
             setup_application(app, dp, bot=bot)
             runner = web.AppRunner(app)
             await runner.setup()
@@ -81,12 +83,15 @@ def main() -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from core.logs import configure_logging
+    configure_logging(settings.log_level, settings.log_format)
     from core.db import migrate
     migrate(settings.effective_database_url)
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
+    except ConfigError as exc:  # e.g. a FIELD_ENCRYPTION_KEY that cannot read the stored numbers
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import DeliveryLoop
+from bot.metrics import SCHEDULER_RUNS
 from core.config import Settings
 from core.db import AsyncDatabase, optimize_database
 from core.services import jobs
@@ -28,6 +30,12 @@ log = logging.getLogger("bot.scheduler")
 ExtraJob = Callable[..., None]
 DELIVERY_SECONDS = 2
 JOBS_SECONDS = 30
+
+
+def _count_run(event) -> None:
+    """codehub_scheduler_runs{job, outcome} on the bot's /metrics."""
+    outcome = "missed" if event.code == EVENT_JOB_MISSED else "error" if event.exception else "ok"
+    SCHEDULER_RUNS.labels(job=event.job_id, outcome=outcome).inc()
 
 
 def worker_id() -> str:
@@ -45,6 +53,7 @@ def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
     scheduler.add_job(refresh_statistics, "cron", hour=4, minute=17, id="refresh_statistics", args=[db.url],
                       max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends
+    scheduler.add_listener(_count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     for add_job in extra_jobs:
         add_job(scheduler, bot=bot, db=db, i18n=i18n, settings=settings)
     return scheduler

@@ -1,4 +1,5 @@
-"""The core commands of `codehub`: migrate, create-admin, seed-demo, check-ledger, stats, jobs.
+"""The core commands of `codehub`: migrate, create-admin, seed-demo, check-ledger, stats, jobs,
+rotate-key, backup, restore.
 
 `codehub run` (the panel and the bot) is added by the composition module codehub_cli, outside core:
 core imports neither the bot nor the panel.
@@ -147,6 +148,75 @@ def cmd_sms_match(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_rotate_key(settings: Settings, args) -> int:
+    """Re-encrypt every stored number under a new field key, in one transaction."""
+    import os
+    from cryptography.fernet import Fernet
+    from core.crypto import FieldCipher
+    from core.services.keys import KeyMismatch, rotate
+    new_key = args.new_key or os.environ.get("NEW_FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode()
+    try:
+        new_cipher = FieldCipher(new_key)
+    except ValueError:
+        print("error: the new key is malformed; expected a Fernet key (44 characters of url-safe base64)",
+              file=sys.stderr)
+        return 2
+    migrate(settings.effective_database_url)
+    db = Database.from_settings(settings)  # stops here when the current key cannot read the numbers
+    try:
+        done = rotate(db.engine, db.context.cipher, new_cipher)
+    except KeyMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"rotated: {done}, in one transaction.")
+    key_file = settings.data_dir / "field_encryption.key"
+    if settings.field_encryption_key is None and key_file.exists():
+        tmp = key_file.with_name(key_file.name + ".new")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_key + "\n")
+        os.replace(tmp, key_file)
+        print(f"The new key is in {key_file} (FIELD_ENCRYPTION_KEY is not set). Back it up.")
+    print(f"New key: {new_key}")
+    print("Set FIELD_ENCRYPTION_KEY to the new key in every process's environment (bot replicas, panel, "
+          "CLI) and restart them; the old key no longer reads the stored numbers.")
+    return 0
+
+
+def cmd_backup(settings: Settings, args) -> int:
+    """A consistent copy of the live SQLite database (online backup API); PostgreSQL: use pg_dump."""
+    from core.backup import BackupError, backup, pg_dump_command, sqlite_path
+    url = settings.effective_database_url
+    try:
+        if sqlite_path(url) is None:
+            print("error: the database is PostgreSQL; codehub backup copies SQLite only. Back it up with:\n"
+                  f"  {pg_dump_command(url, args.path)}", file=sys.stderr)
+            return 1
+        made = backup(url, args.path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written: {made.path} ({made.size} bytes, migration {made.revision})")
+    return 0
+
+
+def cmd_restore(settings: Settings, args) -> int:
+    """Bring back a backup made by `codehub backup` (stop the bot and the panel first)."""
+    from core.backup import BackupError, restore
+    url = settings.effective_database_url
+    try:
+        kept = restore(url, args.path, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if kept.exists():
+        print(f"the replaced database is kept as {kept}")
+    print(f"restored {args.path}")
+    return cmd_check_ledger(settings, args)
+
+
 def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argparse.ArgumentParser:
     """The core commands, plus `extra` ({name: (help, function)}) from a composition module."""
     parser = argparse.ArgumentParser(prog="codehub", description=__doc__)
@@ -178,6 +248,18 @@ def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argpars
     p.set_defaults(func=cmd_sms_import)
     sms_sub.add_parser("match", help="settle unmatched transfers that now pair up for certain").set_defaults(
         func=cmd_sms_match)
+    p = sub.add_parser("rotate-key", help="re-encrypt the stored wallet numbers under a new FIELD_ENCRYPTION_KEY "
+                       "(stop the bot and the panel first)")
+    p.add_argument("--new-key", help="the new Fernet key (default: NEW_FIELD_ENCRYPTION_KEY, else a generated one)")
+    p.set_defaults(func=cmd_rotate_key)
+    p = sub.add_parser("backup", help="copy the live SQLite database to PATH (PostgreSQL: prints the pg_dump command)")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="bring back a SQLite backup (stop the bot and the panel first); the "
+                       "replaced file is kept as .before-restore")
+    p.add_argument("path")
+    p.add_argument("--force", action="store_true", help="restore even if another process has the database open")
+    p.set_defaults(func=cmd_restore)
     for name, (help_text, func) in (extra or {}).items():
         sub.add_parser(name, help=help_text).set_defaults(func=func)
     return parser
@@ -188,6 +270,9 @@ def main(argv: list[str] | None = None, *, parser: argparse.ArgumentParser | Non
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
+        if settings.log_format == "json":
+            from core.logs import configure_logging
+            configure_logging("WARNING", "json")
         return args.func(settings, args)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

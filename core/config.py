@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     trusted_proxy_count: int = Field(default=0, ge=0, le=5)
     session_cookie_secure: bool = False  # true when the panel is served over HTTPS
     log_level: str = "INFO"
+    # text: human-readable lines; json: one JSON object per line (ts, level, logger, message, error_ref, exc)
+    log_format: str = Field(default="text", pattern="^(text|json)$")
     # Public HTTPS address the Telegram Mini App is served from (this panel's origin, e.g.
     # https://codehub.example.com); unset = the bot shows no web buttons.
     webapp_url: str | None = None

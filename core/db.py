@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_
 
 import migrations
-from core.config import Settings
+from core.config import ConfigError, Settings
 from core.crypto import FieldCipher, load_or_create_key
 from core.money import set_currency
 from core.timeutil import CAIRO
@@ -215,18 +216,54 @@ class BriefAsyncSession(AsyncSession):
 
 def build_context(settings: Settings) -> ServiceContext:
     set_currency(settings.currency)  # CURRENCY: the default of every formatted amount, bot and panel
-    key = load_or_create_key(
-        settings.field_encryption_key.get_secret_value() if settings.field_encryption_key else None,
-        settings.data_dir,
-    )
+    try:
+        key = load_or_create_key(
+            settings.field_encryption_key.get_secret_value() if settings.field_encryption_key else None,
+            settings.data_dir,
+        )
+        cipher = FieldCipher(key)
+    except ValueError:
+        raise ConfigError("FIELD_ENCRYPTION_KEY: malformed; expected a Fernet key (44 characters of url-safe "
+                          "base64), e.g. one printed by `codehub rotate-key`") from None
     return ServiceContext(
-        cipher=FieldCipher(key),
+        cipher=cipher,
         admin_chat_ids=tuple(settings.admin_telegram_ids),
         defaults={
             "vodafone_cash_number": settings.vodafone_cash_number,
             "signup_bonus": str(settings.signup_bonus),
         },
     )
+
+
+def startup_context(settings: Settings) -> ServiceContext:
+    """build_context, checked against the database (one row) before a process starts.
+
+    FIELD_ENCRYPTION_KEY unset, no key file in DATA_DIR, but encrypted numbers stored: a new key would
+    never read them, so none is generated. A malformed key, or one that cannot decrypt the newest stored
+    number, stops start-up too. Each is a ConfigError whose message is one line naming the variable.
+    """
+    from core.services.keys import check_key, sample_ciphertext
+    engine = create_sync_engine(settings.effective_database_url)
+    try:
+        try:
+            conn = engine.connect()
+        except sa_exc.DBAPIError as exc:  # a database that is down now may be up in a minute: the updates
+            # get an apology meanwhile, and the key is checked by the next start
+            logging.getLogger(__name__).warning(
+                "could not check FIELD_ENCRYPTION_KEY against the database (%s)", type(exc.orig).__name__)
+            return build_context(settings)
+        with conn:
+            token = sample_ciphertext(conn)
+        if token is not None and settings.field_encryption_key is None \
+                and not (settings.data_dir / "field_encryption.key").exists():
+            raise ConfigError(
+                f"FIELD_ENCRYPTION_KEY: not set, and no key file in {settings.data_dir}, but the "
+                "database holds encrypted sender numbers; set it to the key they were encrypted with")
+        context = build_context(settings)
+        check_key(token, context.cipher)
+        return context
+    finally:
+        engine.dispose()
 
 
 class Database:
@@ -240,7 +277,9 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings, **engine_kw) -> Database:
-        return cls(settings.effective_database_url, build_context(settings), **engine_kw)
+        """A database for a process starting up: stops with ConfigError if the field key is missing,
+        malformed or cannot read the stored numbers (see startup_context)."""
+        return cls(settings.effective_database_url, startup_context(settings), **engine_kw)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -269,7 +308,7 @@ class AsyncDatabase:
 
     @classmethod
     def from_settings(cls, settings: Settings, **engine_kw) -> AsyncDatabase:
-        return cls(settings.effective_database_url, build_context(settings), **engine_kw)
+        return cls(settings.effective_database_url, startup_context(settings), **engine_kw)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import main_menu
+from bot.metrics import UPDATES_FAILED
 from bot.ui import error_text
 from core.errors import DomainError
 
@@ -65,7 +66,9 @@ class ErrorsMiddleware(BaseMiddleware):
                         pass
                 return None
             ref = uuid.uuid4().hex[:8].upper()
-            log.exception("update %s failed [ref %s]", event.update_id, ref)
+            UPDATES_FAILED.inc()
+            log.exception("update %s failed [ref %s]", event.update_id, ref,
+                          extra={"error_ref": ref, "update_id": event.update_id})
             await tell(event, data, _("😔 Sorry, something went wrong on our side. Please try again later. "
                                       "Error reference: <code>{ref}</code>").format(ref=ref), also_message=True)
         return None

@@ -9,6 +9,8 @@ from core.models import LoginAttempt
 from tests.admin.helpers import PASSWORD, csrf_from, login
 
 PUBLIC = {"auth.login", "static", "admin.static"}
+# Health and metrics for load balancers and Prometheus: no data, no login (tests/reliability/test_health.py).
+PUBLIC |= {"ops.healthz", "ops.readyz", "ops.metrics"}
 # The Mini App's pages are public shells (no data); their API authenticates every request by Telegram
 # init data, not by the panel's cookie, so CSRF does not apply to it (tests/api covers its refusals).
 MINI_APP = {"miniapp.launch", "miniapp.wallet", "miniapp.enrollments", "miniapp.mentorship", "miniapp.book",

@@ -1,0 +1,49 @@
+"""Health and metrics for load balancers and Prometheus: /healthz, /readyz, /metrics (no login, no data).
+
+/healthz: the process answers (no database). /readyz: the database answers `SELECT 1`, else 503 with
+the reason. /metrics: Prometheus text with the panel's gauges, read through core.services.health.
+Keep /metrics off the public internet at the reverse proxy (README, Deployment).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from core.services import health
+
+ops = Blueprint("ops", __name__)
+
+
+def _panel():
+    return current_app.extensions["codehub"]
+
+
+@ops.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@ops.get("/readyz")
+def readyz():
+    reason = health.database_ready(_panel().db.engine)
+    if reason:
+        return jsonify({"status": "unavailable", "reason": reason}), 503
+    return jsonify({"status": "ready"})
+
+
+@ops.get("/metrics")
+def metrics():
+    registry = CollectorRegistry()  # one per scrape: the values are read from the database each time
+    up = Gauge("codehub_database_up", "1 when the database answers", registry=registry)
+    reason = health.database_ready(_panel().db.engine)
+    up.set(0 if reason else 1)
+    if not reason:
+        with _panel().db.session() as session:
+            g = health.gauges(session)
+        Gauge("codehub_pending_topups", "Top-up requests waiting for a decision",
+              registry=registry).set(g.pending_topups)
+        Gauge("codehub_outbox_backlog", "Telegram messages waiting in the outbox",
+              registry=registry).set(g.outbox_backlog)
+        Gauge("codehub_outbox_oldest_age_seconds", "Age of the oldest waiting outbox message (0 when empty)",
+              registry=registry).set(g.outbox_oldest_age_seconds)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

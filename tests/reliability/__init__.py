@@ -1,0 +1,1 @@
+"""Reliability: keys, backups, health and metrics, logs (issue 15)."""
