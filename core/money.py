@@ -117,12 +117,12 @@ def parse_amount(text: str | Decimal | int, *, maximum: Decimal = DEFAULT_MAX_AM
         raise InvalidAmount("NOT_A_NUMBER") from None
     if not amount.is_finite():
         raise InvalidAmount("NOT_A_NUMBER")
+    if amount > maximum:  # before quantize: a 400-digit number cannot be quantized to piastres
+        raise InvalidAmount("TOO_LARGE", maximum=maximum)
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise InvalidAmount("TOO_MANY_DECIMALS")
     if amount <= 0:
         raise InvalidAmount("NOT_POSITIVE")
-    if amount > maximum:
-        raise InvalidAmount("TOO_LARGE", maximum=maximum)
     return amount.quantize(CENT)
 
 
