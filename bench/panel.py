@@ -10,6 +10,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.datagen import BENCH_FIELD_KEY
+
 PASSWORD = "correct-horse-battery-1616"
 
 
@@ -31,12 +33,7 @@ def _app(url: str, data_dir: Path):
 
 
 def _key(data_dir: Path) -> str:
-    from cryptography.fernet import Fernet
-    path = data_dir / "bench.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(Fernet.generate_key().decode())
-    return path.read_text()
+    return BENCH_FIELD_KEY
 
 
 def ensure_admin(url: str, data_dir: Path) -> None:
