@@ -6,18 +6,19 @@ import logging
 import waitress
 
 from admin_panel import create_app
+from admin_panel.app import PANEL
 from core.config import Settings
 from core.db import migrate
+from core.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, *, debug: bool = False) -> None:
-    from core.logs import configure_logging
     configure_logging(settings.log_level, settings.log_format)
     migrate(settings.effective_database_url)
     app = create_app(settings)
-    url = f"http://{settings.admin_host}:{settings.admin_port}/"
+    url = f"http://{settings.admin_host}:{settings.admin_port}{PANEL}/"
     print(f"CodeHub admin panel on {url}", flush=True)
     if debug:
         app.run(host=settings.admin_host, port=settings.admin_port, debug=True, use_reloader=False)
