@@ -35,6 +35,11 @@ def truncate_all(url: str) -> str:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # A connection an earlier test left idle inside a transaction holds locks that TRUNCATE would wait
+        # for forever (seen once in CI): it belongs to no running test, so end it.
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                          "current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
+        conn.execute(text("SET LOCAL lock_timeout = '60s'"))  # a hang becomes a failure that names itself
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
