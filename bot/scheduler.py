@@ -1,5 +1,6 @@
 """The bot's scheduler: outbox delivery every 2 seconds, the core jobs every 30 seconds (reminders,
-expiries, stale top-up alerts, the 09:00 daily summary), plus jobs that other modules add.
+expiries, stale top-up alerts, the 09:00 daily summary), the panel's analytics rollups every 5 minutes,
+plus jobs that other modules add.
 
 Every job keeps its state in the database, so a restart neither loses nor repeats anything and several
 bot replicas may run the same scheduler."""
@@ -30,6 +31,7 @@ log = logging.getLogger("bot.scheduler")
 ExtraJob = Callable[..., None]
 DELIVERY_SECONDS = 2
 JOBS_SECONDS = 30
+ROLLUP_MINUTES = 5
 
 
 def _count_run(event) -> None:
@@ -50,6 +52,8 @@ def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                       max_instances=1, coalesce=True, misfire_grace_time=30)
     scheduler.add_job(run_core_jobs, "interval", seconds=JOBS_SECONDS, id="core_jobs", args=[db],
                       max_instances=1, coalesce=True, misfire_grace_time=120, next_run_time=_soon())
+    scheduler.add_job(roll_up_analytics, "interval", minutes=ROLLUP_MINUTES, id="analytics_rollups", args=[db],
+                      max_instances=1, coalesce=True, misfire_grace_time=600, next_run_time=_soon())
     scheduler.add_job(refresh_statistics, "cron", hour=4, minute=17, id="refresh_statistics", args=[db.url],
                       max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends
@@ -67,6 +71,12 @@ async def run_core_jobs(db: AsyncDatabase, now=None) -> dict:
     if queued or result["errors"]:
         log.info("scheduled jobs: %s", result)
     return result
+
+
+async def roll_up_analytics(db: AsyncDatabase, now=None) -> int:
+    """Move the analytics rollups forward (core.services.jobs.roll_up_analytics)."""
+    async with db.sessions() as session:
+        return await session.run_sync(jobs.roll_up_analytics, now=now)
 
 
 async def refresh_statistics(url: str) -> None:
