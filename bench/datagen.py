@@ -178,7 +178,22 @@ def generate(url: str, size: Size, now: datetime) -> dict[str, int]:
     else:
         _load_postgresql(url, data)
     optimize_database(url)
+    roll_up(url, now)
     return {table: len(r) for table, r in data.items()}
+
+
+def roll_up(url: str, now: datetime) -> None:
+    """What the bot's scheduler does every few minutes: the analytics rollups up to `now` (less the grace)."""
+    from sqlalchemy.orm import Session
+
+    from core.db import create_sync_engine
+    from core.services import jobs
+    engine = create_sync_engine(url)
+    try:
+        with Session(engine) as session:
+            jobs.roll_up_analytics(session, now=now)
+    finally:
+        engine.dispose()
 
 
 def _load_sqlite(path: str, data: dict[str, list[tuple]]) -> None:
