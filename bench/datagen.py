@@ -168,8 +168,9 @@ COLUMNS = {
 }
 
 
-def generate(url: str, size: Size, now: datetime) -> dict[str, int]:
-    """Migrate `url` (an empty database) and fill it; returns the row count of each table."""
+def generate(url: str, size: Size, now: datetime, *, rolled_up: bool = True) -> dict[str, int]:
+    """Migrate `url` (an empty database) and fill it, with the analytics rollups made (rolled_up) as the
+    scheduler would have; returns the row count of each table."""
     migrate(url)
     data = rows(size, now)
     u = make_url(sync_url(url))
@@ -178,7 +179,8 @@ def generate(url: str, size: Size, now: datetime) -> dict[str, int]:
     else:
         _load_postgresql(url, data)
     optimize_database(url)
-    roll_up(url, now)
+    if rolled_up:
+        roll_up(url, now)
     return {table: len(r) for table, r in data.items()}
 
 

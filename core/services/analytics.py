@@ -330,8 +330,8 @@ def roll_up(session: Session, *, now: datetime | None = None) -> int:
         return 0
     with unit_of_work(session):
         if until is None:
-            won = session.execute(_insert_ignore(session, AnalyticsRollup).values(
-                name=ROLLUP, until=target, updated_at=now)).rowcount
+            won = session.execute(_insert_ignore(session, AnalyticsRollup.__table__).values(
+                name=ROLLUP, until=target, updated_at=now).returning(AnalyticsRollup.name)).first() is not None
         else:
             won = session.execute(update(AnalyticsRollup).where(
                 AnalyticsRollup.name == ROLLUP, AnalyticsRollup.until == until)

@@ -84,7 +84,7 @@ def _previous_series(session, period, since, now):
 
 @pytest.mark.slow
 def test_rollups_give_the_live_numbers(db_url, session, monkeypatch):
-    generate(db_url, Size(400, 6_000, 150, 60), GEN_NOW)
+    generate(db_url, Size(400, 6_000, 150, 60), GEN_NOW, rolled_up=False)
     early_topup, topup_user = _edge_rows(session)
     session.commit()
     live = {at: _live(session, at, monkeypatch) for at in CHECK_AT}
@@ -126,3 +126,38 @@ def test_a_read_writes_nothing_and_an_empty_ledger_has_no_rollups(db_url, sessio
     analytics.engagement(session)
     assert session.scalar(select(func.count()).select_from(AnalyticsRollup)) == 0
     assert session.scalar(select(func.count()).select_from(LedgerDay)) == 0
+
+
+@pytest.mark.slow
+def test_two_runners_roll_up_each_row_once(db, session, monkeypatch):
+    """Two scheduler replicas on the same tick: one rolls up, the other finds nothing to do (the first
+    roll-up inserts the state row, later ones move it with a conditional UPDATE)."""
+    import threading
+
+    generate(db.url, Size(200, 2_000, 60, 20), GEN_NOW, rolled_up=False)
+    for tick in (GEN_NOW + timedelta(hours=1), GEN_NOW + timedelta(hours=4)):
+        if tick > GEN_NOW + timedelta(hours=1):  # something new to roll up
+            enrollment.enroll(session, student(session, now=tick), platform(session, "Tick", "1.00"),
+                              idempotency_key=key(), now=tick - timedelta(hours=1))
+        live = _live(session, tick, monkeypatch)
+        session.rollback()
+        barrier = threading.Barrier(2)
+        written, errors = [0, 0], []
+
+        def runner(no):
+            try:
+                with db.session() as s:
+                    barrier.wait(timeout=60)
+                    written[no] = jobs.roll_up_analytics(s, now=tick)
+            except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=runner, args=(no,)) for no in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors, errors
+        assert sorted(w > 0 for w in written) == [False, True], written
+        assert session.scalar(select(AnalyticsRollup.until)) == analytics.rollup_target(tick)
+        assert _snapshot(session, tick) == live
