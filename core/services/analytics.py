@@ -535,34 +535,67 @@ def engagement(session: Session, *, now: datetime | None = None) -> Engagement:
                       by_status, per_week, mentors)
 
 
+def _decided_sums(session: Session, *, types, statuses, start: datetime | None, end: datetime,
+                  until) -> dict[tuple[str, str], list[int]]:
+    """{(type, status): [count, piastres]} of the rows decided in [start, end) (start None: from the
+    beginning): the rollups' days of decision (rows decided before `until`) plus the rows decided since,
+    live. Bounds that are not Cairo midnights are read live."""
+    t = Transaction
+    out: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def live(*where) -> None:
+        for type_, status, n, total in session.execute(
+                select(t.type, t.status, func.count(), func.sum(_raw(t.amount)))
+                .where(t.type.in_(types), t.status.in_(statuses), *where).group_by(t.type, t.status)):
+            bucket = out[(type_.value, status.value)]
+            bucket[0] += n
+            bucket[1] += int(total or 0)
+
+    decided = ([t.decided_at >= start] if start is not None else []) + [t.decided_at < end]
+    if until is None or any(x is not None and cairo_midnight(_cairo_day(x)) != x for x in (start, end)):
+        live(*decided)
+        return out
+    d = LedgerDay
+    rolled = (select(d.type, d.status, func.sum(d.count), func.sum(d.amount))
+              .where(d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses]),
+                     d.decided_day < _cairo_day(end)))
+    if start is not None:
+        rolled = rolled.where(d.decided_day >= _cairo_day(start))
+    for type_, status, n, total in session.execute(rolled.group_by(d.type, d.status)):
+        bucket = out[(type_, status)]
+        bucket[0] += int(n or 0)
+        bucket[1] += int(total or 0)
+    if until < end:
+        live(t.decided_at >= (max(start, until) if start is not None else until), t.decided_at < end)
+    return out
+
+
 def monthly_report(session: Session, year: int, month: int) -> dict:
     """Revenue by type, top-ups, refunds and the wallet float at month end, for the CSV report."""
+    until = rollup_until(session)
     start = cairo_midnight(date(year, month, 1))
     end = cairo_midnight(date(year + (month == 12), month % 12 + 1, 1))
-    revenue = revenue_between(session, start, end)
+    revenue = revenue_between(session, start, end, until=until)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
-    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked
-    # (two range queries, each on its index, rather than one on coalesce(decided_at, created_at)).
-    decided = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
-               .where(Transaction.type == TransactionType.TOP_UP,
-                      Transaction.status.in_((TransactionStatus.APPROVED, TransactionStatus.REJECTED)),
-                      Transaction.decided_at >= start, Transaction.decided_at < end)
-               .group_by(Transaction.status))
+    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked.
+    in_month = _decided_sums(session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,
+                                                                 TransactionStatus.REJECTED),
+                             start=start, end=end, until=until)
+    for (type_, status), (n, total) in in_month.items():
+        if type_ == TransactionType.TOP_UP.value and n:
+            topups[status] = {"count": n, "amount": _money(total)}
     asked = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
              .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING,
                     Transaction.created_at >= start, Transaction.created_at < end)
              .group_by(Transaction.status))
-    for query in (decided, asked):
-        for status, n, total in session.execute(query):
-            topups[status.value] = {"count": n, "amount": _money(total)}
-    float_end = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.decided_at < end)))
-    bonuses = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.type == TransactionType.SIGNUP_BONUS,
-        Transaction.decided_at >= start, Transaction.decided_at < end)))
-    adjustments = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.type == TransactionType.ADJUSTMENT,
-        Transaction.decided_at >= start, Transaction.decided_at < end)))
+    for status, n, total in session.execute(asked):
+        topups[status.value] = {"count": n, "amount": _money(total)}
+    before_end = _decided_sums(session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,), start=None,
+                               end=end, until=until)
+    float_end = _money(sum(total for _, total in before_end.values()))
+    approved = TransactionStatus.APPROVED.value
+    bonuses = _money(in_month.get((TransactionType.SIGNUP_BONUS.value, approved), (0, 0))[1])
+    adjustments = _money(in_month.get((TransactionType.ADJUSTMENT.value, approved), (0, 0))[1])
     return {"month": f"{year:04d}-{month:02d}", "revenue": revenue, "topups": topups,
             "refunds": revenue["REFUNDS"], "signup_bonuses": bonuses, "adjustments": adjustments,
             "wallet_float_at_month_end": float_end}
