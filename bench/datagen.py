@@ -178,9 +178,9 @@ def generate(url: str, size: Size, now: datetime, *, rolled_up: bool = True) -> 
         _load_sqlite(u.database, data)
     else:
         _load_postgresql(url, data)
-    optimize_database(url)
     if rolled_up:
         roll_up(url, now)
+    optimize_database(url)  # statistics for the ledger and the rollups (without, PostgreSQL guesses 1 row)
     return {table: len(r) for table, r in data.items()}
 
 
