@@ -50,15 +50,24 @@ def _raw(column):
 
 def revenue_between(session: Session, start: datetime, end: datetime, *, until=_UNSET) -> dict[str, Decimal]:
     """Net revenue by type: purchases and mentorship paid, less refunds of mentorship."""
-    sums = _sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,), statuses=(TransactionStatus.APPROVED,),
-                 start=start, end=end, until=until)
-    totals = {t.value: ZERO for t in REVENUE_TYPES}
-    refunds = ZERO
-    for (_, type_, _), (_, total) in sums.items():
-        if type_ == TransactionType.REFUND.value:
-            refunds = _money(total)
-        else:
-            totals[type_] = -_money(total)
+    return _revenue_totals(_sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,),
+                                 statuses=(TransactionStatus.APPROVED,), start=start, end=end, until=until))
+
+
+def _revenue_days(session: Session, start: datetime, end: datetime, until) -> dict[tuple, list[int]]:
+    """revenue_between's rows by Cairo day of creation, to total several ranges ending at `end` at once."""
+    return _sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,), statuses=(TransactionStatus.APPROVED,),
+                 start=start, end=end, by_day=True, until=until)
+
+
+def _revenue_totals(sums: dict[tuple, list[int]], since_day: date | None = None) -> dict[str, Decimal]:
+    """revenue_between's figures from _sums rows (with since_day: of the rows created that Cairo day or later)."""
+    piastres: dict[str, int] = defaultdict(int)
+    for (day, type_, _), (_, total) in sums.items():
+        if since_day is None or day >= since_day:
+            piastres[type_] += total
+    totals = {t.value: -_money(piastres[t.value]) for t in REVENUE_TYPES}
+    refunds = _money(piastres[TransactionType.REFUND.value])
     totals[TransactionType.MENTORSHIP_PAYMENT.value] -= refunds
     totals["REFUNDS"] = refunds
     totals["TOTAL"] = sum((totals[t.value] for t in REVENUE_TYPES), ZERO)
@@ -163,6 +172,11 @@ def _cairo_day_of_hour(hour) -> date:
     return hour.replace(tzinfo=timezone.utc).astimezone(CAIRO).date()
 
 
+def _value(member) -> str:
+    """An enum column's value, whether the driver row gives the member or (through a UNION) its string."""
+    return getattr(member, "value", member)
+
+
 def _cairo_day(moment: datetime) -> date:
     return as_utc(moment).astimezone(CAIRO).date()
 
@@ -186,21 +200,28 @@ def _sums(session: Session, *, types, statuses, start: datetime | None = None, e
     out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     base = [t.type.in_(types), t.status.in_(statuses)]
 
-    def live(*where, days: tuple | None = None) -> None:
-        """Add the live rows matching `where`; with `days` (first, last), only those created on Cairo days
-        in [first, last) (either None: unbounded), told apart by their UTC hour of creation."""
-        cols = [t.type, t.status]
+    def live(*branches: list, days: tuple | None = None) -> None:
+        """Add the live rows matching any of `branches` (lists of conditions; several: one UNION ALL
+        statement, each branch on its own index); with `days` (first, last), only those created on
+        Cairo days in [first, last) (either None: unbounded), told apart by their UTC hour of creation."""
         hourly = by_day or days is not None
-        if hourly:
-            cols.insert(0, _hour(session, t.created_at))
-        for row in session.execute(select(*cols, func.count(), func.sum(_raw(t.amount)))
-                                   .where(*base, *where).group_by(*cols)):
-            *key, n, total = row
-            day = _cairo_day_of_hour(key.pop(0)) if hourly else None
+        if len(branches) == 1:
+            cols = [t.type, t.status] + ([_hour(session, t.created_at)] if hourly else [])
+            query = select(*cols, func.count(), func.sum(_raw(t.amount))).where(*base, *branches[0]).group_by(*cols)
+        else:
+            inner = [t.type.label("type"), t.status.label("status"), _raw(t.amount).label("amount")]
+            if hourly:
+                inner.append(_hour(session, t.created_at).label("hour"))
+            rows = union_all(*(select(*inner).where(*base, *where) for where in branches)).subquery()
+            cols = [rows.c.type, rows.c.status] + ([rows.c.hour] if hourly else [])
+            query = select(*cols, func.count(), func.sum(rows.c.amount)).group_by(*cols)
+        for type_, status, *rest in session.execute(query):
+            hour, n, total = rest if hourly else [None, *rest]
+            day = _cairo_day_of_hour(hour) if hourly else None
             if days is not None and ((days[0] is not None and day < days[0])
                                      or (days[1] is not None and day >= days[1])):
                 continue
-            bucket = out[(day if by_day else None, key[0].value, key[1].value)]
+            bucket = out[(day if by_day else None, _value(type_), _value(status))]
             bucket[0] += n
             bucket[1] += int(total or 0)
 
@@ -208,7 +229,7 @@ def _sums(session: Session, *, types, statuses, start: datetime | None = None, e
     first = _first_whole_day(start) if start is not None else None
     last = _cairo_day(end) if end is not None else None  # whole days: [first, last)
     if until is None or (first is not None and last is not None and first >= last):
-        live(*created)
+        live(created)
         return out
     d = LedgerDay
     cols = [d.type, d.status]
@@ -226,14 +247,16 @@ def _sums(session: Session, *, types, statuses, start: datetime | None = None, e
         bucket = out[(day, key[0], key[1])]
         bucket[0] += int(n or 0)
         bucket[1] += int(total or 0)
+    edges = []
     if first is not None and start < cairo_midnight(first):
-        live(t.created_at >= start, t.created_at < cairo_midnight(first))  # the part day at the start
+        edges.append([t.created_at >= start, t.created_at < cairo_midnight(first)])  # the part day at the start
     if last is not None and cairo_midnight(last) < end:
-        live(t.created_at >= cairo_midnight(last), t.created_at < end)  # the part day at the end
-    # rows of the whole days not in the rollups: decided since `until` (a few minutes' worth), or pending
-    # (the (status, decided_at) index finds both; the day of creation is checked on the grouped rows)
-    live(t.decided_at >= until, days=(first, last))
-    live(t.decided_at.is_(None), days=(first, last))
+        edges.append([t.created_at >= cairo_midnight(last), t.created_at < end])  # the part day at the end
+    if edges:
+        live(*edges)
+    # rows of the whole days not in the rollups: decided since `until` (minutes' worth), or pending (the
+    # (status, decided_at) index finds both; the day of creation is checked on the grouped rows)
+    live([t.decided_at >= until], [t.decided_at.is_(None)], days=(first, last))
     return out
 
 
@@ -422,13 +445,20 @@ def financial(session: Session, *, now: datetime | None = None) -> Financial:
     wallet_float = _money(session.scalar(select(func.sum(_raw(User.balance)))))
     students = session.scalar(select(func.count()).select_from(User).where(User.telegram_id.is_not(None))) or 0
     paying = _distinct_students(session, "paid", _paying_conditions(), until)
-    all_time = revenue_between(session, far_past, tomorrow, until=until)
+    # today's, this month's and all-time revenue from one pass (each starts at a Cairo midnight or before all)
+    days = _revenue_days(session, far_past, tomorrow, until)
+    all_time = _revenue_totals(days)
+    if cairo_month_start(now) >= far_past:
+        today = _revenue_totals(days, _cairo_day(cairo_day_start(now)))
+        month = _revenue_totals(days, _cairo_day(cairo_month_start(now)))
+    else:  # a clock before 2000
+        today = revenue_between(session, cairo_day_start(now), tomorrow, until=until)
+        month = revenue_between(session, cairo_month_start(now), tomorrow, until=until)
     total = all_time["TOTAL"]
     arpu = (total / students).quantize(Decimal("0.01")) if students else ZERO
     ltv = (total / paying).quantize(Decimal("0.01")) if paying else ZERO
     return Financial(
-        revenue_today=revenue_between(session, cairo_day_start(now), tomorrow, until=until),
-        revenue_month=revenue_between(session, cairo_month_start(now), tomorrow, until=until),
+        revenue_today=today, revenue_month=month,
         revenue_all_time=all_time, topups=topups, wallet_float=wallet_float, students=students,
         paying_students=paying, arpu=arpu, lifetime_value=ltv,
         by_day=revenue_series(session, period="day", since=now - timedelta(days=30), now=now, until=until),
@@ -629,9 +659,10 @@ def kpis(session: Session, *, now: datetime | None = None) -> dict:
     tomorrow = now + timedelta(days=1)
     pending = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
         Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)).one()
+    days = _revenue_days(session, cairo_month_start(now), tomorrow, until)  # the month's, by day
     return {
-        "revenue_today": revenue_between(session, cairo_day_start(now), tomorrow, until=until)["TOTAL"],
-        "revenue_month": revenue_between(session, cairo_month_start(now), tomorrow, until=until)["TOTAL"],
+        "revenue_today": _revenue_totals(days, _cairo_day(cairo_day_start(now)))["TOTAL"],
+        "revenue_month": _revenue_totals(days)["TOTAL"],
         "pending_topups": pending[0], "pending_topups_amount": _money(pending[1]),
         "pending_bookings": session.scalar(select(func.count()).select_from(MentorshipBooking).where(
             MentorshipBooking.status == BookingStatus.PENDING)) or 0,
