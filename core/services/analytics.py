@@ -36,6 +36,7 @@ ROLLUP = "ledger"
 # long committed by then (writes last seconds).
 ROLLUP_GRACE = timedelta(minutes=15)
 _UNSET = object()
+_FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # "all time" starts here
 _ENROLLMENT_REF = re.compile(r"enrollment:([1-9][0-9]{0,17})")
 
 
@@ -432,21 +433,38 @@ class Financial:
     by_month: list = field(default_factory=list)
 
 
-def financial(session: Session, *, now: datetime | None = None) -> Financial:
+def _once(shared: dict | None, key: str, compute):
+    """compute(), or its value already worked out for the same page (dashboard)."""
+    if shared is None:
+        return compute()
+    if key not in shared:
+        shared[key] = compute()
+    return shared[key]
+
+
+def _wallet_float(session: Session) -> Decimal:
+    return _money(session.scalar(select(func.sum(_raw(User.balance)))))
+
+
+def _students_q():
+    return select(func.count()).select_from(User).where(User.telegram_id.is_not(None))
+
+
+def financial(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> Financial:
     now = as_utc(now)
-    until = rollup_until(session)
-    far_past = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    until = _once(_shared, "until", lambda: rollup_until(session))
+    far_past = _FAR_PAST
     tomorrow = now + timedelta(days=1)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
     for (_, _, status), (n, total) in _sums(session, types=(TransactionType.TOP_UP,), statuses=ALL_STATUSES,
                                             until=until).items():
         if n:
             topups[status] = {"count": n, "amount": _money(total)}
-    wallet_float = _money(session.scalar(select(func.sum(_raw(User.balance)))))
-    students = session.scalar(select(func.count()).select_from(User).where(User.telegram_id.is_not(None))) or 0
+    wallet_float = _once(_shared, "float", lambda: _wallet_float(session))
+    students = _once(_shared, "students", lambda: session.scalar(_students_q()) or 0)
     paying = _distinct_students(session, "paid", _paying_conditions(), until)
     # today's, this month's and all-time revenue from one pass (each starts at a Cairo midnight or before all)
-    days = _revenue_days(session, far_past, tomorrow, until)
+    days = _once(_shared, "revenue_days", lambda: _revenue_days(session, far_past, tomorrow, until))
     all_time = _revenue_totals(days)
     if cairo_month_start(now) >= far_past:
         today = _revenue_totals(days, _cairo_day(cairo_day_start(now)))
@@ -526,13 +544,13 @@ class Engagement:
     mentors: list  # [{mentor_id, name, bookings, completed, utilization_pct, average_rating}]
 
 
-def engagement(session: Session, *, now: datetime | None = None) -> Engagement:
+def engagement(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> Engagement:
     now = as_utc(now)
-    until = rollup_until(session)
+    until = _once(_shared, "until", lambda: rollup_until(session))
     month_ago = now - timedelta(days=30)
     students_q = select(func.count()).select_from(User).where(User.telegram_id.is_not(None))
-    students = session.scalar(students_q) or 0
-    active = session.scalar(students_q.where(User.last_seen_at >= month_ago)) or 0
+    students = _once(_shared, "students", lambda: session.scalar(students_q) or 0)
+    active = _once(_shared, "active", lambda: session.scalar(students_q.where(User.last_seen_at >= month_ago)) or 0)
     new = session.scalar(students_q.where(User.created_at >= month_ago)) or 0
     # wallet adoption: students who did anything with money beyond the welcome credit
     adopters = _distinct_students(session, "wallet", _wallet_conditions(), until)
@@ -652,21 +670,33 @@ def daily_summary(session: Session, *, now: datetime | None = None) -> dict:
             "bookings": bookings, "new_students": new_students}
 
 
-def kpis(session: Session, *, now: datetime | None = None) -> dict:
+def kpis(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> dict:
     """The dashboard's cards."""
     now = as_utc(now)
-    until = rollup_until(session)
+    until = _once(_shared, "until", lambda: rollup_until(session))
     tomorrow = now + timedelta(days=1)
     pending = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
         Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)).one()
-    days = _revenue_days(session, cairo_month_start(now), tomorrow, until)  # the month's, by day
+    month = _cairo_day(cairo_month_start(now))
+    if _shared is not None and "revenue_days" in _shared and _FAR_PAST <= cairo_month_start(now):
+        days = _shared["revenue_days"]  # financial's, from the beginning: the month is its last days
+    else:
+        days = _revenue_days(session, cairo_month_start(now), tomorrow, until)  # the month's, by day
     return {
         "revenue_today": _revenue_totals(days, _cairo_day(cairo_day_start(now)))["TOTAL"],
-        "revenue_month": _revenue_totals(days)["TOTAL"],
+        "revenue_month": _revenue_totals(days, month)["TOTAL"],
         "pending_topups": pending[0], "pending_topups_amount": _money(pending[1]),
         "pending_bookings": session.scalar(select(func.count()).select_from(MentorshipBooking).where(
             MentorshipBooking.status == BookingStatus.PENDING)) or 0,
-        "active_students_30d": session.scalar(select(func.count()).select_from(User).where(
-            User.telegram_id.is_not(None), User.last_seen_at >= now - timedelta(days=30))) or 0,
-        "wallet_float": _money(session.scalar(select(func.sum(_raw(User.balance))))),
+        "active_students_30d": _once(_shared, "active", lambda: session.scalar(
+            _students_q().where(User.last_seen_at >= now - timedelta(days=30))) or 0),
+        "wallet_float": _once(_shared, "float", lambda: _wallet_float(session)),
     }
+
+
+def dashboard(session: Session, *, now: datetime | None = None) -> tuple[dict, Financial, Engagement]:
+    """kpis, financial and engagement for the home page, each figure they share worked out once."""
+    now = as_utc(now)
+    shared: dict = {}
+    fin = financial(session, now=now, _shared=shared)
+    return kpis(session, now=now, _shared=shared), fin, engagement(session, now=now, _shared=shared)

@@ -50,6 +50,10 @@ def _edge_rows(session):
 
 
 def _snapshot(session, now):
+    together = analytics.dashboard(session, now=now)
+    alone = (analytics.kpis(session, now=now), analytics.financial(session, now=now),
+             analytics.engagement(session, now=now))
+    assert together == alone  # the home page works shared figures out once: the same numbers
     return {
         "financial": analytics.financial(session, now=now),
         "engagement": analytics.engagement(session, now=now),
