@@ -37,7 +37,7 @@ from tests.bot.fake_api import TOKEN, FakeTelegramAPI, StoredMessage, TgUser, pl
 from tests.bot.helpers import ADMIN1, ADMIN2, BotRunner, seed_catalog
 from tests.helpers import context, make_settings
 
-pytestmark = [pytest.mark.reliability, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
 EN = TgUser(9301, "Layla", "layla", "en")
 AR = TgUser(9302, "ليلى", "layla_ar", "ar")
