@@ -506,11 +506,25 @@ def cases() -> list[Case]:
                       "markdown": "*tomorrow* 18:00", "digits-only": "9" * 30}.items():
         out.append(text_case(f"booking-date-{cid}", at_booking_date, text, None, admin=True))
     out.append(text_case("booking-date-year-1", at_booking_date, "0001-01-01 10:00", PAST, admin=True))
+    out.append(text_case("booking-date-first-minute-of-year-1", at_booking_date, "0001-01-01 00:30", NOT_A_DATE,
+                         admin=True))
+    out.append(text_case("booking-date-last-minute-of-9999", at_booking_date, "9999-12-31 23:59", None, admin=True))
     out.append(text_case("booking-date-arabic-digits", at_booking_date, f"{YEAR}-١٢-٠١ ١٨:٠٠", SESSION_ON, admin=True))
     for cid, text in HOSTILE_TEXTS.items():
         if cid in {"html-bold", "html-link", "entities", "markdown-v2", "unclosed", "arabic-html"}:
             out.append(text_case(f"booking-notes-{cid}", at_booking_notes, text, None, echo=text.strip(),
                                  echo_to=("payer",), changes=confirm_only, admin=True))
+    # commands with hostile arguments, from any step
+    big = "9" * 25
+    for cid, text in {"start-huge-platform": f"/start platform_{big}", "start-superscript-platform": "/start platform_²",
+                      "start-arabic-digit-platform": "/start platform_٣", "start-negative-platform": "/start platform_-1",
+                      "start-html": "/start <b>x</b>", "start-100k": "/start " + "a" * 100_000,
+                      "start-unknown-platform": "/start platform_999999", "other-bots-command": "/topup@other_bot",
+                      "unknown-command-html": "/<b>x</b>", "command-with-args": "/balance <i>1e3</i>",
+                      "cancel-addressed": "/cancel@codehub_test_bot"}.items():
+        for step in ("idle", "amount"):
+            out.append(text_case(f"command-{cid}-at-{step}", STUDENT_STEPS[step][0], text, None,
+                                 langs=both if cid == "start-huge-platform" else ("en",)))
     # media mid-flow, for students and admins
     for step, (where, says) in STUDENT_STEPS.items():
         for kind in MEDIA:
