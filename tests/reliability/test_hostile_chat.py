@@ -50,7 +50,6 @@ YEAR = utcnow().year + 1
 AGAIN_AMOUNT = "Please send the amount again, or /cancel."
 AGAIN_NUMBER = "Please send the number again, or /cancel."
 AMOUNT_OK = "Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent it from (like 01012345678)."
-CHECK_TOPUP = "<b>Please check your top-up request</b>\nAmount: <b>{amount}</b>\nSent from: <code>{wallet}</code>"
 ANSWER_ABOVE = "Please answer the question above, or send /cancel to stop."
 NOT_UNDERSTOOD = "I did not understand that. Use the menu below or send /help."
 CHECK_BOOKING = "<b>Please check your booking</b>"
@@ -294,7 +293,22 @@ async def at_wallet(w: World, user: TgUser) -> dict:
 async def at_topup_confirm(w: World, user: TgUser) -> dict:
     await at_wallet(w, user)
     await w.runner.send(user, WALLET)
+    await to_topup_summary(w, user)
     return {}
+
+
+async def to_topup_summary(w: World, user: TgUser) -> StoredMessage:
+    """From the answer to the sender number to the summary with Confirm, tapping Skip on any optional step
+    a later version puts in between (these cases do not depend on one)."""
+    for _ in range(3):
+        msg = w.msg(user.id)
+        data = [b.get("callback_data", "") for row in (msg.reply_markup or {}).get("inline_keyboard", []) for b in row]
+        if "tu:confirm" in data:
+            return msg
+        skip = [d for d in data if "skip" in d.lower()]
+        assert skip, f"no top-up summary after the sender number: {msg.plain_text[:200]!r}"
+        await w.runner.press_data(user, msg, skip[0])
+    raise AssertionError("no top-up summary")
 
 
 async def at_notes(w: World, user: TgUser) -> dict:
@@ -360,6 +374,7 @@ class Case:
     where: Where
     act: Callable[[World, TgUser, dict], Awaitable[None]]
     says: str | None = None  # a msgid the sender must read (in their language); None: any clear answer
+    not_says: str | None = None  # a msgid the sender must not read (the input was fine)
     silent: bool = False  # nothing is answered (a channel post, chatter in a group)
     echo: str | None = None  # hostile text that must read back literally (escaped) ...
     echo_to: tuple[str, ...] = ("sender",)  # ... in these chats: sender, payer, admins
@@ -472,7 +487,7 @@ def cases() -> list[Case]:
         out.append(text_case(f"number-{cid}", at_wallet, text, AGAIN_NUMBER,
                              langs=both if cid in {"html", "100k-digits", "nan"} else ("en",)))
     for cid, text in GOOD_NUMBERS.items():
-        out.append(text_case(f"number-{cid}", at_wallet, text, CHECK_TOPUP, echo=WALLET,
+        out.append(text_case(f"number-{cid}", at_wallet, text, None, not_says=AGAIN_NUMBER,
                              langs=both if cid in {"arabic-indic", "persian", "full-width"} else ("en",)))
     # text at the top-up summary, where a button is expected
     for cid, text in {"html": "<b>yes</b>", "amount-again": "500", "100k": "y" * 100_000}.items():
@@ -752,7 +767,7 @@ def names() -> list[Case]:
             await w.runner.send(user, "/topup")
             await w.runner.send(user, "150")
             await w.runner.send(user, WALLET)
-            await w.runner.press_data(user, w.msg(user.id), "tu:confirm")
+            await w.runner.press_data(user, await to_topup_summary(w, user), "tu:confirm")
 
         def registered(w, ctx, d, name=name):
             assert set(d) == {"users", "transactions"}, d
@@ -845,6 +860,9 @@ async def test_hostile_input(world: World, case: Case, lang: str, caplog):
             if case.says:
                 expected = phrase(w, case.says, "en" if case.admin else lang, case.params)
                 assert any(expected in t for t in heard), (expected, heard)
+            if case.not_says:
+                refused = phrase(w, case.not_says, lang, {})
+                assert not any(refused in t for t in heard), heard
             if lang == "ar" and not case.admin:
                 assert all(re.search("[\u0621-\u064a]", t) for t in heard), heard
         # Hostile text repeated by the bot reads back exactly: it was escaped, not interpreted.
