@@ -556,7 +556,8 @@ def cases() -> list[Case]:
     for step, where in ADMIN_STEPS.items():
         out.append(Case(f"admin-edited-at-{step}", where, lambda w, u, ctx: send_edited(w, u, "<i>no</i>"),
                         EDITED, admin=True))
-    out += forged_callbacks() + groups_and_channels() + names()
+    out += forged_callbacks() + groups_and_channels() + names() + booked_notes()
+    out.sort(key=lambda c: c.id == "admin-pending-lists-everything")  # last: every hostile card is waiting
     return out
 
 
@@ -752,6 +753,45 @@ NAMES = {
     "line-break": "Mo\nna", "rtl-override": "\u202eanoM", "100k": "N" * 100_000, "empty": "",
     "emoji": "😀" * 40, "zalgo": "Z̸̢͉͙a̷l̶g̸o̵", "telegram-tags": "</code><tg-spoiler>", "arabic-html": "منى <i>",
 }
+
+
+def booked_notes() -> list[Case]:
+    """A student with a hostile name books with hostile notes: the admins' card shows both escaped, and so does
+    the admin's question before cancelling; the only change is the student, their credit and the paid booking."""
+    out = []
+    picks = ("html-bold", "html-link", "entities", "markdown-v2", "unclosed", "lone-brackets", "arabic-html")
+    for n, cid in enumerate(picks):
+        notes, name = HOSTILE_TEXTS[cid], list(NAMES.values())[n]
+
+        async def act(w, u, ctx, notes=notes, name=name, n=n):
+            user = TgUser(650000 + n, name, None, "en")
+            ctx["user"] = user
+            await w.runner.send(user, "/start")
+            await at_notes(w, user)
+            await w.runner.send(user, notes)
+            await w.runner.press_data(user, w.msg(user.id), "bk:confirm")
+            await w.runner.deliver()
+            card = w.api.message_with(ADMIN1.id, f"Notes: {notes.strip()}")
+            shown = strip_controls(name)[:200].strip()
+            assert shown in card.plain_text, card.plain_text
+            bid = int(re.search(r"New booking #(\d+)", card.plain_text)[1])
+            mark = len(w.api.calls)
+            await w.runner.press_data(ADMIN1, card, f"ab:cancel:{bid}")
+            [ask] = [c.text for c in w.api.calls[mark:] if c.method == "sendMessage" and c.chat_id == ADMIN1.id]
+            assert f"to {shown}?" in ask, ask
+
+        def booked(w, ctx, d):
+            assert set(d) == {"users", "transactions", "bookings"}, d
+            [(none, user)] = d["users"].values()
+            assert none is None and user[1] == Decimal("350.00")
+            kinds = sorted((new[1], new[3]) for old, new in d["transactions"].values() if old is None)
+            assert kinds == [("MENTORSHIP_PAYMENT", Decimal("-150.00")), ("SIGNUP_BONUS", Decimal("500.00"))], kinds
+            [(none, booking)] = d["bookings"].values()
+            assert none is None and booking[3:] == (Decimal("150.00"), "PENDING")
+
+        out.append(Case(f"booked-notes-{cid}", idle, act, None, echo=notes.strip(), echo_to=("actor", "admins"),
+                        changes=booked))
+    return out
 
 
 def names() -> list[Case]:
