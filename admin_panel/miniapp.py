@@ -14,11 +14,12 @@ from admin_panel.student_api import create_student_api
 from admin_panel.student_texts import UI, language_of
 from core.models import AdminRole
 
-PAGES = {  # start_param / page name -> (endpoint, title key); the seed's page paths under /app
-    "wallet": ("miniapp.wallet", "wallet"),
-    "platforms": ("miniapp.enrollments", "platforms"),
-    "mentorship": ("miniapp.mentorship", "mentorship"),
-    "book": ("miniapp.book", "book"),
+PAGES = {  # start_param / page name -> (endpoint, query); the same names as the bot's (bot/webapp.py)
+    "wallet": ("miniapp.wallet", {}),
+    "topup": ("miniapp.wallet", {"focus": "topup"}),
+    "platforms": ("miniapp.enrollments", {}),
+    "mentorship": ("miniapp.mentorship", {}),
+    "book": ("miniapp.book", {}),
 }
 CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
        # Telegram's script injects <style> elements when it runs inside Telegram Web's iframe
