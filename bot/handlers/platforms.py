@@ -206,7 +206,7 @@ async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: 
         inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
 
 
-async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def cmd_my(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
     items = await session.run_sync(enrollment.my_enrollments, student.id)
     lines = [_("🎓 <b>My platforms</b>"), ""]
     for e in items:
@@ -218,6 +218,7 @@ async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> 
         lines.append(_("You have not enrolled in any platform yet. See /platforms."))
     rows = [[button(("📝 " if e.active else "🔄 ") + e.platform_name,
                     PlatformCb(action="tasks" if e.active else "open", id=e.platform_id))] for e in items]
+    rows += web_app_rows(settings.webapp_url, "platforms")  # the app's page lists enrollments with progress
     await message.answer(with_balance("\n".join(lines), student.balance),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 

@@ -142,6 +142,7 @@ async def test_each_screen_opens_its_page(web_runner, sync_db):
         "💰 الرصيد": ("💳 افتح المحفظة", "/app/dashboard/wallet?lang=ar"),
         "/platforms": ("📚 افتح المنصات", "/app/dashboard/enrollments?lang=ar"),
         "📚 المنصات": ("📚 افتح المنصات", "/app/dashboard/enrollments?lang=ar"),
+        "/my": ("📚 افتح المنصات", "/app/dashboard/enrollments?lang=ar"),
         "/book": ("📅 احجز من التطبيق", "/app/mentorship/book?lang=ar"),
         "/mentors": ("🎓 افتح الإرشاد", "/app/dashboard/mentorship?lang=ar"),
     }
@@ -190,7 +191,7 @@ async def test_without_webapp_url_nothing_changes(runner, sync_db):
     student = TgUser(9190, "Plain", "plain", "en")
     calls = await runner.send(student, "/start")
     assert [c.method for c in calls if c.chat_id == student.id] == ["sendMessage"]  # the greeting alone
-    for text in ("/balance", "/platforms", "/book", "/mentors", "/help", "💰 Balance", "📚 Platforms"):
+    for text in ("/balance", "/platforms", "/my", "/book", "/mentors", "/help", "💰 Balance", "📚 Platforms"):
         calls += await runner.send(student, text)
     assert web_buttons(calls) == [] and no_reply_keyboard_web_app(calls)
     assert not any(c.method in ("setChatMenuButton", "getChatMenuButton") for c in runner.api.calls)
