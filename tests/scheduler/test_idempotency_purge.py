@@ -58,3 +58,24 @@ async def test_the_bot_scheduler_runs_the_purge_daily(runner, sync_db):
     assert result == {"idempotency_purge": 1, "errors": []}
     with sync_db.session() as s:
         assert _keys(s) == ["bot-new-key"]
+
+
+def test_codehub_jobs_daily_runs_the_purge_without_the_bot(sqlite_url, tmp_path):
+    """For a deployment without the bot's scheduler: `codehub jobs --daily` from cron (the wall clock's now)."""
+    import json
+
+    from core.db import Database
+    from core.timeutil import utcnow
+    from tests.core.test_cli import codehub
+    from tests.helpers import context
+    db = Database(sqlite_url, context())
+    with db.session() as s:
+        sid = student(s, telegram_id=9504)
+        _stored(s, sid, "cli-old-key", utcnow() - timedelta(days=45))
+        _stored(s, sid, "cli-new-key", utcnow() - timedelta(days=2))
+    result = codehub("jobs", "--daily", url=sqlite_url, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"errors": [], "idempotency_purge": 1}
+    with db.session() as s:
+        assert _keys(s) == ["cli-new-key"]
+    db.dispose()
