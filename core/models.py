@@ -444,12 +444,12 @@ class IdempotencyRecord(Base):
 
 
 class LedgerDay(Base):
-    """Analytics rollup: ledger rows of closed Cairo days, counted and summed (core/services/analytics.py).
+    """Analytics rollup: decided ledger rows counted and summed per Cairo day (core/services/analytics.py).
 
-    Holds exactly the rows decided before `AnalyticsRollup.until` (a Cairo midnight); a decided row never
-    changes, so these sums never change either. Rows decided since, and pending ones, are read live.
-    Filled by the scheduler job `jobs.roll_up_analytics` (and the 0007 migration for existing data);
-    the money paths do not write here."""
+    Holds exactly the rows decided before `AnalyticsRollup.until` (moved forward every few minutes, to
+    ROLLUP_GRACE ago); a decided row never changes, so these sums never change either. Rows decided
+    since, and pending ones, are read live. Filled by the scheduler job `jobs.roll_up_analytics` (and the
+    0007 migration for existing data), adding to a day's row; the money paths do not write here."""
 
     __tablename__ = "ledger_days"
     __table_args__ = (
