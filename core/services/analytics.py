@@ -35,6 +35,7 @@ ROLLUP = "ledger"
 # Rows are rolled up only once decided this long ago: a write whose `now` was taken before `until` has
 # long committed by then (writes last seconds).
 ROLLUP_GRACE = timedelta(minutes=15)
+ROLLUP_STEP = timedelta(hours=6)  # the most one roll-up transaction takes in
 _UNSET = object()
 _FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # "all time" starts here
 _ENROLLMENT_REF = re.compile(r"enrollment:([1-9][0-9]{0,17})")
@@ -344,25 +345,29 @@ def rollup_target(now: datetime) -> datetime:
 def roll_up(session: Session, *, now: datetime | None = None) -> int:
     """Add the ledger rows decided since the last roll-up and at least ROLLUP_GRACE before `now` to the
     rollups; returns the rollup rows written plus the students marked. Reads one row and writes nothing
-    when there is nothing new. Two runners: the one whose conditional UPDATE moves `until` fills; the
-    other finds nothing to do."""
+    when there is nothing new. Catching up after a long stop goes ROLLUP_STEP at a time, one transaction
+    each, so no write waits long behind it (SQLite has one writer). Two runners: the one whose conditional
+    UPDATE moves `until` fills; the other finds nothing to do."""
     now = as_utc(now)
     target = rollup_target(now)
-    with unit_of_work(session, write=False):
-        until = rollup_until(session)
-    if until is not None and until >= target:
-        return 0
-    with unit_of_work(session):
-        if until is None:
-            won = session.execute(_insert_ignore(session, AnalyticsRollup.__table__).values(
-                name=ROLLUP, until=target, updated_at=now).returning(AnalyticsRollup.name)).first() is not None
-        else:
-            won = session.execute(update(AnalyticsRollup).where(
-                AnalyticsRollup.name == ROLLUP, AnalyticsRollup.until == until)
-                .values(until=target, updated_at=now).execution_options(synchronize_session=False)).rowcount
-        if not won:
-            return 0
-        return fill_rollups(session, since=until, until=target)
+    written = 0
+    while True:
+        with unit_of_work(session, write=False):
+            until = rollup_until(session)
+        if until is not None and until >= target:
+            return written
+        step = target if until is None else min(target, until + ROLLUP_STEP)
+        with unit_of_work(session):
+            if until is None:
+                won = session.execute(_insert_ignore(session, AnalyticsRollup.__table__).values(
+                    name=ROLLUP, until=step, updated_at=now).returning(AnalyticsRollup.name)).first() is not None
+            else:
+                won = session.execute(update(AnalyticsRollup).where(
+                    AnalyticsRollup.name == ROLLUP, AnalyticsRollup.until == until)
+                    .values(until=step, updated_at=now).execution_options(synchronize_session=False)).rowcount
+            if not won:
+                return written  # another runner is rolling up
+            written += fill_rollups(session, since=until, until=step)
 
 
 def _insert_ignore(session: Session, table, *, update: bool = True):
