@@ -6,7 +6,7 @@ Revision ID: 0007
 Revises: 0006
 
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -58,7 +58,8 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """Roll up the rows already decided (one pass over the ledger, grouped by the database), so the panel
-    is fast from the first request; an empty ledger is left to the scheduler job."""
+    is fast from the first request; an empty ledger is left to the scheduler job. It runs the job's own
+    fill (core.services.analytics.fill_rollups), which reads only columns that exist from 0006 on."""
     from sqlalchemy.orm import Session
 
     from core.services import analytics
@@ -72,7 +73,8 @@ def _backfill() -> None:
         return
     session = Session(bind=bind)
     analytics.fill_rollups(session, since=None, until=target)
-    state = sa.table('analytics_rollups', sa.column('name', sa.String()), sa.column('until', core.timeutil.UTCDateTime()),
+    state = sa.table('analytics_rollups', sa.column('name', sa.String()),
+                     sa.column('until', core.timeutil.UTCDateTime()),
                      sa.column('updated_at', core.timeutil.UTCDateTime()))
     session.execute(state.insert().values(name=analytics.ROLLUP, until=target, updated_at=now))
 
