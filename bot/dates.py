@@ -7,6 +7,7 @@ from datetime import datetime
 from dateparser.date import DateDataParser
 
 from core.money import normalize_digits
+from core.text import has_control
 from core.timeutil import CAIRO, as_utc
 
 _ARABIC_WORDS = {"بكرة": "غدا", "بكره": "غدا", "النهارده": "اليوم", "النهاردة": "اليوم"}
@@ -15,7 +16,7 @@ _ARABIC_WORDS = {"بكرة": "غدا", "بكره": "غدا", "النهارده":
 def _read(text: str, now: datetime | None) -> tuple[datetime | None, bool]:
     """(aware UTC or None, whether a time of day was given)."""
     cleaned = normalize_digits(text or "").strip()
-    if not cleaned or len(cleaned) > 100:
+    if not cleaned or len(cleaned) > 100 or has_control(cleaned, multiline=False):
         return None, False
     for word, standard in _ARABIC_WORDS.items():
         cleaned = cleaned.replace(word, standard)
