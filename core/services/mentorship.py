@@ -301,9 +301,16 @@ def check_session_date(session: Session, session_date: datetime, *, now: datetim
     if value is None and session_date.year <= now.year or value is not None and value <= now:
         raise DateInPast("the session date must be in the future")
     days = (settings or get_settings(session)).max_session_days_ahead
-    if value is None or value - now > timedelta(days=days):
+    if value is None or value > latest_session_date(session, now=now, days=days):
         raise DateTooFar(f"the session date must be at most {days} days ahead", days=days)
     return value
+
+
+def latest_session_date(session: Session, *, now: datetime | None = None, days: int | None = None) -> datetime:
+    """The furthest instant a session may be set to (aware UTC): `now` plus max_session_days_ahead days."""
+    if days is None:
+        days = get_settings(session).max_session_days_ahead
+    return as_utc(now) + timedelta(days=days)
 
 
 def confirm(session: Session, booking_id: int, session_date: datetime, admin_notes: str | None = None, *,

@@ -47,3 +47,11 @@ def test_api_refuses_far_date_with_its_code(panel, owner):
                   headers={"X-CSRFToken": owner.csrf})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "DATE_TOO_FAR"
     assert panel.booking(b.id).status == BookingStatus.PENDING
+
+
+def test_form_offers_only_the_allowed_window(panel, owner):
+    b = panel.bookings(BookingStatus.PENDING)[0]
+    before = utcnow()
+    html = owner.get(f"/admin/bookings/booking/{b.id}").text
+    days = {f'max="{(t + timedelta(days=180)).astimezone(CAIRO):%Y-%m-%dT}' for t in (before, utcnow())}
+    assert any(d in html for d in days)  # the date picker stops where the rule does
