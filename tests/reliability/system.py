@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest_asyncio
 from sqlalchemy import func, select
 
 from core.db import Database
@@ -29,7 +30,7 @@ from core.models import (AuditLog, BookingStatus, Enrollment, MentorshipBooking,
 from core.services import api_tokens, settings as app_settings
 from core.services.admins import create_admin
 from core.services.common import Actor
-from tests.bot.fake_api import TOKEN, ApiCall, FakeTelegramAPI, StoredMessage, TgUser
+from tests.bot.fake_api import CALL, TOKEN, ApiCall, FakeTelegramAPI, StoredMessage, TgUser
 from tests.bot.helpers import seed_catalog
 from tests.helpers import ADMIN_CHAT_IDS, FIELD_KEY, context
 
@@ -40,8 +41,47 @@ WEBHOOK_SECRET = "reliability-secret-token"
 ERROR_TEXTS = ("database is locked", "Sorry, something went wrong", "Error reference", "Traceback",
                "OperationalError", "عذرًا، حدث خطأ")
 NEEDLE_NO_MONEY = "Not enough balance"
+ANSWERS = ("sendMessage", "editMessageText", "answerCallbackQuery")
+REFUSED = ("Already processed", "can no longer")
+RECEIPTS = {"top_up": "🧾 Top-up request #", "enroll": "✅ You are enrolled in", "book": "🧾 Booking #",
+            "cancel": "cancelled. Refunded"}
+CONFUSED = ("Please send the amount again", "Please send the number again", "Please answer the question above",
+            "This button is no longer valid", "That did not work")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+class TelegramAPI(FakeTelegramAPI):
+    """The fake Bot API, with each answerCallbackQuery also filed under the chat of the student who pressed
+    (a refusal of a button, e.g. "already processed", comes back as an alert, not a message)."""
+
+    def __init__(self):
+        super().__init__()
+        self.callback_chats: dict[str, int] = {}
+
+    def callback_update(self, user: TgUser, message: StoredMessage, data: str) -> dict:
+        update = super().callback_update(user, message, data)
+        self.callback_chats[update["callback_query"]["id"]] = user.id
+        return update
+
+    async def _handle(self, request):
+        response = await super()._handle(request)
+        call = request.get(CALL)
+        if call is not None and call.method == "answerCallbackQuery":
+            chat = self.callback_chats.get(str(call.params.get("callback_query_id")))
+            if chat is not None:
+                self.by_chat.setdefault(chat, []).append(call)
+                self._chat_changed.setdefault(chat, asyncio.Event()).set()
+        return response
+
+
+@pytest_asyncio.fixture
+async def tg():
+    """The fake Telegram (TelegramAPI) for one test."""
+    api = TelegramAPI()
+    await api.start()
+    yield api
+    await api.stop()
 
 
 def free_port() -> int:
@@ -99,6 +139,7 @@ class Tally:
     ops: Counter = field(default_factory=Counter)  # completed student / admin operations by name
     interrupted: int = 0  # student flows that lost their answer (a killed bot) and were ended with /cancel
     unanswered: list = field(default_factory=list)  # (operation, what the bot said last), for the failure message
+    unended: list = field(default_factory=list)  # flows whose /cancel was not answered either
     faults: list[str] = field(default_factory=list)
     replays: Counter = field(default_factory=Counter)
     http_errors: list[str] = field(default_factory=list)  # >= 500, "locked", or a connection refused unexpectedly
@@ -106,7 +147,7 @@ class Tally:
     approved: set = field(default_factory=set)  # top-up ids the admins approved (2xx)
     rejected: set = field(default_factory=set)
     confirmed: set = field(default_factory=set)  # booking ids
-    adjusted: list = field(default_factory=list)  # (user_id, nonce)
+    adjusted: set = field(default_factory=set)  # (user_id, form nonce) of adjustments the panel took
     conflicts: int = 0  # 409: another admin / the student got there first
 
 
@@ -135,12 +176,14 @@ class System:
                if not k.startswith(("BOT_", "WEBHOOK_", "TELEGRAM_", "REDIS_", "DATABASE_", "ADMIN_", "LOG_"))}
         env.update(DATABASE_URL=self.url, DATA_DIR=str(self.workdir / "data"), FIELD_ENCRYPTION_KEY=FIELD_KEY,
                    SECRET_KEY="reliability-secret-key", BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.api.base_url,
-                   ADMIN_TELEGRAM_IDS=",".join(map(str, ADMIN_CHAT_IDS)), VODAFONE_CASH_NUMBER="01099998888",
+                   ADMIN_TELEGRAM_IDS=str(ADMIN_CHAT_IDS[0]), VODAFONE_CASH_NUMBER="01099998888",
                    LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         env.update(extra)
         return env
+
+    # One admin chat (the panel's admins do the work): half the copies of every "new request" card to deliver.
 
     def seed(self) -> None:
         """The catalogue, limits wide enough for a long session, an owner account and its API token."""
@@ -381,6 +424,21 @@ class System:
             assert "database is locked" not in out, f"{proc.name}: database is locked:\n{out[-3000:]}"
             assert "Traceback" not in out, f"{proc.name} logged a traceback:\n{out[-5000:]}"
 
+    def check_each_receipt_once(self, students: list[Student]) -> dict:
+        """Every money step a student finished was answered with exactly one receipt (a replayed update, on this
+        replica or another, must not send a second), and no update was handled twice into a confusing answer."""
+        wrong = []
+        for st in students:
+            said = [c.text for c in self.api.by_chat.get(st.user.id, [])
+                    if c.method in ("sendMessage", "editMessageText") and c.error is None]
+            for kind, needle in RECEIPTS.items():
+                got = sum(needle in text for text in said)
+                if got != st.receipts[kind]:
+                    wrong.append((st.user.id, kind, st.receipts[kind], got))
+            wrong += [(st.user.id, "confused", text[:80]) for text in said if any(c in text for c in CONFUSED)]
+        assert wrong == [], f"receipts sent twice, or an update handled twice: {wrong[:10]}"
+        return {"receipts": sum(sum(st.receipts.values()) for st in students)}
+
     def pending_in_doubt(self, worker_pid: int) -> set[int]:
         with self.db.session() as s:
             return set(s.scalars(select(Notification.id).where(
@@ -417,6 +475,7 @@ class Student:
     def __init__(self, system: System, user: TgUser, *, step_timeout: float = 45, replay_rate: float = 0.0):
         self.sys, self.api, self.user = system, system.api, user
         self.step_timeout, self.replay_rate = step_timeout, replay_rate
+        self.receipts: Counter = Counter()  # the receipts this student was shown, by kind
 
     async def _step(self, update: dict, *needles: str) -> tuple[str, StoredMessage]:
         mark = len(self.api.by_chat.get(self.user.id, []))
@@ -424,11 +483,13 @@ class Student:
         await self.sys.deliver(update, replay=bool(replay))
         try:
             call: ApiCall = await self.api.wait_in_chat(
-                self.user.id, lambda c: c.error is None and c.method in ("sendMessage", "editMessageText")
-                and any(n in c.text for n in needles), since=mark, timeout=self.step_timeout)
+                self.user.id, lambda c: c.error is None and c.method in ANSWERS and any(n in c.text for n in needles),
+                since=mark, timeout=self.step_timeout)
         except AssertionError as exc:
             raise NoAnswer(str(exc)) from None
         needle = next(n for n in needles if n in call.text)
+        if call.method == "answerCallbackQuery":
+            return needle, None
         return needle, self.api.messages[(self.user.id, call.result["message_id"])]
 
     async def think(self) -> None:
@@ -452,7 +513,8 @@ class Student:
         await self.send("/topup", "How much did you send")
         await self.send("150", "Now send the Vodafone Cash number")
         _, summary = await self.send("01012345678", "Please check your top-up request")
-        await self.press(summary, "Confirm", "Top-up request #")
+        await self.press(summary, "Confirm", RECEIPTS["top_up"])
+        self.receipts["top_up"] += 1
 
     async def enroll(self) -> bool:
         _, listing = await self.send("/platforms", "Web <Flask> — 250.00 EGP")
@@ -462,8 +524,9 @@ class Student:
         found, confirm = await self.press(page, "Enroll", "Balance after", NEEDLE_NO_MONEY)
         if found == NEEDLE_NO_MONEY:
             return False
-        found, _ = await self.press(confirm, "Confirm", "You are enrolled", NEEDLE_NO_MONEY, "already enrolled")
-        return found == "You are enrolled"
+        found, _ = await self.press(confirm, "Confirm", RECEIPTS["enroll"], NEEDLE_NO_MONEY, "already enrolled")
+        self.receipts["enroll"] += found == RECEIPTS["enroll"]
+        return found == RECEIPTS["enroll"]
 
     async def book(self) -> bool:
         _, mentors = await self.send("/book", "Ahmed Mentor")
@@ -475,8 +538,9 @@ class Student:
         if found == NEEDLE_NO_MONEY:
             await self.send("/cancel", "Cancelled", "nothing to cancel", "Booking cancelled")
             return False
-        found, _ = await self.press(summary, "Confirm", "Booking #", NEEDLE_NO_MONEY)
-        return found == "Booking #"
+        found, _ = await self.press(summary, "Confirm", RECEIPTS["book"], NEEDLE_NO_MONEY)
+        self.receipts["book"] += found == RECEIPTS["book"]
+        return found == RECEIPTS["book"]
 
     async def cancel_pending(self) -> bool:
         """Cancel the newest pending booking from /sessions, if there is one."""
@@ -484,9 +548,12 @@ class Student:
         labels = [b for b in listing.buttons if b.startswith("✖️ Cancel #")]
         if not labels:
             return False
-        _, ask = await self.press(listing, labels[-1], "You get")
-        found, _ = await self.press(ask, "Yes, cancel it", "cancelled. Refunded", "Already", "cannot", "no longer")
-        return "Refunded" in found
+        found, ask = await self.press(listing, labels[-1], "You get", *REFUSED)
+        if found in REFUSED:
+            return False  # an admin confirmed it meanwhile
+        found, _ = await self.press(ask, "Yes, cancel it", RECEIPTS["cancel"], *REFUSED)
+        self.receipts["cancel"] += found == RECEIPTS["cancel"]
+        return found == RECEIPTS["cancel"]
 
     async def leave_flow(self) -> None:
         """After an unanswered step: end whatever flow is open, cleanly."""
@@ -520,8 +587,8 @@ class Student:
                 t.unanswered.append((op, str(exc)[-300:]))
                 try:
                     await self.leave_flow()
-                except NoAnswer:
-                    pass
+                except NoAnswer as again:
+                    t.unended.append((op, str(again)[-300:]))
                 if op != "register":
                     i += 1
 
@@ -601,7 +668,8 @@ class Admins:
         if "csrf_token" not in page:
             return None
         code, _ = await s.admin_call("POST", f"/admin/topups/request/{tx}/approve", session=panel,
-                                     data={"csrf_token": csrf_from(page), "confirmed": "1"})
+                                     data={"csrf_token": csrf_from(page), "confirmed": "1",
+                                           "notes": "Transfer seen in the Vodafone Cash app"})
         with s.db.session() as db:
             row = db.get(Transaction, tx)
             approved = row.status == TransactionStatus.APPROVED and row.admin_id is not None
@@ -617,7 +685,7 @@ class Admins:
                 "reason": "Reliability test goodwill credit"}
         code, _ = await s.admin_call("POST", f"/admin/students/student/{user_id}/adjust", session=panel, data=form)
         if code in (302, 303):
-            s.tally.adjusted.append((user_id, nonce.group(1)))
+            s.tally.adjusted.add((user_id, nonce.group(1)))
             s.tally.ops["admin adjust (panel form)"] += 1
         if replay or (self.replay_rate and s.rng.random() < self.replay_rate):
             await s.admin_call("POST", f"/admin/students/student/{user_id}/adjust", session=panel, data=form)

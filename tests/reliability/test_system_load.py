@@ -13,10 +13,9 @@ import time
 
 import pytest
 
-from tests.bot.conftest import fake_api  # noqa: F401 - fixture
 from tests.bot.fake_api import TgUser
 from tests.external import require_redis
-from tests.reliability.system import Admins, Student, System, record
+from tests.reliability.system import Admins, Student, System, record, tg  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -29,13 +28,15 @@ def class_of(n: int) -> list[TgUser]:
     return [TgUser(base + i, f"Student {i}") for i in range(n)]
 
 
-async def run_load(system: System, students: list[TgUser], seconds: float, *, faults=None) -> float:
+async def run_load(system: System, students: list[TgUser], seconds: float, *, faults=None,
+                   step_timeout: float = 45, replay_rate: float = 0.0) -> float:
     """Everyone acts until the deadline (flows in progress finish); the admins work until the students stop."""
     started = time.monotonic()
     deadline = started + seconds
     stop_admins = asyncio.Event()
     admins = asyncio.create_task(Admins(system).work(stop_admins))
-    tasks = [Student(system, u).live(deadline) for u in students]
+    system.students = [Student(system, u, step_timeout=step_timeout, replay_rate=replay_rate) for u in students]
+    tasks = [st.live(deadline) for st in system.students]
     if faults is not None:
         tasks.append(faults(started))
     try:
@@ -46,17 +47,18 @@ async def run_load(system: System, students: list[TgUser], seconds: float, *, fa
     return time.monotonic() - started
 
 
-async def verify(system: System, *, in_doubt: frozenset = frozenset()) -> dict:
+async def verify(system: System, *, in_doubt: frozenset = frozenset(), drain_timeout: float = 90) -> dict:
     started = time.monotonic()
-    await system.drain_outbox()
+    await system.drain_outbox(drain_timeout)
     drained = time.monotonic() - started
     out = await system.check_ledger_cli()
     assert "ledger OK" in out
     rows = system.check_no_half_writes()
     sends = system.check_outbox_exactly_once(set(in_doubt))
     audit = system.check_audit()
+    receipts = system.check_each_receipt_once(system.students)
     system.check_nobody_saw_an_error()
-    return {**rows, **sends, **audit, "outbox_drain_s": round(drained, 1),
+    return {**rows, **sends, **audit, **receipts, "outbox_drain_s": round(drained, 1),
             "checks_s": round(time.monotonic() - started, 1)}
 
 
@@ -69,7 +71,7 @@ def figures(system: System, wall: float, checked: dict, students: int) -> dict:
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql+redis"])
-async def test_bot_and_panel_on_one_database_under_load(request, database, fake_api, tmp_path):
+async def test_bot_and_panel_on_one_database_under_load(request, database, tg, tmp_path):
     redis_url = None
     if database == "sqlite":
         url = request.getfixturevalue("sqlite_url")
@@ -80,7 +82,7 @@ async def test_bot_and_panel_on_one_database_under_load(request, database, fake_
         from tests.external import REDIS_URL
         redis_url = REDIS_URL
     t0 = time.monotonic()
-    system = await System(fake_api, url, tmp_path, redis_url=redis_url).start()
+    system = await System(tg, url, tmp_path, redis_url=redis_url).start()
     print(f"started in {time.monotonic() - t0:.1f}s")
     students = class_of(STUDENTS)
     try:
