@@ -69,7 +69,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp["inflight"] = InFlightMiddleware()
     dp.update.outer_middleware(MetricsMiddleware())  # updates handled/failed, handler latency (/metrics)
     dp.update.outer_middleware(dp["inflight"])
-    dp.update.outer_middleware(DuplicateUpdateMiddleware())
+    dp.update.outer_middleware(DuplicateUpdateMiddleware(redis=shared))  # shared: a retry reaching another replica
     dp.update.outer_middleware(UpdateSessionMiddleware(db, i18n))
     dp.update.outer_middleware(dp.fsm)  # the per-student lock, then the state read
     dp.update.outer_middleware(StateFlushMiddleware())  # FSM changes written once, before the lock is let go

@@ -42,7 +42,7 @@ async def test_kill_9_bot_and_panel_under_load_then_restart(sqlite_url, tg, tmp_
                 await system.start_panel()
 
     try:
-        wall = await run_load(system, class_of(STUDENTS), LOAD_SECONDS, faults=faults, step_timeout=20)
+        wall = await run_load(system, class_of(STUDENTS), LOAD_SECONDS, faults=faults, step_timeout=30)
         checked = await verify(system, in_doubt=frozenset(in_doubt), drain_timeout=150)
     finally:
         await system.stop()

@@ -1,4 +1,4 @@
-"""Regression (found by the two-process load on PostgreSQL with Redis): 200 students at once exhausted redis-py's
+"""Redis shared by bot replicas. Regression (found by the two-process load on PostgreSQL with Redis): 200 students at once exhausted redis-py's
 default pool of 100 connections, which raises "Too many connections" instead of waiting, so updates failed
 (the student got the apology, or, failing in the per-student lock, no answer at all). The bot's Redis pool
 now waits for a free connection."""
@@ -35,3 +35,30 @@ async def test_many_students_at_once_wait_for_a_redis_connection_instead_of_fail
         await asyncio.wait_for(asyncio.gather(*(student(i) for i in range(REDIS_CONNECTIONS * 5))), 60)
     finally:
         await storage.close()
+
+
+async def test_an_update_posted_to_two_replicas_is_handled_by_one(tmp_path):
+    """Regression (found by the two-replica test): each replica remembered the updates it saw in its own memory
+    only, so a webhook retry that reached the other replica was handled again."""
+    from types import SimpleNamespace
+
+    from aiogram.types import Update
+
+    from bot.middlewares import DuplicateUpdateMiddleware
+    client = await require_redis()
+    try:
+        replicas = [DuplicateUpdateMiddleware(redis=client), DuplicateUpdateMiddleware(redis=client)]
+        handled = []
+
+        async def handler(event, data):
+            handled.append(event.update_id)
+
+        update_id = uuid.uuid4().int % 10**9
+        bot = SimpleNamespace(id=uuid.uuid4().int % 10**9)
+        update = Update(update_id=update_id)
+        for replica in replicas + replicas:  # each replica gets it twice
+            await replica(handler, update, {"bot": bot})
+        await replicas[1](handler, Update(update_id=update_id + 1), {"bot": bot})
+        assert handled == [update_id, update_id + 1]
+    finally:
+        await client.aclose()
