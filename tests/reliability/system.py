@@ -574,18 +574,19 @@ class Student:
         while time.monotonic() < deadline:
             op = "register" if not registered else plan[i % len(plan)]
             try:
+                done = True
                 if op == "register":
                     await self.register()
                     registered = True
                 elif op == "top_up":
                     await self.top_up()
                 elif op == "enroll":
-                    await self.enroll()
+                    done = await self.enroll()
                 elif op == "book":
-                    await self.book()
+                    done = await self.book()
                 else:
-                    await self.cancel_pending()
-                t.ops[op] += 1
+                    done = await self.cancel_pending()
+                t.ops[op if done else f"{op} (refused or nothing to do)"] += 1
                 if op != "register":
                     i += 1
             except NoAnswer as exc:
