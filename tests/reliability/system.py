@@ -140,6 +140,7 @@ class Tally:
     interrupted: int = 0  # student flows that lost their answer (a killed bot) and were ended with /cancel
     unanswered: list = field(default_factory=list)  # (operation, what the bot said last), for the failure message
     unended: list = field(default_factory=list)  # flows whose /cancel was not answered either
+    resumed: int = 0  # steps sent while the bot was down (killed), answered after its restart
     faults: list[str] = field(default_factory=list)
     replays: Counter = field(default_factory=Counter)
     http_errors: list[str] = field(default_factory=list)  # >= 500, "locked", or a connection refused unexpectedly
@@ -169,6 +170,7 @@ class System:
         self.token = ""
         self.ids: dict = {}
         self.rng = random.Random(15)
+        self.bot_down = False  # between a kill -9 of the bot and its restart
 
     # environment -------------------------------------------------------------------------------------
     def env(self, **extra) -> dict:
@@ -479,6 +481,7 @@ class Student:
 
     async def _step(self, update: dict, *needles: str) -> tuple[str, StoredMessage]:
         mark = len(self.api.by_chat.get(self.user.id, []))
+        sent_while_down = self.sys.bot_down
         replay = self.replay_rate and self.sys.rng.random() < self.replay_rate
         await self.sys.deliver(update, replay=bool(replay))
         try:
@@ -488,6 +491,8 @@ class Student:
         except AssertionError as exc:
             raise NoAnswer(str(exc)) from None
         needle = next(n for n in needles if n in call.text)
+        if sent_while_down:
+            self.sys.tally.resumed += 1  # sent to a dead bot, answered by the restarted one from the stored state
         if call.method == "answerCallbackQuery":
             return needle, None
         return needle, self.api.messages[(self.user.id, call.result["message_id"])]

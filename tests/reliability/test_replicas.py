@@ -18,7 +18,7 @@ from tests.reliability.test_system_load import class_of, figures, run_load, veri
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 STUDENTS = int(os.environ.get("RELIABILITY_STUDENTS", 200))
-LOAD_SECONDS = float(os.environ.get("RELIABILITY_SECONDS", 25))
+LOAD_SECONDS = float(os.environ.get("RELIABILITY_SECONDS", 20))
 REPLAY_RATE = 0.05  # of the students' updates, delivered to both replicas
 
 

@@ -20,7 +20,7 @@ from tests.reliability.system import Admins, Student, System, record, tg  # noqa
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 STUDENTS = int(os.environ.get("RELIABILITY_STUDENTS", 200))
-LOAD_SECONDS = float(os.environ.get("RELIABILITY_SECONDS", 25))
+LOAD_SECONDS = float(os.environ.get("RELIABILITY_SECONDS", 20))
 
 
 def class_of(n: int) -> list[TgUser]:
@@ -65,7 +65,8 @@ async def verify(system: System, *, in_doubt: frozenset = frozenset(), drain_tim
 def figures(system: System, wall: float, checked: dict, students: int) -> dict:
     t = system.tally
     return {"students": students, "load_wall_s": round(wall, 1), "operations": sum(t.ops.values()),
-            "by_operation": dict(t.ops), "flows_interrupted": t.interrupted, "faults_injected": len(t.faults),
+            "by_operation": dict(t.ops), "flows_interrupted": t.interrupted,
+            "steps_resumed_after_restart": t.resumed, "faults_injected": len(t.faults),
             "faults": t.faults, "replays_sent": sum(t.replays.values()), "admin_conflicts_409": t.conflicts,
             "admin_requests_retried": t.http_retries, "piastres_lost_or_doubled": 0, **checked}
 
