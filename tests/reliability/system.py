@@ -366,8 +366,9 @@ class System:
                 Transaction.status == TransactionStatus.APPROVED).group_by(Transaction.user_id)).all())
             users = s.execute(select(User.id, User.balance)).all()
             wrong = [(u, b, ledger.get(u)) for u, b in users if b != (ledger.get(u) or 0) or b < 0]
-            assert wrong == [], f"balance differs from the ledger: {wrong[:5]}"
-            return {"enrollments": len(paid), "bookings": len(bookings),
+            off = sum(abs(b - (ledger.get(u) or 0)) for u, b in users) * 100
+            assert wrong == [], f"balance differs from the ledger by {off} piastres: {wrong[:5]}"
+            return {"piastres_lost_or_doubled": int(off), "enrollments": len(paid), "bookings": len(bookings),
                     "cancelled": sum(1 for b in bookings if b.status == BookingStatus.CANCELLED),
                     "transactions": s.scalar(select(func.count()).select_from(Transaction))}
 

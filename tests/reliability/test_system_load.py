@@ -68,7 +68,7 @@ def figures(system: System, wall: float, checked: dict, students: int) -> dict:
             "by_operation": dict(t.ops), "flows_interrupted": t.interrupted,
             "steps_resumed_after_restart": t.resumed, "faults_injected": len(t.faults),
             "faults": t.faults, "replays_sent": sum(t.replays.values()), "admin_conflicts_409": t.conflicts,
-            "admin_requests_retried": t.http_retries, "piastres_lost_or_doubled": 0, **checked}
+            "admin_requests_retried": t.http_retries, **checked}
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql+redis"])
