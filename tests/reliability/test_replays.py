@@ -128,5 +128,6 @@ async def test_every_interface_answers_a_replay_with_the_first_effect_only(sqlit
         assert "ledger OK" in ledger
     finally:
         await system.stop()
+    system.assert_clean_exit()
     record("replays across interfaces", {"replays_sent": sum(replays.values()), "by_interface": dict(replays),
                                          "operations": 9, "piastres_lost_or_doubled": 0, **checked})

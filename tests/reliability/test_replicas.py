@@ -34,6 +34,7 @@ async def test_two_webhook_replicas_split_every_flow(pg_url, tg, tmp_path):
                 Notification.status == NotificationStatus.SENT, Notification.claimed_by.is_not(None))).all())
     finally:
         await system.stop()
+    system.assert_clean_exit()
     assert system.tally.unanswered == []  # every flow completed, across both replicas
     pids = {w.rsplit(":", 1)[1] for w in workers}
     assert pids == {str(p.proc.pid) for p in system.bots}, "both replicas' schedulers delivered notifications"
