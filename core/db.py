@@ -215,16 +215,19 @@ class BriefAsyncSession(AsyncSession):
             await self.commit()  # a read-only transaction: commit keeps loaded objects (expire_on_commit=False)
 
     async def read_point(self, fn, *args, **kw):
-        """`fn(connection, ...)` for one small read by key (a row by its unique key; one statement): on SQLite
-        it runs right here on the event loop's thread, through a pysqlite connection of the loop's own, as a
-        lone statement (no BEGIN: one SELECT is atomic by itself).
+        """`fn(connection, ...)` for one small read by key (a row by its unique key; one statement).
 
-        Such a read takes tens of microseconds, while aiosqlite hands each cursor call to its thread and back
-        (about eight hand-offs for BEGIN, one SELECT and COMMIT: ~1 ms on the loaded 2-core machine, the
-        largest part of a bot update's cost in the burst profile). In WAL mode a reader never waits for a
-        writer; should it meet a lock anyway (a checkpoint, a recovery), it gives up after POINT_READ_BUSY_MS
-        and the read goes through aiosqlite. Elsewhere (PostgreSQL) this is run_sync. Never for writes: the
-        connection is opened with `query_only`."""
+        On SQLite it runs right here on the event loop's thread, through a pysqlite connection of the loop's
+        own, as a lone statement (no BEGIN: one SELECT is atomic by itself). Such a read takes tens of
+        microseconds, while aiosqlite hands each cursor call to its thread and back (about eight hand-offs for
+        BEGIN, one SELECT and COMMIT: ~1 ms on the loaded 2-core machine, the largest part of a bot update's
+        cost in the burst profile). In WAL mode a reader never waits for a writer; should it meet a lock
+        anyway (a checkpoint, a recovery), it gives up after POINT_READ_BUSY_MS and the read goes through
+        aiosqlite. Never for writes: the connection is opened with `query_only`.
+
+        On PostgreSQL it runs on a small AUTOCOMMIT pool of its own: one round trip, where run_sync costs
+        four (the pool's pre-ping, BEGIN, the SELECT, COMMIT). Any error there (a connection gone stale, the
+        small pool busy) and the read goes through run_sync, whose pool pings first."""
         engine: Engine | None = self.info.get("point_reads")
         if engine is not None:
             try:
@@ -232,22 +235,57 @@ class BriefAsyncSession(AsyncSession):
                     return fn(conn, *args, **kw)
             except sa_exc.OperationalError:
                 pass
+        reads: AutocommitReads | None = self.info.get("autocommit_reads")
+        if reads is not None:
+            try:
+                return await reads.run(fn, *args, **kw)
+            except (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+                pass
         return await self.run_sync(_on_connection, fn, *args, **kw)
-
 
     async def read_only(self, fn, *args, **kw):
         """`fn(session, ...)` for a short read (a few indexed statements, e.g. a student's last transactions):
-        like read_point, on SQLite it runs on the event loop's thread, on a Session of the read-only
-        connection, its statements as lone statements; elsewhere, or when SQLite is locked, run_sync.
-        Nothing it loads is cached across updates: each call reads the database afresh."""
+        as read_point, on a Session of the read-only connection (SQLite) or the AUTOCOMMIT pool (PostgreSQL),
+        its statements each on its own; on any error there, run_sync. Nothing it loads is cached across
+        updates: each call reads the database afresh."""
         engine: Engine | None = self.info.get("point_reads")
+        info = self.sync_session.info
         if engine is not None:
             try:
-                with Session(engine, expire_on_commit=False, info=self.sync_session.info) as session:
+                with Session(engine, expire_on_commit=False, info=info) as session:
                     return fn(session, *args, **kw)
             except sa_exc.OperationalError:
                 pass
+        reads: AutocommitReads | None = self.info.get("autocommit_reads")
+        if reads is not None:
+            try:
+                return await reads.run(_on_session, fn, info, *args, **kw)
+            except (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+                pass
         return await self.run_sync(fn, *args, **kw)
+
+
+class AutocommitReads:
+    """PostgreSQL: a small pool of AUTOCOMMIT connections for the bot's per-update reads (read_point), with
+    its own fair gate. No pre-ping (a stale connection fails the read, which then takes the main path)."""
+
+    SIZE, OVERFLOW = 2, 3
+
+    def __init__(self, url: str, timeout: float):
+        self.engine = create_async_engine(async_url(url), isolation_level="AUTOCOMMIT", pool_size=self.SIZE,
+                                          max_overflow=self.OVERFLOW, pool_timeout=timeout,
+                                          connect_args={"timeout": CONNECT_TIMEOUT_S})
+        self.gate = ConnectionGate(self.SIZE + self.OVERFLOW, timeout)
+
+    async def run(self, fn, *args, **kw):
+        async with self.gate.turn():
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(fn, *args, **kw)
+
+
+def _on_session(conn, fn, info, *args, **kw):
+    with Session(bind=conn, expire_on_commit=False, info=info) as session:
+        return fn(session, *args, **kw)
 
 
 def _on_connection(session: Session, fn, *args, **kw):
@@ -351,6 +389,9 @@ class AsyncDatabase:
                                                        execution_options={"sqlite_begin": None})
                 event.listen(self.point_engine, "connect", _point_read_pragmas)
                 info["point_reads"] = self.point_engine
+        self.reads: AutocommitReads | None = None
+        if self.engine.dialect.name == "postgresql" and "poolclass" not in engine_kw:
+            self.reads = info["autocommit_reads"] = AutocommitReads(url, timeout)
         self.sessions = async_sessionmaker(self.engine, class_=BriefAsyncSession, expire_on_commit=False, info=info)
 
     @classmethod
@@ -361,6 +402,8 @@ class AsyncDatabase:
         await self.engine.dispose()
         if self.point_engine is not None:
             self.point_engine.dispose()
+        if self.reads is not None:
+            await self.reads.engine.dispose()
 
 
 def _point_read_pragmas(dbapi_conn, _record) -> None:

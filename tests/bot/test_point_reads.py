@@ -9,7 +9,7 @@ from sqlalchemy import event, update
 from sqlalchemy.exc import OperationalError
 
 from bot.storage import load_record_on
-from core.db import AsyncDatabase, Database, create_sync_engine
+from core.db import AsyncDatabase, Database, create_async_db_engine, create_sync_engine
 from core.models import User
 from core.services import ledger, wallet
 from tests.helpers import context
@@ -80,14 +80,21 @@ async def test_a_point_read_that_meets_an_error_goes_through_the_session(sqlite_
         await db.dispose()
 
 
-async def test_on_postgresql_point_reads_are_run_sync(pg_url):
-    _register(pg_url)
+async def test_on_postgresql_point_reads_use_the_autocommit_pool_and_fall_back_on_its_errors(pg_url):
+    uid = _register(pg_url)
     db = AsyncDatabase(pg_url, context())
+    main = _listen(db.engine.sync_engine)
+    reads = _listen(db.reads.engine.sync_engine)
     try:
         assert db.point_engine is None
         async with db.sessions() as session:
             assert (await session.read_point(wallet.find_by_telegram_on, 4242)).full_name == "Mai"
-            assert (await session.read_only(ledger.statement, (await session.read_point(
-                wallet.find_by_telegram_on, 4242)).id)).total == 1
+            assert (await session.read_only(ledger.statement, uid)).total == 1
+            assert main == [] and len(reads) == 3  # the student, the count, the page: no BEGIN, no COMMIT
+            assert not session.in_transaction()
+            await db.reads.engine.dispose()
+            db.reads.engine = create_async_db_engine("postgresql://postgres@127.0.0.1:9/nowhere")  # gone
+            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).full_name == "Mai"
+            assert main == ["SELECT"]  # through the session instead
     finally:
         await db.dispose()
