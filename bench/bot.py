@@ -54,7 +54,8 @@ class Bench:
             from core.db import AsyncDatabase
             settings = _settings(self.url, self.data_dir, self.api.base_url)
             self.db = AsyncDatabase.from_settings(settings)
-            for engine in (self.db.engine.sync_engine, self.db.point_engine):  # point reads: their own engine
+            reads = self.db.reads.engine.sync_engine if self.db.reads is not None else None
+            for engine in (self.db.engine.sync_engine, self.db.point_engine, reads):  # per-update reads: own engines
                 if engine is not None:
                     event.listen(engine, "before_cursor_execute",
                                  lambda c, cur, stmt, *a: self.statements.append(" ".join(stmt.split()[:2]).upper()))
