@@ -12,21 +12,24 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
+from bot.keyboards import BTN_MENTORS, MenuButton, RowId, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, status_name, with_balance
+from bot.webapp import web_app_rows
+from core.config import Settings
 from core.errors import InsufficientFunds, InvalidInput
 from core.money import ZERO
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
 from core.services.wallet import UserInfo
+from core.text import check_text
 
 
 class MentorCb(CallbackData, prefix="m"):
-    id: int
+    id: RowId
 
 
 class DurationCb(CallbackData, prefix="md"):
-    mentor: int
+    mentor: RowId
     minutes: int
     cost: str
 
@@ -48,22 +51,24 @@ def mentor_card(m: MentorInfo) -> str:
         name=esc(m.name), bio=esc(clip(m.bio, 300)), rate=money(m.rate), rating=rating, status=status)
 
 
-async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool) -> None:
+async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool,
+                       webapp_url: str | None = None) -> None:
     mentors = await session.run_sync(mentorship.list_mentors)
     head = _("📅 <b>Book a session</b>: choose a mentor.") if booking else _("🧑‍🏫 <b>CodeHub mentors</b>")
     lines = [head, "", "\n\n".join(mentor_card(m) for m in mentors) or _("No mentors yet.")]
     rows = [[InlineKeyboardButton(text=_("📅 Book {name}").format(name=m.name), callback_data=MentorCb(id=m.id).pack())]
             for m in mentors if m.available]
+    rows += web_app_rows(webapp_url, "book" if booking else "mentorship")
     await message.answer(with_balance("\n".join(lines), student.balance),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo) -> None:
-    await show_mentors(message, session, student, booking=False)
+async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+    await show_mentors(message, session, student, booking=False, webapp_url=settings.webapp_url)
 
 
-async def cmd_book(message: Message, session: AsyncSession, student: UserInfo) -> None:
-    await show_mentors(message, session, student, booking=True)
+async def cmd_book(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+    await show_mentors(message, session, student, booking=True, webapp_url=settings.webapp_url)
 
 
 async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: AsyncSession,
@@ -123,6 +128,7 @@ async def on_booking_notes(message: Message, state: FSMContext, student: UserInf
     if len(message.text) > 1000:
         await message.answer(_("That is too long (at most 1000 characters). Please shorten it."))
         return
+    check_text(message.text, field="notes")  # refused here, where it can be corrected, not at Confirm
     await ask_confirm(message, state, student, message.text)
 
 
