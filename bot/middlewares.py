@@ -125,7 +125,7 @@ class StudentMiddleware(BaseMiddleware):
         data["is_admin"] = user is not None and user.id in self.admin_ids
         data["just_registered"] = False
         if user is not None and not user.is_bot:
-            student = await session.run_sync(wallet.find_by_telegram, user.id)
+            student = await session.read_point(wallet.find_by_telegram_on, user.id)  # by a unique key
             created = False
             chat = data.get("event_chat")
             if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
