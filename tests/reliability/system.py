@@ -341,7 +341,7 @@ class System:
             with self.db.session() as s:
                 left = s.scalar(select(func.count()).select_from(Notification).where(
                     Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
-                    Notification.next_attempt_at <= _utc_in(timedelta(minutes=5)))) or 0
+                    Notification.next_attempt_at <= utc_in(timedelta(minutes=5)))) or 0
             if not left:
                 return
             await asyncio.sleep(1)
@@ -473,7 +473,7 @@ def _by_reference(s, kind: TransactionType) -> Counter:
         Transaction.type == kind, Transaction.status == TransactionStatus.APPROVED)).all())
 
 
-def _utc_in(delta: timedelta):
+def utc_in(delta: timedelta):
     from core.timeutil import utcnow
     return utcnow() + delta
 
@@ -679,7 +679,7 @@ class Admins:
         for booking_id in pending:
             if booking_id % 2:
                 continue  # the other half stays pending: the students may cancel those
-            when = (_utc_in(timedelta(days=3))).isoformat()
+            when = (utc_in(timedelta(days=3))).isoformat()
             code, _ = await s.admin_call("PUT", f"/api/admin/mentorship/{booking_id}/confirm",
                                          json_body={"sessionDate": when, "adminNotes": "See you"})
             if code == 200:

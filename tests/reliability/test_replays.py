@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from core.models import AuditLog, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
 from tests.api.conftest import sign, tg_user
 from tests.bot.fake_api import TOKEN, TgUser
-from tests.reliability.system import NONCE_RE, RECEIPTS, System, csrf_from, record, tg  # noqa: F401 - fixture
+from tests.reliability.system import NONCE_RE, RECEIPTS, System, utc_in, csrf_from, record, tg  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -114,7 +115,7 @@ async def test_every_interface_answers_a_replay_with_the_first_effect_only(sqlit
         # -- /api/admin: the same booking confirmation PUT twice ------------------------------------------
         with system.db.session() as s:
             booking_id = s.scalar(select(MentorshipBooking.id).where(MentorshipBooking.student_id == user_id))
-        when = {"sessionDate": "2100-01-01T18:00", "adminNotes": "Replayed"}
+        when = {"sessionDate": utc_in(timedelta(days=30)).isoformat(), "adminNotes": "Replayed"}
         codes = [(await system.admin_call("PUT", f"/api/admin/mentorship/{booking_id}/confirm", json_body=when))[0]
                  for _ in range(2)]
         replays["admin API PUT"] += 1
