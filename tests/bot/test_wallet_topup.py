@@ -13,11 +13,15 @@ from tests.bot.helpers import ADMIN1, ADMIN2, MONA, MONA_AR, complete_booking, m
 STUDENT = TgUser(6001, "Karim <b>&", "karim", "en")
 
 
-async def request_topup(runner, user=STUDENT, amount="150", wallet="010 1234 5678"):
+async def request_topup(runner, user=STUDENT, amount="150", wallet="010 1234 5678", reference=None):
     await runner.send(user, "/start")
     await runner.send(user, "/topup")
     await runner.send(user, amount)
     await runner.send(user, wallet)
+    if reference is None:
+        await runner.press(user, runner.api.last_message(user.id), "Skip")
+    else:
+        await runner.send(user, reference)
     summary = runner.api.last_message(user.id)
     await runner.press(user, summary, "Confirm")
     return runner.api.last_message(user.id)
@@ -36,8 +40,12 @@ async def test_topup_flow_explains_bad_input_and_ends_with_pending_receipt(runne
     ok = await runner.send(STUDENT, "١٥٠")  # Arabic digits are read
     assert "150.00 EGP" in ok[-1].text and "number you sent it from" in ok[-1].text
     assert "not an Egyptian mobile number" in (await runner.send(STUDENT, "12345"))[-1].text
-    summary_call = (await runner.send(STUDENT, "010 1234 5678"))[-1]
+    prompt_call = (await runner.send(STUDENT, "010 1234 5678"))[-1]
+    assert "01012345678" in prompt_call.text and "transaction number" in prompt_call.text
+    assert prompt_call.buttons == ["⏭ Skip"]
+    summary_call = (await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip"))[-1]
     assert "150.00 EGP" in summary_call.text and "01012345678" in summary_call.text
+    assert "Transaction number: not given" in summary_call.text
     assert summary_call.buttons == ["✅ Confirm", "✖️ Cancel"]
     summary = runner.api.last_message(STUDENT.id)
     confirm = summary.callback_data("Confirm")
@@ -57,6 +65,7 @@ async def test_same_update_delivered_twice_has_one_effect(runner, sync_db):
     await runner.send(STUDENT, "/topup")
     await runner.send(STUDENT, "200")
     await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
     summary = runner.api.last_message(STUDENT.id)
     confirm = summary.callback_data("Confirm")
     update = runner.api.callback_update(STUDENT, summary, confirm)
@@ -96,11 +105,20 @@ async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, s
     assert "150.00 EGP" in card1.plain_text and "01012345678" in card1.plain_text
     assert card1.buttons == ["✅ Approve", "❌ Reject"]
 
+    # no received transfer matches: approving asks for a confirmation with a reason first
+    calls = await runner.press(ADMIN1, card1, "Approve")
+    assert "No received Vodafone Cash transfer matches" in calls[-1].text
+    calls = await runner.press(ADMIN1, card1, "Approve")  # the same tap again: asked again, nothing moved
+    assert "No received Vodafone Cash transfer matches" in calls[-1].text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+    calls = await runner.send(ADMIN1, "Seen in the statement <by hand>")
+    assert "Approved by @amr_admin" in calls[-1].text and "&lt;by hand&gt;" in calls[-1].params["text"]
     mark = len(runner.api.calls)
-    await runner.press(ADMIN1, card1, "Approve")
     await runner.press_data(ADMIN2, card2, approve2)  # a late tap by the other admin
     answers = runner.api.answers(mark)
     assert any("Already processed by @amr_admin" in a for a in answers)
+    assert "did not understand" in (await runner.send(ADMIN1, "one more"))[-1].text  # the step is over
     await runner.deliver()
     assert "Approved by @amr_admin" in runner.api.messages[(ADMIN2.id, card2.message_id)].plain_text
     assert runner.api.messages[(ADMIN2.id, card2.message_id)].buttons == []
@@ -111,6 +129,8 @@ async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, s
         assert user.balance == Decimal("650.00")
         assert s.scalar(select(func.count()).select_from(Transaction).where(
             Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED)) == 1
+        assert s.scalar(select(Transaction.admin_notes).where(Transaction.type == TransactionType.TOP_UP)) \
+            == "Seen in the statement <by hand>"
 
 
 async def test_admin_rejects_with_reason_and_student_sees_it(runner, sync_db):
@@ -175,6 +195,7 @@ async def test_concurrent_double_tap_on_enroll_and_topup_has_one_effect(runner, 
     await runner.send(STUDENT, "/topup")
     await runner.send(STUDENT, "300")
     await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
     summary = runner.api.last_message(STUDENT.id)
     confirm = summary.callback_data("Confirm")
     taps = [runner.api.callback_update(STUDENT, summary, confirm) for _ in range(3)]
@@ -260,6 +281,7 @@ async def test_confirm_on_an_old_topup_summary_after_cancel_changes_nothing(runn
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "150")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     summary = runner.api.last_message(MONA.id)
     assert "Cancelled" in (await runner.send(MONA, "/cancel"))[-1].text
     mark = len(runner.api.calls)
@@ -328,11 +350,13 @@ async def test_confirm_on_an_older_topup_summary_never_sends_the_newer_amount(ru
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "150")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     old = runner.api.last_message(MONA.id)
     assert "150.00 EGP" in old.plain_text
     await runner.send(MONA, "/topup")  # changed their mind: a new request for 1,000
     await runner.send(MONA, "1000")
     await runner.send(MONA, "01112345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     new = runner.api.last_message(MONA.id)
     mark = len(runner.api.calls)
     await runner.press(MONA, old, "Confirm")
@@ -349,10 +373,12 @@ async def test_cancel_on_an_older_topup_summary_keeps_the_newer_one(runner, sync
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "150")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     old = runner.api.last_message(MONA.id)
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "200")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     new = runner.api.last_message(MONA.id)
     await runner.press(MONA, old, "Cancel")
     await runner.press(MONA, new, "Confirm")
