@@ -408,6 +408,7 @@ def approve(session: Session, request_id: int, *, actor: Actor, transfer_id: int
             reason: str | None = None, confirmed: bool = False, now: datetime | None = None) -> wallet.TopupDecision:
     """An admin's approval: with a transfer (one click on a suggestion), or without one only when
     confirmed with a reason (the reason goes into the notes and the audit row)."""
+    reason = clean_text(reason, limit=500, field="notes")  # bad input is refused before any question
     pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
         TransactionStatus.PENDING  # a decided one gets the wallet's "already processed"
     if pending and transfer_id is None and not suggestions(session, [request_id]):
@@ -417,6 +418,24 @@ def approve(session: Session, request_id: int, *, actor: Actor, transfer_id: int
         reason = require_reason(reason)
     return wallet.approve_topup(session, request_id, actor=actor, transfer_id=transfer_id,
                                 notes=reason, now=now)
+
+
+def approve_certain(session: Session, request_id: int, *, actor: Actor,
+                    now: datetime | None = None) -> wallet.TopupDecision:
+    """A bulk approval: only with the one received transfer that certainly pays for the request. Anything
+    less raises ConfirmationRequired (`why`: NO_TRANSFER or AMBIGUOUS): decide it on the request's page."""
+    pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
+        TransactionStatus.PENDING
+    if not pending:  # decided or unknown: the wallet says "already processed" or "not found"
+        return wallet.approve_topup(session, request_id, actor=actor, now=now)
+    found = suggestions(session, [request_id]).get(request_id, [])
+    certain = [x.transfer for x in found if x.certain]
+    if not certain:
+        raise ConfirmationRequired("several transfers could match: choose one on the request's page" if found
+                                   else "no received transfer matches it", action="approve",
+                                   why="AMBIGUOUS" if found else "NO_TRANSFER")
+    return wallet.approve_topup(session, request_id, actor=actor, transfer_id=certain[0].id,
+                                notes=f"Vodafone Cash transfer {certain[0].reference}", now=now)
 
 
 def reject(session: Session, request_id: int, reason: str, *, actor: Actor, confirmed: bool = False,

@@ -37,7 +37,7 @@ def test_openapi_document_is_served_to_admins(contract):
             "/api/mentorship/info", "/api/mentorship/book", "/api/mentorship/my-bookings",
             "/api/mentorship/feedback/{booking_id}"} <= set(doc["paths"])
     topup = doc["components"]["schemas"]["TopupIn"]
-    assert set(topup["properties"]) == {"amount", "walletNumber", "description"}
+    assert set(topup["properties"]) == {"amount", "walletNumber", "description", "transactionNumber"}
     assert doc["components"]["schemas"]["Balance"]["properties"]["balance"]["type"] == "string"
     header = [p for p in doc["paths"]["/api/wallet/topup"]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
     assert header and header[0]["required"] is True
