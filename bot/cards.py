@@ -59,10 +59,13 @@ def who(student: str, username: str | None) -> str:
 
 
 def topup_card(p: dict) -> str:
-    return _("💵 <b>New top-up request #{id}</b>\nStudent: {student}\nAmount: <b>{amount}</b>\n"
+    card = _("💵 <b>New top-up request #{id}</b>\nStudent: {student}\nAmount: <b>{amount}</b>\n"
              "Sent from: <code>{wallet}</code>\n\nCheck the Vodafone Cash statement, then decide.").format(
         id=number(p["transaction_id"]), student=who(p.get("student", ""), p.get("username")),
         amount=money(p["amount"]), wallet=esc(p.get("wallet", "")))
+    if p.get("reference"):  # the transaction number the student gave: only that transfer matches
+        card += "\n" + _("Transaction number given: <code>{reference}</code>").format(reference=esc(p["reference"]))
+    return card
 
 
 def booking_card(p: dict) -> str:

@@ -71,11 +71,22 @@ async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSes
                                       student.balance))
 
 
-async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
+ASKED_AGAIN = object()  # the answer was refused and the question asked again; the step stays open
+
+
+async def parsed_or_asked_again(message: Message, parse, again: str):
+    """`parse(message.text)`, or ASKED_AGAIN after saying what is wrong in the student's language."""
     try:
-        sender = wallet.normalize_wallet(message.text)  # pure parsing, no database
+        return parse(message.text)
     except DomainError as exc:
-        await message.answer(error_text(exc) + "\n" + _("Please send the number again, or /cancel."))
+        await message.answer(error_text(exc) + "\n" + again)
+        return ASKED_AGAIN
+
+
+async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
+    sender = await parsed_or_asked_again(message, wallet.normalize_wallet,  # pure parsing, no database
+                                         _("Please send the number again, or /cancel."))
+    if sender is ASKED_AGAIN:
         return
     await state.update_data(wallet=sender, reference=None)
     await state.set_state(TopupStates.reference)
@@ -89,10 +100,9 @@ async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo
 
 
 async def on_topup_reference(message: Message, state: FSMContext, student: UserInfo) -> None:
-    try:
-        reference = wallet.check_transfer_reference(message.text)  # pure parsing, no database
-    except DomainError as exc:
-        await message.answer(error_text(exc) + "\n" + _("Please send it again, tap Skip, or /cancel."))
+    reference = await parsed_or_asked_again(message, wallet.check_transfer_reference,  # no database either
+                                            _("Please send it again, tap Skip, or /cancel."))
+    if reference is ASKED_AGAIN:
         return
     await show_summary(message, state, student, reference)
 

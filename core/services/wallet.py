@@ -280,7 +280,8 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
         notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_NEW, subject=f"topup:{row.id}", now=now,
                                     payload={"transaction_id": row.id, "user_id": user_id,
                                              "student": user.full_name, "username": user.username,
-                                             "amount": str(amount), "wallet": row.wallet_number_masked})
+                                             "amount": str(amount), "wallet": row.wallet_number_masked,
+                                             "reference": reference})
         return TopupResult(row.id, user_id, amount, row.status, row.wallet_number_masked, now,
                            transfer_reference=reference)
 

@@ -34,7 +34,7 @@ SAMPLES = {
                          "duration": 60, "mentor": "Ahmed", "student": "Sara", "role": "student"},
     "broadcast": {"text": "New course <today> & more"},
     "admin.topup_new": {"transaction_id": 12, "user_id": 1, "student": "Sara", "username": "sara",
-                        "amount": "150.00", "wallet": "010****5678"},
+                        "amount": "150.00", "wallet": "010****5678", "reference": "022768543034"},
     "admin.topup_decided": {"transaction_id": 12, "status": "APPROVED", "by": "@amr", "amount": "150.00"},
     "admin.booking_new": {"booking_id": 7, "student": "Sara", "username": None, "mentor": "Ahmed", "duration": 60,
                           "cost": "300.00", "notes": ""},

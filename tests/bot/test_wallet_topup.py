@@ -461,6 +461,8 @@ async def test_transaction_number_is_checked_kept_out_when_bad_and_shown(runner,
     assert "Transaction number: 022768543034" in receipt and "Status: Pending" in receipt
     [row] = topups(sync_db)
     assert row.transfer_reference == REF and row.status == TransactionStatus.PENDING
+    await runner.deliver()
+    assert f"Transaction number given: {REF}" in runner.api.message_with(ADMIN1.id, "New top-up request").plain_text
 
 
 async def test_arabic_student_is_asked_for_the_transaction_number_in_arabic(runner, sync_db):
