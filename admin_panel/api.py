@@ -1,7 +1,10 @@
-"""JSON endpoints for admins (the seed's paths); session-authenticated, X-CSRFToken header on writes."""
+"""JSON endpoints for admins (the seed's paths): a panel session (X-CSRFToken header on writes) or an API token
+(`Authorization: Bearer chk_...`). Each route is declared once more as an OpenAPI operation (`documented`),
+with the pydantic models of admin_schemas, which also shape its answer; /api/openapi.json lists them."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -9,18 +12,47 @@ from enum import Enum
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from pydantic import BaseModel
 
 from core.errors import DomainError, InvalidInput
 from core.models import AdminRole, TransactionStatus
 from core.services import analytics, mentorship, reconciliation, wallet
 from core.services.wallet import TopupRequest
 from core.timeutil import CAIRO, as_utc
+from admin_panel import admin_schemas as A
 from admin_panel.auth import roles_required
+from admin_panel.openapi import Operation
 from admin_panel.views.base import actor, service_session
 
 OWNER, FINANCE, MENTOR = AdminRole.OWNER, AdminRole.FINANCE, AdminRole.MENTOR
 
 api = Blueprint("api", __name__, url_prefix="/api/admin")
+OPERATIONS: list[Operation] = []  # added to the OpenAPI document by admin_panel.miniapp.init_app
+SECURITY = ("adminToken", "panelSession")
+
+
+def documented(method: str, rule: str, summary: str, response: type[BaseModel], *, roles: tuple[AdminRole, ...],
+               query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
+               errors: tuple[int, ...] = ()):
+    """Declare the route's OpenAPI operation (the same rule as the blueprint's, under /api/admin); a test checks
+    that every served /api/ route is declared."""
+    names = tuple(re.findall(r"<int:(\w+)>", rule))
+    path = "/api/admin" + re.sub(r"<int:(\w+)>", r"{\1}", rule)
+    who = ", ".join(r.value for r in roles)
+    OPERATIONS.append(Operation(
+        method, path, summary, "admin", response, query=query, body=body, path_params=names, security=SECURITY,
+        errors=tuple(sorted({401, 403, *errors, *((404,) if names else ())})),
+        description=f"Roles: {who}." + (" With a session cookie, send the X-CSRFToken header." if method != "GET"
+                                         else "")))
+
+    def decorator(fn):
+        return fn
+    return decorator
+
+
+def respond(model: type[BaseModel], data, status: int = 200):
+    """The answer, shaped (and checked) by its documented model."""
+    return jsonify(model.model_validate(_plain(data)).dump()), status
 
 
 def _plain(value):
@@ -37,10 +69,6 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def ok(data, status: int = 200):
-    return jsonify(_plain(data)), status
 
 
 def fail(message: str, **details):
@@ -62,10 +90,12 @@ def _body() -> dict | None:
 
 
 @api.get("/csrf-token")
+@documented("GET", "/csrf-token", "The X-CSRFToken for this session's PUT requests (not needed with a token)",
+            A.CsrfTokenOut, roles=(OWNER, FINANCE, MENTOR))
 @roles_required(OWNER, FINANCE, MENTOR)
 def csrf_token():
     """The token to send as X-CSRFToken with PUT requests of this session."""
-    return ok({"csrfToken": generate_csrf()})
+    return respond(A.CsrfTokenOut, {"csrfToken": generate_csrf()})
 
 
 def _topup_json(t: TopupRequest) -> dict:
@@ -76,6 +106,8 @@ def _topup_json(t: TopupRequest) -> dict:
 
 
 @api.get("/topup-requests")
+@documented("GET", "/topup-requests", "Top-up requests, newest first", A.TopupRequestList, roles=(OWNER, FINANCE),
+            query=A.TopupListQuery, errors=(400,))
 @roles_required(OWNER, FINANCE)
 def list_topups():
     status = (request.args.get("status") or "").upper()
@@ -87,10 +119,12 @@ def list_topups():
         return fail("limit must be a number", field="limit")
     with service_session() as s:
         rows = wallet.list_topups(s, status=TransactionStatus(status) if status else None, limit=limit)
-    return ok({"items": [_topup_json(t) for t in rows]})
+    return respond(A.TopupRequestList, {"items": [_topup_json(t) for t in rows]})
 
 
 @api.put("/topup-requests/<int:tx_id>")
+@documented("PUT", "/topup-requests/<int:tx_id>", "Approve (credits the student) or reject a pending top-up",
+            A.TopupDecisionOut, roles=(OWNER, FINANCE), body=A.TopupDecisionIn, errors=(400, 409))
 @roles_required(OWNER, FINANCE)
 def decide_topup(tx_id: int):
     """Approve or reject. Approving a request that no received transfer matches, or rejecting one that a
@@ -119,8 +153,9 @@ def decide_topup(tx_id: int):
                 result = reconciliation.reject(s, tx_id, reason or "", actor=actor(), confirmed=confirm)
     except DomainError as err:
         return domain_fail(err)
-    return ok({"id": result.transaction_id, "status": result.status, "amount": result.amount,
-               "balance": result.balance, "processedBy": result.processed_by})
+    return respond(A.TopupDecisionOut, {"id": result.transaction_id, "status": result.status,
+                                        "amount": result.amount, "balance": result.balance,
+                                        "processedBy": result.processed_by})
 
 
 def _parse_session_date(raw) -> datetime:
@@ -134,6 +169,8 @@ def _parse_session_date(raw) -> datetime:
 
 
 @api.put("/mentorship/<int:booking_id>/confirm")
+@documented("PUT", "/mentorship/<int:booking_id>/confirm", "Confirm a pending booking with its date (the "
+            "student is told)", A.ConfirmBookingOut, roles=(OWNER, MENTOR), body=A.ConfirmBookingIn, errors=(400, 409))
 @roles_required(OWNER, MENTOR)
 def confirm_booking(booking_id: int):
     body = _body()
@@ -153,11 +190,13 @@ def confirm_booking(booking_id: int):
             info = mentorship.confirm(s, booking_id, when, notes, actor=actor())
     except DomainError as err:
         return domain_fail(err)
-    return ok({"id": info.id, "status": info.status, "sessionDate": info.session_date,
-               "adminNotes": info.admin_notes})
+    return respond(A.ConfirmBookingOut, {"id": info.id, "status": info.status, "sessionDate": info.session_date,
+                                         "adminNotes": info.admin_notes})
 
 
 @api.put("/mentorship/settings")
+@documented("PUT", "/mentorship/settings", "The default hourly rate and whether mentorship is open",
+            A.MentorshipSettingsOut, roles=(OWNER,), body=A.MentorshipSettingsIn, errors=(400,))
 @roles_required(OWNER)
 def mentorship_settings():
     body = _body()
@@ -177,26 +216,33 @@ def mentorship_settings():
                                                           is_available=available)
     except DomainError as err:
         return domain_fail(err, fields={"hourly_rate": "hourlyRate"})
-    return ok({"hourlyRate": settings.mentor_default_rate, "isAvailable": settings.mentorship_available,
-               "durations": list(settings.durations)})
+    return respond(A.MentorshipSettingsOut, {"hourlyRate": settings.mentor_default_rate,
+                                             "isAvailable": settings.mentorship_available,
+                                             "durations": list(settings.durations)})
 
 
 @api.get("/analytics/financial")
+@documented("GET", "/analytics/financial", "Revenue, top-ups, wallet float, ARPU and lifetime value",
+            A.FinancialOut, roles=(OWNER, FINANCE))
 @roles_required(OWNER, FINANCE)
 def analytics_financial():
     with service_session() as s:
-        return ok(analytics.financial(s))
+        return respond(A.FinancialOut, analytics.financial(s))
 
 
 @api.get("/analytics/engagement")
+@documented("GET", "/analytics/engagement", "Active students, wallet adoption, completion, bookings, mentors",
+            A.EngagementOut, roles=(OWNER, FINANCE))
 @roles_required(OWNER, FINANCE)
 def analytics_engagement():
     with service_session() as s:
-        return ok(analytics.engagement(s))
+        return respond(A.EngagementOut, analytics.engagement(s))
 
 
 @api.get("/analytics/platforms")
+@documented("GET", "/analytics/platforms", "Each platform's enrollments, revenue and completion rate",
+            A.PlatformStatsList, roles=(OWNER, FINANCE))
 @roles_required(OWNER, FINANCE)
 def analytics_platforms():
     with service_session() as s:
-        return ok({"items": analytics.platform_performance(s)})
+        return respond(A.PlatformStatsList, {"items": analytics.platform_performance(s)})

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import scoped_session
 
@@ -86,6 +87,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
             return None  # a bearer token is not sent by browsers on their own: no CSRF to fear
         if token is not None:
             return token
+        if request.path.startswith("/api/admin/") and not current_user.is_authenticated:
+            return auth.login_manager.unauthorized()  # anonymous: 401 before any CSRF complaint (a 400)
         if needs_csrf():
             csrf.protect()
         return None

@@ -65,7 +65,7 @@ class Operation:
     path_params: tuple[str, ...] = ()
     idempotent: bool = False
     errors: tuple[int, ...] = (400, 401, 403, 404, 429)
-    security: str | None = "tma"
+    security: str | tuple[str, ...] | None = "tma"  # a tuple: any one of these schemes
     description: str = ""
 
 
@@ -120,7 +120,8 @@ class ApiSpec:
             if op.body is not None:
                 entry["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": ref(op.body, "validation")}}}
-            entry["security"] = [{op.security: []}] if op.security else []
+            schemes = (op.security,) if isinstance(op.security, str) else (op.security or ())
+            entry["security"] = [{scheme: []} for scheme in schemes]
             paths.setdefault(op.path, {})[op.method.lower()] = entry
         return {"openapi": "3.1.0",
                 "info": {"title": self.title, "version": self.version, "description": self.description},

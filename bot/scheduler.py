@@ -1,5 +1,6 @@
 """The bot's scheduler: outbox delivery every 2 seconds, the core jobs every 30 seconds (reminders,
-expiries, stale top-up alerts, the 09:00 daily summary), plus jobs that other modules add.
+expiries, stale top-up alerts, the 09:00 daily summary), daily housekeeping at 03:41 (stored API
+responses past their retention), plus jobs that other modules add.
 
 Every job keeps its state in the database, so a restart neither loses nor repeats anything and several
 bot replicas may run the same scheduler."""
@@ -30,6 +31,7 @@ log = logging.getLogger("bot.scheduler")
 ExtraJob = Callable[..., None]
 DELIVERY_SECONDS = 2
 JOBS_SECONDS = 30
+DAILY_HOUR, DAILY_MINUTE = 3, 41  # housekeeping in the quiet hours (the scheduler's TIMEZONE)
 
 
 def _count_run(event) -> None:
@@ -52,6 +54,8 @@ def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                       max_instances=1, coalesce=True, misfire_grace_time=120, next_run_time=_soon())
     scheduler.add_job(refresh_statistics, "cron", hour=4, minute=17, id="refresh_statistics", args=[db.url],
                       max_instances=1, coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(run_daily_jobs, "cron", hour=DAILY_HOUR, minute=DAILY_MINUTE, id="daily_jobs", args=[db],
+                      max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends
     scheduler.add_listener(_count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     for add_job in extra_jobs:
@@ -66,6 +70,14 @@ async def run_core_jobs(db: AsyncDatabase, now=None) -> dict:
     queued = {k: v for k, v in result.items() if k != "errors" and v}
     if queued or result["errors"]:
         log.info("scheduled jobs: %s", result)
+    return result
+
+
+async def run_daily_jobs(db: AsyncDatabase, now=None) -> dict:
+    """Once a day: core.services.jobs.run_daily (the idempotency purge) on the bot's async engine."""
+    async with db.sessions() as session:
+        result = await session.run_sync(jobs.run_daily, now=now)
+    log.info("daily jobs: %s", result)
     return result
 
 

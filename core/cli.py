@@ -23,7 +23,7 @@ from core.models import AdminRole
 from core.services.admins import create_admin
 from core.services import reconciliation
 from core.services.analytics import kpis
-from core.services.jobs import run_all
+from core.services.jobs import run_all, run_daily
 from core.services.wallet import check_ledger
 from core.sms import parse_sms, split_messages
 
@@ -103,9 +103,10 @@ def cmd_stats(settings: Settings, args) -> int:
 
 
 def cmd_jobs(settings: Settings, args) -> int:
-    """One tick of the scheduled jobs (the bot runs them itself; this is for cron or a quick check)."""
+    """One tick of the scheduled jobs (the bot runs them itself; this is for cron or a quick check); --daily: the
+    daily housekeeping instead (the bot runs it at night), for a deployment without the bot's scheduler."""
     with _session(settings) as session:
-        result = run_all(session)
+        result = run_daily(session) if getattr(args, "daily", False) else run_all(session)
     print(json.dumps(result, default=str, indent=2))
     return 1 if result.get("errors") else 0
 
@@ -237,8 +238,10 @@ def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argpars
     sub.add_parser("check-ledger", help="exit 1 if any balance differs from its ledger").set_defaults(
         func=cmd_check_ledger)
     sub.add_parser("stats", help="key numbers as JSON").set_defaults(func=cmd_stats)
-    sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)").set_defaults(
-        func=cmd_jobs)
+    jobs = sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)")
+    jobs.add_argument("--daily", action="store_true",
+                      help="run the daily housekeeping instead (purge stored API responses older than 30 days)")
+    jobs.set_defaults(func=cmd_jobs)
     sms = sub.add_parser("sms", help="Vodafone Cash transfers: parse an SMS, import SMS texts or a statement")
     sms_sub = sms.add_subparsers(dest="sms_command", required=True)
     sms_sub.add_parser("parse", help="read one SMS on standard input, print it as JSON").set_defaults(

@@ -1,7 +1,7 @@
 """/language: English or Arabic, stored on the student."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_LANGUAGE, MenuButton, main_menu
 from bot.ui import with_balance
+from bot.webapp import set_menu_button
+from core.config import Settings
 from core.services import wallet
 from core.services.wallet import UserInfo
 
@@ -27,12 +29,13 @@ async def cmd_language(message: Message, student: UserInfo) -> None:
 
 
 async def on_language(callback: CallbackQuery, callback_data: LangCb, session: AsyncSession,
-                      student: UserInfo, i18n: I18n) -> None:
+                      student: UserInfo, i18n: I18n, bot: Bot, settings: Settings) -> None:
     student = await session.run_sync(wallet.set_language, student.id, callback_data.code)
     with i18n.use_locale(student.language):
         await callback.answer()
         await callback.message.answer(with_balance(_("✅ Language set to English."), student.balance),
                                       reply_markup=main_menu())
+        await set_menu_button(bot, callback.message.chat.id, settings.webapp_url)  # the app opens in it too
 
 
 def build_router() -> Router:

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, status_name, with_balance
+from bot.webapp import web_app_rows
+from core.config import Settings
 from core.errors import InsufficientFunds, InvalidInput
 from core.money import ZERO
 from core.services import mentorship
@@ -48,22 +50,24 @@ def mentor_card(m: MentorInfo) -> str:
         name=esc(m.name), bio=esc(clip(m.bio, 300)), rate=money(m.rate), rating=rating, status=status)
 
 
-async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool) -> None:
+async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool,
+                       webapp_url: str | None = None) -> None:
     mentors = await session.run_sync(mentorship.list_mentors)
     head = _("📅 <b>Book a session</b>: choose a mentor.") if booking else _("🧑‍🏫 <b>CodeHub mentors</b>")
     lines = [head, "", "\n\n".join(mentor_card(m) for m in mentors) or _("No mentors yet.")]
     rows = [[InlineKeyboardButton(text=_("📅 Book {name}").format(name=m.name), callback_data=MentorCb(id=m.id).pack())]
             for m in mentors if m.available]
+    rows += web_app_rows(webapp_url, "book" if booking else "mentorship")
     await message.answer(with_balance("\n".join(lines), student.balance),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo) -> None:
-    await show_mentors(message, session, student, booking=False)
+async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+    await show_mentors(message, session, student, booking=False, webapp_url=settings.webapp_url)
 
 
-async def cmd_book(message: Message, session: AsyncSession, student: UserInfo) -> None:
-    await show_mentors(message, session, student, booking=True)
+async def cmd_book(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+    await show_mentors(message, session, student, booking=True, webapp_url=settings.webapp_url)
 
 
 async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: AsyncSession,

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import RenewCb
 from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, pieces, when, with_balance
+from bot.webapp import web_app_rows
+from core.config import Settings
 from core.errors import AccessDenied, InsufficientFunds
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
@@ -89,7 +91,8 @@ async def show_platform(message: Message, session: AsyncSession, student: UserIn
     await message.answer(text, reply_markup=markup)
 
 
-async def send_platforms(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def send_platforms(message: Message, session: AsyncSession, student: UserInfo,
+                         webapp_url: str | None = None) -> None:
     items = await session.run_sync(enrollment.list_platforms, student.id)
     lines = [_("📚 <b>CodeHub platforms</b>"), ""]
     for p in items:
@@ -98,17 +101,19 @@ async def send_platforms(message: Message, session: AsyncSession, student: UserI
     if not items:
         lines.append(_("No platforms yet."))
     rows = [[button(("✅ " if p.enrolled else "") + p.name, PlatformCb(action="open", id=p.id))] for p in items]
+    rows += web_app_rows(webapp_url, "platforms")
     await message.answer(with_balance("\n".join(lines), student.balance),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_platforms(message: Message, session: AsyncSession, student: UserInfo) -> None:
-    await send_platforms(message, session, student)
+async def cmd_platforms(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+    await send_platforms(message, session, student, settings.webapp_url)
 
 
-async def on_platform_list(callback: CallbackQuery, session: AsyncSession, student: UserInfo) -> None:
+async def on_platform_list(callback: CallbackQuery, session: AsyncSession, student: UserInfo,
+                           settings: Settings) -> None:
     await callback.answer()
-    await send_platforms(callback.message, session, student)
+    await send_platforms(callback.message, session, student, settings.webapp_url)
 
 
 async def on_platform_open(callback: CallbackQuery, callback_data, session: AsyncSession,
@@ -201,7 +206,7 @@ async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: 
         inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
 
 
-async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def cmd_my(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
     items = await session.run_sync(enrollment.my_enrollments, student.id)
     lines = [_("🎓 <b>My platforms</b>"), ""]
     for e in items:
@@ -213,6 +218,7 @@ async def cmd_my(message: Message, session: AsyncSession, student: UserInfo) -> 
         lines.append(_("You have not enrolled in any platform yet. See /platforms."))
     rows = [[button(("📝 " if e.active else "🔄 ") + e.platform_name,
                     PlatformCb(action="tasks" if e.active else "open", id=e.platform_id))] for e in items]
+    rows += web_app_rows(settings.webapp_url, "platforms")  # the app's page lists enrollments with progress
     await message.answer(with_balance("\n".join(lines), student.balance),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 

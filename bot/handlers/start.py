@@ -1,10 +1,10 @@
-"""/start (registration, welcome credit, deep links), /help and /cancel."""
+"""/start (registration, welcome credit, deep links, the Mini App's menu button), /help and /cancel."""
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import KICKED, ChatMemberUpdatedFilter, Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import ChatMemberUpdated, Message
+from aiogram.types import ChatMemberUpdated, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,8 @@ from bot.handlers.platforms import show_platform
 from bot.handlers.topup import start_topup
 from bot.keyboards import BTN_HELP, MenuButton, main_menu
 from bot.ui import esc, money, with_balance
+from bot.webapp import bot_startapp_link, set_menu_button, web_app_rows
+from core.config import Settings
 from core.services import notifications, wallet
 from core.services.wallet import UserInfo
 
@@ -27,8 +29,18 @@ def about() -> str:
              "Send /cancel to leave any step.")
 
 
+async def offer_web_app(message: Message, bot: Bot, settings: Settings) -> None:
+    """With WEBAPP_URL: this chat's menu button opens the Mini App, and a message carries its inline button
+    (the greeting itself carries the reply-keyboard menu, and a message has one keyboard)."""
+    if not settings.webapp_url:
+        return
+    await set_menu_button(bot, message.chat.id, settings.webapp_url)
+    await message.answer(_("📱 Everything here also works in the CodeHub app inside Telegram:"),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=web_app_rows(settings.webapp_url, "wallet")))
+
+
 async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
-                    student: UserInfo, just_registered: bool) -> None:
+                    student: UserInfo, just_registered: bool, bot: Bot, settings: Settings) -> None:
     await state.clear()
     if just_registered:
         greeting = _("🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of "
@@ -39,11 +51,12 @@ async def cmd_start(message: Message, command: CommandObject, state: FSMContext,
                                          username=message.from_user.username)
         greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
     await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
+    await offer_web_app(message, bot, settings)
     arg = (command.args or "").strip()
     if arg == "topup":
         await start_topup(message, state, session, student)
     elif arg == "book":
-        await show_mentors(message, session, student, booking=True)
+        await show_mentors(message, session, student, booking=True, webapp_url=settings.webapp_url)
     elif arg.startswith("platform_") and arg[9:].isdigit():
         await show_platform(message, session, student, int(arg[9:]))
 
@@ -52,8 +65,11 @@ async def on_bot_blocked(event: ChatMemberUpdated, session: AsyncSession) -> Non
     await session.run_sync(notifications.mark_chat_blocked, event.from_user.id)
 
 
-async def cmd_help(message: Message, student: UserInfo, is_admin: bool) -> None:
+async def cmd_help(message: Message, student: UserInfo, is_admin: bool, bot: Bot, settings: Settings) -> None:
     text = _("ℹ️ <b>CodeHub help</b>") + "\n\n" + about()
+    link = await bot_startapp_link(bot, settings.webapp_short_name, "wallet")
+    if link:  # a link to share or pin: it opens the Mini App from any chat
+        text += "\n\n" + _("📱 The CodeHub app: {link}").format(link=esc(link))
     if is_admin:
         text += "\n\n" + _("Admin: /pending lists what waits for a decision, /stats shows today's numbers.")
     await message.answer(with_balance(text, student.balance), reply_markup=main_menu())

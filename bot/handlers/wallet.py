@@ -1,4 +1,4 @@
-"""/balance: the balance, the last five transactions, Top up and History buttons."""
+"""/balance: the balance, the last five transactions, Top up and History buttons (and the Mini App's wallet)."""
 from __future__ import annotations
 
 from aiogram import Router
@@ -10,17 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.keyboards import BTN_BALANCE, MenuButton, WalletCb, topup_button
 from bot.statement import entry_line
 from bot.ui import balance_line
+from bot.webapp import web_app_rows
+from core.config import Settings
 from core.services import ledger
 from core.services.wallet import UserInfo
 
 
-async def cmd_balance(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def cmd_balance(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
     page = await session.run_sync(ledger.statement, student.id, page=1, per_page=5)
     lines = [balance_line(student.balance), "", _("<b>Last transactions</b>")]
     lines += [entry_line(e) for e in page.items] or [_("No transactions yet.")]
     markup = InlineKeyboardMarkup(inline_keyboard=[[
         topup_button(),
-        InlineKeyboardButton(text=_("📜 History"), callback_data=WalletCb(action="history").pack())]])
+        InlineKeyboardButton(text=_("📜 History"), callback_data=WalletCb(action="history").pack())],
+        *web_app_rows(settings.webapp_url, "wallet")])
     await message.answer("\n".join(lines), reply_markup=markup)
 
 

@@ -1,4 +1,5 @@
-"""Scheduled jobs: reminders, expiries, stale top-up alerts and the daily summary, queued in the outbox.
+"""Scheduled jobs: reminders, expiries, stale top-up alerts and the daily summary, queued in the outbox;
+and daily housekeeping (stored API responses past their retention).
 
 Every job reads its work from the database and marks what it did with a conditional UPDATE in the
 same transaction as the notifications it queues, so a restart neither loses nor repeats anything and
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from core.db import unit_of_work
 from core.models import (BookingStatus, Enrollment, MentorshipBooking, Notification, NotificationKind, Platform,
                          Transaction, TransactionStatus, TransactionType, User)
-from core.services import analytics, enrollment, notifications, reconciliation
+from core.services import analytics, enrollment, idempotency, notifications, reconciliation
 from core.services.settings import get_settings
 from core.timeutil import CAIRO, as_utc
 
@@ -260,15 +261,25 @@ JOBS = (
 )
 
 
-def run_all(session: Session, *, now: datetime | None = None) -> dict:
-    """Run every job once: one scheduler tick (a command-line entry can call it too).
+# -- housekeeping (daily) -----------------------------------------------------------------------------
 
-    Returns {job name: notifications queued, ..., "errors": [job names that failed]}. A failing job is
-    logged and does not stop the others; its work stays in the database for the next tick.
+def purge_idempotency_records(session: Session, *, now: datetime | None = None) -> int:
+    """Delete the student API's stored responses older than idempotency.RETENTION (30 days); returns how many.
+
+    A retry that late runs again, and the money service replays its ledger row by the same key: no second effect.
     """
+    return idempotency.purge_expired(session, now=now)
+
+
+DAILY_JOBS = (
+    ("idempotency_purge", purge_idempotency_records),
+)
+
+
+def _run_jobs(session: Session, jobs: tuple, now: datetime | None) -> dict:
     now = as_utc(now)
     result: dict = {"errors": []}
-    for name, job in JOBS:
+    for name, job in jobs:
         try:
             result[name] = job(session, now=now)
         except Exception:
@@ -276,6 +287,23 @@ def run_all(session: Session, *, now: datetime | None = None) -> dict:
             result[name] = 0
             result["errors"].append(name)
     return result
+
+
+def run_all(session: Session, *, now: datetime | None = None) -> dict:
+    """Run every job once: one scheduler tick (a command-line entry can call it too).
+
+    Returns {job name: notifications queued, ..., "errors": [job names that failed]}. A failing job is
+    logged and does not stop the others; its work stays in the database for the next tick.
+    """
+    return _run_jobs(session, JOBS, now)
+
+
+def run_daily(session: Session, *, now: datetime | None = None) -> dict:
+    """The daily housekeeping jobs once: {job name: rows affected, ..., "errors": [...]} (same rules as run_all).
+
+    Safe to run on several replicas or twice a day: each job only deletes what is past its age at `now`.
+    """
+    return _run_jobs(session, DAILY_JOBS, now)
 
 
 def reminder_still_due(session: Session, booking_id: int, session_date: str, *,
@@ -292,4 +320,5 @@ def reminder_still_due(session: Session, booking_id: int, session_date: str, *,
 
 
 __all__ = ["reminder_still_due", "queue_session_reminders", "queue_completion_reminders", "queue_expiry_notices",
-           "expire_enrollments", "queue_stale_topup_alerts", "queue_daily_summary", "run_all"]
+           "expire_enrollments", "queue_stale_topup_alerts", "queue_daily_summary", "run_all",
+           "purge_idempotency_records", "run_daily"]

@@ -1,13 +1,16 @@
 """The OpenAPI document is generated from the route declarations, and the API keeps to it: Schemathesis
 sends generated requests in-process to every student endpoint (signed as a real student, with an
-Idempotency-Key where one is required): no 5xx, every status documented, every body matches its schema."""
+Idempotency-Key where one is required) and every /api/admin/* endpoint (with an owner's API token):
+no 5xx, every status documented, every body matches its schema."""
 from __future__ import annotations
 
 import pytest
 
 from tests.api.conftest import OMAR, build_api, sign, tg_user
 from tests.admin.helpers import PASSWORD, csrf_from
+from core.services import api_tokens
 from core.services.admins import create_admin
+from core.services.common import Actor
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
@@ -41,7 +44,20 @@ def test_openapi_document_is_served_to_admins(contract):
     assert doc["components"]["schemas"]["Balance"]["properties"]["balance"]["type"] == "string"
     header = [p for p in doc["paths"]["/api/wallet/topup"]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
     assert header and header[0]["required"] is True
-    assert "GET /api/wallet/balance" in client.get("/api-docs").get_data(as_text=True).replace("<code>", "").replace("</code>", "")
+    admin_paths = {"/api/admin/csrf-token", "/api/admin/topup-requests", "/api/admin/topup-requests/{tx_id}",
+                   "/api/admin/mentorship/{booking_id}/confirm", "/api/admin/mentorship/settings",
+                   "/api/admin/analytics/financial", "/api/admin/analytics/engagement",
+                   "/api/admin/analytics/platforms"}
+    assert admin_paths <= set(doc["paths"])
+    assert doc["components"]["securitySchemes"]["adminToken"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "chk_...",
+        "description": "An admin API token (Owner → API tokens); it has its account's role"}
+    decide = doc["paths"]["/api/admin/topup-requests/{tx_id}"]["put"]
+    assert decide["security"] == [{"adminToken": []}, {"panelSession": []}] and decide["tags"] == ["admin"]
+    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {"status", "adminNotes"}
+    assert doc["components"]["schemas"]["FinancialOut"]["properties"]["wallet_float"]["type"] == "string"
+    reference = client.get("/api-docs/reference").get_data(as_text=True).replace("<code>", "").replace("</code>", "")
+    assert "GET /api/wallet/balance" in reference and "PUT /api/admin/topup-requests/{tx_id}" in reference
 
 
 def _schema(contract):
@@ -55,10 +71,18 @@ def test_every_endpoint_keeps_to_the_contract(contract):
     from hypothesis import HealthCheck, given, settings
     schema = _schema(contract)
     failures = []
-    auth = {"Authorization": "tma " + sign(tg_user(OMAR))}
+    with contract.session() as s:
+        owner = create_admin(s, "contract_owner", PASSWORD, "owner")
+        secret, _info = api_tokens.create_token(s, owner.id, "contract test", actor=Actor("test"))
+    student_auth = {"Authorization": "tma " + sign(tg_user(OMAR))}
+    admin_auth = {"Authorization": "Bearer " + secret}
+    client = contract.app.test_client()  # the credentials work: the generated requests get past auth
+    assert client.get("/api/admin/analytics/financial", headers=admin_auth).status_code == 200
+    assert client.get("/api/wallet/balance", headers=student_auth).status_code == 200
     checked = 0
     for result in schema.get_all_operations():
         operation = result.ok()
+        auth = admin_auth if operation.path.startswith("/api/admin/") else student_auth
 
         @settings(max_examples=25, deadline=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
@@ -74,5 +98,18 @@ def test_every_endpoint_keeps_to_the_contract(contract):
         except Exception as exc:  # noqa: BLE001 - collect every operation's failure
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:1500])
         checked += 1
-    assert checked >= 17
+    assert checked >= 17 + 8
     assert not failures, "\n\n".join(failures)
+
+
+def test_every_route_under_api_is_in_the_document(contract):
+    """A new /api/ route without its OpenAPI declaration fails here (the document comes from the code)."""
+    import re
+    doc = contract.app.extensions["student_api_spec"].document()
+    documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+    served = set()
+    for rule in contract.app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] in ("api", "student_api"):
+            path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule)
+            served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == documented

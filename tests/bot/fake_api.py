@@ -118,6 +118,7 @@ class FakeTelegramAPI:
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], StoredMessage] = {}
         self.blocked: set[int] = set()
+        self.menu_buttons: dict[int | None, dict] = {}  # setChatMenuButton per chat (None: the default)
         self.retry_once: dict[str, int] = {}
         self.fail_once: dict[str, int] = {}
         self._pending: list[dict] = []
@@ -242,6 +243,13 @@ class FakeTelegramAPI:
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if method == "getMyCommands":
             return []
+        if method == "setChatMenuButton":
+            chat = p.get("chat_id")
+            self.menu_buttons[int(chat) if chat is not None else None] = p.get("menu_button") or {"type": "default"}
+            return True
+        if method == "getChatMenuButton":
+            chat = p.get("chat_id")
+            return self.menu_buttons.get(int(chat) if chat is not None else None, {"type": "default"})
         return True
 
     async def _get_updates(self, params: dict) -> list[dict]:

@@ -224,6 +224,17 @@ def test_launch_page_follows_startapp_and_a_plain_browser_is_told_to_use_telegra
     init = sign(tg_user(700000005, "en"), start_param="book")
     phone.page.goto(f"/app/?lang=en#tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop")
     phone.page.wait_for_url("**/app/mentorship/book**")
+    expect(phone.page.locator("#balance-chip")).not_to_have_text("…")  # the init data came along
+    # the bot's page names: topup opens the wallet with the top-up form focused
+    init = sign(tg_user(700000005, "en"), start_param="topup")
+    phone.page.goto(f"/app/?lang=en#tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop")
+    phone.page.wait_for_url("**/app/dashboard/wallet?*focus=topup*")
+    expect(phone.page.locator("#topup-amount")).to_be_focused()
+    # a direct link also names the page in the URL (tgWebAppStartParam), as Telegram passes it
+    init = sign(tg_user(700000005, "en"))
+    phone.page.goto(f"/app/?lang=en&tgWebAppStartParam=platforms#tgWebAppData={quote(init, safe='')}"
+                    "&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop")
+    phone.page.wait_for_url("**/app/dashboard/enrollments**")
     phone.close()
     plain = Phone(browser, base, 0, "en", LIGHT)
     plain.page.goto("/app/dashboard/wallet")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -50,3 +51,15 @@ def test_telegram_script_is_vendored_and_served(app):
 def test_openapi_is_for_admins_only(app):
     assert app.test_client().get("/api/openapi.json").status_code == 401
     assert app.test_client().get("/api-docs").status_code == 302
+
+
+def test_the_launch_page_knows_every_page_the_bot_links_to(app):
+    """The menu button and t.me/<bot>/<app>?startapp=<page> land on /app/; its script follows the link named by
+    start_param. Every page name the bot uses (bot/webapp.PAGES) must be there, leading to the same page."""
+    from bot.webapp import PAGES as BOT_PAGES
+    page = app.test_client().get("/app/?lang=ar").text
+    links = dict(re.findall(r'data-page="([a-z]+)" href="([^"]+)"', page))
+    assert set(links) == set(BOT_PAGES)
+    for name, path in BOT_PAGES.items():
+        ours, theirs = urlsplit(links[name].replace("&amp;", "&")), urlsplit(path)
+        assert ours.path == theirs.path and parse_qs(ours.query) == {**parse_qs(theirs.query), "lang": ["ar"]}, name

@@ -280,7 +280,9 @@
 
   // --- launch: the menu button / startapp link lands here ------------------------------------------
   function launch() {
-    var param = (CH.tg && CH.tg.initDataUnsafe && CH.tg.initDataUnsafe.start_param) || "wallet";
+    // start_param inside the signed init data; Telegram also passes it as ?tgWebAppStartParam= on direct links
+    var param = (CH.tg && CH.tg.initDataUnsafe && CH.tg.initDataUnsafe.start_param)
+      || new URLSearchParams(location.search).get("tgWebAppStartParam") || "wallet";
     var link = document.querySelector("a[data-page='" + String(param).replace(/[^a-z]/g, "") + "']") || document.querySelector("a[data-page=wallet]");
     location.replace(link.href);
   }
