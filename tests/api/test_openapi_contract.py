@@ -54,7 +54,8 @@ def test_openapi_document_is_served_to_admins(contract):
         "description": "An admin API token (Owner → API tokens); it has its account's role"}
     decide = doc["paths"]["/api/admin/topup-requests/{tx_id}"]["put"]
     assert decide["security"] == [{"adminToken": []}, {"panelSession": []}] and decide["tags"] == ["admin"]
-    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {"status", "adminNotes"}
+    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {"status", "adminNotes", "confirm",
+                                                                                  "reason"}
     assert doc["components"]["schemas"]["FinancialOut"]["properties"]["wallet_float"]["type"] == "string"
     reference = client.get("/api-docs/reference").get_data(as_text=True).replace("<code>", "").replace("</code>", "")
     assert "GET /api/wallet/balance" in reference and "PUT /api/admin/topup-requests/{tx_id}" in reference
