@@ -442,3 +442,23 @@ def test_two_schedulers_at_once_announce_a_transfer_once(big_db):
     assert sum(results) == 3, results
     with big_db.session() as s:
         assert len(unmatched_notices(s)) == 3
+
+
+def test_bulk_approval_takes_only_a_certain_pair(session):
+    uid = student(session)
+    lonely = topup(session, uid, "90", at=NOW)
+    twice = topup(session, uid, "120", at=NOW)
+    rec.receive_sms(session, sms(amount="120.00"), now=NOW + timedelta(minutes=1))
+    rec.receive_sms(session, sms(amount="120.00"), now=NOW + timedelta(minutes=2))  # two could pay for it
+    single = topup(session, uid, "60", at=NOW)
+    rec.receive_sms(session, sms(amount="60.00", ref="022700009999"), now=NOW + timedelta(minutes=3))
+    with pytest.raises(ConfirmationRequired) as none:
+        rec.approve_certain(session, lonely.transaction_id, actor=ADMIN, now=NOW)
+    with pytest.raises(ConfirmationRequired) as several:
+        rec.approve_certain(session, twice.transaction_id, actor=ADMIN, now=NOW)
+    assert (none.value.details["why"], several.value.details["why"]) == ("NO_TRANSFER", "AMBIGUOUS")
+    done = rec.approve_certain(session, single.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=5))
+    assert done.status == TransactionStatus.APPROVED and transfer_of(session, done.transaction_id).reference \
+        == "022700009999"
+    assert [status(session, r.transaction_id) for r in (lonely, twice)] == [TransactionStatus.PENDING] * 2
+    assert wallet.balance(session, uid) == D("560.00") and wallet.check_ledger(session) == []
