@@ -127,6 +127,29 @@ def test_bulk_approve_takes_only_the_certain_ones_and_names_the_skipped(panel, o
     assert f"#{b.id}: Already processed by owner" in flashes(r.text) and panel.user(b.user_id).balance == balance
 
 
+def test_two_admins_bulk_approving_at_once_credit_once(panel, owner, finance):
+    import threading
+    b = panel.pending_topups()[1]
+    matching_sms(panel, b)
+    before = panel.user(b.user_id).balance
+    barrier, said = threading.Barrier(2), []
+
+    def bulk(client):
+        barrier.wait()
+        said.append(flashes(client.post("/admin/topups/action/", data={"csrf_token": client.csrf, "action": "approve",
+                                                                       "rowid": [b.id]}, follow_redirects=True).text))
+    threads = [threading.Thread(target=bulk, args=(c,)) for c in (owner, finance)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum("Approved 1 top-up request(s)." in text for text in said) == 1, said
+    assert sum("Already processed by" in text for text in said) == 1, said
+    assert panel.user(b.user_id).balance == before + b.amount
+    with panel.session() as s:
+        assert wallet.check_ledger(s) == []
+
+
 def test_bulk_reject_skips_a_request_that_a_transfer_matches(panel, owner):
     a, b = panel.pending_topups()
     matching_sms(panel, b)
