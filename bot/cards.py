@@ -9,6 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.keyboards import RowId
 from bot.ui import esc, money, number, signed, status_name, when
 from core.models import NotificationKind
 from core.timeutil import utcnow
@@ -16,21 +17,21 @@ from core.timeutil import utcnow
 
 class AdminTopupCb(CallbackData, prefix="at"):
     action: str  # approve | reject | reject_yes (confirmed despite a matching transfer)
-    id: int
+    id: RowId
 
 
 class AdminBookingCb(CallbackData, prefix="ab"):
     action: str  # confirm | cancel | cancel_yes | skip_notes | complete
-    id: int
+    id: RowId
 
 
 class RateCb(CallbackData, prefix="rate"):
-    id: int
+    id: RowId
     stars: int
 
 
 class RenewCb(CallbackData, prefix="renew"):
-    id: int
+    id: RowId
 
 
 def _markup(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:

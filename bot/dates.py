@@ -23,10 +23,13 @@ def _read(text: str, now: datetime | None) -> tuple[datetime | None, bool]:
     iso_like = re.match(r"^\d{4}-(\d{1,2})-(\d{1,2})", cleaned)
     if iso_like and not (1 <= int(iso_like[1]) <= 12 and 1 <= int(iso_like[2]) <= 31):
         return None, False  # 2026-13-01 is a typo, not the 13th of January
-    data = DateDataParser(languages=["en", "ar"], settings={
-        "TIMEZONE": "Africa/Cairo", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True,
-        "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "DATE_ORDER": "YMD" if iso_like else "DMY",
-        "RETURN_TIME_AS_PERIOD": True}).get_date_data(cleaned)
+    try:
+        data = DateDataParser(languages=["en", "ar"], settings={
+            "TIMEZONE": "Africa/Cairo", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True,
+            "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "DATE_ORDER": "YMD" if iso_like else "DMY",
+            "RETURN_TIME_AS_PERIOD": True}).get_date_data(cleaned)
+    except (OverflowError, ValueError):  # 0001-01-01 00:30 in Cairo is before year 1 in UTC
+        return None, False
     if data.date_obj is None:
         return None, False
     return as_utc(data.date_obj).replace(second=0, microsecond=0), data.period == "time"

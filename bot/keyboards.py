@@ -1,14 +1,22 @@
 """The main reply-keyboard menu and small shared inline buttons."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import ReplyKeyboardBuilder
+from pydantic import Field
 
 from bot.i18n import all_translations
+
+
+# The id of a row, carried in a button: a forged one past what a database integer holds (2^31 - 1 on
+# PostgreSQL) makes the button unreadable (a stale button), never an overflow in the query.
+RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 def N_(text: str) -> str:

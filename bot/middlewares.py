@@ -126,10 +126,19 @@ class StudentMiddleware(BaseMiddleware):
 
 class PrivateChatOnlyMiddleware(BaseMiddleware):
     """In a group the bot shows a student no wallet and starts no flow: a command is asked to come to the private
-    chat, other group messages are not answered."""
+    chat, other group messages are not answered. A button pressed in a group by a student, or under an inline
+    message (the bot sends none: it is forged), is answered the same way, never handled without a chat."""
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         chat = data.get("event_chat")
+        callback = event.callback_query
+        if callback is not None and callback.message is None:
+            await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+            return None
+        if callback is not None and chat is not None and chat.type != "private" and not data.get("is_admin"):
+            await callback.answer(_("Let's talk in private, where your wallet stays yours: open a "
+                                    "chat with me and send /start."), show_alert=True)
+            return None
         if event.message is None or chat is None or chat.type == "private" or data.get("is_admin"):
             return await handler(event, data)  # admins may work from a staff group
         if (event.message.text or "").startswith("/"):

@@ -72,11 +72,12 @@ _CURRENCY_WORDS = re.compile(rf"^{_CURRENCY}\s*|\s*{_CURRENCY}$", re.IGNORECASE)
 
 
 def normalize_digits(text: str) -> str:
-    """Arabic-Indic and Eastern Arabic digits to ASCII; other characters kept."""
+    """Decimal digits of any script (Arabic-Indic, Persian, full-width...) to ASCII; other characters kept.
+    Superscripts and circled digits are not decimal digits: "①⑤⓪" is not 150."""
     out = []
     for ch in text:
-        if ch.isdigit() and not ch.isascii():
-            out.append(str(unicodedata.digit(ch)))
+        if ch.isdecimal() and not ch.isascii():
+            out.append(str(unicodedata.decimal(ch)))
         else:
             out.append(_SEPARATORS.get(ch, ch))
     return "".join(out)

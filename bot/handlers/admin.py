@@ -293,6 +293,7 @@ async def on_booking_complete(callback: CallbackQuery, callback_data: AdminBooki
 def build_refuse_router(admin_ids: frozenset[int]) -> Router:
     """Admin buttons pressed by anyone else (forwarded, forged): refused, nothing changes."""
     router = Router(name="admin_refuse")
+    router.callback_query.filter(~IsAdmin(admin_ids))  # an admin's stale button is stale, not refused
     router.callback_query.register(on_admin_button_refused, AdminTopupCb.filter())
     router.callback_query.register(on_admin_button_refused, AdminBookingCb.filter())
     return router

@@ -87,6 +87,11 @@ async def on_unexpected_answer(message: Message) -> None:
     await message.answer(_("Please answer the question above, or send /cancel to stop."))
 
 
+async def on_edited_message(message: Message) -> None:
+    """An edit is not read as an answer (the step may have moved on): say so, so a corrected amount is resent."""
+    await message.answer(_("✏️ I do not read edited messages. Please send the corrected text as a new message."))
+
+
 async def on_other_message(message: Message) -> None:
     await message.answer(_("I did not understand that. Use the menu below or send /help."),
                          reply_markup=main_menu())
@@ -98,4 +103,5 @@ def build_router() -> Router:
     router.message.register(on_unknown_command, F.text.startswith("/"))
     router.message.register(on_unexpected_answer, ~StateFilter(None))
     router.message.register(on_other_message)
+    router.edited_message.register(on_edited_message, F.chat.type == "private")
     return router

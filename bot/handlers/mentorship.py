@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_MENTORS, MenuButton, topup_button
+from bot.keyboards import BTN_MENTORS, MenuButton, RowId, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, status_name, with_balance
 from bot.webapp import web_app_rows
 from core.config import Settings
@@ -21,14 +21,15 @@ from core.money import ZERO
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
 from core.services.wallet import UserInfo
+from core.text import check_text
 
 
 class MentorCb(CallbackData, prefix="m"):
-    id: int
+    id: RowId
 
 
 class DurationCb(CallbackData, prefix="md"):
-    mentor: int
+    mentor: RowId
     minutes: int
     cost: str
 
@@ -127,6 +128,7 @@ async def on_booking_notes(message: Message, state: FSMContext, student: UserInf
     if len(message.text) > 1000:
         await message.answer(_("That is too long (at most 1000 characters). Please shorten it."))
         return
+    check_text(message.text, field="notes")  # refused here, where it can be corrected, not at Confirm
     await ask_confirm(message, state, student, message.text)
 
 

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import RenewCb
-from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, topup_button
+from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, RowId, topup_button
 from bot.ui import clip, error_text, esc, money, money_value, number, pieces, when, with_balance
 from bot.webapp import web_app_rows
 from core.config import Settings
@@ -23,23 +23,23 @@ from core.services.wallet import UserInfo
 
 class PlatformCb(CallbackData, prefix="p"):
     action: str  # open | enroll | tasks | list
-    id: int = 0
+    id: RowId = 0
 
 
 class EnrollCb(CallbackData, prefix="pe"):
-    id: int
+    id: RowId
     price: str  # what the student saw: a changed price is refused
 
 
 class RenewConfirmCb(CallbackData, prefix="pr"):
     """Confirm on a screen shown to a student who had access: extending it is meant (an Enroll never renews)."""
-    id: int
+    id: RowId
     price: str
 
 
 class TaskCb(CallbackData, prefix="t"):
     action: str  # open | done
-    id: int
+    id: RowId
 
 
 def price_text(p: PlatformInfo) -> str:

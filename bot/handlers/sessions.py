@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import RateCb, stars_buttons
-from bot.keyboards import BTN_SESSIONS, MenuButton
+from bot.keyboards import BTN_SESSIONS, MenuButton, RowId
 from bot.ui import clip, esc, money, number, status_name, when, with_balance
 from core.models import BookingStatus
 from core.services import mentorship
@@ -24,7 +24,7 @@ PAST_SHOWN = 15
 
 class SessionCb(CallbackData, prefix="s"):
     action: str  # cancel | cancel_yes | rate | skip_feedback
-    id: int
+    id: RowId
 
 
 class FeedbackStates(StatesGroup):

@@ -1,6 +1,8 @@
 """/start (registration, welcome credit, deep links, the Mini App's menu button), /help and /cancel."""
 from __future__ import annotations
 
+import re
+
 from aiogram import Bot, Router
 from aiogram.filters import KICKED, ChatMemberUpdatedFilter, Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -57,7 +59,7 @@ async def cmd_start(message: Message, command: CommandObject, state: FSMContext,
         await start_topup(message, state, session, student)
     elif arg == "book":
         await show_mentors(message, session, student, booking=True, webapp_url=settings.webapp_url)
-    elif arg.startswith("platform_") and arg[9:].isdigit():
+    elif re.fullmatch(r"platform_[0-9]{1,9}", arg):  # ASCII digits that fit an id: a forged link is ignored
         await show_platform(message, session, student, int(arg[9:]))
 
 

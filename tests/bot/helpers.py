@@ -143,14 +143,32 @@ async def admin_starts_rejecting_a_topup(runner) -> None:
     await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
 
 
+async def choose_session(runner, user: TgUser = MONA, minutes: str = "30 min", *, start: bool = True) -> None:
+    """The student (registered first, unless start=False) on /book has chosen Ahmed and a duration: asked for
+    notes."""
+    if start:
+        await runner.send(user, "/start")
+    await runner.send(user, "/book")
+    await runner.press(user, runner.api.last_message(user.id), "Book Ahmed")
+    await runner.press(user, runner.api.last_message(user.id), minutes)
+
+
+async def booking_summary(runner, user: TgUser = MONA, minutes: str = "30 min", *,
+                          start: bool = True) -> StoredMessage:
+    """... and skipped the notes: the summary with Confirm and Cancel."""
+    await choose_session(runner, user, minutes, start=start)
+    await runner.press(user, runner.api.last_message(user.id), "Skip")
+    return runner.api.last_message(user.id)
+
+
+async def book_session(runner, user: TgUser = MONA, minutes: str = "30 min") -> None:
+    """... and confirmed it: a PENDING booking, paid."""
+    await runner.press(user, await booking_summary(runner, user, minutes), "Confirm")
+
+
 async def complete_booking(runner, sync_db):
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    await book_session(runner)
     with sync_db.session() as s:
         b = s.scalar(select(MentorshipBooking))
         mentorship.confirm(s, b.id, utcnow() + timedelta(hours=2), actor=Actor("qa"))
@@ -159,13 +177,9 @@ async def complete_booking(runner, sync_db):
 
 
 async def booking_waiting_for_a_date(runner, sync_db):
+    """A 30-minute booking of MONA is pending and ADMIN1 has tapped Confirm (asked for the date)."""
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    await book_session(runner)
     await runner.deliver()
     await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New booking"), "Confirm")
 

@@ -8,20 +8,12 @@ from sqlalchemy import select
 from core.models import MentorshipBooking, Transaction, TransactionType, User
 from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import (ADMIN1, MONA, admin_starts_rejecting_a_topup, booking_waiting_for_a_date, media_update,
-                               seed_catalog)
+from tests.bot.helpers import (ADMIN1, MONA, admin_starts_rejecting_a_topup, book_session, booking_waiting_for_a_date,
+                               media_update, seed_catalog)
 
 
 async def test_sticker_while_admin_types_a_session_date_is_explained(runner, sync_db):
-    seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
-    await runner.deliver()
-    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New booking"), "Confirm")
+    await booking_waiting_for_a_date(runner, sync_db)
     calls = await runner.feed(media_update(runner.api, ADMIN1, "sticker"))
     assert "answer the question above" in calls[-1].text
     calls = await runner.send(ADMIN1, "tomorrow 18:00")
@@ -29,16 +21,7 @@ async def test_sticker_while_admin_types_a_session_date_is_explained(runner, syn
 
 
 async def test_admin_dates_past_garbage_and_arabic(runner, sync_db):
-    seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
-    await runner.deliver()
-    card = runner.api.message_with(ADMIN1.id, "New booking")
-    await runner.press(ADMIN1, card, "Confirm")
+    await booking_waiting_for_a_date(runner, sync_db)
     assert "in the past" in (await runner.send(ADMIN1, "2020-01-01 10:00"))[-1].text
     for garbage in ("32/13/2026 25:99", "🙂", "asap", "x" * 300):
         calls = await runner.send(ADMIN1, garbage)
@@ -96,12 +79,7 @@ async def test_admin_skip_on_an_older_notes_prompt_does_not_confirm_another_book
     seed_catalog(sync_db)
     other = TgUser(9103, "Omar", "omar", "en")
     for user in (MONA, other):
-        await runner.send(user, "/start")
-        await runner.send(user, "/book")
-        await runner.press(user, runner.api.last_message(user.id), "Book Ahmed")
-        await runner.press(user, runner.api.last_message(user.id), "30 min")
-        await runner.press(user, runner.api.last_message(user.id), "Skip")
-        await runner.press(user, runner.api.last_message(user.id), "Confirm")
+        await book_session(runner, user)
     await runner.deliver()
     with sync_db.session() as s:
         first, second = [b.id for b in s.scalars(select(MentorshipBooking).order_by(MentorshipBooking.id))]

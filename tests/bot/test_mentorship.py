@@ -11,7 +11,8 @@ from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import ADMIN1, ADMIN2, MONA, MONA_AR, complete_booking, media_update, seed_catalog
+from tests.bot.helpers import (ADMIN1, ADMIN2, MONA, MONA_AR, book_session, booking_summary, choose_session,
+                               complete_booking, media_update, seed_catalog)
 
 STUDENT = TgUser(8001, "Sara", "sara", "en")
 OTHER = TgUser(8002, "Tarek", None, "en")
@@ -196,10 +197,7 @@ async def test_cancel_tapped_on_an_old_list_after_the_admin_confirmed_is_refused
 
 async def test_media_while_writing_booking_notes_is_explained(runner, sync_db):
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    await choose_session(runner)
     calls = await runner.feed(media_update(runner.api, MONA, "photo"))
     assert "answer the question above" in calls[-1].text
     calls = await runner.send(MONA, "Recursion please")
@@ -208,10 +206,7 @@ async def test_media_while_writing_booking_notes_is_explained(runner, sync_db):
 
 async def test_menu_button_tapped_while_writing_booking_notes_is_not_saved_as_notes(runner, sync_db):
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    await choose_session(runner)
     calls = await runner.send(MONA, "📅 My sessions")
     assert "Please check your booking" not in calls[-1].text
     assert "My sessions" in calls[-1].text  # the menu does what it says
@@ -233,10 +228,7 @@ async def test_arabic_menu_button_tapped_while_writing_feedback_is_not_saved(run
 
 async def test_long_and_html_notes_in_a_booking(runner, sync_db):
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
+    await choose_session(runner)
     calls = await runner.send(MONA, "x" * 1001)
     assert "too long" in calls[-1].text
     notes = "<script>alert(1)</script> *bold* _it_ `code` & <b>"
@@ -250,12 +242,7 @@ async def test_long_and_html_notes_in_a_booking(runner, sync_db):
 
 async def test_mentor_made_unavailable_before_confirm(runner, sync_db):
     ids = seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    summary = runner.api.last_message(MONA.id)
+    summary = await booking_summary(runner)
     with sync_db.session() as s:
         mentorship.update_mentor(s, ids["mentor"], actor=Actor("qa"), available=False)
     mark = len(runner.api.calls)
@@ -271,12 +258,7 @@ async def test_cancel_on_a_booking_an_admin_already_confirmed(runner, sync_db):
 
     from core.timeutil import utcnow
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")
+    await book_session(runner)
     sessions = (await runner.send(MONA, "/sessions"))
     listing = runner.api.last_message(MONA.id)
     assert any("Cancel #" in b for b in sessions[-1].buttons)
@@ -314,18 +296,9 @@ async def test_rate_twice_and_long_html_feedback(runner, sync_db):
 
 async def test_confirm_on_an_older_booking_summary_never_charges_the_newer_cost(runner, sync_db):
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "30 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    old = runner.api.last_message(MONA.id)
+    old = await booking_summary(runner)
     assert "Cost: 150.00 EGP" in old.plain_text
-    await runner.send(MONA, "/book")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "60 min")
-    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-    new = runner.api.last_message(MONA.id)
+    new = await booking_summary(runner, minutes="60 min", start=False)
     assert "Cost: 300.00 EGP" in new.plain_text
     mark = len(runner.api.calls)
     await runner.press(MONA, old, "Confirm")  # the student saw 150.00 on this one
@@ -340,15 +313,8 @@ async def test_confirm_on_an_older_booking_summary_never_charges_the_newer_cost(
 
 async def test_cancel_on_an_older_booking_summary_keeps_the_newer_one(runner, sync_db):
     seed_catalog(sync_db)
-    await runner.send(MONA, "/start")
-    for minutes in ("30 min", "60 min"):
-        await runner.send(MONA, "/book")
-        await runner.press(MONA, runner.api.last_message(MONA.id), "Book Ahmed")
-        await runner.press(MONA, runner.api.last_message(MONA.id), minutes)
-        await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
-        if minutes == "30 min":
-            old = runner.api.last_message(MONA.id)
-    new = runner.api.last_message(MONA.id)
+    old = await booking_summary(runner)
+    new = await booking_summary(runner, minutes="60 min", start=False)
     await runner.press(MONA, old, "Cancel")
     assert "Nothing was charged" in runner.api.messages[(MONA.id, old.message_id)].plain_text
     await runner.press(MONA, new, "Confirm")
