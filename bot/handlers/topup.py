@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import BTN_TOPUP, MenuButton, WalletCb, main_menu
 from bot.ui import error_text, money, number, status_name, with_balance
-from core.errors import DomainError
+from core.errors import DomainError, InvalidTransferReference
 from core.models import TransactionStatus
 from core.services import wallet
 from core.services.settings import get_settings
@@ -99,8 +99,16 @@ async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo
     await state.update_data(prompt=prompt.message_id)
 
 
+def read_reference(text: str) -> str:
+    """The transaction number typed; a blank message is not one (Skip is the way to give none)."""
+    reference = wallet.check_transfer_reference(text)
+    if reference is None:
+        raise InvalidTransferReference("the transaction number is blank", field="transfer_reference")
+    return reference
+
+
 async def on_topup_reference(message: Message, state: FSMContext, student: UserInfo) -> None:
-    reference = await parsed_or_asked_again(message, wallet.check_transfer_reference,  # no database either
+    reference = await parsed_or_asked_again(message, read_reference,  # no database either
                                             _("Please send it again, tap Skip, or /cancel."))
     if reference is ASKED_AGAIN:
         return
