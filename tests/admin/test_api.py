@@ -11,6 +11,7 @@ from core.services import reconciliation, wallet
 from core.timeutil import CAIRO, utcnow
 from tests.admin.helpers import login, token
 from tests.admin.test_topups import matching_sms
+from tests.api.test_idempotency import run_together
 
 
 def _put(client, url, body):
@@ -99,21 +100,12 @@ def test_reject_with_a_matching_transfer_needs_confirm(panel, finance):
 
 
 def test_two_admins_approving_at_once_credit_once(panel, finance, owner):
-    import threading
     b = panel.pending_topups()[1]
     matching_sms(panel, b)
     before = panel.user(b.user_id).balance
-    barrier, results = threading.Barrier(4), []
-
-    def approve(client):
-        barrier.wait()
-        results.append(_put(client, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"}).status_code)
     clients = [finance, owner, login_as(panel, "finance"), login_as(panel, "owner")]
-    threads = [threading.Thread(target=approve, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = [r.status_code for r in run_together(*[
+        lambda c=c: _put(c, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"}) for c in clients])]
     assert sorted(results) == [200, 409, 409, 409], results
     assert panel.user(b.user_id).balance == before + b.amount
     with panel.session() as s:

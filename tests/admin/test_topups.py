@@ -7,6 +7,7 @@ from decimal import Decimal
 from core.models import TransactionStatus
 from core.services import reconciliation, wallet
 from tests.admin.helpers import flashes
+from tests.api.test_idempotency import run_together
 
 
 def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finance):
@@ -128,21 +129,12 @@ def test_bulk_approve_takes_only_the_certain_ones_and_names_the_skipped(panel, o
 
 
 def test_two_admins_bulk_approving_at_once_credit_once(panel, owner, finance):
-    import threading
     b = panel.pending_topups()[1]
     matching_sms(panel, b)
     before = panel.user(b.user_id).balance
-    barrier, said = threading.Barrier(2), []
-
-    def bulk(client):
-        barrier.wait()
-        said.append(flashes(client.post("/admin/topups/action/", data={"csrf_token": client.csrf, "action": "approve",
-                                                                       "rowid": [b.id]}, follow_redirects=True).text))
-    threads = [threading.Thread(target=bulk, args=(c,)) for c in (owner, finance)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    said = [flashes(r.text) for r in run_together(*[
+        lambda c=c: c.post("/admin/topups/action/", data={"csrf_token": c.csrf, "action": "approve", "rowid": [b.id]},
+                           follow_redirects=True) for c in (owner, finance)])]
     assert sum("Approved 1 top-up request(s)." in text for text in said) == 1, said
     assert sum("Already processed by" in text for text in said) == 1, said
     assert panel.user(b.user_id).balance == before + b.amount
