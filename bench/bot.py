@@ -54,8 +54,11 @@ class Bench:
             from core.db import AsyncDatabase
             settings = _settings(self.url, self.data_dir, self.api.base_url)
             self.db = AsyncDatabase.from_settings(settings)
-            event.listen(self.db.engine.sync_engine, "before_cursor_execute",
-                         lambda c, cur, stmt, *a: self.statements.append(" ".join(stmt.split()[:2]).upper()))
+            reads = self.db.reads.engine.sync_engine if self.db.reads is not None else None
+            for engine in (self.db.engine.sync_engine, self.db.point_engine, reads):  # per-update reads: own engines
+                if engine is not None:
+                    event.listen(engine, "before_cursor_execute",
+                                 lambda c, cur, stmt, *a: self.statements.append(" ".join(stmt.split()[:2]).upper()))
             self.bot = create_bot(settings)
             self.dp = create_dispatcher(settings, self.db, throttle_limit=1000)
         else:

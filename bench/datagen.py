@@ -168,8 +168,9 @@ COLUMNS = {
 }
 
 
-def generate(url: str, size: Size, now: datetime) -> dict[str, int]:
-    """Migrate `url` (an empty database) and fill it; returns the row count of each table."""
+def generate(url: str, size: Size, now: datetime, *, rolled_up: bool = True) -> dict[str, int]:
+    """Migrate `url` (an empty database) and fill it, with the analytics rollups made (rolled_up) as the
+    scheduler would have; returns the row count of each table."""
     migrate(url)
     data = rows(size, now)
     u = make_url(sync_url(url))
@@ -177,8 +178,24 @@ def generate(url: str, size: Size, now: datetime) -> dict[str, int]:
         _load_sqlite(u.database, data)
     else:
         _load_postgresql(url, data)
-    optimize_database(url)
+    if rolled_up:
+        roll_up(url, now)
+    optimize_database(url)  # statistics for the ledger and the rollups (without, PostgreSQL guesses 1 row)
     return {table: len(r) for table, r in data.items()}
+
+
+def roll_up(url: str, now: datetime) -> None:
+    """What the bot's scheduler does every few minutes: the analytics rollups up to `now` (less the grace)."""
+    from sqlalchemy.orm import Session
+
+    from core.db import create_sync_engine
+    from core.services import jobs
+    engine = create_sync_engine(url)
+    try:
+        with Session(engine) as session:
+            jobs.roll_up_analytics(session, now=now)
+    finally:
+        engine.dispose()
 
 
 def _load_sqlite(path: str, data: dict[str, list[tuple]]) -> None:

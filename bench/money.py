@@ -1,7 +1,7 @@
 """Purchases per second on SQLite (WAL + synchronous=FULL): enroll() through the sync service and through
-the bot's async path, against raw sqlite3 doing the same work a purchase must do (equal work: the lock on
-the student's row, the idempotency lookup, the checks of student, platform and enrollment, the conditional
-debit, the enrollment row and the ledger row, in one BEGIN IMMEDIATE ... COMMIT)."""
+the bot's async path, against raw sqlite3 doing the same work a purchase must do (equal work: the
+idempotency lookup, the checks of student, platform and enrollment, the conditional debit, the enrollment
+row and the ledger row, in one BEGIN IMMEDIATE ... COMMIT, with the same statements as the service)."""
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +39,9 @@ def prepare(path: Path, n: int) -> tuple[str, list[int]]:
 
 
 def raw_sqlite(path: Path, pids: list[int]) -> float:
-    """The floor: what a purchase must do, written by hand for the sqlite3 module."""
+    """The floor: what a purchase must do, written by hand for the sqlite3 module, in the statements the
+    service now uses (equal work): one read of the student, the idempotency key's ledger row, the platform and
+    the student's enrollment; the conditional debit; the enrollment and the ledger row."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
@@ -48,13 +50,12 @@ def raw_sqlite(path: Path, pids: list[int]) -> float:
     for pid in pids:
         key = f"raw-{pid}"
         conn.execute("BEGIN IMMEDIATE")
-        assert conn.execute("SELECT id FROM transactions WHERE user_id = 1 AND idempotency_key = ?",
-                            (key,)).fetchone() is None
-        assert conn.execute("SELECT is_blocked FROM users WHERE id = 1").fetchone()[0] == 0
-        name, price, active, days = conn.execute(
-            "SELECT name, price, is_active, access_days FROM platforms WHERE id = ?", (pid,)).fetchone()
-        assert conn.execute("SELECT id, expires_at, is_active FROM enrollments WHERE user_id = 1 AND platform_id = ?",
-                            (pid,)).fetchone() is None
+        blocked, balance, prior, platform, name, price, active, days, enrolled = conn.execute(
+            "SELECT u.is_blocked, u.balance, t.id, p.id, p.name, p.price, p.is_active, p.access_days, e.id "
+            "FROM users u LEFT JOIN transactions t ON t.user_id = u.id AND t.idempotency_key = ? "
+            "LEFT JOIN platforms p ON p.id = ? LEFT JOIN enrollments e ON e.platform_id = p.id AND e.user_id = u.id "
+            "WHERE u.id = 1", (key, pid)).fetchone()
+        assert blocked == 0 and prior is None and platform == pid and active == 1 and enrolled is None
         balance = conn.execute("UPDATE users SET balance = balance - ? WHERE id = 1 AND balance >= ? "
                                "RETURNING balance", (price, price)).fetchone()[0]
         eid = conn.execute("INSERT INTO enrollments (user_id, platform_id, enrolled_at, expires_at, is_active) "

@@ -30,13 +30,23 @@ def create_bot(settings: Settings) -> Bot:
                default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+REDIS_CONNECTIONS = 50  # per bot process
+REDIS_WAIT_SECONDS = 20  # for a free connection, before the update fails with the apology
+
+
 def create_storage(settings: Settings, db: AsyncDatabase) -> tuple[BaseStorage, object]:
     """Redis when REDIS_URL is set, else the database: either way the state survives a restart."""
     if settings.redis_url:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-        storage = RedisStorage.from_url(settings.redis_url,
-                                        key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
+        from redis.asyncio import BlockingConnectionPool, Redis
+        # A pool that waits for a free connection: redis-py's default pool (100 connections) raises "Too many
+        # connections" at once, and a class of 200 students at the same moment lost updates to it (the
+        # per-student lock, the state and the throttle each need a connection for a moment).
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=REDIS_CONNECTIONS,
+                                               timeout=REDIS_WAIT_SECONDS)
+        storage = RedisStorage(Redis(connection_pool=pool),
+                               key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
         return storage, RedisEventIsolation(storage.redis)
     return SQLStorage(db), SimpleEventIsolation()
 
@@ -59,7 +69,7 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp["inflight"] = InFlightMiddleware()
     dp.update.outer_middleware(MetricsMiddleware())  # updates handled/failed, handler latency (/metrics)
     dp.update.outer_middleware(dp["inflight"])
-    dp.update.outer_middleware(DuplicateUpdateMiddleware())
+    dp.update.outer_middleware(DuplicateUpdateMiddleware(redis=shared))  # shared: a retry reaching another replica
     dp.update.outer_middleware(UpdateSessionMiddleware(db, i18n))
     dp.update.outer_middleware(dp.fsm)  # the per-student lock, then the state read
     dp.update.outer_middleware(StateFlushMiddleware())  # FSM changes written once, before the lock is let go

@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from dateparser.date import DateDataParser
-
 from core.money import normalize_digits
+from core.text import has_control
 from core.timeutil import CAIRO, as_utc
 
 _ARABIC_WORDS = {"بكرة": "غدا", "بكره": "غدا", "النهارده": "اليوم", "النهاردة": "اليوم"}
@@ -15,7 +14,7 @@ _ARABIC_WORDS = {"بكرة": "غدا", "بكره": "غدا", "النهارده":
 def _read(text: str, now: datetime | None) -> tuple[datetime | None, bool]:
     """(aware UTC or None, whether a time of day was given)."""
     cleaned = normalize_digits(text or "").strip()
-    if not cleaned or len(cleaned) > 100:
+    if not cleaned or len(cleaned) > 100 or has_control(cleaned, multiline=False):
         return None, False
     for word, standard in _ARABIC_WORDS.items():
         cleaned = cleaned.replace(word, standard)
@@ -23,6 +22,7 @@ def _read(text: str, now: datetime | None) -> tuple[datetime | None, bool]:
     iso_like = re.match(r"^\d{4}-(\d{1,2})-(\d{1,2})", cleaned)
     if iso_like and not (1 <= int(iso_like[1]) <= 12 and 1 <= int(iso_like[2]) <= 31):
         return None, False  # 2026-13-01 is a typo, not the 13th of January
+    from dateparser.date import DateDataParser  # here: only an admin typing a date needs it (~3 MB at start)
     try:
         data = DateDataParser(languages=["en", "ar"], settings={
             "TIMEZONE": "Africa/Cairo", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True,

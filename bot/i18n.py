@@ -1,6 +1,7 @@
 """Translations: gettext catalogs under bot/locales, the locale chosen per user."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ class StudentI18nMiddleware(I18nMiddleware):
         return pick_language(user.language_code if user else None)
 
 
-def all_translations(i18n: I18n, msgid: str) -> set[str]:
-    """The text of `msgid` in every language (a menu button typed in either language)."""
-    return {msgid, *(i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales)}
+@lru_cache(maxsize=4096)
+def all_translations(i18n: I18n, msgid: str) -> frozenset[str]:
+    """The text of `msgid` in every language (a menu button typed in either language). Cached: the catalogs
+    are loaded once, and every menu-button filter asks this for every message that reaches it."""
+    return frozenset({msgid, *(i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales)})

@@ -31,11 +31,19 @@ APOLOGY = N_("😔 Sorry, something went wrong on our side. Please try again lat
 
 
 class DuplicateUpdateMiddleware(BaseMiddleware):
-    """The same update delivered twice (a retried webhook, a replay) is handled once."""
+    """The same update delivered twice (a retried webhook, a replay) is handled once.
 
-    def __init__(self, size: int = 5000):
+    Remembered in this process, and with Redis (several replicas behind one webhook) in Redis too: a retry
+    that the load balancer sends to another replica is recognised there. Found by tests/reliability: with
+    the memory of each replica only, an update posted to both was read twice (the amount "150" a second time
+    as the wallet number)."""
+
+    TTL_SECONDS = 24 * 3600  # Telegram keeps an update it could not deliver for 24 hours
+
+    def __init__(self, size: int = 5000, redis=None):
         self.seen: OrderedDict[int, None] = OrderedDict()
         self.size = size
+        self.redis = redis
 
     async def __call__(self, handler: Callable[[Update, dict], Awaitable[Any]], event: Update,
                        data: dict[str, Any]) -> Any:
@@ -44,7 +52,18 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
         self.seen[event.update_id] = None
         if len(self.seen) > self.size:
             self.seen.popitem(last=False)
+        if self.redis is not None and not await self._first_in_redis(event.update_id, data):
+            return None
         return await handler(event, data)
+
+    async def _first_in_redis(self, update_id: int, data: dict[str, Any]) -> bool:
+        bot = data.get("bot")
+        key = f"codehub:update:{bot.id if bot is not None else 0}:{update_id}"
+        try:
+            return bool(await self.redis.set(key, "1", nx=True, ex=self.TTL_SECONDS))
+        except Exception:  # noqa: BLE001 - Redis down: handle it (money steps are idempotent) rather than drop it
+            log.warning("update %s: duplicate check in Redis failed; handling it", update_id, exc_info=True)
+            return True
 
 
 class UpdateSessionMiddleware(BaseMiddleware):
@@ -106,7 +125,7 @@ class StudentMiddleware(BaseMiddleware):
         data["is_admin"] = user is not None and user.id in self.admin_ids
         data["just_registered"] = False
         if user is not None and not user.is_bot:
-            student = await session.run_sync(wallet.find_by_telegram, user.id)
+            student = await session.read_point(wallet.find_by_telegram_on, user.id)  # by a unique key
             created = False
             chat = data.get("event_chat")
             if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter

@@ -85,8 +85,12 @@ def main() -> int:
         return 2
     from core.logs import configure_logging
     configure_logging(settings.log_level, settings.log_format)
-    from core.db import migrate
-    migrate(settings.effective_database_url)
+    from core.db import migrate_in_child
+    try:
+        migrate_in_child(settings.effective_database_url)  # alembic stays out of the bot's memory
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:

@@ -1,6 +1,7 @@
 """The bot's scheduler: outbox delivery every 2 seconds, the core jobs every 30 seconds (reminders,
 expiries, stale top-up alerts, the 09:00 daily summary), daily housekeeping at 03:41 (stored API
-responses past their retention), plus jobs that other modules add.
+responses past their retention), the panel's analytics rollups every 5 minutes, plus jobs that other
+modules add.
 
 Every job keeps its state in the database, so a restart neither loses nor repeats anything and several
 bot replicas may run the same scheduler."""
@@ -32,6 +33,7 @@ ExtraJob = Callable[..., None]
 DELIVERY_SECONDS = 2
 JOBS_SECONDS = 30
 DAILY_HOUR, DAILY_MINUTE = 3, 41  # housekeeping in the quiet hours (the scheduler's TIMEZONE)
+ROLLUP_MINUTES = 5
 
 
 def _count_run(event) -> None:
@@ -52,6 +54,8 @@ def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                       max_instances=1, coalesce=True, misfire_grace_time=30)
     scheduler.add_job(run_core_jobs, "interval", seconds=JOBS_SECONDS, id="core_jobs", args=[db],
                       max_instances=1, coalesce=True, misfire_grace_time=120, next_run_time=_soon())
+    scheduler.add_job(roll_up_analytics, "interval", minutes=ROLLUP_MINUTES, id="analytics_rollups", args=[db],
+                      max_instances=1, coalesce=True, misfire_grace_time=600, next_run_time=_soon())
     scheduler.add_job(refresh_statistics, "cron", hour=4, minute=17, id="refresh_statistics", args=[db.url],
                       max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(run_daily_jobs, "cron", hour=DAILY_HOUR, minute=DAILY_MINUTE, id="daily_jobs", args=[db],
@@ -79,6 +83,12 @@ async def run_daily_jobs(db: AsyncDatabase, now=None) -> dict:
         result = await session.run_sync(jobs.run_daily, now=now)
     log.info("daily jobs: %s", result)
     return result
+
+
+async def roll_up_analytics(db: AsyncDatabase, now=None) -> int:
+    """Move the analytics rollups forward (core.services.jobs.roll_up_analytics)."""
+    async with db.sessions() as session:
+        return await session.run_sync(jobs.roll_up_analytics, now=now)
 
 
 async def refresh_statistics(url: str) -> None:

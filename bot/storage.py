@@ -15,7 +15,8 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.db import AsyncDatabase, unit_of_work
@@ -70,8 +71,16 @@ def leave_scope(scope: UpdateScope, token) -> None:
     _scope.reset(token)
 
 
+_FSM = FSMRecord.__table__
+_LOAD = select(_FSM.c.state, _FSM.c.data).where(_FSM.c.key == bindparam("key"))  # read on every update: built once
+
+
 def load_record(session: Session, name: str) -> Record:
-    row = session.execute(select(FSMRecord.state, FSMRecord.data).where(FSMRecord.key == name)).first()
+    return load_record_on(session.connection(), name)
+
+
+def load_record_on(conn: Connection, name: str) -> Record:
+    row = conn.execute(_LOAD, {"key": name}).first()
     return Record(row.state, row.data or EMPTY) if row else Record()
 
 
@@ -113,7 +122,10 @@ class SQLStorage(BaseStorage):
         name, scope = self.key_builder.build(key), current_scope()
         if scope is not None and name in scope.records:
             return scope.records[name]
-        record = await self._run(scope, load_record, name)
+        if scope is not None:  # a read by primary key: on SQLite without aiosqlite's thread hand-offs
+            record = await scope.session.read_point(load_record_on, name)
+        else:
+            record = await self._run(None, load_record, name)
         if scope is not None:
             scope.records[name] = record
         return record

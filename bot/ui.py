@@ -11,10 +11,10 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
 from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, BalanceLimit,
-                         DailyTopupLimit, DateInPast, DomainError, InsufficientFunds, InvalidAmount, InvalidDuration,
-                         InvalidInput, InvalidRating, InvalidState, InvalidTransferReference, InvalidWalletNumber,
-                         MentorUnavailable, NotFound, NotOwner, PlatformInactive, PriceChanged, ReasonRequired,
-                         TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
+                         DailyTopupLimit, DateInPast, DateTooFar, DomainError, InsufficientFunds, InvalidAmount,
+                         InvalidDuration, InvalidInput, InvalidRating, InvalidState, InvalidTransferReference,
+                         InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive, PriceChanged,
+                         ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
 from core.money import ZERO, format_money, format_signed, parse_amount
 from core.timeutil import CAIRO, as_utc
 
@@ -167,6 +167,8 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict], str]] = {
     MentorUnavailable: lambda d: _("This mentor is not taking bookings right now."),
     InvalidDuration: lambda d: _("Please choose one of the offered durations."),
     DateInPast: lambda d: _("That time is in the past. Please send a future date and time."),
+    DateTooFar: lambda d: _("That is too far ahead: a session can be at most {days} days from now. "
+                            "Please send an earlier date and time.").format(days=number(d.get("days", ""))),
     NotOwner: lambda d: _("That is not yours: nothing was changed."),
     InvalidRating: lambda d: _("Please choose 1 to 5 stars."),
     AlreadyRated: lambda d: _("You already rated this session."),

@@ -23,7 +23,7 @@ from core.models import AdminRole
 from core.services.admins import create_admin
 from core.services import reconciliation
 from core.services.analytics import kpis
-from core.services.jobs import run_all, run_daily
+from core.services.jobs import roll_up_analytics, run_all, run_daily
 from core.services.wallet import check_ledger
 from core.sms import parse_sms, split_messages
 
@@ -106,7 +106,11 @@ def cmd_jobs(settings: Settings, args) -> int:
     """One tick of the scheduled jobs (the bot runs them itself; this is for cron or a quick check); --daily: the
     daily housekeeping instead (the bot runs it at night), for a deployment without the bot's scheduler."""
     with _session(settings) as session:
-        result = run_daily(session) if getattr(args, "daily", False) else run_all(session)
+        if getattr(args, "daily", False):
+            result = run_daily(session)
+        else:
+            result = run_all(session)
+            result["analytics_rollups"] = roll_up_analytics(session)
     print(json.dumps(result, default=str, indent=2))
     return 1 if result.get("errors") else 0
 

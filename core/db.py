@@ -9,17 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, SingletonThreadPool
 from sqlalchemy.util import await_
 
-import migrations
 from core.config import ConfigError, Settings
 from core.crypto import FieldCipher, load_or_create_key
 from core.money import set_currency
@@ -32,6 +29,9 @@ BUSY_TIMEOUT_MS = 30_000
 # database is overloaded or down: fail fast, so a student gets an apology in seconds, not after 30.
 POOL_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5
+# A point read on the event loop's thread (BriefAsyncSession.read_point) waits at most this long for SQLite's
+# lock (rare in WAL mode: readers do not wait for writers), then goes through aiosqlite instead.
+POINT_READ_BUSY_MS = 50
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: a lone statement, atomic by itself (BriefAsyncSession.read_point)
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _cairo_local(value: str | None) -> str | None:
@@ -213,6 +214,83 @@ class BriefAsyncSession(AsyncSession):
         if self.in_transaction() and not (sync.new or sync.dirty or sync.deleted):
             await self.commit()  # a read-only transaction: commit keeps loaded objects (expire_on_commit=False)
 
+    async def read_point(self, fn, *args, **kw):
+        """`fn(connection, ...)` for one small read by key (a row by its unique key; one statement).
+
+        On SQLite it runs right here on the event loop's thread, through a pysqlite connection of the loop's
+        own, as a lone statement (no BEGIN: one SELECT is atomic by itself). Such a read takes tens of
+        microseconds, while aiosqlite hands each cursor call to its thread and back (about eight hand-offs for
+        BEGIN, one SELECT and COMMIT: ~1 ms on the loaded 2-core machine, the largest part of a bot update's
+        cost in the burst profile). In WAL mode a reader never waits for a writer; should it meet a lock
+        anyway (a checkpoint, a recovery), it gives up after POINT_READ_BUSY_MS and the read goes through
+        aiosqlite. Never for writes: the connection is opened with `query_only`.
+
+        On PostgreSQL it runs on a small AUTOCOMMIT pool of its own: one round trip, where run_sync costs
+        four (the pool's pre-ping, BEGIN, the SELECT, COMMIT). Any error there (a connection gone stale, the
+        small pool busy) and the read goes through run_sync, whose pool pings first."""
+        engine: Engine | None = self.info.get("point_reads")
+        if engine is not None:
+            try:
+                with engine.connect() as conn:
+                    return fn(conn, *args, **kw)
+            except sa_exc.OperationalError:
+                pass
+        reads: AutocommitReads | None = self.info.get("autocommit_reads")
+        if reads is not None:
+            try:
+                return await reads.run(fn, *args, **kw)
+            except (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+                pass
+        return await self.run_sync(_on_connection, fn, *args, **kw)
+
+    async def read_only(self, fn, *args, **kw):
+        """`fn(session, ...)` for a short read (a few indexed statements, e.g. a student's last transactions):
+        as read_point, on a Session of the read-only connection (SQLite) or the AUTOCOMMIT pool (PostgreSQL),
+        its statements each on its own; on any error there, run_sync. Nothing it loads is cached across
+        updates: each call reads the database afresh."""
+        engine: Engine | None = self.info.get("point_reads")
+        info = self.sync_session.info
+        if engine is not None:
+            try:
+                with Session(engine, expire_on_commit=False, info=info) as session:
+                    return fn(session, *args, **kw)
+            except sa_exc.OperationalError:
+                pass
+        reads: AutocommitReads | None = self.info.get("autocommit_reads")
+        if reads is not None:
+            try:
+                return await reads.run(_on_session, fn, info, *args, **kw)
+            except (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+                pass
+        return await self.run_sync(fn, *args, **kw)
+
+
+class AutocommitReads:
+    """PostgreSQL: a small pool of AUTOCOMMIT connections for the bot's per-update reads (read_point), with
+    its own fair gate. No pre-ping (a stale connection fails the read, which then takes the main path)."""
+
+    SIZE, OVERFLOW = 2, 3
+
+    def __init__(self, url: str, timeout: float):
+        self.engine = create_async_engine(async_url(url), isolation_level="AUTOCOMMIT", pool_size=self.SIZE,
+                                          max_overflow=self.OVERFLOW, pool_timeout=timeout,
+                                          connect_args={"timeout": CONNECT_TIMEOUT_S})
+        self.gate = ConnectionGate(self.SIZE + self.OVERFLOW, timeout)
+
+    async def run(self, fn, *args, **kw):
+        async with self.gate.turn():
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(fn, *args, **kw)
+
+
+def _on_session(conn, fn, info, *args, **kw):
+    with Session(bind=conn, expire_on_commit=False, info=info) as session:
+        return fn(session, *args, **kw)
+
+
+def _on_connection(session: Session, fn, *args, **kw):
+    return fn(session.connection(), *args, **kw)
+
 
 def build_context(settings: Settings) -> ServiceContext:
     set_currency(settings.currency)  # CURRENCY: the default of every formatted amount, bot and panel
@@ -302,8 +380,18 @@ class AsyncDatabase:
         if "poolclass" not in engine_kw:  # the default queue pool: 5 + 10 connections unless told otherwise
             info["gate"] = ConnectionGate(engine_kw.get("pool_size", 5) + max(0, engine_kw.get("max_overflow", 10)),
                                           timeout)
+        self.point_engine: Engine | None = None
         if self.engine.dialect.name == "sqlite":
             info["write_turn"] = WriteTurn(timeout)
+            in_memory = make_url(url).database in (None, "", ":memory:")
+            if not in_memory:  # an in-memory database is one connection's: reads go through it
+                self.point_engine = create_sync_engine(url, poolclass=SingletonThreadPool,
+                                                       execution_options={"sqlite_begin": None})
+                event.listen(self.point_engine, "connect", _point_read_pragmas)
+                info["point_reads"] = self.point_engine
+        self.reads: AutocommitReads | None = None
+        if self.engine.dialect.name == "postgresql" and "poolclass" not in engine_kw:
+            self.reads = info["autocommit_reads"] = AutocommitReads(url, timeout)
         self.sessions = async_sessionmaker(self.engine, class_=BriefAsyncSession, expire_on_commit=False, info=info)
 
     @classmethod
@@ -312,6 +400,19 @@ class AsyncDatabase:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.point_engine is not None:
+            self.point_engine.dispose()
+        if self.reads is not None:
+            await self.reads.engine.dispose()
+
+
+def _point_read_pragmas(dbapi_conn, _record) -> None:
+    """Runs after _install_sqlite_hooks' pragmas: a short busy wait, the event loop must not stall; and
+    this connection only reads."""
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={POINT_READ_BUSY_MS}")
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
 
 
 @contextmanager
@@ -344,9 +445,26 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
 def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the database schema (Alembic), then refresh the planner's statistics, as the entry points
     do on start."""
+    from alembic import command  # here, not at the top: the bot process never loads alembic (~10 MB)
     command.upgrade(alembic_config(url), revision)
     if sync_url(url).startswith("sqlite"):
         optimize_database(url)
+
+
+def migrate_in_child(url: str) -> None:
+    """migrate() in a short-lived child process, for a long-running process (the bot): it then never holds
+    alembic, mako and the migration scripts in memory (~10 MB of its resident size). Raises RuntimeError
+    when the migration fails (its traceback is on stderr)."""
+    import os
+    import subprocess
+    import sys
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, CODEHUB_MIGRATE_URL=url,  # not on the command line: it may hold a password
+               PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    code = "import os; from core.db import migrate; migrate(os.environ['CODEHUB_MIGRATE_URL'])"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=root)
+    if result.returncode != 0:
+        raise RuntimeError(f"the database migration failed (exit status {result.returncode})")
 
 
 def optimize_database(url: str) -> None:
@@ -378,7 +496,11 @@ def optimize_database(url: str) -> None:
         engine.dispose()
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str):
+    """Alembic's Config for `url` (alembic imported here: the bot never needs it at run time)."""
+    from alembic.config import Config
+
+    import migrations
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))

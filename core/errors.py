@@ -126,6 +126,12 @@ class DateInPast(DomainError):
     code = "DATE_IN_PAST"
 
 
+class DateTooFar(InvalidInput):
+    """A session date further ahead than the max_session_days_ahead setting allows (details: days)."""
+
+    code = "DATE_TOO_FAR"
+
+
 class InvalidState(DomainError):
     """The booking or request is not in a state that allows this action."""
 

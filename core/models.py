@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -105,7 +106,12 @@ def _enum(cls, name):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_non_negative"),)
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_non_negative"),
+        # the analytics count students (telegram_id set) joined / seen since a date from these alone
+        Index("ix_users_created_telegram", "created_at", "telegram_id"),
+        Index("ix_users_last_seen_telegram", "last_seen_at", "telegram_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -119,8 +125,8 @@ class User(Base):
     mentor_available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     bot_blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __str__(self) -> str:
         handle = f" @{self.username}" if self.username else ""
@@ -436,3 +442,48 @@ class IdempotencyRecord(Base):
     response: Mapped[str | None] = mapped_column(Text)  # JSON body
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LedgerDay(Base):
+    """Analytics rollup: decided ledger rows counted and summed per Cairo day (core/services/analytics.py).
+
+    Holds exactly the rows decided before `AnalyticsRollup.until` (moved forward every few minutes, to
+    ROLLUP_GRACE ago); a decided row never changes, so these sums never change either. Rows decided
+    since, and pending ones, are read live. Filled by the scheduler job `jobs.roll_up_analytics` (and the
+    0007 migration for existing data), adding to a day's row; the money paths do not write here."""
+
+    __tablename__ = "ledger_days"
+    __table_args__ = (
+        UniqueConstraint("decided_day", "day", "type", "status", "platform_id"),
+        Index("ix_ledger_days_day", "day", "type", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)  # Cairo calendar day of created_at
+    decided_day: Mapped[date] = mapped_column(Date)  # Cairo calendar day of decided_at
+    type: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(24))
+    platform_id: Mapped[int] = mapped_column(Integer, default=0)  # a purchase's platform (its enrollment's); else 0
+    count: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)  # piastres
+
+
+class LedgerUserMark(Base):
+    """Analytics rollup: students with a ledger row of a kind decided before `AnalyticsRollup.until`
+    ('wallet': any row but the signup bonus; 'paid': an approved purchase or mentorship payment), so
+    distinct-student counts need not scan the ledger."""
+
+    __tablename__ = "ledger_user_marks"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class AnalyticsRollup(Base):
+    """How far the rollups go: every ledger row decided before `until` is in ledger_days/ledger_user_marks."""
+
+    __tablename__ = "analytics_rollups"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -12,6 +14,7 @@ from core.crypto import FieldCipher
 from core.db import ServiceContext
 from core.models import Base
 
+ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("CODEHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FIELD_KEY = Fernet.generate_key().decode()
 ADMIN_CHAT_IDS = [111000111, 111000222]
@@ -43,3 +46,10 @@ def truncate_all(url: str) -> str:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
+
+
+def run_core_cli(args, env: dict, *, cwd, stdin: str | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    """`python -m core ARGS` from the tree under test (not whatever copy of the project is installed)."""
+    env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)}
+    return subprocess.run([sys.executable, "-m", "core", *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd)

@@ -94,8 +94,12 @@ class BookingView(SecureModelView):
     @expose("/booking/<id>")
     def booking(self, id):
         b = self._load(parse_int(id))
+        now = utcnow()
+        with service_session() as s:
+            latest = mentorship.latest_session_date(s, now=now)
         return self.render("admin_panel/booking.html", b=b, fmt_money=fmt_money, fmt_time=fmt_time,
-                           min_date=utcnow().astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"))
+                           min_date=now.astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"),
+                           max_date=latest.astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"))
 
     @expose("/booking/<id>/confirm", methods=["POST"])
     def confirm(self, id):

@@ -24,9 +24,7 @@ class DashboardView(RoleMixin, AdminIndexView):
             return redirect(url_for("bookings.index_view"))
         now = utcnow()
         with service_session() as s:
-            kpis = analytics.kpis(s, now=now)
-            fin = analytics.financial(s, now=now)
-            eng = analytics.engagement(s, now=now)
+            kpis, fin, eng = analytics.dashboard(s, now=now)
             topups = wallet.pending_topups(s, limit=6)
             bookings = mentorship.pending_bookings(s, limit=6)
         charts = _chart_data(fin, eng, now)

@@ -17,12 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import (AdminBookingCb, AdminTopupCb, booking_buttons, booking_card, booking_decided_text,
                        topup_buttons, topup_card, topup_decided_text)
 from bot.dates import lacks_time, parse_session_date
-from bot.ui import esc, money, number, when
+from bot.ui import error_text, esc, money, number, when
 from core.errors import ConfirmationRequired, DateInPast, DomainError, InvalidInput, ReasonRequired
 from core.models import BookingStatus, TransactionStatus
 from core.services import analytics, mentorship, reconciliation, wallet
 from core.services.common import Actor
-from core.timeutil import utcnow
 
 
 class IsAdmin(Filter):
@@ -207,7 +206,7 @@ async def on_booking_confirm(callback: CallbackQuery, callback_data: AdminBookin
         "<code>tomorrow 18:00</code> or <code>today 9pm</code> (/cancel to stop).").format(id=number(booking.id)))
 
 
-async def on_booking_date(message: Message, state: FSMContext) -> None:
+async def on_booking_date(message: Message, state: FSMContext, session: AsyncSession) -> None:
     when_utc = parse_session_date(message.text)
     if when_utc is None and lacks_time(message.text):
         await message.answer(_("Please add the time of day too, e.g. <code>tomorrow 18:00</code> or "
@@ -217,8 +216,10 @@ async def on_booking_date(message: Message, state: FSMContext) -> None:
         await message.answer(_("I could not read that date. Try <code>2026-12-01 18:00</code> or "
                                "<code>tomorrow 18:00</code>."))
         return
-    if when_utc <= utcnow():
-        await message.answer(_("That time is in the past. Please send a future date and time."))
+    try:  # the rule is mentorship's: in the future, not too far ahead; the step stays open to retype
+        await session.run_sync(mentorship.check_session_date, when_utc)
+    except (DateInPast, InvalidInput) as exc:
+        await message.answer(error_text(exc))
         return
     data = await state.update_data(date=when_utc.isoformat())
     await state.set_state(AdminStates.booking_notes)

@@ -17,7 +17,7 @@ from core.services.wallet import UserInfo
 
 
 async def cmd_balance(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
-    page = await session.run_sync(ledger.statement, student.id, page=1, per_page=5)
+    page = await session.read_only(ledger.statement, student.id, page=1, per_page=5)
     lines = [balance_line(student.balance), "", _("<b>Last transactions</b>")]
     lines += [entry_line(e) for e in page.items] or [_("No transactions yet.")]
     markup = InlineKeyboardMarkup(inline_keyboard=[[

@@ -1,19 +1,44 @@
-"""Revenue and engagement numbers, computed by the database (aggregates, not rows in Python)."""
+"""Revenue and engagement numbers, computed by the database (aggregates, not rows in Python).
+
+At a million ledger rows the sums over long ranges read rollups instead of the ledger: `ledger_days`
+(count and piastres per Cairo day of creation, Cairo day of decision, type, status and, for a purchase,
+its platform) and `ledger_user_marks` (students who ever used the wallet / ever paid). They hold exactly
+the rows decided before `analytics_rollups.until`, an instant at least ROLLUP_GRACE in the past: a
+decided row never changes (decided_at is the deciding service's `now`; approved rows are immutable), so
+what is rolled up stays true. Everything else (rows decided since `until`, pending top-ups, the part days
+at the ends of a range) is read live from the ledger's indexes, so every figure is exact. Before the
+first roll-up (an empty or new database) everything is live. The scheduler moves `until` forward every
+few minutes (jobs.roll_up_analytics); a page or API read never writes.
+"""
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import BigInteger, String, case, cast, func, literal, select
+from sqlalchemy import BigInteger, String, case, cast, exists, func, literal, literal_column, select, union_all, update
 from sqlalchemy.orm import Session
 
-from core.models import (BookingStatus, Enrollment, MentorshipBooking, Platform, Task, TaskCompletion,
-                         Transaction, TransactionStatus, TransactionType, User)
+from core.db import unit_of_work
+from core.models import (AnalyticsRollup, BookingStatus, Enrollment, LedgerDay, LedgerUserMark, MentorshipBooking,
+                         Platform, Task, TaskCompletion, Transaction, TransactionStatus, TransactionType, User)
 from core.money import ZERO
 from core.timeutil import CAIRO, UTCDateTime, as_utc, cairo_day_start, cairo_midnight, cairo_month_start
 
 REVENUE_TYPES = (TransactionType.PLATFORM_PURCHASE, TransactionType.MENTORSHIP_PAYMENT)
+ALL_TYPES = tuple(TransactionType)
+ALL_STATUSES = tuple(TransactionStatus)
+ROLLUP = "ledger"
+# Rows are rolled up only once decided this long ago: a write whose `now` was taken before `until` has
+# long committed by then (writes last seconds).
+ROLLUP_GRACE = timedelta(minutes=15)
+ROLLUP_STEP = timedelta(hours=6)  # the most one roll-up transaction takes in
+_UNSET = object()
+_FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # "all time" starts here
+_ENROLLMENT_REF = re.compile(r"enrollment:([1-9][0-9]{0,17})")
 
 
 def _money(piastres) -> Decimal:
@@ -25,21 +50,26 @@ def _raw(column):
     return cast(column, BigInteger)
 
 
-def revenue_between(session: Session, start: datetime, end: datetime) -> dict[str, Decimal]:
+def revenue_between(session: Session, start: datetime, end: datetime, *, until=_UNSET) -> dict[str, Decimal]:
     """Net revenue by type: purchases and mentorship paid, less refunds of mentorship."""
-    rows = session.execute(
-        select(Transaction.type, func.sum(_raw(Transaction.amount)))
-        .where(Transaction.status == TransactionStatus.APPROVED,
-               Transaction.type.in_(REVENUE_TYPES + (TransactionType.REFUND,)),
-               Transaction.created_at >= start, Transaction.created_at < end)
-        .group_by(Transaction.type)).all()
-    totals = {t.value: ZERO for t in REVENUE_TYPES}
-    refunds = ZERO
-    for type_, total in rows:
-        if type_ == TransactionType.REFUND:
-            refunds = _money(total)
-        else:
-            totals[type_.value] = -_money(total)
+    return _revenue_totals(_sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,),
+                                 statuses=(TransactionStatus.APPROVED,), start=start, end=end, until=until))
+
+
+def _revenue_days(session: Session, start: datetime, end: datetime, until) -> dict[tuple, list[int]]:
+    """revenue_between's rows by Cairo day of creation, to total several ranges ending at `end` at once."""
+    return _sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,), statuses=(TransactionStatus.APPROVED,),
+                 start=start, end=end, by_day=True, until=until)
+
+
+def _revenue_totals(sums: dict[tuple, list[int]], since_day: date | None = None) -> dict[str, Decimal]:
+    """revenue_between's figures from _sums rows (with since_day: of the rows created that Cairo day or later)."""
+    piastres: dict[str, int] = defaultdict(int)
+    for (day, type_, _), (_, total) in sums.items():
+        if since_day is None or day >= since_day:
+            piastres[type_] += total
+    totals = {t.value: -_money(piastres[t.value]) for t in REVENUE_TYPES}
+    refunds = _money(piastres[TransactionType.REFUND.value])
     totals[TransactionType.MENTORSHIP_PAYMENT.value] -= refunds
     totals["REFUNDS"] = refunds
     totals["TOTAL"] = sum((totals[t.value] for t in REVENUE_TYPES), ZERO)
@@ -90,18 +120,306 @@ def _utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
     return spans
 
 
+def _period_label(day: date, period: str, dialect: str) -> str:
+    """The label _bucket_expr gives any moment of this Cairo day (PostgreSQL: ISO weeks; SQLite: %W)."""
+    if period == "day":
+        return day.isoformat()
+    if period == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if dialect == "postgresql":
+        iso = day.isocalendar()
+        return f"{iso[0]:04d}-W{iso[1]:02d}"
+    return day.strftime("%Y-W%W")
+
+
 def revenue_series(session: Session, *, period: str = "day", since: datetime | None = None,
-                   now: datetime | None = None) -> list[dict]:
-    """[{period: '2026-11-25', type: 'PLATFORM_PURCHASE', amount: Decimal}] for charts and the API."""
+                   now: datetime | None = None, until=_UNSET) -> list[dict]:
+    """[{period: '2026-11-25', type: 'PLATFORM_PURCHASE', amount: Decimal}] for charts and the API,
+    ordered by period, then type."""
+    if period not in ("day", "week", "month"):
+        raise ValueError(f"unknown period {period!r}")
     now = as_utc(now)
     since = as_utc(since) if since else now - timedelta(days=30)
-    bucket = _bucket_expr(session, Transaction.created_at, period, since, now).label("bucket")
-    rows = session.execute(
-        select(bucket, Transaction.type, func.sum(_raw(Transaction.amount)))
-        .where(Transaction.status == TransactionStatus.APPROVED, Transaction.type.in_(REVENUE_TYPES),
-               Transaction.created_at >= since, Transaction.created_at <= now)
-        .group_by(bucket, Transaction.type).order_by(bucket)).all()
-    return [{"period": b, "type": t.value, "amount": -_money(s)} for b, t, s in rows]
+    sums = _sums(session, types=REVENUE_TYPES, statuses=(TransactionStatus.APPROVED,), start=since,
+                 end=now + timedelta(microseconds=1), by_day=True, until=until)  # created_at <= now
+    dialect = session.get_bind().dialect.name
+    buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (day, type_, _), (n, total) in sums.items():
+        bucket = buckets[(_period_label(day, period, dialect), type_)]
+        bucket[0] += n
+        bucket[1] += total
+    return [{"period": b, "type": t, "amount": -_money(total)}
+            for (b, t), (n, total) in sorted(buckets.items()) if n]
+
+
+# -- rollups: reading ---------------------------------------------------------------------------------
+
+def rollup_until(session: Session) -> datetime | None:
+    """Every ledger row decided before this instant is in the rollups (None: nothing rolled up yet)."""
+    return session.scalar(select(AnalyticsRollup.until).where(AnalyticsRollup.name == ROLLUP))
+
+
+def _hour(session: Session, column):
+    """The UTC hour of a naive-UTC column, for grouping: Cairo's offset is whole hours and changes on the
+    hour, so every moment of one UTC hour falls on the same Cairo day."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc(literal_column("'hour'"), column)
+    return func.substr(column, literal_column("1"), literal_column("13"))  # 'YYYY-MM-DD HH'
+
+
+@lru_cache(maxsize=100_000)
+def _cairo_day_of_hour(hour) -> date:
+    if isinstance(hour, str):
+        hour = datetime.fromisoformat(hour[:13] + ":00")
+    return hour.replace(tzinfo=timezone.utc).astimezone(CAIRO).date()
+
+
+def _value(member) -> str:
+    """An enum column's value, whether the driver row gives the member or (through a UNION) its string."""
+    return getattr(member, "value", member)
+
+
+def _cairo_day(moment: datetime) -> date:
+    return as_utc(moment).astimezone(CAIRO).date()
+
+
+def _first_whole_day(start: datetime) -> date:
+    """The first Cairo day that starts at or after `start`."""
+    day = _cairo_day(start)
+    return day if cairo_midnight(day) >= as_utc(start) else day + timedelta(days=1)
+
+
+def _sums(session: Session, *, types, statuses, start: datetime | None = None, end: datetime | None = None,
+          by_day: bool = False, until=_UNSET) -> dict[tuple, list[int]]:
+    """{(Cairo day of creation or None, type, status): [count, piastres]} of the ledger rows of these types
+    and statuses created in [start, end) (None: unbounded), exactly: whole Cairo days from the rollups
+    (their rows decided before `until`), the rest live."""
+    if until is _UNSET:
+        until = rollup_until(session)
+    start = as_utc(start) if start is not None else None
+    end = as_utc(end) if end is not None else None
+    t = Transaction
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    base = [t.type.in_(types), t.status.in_(statuses)]
+
+    def live(*branches: list, days: tuple | None = None) -> None:
+        """Add the live rows matching any of `branches` (lists of conditions; several: one UNION ALL
+        statement, each branch on its own index); with `days` (first, last), only those created on
+        Cairo days in [first, last) (either None: unbounded), told apart by their UTC hour of creation."""
+        hourly = by_day or days is not None
+        if len(branches) == 1:
+            cols = [t.type, t.status] + ([_hour(session, t.created_at)] if hourly else [])
+            query = select(*cols, func.count(), func.sum(_raw(t.amount))).where(*base, *branches[0]).group_by(*cols)
+        else:
+            inner = [t.type.label("type"), t.status.label("status"), _raw(t.amount).label("amount")]
+            if hourly:
+                inner.append(_hour(session, t.created_at).label("hour"))
+            rows = union_all(*(select(*inner).where(*base, *where) for where in branches)).subquery()
+            cols = [rows.c.type, rows.c.status] + ([rows.c.hour] if hourly else [])
+            query = select(*cols, func.count(), func.sum(rows.c.amount)).group_by(*cols)
+        for type_, status, *rest in session.execute(query):
+            hour, n, total = rest if hourly else [None, *rest]
+            day = _cairo_day_of_hour(hour) if hourly else None
+            if days is not None and ((days[0] is not None and day < days[0])
+                                     or (days[1] is not None and day >= days[1])):
+                continue
+            bucket = out[(day if by_day else None, _value(type_), _value(status))]
+            bucket[0] += n
+            bucket[1] += int(total or 0)
+
+    created = ([t.created_at >= start] if start is not None else []) + ([t.created_at < end] if end is not None else [])
+    first = _first_whole_day(start) if start is not None else None
+    last = _cairo_day(end) if end is not None else None  # whole days: [first, last)
+    if until is None or (first is not None and last is not None and first >= last):
+        live(created)
+        return out
+    d = LedgerDay
+    cols = [d.type, d.status]
+    if by_day:
+        cols.insert(0, d.day)
+    rolled = (select(*cols, func.sum(d.count), func.sum(d.amount))
+              .where(d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses])))
+    if first is not None:
+        rolled = rolled.where(d.day >= first)
+    if last is not None:
+        rolled = rolled.where(d.day < last)
+    for row in session.execute(rolled.group_by(*cols)):
+        *key, n, total = row
+        day = key.pop(0) if by_day else None
+        bucket = out[(day, key[0], key[1])]
+        bucket[0] += int(n or 0)
+        bucket[1] += int(total or 0)
+    edges = []
+    if first is not None and start < cairo_midnight(first):
+        edges.append([t.created_at >= start, t.created_at < cairo_midnight(first)])  # the part day at the start
+    if last is not None and cairo_midnight(last) < end:
+        edges.append([t.created_at >= cairo_midnight(last), t.created_at < end])  # the part day at the end
+    if edges:
+        live(*edges)
+    # rows of the whole days not in the rollups: decided since `until` (minutes' worth), or pending (the
+    # (status, decided_at) index finds both; the day of creation is checked on the grouped rows)
+    live([t.decided_at >= until], [t.decided_at.is_(None)], days=(first, last))
+    return out
+
+
+def _distinct_students(session: Session, kind: str, conditions: list, until) -> int:
+    """How many students have a ledger row matching `conditions` (rollup marks plus the live rows)."""
+    t = Transaction
+    if until is None:
+        return session.scalar(select(func.count(func.distinct(t.user_id))).where(*conditions)) or 0
+    marked = session.scalar(select(func.count()).select_from(LedgerUserMark).where(LedgerUserMark.kind == kind)) or 0
+    statuses = t.status.in_(ALL_STATUSES)  # lets the planner use (status, decided_at)
+    live = union_all(select(t.user_id).where(*conditions, statuses, t.decided_at >= until),
+                     select(t.user_id).where(*conditions, statuses, t.decided_at.is_(None))).subquery()
+    m = LedgerUserMark
+    unmarked = session.scalar(select(func.count(func.distinct(live.c.user_id))).where(
+        ~exists().where(m.kind == kind, m.user_id == live.c.user_id))) or 0
+    return marked + unmarked
+
+
+def _paying_conditions() -> list:
+    return [Transaction.status == TransactionStatus.APPROVED, Transaction.type.in_(REVENUE_TYPES),
+            Transaction.amount < 0]
+
+
+def _wallet_conditions() -> list:
+    return [Transaction.type != TransactionType.SIGNUP_BONUS]
+
+
+def _enrollment_ids(references) -> dict[str, int]:
+    """{reference: enrollment id} for references exactly 'enrollment:<id>' (as the SQL join compares)."""
+    out = {}
+    for ref in references:
+        m = _ENROLLMENT_REF.fullmatch(ref or "")
+        if m:
+            out[ref] = int(m.group(1))
+    return out
+
+
+def _platforms_of(session: Session, references) -> dict[str, int]:
+    """{reference: platform id} of purchase references naming an existing enrollment."""
+    ids = _enrollment_ids(references)
+    found: dict[int, int] = {}
+    wanted = sorted(set(ids.values()))
+    for i in range(0, len(wanted), 500):
+        found.update((eid, pid) for eid, pid in session.execute(
+            select(Enrollment.id, Enrollment.platform_id).where(Enrollment.id.in_(wanted[i:i + 500]))))
+    return {ref: found[eid] for ref, eid in ids.items() if eid in found}
+
+
+def _platform_revenue(session: Session, until) -> dict[int, int]:
+    """{platform id: piastres of approved purchases} (negative: money the students paid)."""
+    t = Transaction
+    purchase = [t.status == TransactionStatus.APPROVED, t.type == TransactionType.PLATFORM_PURCHASE]
+    out: dict[int, int] = defaultdict(int)
+    if until is None:
+        for pid, total in session.execute(
+                select(Enrollment.platform_id, func.sum(_raw(t.amount)))
+                .join(t, t.reference == literal("enrollment:", String) + cast(Enrollment.id, String))
+                .where(*purchase).group_by(Enrollment.platform_id)):
+            out[pid] += int(total or 0)
+        return out
+    d = LedgerDay
+    for pid, total in session.execute(
+            select(d.platform_id, func.sum(d.amount))
+            .where(d.type == TransactionType.PLATFORM_PURCHASE.value, d.status == TransactionStatus.APPROVED.value,
+                   d.platform_id != 0).group_by(d.platform_id)):
+        out[pid] += int(total or 0)
+    live = {}
+    for where in (t.decided_at >= until, t.decided_at.is_(None)):
+        for ref, total in session.execute(select(t.reference, func.sum(_raw(t.amount))).where(*purchase, where)
+                                          .group_by(t.reference)):
+            live[ref] = live.get(ref, 0) + int(total or 0)
+    for ref, pid in _platforms_of(session, live).items():
+        out[pid] += live[ref]
+    return out
+
+
+# -- rollups: filling (the scheduler job; never a page) ------------------------------------------------
+
+def rollup_target(now: datetime) -> datetime:
+    """How far a roll-up at `now` goes: ROLLUP_GRACE back, to the minute."""
+    return (as_utc(now) - ROLLUP_GRACE).replace(second=0, microsecond=0)
+
+
+def roll_up(session: Session, *, now: datetime | None = None) -> int:
+    """Add the ledger rows decided since the last roll-up and at least ROLLUP_GRACE before `now` to the
+    rollups; returns the rollup rows written plus the students marked. Reads one row and writes nothing
+    when there is nothing new. Catching up after a long stop goes ROLLUP_STEP at a time, one transaction
+    each, so no write waits long behind it (SQLite has one writer). Two runners: the one whose conditional
+    UPDATE moves `until` fills; the other finds nothing to do."""
+    now = as_utc(now)
+    target = rollup_target(now)
+    written = 0
+    while True:
+        with unit_of_work(session, write=False):
+            until = rollup_until(session)
+        if until is not None and until >= target:
+            return written
+        step = target if until is None else min(target, until + ROLLUP_STEP)
+        with unit_of_work(session):
+            if until is None:
+                won = session.execute(_insert_ignore(session, AnalyticsRollup.__table__).values(
+                    name=ROLLUP, until=step, updated_at=now).returning(AnalyticsRollup.name)).first() is not None
+            else:
+                won = session.execute(update(AnalyticsRollup).where(
+                    AnalyticsRollup.name == ROLLUP, AnalyticsRollup.until == until)
+                    .values(until=step, updated_at=now).execution_options(synchronize_session=False)).rowcount
+            if not won:
+                return written  # another runner is rolling up
+            written += fill_rollups(session, since=until, until=step)
+
+
+def _insert_ignore(session: Session, table, *, update: bool = True):
+    """INSERT ... ON CONFLICT DO NOTHING (update=False: the bare dialect INSERT, for an upsert)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing() if update else insert(table)
+
+
+def fill_rollups(session: Session, *, since: datetime | None, until: datetime) -> int:
+    """Roll up the ledger rows decided in [since, until) (since None: from the beginning), inside the
+    caller's transaction, which also moved `until` (so no other runner adds the same rows). Returns the
+    ledger_days rows written or added to plus the students looked at for marks."""
+    t = Transaction
+    hour_c, hour_d = _hour(session, t.created_at), _hour(session, t.decided_at)
+    where = [t.decided_at < until] + ([t.decided_at >= since] if since is not None else [])
+    days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    purchases: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for hc, hd, type_, status, ref, n, total in session.execute(
+            select(hour_c, hour_d, t.type, t.status,
+                   case((t.type == TransactionType.PLATFORM_PURCHASE, t.reference), else_=None),
+                   func.count(), func.sum(_raw(t.amount)))
+            .where(*where).group_by(hour_c, hour_d, t.type, t.status, t.reference)):
+        key = (_cairo_day_of_hour(hc), _cairo_day_of_hour(hd), type_.value, status.value)
+        bucket = purchases[key + (ref,)] if ref is not None else days[key + (0,)]
+        bucket[0] += n
+        bucket[1] += int(total or 0)
+    platforms = _platforms_of(session, {k[-1] for k in purchases})
+    for (*key, ref), (n, total) in purchases.items():
+        bucket = days[tuple(key) + (platforms.get(ref, 0),)]
+        bucket[0] += n
+        bucket[1] += total
+    rows = [{"day": k[0], "decided_day": k[1], "type": k[2], "status": k[3], "platform_id": k[4],
+             "count": n, "amount": total} for k, (n, total) in days.items()]
+    table = LedgerDay.__table__
+    add = _insert_ignore(session, table, update=False)
+    add = add.on_conflict_do_update(
+        index_elements=[table.c.decided_day, table.c.day, table.c.type, table.c.status, table.c.platform_id],
+        set_={"count": table.c["count"] + add.excluded["count"], "amount": table.c["amount"] + add.excluded["amount"]})
+    for i in range(0, len(rows), 1000):
+        session.connection().execute(add, rows[i:i + 1000])
+    marked = 0
+    conn = session.connection()
+    for kind, conditions in (("wallet", _wallet_conditions()), ("paid", _paying_conditions())):
+        users = session.scalars(select(t.user_id).where(*where, *conditions).distinct()).all()
+        marked += len(users)
+        for i in range(0, len(users), 1000):  # a student already marked stays as is
+            conn.execute(_insert_ignore(session, LedgerUserMark.__table__),
+                         [{"kind": kind, "user_id": u} for u in users[i:i + 1000]])
+    return len(rows) + marked
 
 
 @dataclass
@@ -120,32 +438,55 @@ class Financial:
     by_month: list = field(default_factory=list)
 
 
-def financial(session: Session, *, now: datetime | None = None) -> Financial:
+def _once(shared: dict | None, key: str, compute):
+    """compute(), or its value already worked out for the same page (dashboard)."""
+    if shared is None:
+        return compute()
+    if key not in shared:
+        shared[key] = compute()
+    return shared[key]
+
+
+def _wallet_float(session: Session) -> Decimal:
+    return _money(session.scalar(select(func.sum(_raw(User.balance)))))
+
+
+def _students_q():
+    return select(func.count()).select_from(User).where(User.telegram_id.is_not(None))
+
+
+def financial(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> Financial:
     now = as_utc(now)
-    far_past = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    until = _once(_shared, "until", lambda: rollup_until(session))
+    far_past = _FAR_PAST
     tomorrow = now + timedelta(days=1)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
-    for status, n, total in session.execute(
-            select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
-            .where(Transaction.type == TransactionType.TOP_UP).group_by(Transaction.status)):
-        topups[status.value] = {"count": n, "amount": _money(total)}
-    wallet_float = _money(session.scalar(select(func.sum(_raw(User.balance)))))
-    students = session.scalar(select(func.count()).select_from(User).where(User.telegram_id.is_not(None))) or 0
-    paying = session.scalar(select(func.count(func.distinct(Transaction.user_id))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.type.in_(REVENUE_TYPES),
-        Transaction.amount < 0)) or 0
-    all_time = revenue_between(session, far_past, tomorrow)
+    for (_, _, status), (n, total) in _sums(session, types=(TransactionType.TOP_UP,), statuses=ALL_STATUSES,
+                                            until=until).items():
+        if n:
+            topups[status] = {"count": n, "amount": _money(total)}
+    wallet_float = _once(_shared, "float", lambda: _wallet_float(session))
+    students = _once(_shared, "students", lambda: session.scalar(_students_q()) or 0)
+    paying = _distinct_students(session, "paid", _paying_conditions(), until)
+    # today's, this month's and all-time revenue from one pass (each starts at a Cairo midnight or before all)
+    days = _once(_shared, "revenue_days", lambda: _revenue_days(session, far_past, tomorrow, until))
+    all_time = _revenue_totals(days)
+    if cairo_month_start(now) >= far_past:
+        today = _revenue_totals(days, _cairo_day(cairo_day_start(now)))
+        month = _revenue_totals(days, _cairo_day(cairo_month_start(now)))
+    else:  # a clock before 2000
+        today = revenue_between(session, cairo_day_start(now), tomorrow, until=until)
+        month = revenue_between(session, cairo_month_start(now), tomorrow, until=until)
     total = all_time["TOTAL"]
     arpu = (total / students).quantize(Decimal("0.01")) if students else ZERO
     ltv = (total / paying).quantize(Decimal("0.01")) if paying else ZERO
     return Financial(
-        revenue_today=revenue_between(session, cairo_day_start(now), tomorrow),
-        revenue_month=revenue_between(session, cairo_month_start(now), tomorrow),
+        revenue_today=today, revenue_month=month,
         revenue_all_time=all_time, topups=topups, wallet_float=wallet_float, students=students,
         paying_students=paying, arpu=arpu, lifetime_value=ltv,
-        by_day=revenue_series(session, period="day", since=now - timedelta(days=30), now=now),
-        by_week=revenue_series(session, period="week", since=now - timedelta(weeks=12), now=now),
-        by_month=revenue_series(session, period="month", since=now - timedelta(days=365), now=now),
+        by_day=revenue_series(session, period="day", since=now - timedelta(days=30), now=now, until=until),
+        by_week=revenue_series(session, period="week", since=now - timedelta(weeks=12), now=now, until=until),
+        by_month=revenue_series(session, period="month", since=now - timedelta(days=365), now=now, until=until),
     )
 
 
@@ -162,8 +503,10 @@ class PlatformStats:
     completion_rate: Decimal  # % of (enrolled students x tasks) done
 
 
-def platform_performance(session: Session, *, now: datetime | None = None) -> list[PlatformStats]:
+def platform_performance(session: Session, *, now: datetime | None = None, until=_UNSET) -> list[PlatformStats]:
     now = as_utc(now)
+    if until is _UNSET:
+        until = rollup_until(session)
     enrolled = (select(Enrollment.platform_id, func.count().label("n"),
                        func.sum(case(((Enrollment.is_active.is_(True)) & (
                            Enrollment.expires_at.is_(None) | (Enrollment.expires_at > now)), 1), else_=0))
@@ -174,21 +517,17 @@ def platform_performance(session: Session, *, now: datetime | None = None) -> li
             .join(TaskCompletion, TaskCompletion.task_id == Task.id)
             .join(Enrollment, (Enrollment.user_id == TaskCompletion.user_id) & (Enrollment.platform_id == Task.platform_id))
             .group_by(Task.platform_id).subquery())
-    revenue = (select(Enrollment.platform_id, func.sum(_raw(Transaction.amount)).label("total"))
-               .join(Transaction, Transaction.reference == literal("enrollment:", String) + cast(Enrollment.id, String))
-               .where(Transaction.status == TransactionStatus.APPROVED,
-                      Transaction.type == TransactionType.PLATFORM_PURCHASE)
-               .group_by(Enrollment.platform_id).subquery())
+    revenue = _platform_revenue(session, until)
     rows = session.execute(
         select(Platform, func.coalesce(enrolled.c.n, 0), func.coalesce(enrolled.c.active, 0),
-               func.coalesce(revenue.c.total, 0), func.coalesce(tasks.c.n, 0), func.coalesce(done.c.n, 0))
+               func.coalesce(tasks.c.n, 0), func.coalesce(done.c.n, 0))
         .outerjoin(enrolled, enrolled.c.platform_id == Platform.id)
         .outerjoin(tasks, tasks.c.platform_id == Platform.id)
         .outerjoin(done, done.c.platform_id == Platform.id)
-        .outerjoin(revenue, revenue.c.platform_id == Platform.id)
         .order_by(Platform.name)).all()
     out = []
-    for p, n, active, rev, task_n, done_n in rows:
+    for p, n, active, task_n, done_n in rows:
+        rev = revenue.get(p.id, 0)
         possible = int(n) * int(task_n)
         rate = (Decimal(int(done_n)) * 100 / possible).quantize(Decimal("0.1")) if possible else Decimal("0.0")
         out.append(PlatformStats(p.id, p.name, p.price or ZERO, p.is_active, int(n), int(active),
@@ -210,18 +549,18 @@ class Engagement:
     mentors: list  # [{mentor_id, name, bookings, completed, utilization_pct, average_rating}]
 
 
-def engagement(session: Session, *, now: datetime | None = None) -> Engagement:
+def engagement(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> Engagement:
     now = as_utc(now)
+    until = _once(_shared, "until", lambda: rollup_until(session))
     month_ago = now - timedelta(days=30)
     students_q = select(func.count()).select_from(User).where(User.telegram_id.is_not(None))
-    students = session.scalar(students_q) or 0
-    active = session.scalar(students_q.where(User.last_seen_at >= month_ago)) or 0
+    students = _once(_shared, "students", lambda: session.scalar(students_q) or 0)
+    active = _once(_shared, "active", lambda: session.scalar(students_q.where(User.last_seen_at >= month_ago)) or 0)
     new = session.scalar(students_q.where(User.created_at >= month_ago)) or 0
     # wallet adoption: students who did anything with money beyond the welcome credit
-    adopters = session.scalar(select(func.count(func.distinct(Transaction.user_id))).where(
-        Transaction.type != TransactionType.SIGNUP_BONUS)) or 0
+    adopters = _distinct_students(session, "wallet", _wallet_conditions(), until)
     pct = (Decimal(adopters) * 100 / students).quantize(Decimal("0.1")) if students else Decimal("0.0")
-    perf = platform_performance(session, now=now)
+    perf = platform_performance(session, now=now, until=until)
     by_status = {s.value: 0 for s in BookingStatus}
     for status, n in session.execute(select(MentorshipBooking.status, func.count()).group_by(MentorshipBooking.status)):
         by_status[status.value] = n
@@ -249,34 +588,67 @@ def engagement(session: Session, *, now: datetime | None = None) -> Engagement:
                       by_status, per_week, mentors)
 
 
+def _decided_sums(session: Session, *, types, statuses, start: datetime | None, end: datetime,
+                  until) -> dict[tuple[str, str], list[int]]:
+    """{(type, status): [count, piastres]} of the rows decided in [start, end) (start None: from the
+    beginning): the rollups' days of decision (rows decided before `until`) plus the rows decided since,
+    live. Bounds that are not Cairo midnights are read live."""
+    t = Transaction
+    out: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def live(*where) -> None:
+        for type_, status, n, total in session.execute(
+                select(t.type, t.status, func.count(), func.sum(_raw(t.amount)))
+                .where(t.type.in_(types), t.status.in_(statuses), *where).group_by(t.type, t.status)):
+            bucket = out[(type_.value, status.value)]
+            bucket[0] += n
+            bucket[1] += int(total or 0)
+
+    decided = ([t.decided_at >= start] if start is not None else []) + [t.decided_at < end]
+    if until is None or any(x is not None and cairo_midnight(_cairo_day(x)) != x for x in (start, end)):
+        live(*decided)
+        return out
+    d = LedgerDay
+    rolled = (select(d.type, d.status, func.sum(d.count), func.sum(d.amount))
+              .where(d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses]),
+                     d.decided_day < _cairo_day(end)))
+    if start is not None:
+        rolled = rolled.where(d.decided_day >= _cairo_day(start))
+    for type_, status, n, total in session.execute(rolled.group_by(d.type, d.status)):
+        bucket = out[(type_, status)]
+        bucket[0] += int(n or 0)
+        bucket[1] += int(total or 0)
+    if until < end:
+        live(t.decided_at >= (max(start, until) if start is not None else until), t.decided_at < end)
+    return out
+
+
 def monthly_report(session: Session, year: int, month: int) -> dict:
     """Revenue by type, top-ups, refunds and the wallet float at month end, for the CSV report."""
+    until = rollup_until(session)
     start = cairo_midnight(date(year, month, 1))
     end = cairo_midnight(date(year + (month == 12), month % 12 + 1, 1))
-    revenue = revenue_between(session, start, end)
+    revenue = revenue_between(session, start, end, until=until)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
-    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked
-    # (two range queries, each on its index, rather than one on coalesce(decided_at, created_at)).
-    decided = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
-               .where(Transaction.type == TransactionType.TOP_UP,
-                      Transaction.status.in_((TransactionStatus.APPROVED, TransactionStatus.REJECTED)),
-                      Transaction.decided_at >= start, Transaction.decided_at < end)
-               .group_by(Transaction.status))
+    # A decided top-up belongs to the month of its decision; a pending one to the month it was asked.
+    in_month = _decided_sums(session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,
+                                                                 TransactionStatus.REJECTED),
+                             start=start, end=end, until=until)
+    for (type_, status), (n, total) in in_month.items():
+        if type_ == TransactionType.TOP_UP.value and n:
+            topups[status] = {"count": n, "amount": _money(total)}
     asked = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
              .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING,
                     Transaction.created_at >= start, Transaction.created_at < end)
              .group_by(Transaction.status))
-    for query in (decided, asked):
-        for status, n, total in session.execute(query):
-            topups[status.value] = {"count": n, "amount": _money(total)}
-    float_end = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.decided_at < end)))
-    bonuses = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.type == TransactionType.SIGNUP_BONUS,
-        Transaction.decided_at >= start, Transaction.decided_at < end)))
-    adjustments = _money(session.scalar(select(func.sum(_raw(Transaction.amount))).where(
-        Transaction.status == TransactionStatus.APPROVED, Transaction.type == TransactionType.ADJUSTMENT,
-        Transaction.decided_at >= start, Transaction.decided_at < end)))
+    for status, n, total in session.execute(asked):
+        topups[status.value] = {"count": n, "amount": _money(total)}
+    before_end = _decided_sums(session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,), start=None,
+                               end=end, until=until)
+    float_end = _money(sum(total for _, total in before_end.values()))
+    approved = TransactionStatus.APPROVED.value
+    bonuses = _money(in_month.get((TransactionType.SIGNUP_BONUS.value, approved), (0, 0))[1])
+    adjustments = _money(in_month.get((TransactionType.ADJUSTMENT.value, approved), (0, 0))[1])
     return {"month": f"{year:04d}-{month:02d}", "revenue": revenue, "topups": topups,
             "refunds": revenue["REFUNDS"], "signup_bonuses": bonuses, "adjustments": adjustments,
             "wallet_float_at_month_end": float_end}
@@ -303,19 +675,33 @@ def daily_summary(session: Session, *, now: datetime | None = None) -> dict:
             "bookings": bookings, "new_students": new_students}
 
 
-def kpis(session: Session, *, now: datetime | None = None) -> dict:
+def kpis(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> dict:
     """The dashboard's cards."""
     now = as_utc(now)
+    until = _once(_shared, "until", lambda: rollup_until(session))
     tomorrow = now + timedelta(days=1)
     pending = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
         Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)).one()
+    month = _cairo_day(cairo_month_start(now))
+    if _shared is not None and "revenue_days" in _shared and _FAR_PAST <= cairo_month_start(now):
+        days = _shared["revenue_days"]  # financial's, from the beginning: the month is its last days
+    else:
+        days = _revenue_days(session, cairo_month_start(now), tomorrow, until)  # the month's, by day
     return {
-        "revenue_today": revenue_between(session, cairo_day_start(now), tomorrow)["TOTAL"],
-        "revenue_month": revenue_between(session, cairo_month_start(now), tomorrow)["TOTAL"],
+        "revenue_today": _revenue_totals(days, _cairo_day(cairo_day_start(now)))["TOTAL"],
+        "revenue_month": _revenue_totals(days, month)["TOTAL"],
         "pending_topups": pending[0], "pending_topups_amount": _money(pending[1]),
         "pending_bookings": session.scalar(select(func.count()).select_from(MentorshipBooking).where(
             MentorshipBooking.status == BookingStatus.PENDING)) or 0,
-        "active_students_30d": session.scalar(select(func.count()).select_from(User).where(
-            User.telegram_id.is_not(None), User.last_seen_at >= now - timedelta(days=30))) or 0,
-        "wallet_float": _money(session.scalar(select(func.sum(_raw(User.balance))))),
+        "active_students_30d": _once(_shared, "active", lambda: session.scalar(
+            _students_q().where(User.last_seen_at >= now - timedelta(days=30))) or 0),
+        "wallet_float": _once(_shared, "float", lambda: _wallet_float(session)),
     }
+
+
+def dashboard(session: Session, *, now: datetime | None = None) -> tuple[dict, Financial, Engagement]:
+    """kpis, financial and engagement for the home page, each figure they share worked out once."""
+    now = as_utc(now)
+    shared: dict = {}
+    fin = financial(session, now=now, _shared=shared)
+    return kpis(session, now=now, _shared=shared), fin, engagement(session, now=now, _shared=shared)

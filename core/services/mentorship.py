@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import false, func, select, true, update
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.errors import (AlreadyRated, DateInPast, InvalidAmount, InvalidDuration, InvalidInput, InvalidRating,
+from core.errors import (AlreadyRated, DateInPast, DateTooFar, InvalidAmount, InvalidDuration, InvalidInput, InvalidRating,
                          InvalidState, MentorUnavailable, NotFound, NotOwner, PriceChanged,
                          TooManyPendingBookings)
 from core.models import (AdminRole, BookingStatus, MentorshipBooking, NotificationKind, Transaction,
@@ -287,13 +287,38 @@ def student_booking(session: Session, booking_id: int, student_id: int) -> Booki
     return booking
 
 
+def check_session_date(session: Session, session_date: datetime, *, now: datetime | None = None,
+                       settings: AppSettings | None = None) -> datetime:
+    """The one rule for a session's date: after `now` and at most max_session_days_ahead days after it.
+
+    Aware UTC, or DateInPast / DateTooFar (details: days) for the bot, the panel and the API to explain.
+    """
+    now = as_utc(now)
+    try:
+        value = as_utc(session_date)
+    except OverflowError:  # year 1 or 9999 with an offset: off the calendar, so not a bookable date either way
+        value = None
+    if value is None and session_date.year <= now.year or value is not None and value <= now:
+        raise DateInPast("the session date must be in the future")
+    days = (settings or get_settings(session)).max_session_days_ahead
+    if value is None or value > latest_session_date(session, now=now, days=days):
+        raise DateTooFar(f"the session date must be at most {days} days ahead", days=days)
+    return value
+
+
+def latest_session_date(session: Session, *, now: datetime | None = None, days: int | None = None) -> datetime:
+    """The furthest instant a session may be set to (aware UTC): `now` plus max_session_days_ahead days."""
+    if days is None:
+        days = get_settings(session).max_session_days_ahead
+    return as_utc(now) + timedelta(days=days)
+
+
 def confirm(session: Session, booking_id: int, session_date: datetime, admin_notes: str | None = None, *,
             actor: Actor, reschedule: bool = False, now: datetime | None = None) -> BookingInfo:
-    """PENDING -> CONFIRMED with a future date (or move a CONFIRMED session when rescheduling)."""
+    """PENDING -> CONFIRMED with a date check_session_date accepts (or move a CONFIRMED session when
+    rescheduling)."""
     now = as_utc(now)
-    session_date = as_utc(session_date)
-    if session_date <= now:
-        raise DateInPast("the session date must be in the future")
+    session_date = check_session_date(session, session_date, now=now)
     notes = clean_text(admin_notes, limit=MAX_NOTES, field="notes")
     allowed = (BookingStatus.CONFIRMED,) if reschedule else (BookingStatus.PENDING,)
     with unit_of_work(session):

@@ -37,6 +37,7 @@ class AppSettings:
     auto_approve_transfers: bool = False
     auto_approve_max: Decimal = Decimal("1000.00")
     match_window_minutes: int = 120
+    max_session_days_ahead: int = 180
 
 
 MAX_SIGNUP_BONUS = Decimal("10000.00")
@@ -119,6 +120,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "auto_approve_transfers": _bool,
     "auto_approve_max": _amount(CENT, MAX_TOPUP_LIMIT),
     "match_window_minutes": _int(5, 24 * 60),
+    "max_session_days_ahead": _int(1, 3650),
 }
 
 
@@ -151,6 +153,7 @@ LABELS = {
     "auto_approve_transfers": "Approve top-ups automatically when one Vodafone Cash transfer matches for certain",
     "auto_approve_max": "Largest top-up approved automatically (EGP)",
     "match_window_minutes": "Match transfers received within this many minutes of the request",
+    "max_session_days_ahead": "Furthest ahead a mentorship session may be scheduled (days)",
 }
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, cast, func, select, update
+from sqlalchemy import BigInteger, bindparam, cast, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.crypto import mask_wallet
@@ -174,9 +175,21 @@ def get_user(session: Session, user_id: int) -> UserInfo:
     return user_info(user)
 
 
+_U = User.__table__
+# the bot reads this on every update: a Core statement built once (no ORM object, no identity map)
+_BY_TELEGRAM = select(_U.c.id, _U.c.telegram_id, _U.c.full_name, _U.c.username, _U.c.language, _U.c.balance,
+                      _U.c.is_blocked, _U.c.is_mentor, _U.c.created_at).add_columns(
+    _U.c.bot_blocked_at.is_(None)).where(_U.c.telegram_id == bindparam("telegram_id"))
+
+
 def find_by_telegram(session: Session, telegram_id: int) -> UserInfo | None:
-    user = session.scalar(select(User).where(User.telegram_id == telegram_id))
-    return user_info(user) if user else None
+    return find_by_telegram_on(session.connection(), telegram_id)
+
+
+def find_by_telegram_on(conn: Connection, telegram_id: int) -> UserInfo | None:
+    """find_by_telegram on a Connection (the bot's per-update read, BriefAsyncSession.read_point)."""
+    row = conn.execute(_BY_TELEGRAM, {"telegram_id": telegram_id}).first()
+    return UserInfo(*row) if row else None
 
 
 def balance(session: Session, user_id: int) -> Decimal:
@@ -197,21 +210,40 @@ def set_language(session: Session, user_id: int, language: str) -> UserInfo:
         return user_info(user)
 
 
+_T = Transaction.__table__
+_ENTRY = (_T.c.id, _T.c.type, _T.c.amount, _T.c.status, _T.c.description, _T.c.created_at, _T.c.balance_after,
+          _T.c.reference, _T.c.wallet_number_masked, _T.c.admin_notes, _T.c.processed_by, _T.c.decided_at)
+_HISTORY: dict[tuple[bool, bool], tuple] = {}
+
+
+def _history_statements(by_type: bool, by_status: bool) -> tuple:
+    """(count, page) Core statements for history, built once per filter combination (the bot's /balance and
+    /history read these on every view; building ORM statements and loading ORM rows was most of their cost)."""
+    found = _HISTORY.get((by_type, by_status))
+    if found is None:
+        conditions = [_T.c.user_id == bindparam("uid")]
+        if by_type:
+            conditions.append(_T.c.type == bindparam("type"))
+        if by_status:
+            conditions.append(_T.c.status == bindparam("status"))
+        found = _HISTORY[(by_type, by_status)] = (
+            select(func.count()).select_from(_T).where(*conditions),
+            select(*_ENTRY).where(*conditions).order_by(_T.c.created_at.desc(), _T.c.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+    return found
+
+
 def history(session: Session, user_id: int, *, page: int = 1, per_page: int = 10,
             type: TransactionType | None = None, status: TransactionStatus | None = None) -> Page:
     """Newest first, paged; optional filters by type and status."""
-    conditions = [Transaction.user_id == user_id]
-    if type is not None:
-        conditions.append(Transaction.type == type)
-    if status is not None:
-        conditions.append(Transaction.status == status)
-    total = session.scalar(select(func.count()).select_from(Transaction).where(*conditions)) or 0
+    count, rows = _history_statements(type is not None, status is not None)
+    params = {"uid": user_id, "type": type, "status": status}
+    conn = session.connection()
+    total = conn.execute(count, params).scalar() or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = session.scalars(select(Transaction).where(*conditions)
-                           .order_by(Transaction.created_at.desc(), Transaction.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page)).all()
-    return Page([entry(r) for r in rows], page, pages, total)
+    found = conn.execute(rows, {**params, "limit": per_page, "offset": (page - 1) * per_page})
+    return Page([LedgerEntry(*r) for r in found], page, pages, total)
 
 
 def check_topup_amount(session: Session, amount: Decimal | str) -> Decimal:

@@ -10,6 +10,7 @@ import asyncio
 import html
 import itertools
 import json
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -125,7 +126,9 @@ class FakeTelegramAPI:
         self._new_update = asyncio.Event()
         self._offset_changed = asyncio.Event()
         self.offset = 0  # the highest offset the bot confirmed: updates below it are processed
-        self._update_ids = itertools.count(1)
+        # Like Telegram after a quiet week, the ids start somewhere random: a bot that remembers update ids in
+        # Redis (shared by replicas) must not take this run's updates for an earlier run's.
+        self._update_ids = itertools.count(random.randrange(1, 2**31))
         self._message_ids: dict[int, itertools.count] = {}
         self._callback_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None

@@ -1,6 +1,7 @@
 """Admins in Telegram: deciding top-ups and confirming bookings, with typed reasons and dates."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -50,7 +51,8 @@ async def test_admin_date_without_a_time_asks_for_the_time(runner, sync_db):
         assert "time" in calls[-1].text, typed
     calls = await runner.send(ADMIN1, f"{year}-13-01 10:00")  # no 13th month: not read as 13 January
     assert "could not read" in calls[-1].text
-    calls = await runner.send(ADMIN1, f"{year}-12-01 18:00")
+    soon = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")  # within max_session_days_ahead
+    calls = await runner.send(ADMIN1, f"{soon} 18:00")
     assert "Session on" in calls[-1].text and "18:00" in calls[-1].text
 
 
@@ -83,12 +85,12 @@ async def test_admin_skip_on_an_older_notes_prompt_does_not_confirm_another_book
     await runner.deliver()
     with sync_db.session() as s:
         first, second = [b.id for b in s.scalars(select(MentorshipBooking).order_by(MentorshipBooking.id))]
-    year = utcnow().year + 1
+    day = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")  # within max_session_days_ahead
     await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, f"New booking #{first}"), "Confirm")
-    await runner.send(ADMIN1, f"{year}-12-01 18:00")
+    await runner.send(ADMIN1, f"{day} 18:00")
     old_prompt = runner.api.last_message(ADMIN1.id)  # "Any notes? ... Skip" for the first booking
     await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, f"New booking #{second}"), "Confirm")
-    await runner.send(ADMIN1, f"{year}-12-02 10:00")
+    await runner.send(ADMIN1, f"{day} 10:00")
     mark = len(runner.api.calls)
     await runner.press(ADMIN1, old_prompt, "Skip")
     with sync_db.session() as s:
@@ -105,8 +107,8 @@ async def test_admin_types_a_date_after_the_student_cancelled(runner, sync_db):
     await runner.send(MONA, "/sessions")
     await runner.press(MONA, runner.api.last_message(MONA.id), "Cancel #")
     await runner.press(MONA, runner.api.last_message(MONA.id), "Yes, cancel")
-    year = utcnow().year + 1
-    await runner.send(ADMIN1, f"{year}-12-01 18:00")
+    day = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")
+    await runner.send(ADMIN1, f"{day} 18:00")
     calls = await runner.send(ADMIN1, "https://meet.example/x")
     assert "Cancelled" in calls[-1].text and "went wrong" not in calls[-1].text
     calls = await runner.send(ADMIN1, "hello")  # the confirmation flow is over

@@ -1,20 +1,18 @@
 """The `codehub` command, run as a user would run it."""
 import os
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
 
 from core.db import Database
-from tests.helpers import FIELD_KEY, context
+from tests.helpers import FIELD_KEY, context, run_core_cli
 
 
 def codehub(*args, url: str, tmp_path, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"),
            "FIELD_ENCRYPTION_KEY": FIELD_KEY}
-    return subprocess.run([sys.executable, "-m", "core", *args], env=env, input=stdin, capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)
+    return run_core_cli(args, env, cwd=tmp_path, stdin=stdin)
 
 
 @pytest.mark.slow
@@ -52,8 +50,7 @@ def test_create_admin_reads_password_from_stdin(sqlite_url, tmp_path):
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path):
     env = {**os.environ, "ADMIN_PORT": "nope"}
-    result = subprocess.run([sys.executable, "-m", "core", "stats"], env=env, capture_output=True, text=True,
-                            cwd=tmp_path, timeout=60)
+    result = run_core_cli(["stats"], env, cwd=tmp_path, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "ADMIN_PORT" in result.stderr
 

@@ -159,3 +159,28 @@ def test_admin_deactivate_extend_and_delete_rules(session):
     empty = platform(session, "Unused", "10.00")
     enrollment.delete_platform(session, empty, actor=ADMIN)
     assert session.get(Platform, empty) is None
+
+
+def test_purchase_is_one_read_and_three_writes_and_a_repeated_renewal_replays(session):
+    """The Core money path: one read (plus the row lock on PostgreSQL), the debit, the enrollment and the
+    ledger row; a repeat of a renewal replays it (renewed, same expiry) and reads only."""
+    from sqlalchemy import event
+    uid = student(session)
+    pid = platform(session, "Monthly", "100.00", days=30)
+    engine = session.get_bind()
+    seen: list[str] = []
+    listener = lambda conn, cur, stmt, *a: seen.append(stmt.split()[0].upper())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        enrollment.enroll(session, uid, pid, idempotency_key="buy", now=NOW)
+        reads = ["SELECT", "SELECT"] if engine.dialect.name == "postgresql" else ["SELECT"]
+        assert [s for s in seen if s not in ("BEGIN", "COMMIT")] == reads + ["UPDATE", "INSERT", "INSERT"]
+        renewed = enrollment.enroll(session, uid, pid, idempotency_key="renew", renew=True, now=later(days=10))
+        seen.clear()
+        again = enrollment.enroll(session, uid, pid, idempotency_key="renew", renew=True, now=later(days=11))
+        assert not {"UPDATE", "INSERT"} & set(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert again.replayed and again.renewed and again.expires_at == renewed.expires_at == later(days=60)
+    assert again.balance == renewed.balance == wallet.balance(session, uid) == D("300.00")
+    assert wallet.check_ledger(session) == []

@@ -18,13 +18,12 @@ from core.errors import DomainError
 from core.models import Enrollment
 from core.services import enrollment, wallet
 from tests.core.helpers import NOW, platform, student
-from tests.helpers import FIELD_KEY, context
+from tests.helpers import FIELD_KEY, context, run_core_cli
 
 
 def codehub(*args, url: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "FIELD_ENCRYPTION_KEY": FIELD_KEY}
-    return subprocess.run([sys.executable, "-m", "core", *args], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    return run_core_cli(args, env, cwd=tmp_path)
 
 
 def purchases(url: str) -> set[tuple[int, int]]:

@@ -44,7 +44,7 @@ AR = TgUser(9302, "ليلى", "layla_ar", "ar")
 OTHER = TgUser(9303, "Omar", "omar", "en")  # another student: their booking and top-up are forged at
 GROUP_ID = -100555
 WALLET = "01012345678"
-YEAR = utcnow().year + 1
+SOON = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")  # a session day within max_session_days_ahead
 
 # -- what the bot says (msgids, translated to the reader's language when checked) --------------------------
 AGAIN_AMOUNT = "Please send the amount again, or /cancel."
@@ -70,6 +70,8 @@ NOT_A_DATE = ("I could not read that date. Try <code>2026-12-01 18:00</code> or 
 ADD_TIME = ("Please add the time of day too, e.g. <code>tomorrow 18:00</code> or "
             "<code>2026-12-01 18:00</code>.")
 PAST = "That time is in the past. Please send a future date and time."
+TOO_FAR = ("That is too far ahead: a session can be at most {days} days from now. "
+           "Please send an earlier date and time.")
 SESSION_ON = ("Session on <b>{date}</b> (Cairo time). Any notes for the student, like the meeting "
               "link? Send them, or tap Skip.")
 REASON = "Reason: {reason}"
@@ -350,7 +352,7 @@ async def at_booking_date(w: World, admin: TgUser) -> dict:
 
 async def at_booking_notes(w: World, admin: TgUser) -> dict:
     ctx = await at_booking_date(w, admin)
-    await w.runner.send(admin, f"{YEAR}-12-01 18:00")
+    await w.runner.send(admin, f"{SOON} 18:00")
     return ctx
 
 
@@ -549,8 +551,13 @@ def cases() -> list[Case]:
     out.append(text_case("booking-date-year-1", at_booking_date, "0001-01-01 10:00", PAST, admin=True))
     out.append(text_case("booking-date-first-minute-of-year-1", at_booking_date, "0001-01-01 00:30", NOT_A_DATE,
                          admin=True))
-    out.append(text_case("booking-date-last-minute-of-9999", at_booking_date, "9999-12-31 23:59", None, admin=True))
-    out.append(text_case("booking-date-arabic-digits", at_booking_date, f"{YEAR}-١٢-٠١ ١٨:٠٠", SESSION_ON, admin=True))
+    out.append(text_case("booking-date-last-minute-of-9999", at_booking_date, "9999-12-31 23:59", TOO_FAR, admin=True,
+                         params={"days": "180"}))
+    out.append(text_case("booking-date-year-2099", at_booking_date, "2099-01-01 10:00", TOO_FAR, admin=True,
+                         params={"days": "180"}))
+    out.append(text_case("booking-date-control-null", at_booking_date, "tomorrow\x00 18:00", NOT_A_DATE, admin=True))
+    arabic_soon = SOON.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    out.append(text_case("booking-date-arabic-digits", at_booking_date, f"{arabic_soon} ١٨:٠٠", SESSION_ON, admin=True))
     for cid, text in HOSTILE_TEXTS.items():
         if cid in {"html-bold", "html-link", "entities", "markdown-v2", "unclosed", "arabic-html"}:
             out.append(text_case(f"booking-notes-{cid}", at_booking_notes, text, None, echo=text.strip(),

@@ -5,8 +5,6 @@ import io
 import json
 import logging
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -14,6 +12,7 @@ from core.config import ConfigError, load_settings
 from core.logs import configure_logging
 from tests.bot.conftest import bot_settings, fake_api, runner  # noqa: F401 - fixtures
 from tests.bot.helpers import MONA
+from tests.helpers import run_core_cli
 
 
 @pytest.fixture
@@ -54,8 +53,7 @@ def test_log_format_is_validated_and_named():
 def test_the_cli_writes_json_warnings(sqlite_url, tmp_path):
     env = {**os.environ, "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data"), "LOG_FORMAT": "json"}
     env.pop("FIELD_ENCRYPTION_KEY", None)  # the first run generates a key and warns about it
-    result = subprocess.run([sys.executable, "-m", "core", "stats"], env=env, capture_output=True, text=True,
-                            cwd=tmp_path, timeout=120)
+    result = run_core_cli(["stats"], env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(x) for x in result.stderr.splitlines() if x.strip()]
     assert any(x["level"] == "WARNING" and "field encryption key" in x["message"] for x in lines)

@@ -19,7 +19,7 @@ from core.services import reconciliation as rec
 from core.services import wallet
 from tests.core.helpers import NOW, student
 from tests.core.test_reconciliation import auto_on, sms, topup
-from tests.helpers import FIELD_KEY, context
+from tests.helpers import FIELD_KEY, context, run_core_cli
 
 NUMBER = "01012345678"
 
@@ -29,8 +29,7 @@ def codehub(*args, url: str, tmp_path: Path, key: str | None = FIELD_KEY, **env)
     environ.update(DATABASE_URL=url, DATA_DIR=str(tmp_path / "data"), **env)
     if key is not None:
         environ["FIELD_ENCRYPTION_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "core", *args], env=environ, capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    return run_core_cli(args, environ, cwd=tmp_path)
 
 
 def stored_numbers(db: Database) -> tuple[list[str], list[str]]:

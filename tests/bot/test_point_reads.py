@@ -1,0 +1,100 @@
+"""The bot's per-update reads by key (BriefAsyncSession.read_point / read_only): on SQLite on the event loop's
+thread through a read-only connection, without aiosqlite's pool connection or BEGIN; elsewhere run_sync."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, update
+from sqlalchemy.exc import OperationalError
+
+from bot.storage import load_record_on
+from core.db import AsyncDatabase, Database, create_async_db_engine, create_sync_engine
+from core.models import User
+from core.services import ledger, wallet
+from tests.helpers import context
+
+
+def _register(url: str) -> int:
+    db = Database(url, context())
+    try:
+        with db.session() as s:
+            return wallet.register(s, 4242, full_name="Mai").user.id
+    finally:
+        db.dispose()
+
+
+def _listen(engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda c, cur, stmt, *a: seen.append(stmt.split()[0].upper()))
+    return seen
+
+
+async def test_sqlite_point_reads_take_no_pool_connection_and_see_committed_writes(sqlite_url):
+    uid = _register(sqlite_url)
+    db = AsyncDatabase(sqlite_url, context())
+    pooled = _listen(db.engine.sync_engine)
+    try:
+        async with db.sessions() as session:
+            student = await session.read_point(wallet.find_by_telegram_on, 4242)
+            assert (student.id, student.full_name, student.balance, student.reachable) == (
+                uid, "Mai", Decimal("500.00"), True)
+            assert (await session.read_point(load_record_on, "no-such-key")).empty
+            page = await session.read_only(ledger.statement, uid, page=1, per_page=5)
+            assert page.total == 1 and page.items[0].entry.amount == Decimal("500.00")
+            # a write committed meanwhile (another process, the panel) is seen by the next read: nothing cached
+            sync = Database(sqlite_url, context())
+            with sync.session() as s, s.begin():
+                s.execute(update(User).where(User.id == uid).values(balance=Decimal("7.00")))
+            sync.dispose()
+            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).balance == Decimal("7.00")
+            assert not session.in_transaction()
+        assert pooled == []  # neither aiosqlite's pool nor a BEGIN was involved
+    finally:
+        await db.dispose()
+
+
+async def test_the_point_read_connection_refuses_writes(sqlite_url):
+    _register(sqlite_url)
+    db = AsyncDatabase(sqlite_url, context())
+    try:
+        with db.point_engine.connect() as conn, pytest.raises(OperationalError):
+            conn.execute(update(User).values(full_name="x"))
+    finally:
+        await db.dispose()
+
+
+async def test_a_point_read_that_meets_an_error_goes_through_the_session(sqlite_url, tmp_path):
+    _register(sqlite_url)
+    db = AsyncDatabase(sqlite_url, context())
+    broken = create_sync_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    (tmp_path / "x.db").mkdir()  # a directory where the database file should be: OperationalError on connect
+    try:
+        async with db.sessions() as session:
+            session.sync_session.info["point_reads"] = broken
+            pooled = _listen(db.engine.sync_engine)
+            student = await session.read_point(wallet.find_by_telegram_on, 4242)
+            assert student.full_name == "Mai" and "SELECT" in pooled  # read through aiosqlite instead
+    finally:
+        broken.dispose()
+        await db.dispose()
+
+
+async def test_on_postgresql_point_reads_use_the_autocommit_pool_and_fall_back_on_its_errors(pg_url):
+    uid = _register(pg_url)
+    db = AsyncDatabase(pg_url, context())
+    main = _listen(db.engine.sync_engine)
+    reads = _listen(db.reads.engine.sync_engine)
+    try:
+        assert db.point_engine is None
+        async with db.sessions() as session:
+            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).full_name == "Mai"
+            assert (await session.read_only(ledger.statement, uid)).total == 1
+            assert main == [] and len(reads) == 3  # the student, the count, the page: no BEGIN, no COMMIT
+            assert not session.in_transaction()
+            await db.reads.engine.dispose()
+            db.reads.engine = create_async_db_engine("postgresql://postgres@127.0.0.1:9/nowhere")  # gone
+            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).full_name == "Mai"
+            assert main == ["SELECT"]  # through the session instead
+    finally:
+        await db.dispose()
