@@ -29,8 +29,15 @@ class TopupListQuery(CamelIn):
 
 
 class TopupDecisionIn(BodyIn):
+    """Approving a request that no received Vodafone Cash transfer matches, or rejecting one that a transfer
+    matches, answers 409 CONFIRMATION_REQUIRED unless `confirm` is true (approving then needs a reason)."""
+
     status: Literal["APPROVED", "REJECTED"]
     admin_notes: str | None = Field(None, max_length=1000, description="Required (the reason) when REJECTED")
+    confirm: bool = Field(False, description="Decide despite the transfers (none matches an approval, or one "
+                                             "matches a rejection)")
+    reason: str | None = Field(None, max_length=1000, description="The reason for a confirmed decision; "
+                                                                  "adminNotes when absent")
 
 
 class ConfirmBookingIn(BodyIn):

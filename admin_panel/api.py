@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from core.errors import DomainError, InvalidInput
 from core.models import AdminRole, TransactionStatus
-from core.services import analytics, mentorship, wallet
+from core.services import analytics, mentorship, reconciliation, wallet
 from core.services.wallet import TopupRequest
 from core.timeutil import CAIRO, as_utc
 from admin_panel import admin_schemas as A
@@ -127,21 +127,30 @@ def list_topups():
             A.TopupDecisionOut, roles=(OWNER, FINANCE), body=A.TopupDecisionIn, errors=(400, 409))
 @roles_required(OWNER, FINANCE)
 def decide_topup(tx_id: int):
+    """Approve or reject. Approving a request that no received transfer matches, or rejecting one that a
+    transfer matches, is refused with 409 CONFIRMATION_REQUIRED unless the body says `confirm: true`
+    (approving then needs a reason: `reason`, or `adminNotes`)."""
     body = _body()
     if body is None:
-        return fail("send a JSON object: {status, adminNotes}")
+        return fail("send a JSON object: {status, adminNotes, confirm, reason}")
     status = body.get("status")
     notes = body.get("adminNotes")
+    reason = body.get("reason")
+    confirm = body.get("confirm", False)
     if status not in ("APPROVED", "REJECTED"):
         return fail("status must be APPROVED or REJECTED", field="status")
-    if notes is not None and not isinstance(notes, str):
-        return fail("adminNotes must be text", field="adminNotes")
+    for name, value in (("adminNotes", notes), ("reason", reason)):
+        if value is not None and not isinstance(value, str):
+            return fail(f"{name} must be text", field=name)
+    if not isinstance(confirm, bool):
+        return fail("confirm must be true or false", field="confirm")
+    reason = reason if reason is not None else notes
     try:
         with service_session() as s:
             if status == "APPROVED":
-                result = wallet.approve_topup(s, tx_id, actor=actor(), notes=notes)
+                result = reconciliation.approve(s, tx_id, actor=actor(), reason=reason, confirmed=confirm)
             else:
-                result = wallet.reject_topup(s, tx_id, notes or "", actor=actor())
+                result = reconciliation.reject(s, tx_id, reason or "", actor=actor(), confirmed=confirm)
     except DomainError as err:
         return domain_fail(err)
     return respond(A.TopupDecisionOut, {"id": result.transaction_id, "status": result.status,

@@ -24,7 +24,7 @@ from admin_panel import student_schemas as S
 from admin_panel.openapi import MAX_ID, ApiSpec, Operation
 from admin_panel.student_auth import AuthError, StudentContext, authenticate, telegram_user_id
 from admin_panel.student_texts import domain_message, error_message, language_of
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, InvalidTransferReference
 from core.models import BookingStatus, TransactionStatus, TransactionType
 from core.services import enrollment, idempotency, mentorship, receipts, wallet
 from core.services.settings import get_settings
@@ -98,10 +98,15 @@ def get_topup_info(call: Call) -> S.TopupInfo:
 
 def post_topup(call: Call) -> S.TopupOut:
     b: S.TopupIn = call.body
-    result = wallet.request_topup(call.session, call.student_id, b.amount, b.wallet_number,
-                                  description=b.description, idempotency_key=call.idempotency_key, now=call.now)
+    try:
+        result = wallet.request_topup(call.session, call.student_id, b.amount, b.wallet_number,
+                                      description=b.description, transfer_reference=b.transaction_number,
+                                      idempotency_key=call.idempotency_key, now=call.now)
+    except InvalidTransferReference as err:  # named as this API names the field
+        raise InvalidTransferReference(*err.args, field="transactionNumber") from None
     return S.TopupOut(id=result.transaction_id, amount=S.money(result.amount), status=result.status.value,
-                      wallet_number=result.wallet_masked, created_at=as_utc(result.created_at),
+                      wallet_number=result.wallet_masked, transaction_number=result.transfer_reference,
+                      created_at=as_utc(result.created_at),
                       balance=S.money(wallet.balance(call.session, call.student_id)))
 
 

@@ -38,6 +38,10 @@ class TopupIn(BodyIn):
                                                               {"type": "number"}]})]
     wallet_number: str = Field(min_length=1, max_length=40, description="The Vodafone Cash number it was sent from")
     description: str | None = Field(None, max_length=200)
+    transaction_number: str | None = Field(
+        None, max_length=40, examples=["022768543034"],
+        description='Optional: the transaction number ("رقم العملية", 6 to 20 digits) in the SMS the student got '
+                    'after sending; a request with one matches only the transfer with that number. Blank means none.')
 
     @field_validator("amount")
     @classmethod
@@ -127,8 +131,10 @@ class TopupInfo(Camel):
 class TopupOut(Camel):
     id: int
     amount: MoneyStr
-    status: TxStatus
+    status: TxStatus = Field(description="APPROVED at once when the transfer had already arrived and matches for "
+                                         "certain (and the owner switched auto-approval on)")
     wallet_number: str
+    transaction_number: str | None = Field(None, description="The transaction number given, normalised to digits")
     created_at: datetime
     balance: MoneyStr
 

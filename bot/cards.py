@@ -16,7 +16,7 @@ from core.timeutil import utcnow
 
 
 class AdminTopupCb(CallbackData, prefix="at"):
-    action: str  # approve | reject
+    action: str  # approve | reject | reject_yes (confirmed despite a matching transfer)
     id: RowId
 
 
@@ -60,10 +60,13 @@ def who(student: str, username: str | None) -> str:
 
 
 def topup_card(p: dict) -> str:
-    return _("💵 <b>New top-up request #{id}</b>\nStudent: {student}\nAmount: <b>{amount}</b>\n"
+    card = _("💵 <b>New top-up request #{id}</b>\nStudent: {student}\nAmount: <b>{amount}</b>\n"
              "Sent from: <code>{wallet}</code>\n\nCheck the Vodafone Cash statement, then decide.").format(
         id=number(p["transaction_id"]), student=who(p.get("student", ""), p.get("username")),
         amount=money(p["amount"]), wallet=esc(p.get("wallet", "")))
+    if p.get("reference"):  # the transaction number the student gave: only that transfer matches
+        card += "\n" + _("Transaction number given: <code>{reference}</code>").format(reference=esc(p["reference"]))
+    return card
 
 
 def booking_card(p: dict) -> str:
@@ -225,6 +228,16 @@ def _admin_stale_topup(p: dict) -> Rendered:
     return _("⏳ Top-up request #{id} from {student} ({amount}) has waited {hours} hours.").format(
         id=number(p["transaction_id"]), student=esc(p.get("student")), amount=money(p["amount"]),
         hours=number(p.get("age_hours", "?"))), topup_buttons(int(p["transaction_id"]))
+
+
+@renders(NotificationKind.ADMIN_TRANSFER_UNMATCHED)
+def _admin_transfer_unmatched(p: dict) -> Rendered:
+    sender = esc(p.get("sender") or "?") + (f" ({esc(p['sender_name'])})" if p.get("sender_name") else "")
+    return _("💸 <b>Unmatched Vodafone Cash transfer</b>\nTransaction number: <code>{reference}</code>\n"
+             "Amount: <b>{amount}</b>\nFrom: {sender}\nReceived: {date}\n\nNo top-up request matched it within "
+             "{minutes} minutes. Find its student in the panel under Vodafone Cash transfers.").format(
+        reference=esc(p.get("reference")), amount=money(p["amount"]), sender=sender, date=when(p.get("received_at")),
+        minutes=number(p.get("window_minutes", ""))), None
 
 
 @renders(NotificationKind.ADMIN_SESSION_ENDED)

@@ -11,9 +11,10 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
 from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, BalanceLimit,
-                         DailyTopupLimit, DateInPast, DateTooFar, DomainError, InsufficientFunds, InvalidAmount, InvalidDuration,
-                         InvalidInput, InvalidRating, InvalidState, InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive,
-                         PriceChanged, ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
+                         DailyTopupLimit, DateInPast, DateTooFar, DomainError, InsufficientFunds, InvalidAmount,
+                         InvalidDuration, InvalidInput, InvalidRating, InvalidState, InvalidTransferReference,
+                         InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive, PriceChanged,
+                         ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
 from core.money import ZERO, format_money, format_signed, parse_amount
 from core.timeutil import CAIRO, as_utc
 
@@ -156,6 +157,8 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict], str]] = {
     InvalidWalletNumber: lambda d: _(
         "That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."),
     InvalidInput: lambda d: _("That input is not valid or too long. Please try again."),
+    InvalidTransferReference: lambda d: _(
+        "That is not a transaction number: it has 6 to 20 digits, as in the SMS (\"رقم العملية\")."),
     ReasonRequired: lambda d: _("Please write a reason."),
     UserBlocked: lambda d: _("Your account is blocked. Please contact CodeHub support."),
     PlatformInactive: lambda d: _("This platform is not available right now."),

@@ -47,6 +47,12 @@ class InvalidInput(DomainError):
     code = "INVALID_INPUT"
 
 
+class InvalidTransferReference(InvalidInput):
+    """The optional Vodafone Cash transaction number a student typed is not one (6 to 20 digits)."""
+
+    code = "INVALID_TRANSACTION_NUMBER"
+
+
 class WeakPassword(InvalidInput):
     """A panel password that fails the strength rules (core.services.admins.check_password)."""
 

@@ -96,6 +96,7 @@ class NotificationKind(enum.StrEnum):
     ADMIN_DAILY_SUMMARY = "admin.daily_summary"
     ADMIN_TOPUP_DECIDED = "admin.topup_decided"
     ADMIN_BOOKING_DECIDED = "admin.booking_decided"
+    ADMIN_TRANSFER_UNMATCHED = "admin.transfer_unmatched"
 
 
 def _enum(cls, name):

@@ -173,20 +173,11 @@ class TopupView(SecureModelView):
         return self.back(".index_view")
 
     # --- bulk actions ---------------------------------------------------------------------
-    @action("approve", "Approve", "Approve the selected top-up requests and credit the students?")
+    @action("approve", "Approve (only those a received transfer certainly pays for)",
+            "Approve the selected top-up requests that a received Vodafone Cash transfer certainly pays for? "
+            "The others are skipped: decide them on their own page.")
     def action_approve(self, ids):
-        done, problems = 0, []
-        for raw in ids:
-            try:
-                with service_session() as s:
-                    wallet.approve_topup(s, int(raw), actor=actor())
-                done += 1
-            except (DomainError, ValueError) as err:
-                problems.append(f"#{raw}: {explain(err) if isinstance(err, DomainError) else 'bad id'}")
-        if done:
-            flash(f"Approved {done} top-up request(s).", "success")
-        for p in problems:
-            flash(p, "error")
+        self._bulk(ids, "Approved", lambda s, tx_id: reconciliation.approve_certain(s, tx_id, actor=actor()))
 
     @action("reject", "Reject (asks for a reason)")
     def action_reject(self, ids):
@@ -194,16 +185,26 @@ class TopupView(SecureModelView):
         if not reason:
             flash("Rejecting needs a reason: nothing was changed.", "error")
             return
-        done, problems = 0, []
+        self._bulk(ids, "Rejected", lambda s, tx_id: reconciliation.reject(s, tx_id, reason, actor=actor()))
+
+    def _bulk(self, ids, done_word: str, decide) -> None:
+        """Each request on its own: the certain ones are decided; the ones that need a confirmation (no
+        transfer matches an approval, or one matches a rejection) are skipped and named, with why."""
+        done, skipped, problems = 0, [], []
         for raw in ids:
             try:
                 with service_session() as s:
-                    wallet.reject_topup(s, int(raw), reason, actor=actor())
+                    decide(s, int(raw))
                 done += 1
+            except ConfirmationRequired as err:
+                skipped.append(f"#{raw}: {explain(err)}")
             except (DomainError, ValueError) as err:
                 problems.append(f"#{raw}: {explain(err) if isinstance(err, DomainError) else 'bad id'}")
         if done:
-            flash(f"Rejected {done} top-up request(s).", "success")
+            flash(f"{done_word} {done} top-up request(s).", "success")
+        if skipped:
+            flash(f"Skipped {len(skipped)}, as they need a confirmation on their own page: " + "; ".join(skipped),
+                  "warning")
         for p in problems:
             flash(p, "error")
 

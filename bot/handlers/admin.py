@@ -1,6 +1,8 @@
-"""Admins in Telegram: approve/reject top-ups, confirm/cancel bookings, /pending, /stats."""
+"""Admins in Telegram: approve/reject top-ups (with a confirmation where no transfer matches, or one does),
+confirm/cancel bookings, /pending, /stats."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiogram import F, Router
@@ -16,9 +18,9 @@ from bot.cards import (AdminBookingCb, AdminTopupCb, booking_buttons, booking_ca
                        topup_buttons, topup_card, topup_decided_text)
 from bot.dates import lacks_time, parse_session_date
 from bot.ui import error_text, esc, money, number, when
-from core.errors import AlreadyProcessed, DateInPast, DomainError, InvalidInput
+from core.errors import ConfirmationRequired, DateInPast, DomainError, InvalidInput, ReasonRequired
 from core.models import BookingStatus, TransactionStatus
-from core.services import analytics, mentorship, wallet
+from core.services import analytics, mentorship, reconciliation, wallet
 from core.services.common import Actor
 
 
@@ -31,7 +33,9 @@ class IsAdmin(Filter):
 
 
 class AdminStates(StatesGroup):
+    approve_reason = State()  # approving a top-up that no received transfer matches
     reject_reason = State()
+    reject_confirm = State()  # rejecting a top-up that a received transfer matches
     booking_date = State()
     booking_notes = State()
     cancel_reason = State()
@@ -94,32 +98,98 @@ async def cmd_stats(message: Message, session: AsyncSession) -> None:
         active=number(k["active_students_30d"]), float=money(k["wallet_float"])))
 
 
-async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb, session: AsyncSession) -> None:
-    decision = await session.run_sync(wallet.approve_topup, callback_data.id, actor=actor_of(callback.from_user))
+async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext,
+                           session: AsyncSession) -> None:
+    """Approve at once when a received transfer matches; otherwise the admin confirms with a reason."""
+    try:
+        decision = await session.run_sync(reconciliation.approve, callback_data.id,
+                                          actor=actor_of(callback.from_user))
+    except ConfirmationRequired:
+        await ask_reason(callback, state, AdminStates.approve_reason, callback_data.id, _(
+            "⚠️ No received Vodafone Cash transfer matches top-up #{id}. To approve it anyway, write the reason "
+            "(it is kept in the audit log), or /cancel to leave it.").format(id=number(callback_data.id)))
+        return
     text = topup_decided(decision.transaction_id, TransactionStatus.APPROVED, decision.amount, decision.processed_by)
     await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id, text)
     await callback.answer(_("Approved: {amount} credited.").format(amount=money(decision.amount)))
 
 
+async def on_approve_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    async def decide(data: dict, reason: str) -> str:
+        decision = await session.run_sync(reconciliation.approve, data["id"], actor=actor_of(message.from_user),
+                                          reason=reason, confirmed=True)
+        return topup_decided(decision.transaction_id, TransactionStatus.APPROVED, decision.amount,
+                             decision.processed_by)
+    await finish_with_reason(message, state, decide)
+
+
 async def on_topup_reject(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext) -> None:
-    await state.set_state(AdminStates.reject_reason)
-    await state.set_data({"id": callback_data.id, "chat": callback.message.chat.id,
-                          "message": callback.message.message_id})
-    await callback.answer()
-    await callback.message.answer(_("Write the reason for rejecting top-up #{id} (the student will see it), "
-                                    "or /cancel:").format(id=number(callback_data.id)))
+    await ask_reason(callback, state, AdminStates.reject_reason, callback_data.id, _(
+        "Write the reason for rejecting top-up #{id} (the student will see it), or /cancel:").format(
+        id=number(callback_data.id)))
 
 
 async def on_reject_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """Reject; when a received transfer matches the request, ask once more before rejecting."""
+    async def decide(data: dict, reason: str) -> str | None:
+        try:
+            decision = await session.run_sync(reconciliation.reject, data["id"], reason,
+                                              actor=actor_of(message.from_user))
+        except ConfirmationRequired as exc:
+            await state.set_state(AdminStates.reject_confirm)
+            await state.update_data(reason=reason)
+            yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+                text=_("Yes, reject it"), callback_data=AdminTopupCb(action="reject_yes", id=data["id"]).pack())]])
+            await message.answer(_(
+                "⚠️ Received transfer <code>{reference}</code> matches top-up #{id}: the student may have paid. "
+                "Reject it anyway? (/cancel to leave it)").format(
+                reference=esc(exc.details.get("reference", "?")), id=number(data["id"])), reply_markup=yes)
+            return None
+        return topup_decided(decision.transaction_id, TransactionStatus.REJECTED, decision.amount,
+                             decision.processed_by)
+    await finish_with_reason(message, state, decide)
+
+
+async def on_reject_confirmed(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext,
+                              session: AsyncSession) -> None:
+    data = await state.get_data()
+    if await state.get_state() != AdminStates.reject_confirm.state or data.get("id") != callback_data.id:
+        await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
+        return
+    await state.clear()  # a second tap finds no open step: one rejection
+    decision = await session.run_sync(reconciliation.reject, data["id"], data["reason"],
+                                      actor=actor_of(callback.from_user), confirmed=True)
+    text = topup_decided(decision.transaction_id, TransactionStatus.REJECTED, decision.amount, decision.processed_by)
+    await show_decision(callback.bot, data["chat"], data["message"], text)
+    await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id,
+                        text + "\n" + _("Reason: {reason}").format(reason=esc(data["reason"])))
+    await callback.answer()
+
+
+async def ask_reason(callback: CallbackQuery, state: FSMContext, step: State, item_id: int, prompt: str) -> None:
+    """Open a step where the admin's next message is the reason for deciding `item_id` (the card is kept
+    so the decision can be shown on it)."""
+    await state.set_state(step)
+    await state.set_data({"id": item_id, "chat": callback.message.chat.id, "message": callback.message.message_id})
+    await callback.answer()
+    await callback.message.answer(prompt)
+
+
+async def finish_with_reason(message: Message, state: FSMContext,
+                             decide: Callable[[dict, str], Awaitable[str | None]]) -> None:
+    """The reason step's end: `decide` acts and returns the decided text (None: it opened another step).
+    A reason that can be corrected keeps the step open; any other refusal closes it."""
     data = await state.get_data()
     try:
-        decision = await session.run_sync(wallet.reject_topup, data["id"], message.text,
-                                          actor=actor_of(message.from_user))
-    except AlreadyProcessed:
+        text = await decide(data, message.text)
+    except (ReasonRequired, InvalidInput):
+        raise
+    except DomainError:
         await state.clear()
         raise
+    if text is None:
+        return
     await state.clear()
-    text = topup_decided(decision.transaction_id, TransactionStatus.REJECTED, decision.amount, decision.processed_by)
     await show_decision(message.bot, data["chat"], data["message"], text)
     await message.answer(text + "\n" + _("Reason: {reason}").format(reason=esc(message.text)))
 
@@ -200,22 +270,17 @@ async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBooking
 async def on_booking_cancel_yes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
                                 session: AsyncSession) -> None:
     booking = await session.run_sync(mentorship.check_cancellable, callback_data.id)
-    await state.set_state(AdminStates.cancel_reason)
-    await state.set_data({"id": booking.id, "chat": callback.message.chat.id,
-                          "message": callback.message.message_id})
-    await callback.answer()
-    await callback.message.answer(_("Write the reason for cancelling booking #{id} (the student will see it), "
-                                    "or /cancel:").format(id=number(booking.id)))
+    await ask_reason(callback, state, AdminStates.cancel_reason, booking.id, _(
+        "Write the reason for cancelling booking #{id} (the student will see it), or /cancel:").format(
+        id=number(booking.id)))
 
 
 async def on_cancel_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    await state.clear()
-    result = await session.run_sync(mentorship.cancel, data["id"], message.text, actor=actor_of(message.from_user))
-    text = booking_decided(result.booking.id, BookingStatus.CANCELLED, actor_of(message.from_user).name)
-    text += "\n" + _("Refunded: {refund}").format(refund=money(result.refund))
-    await show_decision(message.bot, data["chat"], data["message"], text)
-    await message.answer(text + "\n" + _("Reason: {reason}").format(reason=esc(message.text)))
+    async def decide(data: dict, reason: str) -> str:
+        result = await session.run_sync(mentorship.cancel, data["id"], reason, actor=actor_of(message.from_user))
+        text = booking_decided(result.booking.id, BookingStatus.CANCELLED, actor_of(message.from_user).name)
+        return text + "\n" + _("Refunded: {refund}").format(refund=money(result.refund))
+    await finish_with_reason(message, state, decide)
 
 
 async def on_booking_complete(callback: CallbackQuery, callback_data: AdminBookingCb,
@@ -243,6 +308,8 @@ def build_router(admin_ids: frozenset[int]) -> Router:
     router.message.register(cmd_stats, Command("stats"))
     router.callback_query.register(on_topup_approve, AdminTopupCb.filter(F.action == "approve"))
     router.callback_query.register(on_topup_reject, AdminTopupCb.filter(F.action == "reject"))
+    router.callback_query.register(on_reject_confirmed, AdminTopupCb.filter(F.action == "reject_yes"))
+    router.message.register(on_approve_reason, AdminStates.approve_reason, F.text, ~F.text.startswith("/"))
     router.message.register(on_reject_reason, AdminStates.reject_reason, F.text, ~F.text.startswith("/"))
     router.callback_query.register(on_booking_confirm, AdminBookingCb.filter(F.action == "confirm"))
     router.message.register(on_booking_date, AdminStates.booking_date, F.text, ~F.text.startswith("/"))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from core.db import unit_of_work
 from core.models import (BookingStatus, Enrollment, MentorshipBooking, Notification, NotificationKind, Platform,
                          Transaction, TransactionStatus, TransactionType, User)
-from core.services import analytics, enrollment, idempotency, notifications
+from core.services import analytics, enrollment, idempotency, notifications, reconciliation
 from core.services.settings import get_settings
 from core.timeutil import CAIRO, as_utc
 
@@ -256,6 +256,7 @@ JOBS = (
     ("expired", expire_enrollments),
     ("expiry_notices", queue_expiry_notices),
     ("stale_topups", queue_stale_topup_alerts),
+    ("unmatched_transfers", reconciliation.announce_unmatched_transfers),
     ("daily_summary", queue_daily_summary),
 )
 

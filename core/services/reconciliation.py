@@ -13,19 +13,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
 from core.errors import ConfirmationRequired, InvalidInput, NotFound
-from core.models import Transaction, TransactionStatus, TransactionType, Transfer, User
+from core.models import (Notification, NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer,
+                         User)
 from core.money import normalize_digits
-from core.services import matching, wallet
+from core.services import matching, notifications, wallet
 from core.services.common import Actor, clean_text, require_reason
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
 from core.sms import RECEIVED, ParsedSms, normalize_mobile, normalize_reference, parse_sms, split_messages
+from core.text import has_control
 from core.timeutil import CAIRO, as_utc
 
 SOURCES = ("sms", "paste", "statement", "cli")
@@ -138,13 +140,9 @@ def _checked(text) -> str:
     text = str(text or "")
     if len(text) > MAX_SMS:
         raise InvalidInput(f"an SMS is at most {MAX_SMS} characters")
-    if _has_control(text):
+    if has_control(text):
         raise InvalidInput("the text contains control characters")
     return text
-
-
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text)
 
 
 def receive_pasted(session: Session, blob: str, *, now: datetime | None = None) -> list[IngestResult]:
@@ -176,6 +174,47 @@ def settle_pending(session: Session, *, now: datetime | None = None) -> list[int
         if decision is not None:
             settled.append(decision.transaction_id)
     return settled
+
+
+UNMATCHED_NOTICE_MAX_AGE = timedelta(days=3)  # older transfers (a statement import of past months): no notice
+
+
+def unmatched_notice_key(transfer_id: int) -> str:
+    return f"unmatched-transfer:{transfer_id}"
+
+
+def announce_unmatched_transfers(session: Session, *, now: datetime | None = None, limit: int = 200) -> int:
+    """Tell the admins, once per transfer, about a received transfer that no request took within the
+    matching window (counted from when it was received and from when it was stored, whichever is later).
+
+    The outbox row's dedupe key is the mark: a second tick, a second runner or a restart finds it and
+    queues nothing, and no column is needed. Transfers received long ago (an old statement) are skipped.
+    """
+    now = as_utc(now)
+    minutes = get_settings(session).match_window_minutes
+    window = matching.window_of(minutes)
+    announced = select(Notification.id).where(
+        Notification.dedupe_key == literal("unmatched-transfer:") + cast(Transfer.id, String)).exists()
+    with unit_of_work(session, write=False):
+        rows = [info(t) for t in session.scalars(
+            select(Transfer).where(Transfer.transaction_id.is_(None), Transfer.received_at <= now - window,
+                                   Transfer.created_at <= now - window,
+                                   Transfer.received_at >= now - UNMATCHED_NOTICE_MAX_AGE, ~announced)
+            .order_by(Transfer.received_at, Transfer.id).limit(limit))]
+    if not rows:
+        return 0
+    queued = 0
+    with unit_of_work(session):
+        for t in rows:
+            if notifications.notify_admins(
+                    session, kind=NotificationKind.ADMIN_TRANSFER_UNMATCHED, subject=f"transfer:{t.id}", now=now,
+                    dedupe_key=unmatched_notice_key(t.id),
+                    payload={"transfer_id": t.id, "reference": t.reference, "amount": str(t.amount),
+                             "sender": t.sender_masked or "", "sender_name": t.sender_name or "",
+                             "received_at": as_utc(t.received_at).isoformat(), "window_minutes": minutes}
+            ) is not None:
+                queued += 1
+    return queued
 
 
 # --- statements (CSV / XLSX exports of the wallet's transactions) ---------------------------------
@@ -265,7 +304,7 @@ def statement_lines(statement: Statement, mapping: dict[str, int | None]) -> lis
     lines = []
     for number, row in enumerate(statement.rows, start=1):
         cell = {k: (row[i] if i is not None and i < len(row) else "") for k, i in mapping.items()}
-        if any(_has_control(v) for v in cell.values()):
+        if any(has_control(v) for v in cell.values()):
             lines.append(StatementLine(number, None, "control characters"))
             continue
         direction = cell.get("direction") or ""
@@ -369,6 +408,7 @@ def approve(session: Session, request_id: int, *, actor: Actor, transfer_id: int
             reason: str | None = None, confirmed: bool = False, now: datetime | None = None) -> wallet.TopupDecision:
     """An admin's approval: with a transfer (one click on a suggestion), or without one only when
     confirmed with a reason (the reason goes into the notes and the audit row)."""
+    reason = clean_text(reason, limit=500, field="notes")  # bad input is refused before any question
     pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
         TransactionStatus.PENDING  # a decided one gets the wallet's "already processed"
     if pending and transfer_id is None and not suggestions(session, [request_id]):
@@ -378,6 +418,24 @@ def approve(session: Session, request_id: int, *, actor: Actor, transfer_id: int
         reason = require_reason(reason)
     return wallet.approve_topup(session, request_id, actor=actor, transfer_id=transfer_id,
                                 notes=reason, now=now)
+
+
+def approve_certain(session: Session, request_id: int, *, actor: Actor,
+                    now: datetime | None = None) -> wallet.TopupDecision:
+    """A bulk approval: only with the one received transfer that certainly pays for the request. Anything
+    less raises ConfirmationRequired (`why`: NO_TRANSFER or AMBIGUOUS): decide it on the request's page."""
+    pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
+        TransactionStatus.PENDING
+    if not pending:  # decided or unknown: the wallet says "already processed" or "not found"
+        return wallet.approve_topup(session, request_id, actor=actor, now=now)
+    found = suggestions(session, [request_id]).get(request_id, [])
+    certain = [x.transfer for x in found if x.certain]
+    if not certain:
+        raise ConfirmationRequired("several transfers could match: choose one on the request's page" if found
+                                   else "no received transfer matches it", action="approve",
+                                   why="AMBIGUOUS" if found else "NO_TRANSFER")
+    return wallet.approve_topup(session, request_id, actor=actor, transfer_id=certain[0].id,
+                                notes=f"Vodafone Cash transfer {certain[0].reference}", now=now)
 
 
 def reject(session: Session, request_id: int, reason: str, *, actor: Actor, confirmed: bool = False,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
 from core.errors import (AlreadyProcessed, BalanceLimit, DailyTopupLimit, InsufficientFunds, InvalidAmount,
-                         InvalidInput, NotFound, TooManyPendingTopups, TransferAlreadyUsed)
+                         InvalidInput, InvalidTransferReference, NotFound, TooManyPendingTopups, TransferAlreadyUsed)
 from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer, User
 from core.money import ZERO, parse_amount, parse_signed_amount
 from core.phone import normalize_wallet
@@ -85,6 +85,7 @@ class TopupResult:
     wallet_masked: str
     created_at: datetime
     replayed: bool = False
+    transfer_reference: str | None = None  # the Vodafone Cash transaction number the student gave
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,8 @@ def check_transfer_reference(text: str | None) -> str | None:
         return None
     reference = normalize_reference(text)
     if reference is None:
-        raise InvalidInput("the transaction number is 6 to 20 digits, as in the SMS", field="transfer_reference")
+        raise InvalidTransferReference("the transaction number is 6 to 20 digits, as in the SMS",
+                                       field="transfer_reference")
     return reference
 
 
@@ -310,19 +312,20 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
         notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_NEW, subject=f"topup:{row.id}", now=now,
                                     payload={"transaction_id": row.id, "user_id": user_id,
                                              "student": user.full_name, "username": user.username,
-                                             "amount": str(amount), "wallet": row.wallet_number_masked})
-        return TopupResult(row.id, user_id, amount, row.status, row.wallet_number_masked, now)
+                                             "amount": str(amount), "wallet": row.wallet_number_masked,
+                                             "reference": reference})
+        return TopupResult(row.id, user_id, amount, row.status, row.wallet_number_masked, now,
+                           transfer_reference=reference)
 
     def replay(prior: Transaction) -> TopupResult:
         return TopupResult(prior.id, user_id, prior.amount, prior.status, prior.wallet_number_masked or "",
-                           prior.created_at, replayed=True)
+                           prior.created_at, replayed=True, transfer_reference=prior.transfer_reference)
 
     result = run_idempotent(session, user_id, idempotency_key, do, replay)
     if result.status == TransactionStatus.PENDING:  # the transfer may have arrived first
         decision = settle_automatically(session, request_id=result.transaction_id, now=now)
         if decision is not None:
-            result = TopupResult(result.transaction_id, user_id, result.amount, decision.status,
-                                 result.wallet_masked, result.created_at, result.replayed)
+            result = replace(result, status=decision.status)
     return result
 
 

@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 
 from core.models import BookingStatus, TransactionStatus
+from core.services import reconciliation, wallet
 from core.timeutil import CAIRO, utcnow
 from tests.admin.helpers import login, token
+from tests.admin.test_topups import matching_sms
+from tests.api.test_idempotency import run_together
 
 
 def _put(client, url, body):
@@ -34,6 +37,11 @@ def test_approve_then_conflict(panel, finance, owner):
     tx = panel.pending_topups()[0]
     before = panel.user(tx.user_id).balance
     r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED", "adminNotes": "ok"})
+    assert r.status_code == 409  # no received transfer matches: a confirmation is needed
+    assert r.get_json()["error"]["code"] == "CONFIRMATION_REQUIRED" and r.get_json()["error"]["action"] == "approve"
+    assert panel.tx(tx.id).status == TransactionStatus.PENDING
+    r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED", "adminNotes": "ok",
+                                                             "confirm": True})
     assert r.status_code == 200
     body = r.get_json()
     assert body["status"] == "APPROVED" and body["balance"] == str(before + Decimal("200.00"))
@@ -49,6 +57,11 @@ def test_approve_then_conflict(panel, finance, owner):
     ({"status": "REJECTED"}, "REASON_REQUIRED", 400),
     ({"status": "REJECTED", "adminNotes": 5}, "INVALID_INPUT", 400),
     ({"status": "APPROVED", "adminNotes": "n" * 3000}, "INVALID_INPUT", 400),
+    ({"status": "APPROVED"}, "CONFIRMATION_REQUIRED", 409),
+    ({"status": "APPROVED", "confirm": True}, "CONFIRMATION_REQUIRED", 409),  # and a reason
+    ({"status": "APPROVED", "confirm": True, "reason": "  "}, "CONFIRMATION_REQUIRED", 409),
+    ({"status": "APPROVED", "confirm": "yes", "reason": "checked"}, "INVALID_INPUT", 400),
+    ({"status": "APPROVED", "confirm": True, "reason": 5}, "INVALID_INPUT", 400),
     ([1, 2], "INVALID_INPUT", 400),
 ])
 def test_decide_topup_bad_input(panel, finance, body, code, status):
@@ -56,6 +69,54 @@ def test_decide_topup_bad_input(panel, finance, body, code, status):
     r = _put(finance, f"/api/admin/topup-requests/{tx.id}", body)
     assert r.status_code == status and r.get_json()["error"]["code"] == code
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
+
+
+def test_approve_with_a_matching_transfer_needs_no_confirmation(panel, finance):
+    a, b = panel.pending_topups()
+    matching_sms(panel, b)
+    r = _put(finance, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"})
+    assert r.status_code == 200 and r.get_json()["status"] == "APPROVED"
+    with panel.session() as s:
+        assert reconciliation.transfer_paying_for(s, b.id).reference == "022755560001"
+    r = _put(finance, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"})  # a repeat
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "ALREADY_PROCESSED"
+    r = _put(finance, f"/api/admin/topup-requests/{a.id}", {"status": "APPROVED", "confirm": True,
+                                                            "reason": "Paid at the office"})
+    assert r.status_code == 200 and panel.tx(a.id).admin_notes == "Paid at the office"
+    with panel.session() as s:
+        assert wallet.check_ledger(s) == []
+
+
+def test_reject_with_a_matching_transfer_needs_confirm(panel, finance):
+    b = panel.pending_topups()[1]
+    matching_sms(panel, b)
+    r = _put(finance, f"/api/admin/topup-requests/{b.id}", {"status": "REJECTED", "adminNotes": "fake"})
+    err = r.get_json()["error"]
+    assert r.status_code == 409 and err["code"] == "CONFIRMATION_REQUIRED" and err["reference"] == "022755560001"
+    assert panel.tx(b.id).status == TransactionStatus.PENDING
+    r = _put(finance, f"/api/admin/topup-requests/{b.id}", {"status": "REJECTED", "adminNotes": "fake",
+                                                            "confirm": True})
+    assert r.status_code == 200 and panel.tx(b.id).status == TransactionStatus.REJECTED
+
+
+def test_two_admins_approving_at_once_credit_once(panel, finance, owner):
+    b = panel.pending_topups()[1]
+    matching_sms(panel, b)
+    before = panel.user(b.user_id).balance
+    clients = [finance, owner, login_as(panel, "finance"), login_as(panel, "owner")]
+    results = [r.status_code for r in run_together(*[
+        lambda c=c: _put(c, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"}) for c in clients])]
+    assert sorted(results) == [200, 409, 409, 409], results
+    assert panel.user(b.user_id).balance == before + b.amount
+    with panel.session() as s:
+        assert wallet.check_ledger(s) == []
+
+
+def login_as(panel, username):
+    c = panel.app.test_client()
+    login(c, username)
+    c.csrf = token(c)
+    return c
 
 
 def test_decide_unknown_topup_and_no_csrf(panel, finance):

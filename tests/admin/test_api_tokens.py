@@ -35,7 +35,8 @@ def test_a_token_is_shown_once_stored_hashed_and_works_without_a_session_or_csrf
     assert r.status_code == 200 and len(r.get_json()["items"]) == 2
     assert "Set-Cookie" not in r.headers
     tx = panel.pending_topups()[0]
-    r = script.put(f"/api/admin/topup-requests/{tx.id}", json={"status": "APPROVED"}, headers=_bearer(secret))
+    r = script.put(f"/api/admin/topup-requests/{tx.id}", headers=_bearer(secret),  # no transfer: confirmed
+                   json={"status": "APPROVED", "confirm": True, "reason": "statement checked"})
     assert r.status_code == 200 and r.get_json()["processedBy"] == "finance"
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
     page = owner.get("/admin/api-tokens/").text

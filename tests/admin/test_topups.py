@@ -1,10 +1,13 @@
 """The top-up queue: order, approve and reject through the service, bulk actions, refusals."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from core.models import TransactionStatus
+from core.services import reconciliation, wallet
 from tests.admin.helpers import flashes
+from tests.api.test_idempotency import run_together
 
 
 def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finance):
@@ -96,20 +99,63 @@ def test_unknown_and_malformed_ids(panel, finance):
     assert "does not exist" in flashes(r.text)
 
 
-def test_bulk_approve_and_bulk_reject(panel, owner):
+def matching_sms(panel, tx, reference="022755560001") -> None:
+    """The Vodafone Cash SMS of the transfer that pays for this pending demo request (same sender and amount,
+    received five minutes after the request)."""
+    with panel.session() as s:
+        sender = wallet.reveal_wallet(s, tx.id)
+        text = (f"تم استلام مبلغ {tx.amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
+                f"رصيدك الحالي: 900.00 جنيه.\nرقم العملية: {reference}")
+        reconciliation.receive_sms(s, text, source="paste", received_at=tx.created_at + timedelta(minutes=5))
+
+
+def test_bulk_approve_takes_only_the_certain_ones_and_names_the_skipped(panel, owner):
     a, b = panel.pending_topups()
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id]},
-                   follow_redirects=True)
+    matching_sms(panel, b)
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
+                                                  "rowid": [a.id, b.id]}, follow_redirects=True)
+    text = flashes(r.text)
+    assert "Approved 1 top-up request(s)." in text
+    assert f"Skipped 1, as they need a confirmation on their own page: #{a.id}: No received transfer matches it" in text
+    assert panel.tx(a.id).status == TransactionStatus.PENDING and panel.tx(b.id).status == TransactionStatus.APPROVED
+    with panel.session() as s:
+        assert reconciliation.transfer_paying_for(s, b.id).reference == "022755560001"
+        assert wallet.check_ledger(s) == []
+    # the same action again (a double submit): nothing more happens
+    balance = panel.user(b.user_id).balance
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
+                                                  "rowid": [b.id]}, follow_redirects=True)
+    assert f"#{b.id}: Already processed by owner" in flashes(r.text) and panel.user(b.user_id).balance == balance
+
+
+def test_two_admins_bulk_approving_at_once_credit_once(panel, owner, finance):
+    b = panel.pending_topups()[1]
+    matching_sms(panel, b)
+    before = panel.user(b.user_id).balance
+    said = [flashes(r.text) for r in run_together(*[
+        lambda c=c: c.post("/admin/topups/action/", data={"csrf_token": c.csrf, "action": "approve", "rowid": [b.id]},
+                           follow_redirects=True) for c in (owner, finance)])]
+    assert sum("Approved 1 top-up request(s)." in text for text in said) == 1, said
+    assert sum("Already processed by" in text for text in said) == 1, said
+    assert panel.user(b.user_id).balance == before + b.amount
+    with panel.session() as s:
+        assert wallet.check_ledger(s) == []
+
+
+def test_bulk_reject_skips_a_request_that_a_transfer_matches(panel, owner):
+    a, b = panel.pending_topups()
+    matching_sms(panel, b)
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject",
+                                                  "rowid": [a.id, b.id]}, follow_redirects=True)
     assert "needs a reason" in flashes(r.text)
     assert panel.tx(a.id).status == TransactionStatus.PENDING
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id],
-                                            "reason": "Duplicate request"}, follow_redirects=True)
-    assert "Rejected 1 top-up request(s)." in flashes(r.text)
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
-                                            "rowid": [a.id, b.id]}, follow_redirects=True)
+    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject",
+                                                  "rowid": [a.id, b.id], "reason": "Duplicate request"},
+                   follow_redirects=True)
     text = flashes(r.text)
-    assert "Approved 1 top-up request(s)." in text and f"#{a.id}: Already processed by owner" in text
-    assert panel.tx(b.id).status == TransactionStatus.APPROVED
+    assert "Rejected 1 top-up request(s)." in text
+    assert f"#{b.id}: Transfer 022755560001 matches this request: confirm to reject" in text
+    assert panel.tx(a.id).status == TransactionStatus.REJECTED and panel.tx(b.id).status == TransactionStatus.PENDING
 
 
 def test_no_edit_no_delete(panel, owner):

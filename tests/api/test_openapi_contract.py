@@ -40,7 +40,7 @@ def test_openapi_document_is_served_to_admins(contract):
             "/api/mentorship/info", "/api/mentorship/book", "/api/mentorship/my-bookings",
             "/api/mentorship/feedback/{booking_id}"} <= set(doc["paths"])
     topup = doc["components"]["schemas"]["TopupIn"]
-    assert set(topup["properties"]) == {"amount", "walletNumber", "description"}
+    assert set(topup["properties"]) == {"amount", "walletNumber", "description", "transactionNumber"}
     assert doc["components"]["schemas"]["Balance"]["properties"]["balance"]["type"] == "string"
     header = [p for p in doc["paths"]["/api/wallet/topup"]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
     assert header and header[0]["required"] is True
@@ -54,7 +54,8 @@ def test_openapi_document_is_served_to_admins(contract):
         "description": "An admin API token (Owner → API tokens); it has its account's role"}
     decide = doc["paths"]["/api/admin/topup-requests/{tx_id}"]["put"]
     assert decide["security"] == [{"adminToken": []}, {"panelSession": []}] and decide["tags"] == ["admin"]
-    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {"status", "adminNotes"}
+    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {"status", "adminNotes", "confirm",
+                                                                                  "reason"}
     assert doc["components"]["schemas"]["FinancialOut"]["properties"]["wallet_float"]["type"] == "string"
     reference = client.get("/api-docs/reference").get_data(as_text=True).replace("<code>", "").replace("</code>", "")
     assert "GET /api/wallet/balance" in reference and "PUT /api/admin/topup-requests/{tx_id}" in reference

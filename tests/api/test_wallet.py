@@ -1,8 +1,14 @@
 """Wallet endpoints: balance, paged history with receipts, top-up requests (seed field names, money as strings)."""
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
+import pytest
+
 from core.models import Transaction, TransactionStatus, TransactionType
-from tests.api.conftest import MARIAM, OMAR
+from tests.api.conftest import MARIAM, NEWCOMER, OMAR, Student
+from tests.api.test_idempotency import race_api, run_together  # noqa: F401 - race_api is a fixture
 
 
 def test_balance_and_history_pages(api, omar):
@@ -87,3 +93,67 @@ def test_topup_limits_come_from_the_service(api, mariam):
     r = mariam.post("/api/wallet/topup", {"amount": "20", "walletNumber": "01012345678"})
     assert r.status_code == 429 and r.get_json()["error"]["code"] == "TOO_MANY_PENDING_TOPUPS"
     assert "3" in r.get_json()["error"]["message"] and api.rows(MARIAM, Transaction.type == TransactionType.TOP_UP) == 3
+
+
+# --- the optional Vodafone Cash transaction number ----------------------------------------------------
+
+REF = "022768543034"
+
+
+def vf_sms(amount="150.00", sender="01012345678", ref=REF):
+    return (f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
+            f"رصيدك الحالي: 906.82 جنيه.\nرقم العملية: {ref}")
+
+
+def test_topup_with_a_transaction_number_stores_and_returns_it(api, omar):
+    r = omar.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678",
+                                        "transactionNumber": "٠٢٢٧ ٦٨٥٤ ٣٠٣٤"})
+    assert r.status_code == 201, r.text
+    assert r.get_json()["transactionNumber"] == REF and r.get_json()["status"] == "PENDING"
+    with api.session() as s:
+        assert s.get(Transaction, r.get_json()["id"]).transfer_reference == REF
+    r = omar.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678", "transactionNumber": ""})
+    assert r.status_code == 201 and r.get_json()["transactionNumber"] is None  # blank means none
+
+
+def test_a_bad_transaction_number_is_explained_and_stores_nothing(api, omar, mariam):
+    for bad in ("12", "abc", "1" * 21, "0227 6854 30x4"):
+        for student, words in ((omar, "6 to 20 digits"), (mariam, "رقم العملية من 6 إلى 20 رقمًا")):
+            r = student.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678",
+                                                   "transactionNumber": bad})
+            error = r.get_json()["error"]
+            assert r.status_code == 400 and error["code"] == "INVALID_TRANSACTION_NUMBER", (bad, error)
+            assert error["field"] == "transactionNumber" and words in error["message"], (bad, error)
+    r = omar.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678", "transactionNumber": 2276})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "INVALID_INPUT"  # a string, as documented
+    for student in (OMAR, MARIAM):
+        assert api.rows(student, Transaction.type == TransactionType.TOP_UP,
+                        Transaction.status == TransactionStatus.PENDING) == 0
+
+
+@pytest.mark.slow
+def test_a_transfer_that_arrived_first_settles_the_request_once(race_api):
+    """The SMS came first; the same request sent six times at once (one key) credits once, a replay
+    returns the first answer, and a second request naming the same number stays pending."""
+    from core.services import reconciliation
+    from core.services.common import Actor
+    from core.services.settings import update_settings
+    student = race_api.as_student(NEWCOMER, "en")
+    student.get("/api/me")
+    with race_api.session() as s:
+        update_settings(s, {"auto_approve_transfers": "true"}, actor=Actor("qa"))
+        assert reconciliation.receive_sms(s, vf_sms()).stored
+    body = {"amount": "150.00", "walletNumber": "01012345678", "transactionNumber": REF}
+    key = f"vf-{uuid.uuid4()}"
+    clients = [Student(race_api.app.test_client(), NEWCOMER) for _ in range(6)]
+    results = run_together(*[(lambda c=c: c.post("/api/wallet/topup", body, key=key)) for c in clients])
+    statuses = sorted(r.status_code for r in results)
+    assert set(statuses) <= {201, 409} and 201 in statuses, statuses
+    first = next(r.get_json() for r in results if r.status_code == 201)
+    assert first["status"] == "APPROVED" and first["balance"] == "650.00" and first["transactionNumber"] == REF
+    replay = student.post("/api/wallet/topup", body, key=key)
+    assert replay.get_json() == first and replay.headers.get("Idempotent-Replayed") == "true"
+    again = student.post("/api/wallet/topup", body)  # another request claiming the same transfer
+    assert again.status_code == 201 and again.get_json()["status"] == "PENDING"
+    assert race_api.balance(NEWCOMER) == Decimal("650.00") and race_api.ledger_ok()
+    assert race_api.rows(NEWCOMER, Transaction.type == TransactionType.TOP_UP) == 2

@@ -5,19 +5,26 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.models import Transaction, TransactionStatus, TransactionType, User
+from core.models import Transaction, TransactionStatus, TransactionType, Transfer, User
+from core.services import reconciliation
 from core.services.common import Actor
+from core.services.settings import update_settings
+from core.services.wallet import check_ledger
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, ADMIN2, MONA, MONA_AR, complete_booking, media_update, topup_count
 
 STUDENT = TgUser(6001, "Karim <b>&", "karim", "en")
 
 
-async def request_topup(runner, user=STUDENT, amount="150", wallet="010 1234 5678"):
+async def request_topup(runner, user=STUDENT, amount="150", wallet="010 1234 5678", reference=None):
     await runner.send(user, "/start")
     await runner.send(user, "/topup")
     await runner.send(user, amount)
     await runner.send(user, wallet)
+    if reference is None:
+        await runner.press(user, runner.api.last_message(user.id), "Skip")
+    else:
+        await runner.send(user, reference)
     summary = runner.api.last_message(user.id)
     await runner.press(user, summary, "Confirm")
     return runner.api.last_message(user.id)
@@ -36,8 +43,12 @@ async def test_topup_flow_explains_bad_input_and_ends_with_pending_receipt(runne
     ok = await runner.send(STUDENT, "١٥٠")  # Arabic digits are read
     assert "150.00 EGP" in ok[-1].text and "number you sent it from" in ok[-1].text
     assert "not an Egyptian mobile number" in (await runner.send(STUDENT, "12345"))[-1].text
-    summary_call = (await runner.send(STUDENT, "010 1234 5678"))[-1]
+    prompt_call = (await runner.send(STUDENT, "010 1234 5678"))[-1]
+    assert "01012345678" in prompt_call.text and "transaction number" in prompt_call.text
+    assert prompt_call.buttons == ["⏭ Skip"]
+    summary_call = (await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip"))[-1]
     assert "150.00 EGP" in summary_call.text and "01012345678" in summary_call.text
+    assert "Transaction number: not given" in summary_call.text
     assert summary_call.buttons == ["✅ Confirm", "✖️ Cancel"]
     summary = runner.api.last_message(STUDENT.id)
     confirm = summary.callback_data("Confirm")
@@ -57,6 +68,7 @@ async def test_same_update_delivered_twice_has_one_effect(runner, sync_db):
     await runner.send(STUDENT, "/topup")
     await runner.send(STUDENT, "200")
     await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
     summary = runner.api.last_message(STUDENT.id)
     confirm = summary.callback_data("Confirm")
     update = runner.api.callback_update(STUDENT, summary, confirm)
@@ -96,11 +108,20 @@ async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, s
     assert "150.00 EGP" in card1.plain_text and "01012345678" in card1.plain_text
     assert card1.buttons == ["✅ Approve", "❌ Reject"]
 
+    # no received transfer matches: approving asks for a confirmation with a reason first
+    calls = await runner.press(ADMIN1, card1, "Approve")
+    assert "No received Vodafone Cash transfer matches" in calls[-1].text
+    calls = await runner.press(ADMIN1, card1, "Approve")  # the same tap again: asked again, nothing moved
+    assert "No received Vodafone Cash transfer matches" in calls[-1].text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("500.00")
+    calls = await runner.send(ADMIN1, "Seen in the statement <by hand>")
+    assert "Approved by @amr_admin" in calls[-1].text and "&lt;by hand&gt;" in calls[-1].params["text"]
     mark = len(runner.api.calls)
-    await runner.press(ADMIN1, card1, "Approve")
     await runner.press_data(ADMIN2, card2, approve2)  # a late tap by the other admin
     answers = runner.api.answers(mark)
     assert any("Already processed by @amr_admin" in a for a in answers)
+    assert "did not understand" in (await runner.send(ADMIN1, "one more"))[-1].text  # the step is over
     await runner.deliver()
     assert "Approved by @amr_admin" in runner.api.messages[(ADMIN2.id, card2.message_id)].plain_text
     assert runner.api.messages[(ADMIN2.id, card2.message_id)].buttons == []
@@ -111,6 +132,8 @@ async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, s
         assert user.balance == Decimal("650.00")
         assert s.scalar(select(func.count()).select_from(Transaction).where(
             Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED)) == 1
+        assert s.scalar(select(Transaction.admin_notes).where(Transaction.type == TransactionType.TOP_UP)) \
+            == "Seen in the statement <by hand>"
 
 
 async def test_admin_rejects_with_reason_and_student_sees_it(runner, sync_db):
@@ -175,6 +198,7 @@ async def test_concurrent_double_tap_on_enroll_and_topup_has_one_effect(runner, 
     await runner.send(STUDENT, "/topup")
     await runner.send(STUDENT, "300")
     await runner.send(STUDENT, "01012345678")
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Skip")
     summary = runner.api.last_message(STUDENT.id)
     confirm = summary.callback_data("Confirm")
     taps = [runner.api.callback_update(STUDENT, summary, confirm) for _ in range(3)]
@@ -260,6 +284,7 @@ async def test_confirm_on_an_old_topup_summary_after_cancel_changes_nothing(runn
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "150")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     summary = runner.api.last_message(MONA.id)
     assert "Cancelled" in (await runner.send(MONA, "/cancel"))[-1].text
     mark = len(runner.api.calls)
@@ -328,11 +353,13 @@ async def test_confirm_on_an_older_topup_summary_never_sends_the_newer_amount(ru
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "150")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     old = runner.api.last_message(MONA.id)
     assert "150.00 EGP" in old.plain_text
     await runner.send(MONA, "/topup")  # changed their mind: a new request for 1,000
     await runner.send(MONA, "1000")
     await runner.send(MONA, "01112345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     new = runner.api.last_message(MONA.id)
     mark = len(runner.api.calls)
     await runner.press(MONA, old, "Confirm")
@@ -349,10 +376,12 @@ async def test_cancel_on_an_older_topup_summary_keeps_the_newer_one(runner, sync
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "150")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     old = runner.api.last_message(MONA.id)
     await runner.send(MONA, "/topup")
     await runner.send(MONA, "200")
     await runner.send(MONA, "01012345678")
+    await runner.press(MONA, runner.api.last_message(MONA.id), "Skip")
     new = runner.api.last_message(MONA.id)
     await runner.press(MONA, old, "Cancel")
     await runner.press(MONA, new, "Confirm")
@@ -384,3 +413,147 @@ async def test_old_feedback_skip_does_not_end_a_newer_topup(runner, sync_db):
     await runner.press(MONA, rated, "Skip")
     calls = await runner.send(MONA, "150")
     assert "Amount: 150.00 EGP" in calls[-1].text  # the top-up goes on
+
+
+# --- the optional transaction number, and what reconciliation does with it -------------------------
+
+REF = "022768543034"
+
+
+def vf_sms(amount="150.00", sender="01012345678", ref=REF, name="Karim"):
+    return (f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم {name} على رقم محفظتك 01099998888.\n"
+            f"رصيدك الحالي: 906.82 جنيه.\nرقم العملية: {ref}")
+
+
+def receive(sync_db, text):
+    with sync_db.session() as s:
+        return reconciliation.receive_sms(s, text)
+
+
+def switch_auto_approval_on(sync_db):
+    with sync_db.session() as s:
+        update_settings(s, {"auto_approve_transfers": "true"}, actor=Actor("qa"))
+
+
+def topups(sync_db) -> list[Transaction]:
+    with sync_db.session() as s:
+        return s.scalars(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).all()
+
+
+def paid_by(sync_db, reference=REF) -> int | None:
+    with sync_db.session() as s:
+        return s.scalar(select(Transfer.transaction_id).where(Transfer.reference == reference))
+
+
+async def test_transaction_number_is_checked_kept_out_when_bad_and_shown(runner, sync_db):
+    await runner.send(STUDENT, "/start")
+    await runner.send(STUDENT, "/topup")
+    await runner.send(STUDENT, "150")
+    await runner.send(STUDENT, "01012345678")
+    for bad in ("12345", "abc", "0227-6854-30x4", "1" * 21, "022768543034 thanks"):
+        calls = await runner.send(STUDENT, bad)
+        assert "not a transaction number" in calls[-1].text and "tap Skip" in calls[-1].text, bad
+    assert topup_count(sync_db) == 0
+    calls = await runner.send(STUDENT, "٠٢٢٧ ٦٨٥٤ ٣٠٣٤")  # Arabic digits and spaces, as copied from the SMS
+    assert "Transaction number: 022768543034" in calls[-1].text and calls[-1].buttons == ["✅ Confirm", "✖️ Cancel"]
+    await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
+    receipt = runner.api.last_message(STUDENT.id).plain_text
+    assert "Transaction number: 022768543034" in receipt and "Status: Pending" in receipt
+    [row] = topups(sync_db)
+    assert row.transfer_reference == REF and row.status == TransactionStatus.PENDING
+    await runner.deliver()
+    assert f"Transaction number given: {REF}" in runner.api.message_with(ADMIN1.id, "New top-up request").plain_text
+
+
+async def test_arabic_student_is_asked_for_the_transaction_number_in_arabic(runner, sync_db):
+    await runner.send(MONA_AR, "/start")
+    await runner.send(MONA_AR, "/topup")
+    await runner.send(MONA_AR, "150")
+    prompt = (await runner.send(MONA_AR, "01012345678"))[-1]
+    assert "رقم العملية" in prompt.text and prompt.buttons == ["⏭ تخطي"]
+    prompt_message = runner.api.last_message(MONA_AR.id)
+    bad = (await runner.send(MONA_AR, "12"))[-1].text
+    assert "ليس رقم عملية" in bad and "تخطي" in bad
+    summary = (await runner.press(MONA_AR, prompt_message, "تخطي"))[-1].text
+    assert "رقم العملية: لم يُذكر" in summary
+    assert topup_count(sync_db) == 0
+
+
+async def test_a_transfer_that_arrived_first_settles_the_request_at_confirm(runner, sync_db):
+    switch_auto_approval_on(sync_db)
+    assert receive(sync_db, vf_sms()).stored  # the SMS came before the request
+    receipt = await request_topup(runner, reference=REF)
+    assert "Status: Approved" in receipt.plain_text and "your wallet is credited" in receipt.plain_text
+    assert "Balance: 650.00 EGP" in receipt.plain_text
+    [row] = topups(sync_db)
+    assert row.status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id
+    # the same Confirm tap again: no second request, no second credit
+    summary = runner.api.messages[(STUDENT.id, receipt.message_id)]
+    await runner.press_data(STUDENT, summary, "tu:confirm")
+    assert receive(sync_db, vf_sms()).duplicate  # and the forwarder's retry of the SMS
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("650.00")
+        assert check_ledger(s) == []
+    assert topup_count(sync_db) == 1
+
+
+async def test_without_auto_approval_a_matching_transfer_makes_approve_one_tap(runner, sync_db):
+    await request_topup(runner)  # no transaction number: matched by sender, amount and time
+    result = receive(sync_db, vf_sms())
+    assert result.stored and result.settled_request is None  # auto-approval is off by default
+    [row] = topups(sync_db)
+    with sync_db.session() as s:
+        assert [x.transfer.reference for x in reconciliation.suggestions(s)[row.id]] == [REF]
+    await runner.deliver()
+    card = runner.api.message_with(ADMIN1.id, "New top-up request")
+    calls = await runner.press(ADMIN1, card, "Approve")  # no confirmation step: the transfer matches
+    assert any("Approved: 150.00 EGP credited" in (c.params.get("text") or "") for c in calls)
+    assert topups(sync_db)[0].status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id
+
+
+async def test_rejecting_a_request_that_a_transfer_matches_asks_once_more(runner, sync_db):
+    await request_topup(runner, reference=REF)
+    receive(sync_db, vf_sms())
+    await runner.deliver()
+    card = runner.api.message_with(ADMIN1.id, "New top-up request")
+    await runner.press(ADMIN1, card, "Reject")
+    question = (await runner.send(ADMIN1, "Looks like a fake <screenshot>"))[-1]
+    assert f"Received transfer {REF} matches top-up" in question.text and question.buttons == ["Yes, reject it"]
+    assert topups(sync_db)[0].status == TransactionStatus.PENDING  # nothing decided yet
+    question_msg = runner.api.last_message(ADMIN1.id)
+    yes = question_msg.callback_data("Yes, reject it")
+    await runner.press_data(ADMIN1, question_msg, yes)
+    assert "Rejected by @amr_admin" in runner.api.messages[(ADMIN1.id, card.message_id)].plain_text
+    mark = len(runner.api.calls)
+    await runner.press_data(ADMIN1, question_msg, yes)  # a double tap: one rejection
+    assert any("no longer valid" in a for a in runner.api.answers(mark))
+    [row] = topups(sync_db)
+    assert row.status == TransactionStatus.REJECTED and row.admin_notes == "Looks like a fake <screenshot>"
+    assert paid_by(sync_db) is None  # the transfer stays unmatched, for another request
+    await runner.deliver()
+    assert "was rejected" in runner.api.message_with(STUDENT.id, "was rejected").plain_text
+
+
+async def test_rejecting_a_request_that_no_transfer_matches_needs_no_extra_step(runner, sync_db):
+    await request_topup(runner)
+    await runner.deliver()
+    await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
+    calls = await runner.send(ADMIN1, "no transfer")
+    assert "Rejected by @amr_admin" in calls[-1].text
+    assert topups(sync_db)[0].status == TransactionStatus.REJECTED
+
+
+async def test_two_admins_approving_a_matched_request_at_once_credit_it_once(runner, sync_db):
+    import asyncio
+
+    await request_topup(runner)
+    receive(sync_db, vf_sms())
+    await runner.deliver()
+    cards = [(admin, runner.api.message_with(admin.id, "New top-up request")) for admin in (ADMIN1, ADMIN2)]
+    taps = [runner.api.callback_update(admin, card, card.callback_data("Approve")) for admin, card in cards] * 2
+    await asyncio.gather(*(runner.dp.feed_raw_update(runner.bot, t) for t in taps))
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("650.00")
+        assert check_ledger(s) == []
+    [row] = topups(sync_db)
+    assert row.status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id

@@ -394,3 +394,71 @@ def test_an_xlsx_statement_is_read_too(session):
                                                                                 "01012345678")
     with pytest.raises(InvalidInput):
         rec.read_statement(b"PK\x03\x04 broken", "x.xlsx")
+
+
+# --- a transfer that nobody claims: announced to the admins once ---------------------------------------
+
+def unmatched_notices(session) -> list[Notification]:
+    return session.scalars(select(Notification).where(Notification.kind == "admin.transfer_unmatched")
+                           .execution_options(populate_existing=True)).all()
+
+
+def test_an_unmatched_transfer_is_announced_once_after_the_window(session):
+    from core.services import jobs
+    lonely = rec.receive_sms(session, sms(amount="77.00", name="Somebody"), now=NOW).transfer
+    uid = student(session)
+    paid = topup(session, uid, "250", at=NOW)
+    rec.receive_sms(session, sms(), now=NOW + timedelta(minutes=2))
+    rec.approve(session, paid.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=3))  # the suggested pair
+    old = rec.receive_sms(session, sms(amount="12.00"), received_at=NOW - timedelta(days=5), now=NOW).transfer
+    assert old.received_at < NOW - timedelta(days=4)
+    assert rec.announce_unmatched_transfers(session, now=NOW + timedelta(minutes=119)) == 0  # still in the window
+    assert rec.announce_unmatched_transfers(session, now=NOW + timedelta(minutes=121)) == 1
+    [notice] = unmatched_notices(session)
+    payload = json.loads(notice.payload)
+    assert notice.audience == "admins" and notice.dedupe_key == f"unmatched-transfer:{lonely.id}"
+    assert payload["reference"] == lonely.reference and payload["amount"] == "77.00"
+    assert payload["sender"] == "010****5678" and payload["window_minutes"] == 120
+    # every later tick (and the scheduler's whole run) finds it announced: never twice
+    assert rec.announce_unmatched_transfers(session, now=NOW + timedelta(hours=5)) == 0
+    assert jobs.run_all(session, now=NOW + timedelta(hours=6))["unmatched_transfers"] == 0
+    assert len(unmatched_notices(session)) == 1
+
+
+def test_a_transfer_stored_late_gets_a_full_window_before_its_notice(session):
+    """A statement imported today with yesterday's transfer: its request may still come in the next hours."""
+    rec.receive_sms(session, sms(amount="40.00"), received_at=NOW - timedelta(days=1), now=NOW)
+    assert rec.announce_unmatched_transfers(session, now=NOW + timedelta(minutes=60)) == 0
+    assert rec.announce_unmatched_transfers(session, now=NOW + timedelta(minutes=125)) == 1
+
+
+@pytest.mark.slow
+def test_two_schedulers_at_once_announce_a_transfer_once(big_db):
+    with big_db.session() as s:
+        for amount in ("31.00", "32.00", "33.00"):
+            rec.receive_sms(s, sms(amount=amount), now=NOW)
+    later = NOW + timedelta(hours=3)
+    results = hammer(big_db, [lambda s: rec.announce_unmatched_transfers(s, now=later)] * 6)
+    assert sum(results) == 3, results
+    with big_db.session() as s:
+        assert len(unmatched_notices(s)) == 3
+
+
+def test_bulk_approval_takes_only_a_certain_pair(session):
+    uid = student(session)
+    lonely = topup(session, uid, "90", at=NOW)
+    twice = topup(session, uid, "120", at=NOW)
+    rec.receive_sms(session, sms(amount="120.00"), now=NOW + timedelta(minutes=1))
+    rec.receive_sms(session, sms(amount="120.00"), now=NOW + timedelta(minutes=2))  # two could pay for it
+    single = topup(session, uid, "60", at=NOW)
+    rec.receive_sms(session, sms(amount="60.00", ref="022700009999"), now=NOW + timedelta(minutes=3))
+    with pytest.raises(ConfirmationRequired) as none:
+        rec.approve_certain(session, lonely.transaction_id, actor=ADMIN, now=NOW)
+    with pytest.raises(ConfirmationRequired) as several:
+        rec.approve_certain(session, twice.transaction_id, actor=ADMIN, now=NOW)
+    assert (none.value.details["why"], several.value.details["why"]) == ("NO_TRANSFER", "AMBIGUOUS")
+    done = rec.approve_certain(session, single.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=5))
+    assert done.status == TransactionStatus.APPROVED and transfer_of(session, done.transaction_id).reference \
+        == "022700009999"
+    assert [status(session, r.transaction_id) for r in (lonely, twice)] == [TransactionStatus.PENDING] * 2
+    assert wallet.balance(session, uid) == D("560.00") and wallet.check_ledger(session) == []

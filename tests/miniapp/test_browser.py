@@ -15,8 +15,10 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from core.models import Transaction, TransactionType
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
@@ -122,6 +124,19 @@ def test_wallet_top_up_and_receipt_in_english_light(live, browser):
     page.click("#topup-submit")
     page.wait_for_selector("#topup-error:not([hidden])")
     assert "minimum top-up is 10.00" in page.inner_text("#topup-error")
+    # the optional transaction number from the SMS: a bad one is explained, a good one is kept
+    assert "Transaction number (optional)" in page.inner_text("#topup-form")
+    page.fill("#topup-amount", "200")
+    page.fill("#topup-reference", "12")
+    page.click("#topup-submit")
+    expect(page.locator("#topup-error")).to_contain_text("6 to 20 digits")
+    page.fill("#topup-reference", "0227 6854 3034")
+    page.click("#topup-submit")
+    expect(page.locator("#pending-list")).to_contain_text("200.00 EGP")
+    with api.session() as s:
+        assert s.scalar(select(Transaction.amount).where(
+            Transaction.transfer_reference == "022768543034", Transaction.type == TransactionType.TOP_UP)) \
+            == Decimal("200.00")
     page.click("#history-list li:last-child button")  # the welcome credit's receipt
     page.wait_for_selector("#receipt")
     assert "Welcome credit" in page.inner_text("#receipt") and "500.00 EGP" in page.inner_text("#receipt")

@@ -49,6 +49,7 @@ SOON = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")  # a session day wit
 # -- what the bot says (msgids, translated to the reader's language when checked) --------------------------
 AGAIN_AMOUNT = "Please send the amount again, or /cancel."
 AGAIN_NUMBER = "Please send the number again, or /cancel."
+AGAIN_REFERENCE = "Please send it again, tap Skip, or /cancel."
 AMOUNT_OK = "Amount: <b>{amount}</b>.\nNow send the Vodafone Cash number you sent it from (like 01012345678)."
 ANSWER_ABOVE = "Please answer the question above, or send /cancel to stop."
 NOT_UNDERSTOOD = "I did not understand that. Use the menu below or send /help."
@@ -292,6 +293,13 @@ async def at_wallet(w: World, user: TgUser) -> dict:
     return {}
 
 
+async def at_reference(w: World, user: TgUser) -> dict:
+    """Asked for the optional Vodafone Cash transaction number (with a Skip button)."""
+    await at_wallet(w, user)
+    await w.runner.send(user, WALLET)
+    return {}
+
+
 async def at_topup_confirm(w: World, user: TgUser) -> dict:
     await at_wallet(w, user)
     await w.runner.send(user, WALLET)
@@ -363,6 +371,7 @@ def booking_payer(w: World, bid: int) -> int:
 
 STUDENT_STEPS: dict[str, tuple[Where, str]] = {  # step: (setup, what the bot says to media there)
     "idle": (idle, NOT_UNDERSTOOD), "amount": (at_amount, ANSWER_ABOVE), "wallet": (at_wallet, ANSWER_ABOVE),
+    "reference": (at_reference, ANSWER_ABOVE),
     "topup_confirm": (at_topup_confirm, ANSWER_ABOVE), "notes": (at_notes, ANSWER_ABOVE),
     "feedback": (at_feedback, ANSWER_ABOVE)}
 ADMIN_STEPS: dict[str, Where] = {"reject_reason": at_reject_reason, "booking_date": at_booking_date,
@@ -434,6 +443,16 @@ GOOD_NUMBERS = {
     "mixed-scripts": "0١0۱٢٣٤5678", "spaced": "010 1234 5678", "dashed": "010-1234-5678",
     "bracketed": "(010) 1234 5678", "intl-spaced": "+20 10 1234 5678", "leading-dash": "-01012345678",
 }
+BAD_REFERENCES = {  # the optional transaction number: 6 to 20 digits, nothing else
+    "five-digits": "02276", "21-digits": "1" * 21, "100k-digits": "0" * 100_000, "letters": "abc",
+    "html": "<b>022768543034</b>", "control-null": "022768543034\x00",
+    "decimal": "0227685430.34", "emoji": "🧾", "sql": "' OR 1=1 --", "spaces-only": "   ",
+    "with-words": "رقم العملية: 022768543034", "mixed-letters": "٠٢٢٧abc",
+}
+GOOD_REFERENCES = {
+    "plain": "022768543034", "arabic-indic": "٠٢٢٧٦٨٥٤٣٠٣٤", "persian": "۰۲۲۷۶۸۵۴۳۰۳۴", "spaced": "0227 6854 3034",
+    "dashed": "0227-6854-3034", "zero-width": "0227\u200b68543034", "leading-dash": "-022768543034",
+}
 HOSTILE_TEXTS = {  # for notes, feedback and reasons: accepted, and read back exactly
     "html-bold": "<b>bold</b> & <i>it</i>", "html-link": '<a href="https://evil.example">click</a>',
     "html-script": "<script>alert(1)</script>", "entities": "&lt;b&gt; &amp;amp; &#60;i&#62; &quot;",
@@ -491,6 +510,13 @@ def cases() -> list[Case]:
     for cid, text in GOOD_NUMBERS.items():
         out.append(text_case(f"number-{cid}", at_wallet, text, None, not_says=AGAIN_NUMBER,
                              langs=both if cid in {"arabic-indic", "persian", "full-width"} else ("en",)))
+    # the optional transaction number: refused and asked again, or read (and nothing stored before Confirm)
+    for cid, text in BAD_REFERENCES.items():
+        out.append(text_case(f"reference-{cid}", at_reference, text, AGAIN_REFERENCE,
+                             langs=both if cid in {"html", "100k-digits", "with-words"} else ("en",)))
+    for cid, text in GOOD_REFERENCES.items():
+        out.append(text_case(f"reference-{cid}", at_reference, text, None, not_says=AGAIN_REFERENCE,
+                             langs=both if cid in {"arabic-indic", "persian"} else ("en",)))
     # text at the top-up summary, where a button is expected
     for cid, text in {"html": "<b>yes</b>", "amount-again": "500", "100k": "y" * 100_000}.items():
         out.append(text_case(f"topup-confirm-{cid}", at_topup_confirm, text, ANSWER_ABOVE, langs=both))

@@ -86,7 +86,8 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         csrf = client.get("/api/admin/csrf-token").get_json()["csrfToken"]
         mark = len(fake_api.calls)
         approved_at = time.monotonic()
-        r = client.put(f"/api/admin/topup-requests/{request.transaction_id}", json={"status": "APPROVED"},
+        r = client.put(f"/api/admin/topup-requests/{request.transaction_id}",  # no transfer: confirmed
+                       json={"status": "APPROVED", "confirm": True, "reason": "statement checked"},
                        headers={"X-CSRFToken": csrf})
         assert r.status_code == 200, r.text
         told = await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 4242,

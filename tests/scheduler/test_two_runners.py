@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from core.db import unit_of_work
 from core.models import Enrollment, Notification
-from core.services import enrollment, jobs, notifications, wallet
+from core.services import enrollment, jobs, notifications, reconciliation, wallet
 from tests.core.helpers import platform
 from tests.scheduler.helpers import NOW, confirmed_booking, key, later, student
 
@@ -37,7 +37,8 @@ def run_concurrently(db, work, n: int = 2):
 
 
 def build_a_busy_day(session):
-    """8 sessions over the next day (4 mentors on Telegram), 6 expiring accesses, 3 top-ups waiting."""
+    """8 sessions over the next day (4 mentors on Telegram), 6 expiring accesses, 3 top-ups waiting,
+    2 transfers unmatched."""
     for k in range(8):
         confirmed_booking(session, NOW + timedelta(hours=2 + 3 * k), student_tg=40_000 + k,
                           mentor_tg=41_000 + k if k % 2 else None)
@@ -51,6 +52,9 @@ def build_a_busy_day(session):
     for k in range(3):
         sid = student(session, telegram_id=43_000 + k)
         wallet.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=later(hours=-6))
+    for k in range(2):  # two Vodafone Cash transfers that no request claims
+        reconciliation.receive_sms(session, f"تم استلام مبلغ 7{k}.00 جنيه من رقم 01112345678 المسجل باسم X على رقم "
+                                            f"محفظتك 01099998888.\nرقم العملية: 02270000990{k}", now=NOW)
 
 
 EXPECTED = {
@@ -60,10 +64,12 @@ EXPECTED = {
     "expiry_notices": 6,
     "stale_topups": 3,
     "daily_summary": 2,  # 25 Nov (first tick is 14:00 Cairo) and 26 Nov from 09:00 Cairo
+    "unmatched_transfers": 2,
 }
 KINDS = {"session_reminders": "reminder.session", "completion_reminders": "admin.session_ended",
          "expired": "enrollment.expired", "expiry_notices": "enrollment.expiring",
-         "stale_topups": "admin.stale_topup", "daily_summary": "admin.daily_summary"}
+         "stale_topups": "admin.stale_topup", "daily_summary": "admin.daily_summary",
+         "unmatched_transfers": "admin.transfer_unmatched"}
 
 
 @pytest.mark.slow

@@ -75,10 +75,12 @@
                    walletNumber: document.getElementById("topup-wallet").value.trim() };
       var note = document.getElementById("topup-description").value.trim();
       if (note) body.description = note;
+      var reference = document.getElementById("topup-reference").value.trim();
+      if (reference) body.transactionNumber = reference;  // optional: the number in the SMS after sending
       send("/api/wallet/topup", body).then(function (res) {
         button.disabled = false;
         if (!res.ok) { showError("topup-error", res); return; }
-        this.reset(); CH.toast(t("request_sent"));
+        this.reset(); CH.toast(t(res.data.status === "APPROVED" ? "topup_approved" : "request_sent"));
         loadInfo(); loadHistory(true); CH.refreshBalance();
       }.bind(this));
     });
