@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from core.models import AuditLog, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
 from tests.api.conftest import sign, tg_user
 from tests.bot.fake_api import TOKEN, TgUser
-from tests.reliability.system import NONCE_RE, RECEIPTS, System, utc_in, csrf_from, record, tg  # noqa: F401 - fixture
+from tests.reliability.system import (  # noqa: F401 - tg is a fixture
+    APPROVE, NONCE_RE, RECEIPTS, System, csrf_from, record, tg, utc_in)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -49,7 +50,9 @@ async def test_every_interface_answers_a_replay_with_the_first_effect_only(sqlit
         await twice(tg.message_update(student, "/start"), "Welcome to CodeHub")
         await twice(tg.message_update(student, "/topup"), "How much did you send")
         await twice(tg.message_update(student, "150"), "Now send the Vodafone Cash number")
-        summary = await twice(tg.message_update(student, "01012345678"), "Please check your top-up request")
+        ask = await twice(tg.message_update(student, "01012345678"), "transaction number")
+        summary = await twice(tg.callback_update(student, ask, ask.callback_data("Skip")),
+                              "Please check your top-up request")
         await twice(tg.callback_update(student, summary, summary.callback_data("Confirm")), RECEIPTS["top_up"])
         said = [c.text for c in tg.by_chat[student.id] if c.method in ("sendMessage", "editMessageText")
                 and c.error is None]
@@ -66,9 +69,9 @@ async def test_every_interface_answers_a_replay_with_the_first_effect_only(sqlit
 
         # -- /api/admin: the same approval PUT twice ----------------------------------------------------------
         first, body1 = await system.admin_call("PUT", f"/api/admin/topup-requests/{topup_id}",
-                                               json_body={"status": "APPROVED"})
+                                               json_body=APPROVE)
         again, body2 = await system.admin_call("PUT", f"/api/admin/topup-requests/{topup_id}",
-                                               json_body={"status": "APPROVED"})
+                                               json_body=APPROVE)
         replays["admin API PUT"] += 1
         assert (first, again) == (200, 409), (body1, body2)
         assert "already" in body2.lower()
