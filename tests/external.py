@@ -32,6 +32,31 @@ def require_chromium() -> Path:
     return CHROMIUM
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def launch_chromium(playwright):
+    """Debian's chromium, headless, through Playwright (its own browser download cannot work here)."""
+    return playwright.chromium.launch(executable_path=str(require_chromium()), headless=True, args=CHROMIUM_ARGS)
+
+
+def keep_offline(context, base: str) -> list[str]:
+    """Abort every request of `context` that leaves `base` (no CDN, no outside call); the returned list
+    collects the URLs a page tried, for the test to assert it stays empty."""
+    outside: list[str] = []
+
+    def guard(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    return outside
+
+
 async def require_redis(url: str = REDIS_URL):
     """A connected redis.asyncio client (the caller closes it)."""
     try:

@@ -20,7 +20,7 @@ from core.models import BookingStatus, TransactionStatus, User
 from core.services import wallet
 from core.timeutil import CAIRO, utcnow
 from tests.admin.helpers import PASSWORD, Panel
-from tests.external import require_chromium
+from tests.external import keep_offline, launch_chromium, require_chromium
 from tests.helpers import make_settings
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
@@ -51,9 +51,7 @@ def live(panel_template, tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(require_chromium()), headless=True, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        b = launch_chromium(p)
         yield b
         b.close()
 
@@ -62,16 +60,7 @@ def browser():
 def page(live, browser):
     _panel, base = live
     context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    outside = []
-
-    def guard(route):
-        if route.request.url.startswith(base):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
+    outside = keep_offline(context, base)
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     errors = []

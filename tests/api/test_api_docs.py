@@ -13,7 +13,7 @@ from core.services.admins import create_admin
 from core.services.settings import get_settings
 from tests.admin.helpers import PASSWORD, login
 from tests.api.conftest import build_api
-from tests.external import require_chromium
+from tests.external import keep_offline, launch_chromium, require_chromium
 
 VENDOR = "/assets/vendor/swagger-ui/"
 
@@ -69,19 +69,9 @@ def test_try_it_out_in_chromium(sqlite_template, tmp_path):
     outside, errors = [], []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(require_chromium()), headless=True, args=[
-                "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
+            browser = launch_chromium(p)
             context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
-
-            def guard(route):
-                if route.request.url.startswith(base):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", guard)
+            outside = keep_offline(context, base)
             page = context.new_page()
             page.set_default_timeout(20_000)
             page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -23,7 +23,7 @@ from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.api.conftest import build_api, sign, tg_user
-from tests.external import require_chromium
+from tests.external import keep_offline, launch_chromium, require_chromium
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 PHONE = {"width": 390, "height": 844}
@@ -53,9 +53,7 @@ def live(sqlite_template, tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(require_chromium()), headless=True, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        b = launch_chromium(p)
         yield b
         b.close()
 
@@ -65,8 +63,7 @@ class Phone:
         self.base, self.telegram_id, self.language, self.theme = base, telegram_id, language, theme
         self.context = browser.new_context(base_url=base, viewport=PHONE, device_scale_factor=2,
                                            color_scheme="dark" if theme is DARK else "light")
-        self.outside, self.errors = [], []
-        self.context.route("**/*", self._guard)
+        self.outside, self.errors = keep_offline(self.context, base), []
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
@@ -76,13 +73,6 @@ class Phone:
         # a refusal the test provokes (400, 409) is logged by Chromium as a failed load: not a page error
         if message.type == "error" and "responded with a status of 4" not in message.text:
             self.errors.append(message.text)
-
-    def _guard(self, route):
-        if route.request.url.startswith(self.base):
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
 
     def open(self, path: str, first_name: str = "Hana"):
         init = sign(tg_user(self.telegram_id, self.language, first_name))

@@ -566,7 +566,9 @@ class Student:
         found, _ = await self.press(durations, "30 min", "Anything the mentor should know", NEEDLE_NO_MONEY)
         if found == NEEDLE_NO_MONEY:
             return False
-        found, summary = await self.send("Graphs & trees, please", "Cost: 150.00 EGP", NEEDLE_NO_MONEY)
+        # the summary names the cost either way: "Not enough balance" is looked for first (the balance may have
+        # dropped since the duration was chosen, e.g. a purchase that answered late)
+        found, summary = await self.send("Graphs & trees, please", NEEDLE_NO_MONEY, "Cost: 150.00 EGP")
         if found == NEEDLE_NO_MONEY:
             await self.send("/cancel", "Cancelled", "nothing to cancel", "Booking cancelled")
             return False
