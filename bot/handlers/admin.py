@@ -77,7 +77,8 @@ async def cmd_pending(message: Message, session: AsyncSession) -> None:
         topups=number(len(topups)), bookings=number(len(bookings))))
     for t in topups:
         card = topup_card({"transaction_id": t.id, "student": t.student, "username": t.username,
-                           "amount": str(t.amount), "wallet": t.wallet_masked or ""})
+                           "amount": str(t.amount), "wallet": t.wallet_masked or "",
+                           "reference": t.transfer_reference})
         await message.answer(card + "\n" + _("Requested: {date}").format(date=when(t.created_at)),
                              reply_markup=topup_buttons(t.id))
     for b in bookings:

@@ -557,6 +557,7 @@ class TopupRequest:
     processed_by: str | None
     created_at: datetime
     decided_at: datetime | None
+    transfer_reference: str | None = None  # the Vodafone Cash transaction number the student gave, if any
 
 
 def _topup_requests(session: Session, *conditions, limit: int | None = None) -> list[TopupRequest]:
@@ -565,7 +566,7 @@ def _topup_requests(session: Session, *conditions, limit: int | None = None) -> 
              .where(Transaction.type == TransactionType.TOP_UP, *conditions)
              .order_by(Transaction.created_at, Transaction.id).limit(limit))
     return [TopupRequest(t.id, t.user_id, name, username, balance, t.amount, t.status, t.wallet_number_masked,
-                         t.admin_notes, t.processed_by, t.created_at, t.decided_at)
+                         t.admin_notes, t.processed_by, t.created_at, t.decided_at, t.transfer_reference)
             for t, name, username, balance in session.execute(query)]
 
 

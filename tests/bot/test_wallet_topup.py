@@ -463,6 +463,9 @@ async def test_transaction_number_is_checked_kept_out_when_bad_and_shown(runner,
     assert row.transfer_reference == REF and row.status == TransactionStatus.PENDING
     await runner.deliver()
     assert f"Transaction number given: {REF}" in runner.api.message_with(ADMIN1.id, "New top-up request").plain_text
+    calls = await runner.send(ADMIN1, "/pending")  # the waiting list shows it too
+    [card] = [c.text for c in calls if "New top-up request" in c.text]
+    assert f"Transaction number given: {REF}" in card
 
 
 async def test_arabic_student_is_asked_for_the_transaction_number_in_arabic(runner, sync_db):
