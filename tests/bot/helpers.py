@@ -13,7 +13,7 @@ from bot.app import create_bot, create_dispatcher
 from bot.delivery import deliver_due
 from bot.i18n import build_i18n
 from core.db import AsyncDatabase, Database, unit_of_work
-from core.models import MentorshipBooking, Platform, Task, Transaction, TransactionType
+from core.models import MentorshipBooking, Platform, Task, Transaction, TransactionType, User
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
@@ -191,3 +191,10 @@ def group_update(api, user: TgUser, text: str) -> dict:
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"message": message}
+
+
+def speaks_arabic(sync_db, who) -> None:
+    """`who` (an admin, who never picked a language through /start) now reads the bot in Arabic."""
+    with sync_db.session() as s:
+        s.query(User).filter(User.telegram_id == who.id).update({"language": "ar"})
+        s.commit()

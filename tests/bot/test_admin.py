@@ -10,7 +10,7 @@ from core.models import MentorshipBooking, Transaction, TransactionType, User
 from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import (ADMIN1, MONA, admin_starts_rejecting_a_topup, book_session, booking_waiting_for_a_date,
-                               media_update, seed_catalog)
+                               media_update, seed_catalog, speaks_arabic)
 
 
 async def test_sticker_while_admin_types_a_session_date_is_explained(runner, sync_db):
@@ -58,9 +58,7 @@ async def test_admin_date_without_a_time_asks_for_the_time(runner, sync_db):
 
 async def test_arabic_admin_date_without_a_time_is_asked_in_arabic(runner, sync_db):
     await booking_waiting_for_a_date(runner, sync_db)
-    with sync_db.session() as s:
-        s.query(User).filter(User.telegram_id == ADMIN1.id).update({"language": "ar"})
-        s.commit()
+    speaks_arabic(sync_db, ADMIN1)
     calls = await runner.send(ADMIN1, "بكرة")
     assert any("\u0600" <= ch <= "\u06ff" for ch in calls[-1].text) and "time" not in calls[-1].text
     calls = await runner.send(ADMIN1, "بكرة ٦ مساء")

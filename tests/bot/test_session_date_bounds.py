@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.dates import lacks_time, parse_session_date
-from core.models import MentorshipBooking, User
+from core.models import MentorshipBooking
 from core.timeutil import CAIRO, utcnow
-from tests.bot.helpers import ADMIN1, booking_waiting_for_a_date
+from tests.bot.helpers import ADMIN1, booking_waiting_for_a_date, speaks_arabic
 
 
 def _booking(sync_db):
@@ -33,9 +33,7 @@ async def test_admin_far_dates_get_a_clear_answer_and_change_nothing(runner, syn
 
 async def test_far_date_answer_in_arabic(runner, sync_db):
     await booking_waiting_for_a_date(runner, sync_db)
-    with sync_db.session() as s:
-        s.query(User).filter(User.telegram_id == ADMIN1.id).update({"language": "ar"})
-        s.commit()
+    speaks_arabic(sync_db, ADMIN1)
     calls = await runner.send(ADMIN1, "2099-01-01 10:00")
     assert "هذا بعيد جدًا" in calls[-1].text and "١٨٠" in calls[-1].text
     assert _booking(sync_db) == ("PENDING", None)
