@@ -3,8 +3,15 @@
 Used inside the wallet's approval transaction (core.services.wallet), so it imports no other service.
 Rule: a request that carries a Vodafone Cash transaction number matches only the transfer with that
 number; otherwise a transfer matches when it comes from the same sender number (compared by keyed
-hash), for the exact amount, within the window around the request. A pair is *certain* when the
-request has exactly one unmatched candidate and that transfer has exactly one pending candidate.
+hash), for the exact amount, within the window around the request. A request naming a transfer's
+number wins over requests that only share its sender. A pair is *certain* when the request has exactly
+one unmatched candidate, that transfer has exactly one pending candidate, and no top-up approved by
+hand (without a transfer) could be the one it paid for: an earlier manual approval claims it first.
+
+A certain pair found by sender number alone may still wait for an admin (`auto_refusal`): the number
+was used on another student's top-up (a classmate may know a victim's number), or it is new on this
+student's account and the amount is above the owner's small limit. A transaction number is proof of
+the SMS and needs neither check.
 """
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import Transaction, TransactionStatus, TransactionType, Transfer
@@ -25,6 +32,11 @@ class Pair:
     transfer_id: int
     reference: str
     amount: Decimal
+    by_number: bool  # the request named the transfer's transaction number
+
+
+SHARED_SENDER = "SHARED_SENDER"  # the sender number is on another student's top-up too
+NEW_SENDER = "NEW_SENDER"  # no top-up from this number was approved on this account before
 
 
 def _pending_topup(session: Session, request_id: int) -> Transaction | None:
@@ -60,16 +72,49 @@ def requests_for_transfer(session: Session, transfer: Transfer, window: timedelt
                                Transaction.amount == transfer.amount,
                                Transaction.created_at >= received - window,
                                Transaction.created_at <= received + window))
-    return list(session.scalars(select(Transaction).where(
+    rows = list(session.scalars(select(Transaction).where(
         Transaction.type == TransactionType.TOP_UP, Transaction.status == status,
         or_(*conditions)).order_by(Transaction.created_at, Transaction.id)))
+    named = [r for r in rows if r.transfer_reference == transfer.reference]
+    return named or rows  # a transaction number given by a student wins over a sender match
 
 
 def approved_without_transfer(session: Session, transfer: Transfer, window: timedelta) -> list[Transaction]:
     """Top-ups an admin approved before this transfer was known, and that no transfer pays for yet."""
-    linked = select(Transfer.transaction_id).where(Transfer.transaction_id.is_not(None))
+    linked = set(session.scalars(select(Transfer.transaction_id).where(Transfer.transaction_id.is_not(None))))
     return [r for r in requests_for_transfer(session, transfer, window, status=TransactionStatus.APPROVED)
-            if r.id not in set(session.scalars(linked))]
+            if r.id not in linked]
+
+
+def shared_sender(session: Session, request: Transaction) -> bool:
+    """The request's sender number was also given on another student's top-up (any status, any time)."""
+    if not request.wallet_hash:
+        return False
+    return bool(session.scalar(select(exists().where(
+        Transaction.type == TransactionType.TOP_UP, Transaction.wallet_hash == request.wallet_hash,
+        Transaction.user_id != request.user_id))))
+
+
+def known_sender(session: Session, request: Transaction) -> bool:
+    """An earlier top-up from this sender number was approved on the same student's account."""
+    if not request.wallet_hash:
+        return False
+    return bool(session.scalar(select(exists().where(
+        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED,
+        Transaction.wallet_hash == request.wallet_hash, Transaction.user_id == request.user_id,
+        Transaction.id != request.id, Transaction.created_at <= request.created_at))))
+
+
+def auto_refusal(session: Session, pair: Pair, *, new_sender_max: Decimal) -> str | None:
+    """Why a certain pair must still be decided by an admin (SHARED_SENDER, NEW_SENDER), or None."""
+    if pair.by_number:
+        return None
+    request = session.get(Transaction, pair.request_id)
+    if shared_sender(session, request):
+        return SHARED_SENDER
+    if pair.amount > new_sender_max and not known_sender(session, request):
+        return NEW_SENDER
+    return None
 
 
 def _sound(request: Transaction, transfer: Transfer) -> bool:
@@ -104,7 +149,10 @@ def certain_pair(session: Session, *, window: timedelta, request_id: int | None 
             return None
     if [r.id for r in requests] != [request.id] or not _sound(request, transfer):
         return None
-    return Pair(request.id, transfer.id, transfer.reference, transfer.amount)
+    if approved_without_transfer(session, transfer, window):
+        return None  # it may be the money an admin already credited by hand
+    return Pair(request.id, transfer.id, transfer.reference, transfer.amount,
+                by_number=request.transfer_reference == transfer.reference)
 
 
 def claim(session: Session, transfer_id: int, request_id: int, *, by: str, now: datetime) -> bool:

@@ -104,28 +104,36 @@ def record_transfer(session: Session, parsed: ParsedSms, *, source: str, raw_tex
         first = info(row)
     decision = None
     if first.transaction_id is None:
-        decision = wallet.settle_automatically(session, transfer_id=first.id, now=now)
-        if decision is None:
-            _link_to_approved(session, first.id, now=now)
+        decision = _settle(session, first.id, now=now)
         first = transfer_info(session, first.id)
     return IngestResult(RECEIVED, stored=new_id is not None, duplicate=new_id is None, transfer=first,
                         settled_request=decision.transaction_id if decision else None)
 
 
-def _link_to_approved(session: Session, transfer_id: int, *, now: datetime) -> None:
+def _settle(session: Session, transfer_id: int, *, now: datetime) -> wallet.TopupDecision | None:
+    """An unmatched transfer: first the request an admin approved by hand, else the certain pending one."""
+    if _link_to_approved(session, transfer_id, now=now):
+        return None
+    decision = wallet.settle_automatically(session, transfer_id=transfer_id, now=now)
+    if decision is None:
+        _link_to_approved(session, transfer_id, now=now)  # an admin may have approved it meanwhile
+    return decision
+
+
+def _link_to_approved(session: Session, transfer_id: int, *, now: datetime) -> bool:
     """A transfer that arrives after an admin approved its request by hand is marked as paying for it
-    (no money moves), so it cannot settle a second request later. Only when that is unambiguous and no
-    pending request wants it."""
+    (no money moves), before any pending request is considered: a student who files the same amount
+    again must not be credited twice from one transfer. Linked only when one approval fits; with
+    several, the transfer stays unmatched and settles nothing by itself (matching.certain_pair)."""
     window = matching.window_of(get_settings(session).match_window_minutes)
     with unit_of_work(session):
         transfer = session.get(Transfer, transfer_id, populate_existing=True)
         if transfer is None or transfer.transaction_id is not None:
-            return
-        if matching.requests_for_transfer(session, transfer, window):
-            return
+            return False
         approved = matching.approved_without_transfer(session, transfer, window)
-        if len(approved) == 1 and approved[0].amount == transfer.amount:
-            matching.claim(session, transfer_id, approved[0].id, by="auto-match (approved earlier)", now=now)
+        if len(approved) != 1 or approved[0].amount != transfer.amount:
+            return False
+        return matching.claim(session, transfer_id, approved[0].id, by="auto-match (approved earlier)", now=now)
 
 
 def receive_sms(session: Session, text: str, *, source: str = "sms", received_at: datetime | None = None,
@@ -170,7 +178,7 @@ def settle_pending(session: Session, *, now: datetime | None = None) -> list[int
     ids = session.scalars(select(Transfer.id).where(Transfer.transaction_id.is_(None)).order_by(Transfer.id)).all()
     settled = []
     for transfer_id in ids:
-        decision = wallet.settle_automatically(session, transfer_id=transfer_id, now=now)
+        decision = _settle(session, transfer_id, now=as_utc(now))
         if decision is not None:
             settled.append(decision.transaction_id)
     return settled
@@ -350,6 +358,9 @@ def import_statement(session: Session, statement: Statement, mapping: dict[str, 
 
 # --- the admin's view: suggestions, lists, decisions -----------------------------------------------
 
+SHARED_SENDER_WARNING = "this sender number is also used by another student: check who paid"
+
+
 @dataclass(frozen=True)
 class Suggestion:
     request_id: int
@@ -369,6 +380,7 @@ def suggestions(session: Session, request_ids: list[int] | None = None) -> dict[
     for request in session.scalars(query):
         found = matching.transfers_for_request(session, request, window)
         pair = matching.certain_pair(session, window=window, request_id=request.id) if found else None
+        shared = bool(found) and not request.transfer_reference and matching.shared_sender(session, request)
         items = []
         for transfer in found:
             warnings = []
@@ -376,8 +388,10 @@ def suggestions(session: Session, request_ids: list[int] | None = None) -> dict[
                 warnings.append(f"amount differs: transfer {transfer.amount}")
             if transfer.sender_hash and request.wallet_hash and transfer.sender_hash != request.wallet_hash:
                 warnings.append("sent from another number than the student gave")
-            items.append(Suggestion(request.id, info(transfer), pair is not None and pair.transfer_id == transfer.id,
-                                    tuple(warnings)))
+            if shared:
+                warnings.append(SHARED_SENDER_WARNING)
+            certain = pair is not None and pair.transfer_id == transfer.id and not shared
+            items.append(Suggestion(request.id, info(transfer), certain, tuple(warnings)))
         if items:
             out[request.id] = items
     return out
@@ -431,6 +445,9 @@ def approve_certain(session: Session, request_id: int, *, actor: Actor,
     found = suggestions(session, [request_id]).get(request_id, [])
     certain = [x.transfer for x in found if x.certain]
     if not certain:
+        if any(SHARED_SENDER_WARNING in x.warnings for x in found):
+            raise ConfirmationRequired("its sender number is also used by another student: check who paid on the "
+                                       "request's page", action="approve", why=matching.SHARED_SENDER)
         raise ConfirmationRequired("several transfers could match: choose one on the request's page" if found
                                    else "no received transfer matches it", action="approve",
                                    why="AMBIGUOUS" if found else "NO_TRANSFER")

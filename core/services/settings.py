@@ -36,6 +36,7 @@ class AppSettings:
     stale_topup_hours: int = 12
     auto_approve_transfers: bool = False
     auto_approve_max: Decimal = Decimal("1000.00")
+    auto_approve_new_sender_max: Decimal = Decimal("100.00")
     match_window_minutes: int = 120
     max_session_days_ahead: int = 180
 
@@ -119,6 +120,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "stale_topup_hours": _int(1, 24 * 30),
     "auto_approve_transfers": _bool,
     "auto_approve_max": _amount(CENT, MAX_TOPUP_LIMIT),
+    "auto_approve_new_sender_max": _amount(ZERO, MAX_TOPUP_LIMIT),
     "match_window_minutes": _int(5, 24 * 60),
     "max_session_days_ahead": _int(1, 3650),
 }
@@ -152,6 +154,7 @@ LABELS = {
     "stale_topup_hours": "Alert admins about top-ups pending longer than (hours)",
     "auto_approve_transfers": "Approve top-ups automatically when one Vodafone Cash transfer matches for certain",
     "auto_approve_max": "Largest top-up approved automatically (EGP)",
+    "auto_approve_new_sender_max": "Largest automatic approval from a sender number new on the student's account (EGP)",
     "match_window_minutes": "Match transfers received within this many minutes of the request",
     "max_session_days_ahead": "Furthest ahead a mentorship session may be scheduled (days)",
 }

@@ -332,7 +332,8 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
 def settle_automatically(session: Session, *, request_id: int | None = None, transfer_id: int | None = None,
                          now: datetime | None = None) -> TopupDecision | None:
     """Approve the request/transfer pair starting from either side, when auto-approval is on, the pair is
-    certain (core.services.matching) and the amount is within the owner's maximum; else None.
+    certain (core.services.matching), the amount is within the owner's maximum, and nothing about the
+    sender number needs an admin's look (matching.auto_refusal); else None.
 
     The check and the approval share one transaction, and the approval is the manual one (same credit,
     notifications and audit row, with the transfer as evidence), so a racing admin credits nothing twice.
@@ -345,7 +346,8 @@ def settle_automatically(session: Session, *, request_id: int | None = None, tra
         with unit_of_work(session):
             pair = matching.certain_pair(session, window=matching.window_of(settings.match_window_minutes),
                                          request_id=request_id, transfer_id=transfer_id)
-            if pair is None or pair.amount > settings.auto_approve_max:
+            if pair is None or pair.amount > settings.auto_approve_max or matching.auto_refusal(
+                    session, pair, new_sender_max=settings.auto_approve_new_sender_max):
                 return None
             return _decide_in(session, pair.request_id, TransactionStatus.APPROVED, actor=AUTO_MATCH,
                               notes=f"Vodafone Cash transfer {pair.reference}", now=now,

@@ -32,8 +32,11 @@ def sms(amount="250.00", sender="01012345678", name="Student", ref=None, when=""
 
 
 def auto_on(session, **extra):
+    """Auto-approval on. These tests are about pairing, so a number new on the account may be approved up to
+    1,000.00 here; the default small limit for new numbers has its own tests (test_transfer_claims.py)."""
     update_settings(session, {"auto_approve_transfers": "true", "max_pending_topups": "20",
-                              "max_topups_per_day": "50", **extra}, actor=ADMIN)
+                              "max_topups_per_day": "50", "auto_approve_new_sender_max": "1000.00", **extra},
+                    actor=ADMIN)
 
 
 def topup(session, uid, amount="250", number="01012345678", at=NOW, ref=None):
@@ -235,8 +238,12 @@ def test_statement_import_maps_columns_previews_and_stores_received_rows_once(se
 # --- properties ---------------------------------------------------------------------------------
 
 _example = itertools.count()
-SENDERS = ["01010000001", "01010000002", "01110000003"]
+SENDERS = [0, 1, 2]  # three sender numbers of this example's own (another student's number is a fraud signal)
 AMOUNTS = ["50.00", "75.25"]
+
+
+def number(example: int, k: int) -> str:
+    return f"01{'015'[k]}{example:08d}"
 
 
 @pytest.fixture
@@ -257,10 +264,10 @@ def test_auto_approval_takes_only_unique_pairs_and_uses_a_transfer_once(sqlite_s
     uid = student(session, now=base)
     req_ids = {}
     for i, (sender, amount) in enumerate(requests):
-        r = topup(session, uid, amount, sender, at=base + timedelta(minutes=i))
+        r = topup(session, uid, amount, number(n, sender), at=base + timedelta(minutes=i))
         req_ids[r.transaction_id] = (sender, amount)
     for i, (sender, amount) in enumerate(transfers):
-        rec.record_transfer(session, ParsedSms("received", amount=D(amount), sender=sender,
+        rec.record_transfer(session, ParsedSms("received", amount=D(amount), sender=number(n, sender),
                                                reference=f"9{n:05d}{i:04d}"), source="cli",
                             now=base + timedelta(minutes=10 + i))
     update_settings(session, {"auto_approve_transfers": "true"}, actor=ADMIN)
@@ -291,9 +298,9 @@ def test_any_interleaving_credits_each_transfer_at_most_once(sqlite_session, ste
     for i, (is_request, sender, amount) in enumerate(steps):
         at = base + timedelta(minutes=i)
         if is_request:
-            topup(session, uid, amount, sender, at=at)
+            topup(session, uid, amount, number(n, sender), at=at)
         else:
-            rec.record_transfer(session, ParsedSms("received", amount=D(amount), sender=sender,
+            rec.record_transfer(session, ParsedSms("received", amount=D(amount), sender=number(n, sender),
                                                    reference=f"8{n:05d}{i:04d}"), source="cli", now=at)
     approved = session.scalars(select(Transaction).where(
         Transaction.user_id == uid, Transaction.status == TransactionStatus.APPROVED,
