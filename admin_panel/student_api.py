@@ -287,8 +287,10 @@ def _wrap(handler: Callable, op: Operation, db_sessions) -> Callable:
             call.idempotency_key = f"api:{key}"
             fingerprint = idempotency.fingerprint(request.method, request.path,
                                                  body.model_dump(mode="json", by_alias=True) if body else None)
+            operation = handler.__name__
             try:
-                stored = idempotency.claim(session, ctx.student.id, key, fingerprint, now=call.now)
+                stored = idempotency.claim(session, ctx.student.id, key, fingerprint, operation=operation,
+                                           now=call.now)
             except DomainError as err:
                 return fail(err.code, err.http_status, language)
             if stored is not None:
@@ -296,9 +298,10 @@ def _wrap(handler: Callable, op: Operation, db_sessions) -> Callable:
             try:
                 response, status = _run(handler, call, path, language, op.status)
             except BaseException:
-                idempotency.release(session, ctx.student.id, key)
+                idempotency.release(session, ctx.student.id, key, operation=operation)
                 raise
-            idempotency.complete(session, ctx.student.id, key, status, response.get_json(), now=call.now)
+            idempotency.complete(session, ctx.student.id, key, status, response.get_json(), operation=operation,
+                                 now=call.now)
             return response, status
     return view
 

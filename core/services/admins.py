@@ -13,7 +13,7 @@ from zxcvbn import zxcvbn
 from core.db import unit_of_work
 from core.errors import AuthFailed, InvalidInput, NotAMentor, NotFound, WeakPassword
 from core.models import Admin, AdminRole, LoginAttempt, User
-from core.services import audit
+from core.services import api_tokens, audit
 from core.services.common import Actor
 from core.text import has_control
 from core.timeutil import as_utc
@@ -157,7 +157,7 @@ def _other_active_owners(session: Session, admin_id: int) -> int:
 
 def set_role(session: Session, admin_id: int, role: str | AdminRole, *, actor: Actor,
              mentor_user_id: int | None = None, now: datetime | None = None) -> AdminInfo:
-    """Change an admin's role; their sessions end (and their API tokens stop working)."""
+    """Change an admin's role; their sessions end and their API tokens are revoked for good."""
     role_value = _role(role)
     with unit_of_work(session):
         admin = _load(session, admin_id)
@@ -165,10 +165,14 @@ def set_role(session: Session, admin_id: int, role: str | AdminRole, *, actor: A
         if admin.role == AdminRole.OWNER and role_value != AdminRole.OWNER \
                 and not _other_active_owners(session, admin_id):
             raise InvalidInput("keep at least one active owner")
+        changed = admin.role != role_value
         admin.role = role_value
         admin.mentor_user_id = mentor_user_id if role_value == AdminRole.MENTOR else None
         _check_mentor(session, admin.mentor_user_id)
         admin.session_version = (admin.session_version or 0) + 1
+        if changed:
+            api_tokens.revoke_all_of(session, admin_id, f"role changed to {role_value.value}", actor=actor,
+                                     now=as_utc(now))
         audit.record(session, actor, "admin.role", "admin", admin_id, before=before, now=now,
                      after={"role": role_value, "mentor_user_id": admin.mentor_user_id})
         return _info(admin)
@@ -176,7 +180,7 @@ def set_role(session: Session, admin_id: int, role: str | AdminRole, *, actor: A
 
 def set_active(session: Session, admin_id: int, active: bool, *, actor: Actor,
                now: datetime | None = None) -> AdminInfo:
-    """Deactivate (sessions end, login refused) or reactivate an account."""
+    """Deactivate (sessions end, login refused, API tokens revoked for good) or reactivate an account."""
     with unit_of_work(session):
         admin = _load(session, admin_id)
         if not active and admin.role == AdminRole.OWNER and not _other_active_owners(session, admin_id):
@@ -184,6 +188,8 @@ def set_active(session: Session, admin_id: int, active: bool, *, actor: Actor,
         before = admin.is_active
         admin.is_active = active
         admin.session_version = (admin.session_version or 0) + 1
+        if not active:
+            api_tokens.revoke_all_of(session, admin_id, "account deactivated", actor=actor, now=as_utc(now))
         audit.record(session, actor, "admin.activate" if active else "admin.deactivate", "admin", admin_id,
                      before={"is_active": before}, after={"is_active": active}, now=now)
         return _info(admin)

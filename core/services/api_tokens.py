@@ -95,6 +95,18 @@ def revoke_token(session: Session, token_id: int, *, actor: Actor, now: datetime
         return _info(token)
 
 
+def revoke_all_of(session: Session, admin_id: int, why: str, *, actor: Actor, now: datetime) -> int:
+    """Inside the caller's transaction: every live token of this admin dies for good (a role change or a
+    deactivation; reverting either does not bring a token back). Each revocation is audited with `why`."""
+    tokens = session.scalars(select(ApiToken).where(ApiToken.admin_id == admin_id, ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
+        token.revoked_at = now
+        audit.record(session, actor, "api_token.revoke", "api_token", token.id, now=now,
+                     before={"revoked": False}, after={"revoked": True, "name": token.name, "prefix": token.prefix,
+                                                       "why": why})
+    return len(tokens)
+
+
 def list_tokens(session: Session) -> list[TokenInfo]:
     return [_info(t) for t in session.scalars(select(ApiToken).order_by(ApiToken.id.desc()))]
 

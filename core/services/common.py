@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
 from core.errors import InvalidInput, NotFound, ReasonRequired, UserBlocked
-from core.models import Transaction, User
+from core.models import Transaction, TransactionType, User
 from core.text import check_text
 
 T = TypeVar("T")
 MAX_TEXT = 1000
-MAX_KEY = 120
+MAX_KEY = 112  # + the longest operation prefix ("enroll:") fits the ledger's 120 characters
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,25 @@ class Actor:
         return cls(name="system")
 
 
-def run_idempotent(session: Session, user_id: int, key: str,
+# The ledger keeps a caller's idempotency key within one operation: the same key sent for a top-up and later for
+# a booking is two keys, so a replay only ever returns the same student's row of the same operation (issue 20:
+# a key reused on another operation answered 500, or with another student's booking). Migration 0008 gave the
+# rows stored before this their prefix.
+KEY_SCOPES = {TransactionType.TOP_UP: "topup", TransactionType.PLATFORM_PURCHASE: "enroll",
+              TransactionType.MENTORSHIP_PAYMENT: "book", TransactionType.ADJUSTMENT: "adjust"}
+
+
+def ledger_key(kind: TransactionType, key: str) -> str:
+    """The ledger's idempotency key for the caller's `key` of one operation (checked: 1 to 120 characters)."""
+    check_key(key)
+    return f"{KEY_SCOPES[kind]}:{key}"
+
+
+def run_idempotent(session: Session, user_id: int, key: str, kind: TransactionType,
                    do: Callable[[], T], replay: Callable[[Transaction], T]) -> T:
-    """Run `do` once per (user, key); a repeat returns `replay(first ledger row)`.
+    """Run `do` once per (user, operation, key); a repeat returns `replay(first ledger row)`.
+
+    `key` is the ledger key (`ledger_key(kind, caller's key)`), which `do` writes on its row of type `kind`.
 
     On SQLite BEGIN IMMEDIATE serialises writers, so the lookup sees the first effect. On
     PostgreSQL the user's row is locked first (SELECT ... FOR UPDATE), so money commands of one
@@ -43,7 +59,6 @@ def run_idempotent(session: Session, user_id: int, key: str,
     AlreadyEnrolled instead of replaying.) The UNIQUE(user_id, idempotency_key) index stays as
     the last guard: a violation rolls the whole transaction back and the retry replays.
     """
-    check_key(key)
     for attempt in range(2):
         try:
             with unit_of_work(session):
@@ -52,7 +67,7 @@ def run_idempotent(session: Session, user_id: int, key: str,
                 student = session.scalar(select(User).where(User.id == user_id).with_for_update()  # noqa: F841
                                          .execution_options(populate_existing=True))
                 prior = session.scalar(select(Transaction).where(
-                    Transaction.user_id == user_id, Transaction.idempotency_key == key))
+                    Transaction.user_id == user_id, Transaction.idempotency_key == key, Transaction.type == kind))
                 if prior is not None:
                     return replay(prior)
                 return do()
@@ -64,7 +79,7 @@ def run_idempotent(session: Session, user_id: int, key: str,
 
 def check_key(key: str) -> None:
     if not key or len(key) > MAX_KEY:
-        raise InvalidInput("idempotency key is required (at most 120 characters)")
+        raise InvalidInput(f"idempotency key is required (at most {MAX_KEY} characters)")
 
 
 def clean_text(value: str | None, *, limit: int = MAX_TEXT, field: str = "text") -> str | None:

@@ -16,7 +16,7 @@ from core.models import (Enrollment, NotificationKind, Platform, Task, TaskCompl
                          TransactionType, User)
 from core.money import ZERO, Money
 from core.services import audit, notifications
-from core.services.common import Actor, active_user, check_key
+from core.services.common import Actor, active_user, ledger_key
 from core.timeutil import as_utc
 
 
@@ -152,7 +152,8 @@ _PURCHASE_READ = (
     select(_U.c.is_blocked, _U.c.balance, _T.c.id, _T.c.amount, _T.c.balance_after, _T.c.description, _T.c.reference,
            _P.c.id, _P.c.name, _P.c.price, _P.c.is_active, _P.c.access_days,
            _E.c.id, _E.c.expires_at, _E.c.is_active)
-    .select_from(_U.outerjoin(_T, and_(_T.c.user_id == _U.c.id, _T.c.idempotency_key == bindparam("key")))
+    .select_from(_U.outerjoin(_T, and_(_T.c.user_id == _U.c.id, _T.c.idempotency_key == bindparam("key"),
+                                       _T.c.type == TransactionType.PLATFORM_PURCHASE))
                  .outerjoin(_P, _P.c.id == bindparam("pid"))
                  .outerjoin(_E, and_(_E.c.platform_id == _P.c.id, _E.c.user_id == _U.c.id)))
     .where(_U.c.id == bindparam("uid")))
@@ -183,11 +184,11 @@ def enroll(session: Session, user_id: int, platform_id: int, *, idempotency_key:
     idempotency_key) is the last guard (a violation rolls back and the retry replays).
     """
     now = as_utc(now)
-    check_key(idempotency_key)
+    key = ledger_key(TransactionType.PLATFORM_PURCHASE, idempotency_key)
     for attempt in range(2):
         try:
             with unit_of_work(session):
-                return _enroll_in(session.connection(), user_id, platform_id, idempotency_key,
+                return _enroll_in(session.connection(), user_id, platform_id, key,
                                   expected_price, renew, now)
         except IntegrityError:
             if attempt == 1:

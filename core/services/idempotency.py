@@ -1,4 +1,4 @@
-"""Idempotency-Key for the student API: the first response of a (student, key) is stored and replayed.
+"""Idempotency-Key for the student API: the first response of a (student, operation, key) is stored and replayed.
 
 The money services are idempotent by themselves (the key also goes to the ledger row, UNIQUE per
 student), so a retry can never move money twice. This table adds what HTTP clients expect on top
@@ -52,13 +52,20 @@ def fingerprint(method: str, path: str, body: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim(session: Session, user_id: int, key: str, request_fingerprint: str, *,
+def scoped(operation: str, key: str) -> str:
+    """A key is the student's within one operation (e.g. "post_book"): the same key sent to another endpoint is
+    another key, and a stored response is only ever replayed for the operation that made it."""
+    check_key(key)
+    return f"{operation}:{key}"
+
+
+def claim(session: Session, user_id: int, key: str, request_fingerprint: str, *, operation: str,
           now: datetime | None = None) -> StoredResponse | None:
     """None: go ahead (this request now holds the key). Else the stored response to replay.
 
     Raises KeyReused (another body) or RequestInFlight (the first request has not finished).
     """
-    check_key(key)
+    key = scoped(operation, key)
     now = as_utc(now)
     with unit_of_work(session):
         if insert_ignore(session, IdempotencyRecord, dict(
@@ -81,9 +88,10 @@ def claim(session: Session, user_id: int, key: str, request_fingerprint: str, *,
         return None
 
 
-def complete(session: Session, user_id: int, key: str, status_code: int, body: dict, *,
+def complete(session: Session, user_id: int, key: str, status_code: int, body: dict, *, operation: str,
              now: datetime | None = None) -> None:
     """Store the response for replay."""
+    key = scoped(operation, key)
     with unit_of_work(session):
         session.execute(update(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
@@ -92,8 +100,9 @@ def complete(session: Session, user_id: int, key: str, status_code: int, body: d
             completed_at=as_utc(now)).execution_options(synchronize_session=False))
 
 
-def release(session: Session, user_id: int, key: str) -> None:
+def release(session: Session, user_id: int, key: str, *, operation: str) -> None:
     """Forget an unfinished claim (the request failed unexpectedly): a retry starts afresh."""
+    key = scoped(operation, key)
     with unit_of_work(session):
         session.execute(delete(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,

@@ -16,7 +16,7 @@ from core.models import (AdminRole, BookingStatus, MentorshipBooking, Notificati
                          TransactionStatus, TransactionType, User)
 from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, ZERO, parse_amount, round_money
 from core.services import audit, notifications
-from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
+from core.services.common import Actor, active_user, clean_text, ledger_key, require_reason, run_idempotent
 from core.services.settings import AppSettings, get_settings, update_settings
 from core.services.wallet import UserInfo, credit, debit, user_info
 from core.timeutil import as_utc
@@ -193,6 +193,7 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
     """Pay at once and create a PENDING booking for an admin to confirm."""
     now = as_utc(now)
     notes = clean_text(notes, limit=MAX_NOTES, field="notes")
+    key = ledger_key(TransactionType.MENTORSHIP_PAYMENT, idempotency_key)
 
     def do() -> BookingResult:
         student = active_user(session, student_id)
@@ -219,7 +220,7 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
         session.add(Transaction(user_id=student_id, type=TransactionType.MENTORSHIP_PAYMENT, amount=-cost,
                                 status=TransactionStatus.APPROVED,
                                 description=f"Mentorship with {mentor.name} ({duration} min)",
-                                idempotency_key=idempotency_key, reference=f"booking:{booking.id}",
+                                idempotency_key=key, reference=f"booking:{booking.id}",
                                 balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
         notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_NEW, subject=f"booking:{booking.id}", now=now,
                                     payload={"booking_id": booking.id, "student": student.full_name,
@@ -231,7 +232,7 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
         booking = session.get(MentorshipBooking, int(prior.reference.split(":")[1]))
         return BookingResult(_booking_info(session, booking), prior.balance_after or ZERO, replayed=True)
 
-    return run_idempotent(session, student_id, idempotency_key, do, replay)
+    return run_idempotent(session, student_id, key, TransactionType.MENTORSHIP_PAYMENT, do, replay)
 
 
 def _transition(session: Session, booking_id: int, allowed: tuple[BookingStatus, ...], values: dict,

@@ -18,7 +18,7 @@ from core.models import NotificationKind, Transaction, TransactionStatus, Transa
 from core.money import ZERO, parse_amount, parse_signed_amount
 from core.phone import normalize_wallet
 from core.services import audit, matching, notifications
-from core.services.common import Actor, active_user, clean_text, require_reason, run_idempotent
+from core.services.common import Actor, active_user, clean_text, ledger_key, require_reason, run_idempotent
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
 from core.sms import normalize_reference
@@ -299,6 +299,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
     amount = check_topup_amount(session, amount)
     reference = check_transfer_reference(transfer_reference)
     cipher = context_of(session).cipher
+    key = ledger_key(TransactionType.TOP_UP, idempotency_key)
 
     def do() -> TopupResult:
         user = check_topup_allowed(session, user_id, now=now)
@@ -306,7 +307,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
                           status=TransactionStatus.PENDING, description=description,
                           wallet_number=cipher.encrypt(number), wallet_number_masked=mask_wallet(number),
                           wallet_hash=cipher.digest(number), transfer_reference=reference,
-                          idempotency_key=idempotency_key, created_at=now, updated_at=now)
+                          idempotency_key=key, created_at=now, updated_at=now)
         session.add(row)
         session.flush()
         notifications.notify_admins(session, kind=NotificationKind.ADMIN_TOPUP_NEW, subject=f"topup:{row.id}", now=now,
@@ -321,7 +322,7 @@ def request_topup(session: Session, user_id: int, amount: Decimal | str, wallet_
         return TopupResult(prior.id, user_id, prior.amount, prior.status, prior.wallet_number_masked or "",
                            prior.created_at, replayed=True, transfer_reference=prior.transfer_reference)
 
-    result = run_idempotent(session, user_id, idempotency_key, do, replay)
+    result = run_idempotent(session, user_id, key, TransactionType.TOP_UP, do, replay)
     if result.status == TransactionStatus.PENDING:  # the transfer may have arrived first
         decision = settle_automatically(session, request_id=result.transaction_id, now=now)
         if decision is not None:
@@ -489,6 +490,7 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
     now = as_utc(now)
     reason = require_reason(reason)
     amount = parse_signed_amount(amount, maximum=MAX_ADJUSTMENT)
+    key = ledger_key(TransactionType.ADJUSTMENT, idempotency_key)
 
     def do() -> AdjustResult:
         if session.get(User, user_id) is None:
@@ -497,7 +499,7 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
         new_balance = debit(session, user_id, -amount) if amount < 0 else credit(session, user_id, amount)
         row = Transaction(user_id=user_id, type=TransactionType.ADJUSTMENT, amount=amount,
                           status=TransactionStatus.APPROVED, description=reason[:500],
-                          admin_id=actor.admin_id, processed_by=actor.name, idempotency_key=idempotency_key,
+                          admin_id=actor.admin_id, processed_by=actor.name, idempotency_key=key,
                           balance_after=new_balance, created_at=now, decided_at=now, updated_at=now)
         session.add(row)
         session.flush()
@@ -510,7 +512,7 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
     def replay(prior: Transaction) -> AdjustResult:
         return AdjustResult(prior.id, user_id, prior.amount, prior.balance_after or ZERO, replayed=True)
 
-    return run_idempotent(session, user_id, idempotency_key, do, replay)
+    return run_idempotent(session, user_id, key, TransactionType.ADJUSTMENT, do, replay)
 
 
 def set_blocked(session: Session, user_id: int, blocked: bool, *, actor: Actor,

@@ -84,8 +84,9 @@ def test_a_request_in_flight_gets_409_and_a_dead_claim_is_taken_over(api, newcom
     print_ = idempotency.fingerprint("POST", "/api/enrollments", {"platformId": body["platformId"],
                                                                    "expectedPrice": None, "renew": False})
     with api.session() as s:
-        assert idempotency.claim(s, user_id, "inflight-key-1", print_) is None
-        assert idempotency.claim(s, user_id, "dead-claim-key", print_, now=utcnow() - timedelta(minutes=5)) is None
+        assert idempotency.claim(s, user_id, "inflight-key-1", print_, operation="post_enrollment") is None
+        assert idempotency.claim(s, user_id, "dead-claim-key", print_, operation="post_enrollment",
+                                 now=utcnow() - timedelta(minutes=5)) is None
     r = newcomer.post("/api/enrollments", body, key="inflight-key-1")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "REQUEST_IN_FLIGHT"
     r = newcomer.post("/api/enrollments", body, key="dead-claim-key")

@@ -14,12 +14,13 @@ from tests.scheduler.helpers import NOW, later, student
 
 
 def _stored(session, user_id: int, key: str, at) -> None:
-    assert idempotency.claim(session, user_id, key, "f" * 64, now=at) is None
-    idempotency.complete(session, user_id, key, 201, {"id": 1}, now=at)
+    assert idempotency.claim(session, user_id, key, "f" * 64, operation="post_topup", now=at) is None
+    idempotency.complete(session, user_id, key, 201, {"id": 1}, operation="post_topup", now=at)
 
 
 def _keys(session) -> list[str]:
-    keys = sorted(session.scalars(select(IdempotencyRecord.key)).all())
+    """The students' keys still stored (each is kept within its operation: "post_topup:<key>")."""
+    keys = sorted(k.removeprefix("post_topup:") for k in session.scalars(select(IdempotencyRecord.key)).all())
     session.rollback()
     return keys
 
@@ -39,10 +40,12 @@ def test_responses_past_retention_are_purged_and_newer_ones_kept(session):
 def test_a_purged_key_runs_again_as_a_fresh_request(session):
     sid = student(session, telegram_id=9502)
     _stored(session, sid, "retry-key-1", NOW)
-    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, now=later(days=1)).status_code == 201
+    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, operation="post_topup",
+                             now=later(days=1)).status_code == 201
     jobs.run_daily(session, now=later(days=31))
     # the stored response is gone: the retry holds the key again (the money service replays by its ledger key)
-    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, now=later(days=31)) is None
+    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, operation="post_topup",
+                             now=later(days=31)) is None
 
 
 async def test_the_bot_scheduler_runs_the_purge_daily(runner, sync_db):
