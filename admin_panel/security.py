@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -75,16 +76,62 @@ def json_depth_ok(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
+MAX_JSON_NUMBER = 40  # characters of one number literal
+
+
+def _plain_number(literal: str) -> str:
+    if len(literal) > MAX_JSON_NUMBER or "e" in literal or "E" in literal:
+        raise ValueError("numbers are written plainly: no exponent, at most 40 characters")
+    return literal
+
+
+def _decimal(literal: str) -> Decimal:
+    return Decimal(_plain_number(literal))  # exact: 150.5 is Decimal("150.5"), never a float
+
+
+def _int(literal: str) -> int:
+    return int(_plain_number(literal))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _float(literal: str) -> float:
+    return float(_plain_number(literal))
+
+
+def read_json(raw: str | bytes, *, exact: bool = True):
+    """The one reader of request bodies for every JSON endpoint (students' API, admin API, SMS webhook).
+
+    Bounded before it is parsed: at most MAX_BODY bytes, brackets at most MAX_JSON_DEPTH deep (a cheap scan, so
+    100,000 nested arrays never reach the recursive parser), number literals plain and short (an exponent like
+    1e100000000 would cost seconds and a gigabyte once turned into digits). Raises ValueError for anything else
+    that is not valid JSON; the caller answers 400 (413 for a body too large, which Flask refuses earlier).
+    `exact`: fractions as Decimal (money bodies); else as float, as Flask's own reader gives them."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_BODY:
+            raise ValueError("the body is too large")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("the body is not UTF-8") from None
+    if len(raw) > MAX_BODY:
+        raise ValueError("the body is too large")
+    if not json_depth_ok(raw):
+        raise ValueError("JSON nested too deeply")
+    try:
+        return json.loads(raw, parse_float=_decimal if exact else _float, parse_int=_int,
+                          parse_constant=_no_constant)
+    except RecursionError:  # not reached after the depth scan; kept so no input can make a 500
+        raise ValueError("JSON nested too deeply") from None
+
+
 class SafeJSONProvider(DefaultJSONProvider):
-    """A body nested thousands of levels deep is invalid JSON (a 400), not a RecursionError (a 500)."""
+    """request.get_json() through read_json: a hostile body is invalid JSON (a 400), never a 500."""
 
     def loads(self, s, **kwargs):
-        if not json_depth_ok(s):
-            raise ValueError("JSON nested too deeply")
-        try:
-            return json.loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+        return read_json(s, exact=False)
 
 
 def _no_store(response) -> bool:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 
+from admin_panel.security import read_json
 from core.errors import DomainError
 from core.services import reconciliation
 from core.sms import is_wallet_sender
@@ -91,8 +91,8 @@ def receive():
     if not authenticated(raw, now):
         return _fail(401, "AUTH_FAILED", "missing or wrong secret or signature")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        data = read_json(raw)
+    except ValueError:
         return _fail(400, "BAD_REQUEST", "expected a JSON body")
     if not isinstance(data, dict):
         return _fail(400, "BAD_REQUEST", "expected a JSON object")

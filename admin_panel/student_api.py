@@ -6,7 +6,6 @@ once: validation, auth, Idempotency-Key, rate limit and its OpenAPI description 
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from admin_panel import student_schemas as S
 from admin_panel.openapi import MAX_ID, ApiSpec, Operation
+from admin_panel.security import read_json
 from admin_panel.student_auth import AuthError, StudentContext, authenticate, telegram_user_id
 from admin_panel.student_texts import domain_message, error_message, language_of
 from core.errors import DomainError, InvalidInput, InvalidTransferReference
-from core.models import BookingStatus, TransactionStatus, TransactionType
+from core.models import TransactionStatus, TransactionType
 from core.services import enrollment, idempotency, mentorship, receipts, wallet
 from core.services.settings import get_settings
 from core.services.wallet import LedgerEntry
@@ -228,14 +228,11 @@ def _request_language() -> str:
 
 
 def _json_body() -> dict:
-    raw = request.get_data(cache=True, as_text=True)
+    raw = request.get_data(cache=True)
     if not raw.strip():
         raise InvalidInput("send a JSON object")
-
-    def no_constants(name):
-        raise ValueError(name)
-    try:  # numbers are read exactly: 150.5 becomes Decimal("150.5"), never a float
-        data = json.loads(raw, parse_float=Decimal, parse_constant=no_constants)
+    try:  # bounded, and numbers read exactly: 150.5 becomes Decimal("150.5"), never a float
+        data = read_json(raw)
     except ValueError:
         raise InvalidInput("the body is not valid JSON") from None
     if not isinstance(data, dict):

@@ -13,7 +13,7 @@ from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from flask import current_app, g, request
 
 from core.services import wallet
-from core.services.wallet import UserInfo
+from core.services.wallet import MAX_TELEGRAM_ID, UserInfo
 from core.timeutil import as_utc, utcnow
 
 MAX_AGE = timedelta(hours=24)
@@ -62,8 +62,8 @@ def verify(token: str, raw: str | None, *, now: datetime | None = None) -> WebAp
         raise AuthError("AUTH_FAILED")
     if now - signed_at > MAX_AGE:
         raise AuthError("AUTH_EXPIRED")
-    if data.user is None or data.user.is_bot:
-        raise AuthError("AUTH_FAILED")
+    if data.user is None or data.user.is_bot or not 0 < data.user.id <= MAX_TELEGRAM_ID:
+        raise AuthError("AUTH_FAILED")  # a signed id past 2^53 is no Telegram user (and no BIGINT holds 2^64)
     return data
 
 

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from admin_panel.openapi import BodyIn, Camel, CamelIn, MAX_ID
 
-MoneyStr = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["500.00"])]
+MoneyStr = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", max_length=20, examples=["500.00"])]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 TxType = Literal["SIGNUP_BONUS", "TOP_UP", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "REFUND", "ADJUSTMENT"]
 TxStatus = Literal["PENDING", "APPROVED", "REJECTED"]

@@ -141,6 +141,9 @@ def cmd_sms_import(settings: Settings, args) -> int:
                "duplicates": sum(r.duplicate for r in results),
                "other": sum(r.kind == "other" for r in results),
                "settled": [r.settled_request for r in results if r.settled_request]}
+    problems = [r.problem for r in results if r.problem]
+    if problems:  # money received but not stored (e.g. AMOUNT_TOO_LARGE): said, never a traceback
+        summary["not_stored"] = {p: problems.count(p) for p in sorted(set(problems))}
     print(json.dumps(summary))
     return 0
 

@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.sms import normalize_sender_id
+
 EGYPT_MOBILE = re.compile(r"^01[0125]\d{8}$")
 
 
@@ -70,7 +72,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_senders(cls, value):
         if isinstance(value, str):
-            return [p.strip() for p in value.split(",") if p.strip()]
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        for sender in value or []:
+            if normalize_sender_id(sender) is None:
+                raise ValueError(f"{sender!r} is not a sender id: printable ASCII, at most 32 characters")
         return value
 
     @field_validator("vodafone_cash_number", "signup_bonus", mode="before")

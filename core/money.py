@@ -83,6 +83,26 @@ def normalize_digits(text: str) -> str:
     return "".join(out)
 
 
+MAX_AMOUNT_TEXT = 40  # characters: "1,000,000,000.00 EGP" is 20
+_DIGITS_ONLY = re.compile(r"^[\d\s,.٬٫]+$")
+
+
+def _exact_text(value: Decimal | int, maximum: Decimal) -> str:
+    """An exact number as plain digits, refused by size first: format(Decimal("1e100000000"), "f") would build a
+    100-million-digit string, and str() of a 5,000-digit int raises."""
+    if isinstance(value, int):
+        if abs(value) > maximum:
+            raise InvalidAmount("TOO_LARGE" if value > 0 else "NOT_POSITIVE", maximum=maximum)
+        return str(value)
+    if not value.is_finite():
+        raise InvalidAmount("NOT_A_NUMBER")
+    if value.copy_abs() > maximum:
+        raise InvalidAmount("TOO_LARGE" if value > 0 else "NOT_POSITIVE", maximum=maximum)
+    if value.as_tuple().exponent < -2 and value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise InvalidAmount("TOO_MANY_DECIMALS")
+    return format(value.quantize(CENT) if value.as_tuple().exponent < -2 else value, "f")
+
+
 def parse_amount(text: str | Decimal | int, *, maximum: Decimal = DEFAULT_MAX_AMOUNT) -> Decimal:
     """Read what a student types: "150", "150.5", "1,500", "١٥٠", "150 EGP" (or an exact Decimal/int).
 
@@ -96,8 +116,11 @@ def parse_amount(text: str | Decimal | int, *, maximum: Decimal = DEFAULT_MAX_AM
     if isinstance(text, bool):
         raise InvalidAmount("NOT_A_NUMBER")
     if isinstance(text, (Decimal, int)):
-        text = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text)
-    cleaned = normalize_digits(str(text).strip()).strip()
+        text = _exact_text(text, maximum)
+    text = str(text)
+    if len(text) > MAX_AMOUNT_TEXT:  # before any work: 1e100000000 as digits is 100 MB and seconds of CPU
+        raise InvalidAmount("TOO_LARGE" if _DIGITS_ONLY.match(text.strip()) else "NOT_A_NUMBER", maximum=maximum)
+    cleaned = normalize_digits(text.strip()).strip()
     cleaned = _CURRENCY_WORDS.sub("", cleaned).strip()
     if _SPACE_GROUPED.match(cleaned):
         cleaned = cleaned.replace(" ", "")
@@ -133,8 +156,15 @@ def parse_signed_amount(text: str | Decimal | int, *, maximum: Decimal = DEFAULT
     Same rules and reason codes as parse_amount, on the absolute value; zero is NOT_POSITIVE.
     """
     if isinstance(text, (Decimal, int)) and not isinstance(text, bool):
-        text = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text)
-    cleaned = normalize_digits(str(text if text is not None else "")).strip().replace("\u2212", "-")
+        if isinstance(text, Decimal) and not text.is_finite():
+            raise InvalidAmount("NOT_A_NUMBER")
+        if text < 0:  # copy_negate: exact, whatever the exponent (unary minus rounds to the context)
+            return -parse_amount(text.copy_negate() if isinstance(text, Decimal) else -text, maximum=maximum)
+        return parse_amount(text, maximum=maximum)
+    text = str(text if text is not None else "")
+    if len(text) > MAX_AMOUNT_TEXT + 1:
+        return parse_amount(text, maximum=maximum)  # refused there, by its length
+    cleaned = normalize_digits(text).strip().replace("\u2212", "-")
     if cleaned.startswith("-"):
         if cleaned[1:].lstrip().startswith(("-", "+")):
             raise InvalidAmount("NOT_A_NUMBER")

@@ -68,6 +68,7 @@ class ParsedSms:
     reference: str | None = None  # the Vodafone Cash transaction number
     balance: Decimal | None = None  # the receiving wallet's balance after (informational only)
     sent_at: datetime | None = None  # aware UTC
+    problem: str | None = None  # AMOUNT_TOO_LARGE: money received, but more than any wallet could (not stored)
 
     @property
     def is_received(self) -> bool:
@@ -82,6 +83,7 @@ class ParsedSms:
             "reference": self.reference,
             "balance": None if self.balance is None else f"{self.balance:.2f}",
             "sent_at": None if self.sent_at is None else self.sent_at.astimezone(CAIRO).isoformat(),
+            **({"problem": self.problem} if self.problem else {}),
         }
 
 
@@ -108,13 +110,25 @@ def normalize_mobile(raw: str) -> str | None:
     return digits if re.fullmatch(r"01[0125]\d{8}", digits) else None
 
 
-def _amount(text: str | None) -> Decimal | None:
+# Far above what any Vodafone Cash wallet may receive, far below what a BIGINT of piastres holds: a larger
+# "received" amount is kept out of the ledger's reach (AMOUNT_TOO_LARGE), never an overflow.
+MAX_SMS_AMOUNT = Decimal("1000000000.00")
+TOO_LARGE = object()
+
+
+def _amount(text: str | None):
+    """The amount as Decimal, None when unreadable, or TOO_LARGE (checked on the digits, before any arithmetic)."""
     if not text:
         return None
+    digits = text.replace(",", "")
+    if len(digits.split(".")[0]) > 10:
+        return TOO_LARGE
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(digits)
     except InvalidOperation:
         return None
+    if value > MAX_SMS_AMOUNT:
+        return TOO_LARGE
     if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
         return None
     return value.quantize(CENT)
@@ -195,11 +209,12 @@ def parse_sms(text: str, *, reference_time: datetime | None = None) -> ParsedSms
         return ParsedSms(OTHER)
     reference = _REFERENCE.search(flat)
     balance = _BALANCE.search(flat)
+    balance_amount = _amount(balance.group("amount")) if balance else None
     return ParsedSms(
-        RECEIVED, amount=amount, sender=_sender(flat, match.start()), sender_name=_name(body, original),
-        reference=reference.group("ref") if reference else None,
-        balance=_amount(balance.group("amount")) if balance else None,
-        sent_at=_datetime(flat, reference_time))
+        RECEIVED, amount=None if amount is TOO_LARGE else amount, sender=_sender(flat, match.start()),
+        sender_name=_name(body, original), reference=reference.group("ref") if reference else None,
+        balance=None if balance_amount is TOO_LARGE else balance_amount, sent_at=_datetime(flat, reference_time),
+        problem="AMOUNT_TOO_LARGE" if amount is TOO_LARGE else None)
 
 
 def split_messages(blob: str) -> list[str]:
@@ -237,11 +252,26 @@ def normalize_reference(raw: str | None) -> str | None:
     return digits if re.fullmatch(r"\d{6,20}", digits) else None
 
 
+MAX_SENDER_ID = 32
+
+
+def normalize_sender_id(value: str | None) -> str | None:
+    """The one normalisation of an SMS sender id: surrounding spaces removed, ASCII letters lower-cased. None for
+    anything else: empty, longer than 32 characters, or holding a control or non-ASCII character ("VF-Caſh" with a
+    long s, a tab or newline inside), so a look-alike never equals a listed id."""
+    if value is None:
+        return None
+    text = str(value).strip(" ")
+    if not text or len(text) > MAX_SENDER_ID or not text.isascii() or not text.isprintable():
+        return None
+    return text.lower()
+
+
 def is_wallet_sender(sender: str | None, allowed: list[str] | tuple[str, ...]) -> bool:
     """Only the wallet's own sender id (e.g. VF-Cash) may create transfers: an ordinary number cannot.
 
-    Compared without case, spaces, dashes or underscores ("VF-Cash" == "vf cash" == "VFCASH").
+    Compared exactly after normalize_sender_id: "VF-Cash" == " vf-cash ", but not "VFCash", "V-F-C-A-S-H",
+    "VF-Caſh" or "VF-\tCash" (list each spelling the phone shows in SMS_SENDER_IDS).
     """
-    def fold(value: str) -> str:
-        return re.sub(r"[\s\-_.]", "", value or "").casefold()
-    return bool(sender) and fold(sender) in {fold(a) for a in allowed if a}
+    wanted = normalize_sender_id(sender)
+    return wanted is not None and wanted in {normalize_sender_id(a) for a in allowed}

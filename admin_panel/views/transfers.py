@@ -16,11 +16,19 @@ from admin_panel.views.base import SecureView, actor, explain, fmt_money, fmt_ti
 MAX_PASTE = 100_000
 
 
+PROBLEMS = {
+    "NO_REFERENCE": "money received but no transaction number in the text: nothing stored",
+    "NO_AMOUNT": "money received but no amount in the text: nothing stored",
+    "AMOUNT_TOO_LARGE": "money received, but the amount is larger than any wallet could receive: nothing stored, "
+                        "check the wallet's own statement",
+}
+
+
 def describe(result: rec.IngestResult) -> str:
     if result.kind != "received":
         return "not money received: nothing stored"
-    if result.problem == "NO_REFERENCE":
-        return "money received but no transaction number in the text: nothing stored"
+    if result.problem is not None or result.transfer is None:
+        return PROBLEMS.get(result.problem, "money received but unreadable: nothing stored")
     t = result.transfer
     what = f"transfer {t.reference} of {fmt_money(t.amount)}"
     if result.settled_request:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import logging
 import re
 import unicodedata
 from collections import defaultdict
@@ -18,18 +19,19 @@ from sqlalchemy.orm import Session
 
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
-from core.errors import ConfirmationRequired, InvalidInput, NotFound
+from core.errors import ConfirmationRequired, InvalidAmount, InvalidInput, NotFound
 from core.models import (Notification, NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer,
                          User)
-from core.money import normalize_digits
+from core.money import normalize_digits, parse_amount
 from core.services import matching, notifications, wallet
 from core.services.common import Actor, clean_text, require_reason
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
-from core.sms import RECEIVED, ParsedSms, normalize_mobile, normalize_reference, parse_sms, split_messages
+from core.sms import MAX_SMS_AMOUNT, RECEIVED, ParsedSms, normalize_mobile, normalize_reference, parse_sms, split_messages
 from core.text import has_control
 from core.timeutil import CAIRO, as_utc
 
+log = logging.getLogger(__name__)
 SOURCES = ("sms", "paste", "statement", "cli")
 MAX_SMS = 2000
 MAX_PASTE_MESSAGES = 200
@@ -84,6 +86,10 @@ def record_transfer(session: Session, parsed: ParsedSms, *, source: str, raw_tex
         raise InvalidInput(f"unknown source {source}")
     if not parsed.is_received:
         return IngestResult(parsed.kind)
+    if parsed.problem is not None:
+        log.warning("a received SMS was not stored as a transfer: %s (transaction number %s)", parsed.problem,
+                    parsed.reference or "none")
+        return IngestResult(RECEIVED, problem=parsed.problem)
     if parsed.reference is None:
         return IngestResult(RECEIVED, problem="NO_REFERENCE")
     if parsed.amount is None or parsed.amount <= 0:
@@ -320,13 +326,10 @@ def statement_lines(statement: Statement, mapping: dict[str, int | None]) -> lis
         if _OUTGOING.search(direction) and not _INCOMING.search(direction) or amount_text.startswith("-"):
             lines.append(StatementLine(number, None, "not money received"))
             continue
-        try:
-            amount = Decimal(normalize_digits(cell["amount"]).replace(",", "").strip() or "x")
-            amount = amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else None
-        except ArithmeticError:
-            amount = None
-        if amount is None or amount <= 0:
-            lines.append(StatementLine(number, None, "no amount"))
+        try:  # the one amount parser: no exponents, bounded length, at most 2 decimals
+            amount = parse_amount(cell["amount"], maximum=MAX_SMS_AMOUNT)
+        except InvalidAmount as exc:
+            lines.append(StatementLine(number, None, "amount too large" if exc.reason == "TOO_LARGE" else "no amount"))
             continue
         reference = normalize_reference(cell["reference"])
         if reference is None:

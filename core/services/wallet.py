@@ -28,6 +28,7 @@ from core.timeutil import as_utc, cairo_day_start
 MAX_ADJUSTMENT = Decimal("1000000.00")
 MAX_BALANCE = Decimal("1000000000.00")  # far above any real wallet, far below 2**63 piastres
 LANGUAGES = ("en", "ar")
+MAX_TELEGRAM_ID = 2**53 - 1  # Telegram's ids have at most 52 significant bits
 AUTO_MATCH = Actor(name="auto-match")  # the actor of approvals made by reconciliation
 
 
@@ -125,6 +126,8 @@ def pick_language(code: str | None) -> str:
 def register(session: Session, telegram_id: int, *, full_name: str = "", username: str | None = None,
              language: str | None = None, now: datetime | None = None) -> RegisterResult:
     """Create the student with the welcome credit, once; a repeat returns the existing student."""
+    if not 0 < telegram_id <= MAX_TELEGRAM_ID:
+        raise InvalidInput("not a Telegram user id", field="telegram_id")
     now = as_utc(now)
     full_name = strip_controls(full_name)[:200]  # from Telegram: not ours to refuse, so cleaned
     username = strip_controls(username)[:64] or None
@@ -188,6 +191,8 @@ def find_by_telegram(session: Session, telegram_id: int) -> UserInfo | None:
 
 def find_by_telegram_on(conn: Connection, telegram_id: int) -> UserInfo | None:
     """find_by_telegram on a Connection (the bot's per-update read, BriefAsyncSession.read_point)."""
+    if not 0 < telegram_id <= MAX_TELEGRAM_ID:
+        return None  # never sent to the database: 2^64 overflows its BIGINT
     row = conn.execute(_BY_TELEGRAM, {"telegram_id": telegram_id}).first()
     return UserInfo(*row) if row else None
 

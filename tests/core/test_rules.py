@@ -8,7 +8,7 @@ from core import errors
 from core.db import build_context
 from core.errors import InvalidAmount, InvalidInput, InvalidWalletNumber, NotAMentor, NotFound, ReasonRequired
 from core.models import AdminRole, BookingStatus
-from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, format_money, parse_signed_amount
+from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, format_money, parse_amount, parse_signed_amount
 from core.phone import normalize_wallet
 from core.services import admins, mentorship, wallet
 from core.services.settings import get_settings
@@ -141,3 +141,32 @@ def test_every_error_code_is_unique_and_registered():
     codes = [c.code for c in classes]
     assert len(codes) == len(set(codes)) and set(codes) == errors.ERROR_CODES
     assert {"REASON_REQUIRED", "NOT_A_MENTOR", "NOT_FOUND"} <= errors.ERROR_CODES
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("1e999999999999999999", "NOT_A_NUMBER"), ("1e100000000", "NOT_A_NUMBER"), ("9" * 400, "TOO_LARGE"),
+    (Decimal("1e100000000"), "TOO_LARGE"), (Decimal("1e999999999999999999"), "TOO_LARGE"), pytest.param(10**5000, "TOO_LARGE", id="int-of-5001-digits"),
+    (Decimal("1e-100000000"), "TOO_MANY_DECIMALS"), pytest.param("x" * 100_000, "NOT_A_NUMBER", id="100k-letters"),
+    (Decimal("NaN"), "NOT_A_NUMBER"),
+])
+def test_amounts_are_refused_by_size_before_any_arithmetic(value, reason):
+    """Each of these cost seconds and a gigabyte, or raised, when turned into digits first (issue 20, #8)."""
+    for parse in (parse_amount, parse_signed_amount):
+        with pytest.raises(InvalidAmount) as caught:
+            parse(value)
+        assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("sender, ok", [("VF-Cash", True), (" vf-cash ", True), ("VFCash", False),
+                                        ("V-F-C-A-S-H", False), ("VF-Caſh", False), ("VF-\tCash", False),
+                                        ("VF-Cash\n", False), ("", False), (None, False), pytest.param("VF-Cash" * 10, False, id="70-characters")])
+def test_the_sender_id_rule(sender, ok):
+    from core.sms import is_wallet_sender
+    assert is_wallet_sender(sender, ["VF-Cash"]) is ok
+
+
+def test_sms_sender_ids_refuse_a_control_character_at_start_up(tmp_path, monkeypatch):
+    from core.config import ConfigError, load_settings
+    monkeypatch.setenv("SMS_SENDER_IDS", "VF-Cash,VF\tCash")
+    with pytest.raises(ConfigError, match="SMS_SENDER_IDS"):
+        load_settings(data_dir=tmp_path, _env_file=None)
