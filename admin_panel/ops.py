@@ -23,12 +23,24 @@ def healthz():
     return jsonify({"status": "ok"})
 
 
+def redis_state() -> str | None:
+    """"up" or "down" for the students' API's rate-limit storage when REDIS_URL is set; None without Redis."""
+    limiter = current_app.extensions.get("limiter_health")
+    if limiter is None or not limiter.shared:
+        return None
+    return "up" if limiter.ok() else "down"
+
+
 @ops.get("/readyz")
 def readyz():
     reason = health.database_ready(_panel().db.engine)
     if reason:
         return jsonify({"status": "unavailable", "reason": reason}), 503
-    return jsonify({"status": "ready"})
+    redis = redis_state()
+    if redis == "down":  # still serving (reads fail open), but the students' payments are paused
+        return jsonify({"status": "degraded", "redis": "down",
+                        "reason": "Redis does not answer: the students' API pauses payments"})
+    return jsonify({"status": "ready", **({"redis": redis} if redis else {})})
 
 
 @ops.get("/metrics")
@@ -37,6 +49,9 @@ def metrics():
     up = Gauge("codehub_database_up", "1 when the database answers", registry=registry)
     reason = health.database_ready(_panel().db.engine)
     up.set(0 if reason else 1)
+    if redis_state() is not None:
+        Gauge("codehub_redis_up", "1 when the rate limiter's Redis answers", registry=registry).set(
+            1 if redis_state() == "up" else 0)
     if not reason:
         with _panel().db.session() as session:
             g = health.gauges(session)

@@ -7,6 +7,7 @@ once: validation, auth, Idempotency-Key, rate limit and its OpenAPI description 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -276,6 +277,8 @@ def _wrap(handler: Callable, op: Operation, db_sessions) -> Callable:
             call = Call(session, ctx, utcnow(), query, body)
             if not op.idempotent:
                 return _run(handler, call, path, language, op.status)
+            if not current_app.extensions["limiter_health"].ok():
+                return fail("PAYMENTS_PAUSED", 503, language)
             key = request.headers.get("Idempotency-Key", "")
             if not key:
                 return fail("IDEMPOTENCY_KEY_MISSING", 400, language)
@@ -356,6 +359,31 @@ def _openapi_path(rule: str) -> tuple[str, tuple[str, ...]]:
     return "/api" + re.sub(r"<int:(\w+)>", lambda m: "{" + m.group(1) + "}", rule), names
 
 
+REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}  # an unreachable Redis costs 0.5 s, once
+
+
+class LimiterHealth:
+    """Whether the rate limiter's shared storage (Redis) answers, asked at most every few seconds."""
+
+    EVERY = 5.0
+
+    def __init__(self, limiter: Limiter, *, shared: bool):
+        self.limiter, self.shared = limiter, shared
+        self._ok, self._asked = True, float("-inf")
+
+    def ok(self) -> bool:
+        if not self.shared:
+            return True
+        now = time.monotonic()
+        if now - self._asked >= self.EVERY:
+            self._asked = now
+            try:
+                self._ok = bool(self.limiter.storage.check())
+            except Exception:  # noqa: BLE001 - any failure of the storage means "down"
+                self._ok = False
+        return self._ok
+
+
 def rate_key() -> str:
     user_id = telegram_user_id()
     return f"tg:{user_id}" if user_id is not None else f"ip:{get_remote_address()}"
@@ -364,9 +392,15 @@ def rate_key() -> str:
 def create_student_api(app: Flask, spec: ApiSpec) -> Blueprint:
     """The blueprint, its rate limiter (Redis when REDIS_URL is set) and its OpenAPI operations."""
     settings = app.extensions["codehub"].settings
+    # Redis down (REDIS_URL set): reads fail open, counted per process in memory meanwhile (swallow_errors and the
+    # in-memory fallback); money POSTs answer 503 PAYMENTS_PAUSED (see _wrap): their limits are what keeps a
+    # guesser or a runaway client in check across replicas, so they wait for Redis rather than go unlimited.
     limiter = Limiter(key_func=rate_key, app=app, storage_uri=settings.redis_url or "memory://",
-                      headers_enabled=True, strategy="fixed-window", key_prefix="codehub-api")
+                      storage_options=REDIS_TIMEOUTS if settings.redis_url else {}, swallow_errors=True,
+                      in_memory_fallback_enabled=True, headers_enabled=True, strategy="fixed-window",
+                      key_prefix="codehub-api")
     app.extensions["student_limiter"] = limiter
+    app.extensions["limiter_health"] = LimiterHealth(limiter, shared=bool(settings.redis_url))
     sessions = app.extensions["codehub"].db.sessions
     bp = Blueprint("student_api", __name__, url_prefix="/api")
     for method, rule, handler, summary, tag, query, body, response, money_path in ROUTES:
@@ -391,4 +425,6 @@ def _errors(method: str, names: tuple[str, ...], money_path: bool) -> tuple[int,
         codes.add(404)
     if method == "POST":
         codes |= {400, 404, 409}
+    if money_path:
+        codes.add(503)  # PAYMENTS_PAUSED: the rate limiter's Redis is down
     return tuple(sorted(codes))

@@ -20,7 +20,7 @@ async def serve(settings: Settings) -> None:
     from bot.app import create_bot, create_dispatcher, set_commands
     from bot.i18n import build_i18n
     from bot.metrics import add_ops_routes
-    from bot.scheduler import build_scheduler
+    from bot.scheduler import build_scheduler, stop_scheduler
     from core.db import AsyncDatabase
 
     db = AsyncDatabase.from_settings(settings)
@@ -66,9 +66,7 @@ async def serve(settings: Settings) -> None:
             await dp["inflight"].wait_idle(30)  # in-flight updates finish before the database closes
     finally:
         log.info("stopping")
-        if scheduler.running:
-            await scheduler.delivery.stop()  # the pass in progress finishes its message, releases the rest
-            scheduler.shutdown(wait=False)
+        await stop_scheduler(scheduler)  # runs under way finish before the database closes
         if runner is not None:
             await runner.cleanup()
         await dp.storage.close()

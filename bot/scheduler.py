@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import DeliveryLoop
@@ -42,6 +42,51 @@ def _count_run(event) -> None:
     SCHEDULER_RUNS.labels(job=event.job_id, outcome=outcome).inc()
 
 
+class RunningJobs:
+    """Job runs submitted and not finished yet. APScheduler's AsyncIOExecutor cancels them on shutdown (each then
+    logs a traceback, and a cancelled database call leaves its pool connection half closed), so a stopping bot
+    waits for them first (stop_scheduler)."""
+
+    def __init__(self):
+        self.count = 0
+        self._idle: asyncio.Event | None = None
+
+    @property
+    def idle(self) -> asyncio.Event:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            self._idle.set()
+        return self._idle
+
+    def __call__(self, event) -> None:
+        if event.code == EVENT_JOB_SUBMITTED:
+            self.count += 1
+            self.idle.clear()
+        else:
+            self.count = max(0, self.count - 1)
+            if self.count == 0:
+                self.idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, timeout: float = 30.0) -> None:
+    """No new runs, the delivery pass hands back what it has not sent, the runs under way finish, then shut down."""
+    if not scheduler.running:
+        return
+    scheduler.pause()
+    await scheduler.delivery.stop()
+    if not await scheduler.running_jobs.wait_idle(timeout):
+        log.warning("scheduled jobs still running after %ss: stopping anyway", timeout)
+    scheduler.shutdown(wait=False)
+    await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -60,7 +105,9 @@ def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
                       max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(run_daily_jobs, "cron", hour=DAILY_HOUR, minute=DAILY_MINUTE, id="daily_jobs", args=[db],
                       max_instances=1, coalesce=True, misfire_grace_time=3600)
-    scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends
+    scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends (stop_scheduler)
+    scheduler.running_jobs = RunningJobs()
+    scheduler.add_listener(scheduler.running_jobs, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.add_listener(_count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     for add_job in extra_jobs:
         add_job(scheduler, bot=bot, db=db, i18n=i18n, settings=settings)

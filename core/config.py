@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     field_encryption_key: SecretStr | None = None
     admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=8000, ge=1, le=65535)
+    admin_channel_timeout: int = Field(default=30, ge=1, le=3600)  # seconds an idle connection is kept
+    admin_connection_limit: int = Field(default=1000, ge=10, le=100_000)
     # How many reverse proxies in front of the panel append X-Forwarded-For/-Proto; 0 = none (ignore them).
     trusted_proxy_count: int = Field(default=0, ge=0, le=5)
     session_cookie_secure: bool = False  # true when the panel is served over HTTPS

@@ -10,6 +10,7 @@ from flask_login import current_user
 from core.models import AdminRole
 from core.services import analytics, mentorship, wallet
 from core.timeutil import CAIRO, utcnow
+from admin_panel.ops import redis_state
 from admin_panel.views.base import RoleMixin, age, fmt_money, fmt_time, service_session
 
 REVENUE_LABELS = {"PLATFORM_PURCHASE": "Platform purchases", "MENTORSHIP_PAYMENT": "Mentorship"}
@@ -29,7 +30,7 @@ class DashboardView(RoleMixin, AdminIndexView):
             bookings = mentorship.pending_bookings(s, limit=6)
         charts = _chart_data(fin, eng, now)
         return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=topups, bookings=bookings,
-                           charts=charts, fmt_money=fmt_money,
+                           charts=charts, fmt_money=fmt_money, redis_down=redis_state() == "down",
                            fmt_time=fmt_time, age=age)
 
 

@@ -115,3 +115,25 @@ async def test_python_m_bot_exits_2_without_token(tmp_path):
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2 and "BOT_TOKEN" in err.decode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_a_sigterm_while_jobs_run_stops_cleanly(fake_api, tmp_path, request, database):
+    """Issue 20, #11: SIGTERM with the scheduler's jobs mid-run (core jobs, rollups and delivery start 3 s after
+    start; the outbox holds messages to send) logs no ERROR and no traceback, and exits 0."""
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path / 'bot.db'}"
+    env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake_api.base_url, DATABASE_URL=url)
+    proc = await asyncio.create_subprocess_exec(sys.executable, RUN_BOT, cwd=tmp_path, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        await fake_api.wait_for_call(lambda c: c.method == "deleteWebhook", timeout=30)
+        for n in range(20):  # welcome messages and admin notices keep the delivery job busy
+            fake_api.push(fake_api.message_update(TgUser(9100 + n, f"Student {n}"), "/start"))
+        await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 9119, timeout=30)
+        await asyncio.sleep(3.2)  # the first runs of the scheduled jobs are under way
+    finally:
+        code, err = await stop(proc)
+    assert code == 0, err
+    assert "Traceback" not in err and " ERROR " not in err and "ERROR:" not in err, err[-3000:]
+    assert "stopping" in err
