@@ -11,13 +11,9 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
+from bot import middlewares
 from bot.handlers import build_routers
-from bot.handlers.errors import ErrorsMiddleware
-from bot.metrics import MetricsMiddleware
-from bot.i18n import StudentI18nMiddleware, build_i18n
-from bot.middlewares import (BlockedStudentMiddleware, DuplicateUpdateMiddleware, InFlightMiddleware,
-                             LeaveFlowMiddleware, PrivateChatOnlyMiddleware, StateFlushMiddleware,
-                             StudentMiddleware, ThrottlingMiddleware, UpdateSessionMiddleware)
+from bot.i18n import build_i18n
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
@@ -66,20 +62,8 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub",
                     disable_fsm=True)
     dp["settings"], dp["db"], dp["i18n_core"] = settings, db, i18n
-    dp["inflight"] = InFlightMiddleware()
-    dp.update.outer_middleware(MetricsMiddleware())  # updates handled/failed, handler latency (/metrics)
-    dp.update.outer_middleware(dp["inflight"])
-    dp.update.outer_middleware(DuplicateUpdateMiddleware(redis=shared))  # shared: a retry reaching another replica
-    dp.update.outer_middleware(UpdateSessionMiddleware(db, i18n))
-    dp.update.outer_middleware(dp.fsm)  # the per-student lock, then the state read
-    dp.update.outer_middleware(StateFlushMiddleware())  # FSM changes written once, before the lock is let go
-    dp.update.outer_middleware(StudentMiddleware(admin_ids))
-    dp.update.outer_middleware(StudentI18nMiddleware(i18n))
-    dp.update.outer_middleware(ThrottlingMiddleware(throttle_limit, throttle_window, redis=shared))
-    dp.update.outer_middleware(ErrorsMiddleware())
-    dp.update.outer_middleware(PrivateChatOnlyMiddleware())
-    dp.update.outer_middleware(BlockedStudentMiddleware())
-    dp.message.outer_middleware(LeaveFlowMiddleware())
+    dp["inflight"] = middlewares.install(dp, db=db, i18n=i18n, admin_ids=admin_ids, redis=shared,
+                                         throttle_limit=throttle_limit, throttle_window=throttle_window)
     dp.include_routers(*build_routers(admin_ids))
     return dp
 

@@ -6,11 +6,6 @@ WEBHOOK_URL set (the webhook server on WEBHOOK_HOST:WEBHOOK_PORT).
 """
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from aiogram import BaseMiddleware
-from aiogram.types import Update
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from core.services import health
@@ -25,22 +20,6 @@ HANDLER_SECONDS = Histogram("codehub_bot_handler_seconds", "Time to handle one u
                             registry=REGISTRY, buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
 SCHEDULER_RUNS = Counter("codehub_scheduler_runs", "Scheduled job runs, by job and outcome",
                          ["job", "outcome"], registry=REGISTRY)
-
-
-class MetricsMiddleware(BaseMiddleware):
-    """Outermost update middleware: counts every update and times it (failures are counted by
-    ErrorsMiddleware, which answers them, and here when one escapes it)."""
-
-    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
-        started = time.perf_counter()
-        try:
-            return await handler(event, data)
-        except BaseException:
-            UPDATES_FAILED.inc()
-            raise
-        finally:
-            HANDLER_SECONDS.observe(time.perf_counter() - started)
-            UPDATES_HANDLED.inc()
 
 
 def add_ops_routes(app, db) -> None:

@@ -20,7 +20,7 @@ async def serve(settings: Settings) -> None:
     from bot.app import create_bot, create_dispatcher, set_commands
     from bot.i18n import build_i18n
     from bot.metrics import add_ops_routes
-    from bot.scheduler import build_scheduler, stop_scheduler
+    from bot.outbox.scheduler import build_scheduler, stop_scheduler
     from core.db import AsyncDatabase
 
     db = AsyncDatabase.from_settings(settings)

@@ -480,7 +480,7 @@ def optimize_database(url: str) -> None:
             if engine.dialect.name == "sqlite":
                 # Statistics of a small ledger mislead the planner once it grows (a 100-student burst on a
                 # fresh file then waited on full scans): analyse only a ledger large enough to be worth it;
-                # the bot's scheduler calls this again every night (bot/scheduler.py).
+                # the bot's scheduler calls this again every night (bot/outbox/scheduler.py).
                 size = conn.exec_driver_sql("SELECT max(id) FROM transactions").scalar() or 0
                 if size < ANALYZE_FROM_ROWS:
                     conn.rollback()

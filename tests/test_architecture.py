@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ABOVE_CORE = ("bot", "admin_panel", "codehub_cli", "run_bot", "run_admin")
 EDGES = [*sorted((ROOT / "admin_panel").rglob("*.py")), *sorted((ROOT / "bot" / "handlers").glob("*.py")),
-         ROOT / "bot" / "cards.py", ROOT / "bot" / "ui.py"]
+         *sorted((ROOT / "bot" / "ui").glob("*.py"))]
 QUERY_BUILDERS = {"select", "update", "insert", "delete", "func", "text", "case", "cast", "and_", "or_",
                   "true", "false", "exists", "join", "outerjoin", "literal_column"}
 SESSION_CALLS = {"query", "execute", "scalar", "scalars", "get", "add", "add_all", "delete", "merge", "flush",

@@ -12,15 +12,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import (AdminBookingCb, AdminTopupCb, booking_buttons, booking_card, booking_decided_text,
+from bot.ui.cards import (AdminBookingCb, AdminTopupCb, booking_buttons, booking_card, booking_decided_text,
                        topup_buttons, topup_card, topup_decided_text)
 from bot.dates import lacks_time, parse_session_date
-from bot.ui import error_text, esc, money, number, when
+from bot.ui.errors import error_text
+from bot.ui.format import esc, money, number, when
 from core.errors import ConfirmationRequired, DateInPast, DomainError, InvalidInput, ReasonRequired
 from core.models import BookingStatus, TransactionStatus
 from core.services import analytics, mentorship, reconciliation, wallet
+from core.db import BriefAsyncSession
 from core.services.common import Actor
 
 
@@ -67,7 +68,7 @@ async def on_admin_button_refused(callback: CallbackQuery) -> None:
     await callback.answer(_("⛔ This action is for CodeHub admins only."), show_alert=True)
 
 
-async def cmd_pending(message: Message, session: AsyncSession) -> None:
+async def cmd_pending(message: Message, session: BriefAsyncSession) -> None:
     topups = await session.run_sync(wallet.pending_topups, limit=20)
     bookings = await session.run_sync(mentorship.pending_bookings, limit=20)
     if not topups and not bookings:
@@ -88,7 +89,7 @@ async def cmd_pending(message: Message, session: AsyncSession) -> None:
                              reply_markup=booking_buttons(b.id))
 
 
-async def cmd_stats(message: Message, session: AsyncSession) -> None:
+async def cmd_stats(message: Message, session: BriefAsyncSession) -> None:
     k = await session.run_sync(analytics.kpis)
     await message.answer(_(
         "📊 <b>CodeHub today</b>\nRevenue today: <b>{today}</b>\nRevenue this month: <b>{month}</b>\n"
@@ -100,7 +101,7 @@ async def cmd_stats(message: Message, session: AsyncSession) -> None:
 
 
 async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext,
-                           session: AsyncSession) -> None:
+                           session: BriefAsyncSession) -> None:
     """Approve at once when a received transfer matches; otherwise the admin confirms with a reason."""
     try:
         decision = await session.run_sync(reconciliation.approve, callback_data.id,
@@ -115,7 +116,7 @@ async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb,
     await callback.answer(_("Approved: {amount} credited.").format(amount=money(decision.amount)))
 
 
-async def on_approve_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_approve_reason(message: Message, state: FSMContext, session: BriefAsyncSession) -> None:
     async def decide(data: dict, reason: str) -> str:
         decision = await session.run_sync(reconciliation.approve, data["id"], actor=actor_of(message.from_user),
                                           reason=reason, confirmed=True)
@@ -130,7 +131,7 @@ async def on_topup_reject(callback: CallbackQuery, callback_data: AdminTopupCb, 
         id=number(callback_data.id)))
 
 
-async def on_reject_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_reject_reason(message: Message, state: FSMContext, session: BriefAsyncSession) -> None:
     """Reject; when a received transfer matches the request, ask once more before rejecting."""
     async def decide(data: dict, reason: str) -> str | None:
         try:
@@ -152,7 +153,7 @@ async def on_reject_reason(message: Message, state: FSMContext, session: AsyncSe
 
 
 async def on_reject_confirmed(callback: CallbackQuery, callback_data: AdminTopupCb, state: FSMContext,
-                              session: AsyncSession) -> None:
+                              session: BriefAsyncSession) -> None:
     data = await state.get_data()
     if await state.get_state() != AdminStates.reject_confirm.state or data.get("id") != callback_data.id:
         await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
@@ -196,7 +197,7 @@ async def finish_with_reason(message: Message, state: FSMContext,
 
 
 async def on_booking_confirm(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
-                             session: AsyncSession) -> None:
+                             session: BriefAsyncSession) -> None:
     booking = await session.run_sync(mentorship.check_confirmable, callback_data.id)
     await state.set_state(AdminStates.booking_date)
     await state.set_data({"id": booking.id, "chat": callback.message.chat.id,
@@ -207,7 +208,7 @@ async def on_booking_confirm(callback: CallbackQuery, callback_data: AdminBookin
         "<code>tomorrow 18:00</code> or <code>today 9pm</code> (/cancel to stop).").format(id=number(booking.id)))
 
 
-async def on_booking_date(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_booking_date(message: Message, state: FSMContext, session: BriefAsyncSession) -> None:
     when_utc = parse_session_date(message.text)
     if when_utc is None and lacks_time(message.text):
         await message.answer(_("Please add the time of day too, e.g. <code>tomorrow 18:00</code> or "
@@ -230,7 +231,7 @@ async def on_booking_date(message: Message, state: FSMContext, session: AsyncSes
                            "link? Send them, or tap Skip.").format(date=when(when_utc)), reply_markup=skip)
 
 
-async def finish_confirm(bot, answer, state: FSMContext, session: AsyncSession, user: User, notes: str | None):
+async def finish_confirm(bot, answer, state: FSMContext, session: BriefAsyncSession, user: User, notes: str | None):
     """Confirm with the date and notes collected; an answer that can be corrected keeps the step open."""
     data = await state.get_data()
     try:
@@ -246,12 +247,12 @@ async def finish_confirm(bot, answer, state: FSMContext, session: AsyncSession, 
     await answer(text + "\n" + _("When: {date} (Cairo time)").format(date=when(booking.session_date)))
 
 
-async def on_booking_notes(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_booking_notes(message: Message, state: FSMContext, session: BriefAsyncSession) -> None:
     await finish_confirm(message.bot, message.answer, state, session, message.from_user, message.text)
 
 
 async def on_booking_skip_notes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
-                                session: AsyncSession) -> None:
+                                session: BriefAsyncSession) -> None:
     if (await state.get_data()).get("id") != callback_data.id:  # the prompt of a booking left earlier
         await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
         return
@@ -259,7 +260,7 @@ async def on_booking_skip_notes(callback: CallbackQuery, callback_data: AdminBoo
     await finish_confirm(callback.bot, callback.message.answer, state, session, callback.from_user, None)
 
 
-async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBookingCb, session: AsyncSession) -> None:
+async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBookingCb, session: BriefAsyncSession) -> None:
     booking = await session.run_sync(mentorship.check_cancellable, callback_data.id)
     await callback.answer()
     yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
@@ -269,14 +270,14 @@ async def on_booking_cancel(callback: CallbackQuery, callback_data: AdminBooking
 
 
 async def on_booking_cancel_yes(callback: CallbackQuery, callback_data: AdminBookingCb, state: FSMContext,
-                                session: AsyncSession) -> None:
+                                session: BriefAsyncSession) -> None:
     booking = await session.run_sync(mentorship.check_cancellable, callback_data.id)
     await ask_reason(callback, state, AdminStates.cancel_reason, booking.id, _(
         "Write the reason for cancelling booking #{id} (the student will see it), or /cancel:").format(
         id=number(booking.id)))
 
 
-async def on_cancel_reason(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_cancel_reason(message: Message, state: FSMContext, session: BriefAsyncSession) -> None:
     async def decide(data: dict, reason: str) -> str:
         result = await session.run_sync(mentorship.cancel, data["id"], reason, actor=actor_of(message.from_user))
         text = booking_decided(result.booking.id, BookingStatus.CANCELLED, actor_of(message.from_user).name)
@@ -285,7 +286,7 @@ async def on_cancel_reason(message: Message, state: FSMContext, session: AsyncSe
 
 
 async def on_booking_complete(callback: CallbackQuery, callback_data: AdminBookingCb,
-                              session: AsyncSession) -> None:
+                              session: BriefAsyncSession) -> None:
     booking = await session.run_sync(mentorship.complete, callback_data.id, actor=actor_of(callback.from_user))
     text = booking_decided(booking.id, BookingStatus.COMPLETED, actor_of(callback.from_user).name)
     await show_decision(callback.bot, callback.message.chat.id, callback.message.message_id, text)

@@ -6,13 +6,13 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_HISTORY, MenuButton, WalletCb
-from bot.statement import entry_line
-from bot.ui import number, type_name, with_balance
+from bot.ui.keyboards import BTN_HISTORY, MenuButton, WalletCb
+from bot.ui.statement import entry_line
+from bot.ui.format import number, type_name, with_balance
 from core.models import TransactionType
 from core.services import ledger
+from core.db import BriefAsyncSession
 from core.services.wallet import Page, UserInfo
 
 FILTERS = ("ALL", "TOP_UP", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "REFUND", "SIGNUP_BONUS")
@@ -39,23 +39,23 @@ def render(student: UserInfo, page: Page, kind: str) -> tuple[str, InlineKeyboar
     return with_balance("\n".join(lines), student.balance), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def send_history(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def send_history(message: Message, session: BriefAsyncSession, student: UserInfo) -> None:
     page = await session.run_sync(ledger.statement, student.id, page=1, per_page=PER_PAGE)
     text, markup = render(student, page, "ALL")
     await message.answer(text, reply_markup=markup)
 
 
-async def cmd_history(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def cmd_history(message: Message, session: BriefAsyncSession, student: UserInfo) -> None:
     await send_history(message, session, student)
 
 
-async def on_history_button(callback: CallbackQuery, session: AsyncSession, student: UserInfo) -> None:
+async def on_history_button(callback: CallbackQuery, session: BriefAsyncSession, student: UserInfo) -> None:
     """History under /balance."""
     await callback.answer()
     await send_history(callback.message, session, student)
 
 
-async def on_history_page(callback: CallbackQuery, callback_data: HistoryCb, session: AsyncSession,
+async def on_history_page(callback: CallbackQuery, callback_data: HistoryCb, session: BriefAsyncSession,
                           student: UserInfo) -> None:
     kind = callback_data.type if callback_data.type in FILTERS else "ALL"
     page = await session.run_sync(ledger.statement, student.id, page=max(1, callback_data.page), per_page=PER_PAGE,

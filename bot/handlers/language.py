@@ -7,13 +7,13 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_LANGUAGE, MenuButton, main_menu
-from bot.ui import with_balance
-from bot.webapp import set_menu_button
+from bot.ui.keyboards import BTN_LANGUAGE, MenuButton, main_menu
+from bot.ui.format import with_balance
+from bot.ui.webapp import set_menu_button
 from core.config import Settings
 from core.services import wallet
+from core.db import BriefAsyncSession
 from core.services.wallet import UserInfo
 
 
@@ -28,7 +28,7 @@ async def cmd_language(message: Message, student: UserInfo) -> None:
     await message.answer(with_balance(_("🌐 Choose your language:"), student.balance), reply_markup=markup)
 
 
-async def on_language(callback: CallbackQuery, callback_data: LangCb, session: AsyncSession,
+async def on_language(callback: CallbackQuery, callback_data: LangCb, session: BriefAsyncSession,
                       student: UserInfo, i18n: I18n, bot: Bot, settings: Settings) -> None:
     student = await session.run_sync(wallet.set_language, student.id, callback_data.code)
     with i18n.use_locale(student.language):

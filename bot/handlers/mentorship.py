@@ -10,17 +10,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_MENTORS, MenuButton, RowId, topup_button
-from bot.ui import clip, error_text, esc, money, money_value, number, status_name, with_balance
-from bot.webapp import web_app_rows
+from bot.ui.keyboards import BTN_MENTORS, MenuButton, RowId, topup_button
+from bot.ui.errors import error_text
+from bot.ui.format import clip, esc, money, money_value, number, status_name, with_balance
+from bot.ui.webapp import web_app_rows
 from core.config import Settings
 from core.errors import InsufficientFunds, InvalidInput
 from core.money import ZERO
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
 from core.services.wallet import UserInfo
+from core.db import BriefAsyncSession
 from core.text import check_text
 
 
@@ -51,7 +52,7 @@ def mentor_card(m: MentorInfo) -> str:
         name=esc(m.name), bio=esc(clip(m.bio, 300)), rate=money(m.rate), rating=rating, status=status)
 
 
-async def show_mentors(message: Message, session: AsyncSession, student: UserInfo, *, booking: bool,
+async def show_mentors(message: Message, session: BriefAsyncSession, student: UserInfo, *, booking: bool,
                        webapp_url: str | None = None) -> None:
     mentors = await session.run_sync(mentorship.list_mentors)
     head = _("📅 <b>Book a session</b>: choose a mentor.") if booking else _("🧑‍🏫 <b>CodeHub mentors</b>")
@@ -63,15 +64,15 @@ async def show_mentors(message: Message, session: AsyncSession, student: UserInf
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_mentors(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+async def cmd_mentors(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:
     await show_mentors(message, session, student, booking=False, webapp_url=settings.webapp_url)
 
 
-async def cmd_book(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+async def cmd_book(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:
     await show_mentors(message, session, student, booking=True, webapp_url=settings.webapp_url)
 
 
-async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: AsyncSession,
+async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: BriefAsyncSession,
                     student: UserInfo) -> None:
     mentor, prices = await session.run_sync(mentorship.price_list, callback_data.id)
     await callback.answer()
@@ -85,7 +86,7 @@ async def on_mentor(callback: CallbackQuery, callback_data: MentorCb, session: A
 
 
 async def on_duration(callback: CallbackQuery, callback_data: DurationCb, state: FSMContext,
-                      session: AsyncSession, student: UserInfo) -> None:
+                      session: BriefAsyncSession, student: UserInfo) -> None:
     if money_value(callback_data.cost) is None:
         raise InvalidInput("bad cost")
     # turned off since the durations were shown: say so before the notes
@@ -137,7 +138,7 @@ async def on_booking_skip(callback: CallbackQuery, state: FSMContext, student: U
     await ask_confirm(callback.message, state, student, None)
 
 
-async def on_booking_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+async def on_booking_confirm(callback: CallbackQuery, state: FSMContext, session: BriefAsyncSession,
                              student: UserInfo) -> None:
     data = await state.get_data()
     if data.get("summary") != callback.message.message_id:  # an older summary, with another price

@@ -8,16 +8,17 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import RenewCb
-from bot.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, RowId, topup_button
-from bot.ui import clip, error_text, esc, money, money_value, number, pieces, when, with_balance
-from bot.webapp import web_app_rows
+from bot.ui.cards import RenewCb
+from bot.ui.keyboards import BTN_MY, BTN_PLATFORMS, MenuButton, RowId, topup_button
+from bot.ui.errors import error_text
+from bot.ui.format import clip, esc, money, money_value, number, pieces, when, with_balance
+from bot.ui.webapp import web_app_rows
 from core.config import Settings
 from core.errors import AccessDenied, InsufficientFunds
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
+from core.db import BriefAsyncSession
 from core.services.wallet import UserInfo
 
 
@@ -82,7 +83,7 @@ def platform_page(p: PlatformInfo, balance: Decimal) -> tuple[str, InlineKeyboar
     return with_balance("\n".join(lines), balance), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def show_platform(message: Message, session: AsyncSession, student: UserInfo, platform_id: int) -> None:
+async def show_platform(message: Message, session: BriefAsyncSession, student: UserInfo, platform_id: int) -> None:
     p = await session.run_sync(enrollment.get_platform, platform_id, student.id)
     if not p.is_active:
         await message.answer(with_balance(_("This platform is not available right now."), student.balance))
@@ -91,7 +92,7 @@ async def show_platform(message: Message, session: AsyncSession, student: UserIn
     await message.answer(text, reply_markup=markup)
 
 
-async def send_platforms(message: Message, session: AsyncSession, student: UserInfo,
+async def send_platforms(message: Message, session: BriefAsyncSession, student: UserInfo,
                          webapp_url: str | None = None) -> None:
     items = await session.run_sync(enrollment.list_platforms, student.id)
     lines = [_("📚 <b>CodeHub platforms</b>"), ""]
@@ -106,23 +107,23 @@ async def send_platforms(message: Message, session: AsyncSession, student: UserI
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_platforms(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+async def cmd_platforms(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:
     await send_platforms(message, session, student, settings.webapp_url)
 
 
-async def on_platform_list(callback: CallbackQuery, session: AsyncSession, student: UserInfo,
+async def on_platform_list(callback: CallbackQuery, session: BriefAsyncSession, student: UserInfo,
                            settings: Settings) -> None:
     await callback.answer()
     await send_platforms(callback.message, session, student, settings.webapp_url)
 
 
-async def on_platform_open(callback: CallbackQuery, callback_data, session: AsyncSession,
+async def on_platform_open(callback: CallbackQuery, callback_data, session: BriefAsyncSession,
                            student: UserInfo) -> None:
     await callback.answer()
     await show_platform(callback.message, session, student, callback_data.id)
 
 
-async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session: BriefAsyncSession,
                     student: UserInfo) -> None:
     # an old page: no confirmation screen for what cannot be bought
     p = await session.run_sync(enrollment.purchasable_platform, callback_data.id, student.id)
@@ -142,7 +143,7 @@ async def on_enroll(callback: CallbackQuery, callback_data: PlatformCb, session:
                                   reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: AsyncSession,
+async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: BriefAsyncSession,
                             student: UserInfo) -> None:
     price = money_value(callback_data.price)
     if price is None:
@@ -165,13 +166,13 @@ async def on_enroll_confirm(callback: CallbackQuery, callback_data, session: Asy
     await callback.answer(_("Enrolled"))
 
 
-async def on_tasks(callback: CallbackQuery, callback_data: PlatformCb, session: AsyncSession,
+async def on_tasks(callback: CallbackQuery, callback_data: PlatformCb, session: BriefAsyncSession,
                    student: UserInfo) -> None:
     await callback.answer()
     await send_tasks(callback.message, session, student, callback_data.id)
 
 
-async def on_task_open(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
+async def on_task_open(callback: CallbackQuery, callback_data: TaskCb, session: BriefAsyncSession,
                        student: UserInfo) -> None:
     try:
         task = await session.run_sync(enrollment.get_task, student.id, callback_data.id)
@@ -192,7 +193,7 @@ async def on_task_open(callback: CallbackQuery, callback_data: TaskCb, session: 
                                   reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: AsyncSession,
+async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: BriefAsyncSession,
                        student: UserInfo) -> None:
     try:
         progress = await session.run_sync(enrollment.complete_task, student.id, callback_data.id)
@@ -206,7 +207,7 @@ async def on_task_done(callback: CallbackQuery, callback_data: TaskCb, session: 
         inline_keyboard=[[button(_("⬅️ Tasks"), PlatformCb(action="tasks", id=progress.platform_id))]]))
 
 
-async def cmd_my(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+async def cmd_my(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:
     items = await session.run_sync(enrollment.my_enrollments, student.id)
     lines = [_("🎓 <b>My platforms</b>"), ""]
     for e in items:
@@ -229,7 +230,7 @@ async def send_locked(message: Message, student: UserInfo, platform_id) -> None:
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def send_tasks(message: Message, session: AsyncSession, student: UserInfo, platform_id: int) -> None:
+async def send_tasks(message: Message, session: BriefAsyncSession, student: UserInfo, platform_id: int) -> None:
     try:
         tasks = await session.run_sync(enrollment.platform_tasks, student.id, platform_id)
     except AccessDenied:

@@ -8,14 +8,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import RateCb, stars_buttons
-from bot.keyboards import BTN_SESSIONS, MenuButton, RowId
-from bot.ui import clip, esc, money, number, status_name, when, with_balance
+from bot.ui.cards import RateCb, stars_buttons
+from bot.ui.keyboards import BTN_SESSIONS, MenuButton, RowId
+from bot.ui.format import clip, esc, money, number, status_name, when, with_balance
 from core.models import BookingStatus
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
+from core.db import BriefAsyncSession
 from core.services.wallet import UserInfo
 
 
@@ -46,7 +46,7 @@ def session_line(b: BookingInfo) -> str:
     return f"{head}\n   {status}"
 
 
-async def cmd_sessions(message: Message, session: AsyncSession, student: UserInfo) -> None:
+async def cmd_sessions(message: Message, session: BriefAsyncSession, student: UserInfo) -> None:
     bookings = await session.run_sync(mentorship.student_bookings, student.id)
     upcoming = [b for b in bookings if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
     past = [b for b in bookings if b not in upcoming]
@@ -69,7 +69,7 @@ async def cmd_sessions(message: Message, session: AsyncSession, student: UserInf
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def on_cancel_ask(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
+async def on_cancel_ask(callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession,
                         student: UserInfo) -> None:
     b = await session.run_sync(mentorship.check_cancellable, callback_data.id, student_id=student.id)
     await callback.answer()
@@ -79,7 +79,7 @@ async def on_cancel_ask(callback: CallbackQuery, callback_data: SessionCb, sessi
         id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)), student.balance), reply_markup=yes)
 
 
-async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
+async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession,
                     student: UserInfo) -> None:
     result = await session.run_sync(mentorship.cancel, callback_data.id, student_id=student.id)
     await callback.message.edit_text(with_balance(_("✖️ Booking #{id} cancelled. Refunded: <b>{refund}</b>.").format(
@@ -87,7 +87,7 @@ async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: 
     await callback.answer(_("Cancelled"))
 
 
-async def on_rate_ask(callback: CallbackQuery, callback_data: SessionCb, session: AsyncSession,
+async def on_rate_ask(callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession,
                       student: UserInfo) -> None:
     b = await session.run_sync(mentorship.student_booking, callback_data.id, student.id)
     await callback.answer()
@@ -95,7 +95,7 @@ async def on_rate_ask(callback: CallbackQuery, callback_data: SessionCb, session
         id=number(b.id), mentor=esc(b.mentor_name)), student.balance), reply_markup=stars_buttons(b.id))
 
 
-async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: AsyncSession,
+async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: BriefAsyncSession,
                   student: UserInfo) -> None:
     b = await session.run_sync(mentorship.leave_feedback, callback_data.id, student.id, callback_data.stars)
     await state.set_state(FeedbackStates.text)
@@ -109,7 +109,7 @@ async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMCont
         reply_markup=skip)
 
 
-async def on_feedback(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+async def on_feedback(message: Message, state: FSMContext, session: BriefAsyncSession, student: UserInfo) -> None:
     data = await state.get_data()
     await session.run_sync(mentorship.add_feedback_text, data["id"], student.id, message.text)
     await state.clear()

@@ -8,16 +8,16 @@ from aiogram.filters import KICKED, ChatMemberUpdatedFilter, Command, CommandObj
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ChatMemberUpdated, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handlers.mentorship import show_mentors
 from bot.handlers.platforms import show_platform
 from bot.handlers.topup import start_topup
-from bot.keyboards import BTN_HELP, MenuButton, main_menu
-from bot.ui import esc, money, with_balance
-from bot.webapp import bot_startapp_link, set_menu_button, web_app_rows
+from bot.ui.keyboards import BTN_HELP, MenuButton, main_menu
+from bot.ui.format import esc, money, with_balance
+from bot.ui.webapp import bot_startapp_link, set_menu_button, web_app_rows
 from core.config import Settings
 from core.services import notifications, wallet
+from core.db import BriefAsyncSession
 from core.services.wallet import UserInfo
 
 
@@ -41,7 +41,7 @@ async def offer_web_app(message: Message, bot: Bot, settings: Settings) -> None:
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=web_app_rows(settings.webapp_url, "wallet")))
 
 
-async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: AsyncSession,
+async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: BriefAsyncSession,
                     student: UserInfo, just_registered: bool, bot: Bot, settings: Settings) -> None:
     await state.clear()
     if just_registered:
@@ -63,7 +63,7 @@ async def cmd_start(message: Message, command: CommandObject, state: FSMContext,
         await show_platform(message, session, student, int(arg[9:]))
 
 
-async def on_bot_blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
+async def on_bot_blocked(event: ChatMemberUpdated, session: BriefAsyncSession) -> None:
     await session.run_sync(notifications.mark_chat_blocked, event.from_user.id)
 
 

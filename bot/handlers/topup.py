@@ -11,14 +11,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_TOPUP, MenuButton, WalletCb, main_menu
-from bot.ui import error_text, money, number, status_name, with_balance
+from bot.ui.keyboards import BTN_TOPUP, MenuButton, WalletCb, main_menu
+from bot.ui.errors import error_text
+from bot.ui.format import money, number, status_name, with_balance
 from core.errors import DomainError, InvalidTransferReference
 from core.models import TransactionStatus
 from core.services import wallet
 from core.services.settings import get_settings
+from core.db import BriefAsyncSession
 from core.services.wallet import UserInfo
 
 
@@ -33,7 +34,7 @@ class TopupCb(CallbackData, prefix="tu"):
     action: str  # confirm | cancel | skip (the transaction number)
 
 
-async def start_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+async def start_topup(message: Message, state: FSMContext, session: BriefAsyncSession, student: UserInfo) -> None:
     settings = await session.run_sync(get_settings)
     try:  # say so before they send money (request_topup checks again at Confirm)
         await session.run_sync(lambda s: wallet.check_topup_allowed(s, student.id).id)
@@ -53,11 +54,11 @@ async def start_topup(message: Message, state: FSMContext, session: AsyncSession
     await message.answer(with_balance(text, student.balance))
 
 
-async def cmd_topup(message: Message, state: FSMContext, session: AsyncSession, student: UserInfo) -> None:
+async def cmd_topup(message: Message, state: FSMContext, session: BriefAsyncSession, student: UserInfo) -> None:
     await start_topup(message, state, session, student)
 
 
-async def on_topup_amount(message: Message, state: FSMContext, session: AsyncSession,
+async def on_topup_amount(message: Message, state: FSMContext, session: BriefAsyncSession,
                           student: UserInfo) -> None:
     try:
         amount = await session.run_sync(wallet.check_topup_amount, message.text)
@@ -147,7 +148,7 @@ async def on_topup_other(message: Message) -> None:
     await message.answer(_("Please answer the question above, or send /cancel to stop."))
 
 
-async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: BriefAsyncSession,
                            student: UserInfo) -> None:
     data = await state.get_data()
     if data.get("summary") != callback.message.message_id:  # an older summary, with other numbers
@@ -182,7 +183,7 @@ async def on_topup_cancel(callback: CallbackQuery, state: FSMContext, student: U
     await callback.message.answer(_("Main menu:"), reply_markup=main_menu())
 
 
-async def on_topup_button(callback: CallbackQuery, state: FSMContext, session: AsyncSession,
+async def on_topup_button(callback: CallbackQuery, state: FSMContext, session: BriefAsyncSession,
                           student: UserInfo) -> None:
     """➕ Top up under /balance, a short balance or an enrollment."""
     await callback.answer()

@@ -5,18 +5,18 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_BALANCE, MenuButton, WalletCb, topup_button
-from bot.statement import entry_line
-from bot.ui import balance_line
-from bot.webapp import web_app_rows
+from bot.ui.keyboards import BTN_BALANCE, MenuButton, WalletCb, topup_button
+from bot.ui.statement import entry_line
+from bot.ui.format import balance_line
+from bot.ui.webapp import web_app_rows
 from core.config import Settings
 from core.services import ledger
+from core.db import BriefAsyncSession
 from core.services.wallet import UserInfo
 
 
-async def cmd_balance(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
+async def cmd_balance(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:
     page = await session.read_only(ledger.statement, student.id, page=1, per_page=5)
     lines = [balance_line(student.balance), "", _("<b>Last transactions</b>")]
     lines += [entry_line(e) for e in page.items] or [_("No transactions yet.")]

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.app import create_bot, create_dispatcher
-from bot.delivery import deliver_due
+from bot.outbox.delivery import deliver_due
 from bot.i18n import build_i18n
 from core.db import AsyncDatabase, Database, unit_of_work
 from core.models import MentorshipBooking, Platform, Task, Transaction, TransactionType, User

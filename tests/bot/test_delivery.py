@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cards import RENDERERS, render
+from bot.ui.cards import RENDERERS, render
 from bot.i18n import build_i18n
-from bot.scheduler import build_scheduler
+from bot.outbox.scheduler import build_scheduler
 from core.db import unit_of_work
 from core.models import Notification, NotificationKind, NotificationStatus, User
 from core.services import notifications, wallet

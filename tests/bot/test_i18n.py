@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import core.errors
 from bot.i18n import build_i18n
-from bot.ui import ERROR_WORDS, error_text
+from bot.ui.errors import ERROR_WORDS, error_text
 from core.models import MentorshipBooking, User
 from core.services import enrollment, mentorship, wallet
 from core.services.common import Actor

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.scheduler import run_core_jobs
+from bot.outbox.scheduler import run_core_jobs
 from core.cli import cmd_check_ledger
 from core.db import Database
 from core.models import Enrollment, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User

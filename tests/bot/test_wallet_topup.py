@@ -211,7 +211,7 @@ async def test_concurrent_double_tap_on_enroll_and_topup_has_one_effect(runner, 
 async def test_inflight_counter_waits_for_running_updates():
     import asyncio
 
-    from bot.middlewares import InFlightMiddleware
+    from bot.middlewares.inflight import InFlightMiddleware
 
     inflight = InFlightMiddleware()
     release = asyncio.Event()

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from aiogram.types import MenuButtonDefault, MenuButtonWebApp
 
-from bot import webapp
+from bot.ui import webapp
 from bot.i18n import build_i18n
 from core.config import ConfigError, load_settings
 from tests.bot.fake_api import TOKEN, ApiCall, TgUser

@@ -56,7 +56,7 @@ def test_openapi_is_for_admins_only(app):
 def test_the_launch_page_knows_every_page_the_bot_links_to(app):
     """The menu button and t.me/<bot>/<app>?startapp=<page> land on /app/; its script follows the link named by
     start_param. Every page name the bot uses (bot/webapp.PAGES) must be there, leading to the same page."""
-    from bot.webapp import PAGES as BOT_PAGES
+    from bot.ui.webapp import PAGES as BOT_PAGES
     page = app.test_client().get("/app/?lang=ar").text
     links = dict(re.findall(r'data-page="([a-z]+)" href="([^"]+)"', page))
     assert set(links) == set(BOT_PAGES)

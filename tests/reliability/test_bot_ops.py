@@ -79,7 +79,7 @@ async def test_webhook_readiness_is_503_when_the_database_is_down():
 
 def test_scheduler_runs_are_counted():
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
-    from bot.scheduler import _count_run
+    from bot.outbox.scheduler import _count_run
     ok, err = value("codehub_scheduler_runs_total", job="core_jobs", outcome="ok"), \
         value("codehub_scheduler_runs_total", job="core_jobs", outcome="error")
     _count_run(JobExecutionEvent(EVENT_JOB_EXECUTED, "core_jobs", "default", None))

@@ -44,7 +44,7 @@ async def test_an_update_posted_to_two_replicas_is_handled_by_one(tmp_path):
 
     from aiogram.types import Update
 
-    from bot.middlewares import DuplicateUpdateMiddleware
+    from bot.middlewares.updates import DuplicateUpdateMiddleware
     client = await require_redis()
     try:
         replicas = [DuplicateUpdateMiddleware(redis=client), DuplicateUpdateMiddleware(redis=client)]

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.delivery import RateLimiter, deliver_due
+from bot.outbox.delivery import RateLimiter, deliver_due
 from core.db import Database, migrate, unit_of_work
 from core.models import Notification, NotificationStatus
 from core.services import broadcasts, mentorship, notifications, wallet

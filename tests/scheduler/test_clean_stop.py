@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from bot.scheduler import build_scheduler, stop_scheduler
+from bot.outbox.scheduler import build_scheduler, stop_scheduler
 from core.services import wallet
 from core.timeutil import utcnow
 from tests.bot.helpers import BotRunner

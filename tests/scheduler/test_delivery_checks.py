@@ -39,7 +39,7 @@ async def test_reminder_dropped_when_the_session_changed_before_delivery(fake_ap
 
 
 def test_a_late_reminder_says_how_long_is_really_left():
-    from bot.cards import render
+    from bot.ui.cards import render
     from bot.i18n import build_i18n
     i18n = build_i18n()
     payload = {"booking_id": 7, "duration": 60, "mentor": "Ahmed", "student": "Rana", "role": "student"}
@@ -63,7 +63,7 @@ async def test_replicas_share_one_broadcast_rate_through_redis():
     import time
     import uuid
 
-    from bot.delivery import RedisRateLimiter
+    from bot.outbox.delivery import RedisRateLimiter
     redis = await require_redis("redis://127.0.0.1:6379/15")
     key = f"test-rate-{uuid.uuid4().hex}"
     a, b = RedisRateLimiter(redis, 25, key), RedisRateLimiter(redis, 25, key)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from bot.scheduler import build_scheduler, run_daily_jobs
+from bot.outbox.scheduler import build_scheduler, run_daily_jobs
 from core.models import IdempotencyRecord
 from core.services import idempotency, jobs
 from tests.bot.conftest import sync_db  # noqa: F401  (fixture)

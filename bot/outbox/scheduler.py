@@ -19,7 +19,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery import DeliveryLoop
+from bot.outbox.delivery import DeliveryLoop
 from bot.metrics import SCHEDULER_RUNS
 from core.config import Settings
 from core.db import AsyncDatabase, optimize_database
@@ -153,5 +153,5 @@ def _shared_limiter(settings: Settings):
         return None
     from redis.asyncio import Redis
 
-    from bot.delivery import BROADCAST_RATE, RedisRateLimiter
+    from bot.outbox.delivery import BROADCAST_RATE, RedisRateLimiter
     return RedisRateLimiter(Redis.from_url(settings.redis_url), BROADCAST_RATE)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.ui import esc, number, signed, status_name, type_name, when
+from bot.ui.format import esc, number, signed, status_name, type_name, when
 from core.models import TransactionType
 from core.services.ledger import StatementLine
 

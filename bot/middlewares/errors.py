@@ -1,4 +1,4 @@
-"""The last word: domain errors translated, unexpected errors apologised for, stale input explained."""
+"""The last word on an update: domain errors translated, unexpected errors apologised for with a reference."""
 from __future__ import annotations
 
 import logging
@@ -7,15 +7,13 @@ import uuid
 from html import unescape
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import StateFilter
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import main_menu
 from bot.metrics import UPDATES_FAILED
-from bot.ui import error_text
+from bot.ui.errors import error_text
 from core.errors import DomainError
 
 log = logging.getLogger("bot.errors")
@@ -44,7 +42,7 @@ async def tell(event: Update, data: dict[str, Any], text: str, *, also_message: 
 
 
 class ErrorsMiddleware(BaseMiddleware):
-    """Innermost update middleware: the bot answers every failure and keeps running."""
+    """Every failure below it gets an answer, and the bot keeps running."""
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         try:
@@ -72,36 +70,3 @@ class ErrorsMiddleware(BaseMiddleware):
             await tell(event, data, _("😔 Sorry, something went wrong on our side. Please try again later. "
                                       "Error reference: <code>{ref}</code>").format(ref=ref), also_message=True)
         return None
-
-
-async def on_stale_button(callback: CallbackQuery) -> None:
-    await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
-
-
-async def on_unknown_command(message: Message) -> None:
-    await message.answer(_("Unknown command. Send /help to see what I can do."), reply_markup=main_menu())
-
-
-async def on_unexpected_answer(message: Message) -> None:
-    """A photo, sticker or voice note (or anything else unread) while a step waits for an answer."""
-    await message.answer(_("Please answer the question above, or send /cancel to stop."))
-
-
-async def on_edited_message(message: Message) -> None:
-    """An edit is not read as an answer (the step may have moved on): say so, so a corrected amount is resent."""
-    await message.answer(_("✏️ I do not read edited messages. Please send the corrected text as a new message."))
-
-
-async def on_other_message(message: Message) -> None:
-    await message.answer(_("I did not understand that. Use the menu below or send /help."),
-                         reply_markup=main_menu())
-
-
-def build_router() -> Router:
-    router = Router(name="fallback")
-    router.callback_query.register(on_stale_button)
-    router.message.register(on_unknown_command, F.text.startswith("/"))
-    router.message.register(on_unexpected_answer, ~StateFilter(None))
-    router.message.register(on_other_message)
-    router.edited_message.register(on_edited_message, F.chat.type == "private")
-    return router

@@ -1,116 +1,16 @@
-"""Rendering helpers shared by the handlers: money, dates, escaping, balance line, domain errors."""
+"""Domain errors in the student's words: the one place that maps an error's code and details to a sentence."""
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
-from decimal import Decimal
-from html import escape
 
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 
+from bot.ui.format import esc, money, number, status_name
 from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, BalanceLimit,
                          DailyTopupLimit, DateInPast, DateTooFar, DomainError, InsufficientFunds, InvalidAmount,
                          InvalidDuration, InvalidInput, InvalidRating, InvalidState, InvalidTransferReference,
                          InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive, PriceChanged,
                          ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
-from core.money import ZERO, format_money, format_signed, parse_amount
-from core.timeutil import CAIRO, as_utc
-
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-BUTTON_MAX = Decimal("999999999.99")
-
-
-def locale() -> str:
-    return get_i18n().current_locale
-
-
-def money_value(text: str) -> Decimal | None:
-    """A price carried in a button, if core's parser reads it as an amount (buttons can be forged); zero is a
-    free platform's price."""
-    try:
-        return parse_amount(text, maximum=BUTTON_MAX)
-    except InvalidAmount as exc:
-        if exc.reason == "NOT_POSITIVE" and not text.strip().startswith("-"):
-            return ZERO
-        return None
-
-
-def money(amount: Decimal | str, currency: str | None = None) -> str:
-    return format_money(Decimal(str(amount)), currency, locale())
-
-
-def signed(amount: Decimal | str, currency: str | None = None) -> str:
-    return format_signed(Decimal(str(amount)), currency, locale())
-
-
-def number(value) -> str:
-    text = str(value)
-    return text.translate(_ARABIC_DIGITS) if locale() == "ar" else text
-
-
-def when(value: datetime | str | None, *, time: bool = True) -> str:
-    """A date (and time) in Cairo, in the reader's language."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    loc = locale()
-    if loc == "ar":
-        pattern = "EEEE d MMMM y، HH:mm" if time else "d MMMM y"
-    else:
-        pattern = "EEE d MMM y, HH:mm" if time else "d MMM y"
-    text = format_datetime(as_utc(value), pattern, tzinfo=CAIRO, locale="ar_EG" if loc == "ar" else "en_GB")
-    return text.translate(_ARABIC_DIGITS) if loc == "ar" else text
-
-
-def esc(text: str | None) -> str:
-    return escape(text or "", quote=False)
-
-
-def pieces(text: str | None, size: int = 3500) -> list[str]:
-    """Long plain text cut at line ends (or hard) into parts that each fit in one message once escaped."""
-    rest, out = text or "", []
-    while len(rest) > size:
-        cut = rest.rfind("\n", 0, size)
-        cut = cut if cut > 0 else size
-        out.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    return out + [rest]
-
-
-def clip(text: str | None, limit: int) -> str:
-    """At most `limit` characters (a list must fit in one Telegram message of 4096)."""
-    text = text or ""
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def balance_line(balance: Decimal) -> str:
-    return _("💰 Balance: <b>{balance}</b>").format(balance=money(balance))
-
-
-def with_balance(text: str, balance: Decimal) -> str:
-    return f"{text}\n\n{balance_line(balance)}"
-
-
-def status_name(status) -> str:
-    value = getattr(status, "value", status)
-    names = {
-        "PENDING": _("Pending"), "APPROVED": _("Approved"), "REJECTED": _("Rejected"),
-        "CONFIRMED": _("Confirmed"), "COMPLETED": _("Completed"), "CANCELLED": _("Cancelled"),
-    }
-    return names.get(value, value)
-
-
-def type_name(kind) -> str:
-    value = getattr(kind, "value", kind)
-    names = {
-        "TOP_UP": _("Top-up"), "PLATFORM_PURCHASE": _("Platform purchase"),
-        "MENTORSHIP_PAYMENT": _("Mentorship payment"), "SIGNUP_BONUS": _("Welcome credit"),
-        "REFUND": _("Refund"), "ADJUSTMENT": _("Adjustment"),
-    }
-    return names.get(value, value)
 
 
 def _invalid_amount(d: dict) -> str:

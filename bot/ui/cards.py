@@ -9,8 +9,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import RowId
-from bot.ui import esc, money, number, signed, status_name, when
+from bot.ui.keyboards import RowId
+from bot.ui.format import esc, money, number, signed, status_name, when
 from core.models import NotificationKind
 from core.timeutil import utcnow
 

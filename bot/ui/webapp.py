@@ -15,8 +15,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import N_
-from bot.ui import locale
+from bot.ui.keyboards import N_
+from bot.ui.format import locale
 
 log = logging.getLogger("bot.webapp")
 

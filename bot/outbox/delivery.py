@@ -11,7 +11,7 @@ from aiogram.exceptions import (TelegramBadRequest, TelegramForbiddenError, Tele
                                 TelegramRetryAfter)
 from aiogram.utils.i18n import I18n
 
-from bot.cards import render
+from bot.ui.cards import render
 from core.db import AsyncDatabase
 from core.services import jobs, notifications, wallet
 from core.services.notifications import OutboxMessage
