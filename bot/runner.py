@@ -21,9 +21,9 @@ async def serve(settings: Settings) -> None:
     from bot.i18n import build_i18n
     from bot.metrics import add_ops_routes
     from bot.scheduler import build_scheduler
-    from core.db import AsyncDatabase
+    from core.startup import open_async_database
 
-    db = AsyncDatabase.from_settings(settings)
+    db = open_async_database(settings)
     i18n = build_i18n()
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, i18n=i18n)
