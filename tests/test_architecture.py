@@ -20,9 +20,6 @@ SESSION_NAMES = {"s", "session", "db_session", "sync_session"}
 ALLOWED = {
     ("admin_panel/views/bookings.py", "sqlalchemy.case"): "default sort of Flask-Admin's booking list",
     ("admin_panel/views/topups.py", "sqlalchemy.case"): "default sort of Flask-Admin's top-up list",
-    # Being removed by the bot part of issue 11: wallet.pending_topups now names the student.
-    ("bot/handlers/admin.py", "sqlalchemy.select"): "_requesters, replaced by wallet.pending_topups",
-    ("bot/handlers/admin.py", "session.execute"): "_requesters, replaced by wallet.pending_topups",
 }
 
 
