@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from core.services.wallet import pick_language
+from core.services.students import pick_language
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("en", "ar")

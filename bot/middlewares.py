@@ -21,8 +21,8 @@ from bot.keyboards import MENU, N_
 from bot.storage import enter_scope, leave_scope
 from core.db import AsyncDatabase
 from core.errors import UserBlocked
-from core.services import wallet
-from core.services.wallet import pick_language
+from core.services import students
+from core.services.students import pick_language
 
 log = logging.getLogger("bot.middlewares")
 # the same words as ErrorsMiddleware's apology (one translation), here worded without the database
@@ -125,17 +125,17 @@ class StudentMiddleware(BaseMiddleware):
         data["is_admin"] = user is not None and user.id in self.admin_ids
         data["just_registered"] = False
         if user is not None and not user.is_bot:
-            student = await session.read_point(wallet.find_by_telegram_on, user.id)  # by a unique key
+            student = await session.read_point(students.find_by_telegram_on, user.id)  # by a unique key
             created = False
             chat = data.get("event_chat")
             if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
                 result = await session.run_sync(
-                    wallet.register, user.id, full_name=user.full_name, username=user.username,
+                    students.register, user.id, full_name=user.full_name, username=user.username,
                     language=user.language_code)
                 student, created = result.user, result.created
             elif student is not None and self._due(student.id):
                 # active students feed the engagement numbers; at most one write an hour per student
-                await session.run_sync(wallet.mark_active, student.id)
+                await session.run_sync(students.mark_active, student.id)
             if student is not None:
                 self.marked[student.id] = time.monotonic()
             data["student"] = student

@@ -13,7 +13,8 @@ from bot.statement import entry_line
 from bot.ui import number, type_name, with_balance
 from core.models import TransactionType
 from core.services import ledger
-from core.services.wallet import Page, UserInfo
+from core.services.students import UserInfo
+from core.services.wallet import Page
 
 FILTERS = ("ALL", "TOP_UP", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "REFUND", "SIGNUP_BONUS")
 PER_PAGE = 10

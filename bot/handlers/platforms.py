@@ -18,7 +18,7 @@ from core.config import Settings
 from core.errors import AccessDenied, InsufficientFunds
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
-from core.services.wallet import UserInfo
+from core.services.students import UserInfo
 
 
 class PlatformCb(CallbackData, prefix="p"):

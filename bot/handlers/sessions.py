@@ -16,7 +16,7 @@ from bot.ui import clip, esc, money, number, status_name, when, with_balance
 from core.models import BookingStatus
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
-from core.services.wallet import UserInfo
+from core.services.students import UserInfo
 
 
 PAST_SHOWN = 15

@@ -13,7 +13,7 @@ from bot.ui import balance_line
 from bot.webapp import web_app_rows
 from core.config import Settings
 from core.services import ledger
-from core.services.wallet import UserInfo
+from core.services.students import UserInfo
 
 
 async def cmd_balance(message: Message, session: AsyncSession, student: UserInfo, settings: Settings) -> None:
