@@ -11,7 +11,8 @@ import sys
 from admin_panel.server import serve
 from core import cli
 from core.config import Settings
-from core.db import migrate, startup_context
+from core.db import migrate
+from core.startup import startup_context
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

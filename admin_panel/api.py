@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from core.errors import DomainError, InvalidInput
 from core.models import AdminRole, TransactionStatus
-from core.services import analytics, mentorship, reconciliation, wallet
-from core.services.wallet import TopupRequest
+from core.services import analytics, mentorship, topups
+from core.services.topups import TopupRequest
 from core.timeutil import CAIRO, as_utc
 from admin_panel import admin_schemas as A
 from admin_panel.auth import roles_required
@@ -118,7 +118,7 @@ def list_topups():
     except ValueError:
         return fail("limit must be a number", field="limit")
     with service_session() as s:
-        rows = wallet.list_topups(s, status=TransactionStatus(status) if status else None, limit=limit)
+        rows = topups.list_topups(s, status=TransactionStatus(status) if status else None, limit=limit)
     return respond(A.TopupRequestList, {"items": [_topup_json(t) for t in rows]})
 
 
@@ -148,9 +148,9 @@ def decide_topup(tx_id: int):
     try:
         with service_session() as s:
             if status == "APPROVED":
-                result = reconciliation.approve(s, tx_id, actor=actor(), reason=reason, confirmed=confirm)
+                result = topups.approve(s, tx_id, actor=actor(), reason=reason, confirmed=confirm)
             else:
-                result = reconciliation.reject(s, tx_id, reason or "", actor=actor(), confirmed=confirm)
+                result = topups.reject(s, tx_id, reason or "", actor=actor(), confirmed=confirm)
     except DomainError as err:
         return domain_fail(err)
     return respond(A.TopupDecisionOut, {"id": result.transaction_id, "status": result.status,

@@ -22,6 +22,7 @@ from admin_panel.views import register_views
 from admin_panel.views.dashboard import DashboardView
 from core.config import Settings
 from core.db import Database
+from core.startup import open_database
 
 
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     )
     init_security(app, settings)
     owns_db = db is None
-    db = db or Database.from_settings(settings)
+    db = db or open_database(settings)
     panel = Panel(settings, db, scoped_session(db.sessions), owns_db)
     app.extensions["codehub"] = panel
 

@@ -27,7 +27,7 @@ from admin_panel.student_auth import AuthError, StudentContext, authenticate, te
 from admin_panel.student_texts import domain_message, error_message, language_of
 from core.errors import DomainError, InvalidInput, InvalidTransferReference
 from core.models import TransactionStatus, TransactionType
-from core.services import enrollment, idempotency, mentorship, receipts, wallet
+from core.services import enrollment, idempotency, mentorship, receipts, students, topups, wallet
 from core.services.settings import get_settings
 from core.services.wallet import LedgerEntry
 from core.timeutil import as_utc, utcnow
@@ -60,7 +60,7 @@ class Call:
 # --- wallet ---------------------------------------------------------------------------------------
 
 def get_me(call: Call) -> S.Me:
-    s = wallet.get_user(call.session, call.student_id)
+    s = students.get_user(call.session, call.student_id)
     return S.Me(id=s.id, telegram_id=s.telegram_id, full_name=s.full_name, username=s.username,
                 language=s.language if s.language in ("en", "ar") else "en", balance=S.money(s.balance),
                 currency=call.currency)
@@ -100,7 +100,7 @@ def get_topup_info(call: Call) -> S.TopupInfo:
 def post_topup(call: Call) -> S.TopupOut:
     b: S.TopupIn = call.body
     try:
-        result = wallet.request_topup(call.session, call.student_id, b.amount, b.wallet_number,
+        result = topups.request_topup(call.session, call.student_id, b.amount, b.wallet_number,
                                       description=b.description, transfer_reference=b.transaction_number,
                                       idempotency_key=call.idempotency_key, now=call.now)
     except InvalidTransferReference as err:  # named as this API names the field

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from aiogram.utils.web_app import WebAppInitData, safe_parse_webapp_init_data
 from flask import current_app, g, request
 
-from core.services import wallet
-from core.services.wallet import MAX_TELEGRAM_ID, UserInfo
+from core.services import students
+from core.services.students import MAX_TELEGRAM_ID, UserInfo
 from core.timeutil import as_utc, utcnow
 
 MAX_AGE = timedelta(hours=24)
@@ -84,10 +84,10 @@ def authenticate(session) -> StudentContext:
         raise g.tma
     data: WebAppInitData = g.tma
     user = data.user
-    student = wallet.find_by_telegram(session, user.id)
+    student = students.find_by_telegram(session, user.id)
     if student is None:
         full_name = " ".join(p for p in (user.first_name, user.last_name) if p)
-        student = wallet.register(session, user.id, full_name=full_name, username=user.username,
+        student = students.register(session, user.id, full_name=full_name, username=user.username,
                                   language=user.language_code, now=utcnow()).user
     if student.is_blocked:
         raise AuthError("USER_BLOCKED", 403)

@@ -51,9 +51,9 @@ class Bench:
         self.db = None
         if self.kind == "product":
             from bot.app import create_bot, create_dispatcher
-            from core.db import AsyncDatabase
+            from core.startup import open_async_database
             settings = _settings(self.url, self.data_dir, self.api.base_url)
-            self.db = AsyncDatabase.from_settings(settings)
+            self.db = open_async_database(settings)
             reads = self.db.reads.engine.sync_engine if self.db.reads is not None else None
             for engine in (self.db.engine.sync_engine, self.db.point_engine, reads):  # per-update reads: own engines
                 if engine is not None:

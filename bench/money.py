@@ -17,7 +17,7 @@ from sqlalchemy import event, update
 from core.crypto import FieldCipher
 from core.db import AsyncDatabase, Database, ServiceContext, migrate, unit_of_work
 from core.models import Platform, User
-from core.services import enrollment, wallet
+from core.services import enrollment, students
 
 CTX = ServiceContext(cipher=FieldCipher(Fernet.generate_key()))
 
@@ -27,7 +27,7 @@ def prepare(path: Path, n: int) -> tuple[str, list[int]]:
     migrate(url)
     db = Database(url, CTX)
     with db.session() as s:
-        uid = wallet.register(s, 1, full_name="Bench").user.id
+        uid = students.register(s, 1, full_name="Bench").user.id
         with unit_of_work(s):
             s.execute(update(User).where(User.id == uid).values(balance=Decimal("10000000.00")))
             platforms = [Platform(name=f"P{i}", price=Decimal("1.00")) for i in range(n)]

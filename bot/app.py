@@ -17,6 +17,7 @@ from bot.i18n import build_i18n
 from bot.storage import SQLStorage
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
+from core.startup import open_async_database
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -50,7 +51,7 @@ def create_storage(settings: Settings, db: AsyncDatabase) -> tuple[BaseStorage, 
 def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, storage: BaseStorage | None = None, *,
                       i18n: I18n | None = None, throttle_limit: int = 20, throttle_window: float = 10.0) -> Dispatcher:
     """Everything the bot does, wired: fresh routers, middlewares, FSM storage and i18n."""
-    db = db or AsyncDatabase.from_settings(settings)
+    db = db or open_async_database(settings)
     isolation = None
     if storage is None:
         storage, isolation = create_storage(settings, db)

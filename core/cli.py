@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.config import ConfigError, Settings, load_settings
-from core.db import Database, migrate
+from core.db import migrate
+from core.startup import open_database
 from core.demo import seed_demo
 from core.errors import DomainError
 from core.models import AdminRole
@@ -34,7 +35,7 @@ Command = Callable[[Settings, argparse.Namespace], int]
 def _session(settings: Settings):
     """A session on the migrated database, disposed afterwards."""
     migrate(settings.effective_database_url)
-    db = Database.from_settings(settings)
+    db = open_database(settings)
     try:
         with db.session() as session:
             yield session
@@ -170,7 +171,7 @@ def cmd_rotate_key(settings: Settings, args) -> int:
               file=sys.stderr)
         return 2
     migrate(settings.effective_database_url)
-    db = Database.from_settings(settings)  # stops here when the current key cannot read the numbers
+    db = open_database(settings)  # stops here when the current key cannot read the numbers
     try:
         done = rotate(db.engine, db.context.cipher, new_cipher)
     except KeyMismatch as exc:

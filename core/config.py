@@ -9,9 +9,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.business_settings import validate_setting
+from core.errors import InvalidSetting
 from core.sms import normalize_sender_id
-
-EGYPT_MOBILE = re.compile(r"^01[0125]\d{8}$")
 
 
 class ConfigError(Exception):
@@ -83,9 +83,7 @@ class Settings(BaseSettings):
     @field_validator("vodafone_cash_number", "signup_bonus", mode="before")
     @classmethod
     def _check_business_setting(cls, value, info):
-        """The same validator as the settings page and the API (core.services.settings)."""
-        from core.errors import InvalidSetting
-        from core.services.settings import validate_setting
+        """The same validator as the settings page and the API (core.business_settings)."""
         try:
             return validate_setting(info.field_name, str(value))
         except InvalidSetting as exc:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
 from core.models import Platform, Task, User
-from core.services import enrollment, mentorship, wallet
+from core.services import enrollment, mentorship, students, topups
 from core.services.common import Actor
 from core.timeutil import utcnow
 
@@ -47,7 +47,7 @@ def seed_demo(session: Session) -> str:
     platforms = {p.name: p.id for p in session.scalars(select(Platform))}
     ids = []
     for tg, name, username, lang in STUDENTS:
-        ids.append(wallet.register(session, tg, full_name=name, username=username, language=lang,
+        ids.append(students.register(session, tg, full_name=name, username=username, language=lang,
                                    now=now - timedelta(days=10)).user.id)
     mariam, omar, youssef, nour = ids
     enrollment.enroll(session, mariam, platforms["Web Development with Flask"], idempotency_key="demo-1", now=now - timedelta(days=9))
@@ -55,12 +55,13 @@ def seed_demo(session: Session) -> str:
     enrollment.enroll(session, omar, platforms["Data Structures & Algorithms"], idempotency_key="demo-3", now=now - timedelta(days=8))
     for task in enrollment.platform_tasks(session, mariam, platforms["Python Foundations"])[:3]:
         enrollment.complete_task(session, mariam, task.id)
-    t1 = wallet.request_topup(session, omar, Decimal("300.00"), "01012345678", idempotency_key="demo-4", now=now - timedelta(days=7))
-    wallet.approve_topup(session, t1.transaction_id, actor=admin, now=now - timedelta(days=7))
-    t2 = wallet.request_topup(session, youssef, Decimal("1000.00"), "01112345678", idempotency_key="demo-5", now=now - timedelta(days=2))
-    wallet.reject_topup(session, t2.transaction_id, "No matching Vodafone Cash transfer found", actor=admin, now=now - timedelta(days=2))
-    wallet.request_topup(session, youssef, Decimal("200.00"), "01112345678", idempotency_key="demo-6", now=now - timedelta(hours=3))
-    wallet.request_topup(session, nour, Decimal("150.50"), "01212345678", idempotency_key="demo-7", now=now - timedelta(hours=1))
+    t1 = topups.request_topup(session, omar, Decimal("300.00"), "01012345678", idempotency_key="demo-4", now=now - timedelta(days=7))
+    topups.approve(session, t1.transaction_id, actor=admin, now=now - timedelta(days=7), confirmed=True,
+                   reason="Transfer checked in the wallet app")
+    t2 = topups.request_topup(session, youssef, Decimal("1000.00"), "01112345678", idempotency_key="demo-5", now=now - timedelta(days=2))
+    topups.reject(session, t2.transaction_id, "No matching Vodafone Cash transfer found", actor=admin, now=now - timedelta(days=2))
+    topups.request_topup(session, youssef, Decimal("200.00"), "01112345678", idempotency_key="demo-6", now=now - timedelta(hours=3))
+    topups.request_topup(session, nour, Decimal("150.50"), "01212345678", idempotency_key="demo-7", now=now - timedelta(hours=1))
     b1 = mentorship.book(session, omar, mentor.id, 60, "Help with graphs", idempotency_key="demo-8", now=now - timedelta(days=6))
     mentorship.confirm(session, b1.booking.id, now - timedelta(days=3), "Google Meet link in chat", actor=admin,
                        now=now - timedelta(days=5))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
-from core.config import EGYPT_MOBILE
 from core.errors import InvalidWalletNumber
 from core.money import normalize_digits
+
+EGYPT_MOBILE = re.compile(r"^01[0125]\d{8}$")
 
 
 def normalize_wallet(text: str | None) -> str:

@@ -8,7 +8,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from core.models import AdminRole
-from core.services import analytics, mentorship, wallet
+from core.services import analytics, mentorship, topups
 from core.timeutil import CAIRO, utcnow
 from admin_panel.ops import redis_state
 from admin_panel.views.base import RoleMixin, age, fmt_money, fmt_time, service_session
@@ -26,10 +26,10 @@ class DashboardView(RoleMixin, AdminIndexView):
         now = utcnow()
         with service_session() as s:
             kpis, fin, eng = analytics.dashboard(s, now=now)
-            topups = wallet.pending_topups(s, limit=6)
+            waiting = topups.pending_topups(s, limit=6)
             bookings = mentorship.pending_bookings(s, limit=6)
         charts = _chart_data(fin, eng, now)
-        return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=topups, bookings=bookings,
+        return self.render("admin_panel/dashboard.html", kpis=kpis, fin=fin, topups=waiting, bookings=bookings,
                            charts=charts, fmt_money=fmt_money, redis_down=redis_state() == "down",
                            fmt_time=fmt_time, age=age)
 

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from core.errors import DomainError, NotFound
 from core.models import AdminRole
-from core.services import enrollment, mentorship, reconciliation, wallet
+from core.services import enrollment, mentorship, reconciliation, students, wallet
 from admin_panel.views.base import (SecureModelView, actor, explain, fmt_money, fmt_time, money_formatter,
                                     parse_int, service_session)
 
@@ -47,7 +47,7 @@ class StudentView(SecureModelView):
         user_id = parse_int(id)
         try:
             with service_session() as s:
-                user = wallet.get_user(s, user_id)
+                user = students.get_user(s, user_id)
                 ledger = wallet.history(s, user_id, per_page=100)
                 enrollments = enrollment.my_enrollments(s, user_id)
                 bookings = mentorship.student_bookings(s, user_id)
@@ -96,7 +96,7 @@ class StudentView(SecureModelView):
         blocked = request.form.get("blocked") == "1"
         try:
             with service_session() as s:
-                wallet.set_blocked(s, user_id, blocked, actor=actor())
+                students.set_blocked(s, user_id, blocked, actor=actor())
         except DomainError as err:
             flash(explain(err), "error")
         else:

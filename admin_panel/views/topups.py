@@ -1,4 +1,4 @@
-"""Top-up requests: PENDING first, oldest first; approve and reject through core.services.wallet."""
+"""Top-up requests: PENDING first, oldest first; approve and reject through core.services.topups (the confirmation rule)."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from core.errors import ConfirmationRequired, DomainError, InvalidInput, NotFound, ReasonRequired
 from core.models import AdminRole, Transaction, TransactionStatus, TransactionType
-from core.services import reconciliation, wallet
+from core.services import reconciliation, topups
 from admin_panel.views.base import (ActionPrompt, SecureModelView, actor, age, enum_formatter, explain, fmt_money,
                                     fmt_time, money_formatter, parse_int, post_button, service_session)
 
@@ -125,8 +125,8 @@ class TopupView(SecureModelView):
         tx_id = parse_int(id)
         try:
             with service_session() as s:
-                row = wallet.get_topup(s, tx_id)
-                full_number = wallet.reveal_wallet(s, tx_id)
+                row = topups.get_topup(s, tx_id)
+                full_number = topups.reveal_wallet(s, tx_id)
                 suggestions = reconciliation.suggestions(s, [tx_id]).get(tx_id, [])
                 signals = reconciliation.fraud_signals(s, request_id=tx_id)
                 paid_by = reconciliation.transfer_paying_for(s, tx_id)
@@ -144,7 +144,7 @@ class TopupView(SecureModelView):
         transfer = request.form.get("transfer_id")
         try:
             with service_session() as s:
-                result = reconciliation.approve(s, tx_id, actor=actor(), reason=notes,
+                result = topups.approve(s, tx_id, actor=actor(), reason=notes,
                                                 transfer_id=parse_int(transfer) if transfer else None,
                                                 confirmed=request.form.get("confirmed") == "1")
         except DomainError as err:
@@ -161,7 +161,7 @@ class TopupView(SecureModelView):
         tx_id = parse_int(id)
         try:
             with service_session() as s:
-                result = reconciliation.reject(s, tx_id, request.form.get("reason", ""), actor=actor(),
+                result = topups.reject(s, tx_id, request.form.get("reason", ""), actor=actor(),
                                                confirmed=request.form.get("confirmed") == "1")
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {explain(err)}", "error")
@@ -177,7 +177,7 @@ class TopupView(SecureModelView):
             "Approve the selected top-up requests that a received Vodafone Cash transfer certainly pays for? "
             "The others are skipped: decide them on their own page.")
     def action_approve(self, ids):
-        self._bulk(ids, "Approved", lambda s, tx_id: reconciliation.approve_certain(s, tx_id, actor=actor()))
+        self._bulk(ids, "Approved", lambda s, tx_id: topups.approve_certain(s, tx_id, actor=actor()))
 
     @action("reject", "Reject (asks for a reason)")
     def action_reject(self, ids):
@@ -185,7 +185,7 @@ class TopupView(SecureModelView):
         if not reason:
             flash("Rejecting needs a reason: nothing was changed.", "error")
             return
-        self._bulk(ids, "Rejected", lambda s, tx_id: reconciliation.reject(s, tx_id, reason, actor=actor()))
+        self._bulk(ids, "Rejected", lambda s, tx_id: topups.reject(s, tx_id, reason, actor=actor()))
 
     def _bulk(self, ids, done_word: str, decide) -> None:
         """Each request on its own: the certain ones are decided; the ones that need a confirmation (no
@@ -210,6 +210,6 @@ class TopupView(SecureModelView):
 
     def list_header_html(self) -> str:
         with service_session() as s:
-            n = wallet.count_pending_topups(s)
+            n = topups.count_pending_topups(s)
         return (f'<p class="text-muted small mb-2">{n} pending request(s). Check each against the Vodafone '
                 f'Cash statement before approving. Times are Africa/Cairo.</p>')

@@ -10,7 +10,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
 from core.errors import DomainError
-from core.services import reconciliation as rec
+from core.services import reconciliation as rec, topups
 from admin_panel.views.base import SecureView, actor, explain, fmt_money, fmt_time, parse_int, service_session
 
 MAX_PASTE = 100_000
@@ -74,7 +74,7 @@ class TransfersView(SecureView):
         tx_id, t_id = parse_int(request_id), parse_int(transfer_id)
         try:
             with service_session() as s:
-                result = rec.approve(s, tx_id, actor=actor(), transfer_id=t_id)
+                result = topups.approve(s, tx_id, actor=actor(), transfer_id=t_id)
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {explain(err)}", "error")
         else:

@@ -20,7 +20,7 @@ from bot.ui.errors import error_text
 from bot.ui.format import esc, money, number, when
 from core.errors import ConfirmationRequired, DateInPast, DomainError, InvalidInput, ReasonRequired
 from core.models import BookingStatus, TransactionStatus
-from core.services import analytics, mentorship, reconciliation, wallet
+from core.services import analytics, mentorship, topups
 from core.db import BriefAsyncSession
 from core.services.common import Actor
 
@@ -69,14 +69,14 @@ async def on_admin_button_refused(callback: CallbackQuery) -> None:
 
 
 async def cmd_pending(message: Message, session: BriefAsyncSession) -> None:
-    topups = await session.run_sync(wallet.pending_topups, limit=20)
+    requests = await session.run_sync(topups.pending_topups, limit=20)
     bookings = await session.run_sync(mentorship.pending_bookings, limit=20)
-    if not topups and not bookings:
+    if not requests and not bookings:
         await message.answer(_("✅ Nothing is waiting for a decision."))
         return
     await message.answer(_("⏳ Waiting: {topups} top-ups, {bookings} bookings (oldest first).").format(
-        topups=number(len(topups)), bookings=number(len(bookings))))
-    for t in topups:
+        topups=number(len(requests)), bookings=number(len(bookings))))
+    for t in requests:
         card = topup_card({"transaction_id": t.id, "student": t.student, "username": t.username,
                            "amount": str(t.amount), "wallet": t.wallet_masked or "",
                            "reference": t.transfer_reference})
@@ -104,7 +104,7 @@ async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb,
                            session: BriefAsyncSession) -> None:
     """Approve at once when a received transfer matches; otherwise the admin confirms with a reason."""
     try:
-        decision = await session.run_sync(reconciliation.approve, callback_data.id,
+        decision = await session.run_sync(topups.approve, callback_data.id,
                                           actor=actor_of(callback.from_user))
     except ConfirmationRequired:
         await ask_reason(callback, state, AdminStates.approve_reason, callback_data.id, _(
@@ -118,7 +118,7 @@ async def on_topup_approve(callback: CallbackQuery, callback_data: AdminTopupCb,
 
 async def on_approve_reason(message: Message, state: FSMContext, session: BriefAsyncSession) -> None:
     async def decide(data: dict, reason: str) -> str:
-        decision = await session.run_sync(reconciliation.approve, data["id"], actor=actor_of(message.from_user),
+        decision = await session.run_sync(topups.approve, data["id"], actor=actor_of(message.from_user),
                                           reason=reason, confirmed=True)
         return topup_decided(decision.transaction_id, TransactionStatus.APPROVED, decision.amount,
                              decision.processed_by)
@@ -135,7 +135,7 @@ async def on_reject_reason(message: Message, state: FSMContext, session: BriefAs
     """Reject; when a received transfer matches the request, ask once more before rejecting."""
     async def decide(data: dict, reason: str) -> str | None:
         try:
-            decision = await session.run_sync(reconciliation.reject, data["id"], reason,
+            decision = await session.run_sync(topups.reject, data["id"], reason,
                                               actor=actor_of(message.from_user))
         except ConfirmationRequired as exc:
             await state.set_state(AdminStates.reject_confirm)
@@ -159,7 +159,7 @@ async def on_reject_confirmed(callback: CallbackQuery, callback_data: AdminTopup
         await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
         return
     await state.clear()  # a second tap finds no open step: one rejection
-    decision = await session.run_sync(reconciliation.reject, data["id"], data["reason"],
+    decision = await session.run_sync(topups.reject, data["id"], data["reason"],
                                       actor=actor_of(callback.from_user), confirmed=True)
     text = topup_decided(decision.transaction_id, TransactionStatus.REJECTED, decision.amount, decision.processed_by)
     await show_decision(callback.bot, data["chat"], data["message"], text)

@@ -12,8 +12,9 @@ from bot.ui.statement import entry_line
 from bot.ui.format import number, type_name, with_balance
 from core.models import TransactionType
 from core.services import ledger
+from core.services.students import UserInfo
+from core.services.wallet import Page
 from core.db import BriefAsyncSession
-from core.services.wallet import Page, UserInfo
 
 FILTERS = ("ALL", "TOP_UP", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "REFUND", "SIGNUP_BONUS")
 PER_PAGE = 10

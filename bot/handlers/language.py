@@ -12,9 +12,9 @@ from bot.ui.keyboards import BTN_LANGUAGE, MenuButton, main_menu
 from bot.ui.format import with_balance
 from bot.ui.webapp import set_menu_button
 from core.config import Settings
-from core.services import wallet
+from core.services import students
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
-from core.services.wallet import UserInfo
 
 
 class LangCb(CallbackData, prefix="lang"):
@@ -30,7 +30,7 @@ async def cmd_language(message: Message, student: UserInfo) -> None:
 
 async def on_language(callback: CallbackQuery, callback_data: LangCb, session: BriefAsyncSession,
                       student: UserInfo, i18n: I18n, bot: Bot, settings: Settings) -> None:
-    student = await session.run_sync(wallet.set_language, student.id, callback_data.code)
+    student = await session.run_sync(students.set_language, student.id, callback_data.code)
     with i18n.use_locale(student.language):
         await callback.answer()
         await callback.message.answer(with_balance(_("✅ Language set to English."), student.balance),

@@ -20,7 +20,7 @@ from core.errors import InsufficientFunds, InvalidInput
 from core.money import ZERO
 from core.services import mentorship
 from core.services.mentorship import MentorInfo
-from core.services.wallet import UserInfo
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
 from core.text import check_text
 

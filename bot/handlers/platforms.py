@@ -18,8 +18,8 @@ from core.config import Settings
 from core.errors import AccessDenied, InsufficientFunds
 from core.services import enrollment
 from core.services.enrollment import PlatformInfo
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
-from core.services.wallet import UserInfo
 
 
 class PlatformCb(CallbackData, prefix="p"):

@@ -15,8 +15,8 @@ from bot.ui.format import clip, esc, money, number, status_name, when, with_bala
 from core.models import BookingStatus
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
-from core.services.wallet import UserInfo
 
 
 PAST_SHOWN = 15

@@ -16,9 +16,9 @@ from bot.ui.keyboards import BTN_HELP, MenuButton, main_menu
 from bot.ui.format import esc, money, with_balance
 from bot.ui.webapp import bot_startapp_link, set_menu_button, web_app_rows
 from core.config import Settings
-from core.services import notifications, wallet
+from core.services import notifications, students
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
-from core.services.wallet import UserInfo
 
 
 def about() -> str:
@@ -49,7 +49,7 @@ async def cmd_start(message: Message, command: CommandObject, state: FSMContext,
                      "<b>{bonus}</b>.").format(name=esc(student.full_name), bonus=money(student.balance))
     else:
         # the name kept current, reachable again after a block: written only when one of them changed
-        student = await session.run_sync(wallet.welcome_back, student, full_name=message.from_user.full_name,
+        student = await session.run_sync(students.welcome_back, student, full_name=message.from_user.full_name,
                                          username=message.from_user.username)
         greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
     await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())

@@ -17,10 +17,11 @@ from bot.ui.errors import error_text
 from bot.ui.format import money, number, status_name, with_balance
 from core.errors import DomainError, InvalidTransferReference
 from core.models import TransactionStatus
-from core.services import wallet
+from core.phone import normalize_wallet
+from core.services import topups, wallet
 from core.services.settings import get_settings
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
-from core.services.wallet import UserInfo
 
 
 class TopupStates(StatesGroup):
@@ -37,7 +38,7 @@ class TopupCb(CallbackData, prefix="tu"):
 async def start_topup(message: Message, state: FSMContext, session: BriefAsyncSession, student: UserInfo) -> None:
     settings = await session.run_sync(get_settings)
     try:  # say so before they send money (request_topup checks again at Confirm)
-        await session.run_sync(lambda s: wallet.check_topup_allowed(s, student.id).id)
+        await session.run_sync(lambda s: topups.check_topup_allowed(s, student.id).id)
     except DomainError as exc:
         await state.clear()
         await message.answer(with_balance(error_text(exc), student.balance))
@@ -61,7 +62,7 @@ async def cmd_topup(message: Message, state: FSMContext, session: BriefAsyncSess
 async def on_topup_amount(message: Message, state: FSMContext, session: BriefAsyncSession,
                           student: UserInfo) -> None:
     try:
-        amount = await session.run_sync(wallet.check_topup_amount, message.text)
+        amount = await session.run_sync(topups.check_topup_amount, message.text)
     except DomainError as exc:
         await message.answer(error_text(exc) + "\n" + _("Please send the amount again, or /cancel."))
         return
@@ -85,7 +86,7 @@ async def parsed_or_asked_again(message: Message, parse, again: str):
 
 
 async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo) -> None:
-    sender = await parsed_or_asked_again(message, wallet.normalize_wallet,  # pure parsing, no database
+    sender = await parsed_or_asked_again(message, normalize_wallet,  # pure parsing, no database
                                          _("Please send the number again, or /cancel."))
     if sender is ASKED_AGAIN:
         return
@@ -102,7 +103,7 @@ async def on_topup_wallet(message: Message, state: FSMContext, student: UserInfo
 
 def read_reference(text: str) -> str:
     """The transaction number typed; a blank message is not one (Skip is the way to give none)."""
-    reference = wallet.check_transfer_reference(text)
+    reference = topups.check_transfer_reference(text)
     if reference is None:
         raise InvalidTransferReference("the transaction number is blank", field="transfer_reference")
     return reference
@@ -156,7 +157,7 @@ async def on_topup_confirm(callback: CallbackQuery, state: FSMContext, session: 
         return
     key = f"tg:{callback.message.chat.id}:{callback.message.message_id}:topup"
     try:
-        result = await session.run_sync(wallet.request_topup, student.id, Decimal(data["amount"]),
+        result = await session.run_sync(topups.request_topup, student.id, Decimal(data["amount"]),
                                         data["wallet"], idempotency_key=key,
                                         transfer_reference=data.get("reference"))
     finally:

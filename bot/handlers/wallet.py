@@ -12,8 +12,8 @@ from bot.ui.format import balance_line
 from bot.ui.webapp import web_app_rows
 from core.config import Settings
 from core.services import ledger
+from core.services.students import UserInfo
 from core.db import BriefAsyncSession
-from core.services.wallet import UserInfo
 
 
 async def cmd_balance(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:

@@ -7,7 +7,7 @@ from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18nMiddleware
 
 from bot.i18n import LANGUAGES
-from core.services.wallet import pick_language
+from core.services.students import pick_language
 
 
 class StudentI18nMiddleware(I18nMiddleware):

@@ -14,7 +14,7 @@ from bot.ui.keyboards import N_
 from bot.middlewares.errors import tell
 from bot.storage import enter_scope, leave_scope
 from core.db import AsyncDatabase
-from core.services.wallet import pick_language
+from core.services.students import pick_language
 
 log = logging.getLogger("bot.middlewares")
 # the same words as ErrorsMiddleware's apology (one translation), here worded without the database

@@ -8,7 +8,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Update
 
 from core.errors import UserBlocked
-from core.services import wallet
+from core.services import students
 
 
 class StudentMiddleware(BaseMiddleware):
@@ -29,17 +29,17 @@ class StudentMiddleware(BaseMiddleware):
         data["is_admin"] = user is not None and user.id in self.admin_ids
         data["just_registered"] = False
         if user is not None and not user.is_bot:
-            student = await session.read_point(wallet.find_by_telegram_on, user.id)  # by a unique key
+            student = await session.read_point(students.find_by_telegram_on, user.id)  # by a unique key
             created = False
             chat = data.get("event_chat")
             if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
                 result = await session.run_sync(
-                    wallet.register, user.id, full_name=user.full_name, username=user.username,
+                    students.register, user.id, full_name=user.full_name, username=user.username,
                     language=user.language_code)
                 student, created = result.user, result.created
             elif student is not None and self._due(student.id):
                 # active students feed the engagement numbers; at most one write an hour per student
-                await session.run_sync(wallet.mark_active, student.id)
+                await session.run_sync(students.mark_active, student.id)
             if student is not None:
                 self.marked[student.id] = time.monotonic()
             data["student"] = student

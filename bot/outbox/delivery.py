@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.ui.cards import render
 from core.db import AsyncDatabase
-from core.services import jobs, notifications, wallet
+from core.services import jobs, notifications, students, topups
 from core.services.notifications import OutboxMessage
 from core.timeutil import as_utc
 
@@ -77,7 +77,7 @@ async def _language(db: AsyncDatabase, msg: OutboxMessage, cache: dict[int, str]
         return msg.language
     if msg.chat_id not in cache:  # admins: their own user row's language when they registered, else English
         async with db.sessions() as session:
-            user = await session.run_sync(wallet.find_by_telegram, msg.chat_id)
+            user = await session.run_sync(students.find_by_telegram, msg.chat_id)
         cache[msg.chat_id] = user.language if user else "en"
     return cache[msg.chat_id]
 
@@ -109,7 +109,7 @@ async def _reveal_for_review(db: AsyncDatabase, msg: OutboxMessage) -> dict:
     if msg.kind != "admin.topup_new" or "transaction_id" not in msg.payload:
         return msg.payload
     async with db.sessions() as session:
-        full = await session.run_sync(wallet.reveal_wallet, int(msg.payload["transaction_id"]))
+        full = await session.run_sync(topups.reveal_wallet, int(msg.payload["transaction_id"]))
     return {**msg.payload, "wallet": full} if full else msg.payload
 
 

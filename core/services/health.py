@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from core.models import Notification, NotificationStatus
-from core.services.wallet import count_pending_topups
+from core.services.topups import count_pending_topups
 from core.timeutil import utcnow
 
 OUTBOX_WAITING = (NotificationStatus.PENDING, NotificationStatus.SENDING)

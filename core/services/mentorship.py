@@ -18,7 +18,8 @@ from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, ZERO, parse_amount, rou
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, ledger_key, require_reason, run_idempotent
 from core.services.settings import AppSettings, get_settings, update_settings
-from core.services.wallet import UserInfo, credit, debit, user_info
+from core.services.students import UserInfo, user_info
+from core.services.wallet import credit, debit
 from core.timeutil import as_utc
 
 MAX_NOTES = 1000

@@ -1,5 +1,6 @@
-"""Vodafone Cash reconciliation: store received transfers once, settle certain pairs, suggest the rest,
-and show what looks wrong (fraud signals). The webhook, the panel and the CLI only parse input and call here.
+"""Vodafone Cash reconciliation: store received transfers once, settle certain pairs (through core.services.topups),
+suggest the rest, and show what looks wrong (fraud signals). The webhook, the panel and the CLI only parse input
+and call here; an admin's decision on a request is core.services.topups'.
 """
 from __future__ import annotations
 
@@ -19,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
-from core.errors import ConfirmationRequired, InvalidAmount, InvalidInput, NotFound
+from core.errors import InvalidAmount, InvalidInput, NotFound
 from core.models import (Notification, NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer,
                          User)
 from core.money import normalize_digits, parse_amount
-from core.services import matching, notifications, wallet
-from core.services.common import Actor, clean_text, require_reason
+from core.services import matching, notifications, topups
+from core.services.common import clean_text
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
 from core.sms import MAX_SMS_AMOUNT, RECEIVED, ParsedSms, normalize_mobile, normalize_reference, parse_sms, split_messages
@@ -116,11 +117,11 @@ def record_transfer(session: Session, parsed: ParsedSms, *, source: str, raw_tex
                         settled_request=decision.transaction_id if decision else None)
 
 
-def _settle(session: Session, transfer_id: int, *, now: datetime) -> wallet.TopupDecision | None:
+def _settle(session: Session, transfer_id: int, *, now: datetime) -> topups.TopupDecision | None:
     """An unmatched transfer: first the request an admin approved by hand, else the certain pending one."""
     if _link_to_approved(session, transfer_id, now=now):
         return None
-    decision = wallet.settle_automatically(session, transfer_id=transfer_id, now=now)
+    decision = topups.settle_automatically(session, transfer_id=transfer_id, now=now)
     if decision is None:
         _link_to_approved(session, transfer_id, now=now)  # an admin may have approved it meanwhile
     return decision
@@ -416,57 +417,9 @@ def recent_transfers(session: Session, *, limit: int = 100) -> list[TransferInfo
     return [info(r) for r in rows]
 
 
-def requests_without_transfer(session: Session, *, limit: int = 200) -> list[wallet.LedgerEntry]:
+def requests_without_transfer(session: Session, *, limit: int = 200) -> list[topups.TopupRequest]:
     matched = set(suggestions(session))
-    return [e for e in wallet.pending_topups(session, limit=limit) if e.id not in matched]
-
-
-def approve(session: Session, request_id: int, *, actor: Actor, transfer_id: int | None = None,
-            reason: str | None = None, confirmed: bool = False, now: datetime | None = None) -> wallet.TopupDecision:
-    """An admin's approval: with a transfer (one click on a suggestion), or without one only when
-    confirmed with a reason (the reason goes into the notes and the audit row)."""
-    reason = clean_text(reason, limit=500, field="notes")  # bad input is refused before any question
-    pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
-        TransactionStatus.PENDING  # a decided one gets the wallet's "already processed"
-    if pending and transfer_id is None and not suggestions(session, [request_id]):
-        if not confirmed or not (reason or "").strip():
-            raise ConfirmationRequired("no received transfer matches this request: confirm and give a reason",
-                                       action="approve")
-        reason = require_reason(reason)
-    return wallet.approve_topup(session, request_id, actor=actor, transfer_id=transfer_id,
-                                notes=reason, now=now)
-
-
-def approve_certain(session: Session, request_id: int, *, actor: Actor,
-                    now: datetime | None = None) -> wallet.TopupDecision:
-    """A bulk approval: only with the one received transfer that certainly pays for the request. Anything
-    less raises ConfirmationRequired (`why`: NO_TRANSFER or AMBIGUOUS): decide it on the request's page."""
-    pending = session.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
-        TransactionStatus.PENDING
-    if not pending:  # decided or unknown: the wallet says "already processed" or "not found"
-        return wallet.approve_topup(session, request_id, actor=actor, now=now)
-    found = suggestions(session, [request_id]).get(request_id, [])
-    certain = [x.transfer for x in found if x.certain]
-    if not certain:
-        if any(SHARED_SENDER_WARNING in x.warnings for x in found):
-            raise ConfirmationRequired("its sender number is also used by another student: check who paid on the "
-                                       "request's page", action="approve", why=matching.SHARED_SENDER)
-        raise ConfirmationRequired("several transfers could match: choose one on the request's page" if found
-                                   else "no received transfer matches it", action="approve",
-                                   why="AMBIGUOUS" if found else "NO_TRANSFER")
-    return wallet.approve_topup(session, request_id, actor=actor, transfer_id=certain[0].id,
-                                notes=f"Vodafone Cash transfer {certain[0].reference}", now=now)
-
-
-def reject(session: Session, request_id: int, reason: str, *, actor: Actor, confirmed: bool = False,
-           now: datetime | None = None) -> wallet.TopupDecision:
-    """An admin's rejection; when a received transfer matches the request, only once confirmed."""
-    reason = require_reason(reason)
-    found = suggestions(session, [request_id]).get(request_id)
-    if found and not confirmed:
-        raise ConfirmationRequired(f"transfer {found[0].transfer.reference} matches this request: confirm to reject",
-                                   action="reject", reference=found[0].transfer.reference)
-    return wallet.reject_topup(session, request_id, reason, actor=actor, now=now)
+    return [e for e in topups.pending_topups(session, limit=limit) if e.id not in matched]
 
 
 # --- fraud signals ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from admin_panel import create_app
 from core.models import BookingStatus, TransactionStatus, User
-from core.services import wallet
+from core.services import topups
 from core.timeutil import CAIRO, utcnow
 from tests.admin.helpers import PASSWORD, Panel
 from tests.external import keep_offline, launch_chromium, require_chromium
@@ -161,7 +161,7 @@ def test_bulk_reject_asks_for_a_reason(page, live):
     panel, _base = live
     with panel.session() as s:
         user_id = s.scalar(select(User.id).where(User.full_name == "Omar Hassan"))
-        request = wallet.request_topup(s, user_id, "75", "01012345678", idempotency_key="browser-bulk")
+        request = topups.request_topup(s, user_id, "75", "01012345678", idempotency_key="browser-bulk")
     page.goto("/admin/topups/")
     row = page.locator("tr", has=page.locator(f"a:text-is('#{request.transaction_id}')"))
     row.locator("input.action-checkbox").check()

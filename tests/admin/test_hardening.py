@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from core.models import AuditLog, Platform, Transaction, TransactionType, User
-from core.services import wallet
+from core.models import Platform, Transaction, TransactionType, User
+from core.services import students
 from tests.admin.helpers import PASSWORD, csrf_from, flashes, login
 
 HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
@@ -23,7 +23,7 @@ XSS = "</script><img src=x onerror=alert(1)>"
 
 def _student(panel, telegram_id: int, name: str) -> int:
     with panel.session() as s:
-        return wallet.register(s, telegram_id, full_name=name).user.id
+        return students.register(s, telegram_id, full_name=name).user.id
 
 
 # --- stored XSS and CSP ---------------------------------------------------------------------------------

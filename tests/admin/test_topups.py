@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from core.models import TransactionStatus
-from core.services import reconciliation, wallet
+from core.services import reconciliation, topups, wallet
 from tests.admin.helpers import flashes
 from tests.api.test_idempotency import run_together
 
@@ -103,7 +103,7 @@ def matching_sms(panel, tx, reference="022755560001") -> None:
     """The Vodafone Cash SMS of the transfer that pays for this pending demo request (same sender and amount,
     received five minutes after the request)."""
     with panel.session() as s:
-        sender = wallet.reveal_wallet(s, tx.id)
+        sender = topups.reveal_wallet(s, tx.id)
         text = (f"تم استلام مبلغ {tx.amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
                 f"رصيدك الحالي: 900.00 جنيه.\nرقم العملية: {reference}")
         reconciliation.receive_sms(s, text, source="paste", received_at=tx.created_at + timedelta(minutes=5))

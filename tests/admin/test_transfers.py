@@ -9,14 +9,14 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_panel import create_app
-from core.models import Transaction, TransactionStatus, TransactionType, Transfer
-from core.services import wallet
+from core.models import TransactionStatus, Transfer
+from core.services import students, topups, wallet
 from core.services.common import Actor
 from core.services.settings import update_settings
-from tests.admin.helpers import Panel, csrf_from
+from tests.admin.helpers import Panel
 from tests.helpers import make_settings
 
 SECRET = "forwarder-secret-123"
@@ -143,10 +143,10 @@ def test_a_forwarded_sms_settles_a_pending_request_when_auto_approval_is_on(hook
     with hooked.session() as s:
         update_settings(s, {"auto_approve_transfers": "true", "auto_approve_new_sender_max": "500.00"},
                         actor=Actor.system())
-        uid = wallet.register(s, 5550001, full_name="Omar Hassan").user.id
+        uid = students.register(s, 5550001, full_name="Omar Hassan").user.id
         asked = datetime.fromtimestamp(1764165900 - 600, tz=timezone.utc)  # 10 minutes before the SMS stamp
         # a number of the student's own (the demo's Omar topped up from 01012345678: a shared number waits)
-        req = wallet.request_topup(s, uid, "150", "01012345670", idempotency_key="k1", now=asked)
+        req = topups.request_topup(s, uid, "150", "01012345670", idempotency_key="k1", now=asked)
         before = wallet.balance(s, uid)
     r = hooked.app.test_client().post("/api/sms/webhook", data=plain(TEXT.replace("01012345678", "01012345670")),
                                       headers=bearer())
@@ -165,8 +165,8 @@ def _page(client, url):
 
 def test_paste_many_texts_then_approve_the_suggested_pair_in_one_click(panel, finance):
     with panel.session() as s:
-        uid = wallet.register(s, 5550002, full_name="Omar Hassan").user.id
-        req = wallet.request_topup(s, uid, "150", "01012345678", idempotency_key="k2")
+        uid = students.register(s, 5550002, full_name="Omar Hassan").user.id
+        req = topups.request_topup(s, uid, "150", "01012345678", idempotency_key="k2")
     other = TEXT.replace("022755550001", "022755550002").replace("150.00", "75.00")
     blob = f"{TEXT}\n\n{other}\n\nتم تحويل 5 جنيه لرقم 01012345678"
     r = finance.post("/admin/transfers/paste", data={"csrf_token": finance.csrf, "texts": blob}, follow_redirects=True)
@@ -192,8 +192,8 @@ def test_paste_many_texts_then_approve_the_suggested_pair_in_one_click(panel, fi
 
 def test_rejecting_a_request_with_a_matching_transfer_asks_first(panel, finance):
     with panel.session() as s:
-        uid = wallet.register(s, 5550003, full_name="Omar").user.id
-        req = wallet.request_topup(s, uid, "150", "01012345678", idempotency_key="k3")
+        uid = students.register(s, 5550003, full_name="Omar").user.id
+        req = topups.request_topup(s, uid, "150", "01012345678", idempotency_key="k3")
     finance.post("/admin/transfers/paste", data={"csrf_token": finance.csrf, "texts": TEXT})
     r = finance.post(f"/admin/topups/request/{req.transaction_id}/reject",
                      data={"csrf_token": finance.csrf, "reason": "no"}, follow_redirects=True)
@@ -247,8 +247,8 @@ def test_browser_paste_and_match(page, live):  # noqa: F811 - pytest fixtures
     require_chromium()
     panel, _base = live
     with panel.session() as s:
-        uid = wallet.register(s, 5550009, full_name="Omar Hassan").user.id
-        req = wallet.request_topup(s, uid, "150", "010 1234 5678", idempotency_key="browser-1")
+        uid = students.register(s, 5550009, full_name="Omar Hassan").user.id
+        req = topups.request_topup(s, uid, "150", "010 1234 5678", idempotency_key="browser-1")
         before = wallet.balance(s, uid)
     page.goto("/admin/transfers/")
     page.fill("#paste-texts", TEXT + "\n\nتم تحويل 5 جنيه لرقم 01012345678")
@@ -268,10 +268,10 @@ def test_browser_paste_and_match(page, live):  # noqa: F811 - pytest fixtures
 
 def test_signals_show_on_the_student_and_the_request(panel, owner):
     with panel.session() as s:
-        a = wallet.register(s, 5550011, full_name="Ali").user.id
-        b = wallet.register(s, 5550012, full_name="Mona").user.id
-        wallet.request_topup(s, a, "50", "01512345678", idempotency_key="s1")
-        rb = wallet.request_topup(s, b, "60", "01512345678", idempotency_key="s2").transaction_id
+        a = students.register(s, 5550011, full_name="Ali").user.id
+        b = students.register(s, 5550012, full_name="Mona").user.id
+        topups.request_topup(s, a, "50", "01512345678", idempotency_key="s1")
+        rb = topups.request_topup(s, b, "60", "01512345678", idempotency_key="s2").transaction_id
     assert "shared sender" in _page(owner, f"/admin/students/student/{a}")
     assert "shared sender" in _page(owner, f"/admin/topups/request/{rb}")
     assert "shared sender" in _page(owner, "/admin/transfers/signals")

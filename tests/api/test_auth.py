@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Transaction, TransactionType, User
-from core.services import wallet
+from core.services import students
 from core.services.common import Actor
 from tests.api.conftest import OMAR, OTHER_TOKEN, TOKEN, sign, tg_user
 
@@ -76,7 +76,7 @@ def test_an_unknown_telegram_user_is_registered_like_start(api):
 def test_a_blocked_student_gets_403_in_their_language(api):
     with api.session() as s:
         user_id = s.scalar(select(User.id).where(User.telegram_id == OMAR))
-        wallet.set_blocked(s, user_id, True, actor=Actor("test"))
+        students.set_blocked(s, user_id, True, actor=Actor("test"))
     r = call(api, sign(tg_user(OMAR)))
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "USER_BLOCKED"
     assert "blocked" in r.get_json()["error"]["message"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 
 from admin_panel import student_api
 from tests.api.conftest import MARIAM, OMAR, build_api

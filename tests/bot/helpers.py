@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from bot.app import create_bot, create_dispatcher
 from bot.outbox.delivery import deliver_due
 from bot.i18n import build_i18n
-from core.db import AsyncDatabase, Database, unit_of_work
+from core.db import Database, unit_of_work
+from core.startup import open_async_database
 from core.models import MentorshipBooking, Platform, Task, Transaction, TransactionType, User
 from core.services import mentorship
 from core.services.common import Actor
@@ -38,7 +39,7 @@ class BotRunner:
         self.task: asyncio.Task | None = None
 
     async def start(self) -> BotRunner:
-        self.db = AsyncDatabase.from_settings(self.settings, **self.db_kw)
+        self.db = open_async_database(self.settings, **self.db_kw)
         self.bot = create_bot(self.settings)
         self.dp = create_dispatcher(self.settings, self.db, i18n=self.i18n, **self.dispatcher_kw)
         self.task = asyncio.create_task(self.dp.start_polling(

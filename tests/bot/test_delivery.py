@@ -12,7 +12,7 @@ from bot.i18n import build_i18n
 from bot.outbox.scheduler import build_scheduler
 from core.db import unit_of_work
 from core.models import Notification, NotificationKind, NotificationStatus, User
-from core.services import notifications, wallet
+from core.services import notifications, topups
 from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, ADMIN2
@@ -144,14 +144,14 @@ async def test_admin_gets_cards_in_their_language_and_decisions_edit_them(runner
     await runner.send(student, "/start")
     with sync_db.session() as s:
         uid = s.scalar(select(User.id).where(User.telegram_id == student.id))
-        tx = wallet.request_topup(s, uid, "75", "01012345678", idempotency_key="k1")
+        tx = topups.request_topup(s, uid, "75", "01012345678", idempotency_key="k1")
     await runner.deliver()
     en = runner.api.message_with(ADMIN1.id, "New top-up request")
     ar = runner.api.message_with(ADMIN2.id, "طلب شحن جديد")
     assert ar.buttons == ["✅ موافقة", "❌ رفض"]
     from core.services.common import Actor
     with sync_db.session() as s:  # decided in the panel, not in Telegram
-        wallet.approve_topup(s, tx.transaction_id, actor=Actor("panel-owner"))
+        topups.approve(s, tx.transaction_id, actor=Actor("panel-owner"), confirmed=True, reason="checked the statement")
     await runner.deliver()
     assert "Approved by panel-owner" in runner.api.messages[(ADMIN1.id, en.message_id)].plain_text
     assert "بواسطة panel-owner" in runner.api.messages[(ADMIN2.id, ar.message_id)].plain_text

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from bot.storage import load_record_on
 from core.db import AsyncDatabase, Database, create_async_db_engine, create_sync_engine
 from core.models import User
-from core.services import ledger, wallet
+from core.services import ledger, students
 from tests.helpers import context
 
 
@@ -19,7 +19,7 @@ def _register(url: str) -> int:
     db = Database(url, context())
     try:
         with db.session() as s:
-            return wallet.register(s, 4242, full_name="Mai").user.id
+            return students.register(s, 4242, full_name="Mai").user.id
     finally:
         db.dispose()
 
@@ -36,7 +36,7 @@ async def test_sqlite_point_reads_take_no_pool_connection_and_see_committed_writ
     pooled = _listen(db.engine.sync_engine)
     try:
         async with db.sessions() as session:
-            student = await session.read_point(wallet.find_by_telegram_on, 4242)
+            student = await session.read_point(students.find_by_telegram_on, 4242)
             assert (student.id, student.full_name, student.balance, student.reachable) == (
                 uid, "Mai", Decimal("500.00"), True)
             assert (await session.read_point(load_record_on, "no-such-key")).empty
@@ -47,7 +47,7 @@ async def test_sqlite_point_reads_take_no_pool_connection_and_see_committed_writ
             with sync.session() as s, s.begin():
                 s.execute(update(User).where(User.id == uid).values(balance=Decimal("7.00")))
             sync.dispose()
-            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).balance == Decimal("7.00")
+            assert (await session.read_point(students.find_by_telegram_on, 4242)).balance == Decimal("7.00")
             assert not session.in_transaction()
         assert pooled == []  # neither aiosqlite's pool nor a BEGIN was involved
     finally:
@@ -73,7 +73,7 @@ async def test_a_point_read_that_meets_an_error_goes_through_the_session(sqlite_
         async with db.sessions() as session:
             session.sync_session.info["point_reads"] = broken
             pooled = _listen(db.engine.sync_engine)
-            student = await session.read_point(wallet.find_by_telegram_on, 4242)
+            student = await session.read_point(students.find_by_telegram_on, 4242)
             assert student.full_name == "Mai" and "SELECT" in pooled  # read through aiosqlite instead
     finally:
         broken.dispose()
@@ -88,13 +88,13 @@ async def test_on_postgresql_point_reads_use_the_autocommit_pool_and_fall_back_o
     try:
         assert db.point_engine is None
         async with db.sessions() as session:
-            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).full_name == "Mai"
+            assert (await session.read_point(students.find_by_telegram_on, 4242)).full_name == "Mai"
             assert (await session.read_only(ledger.statement, uid)).total == 1
             assert main == [] and len(reads) == 3  # the student, the count, the page: no BEGIN, no COMMIT
             assert not session.in_transaction()
             await db.reads.engine.dispose()
             db.reads.engine = create_async_db_engine("postgresql://postgres@127.0.0.1:9/nowhere")  # gone
-            assert (await session.read_point(wallet.find_by_telegram_on, 4242)).full_name == "Mai"
+            assert (await session.read_point(students.find_by_telegram_on, 4242)).full_name == "Mai"
             assert main == ["SELECT"]  # through the session instead
     finally:
         await db.dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from core.models import FSMRecord, Transaction, TransactionType

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.models import Transaction, TransactionStatus, TransactionType, Transfer, User
-from core.services import reconciliation
+from core.services import reconciliation, topups
 from core.services.common import Actor
 from core.services.settings import update_settings
 from core.services.wallet import check_ledger
@@ -390,12 +390,11 @@ async def test_cancel_on_an_older_topup_summary_keeps_the_newer_one(runner, sync
 
 
 async def test_topup_refused_before_sending_money_when_too_many_are_waiting(runner, sync_db):
-    from core.services import wallet
     await runner.send(MONA, "/start")
     with sync_db.session() as s:
         uid = s.scalar(select(User.id).where(User.telegram_id == MONA.id))
         for i in range(3):
-            wallet.request_topup(s, uid, Decimal("100"), "01012345678", idempotency_key=f"qa-pending-{i}")
+            topups.request_topup(s, uid, Decimal("100"), "01012345678", idempotency_key=f"qa-pending-{i}")
     calls = await runner.send(MONA, "/topup")
     assert "already have 3 top-up requests waiting" in calls[-1].text
     assert "01099998888" not in calls[-1].text  # not told to send money that cannot be requested
@@ -435,7 +434,7 @@ def switch_auto_approval_on(sync_db):
         update_settings(s, {"auto_approve_transfers": "true"}, actor=Actor("qa"))
 
 
-def topups(sync_db) -> list[Transaction]:
+def topup_rows(sync_db) -> list[Transaction]:
     with sync_db.session() as s:
         return s.scalars(select(Transaction).where(Transaction.type == TransactionType.TOP_UP)).all()
 
@@ -459,7 +458,7 @@ async def test_transaction_number_is_checked_kept_out_when_bad_and_shown(runner,
     await runner.press(STUDENT, runner.api.last_message(STUDENT.id), "Confirm")
     receipt = runner.api.last_message(STUDENT.id).plain_text
     assert "Transaction number: 022768543034" in receipt and "Status: Pending" in receipt
-    [row] = topups(sync_db)
+    [row] = topup_rows(sync_db)
     assert row.transfer_reference == REF and row.status == TransactionStatus.PENDING
     await runner.deliver()
     assert f"Transaction number given: {REF}" in runner.api.message_with(ADMIN1.id, "New top-up request").plain_text
@@ -488,7 +487,7 @@ async def test_a_transfer_that_arrived_first_settles_the_request_at_confirm(runn
     receipt = await request_topup(runner, reference=REF)
     assert "Status: Approved" in receipt.plain_text and "your wallet is credited" in receipt.plain_text
     assert "Balance: 650.00 EGP" in receipt.plain_text
-    [row] = topups(sync_db)
+    [row] = topup_rows(sync_db)
     assert row.status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id
     # the same Confirm tap again: no second request, no second credit
     summary = runner.api.messages[(STUDENT.id, receipt.message_id)]
@@ -504,14 +503,14 @@ async def test_without_auto_approval_a_matching_transfer_makes_approve_one_tap(r
     await request_topup(runner)  # no transaction number: matched by sender, amount and time
     result = receive(sync_db, vf_sms())
     assert result.stored and result.settled_request is None  # auto-approval is off by default
-    [row] = topups(sync_db)
+    [row] = topup_rows(sync_db)
     with sync_db.session() as s:
         assert [x.transfer.reference for x in reconciliation.suggestions(s)[row.id]] == [REF]
     await runner.deliver()
     card = runner.api.message_with(ADMIN1.id, "New top-up request")
     calls = await runner.press(ADMIN1, card, "Approve")  # no confirmation step: the transfer matches
     assert any("Approved: 150.00 EGP credited" in (c.params.get("text") or "") for c in calls)
-    assert topups(sync_db)[0].status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id
+    assert topup_rows(sync_db)[0].status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id
 
 
 async def test_rejecting_a_request_that_a_transfer_matches_asks_once_more(runner, sync_db):
@@ -522,7 +521,7 @@ async def test_rejecting_a_request_that_a_transfer_matches_asks_once_more(runner
     await runner.press(ADMIN1, card, "Reject")
     question = (await runner.send(ADMIN1, "Looks like a fake <screenshot>"))[-1]
     assert f"Received transfer {REF} matches top-up" in question.text and question.buttons == ["Yes, reject it"]
-    assert topups(sync_db)[0].status == TransactionStatus.PENDING  # nothing decided yet
+    assert topup_rows(sync_db)[0].status == TransactionStatus.PENDING  # nothing decided yet
     question_msg = runner.api.last_message(ADMIN1.id)
     yes = question_msg.callback_data("Yes, reject it")
     await runner.press_data(ADMIN1, question_msg, yes)
@@ -530,7 +529,7 @@ async def test_rejecting_a_request_that_a_transfer_matches_asks_once_more(runner
     mark = len(runner.api.calls)
     await runner.press_data(ADMIN1, question_msg, yes)  # a double tap: one rejection
     assert any("no longer valid" in a for a in runner.api.answers(mark))
-    [row] = topups(sync_db)
+    [row] = topup_rows(sync_db)
     assert row.status == TransactionStatus.REJECTED and row.admin_notes == "Looks like a fake <screenshot>"
     assert paid_by(sync_db) is None  # the transfer stays unmatched, for another request
     await runner.deliver()
@@ -543,7 +542,7 @@ async def test_rejecting_a_request_that_no_transfer_matches_needs_no_extra_step(
     await runner.press(ADMIN1, runner.api.message_with(ADMIN1.id, "New top-up request"), "Reject")
     calls = await runner.send(ADMIN1, "no transfer")
     assert "Rejected by @amr_admin" in calls[-1].text
-    assert topups(sync_db)[0].status == TransactionStatus.REJECTED
+    assert topup_rows(sync_db)[0].status == TransactionStatus.REJECTED
 
 
 async def test_two_admins_approving_a_matched_request_at_once_credit_it_once(runner, sync_db):
@@ -558,5 +557,5 @@ async def test_two_admins_approving_a_matched_request_at_once_credit_it_once(run
     with sync_db.session() as s:
         assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("650.00")
         assert check_ledger(s) == []
-    [row] = topups(sync_db)
+    [row] = topup_rows(sync_db)
     assert row.status == TransactionStatus.APPROVED and paid_by(sync_db) == row.id

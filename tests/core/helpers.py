@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from core.db import unit_of_work
 from core.models import Platform, Task
-from core.services import mentorship, wallet
+from core.services import mentorship, students
 from core.services.common import Actor
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -21,7 +21,7 @@ def key() -> str:
 
 
 def student(session, telegram_id: int | None = None, name: str = "Student", now=NOW) -> int:
-    return wallet.register(session, telegram_id or next(_ids), full_name=name, language="en", now=now).user.id
+    return students.register(session, telegram_id or next(_ids), full_name=name, language="en", now=now).user.id
 
 
 def platform(session, name="Flask", price="250.00", days=None, active=True, tasks=3) -> int:

@@ -1,7 +1,7 @@
 """Analytics: the numbers an admin reads must add up to the ledger."""
 from decimal import Decimal
 
-from core.services import analytics, enrollment, mentorship, wallet
+from core.services import analytics, enrollment, mentorship, topups
 from tests.core.helpers import ADMIN, NOW, key, later, mentor, platform, student
 
 D = Decimal
@@ -17,11 +17,11 @@ def _scenario(session):
     enrollment.enroll(session, b, p2, idempotency_key=key(), now=NOW)
     for t in enrollment.platform_tasks(session, a, p1, now=NOW)[:2]:
         enrollment.complete_task(session, a, t.id, now=NOW)
-    t1 = wallet.request_topup(session, c, "200", "01012345678", idempotency_key=key(), now=NOW)
-    wallet.approve_topup(session, t1.transaction_id, actor=ADMIN, now=NOW)
-    t2 = wallet.request_topup(session, c, "75", "01012345678", idempotency_key=key(), now=NOW)
-    wallet.reject_topup(session, t2.transaction_id, "no transfer", actor=ADMIN, now=NOW)
-    wallet.request_topup(session, c, "40", "01012345678", idempotency_key=key(), now=NOW)
+    t1 = topups.request_topup(session, c, "200", "01012345678", idempotency_key=key(), now=NOW)
+    topups.approve(session, t1.transaction_id, actor=ADMIN, now=NOW, confirmed=True, reason="checked the statement")
+    t2 = topups.request_topup(session, c, "75", "01012345678", idempotency_key=key(), now=NOW)
+    topups.reject(session, t2.transaction_id, "no transfer", actor=ADMIN, now=NOW)
+    topups.request_topup(session, c, "40", "01012345678", idempotency_key=key(), now=NOW)
     b1 = mentorship.book(session, c, m, 60, idempotency_key=key(), now=NOW).booking
     b2 = mentorship.book(session, a, m, 30, idempotency_key=key(), now=NOW).booking
     mentorship.cancel(session, b2.id, "mentor ill", actor=ADMIN, now=NOW)

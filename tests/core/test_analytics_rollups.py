@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bench.datagen import Size, generate
 from core.models import AnalyticsRollup, LedgerDay, LedgerUserMark, Transaction, TransactionStatus
-from core.services import analytics, enrollment, jobs, mentorship, wallet
+from core.services import analytics, enrollment, jobs, mentorship, topups
 from tests.core.helpers import ADMIN, key, mentor, platform, student
 
 UTC = timezone.utc
@@ -44,8 +44,8 @@ def _edge_rows(session):
             mentorship.cancel(session, booked.id, "edge", actor=ADMIN, now=at)
     # a top-up asked before the first roll-up and decided after it, and one still pending
     uid = student(session, telegram_id=9_900_100, now=edges[0])
-    early = wallet.request_topup(session, uid, "70", "01012345678", idempotency_key=key(), now=edges[0])
-    wallet.request_topup(session, uid, "30", "01012345678", idempotency_key=key(), now=edges[2])
+    early = topups.request_topup(session, uid, "70", "01012345678", idempotency_key=key(), now=edges[0])
+    topups.request_topup(session, uid, "30", "01012345678", idempotency_key=key(), now=edges[2])
     return early.transaction_id, uid
 
 
@@ -105,7 +105,7 @@ def test_rollups_give_the_live_numbers(db_url, session, monkeypatch):
         assert until == analytics.rollup_target(roll)
         assert jobs.roll_up_analytics(session, now=roll) == 0  # nothing new: nothing written
         if step == 0:  # decided after the first roll-up: its day is rolled up, the row is not
-            wallet.approve_topup(session, early_topup, actor=ADMIN, now=ROLL_AT[1] - timedelta(hours=2))
+            topups.approve(session, early_topup, actor=ADMIN, now=ROLL_AT[1] - timedelta(hours=2), confirmed=True, reason="checked the statement")
             live = {at: _live(session, at, monkeypatch) for at in CHECK_AT}
         for at in CHECK_AT:
             assert _snapshot(session, at) == live[at], (roll, at)
@@ -118,7 +118,7 @@ def test_rollups_give_the_live_numbers(db_url, session, monkeypatch):
     enrollment.enroll(session, topup_user, pid, idempotency_key=key(), now=later)
     pending = session.scalar(select(Transaction.id).where(Transaction.status == TransactionStatus.PENDING,
                                                           Transaction.user_id == topup_user))
-    wallet.reject_topup(session, pending, "no transfer", actor=ADMIN, now=later)
+    topups.reject(session, pending, "no transfer", actor=ADMIN, now=later)
     assert _snapshot(session, later) == _live(session, later, monkeypatch)
     jobs.roll_up_analytics(session, now=later + timedelta(hours=1))
     assert _snapshot(session, later) == _live(session, later, monkeypatch)

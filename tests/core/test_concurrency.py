@@ -10,7 +10,7 @@ import pytest
 
 from core.db import Database
 from core.errors import AlreadyProcessed, DomainError, InsufficientFunds
-from core.services import enrollment, mentorship, wallet
+from core.services import enrollment, mentorship, topups, wallet
 from tests.helpers import context
 from tests.core.helpers import ADMIN, NOW, OTHER_ADMIN, mentor, platform, student
 
@@ -65,11 +65,11 @@ def test_two_admins_approving_at_once_credit_once(big_db):
         uid = student(s)
         from core.services.settings import update_settings
         update_settings(s, {"max_pending_topups": "20", "max_topups_per_day": "20"}, actor=ADMIN)
-        ids = [wallet.request_topup(s, uid, "100", "01012345678", idempotency_key=f"t{i}", now=NOW).transaction_id
+        ids = [topups.request_topup(s, uid, "100", "01012345678", idempotency_key=f"t{i}", now=NOW).transaction_id
                for i in range(10)]
     for tid in ids:
-        results = hammer(big_db, [lambda s, tid=tid: wallet.approve_topup(s, tid, actor=ADMIN),
-                                  lambda s, tid=tid: wallet.approve_topup(s, tid, actor=OTHER_ADMIN)])
+        results = hammer(big_db, [lambda s, tid=tid: topups.approve(s, tid, actor=ADMIN, confirmed=True, reason="checked the statement"),
+                                  lambda s, tid=tid: topups.approve(s, tid, actor=OTHER_ADMIN, confirmed=True, reason="checked the statement")])
         assert sorted(type(r).__name__ for r in results) == ["AlreadyProcessed", "TopupDecision"]
         loser = next(r for r in results if isinstance(r, AlreadyProcessed))
         winner = next(r for r in results if not isinstance(r, AlreadyProcessed))
@@ -82,9 +82,9 @@ def test_two_admins_approving_at_once_credit_once(big_db):
 def test_approve_and_reject_race_has_one_outcome(big_db):
     with big_db.session() as s:
         uid = student(s)
-        tid = wallet.request_topup(s, uid, "100", "01012345678", idempotency_key="t", now=NOW).transaction_id
-    results = hammer(big_db, [lambda s: wallet.approve_topup(s, tid, actor=ADMIN),
-                              lambda s: wallet.reject_topup(s, tid, "no", actor=OTHER_ADMIN)])
+        tid = topups.request_topup(s, uid, "100", "01012345678", idempotency_key="t", now=NOW).transaction_id
+    results = hammer(big_db, [lambda s: topups.approve(s, tid, actor=ADMIN, confirmed=True, reason="checked the statement"),
+                              lambda s: topups.reject(s, tid, "no", actor=OTHER_ADMIN)])
     assert sum(isinstance(r, AlreadyProcessed) for r in results) == 1
     with big_db.session() as s:
         assert wallet.check_ledger(s) == []
@@ -99,7 +99,7 @@ def test_one_key_sent_20_times_at_once_has_one_effect(big_db, operation):
     fn = {
         "enroll": lambda s: enrollment.enroll(s, uid, pid, idempotency_key="same", now=NOW),
         "book": lambda s: mentorship.book(s, uid, mid, 30, idempotency_key="same", now=NOW),
-        "topup": lambda s: wallet.request_topup(s, uid, "50", "01012345678", idempotency_key="same", now=NOW),
+        "topup": lambda s: topups.request_topup(s, uid, "50", "01012345678", idempotency_key="same", now=NOW),
         "adjust": lambda s: wallet.adjust_balance(s, uid, "-100", "fee", actor=ADMIN, idempotency_key="same"),
     }[operation]
     results = hammer(big_db, [fn] * 20)

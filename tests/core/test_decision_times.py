@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, select, text
 
 from core.db import alembic_config
 from core.models import Transaction
-from core.services import analytics, enrollment, mentorship, wallet
+from core.services import analytics, enrollment, mentorship, topups, wallet
 from core.timeutil import CAIRO
 from tests.core.helpers import ADMIN, key, mentor, platform, student
 
@@ -21,11 +21,11 @@ def cairo(*args) -> datetime:
 
 
 def _topup(session, uid, amount, *, asked, decided, approve=True):
-    t = wallet.request_topup(session, uid, amount, "01012345678", idempotency_key=key(), now=asked)
+    t = topups.request_topup(session, uid, amount, "01012345678", idempotency_key=key(), now=asked)
     if approve:
-        wallet.approve_topup(session, t.transaction_id, actor=ADMIN, now=decided)
+        topups.approve(session, t.transaction_id, actor=ADMIN, now=decided, confirmed=True, reason="checked the statement")
     else:
-        wallet.reject_topup(session, t.transaction_id, "no transfer", actor=ADMIN, now=decided)
+        topups.reject(session, t.transaction_id, "no transfer", actor=ADMIN, now=decided)
     return t.transaction_id
 
 
@@ -45,7 +45,7 @@ def test_every_ledger_row_carries_the_time_its_service_was_given(session):
     assert rows[tid].decided_at == LONG_AGO + timedelta(hours=5)
     assert rows[tid].updated_at == LONG_AGO + timedelta(hours=5)  # the second update of the row kept it
     assert rows[rid].decided_at == LONG_AGO + timedelta(hours=6)
-    pending = wallet.request_topup(session, uid, "40", "01012345678", idempotency_key=key(), now=LONG_AGO)
+    pending = topups.request_topup(session, uid, "40", "01012345678", idempotency_key=key(), now=LONG_AGO)
     assert session.get(Transaction, pending.transaction_id).decided_at is None
     # every approved row: decided when it says; nothing stamped with today's date
     for row in rows.values():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core.errors import (AccessDenied, AlreadyEnrolled, HasEnrollments, InsufficientFunds, InvalidInput, NotFound,
                          PlatformInactive, PriceChanged, UserBlocked)
 from core.models import Notification, Platform, TransactionType
-from core.services import enrollment, wallet
+from core.services import enrollment, students, wallet
 from tests.core.helpers import ADMIN, NOW, key, later, platform, student
 
 D = Decimal
@@ -81,7 +81,7 @@ def test_inactive_unknown_blocked_and_changed_price(session):
     pid = platform(session, "Moving", "100.00")
     with pytest.raises(PriceChanged):
         enrollment.enroll(session, uid, pid, idempotency_key=key(), expected_price=D("90.00"), now=NOW)
-    wallet.set_blocked(session, uid, True, actor=ADMIN)
+    students.set_blocked(session, uid, True, actor=ADMIN)
     with pytest.raises(UserBlocked):
         enrollment.enroll(session, uid, pid, idempotency_key=key(), now=NOW)
     assert wallet.balance(session, uid) == D("500.00")

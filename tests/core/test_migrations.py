@@ -56,11 +56,11 @@ def test_0008_scopes_the_stored_ledger_keys_and_a_retry_still_replays(db_url, se
     from sqlalchemy import select as _select
 
     from core.models import Transaction, TransactionType
-    from core.services import enrollment, mentorship, wallet
+    from core.services import enrollment, mentorship, topups, wallet
     from tests.core.helpers import ADMIN, mentor, platform, student
 
     uid = student(session)
-    wallet.request_topup(session, uid, "100", "01012345678", idempotency_key="key-1")
+    topups.request_topup(session, uid, "100", "01012345678", idempotency_key="key-1")
     enrollment.enroll(session, uid, platform(session, price="50.00"), idempotency_key="key-2")
     booked = mentorship.book(session, uid, mentor(session), 30, idempotency_key="key-3")
     wallet.adjust_balance(session, uid, "5", "goodwill", actor=ADMIN, idempotency_key="key-4")

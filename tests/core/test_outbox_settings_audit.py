@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.errors import AuthFailed, InvalidInput, InvalidSetting
 from core.models import Notification, User
-from core.services import admins, audit, notifications, wallet
+from core.services import admins, audit, notifications, students, topups, wallet
 from core.services.settings import get_settings, setting_items, update_settings
 from tests.helpers import ADMIN_CHAT_IDS
 from tests.core.helpers import ADMIN, NOW, key, later, student
@@ -23,7 +23,7 @@ def _enqueue_user(session, uid, kind="test.kind", **kw):
 
 def test_admin_rows_fan_out_to_every_admin_chat(session):
     uid = student(session, telegram_id=6001)
-    t = wallet.request_topup(session, uid, "100", "01012345678", idempotency_key=key(), now=NOW)
+    t = topups.request_topup(session, uid, "100", "01012345678", idempotency_key=key(), now=NOW)
     claimed = notifications.claim_due(session, "w1", now=NOW)
     assert sorted(m.chat_id for m in claimed) == sorted(ADMIN_CHAT_IDS)
     assert {m.kind for m in claimed} == {"admin.topup_new"}
@@ -76,7 +76,7 @@ def test_blocked_chat_marks_user_and_fails_its_queue(session):
     assert notifications.mark_chat_blocked(session, 6005, now=NOW) == 2
     assert session.get(User, uid).bot_blocked_at is not None
     assert notifications.claim_due(session, "w", now=later(minutes=1)) == []
-    wallet.touch(session, uid, now=later(days=1))
+    students.touch(session, uid, now=later(days=1))
     session.expire_all()
     assert session.get(User, uid).bot_blocked_at is None
 
@@ -183,8 +183,8 @@ def test_settings_have_bounds_and_read_amounts_like_the_bot(session):
 
 def test_names_from_telegram_lose_control_characters_and_free_text_refuses_them(session):
     from core.errors import InvalidInput
-    uid = wallet.register(session, 4242, full_name="Sa\x00ra\u2028 \x1bX", username="s\x07ara").user.id
-    info = wallet.get_user(session, uid)
+    uid = students.register(session, 4242, full_name="Sa\x00ra\u2028 \x1bX", username="s\x07ara").user.id
+    info = students.get_user(session, uid)
     assert (info.full_name, info.username) == ("Sara X", "sara")
     for reason in ("a\x00b", "bad\ud800", "esc\x1b[31m"):
         with pytest.raises(InvalidInput):

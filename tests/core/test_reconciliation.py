@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.db import Database
 from core.errors import ConfirmationRequired, InvalidInput, TransferAlreadyUsed
 from core.models import AuditLog, Notification, Transaction, TransactionStatus, Transfer
-from core.services import reconciliation as rec
+from core.services import reconciliation as rec, topups
 from core.services import wallet
 from core.services.settings import update_settings
 from core.sms import ParsedSms
@@ -40,7 +40,7 @@ def auto_on(session, **extra):
 
 
 def topup(session, uid, amount="250", number="01012345678", at=NOW, ref=None):
-    return wallet.request_topup(session, uid, amount, number, idempotency_key=key(), transfer_reference=ref,
+    return topups.request_topup(session, uid, amount, number, idempotency_key=key(), transfer_reference=ref,
                                 now=at)
 
 
@@ -89,7 +89,7 @@ def test_auto_approval_is_off_by_default_and_the_pair_is_a_certain_suggestion(se
     assert status(session, req.transaction_id) == TransactionStatus.PENDING
     [suggestion] = rec.suggestions(session)[req.transaction_id]
     assert suggestion.certain and not suggestion.warnings
-    decision = rec.approve(session, req.transaction_id, actor=ADMIN, transfer_id=suggestion.transfer.id)
+    decision = topups.approve(session, req.transaction_id, actor=ADMIN, transfer_id=suggestion.transfer.id)
     assert decision.status == TransactionStatus.APPROVED
     assert rec.unmatched_transfers(session) == []
     assert wallet.check_ledger(session) == []
@@ -150,7 +150,7 @@ def test_a_manual_approval_uses_up_the_matching_transfer(session):
     uid = student(session)
     r1 = topup(session, uid)
     rec.receive_sms(session, sms(), now=NOW + timedelta(minutes=2))
-    wallet.approve_topup(session, r1.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=3))
+    topups.approve(session, r1.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=3), confirmed=True, reason="checked the statement")
     assert transfer_of(session, r1.transaction_id) is not None
     auto_on(session)
     r2 = topup(session, uid, at=NOW + timedelta(minutes=10))  # same money again: no transfer left for it
@@ -163,9 +163,9 @@ def test_a_used_transfer_cannot_pay_twice(session):
     r1 = topup(session, a)
     r2 = topup(session, b)
     t = rec.receive_sms(session, sms(), now=NOW).transfer
-    rec.approve(session, r1.transaction_id, actor=ADMIN, transfer_id=t.id)
+    topups.approve(session, r1.transaction_id, actor=ADMIN, transfer_id=t.id)
     with pytest.raises(TransferAlreadyUsed):
-        rec.approve(session, r2.transaction_id, actor=ADMIN, transfer_id=t.id)
+        topups.approve(session, r2.transaction_id, actor=ADMIN, transfer_id=t.id)
     assert status(session, r2.transaction_id) == TransactionStatus.PENDING  # rolled back whole
     assert wallet.check_ledger(session) == []
 
@@ -174,16 +174,16 @@ def test_approving_without_a_transfer_or_rejecting_despite_one_asks_for_confirma
     uid = student(session)
     lonely = topup(session, uid, "60")
     with pytest.raises(ConfirmationRequired):
-        rec.approve(session, lonely.transaction_id, actor=ADMIN)
+        topups.approve(session, lonely.transaction_id, actor=ADMIN)
     with pytest.raises(ConfirmationRequired):
-        rec.approve(session, lonely.transaction_id, actor=ADMIN, confirmed=True, reason="  ")
-    done = rec.approve(session, lonely.transaction_id, actor=ADMIN, confirmed=True, reason="paid in cash")
+        topups.approve(session, lonely.transaction_id, actor=ADMIN, confirmed=True, reason="  ")
+    done = topups.approve(session, lonely.transaction_id, actor=ADMIN, confirmed=True, reason="paid in cash")
     assert done.status == TransactionStatus.APPROVED
     matched = topup(session, uid, "70")
     rec.receive_sms(session, sms(amount="70.00"), now=NOW)
     with pytest.raises(ConfirmationRequired):
-        rec.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN)
-    assert rec.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN,
+        topups.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN)
+    assert topups.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN,
                       confirmed=True).status == TransactionStatus.REJECTED
     assert wallet.check_ledger(session) == []
 
@@ -197,7 +197,7 @@ def test_fraud_signals(session):
     topup(session, ali, "25", at=NOW + timedelta(minutes=20))  # Ali's third request within the hour
     for i in range(3):
         r = topup(session, mona, "30", "01212345670", at=NOW - timedelta(days=2, minutes=i))
-        wallet.reject_topup(session, r.transaction_id, "no transfer", actor=ADMIN, now=NOW - timedelta(days=1))
+        topups.reject(session, r.transaction_id, "no transfer", actor=ADMIN, now=NOW - timedelta(days=1))
     rec.receive_sms(session, sms(amount="10.00", sender="01512345678", name="KAREEM SOLIMAN"), now=NOW)
     signals = rec.fraud_signals(session, now=NOW + timedelta(hours=3))
     kinds = {(s.kind, s.user_id) for s in signals}
@@ -349,7 +349,7 @@ def test_a_manual_approval_racing_the_auto_approval_credits_once(big_db):
         text = sms(amount=f"{100 + i}.00")
         results = hammer(big_db, [
             lambda s, t=text: rec.receive_sms(s, t, now=NOW + timedelta(minutes=30)),
-            lambda s, tx=tx_id: wallet.approve_topup(s, tx, actor=ADMIN, now=NOW + timedelta(minutes=30)),
+            lambda s, tx=tx_id: topups.approve(s, tx, actor=ADMIN, now=NOW + timedelta(minutes=30), confirmed=True, reason="checked the statement"),
         ])
         assert not any(isinstance(r, Exception) and r.code != "ALREADY_PROCESSED" for r in results), results
     with big_db.session() as s:
@@ -416,7 +416,7 @@ def test_an_unmatched_transfer_is_announced_once_after_the_window(session):
     uid = student(session)
     paid = topup(session, uid, "250", at=NOW)
     rec.receive_sms(session, sms(), now=NOW + timedelta(minutes=2))
-    rec.approve(session, paid.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=3))  # the suggested pair
+    topups.approve(session, paid.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=3))  # the suggested pair
     old = rec.receive_sms(session, sms(amount="12.00"), received_at=NOW - timedelta(days=5), now=NOW).transfer
     assert old.received_at < NOW - timedelta(days=4)
     assert rec.announce_unmatched_transfers(session, now=NOW + timedelta(minutes=119)) == 0  # still in the window
@@ -460,11 +460,11 @@ def test_bulk_approval_takes_only_a_certain_pair(session):
     single = topup(session, uid, "60", at=NOW)
     rec.receive_sms(session, sms(amount="60.00", ref="022700009999"), now=NOW + timedelta(minutes=3))
     with pytest.raises(ConfirmationRequired) as none:
-        rec.approve_certain(session, lonely.transaction_id, actor=ADMIN, now=NOW)
+        topups.approve_certain(session, lonely.transaction_id, actor=ADMIN, now=NOW)
     with pytest.raises(ConfirmationRequired) as several:
-        rec.approve_certain(session, twice.transaction_id, actor=ADMIN, now=NOW)
+        topups.approve_certain(session, twice.transaction_id, actor=ADMIN, now=NOW)
     assert (none.value.details["why"], several.value.details["why"]) == ("NO_TRANSFER", "AMBIGUOUS")
-    done = rec.approve_certain(session, single.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=5))
+    done = topups.approve_certain(session, single.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=5))
     assert done.status == TransactionStatus.APPROVED and transfer_of(session, done.transaction_id).reference \
         == "022700009999"
     assert [status(session, r.transaction_id) for r in (lonely, twice)] == [TransactionStatus.PENDING] * 2

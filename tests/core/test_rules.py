@@ -10,7 +10,7 @@ from core.errors import InvalidAmount, InvalidInput, InvalidWalletNumber, NotAMe
 from core.models import AdminRole, BookingStatus
 from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, format_money, parse_amount, parse_signed_amount
 from core.phone import normalize_wallet
-from core.services import admins, mentorship, wallet
+from core.services import admins, mentorship, topups, wallet
 from core.services.settings import get_settings
 from tests.core.helpers import ADMIN, NOW, key, later, mentor, student
 from tests.helpers import make_settings
@@ -82,13 +82,13 @@ def test_hourly_rate_bounds_are_inclusive(session):
 
 def test_pending_topups_name_the_student(session):
     sid = student(session, name="Mona")
-    wallet.request_topup(session, sid, "150", "010 1234 5678", idempotency_key=key(), now=NOW)
-    [t] = wallet.pending_topups(session)
+    topups.request_topup(session, sid, "150", "010 1234 5678", idempotency_key=key(), now=NOW)
+    [t] = topups.pending_topups(session)
     assert (t.student, t.user_id, t.amount, t.wallet_masked) == ("Mona", sid, D("150.00"), "010****5678")
-    assert wallet.get_topup(session, t.id).student == "Mona"
-    assert [x.id for x in wallet.list_topups(session, status=None)] == [t.id]
+    assert topups.get_topup(session, t.id).student == "Mona"
+    assert [x.id for x in topups.list_topups(session, status=None)] == [t.id]
     with pytest.raises(NotFound):
-        wallet.get_topup(session, 999999)
+        topups.get_topup(session, 999999)
 
 
 @pytest.mark.parametrize("text,expected", [("-50", D("-50.00")), ("−1,500.5", D("-1500.50")), ("+20", D("20.00")),
@@ -109,7 +109,7 @@ def test_signed_amounts_refused_with_a_reason(text, reason):
                                   "٠١٠١٢٣٤٥٦٧٨"])
 def test_one_wallet_number_normaliser(text):
     assert normalize_wallet(text) == "01012345678"
-    assert wallet.normalize_wallet is normalize_wallet  # the bot's import path stays
+    assert topups.normalize_wallet is normalize_wallet  # the service reads numbers with the same normaliser
 
 
 def test_a_bad_wallet_number_is_refused():

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from core.db import Database
 from core.errors import DomainError
 from core.models import User
-from core.services import enrollment, mentorship, wallet
+from core.services import enrollment, mentorship, students, topups, wallet
 from core.services.settings import update_settings
 from tests.helpers import context, truncate_all
 from tests.core.helpers import ADMIN, NOW, mentor, platform
@@ -70,7 +70,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(tg=st.integers(1, 6))
     def register(self, tg):
-        result = wallet.register(self.session, tg, full_name=f"S{tg}", now=self.now)
+        result = students.register(self.session, tg, full_name=f"S{tg}", now=self.now)
         if result.created:
             self.users.append(result.user.id)
 
@@ -80,7 +80,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not self.users:
             return
         uid = data.draw(st.sampled_from(self.users))
-        r = self.attempt(lambda: wallet.request_topup(self.session, uid, amount, number,
+        r = self.attempt(lambda: topups.request_topup(self.session, uid, amount, number,
                                                       idempotency_key=self.key(), now=self.now))
         if r:
             self.topups.append(r.transaction_id)
@@ -91,9 +91,9 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         tid = data.draw(st.sampled_from(self.topups))
         if approve:
-            self.attempt(lambda: wallet.approve_topup(self.session, tid, actor=ADMIN, now=self.now))
+            self.attempt(lambda: topups.approve(self.session, tid, actor=ADMIN, now=self.now, confirmed=True, reason="checked the statement"))
         else:
-            self.attempt(lambda: wallet.reject_topup(self.session, tid, data.draw(st.sampled_from(["", "no"])),
+            self.attempt(lambda: topups.reject(self.session, tid, data.draw(st.sampled_from(["", "no"])),
                                                      actor=ADMIN, now=self.now))
 
     @rule(data=st.data())

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from core.errors import ConfirmationRequired
 from core.models import Transaction, TransactionStatus
-from core.services import reconciliation as rec
+from core.services import reconciliation as rec, topups
 from core.services import wallet
 from core.services.settings import update_settings
 from tests.core.helpers import ADMIN, NOW, student
@@ -35,7 +35,7 @@ def regular(session, uid, number=VICTIM_NUMBER, amount="100", at=NOW - timedelta
     """A top-up from `number` that an earlier transfer paid for: the number is known on this account."""
     request = topup(session, uid, amount, number, at=at)
     rec.receive_sms(session, sms(amount=f"{amount}.00", sender=number), now=at + timedelta(minutes=1))
-    rec.approve(session, request.transaction_id, actor=ADMIN, now=at + timedelta(minutes=2))
+    topups.approve(session, request.transaction_id, actor=ADMIN, now=at + timedelta(minutes=2))
     assert transfer_of(session, request.transaction_id) is not None
     return request
 
@@ -74,7 +74,7 @@ def test_a_classmate_filing_after_the_sms_arrived_is_not_credited_either(session
     stolen = topup(session, thief, "250", VICTIM_NUMBER, at=NOW + timedelta(minutes=1))
     assert stolen.status == PENDING
     with pytest.raises(ConfirmationRequired) as bulk:  # a blind bulk approval skips it too
-        rec.approve_certain(session, stolen.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=2))
+        topups.approve_certain(session, stolen.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=2))
     assert bulk.value.details["why"] == "SHARED_SENDER"
     assert balances(session, victim, thief) == [D("600.00"), D("500.00")]
     assert wallet.check_ledger(session) == []
@@ -89,7 +89,7 @@ def test_a_number_new_on_the_account_is_auto_approved_only_up_to_the_small_limit
     assert status(session, big.transaction_id) == PENDING  # above 100.00 from a number new on the account
     [suggestion] = rec.suggestions(session)[big.transaction_id]
     assert suggestion.certain  # an admin sees the certain pair and approves with one click
-    rec.approve(session, big.transaction_id, actor=ADMIN, transfer_id=suggestion.transfer.id,
+    topups.approve(session, big.transaction_id, actor=ADMIN, transfer_id=suggestion.transfer.id,
                 now=NOW + timedelta(minutes=2))
     small = topup(session, uid, "100", "01512345678", at=NOW + timedelta(minutes=10))
     rec.receive_sms(session, sms(amount="100.00", sender="01512345678"), now=NOW + timedelta(minutes=11))
@@ -145,7 +145,7 @@ def test_the_rule_holds_from_the_request_side_with_a_transaction_number_too(sess
 
 def manual_approval(session, uid, amount="250", at=NOW):
     request = topup(session, uid, amount, VICTIM_NUMBER, at=at)
-    rec.approve(session, request.transaction_id, actor=ADMIN, confirmed=True, reason="saw it in the wallet app",
+    topups.approve(session, request.transaction_id, actor=ADMIN, confirmed=True, reason="saw it in the wallet app",
                 now=at + timedelta(minutes=1))
     return request
 
@@ -203,7 +203,7 @@ def test_matching_again_links_a_transfer_to_an_earlier_manual_approval(session):
     regular(session, uid)
     first = topup(session, uid, "250", VICTIM_NUMBER, at=NOW)
     second = topup(session, uid, "250", VICTIM_NUMBER, at=NOW + timedelta(minutes=5))
-    rec.approve(session, first.transaction_id, actor=ADMIN, confirmed=True, reason="cash", now=NOW)
+    topups.approve(session, first.transaction_id, actor=ADMIN, confirmed=True, reason="cash", now=NOW)
     rec.receive_sms(session, sms(amount="250.00", sender=VICTIM_NUMBER), now=NOW + timedelta(minutes=8))
     auto_on(session)  # switched on after the SMS came
     assert rec.settle_pending(session, now=NOW + timedelta(minutes=9)) == []
@@ -228,7 +228,7 @@ def test_a_manual_approval_racing_the_sms_never_lets_the_transfer_pay_the_second
         text = sms(amount=f"{amount}.00", sender=VICTIM_NUMBER)
         results = hammer(big_db, [
             lambda s, t=text, at=at: rec.receive_sms(s, t, now=at + timedelta(minutes=3)),
-            lambda s, tx=first, at=at: rec.approve(s, tx, actor=ADMIN, confirmed=True, reason="seen",
+            lambda s, tx=first, at=at: topups.approve(s, tx, actor=ADMIN, confirmed=True, reason="seen",
                                                    now=at + timedelta(minutes=3)),
         ])
         assert not any(isinstance(r, Exception) for r in results), results

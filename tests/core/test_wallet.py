@@ -7,7 +7,7 @@ from sqlalchemy import select
 from core.errors import (AlreadyProcessed, DailyTopupLimit, InsufficientFunds, InvalidAmount, InvalidInput,
                          InvalidWalletNumber, NotFound, ReasonRequired, TooManyPendingTopups, UserBlocked)
 from core.models import Notification, Transaction, TransactionStatus, TransactionType, User
-from core.services import audit, wallet
+from core.services import audit, students, topups, wallet
 from core.services.settings import update_settings
 from tests.core.helpers import ADMIN, NOW, OTHER_ADMIN, key, later, student
 
@@ -15,7 +15,7 @@ D = Decimal
 
 
 def test_register_records_the_welcome_credit_in_the_ledger(session):
-    result = wallet.register(session, 77, full_name="Mona", username="mona", language="ar-EG", now=NOW)
+    result = students.register(session, 77, full_name="Mona", username="mona", language="ar-EG", now=NOW)
     assert result.created and result.user.balance == D("500.00") and result.user.language == "ar"
     page = wallet.history(session, result.user.id)
     assert [(e.type, e.amount, e.status) for e in page.items] == [
@@ -23,8 +23,8 @@ def test_register_records_the_welcome_credit_in_the_ledger(session):
 
 
 def test_second_start_never_credits_again_but_refreshes_the_name(session):
-    first = wallet.register(session, 78, full_name="Mona")
-    again = wallet.register(session, 78, full_name="Mona Ali", username="mona2")
+    first = students.register(session, 78, full_name="Mona")
+    again = students.register(session, 78, full_name="Mona Ali", username="mona2")
     assert not again.created and again.bonus == 0
     assert again.user.full_name == "Mona Ali" and again.user.balance == D("500.00")
     assert wallet.history(session, first.user.id).total == 1
@@ -32,33 +32,33 @@ def test_second_start_never_credits_again_but_refreshes_the_name(session):
 
 def test_welcome_credit_follows_the_setting(session):
     update_settings(session, {"signup_bonus": "250"}, actor=ADMIN)
-    assert wallet.register(session, 79).user.balance == D("250.00")
+    assert students.register(session, 79).user.balance == D("250.00")
 
 
 def test_history_pages_newest_first_and_filters(session):
     uid = student(session)
     for i in range(12):
-        wallet.request_topup(session, uid, "10", "01012345678", idempotency_key=key(), now=later(days=i))
+        topups.request_topup(session, uid, "10", "01012345678", idempotency_key=key(), now=later(days=i))
         update_settings(session, {"max_pending_topups": "100", "max_topups_per_day": "100"}, actor=ADMIN) if i == 0 else None
     page1 = wallet.history(session, uid, page=1, per_page=10)
     page2 = wallet.history(session, uid, page=2, per_page=10)
     assert page1.total == 13 and page1.pages == 2 and len(page1.items) == 10 and len(page2.items) == 3
     assert page1.items[0].created_at > page1.items[-1].created_at
     assert page2.items[-1].type == TransactionType.SIGNUP_BONUS
-    topups = wallet.history(session, uid, type=TransactionType.TOP_UP)
-    assert topups.total == 12
+    top_ups = wallet.history(session, uid, type=TransactionType.TOP_UP)
+    assert top_ups.total == 12
     assert wallet.history(session, uid, status=TransactionStatus.APPROVED).total == 1
     assert wallet.history(session, uid, page=99).page == 2  # clamped, not empty
 
 
 def test_topup_request_is_pending_masked_and_encrypted(session):
     uid = student(session)
-    result = wallet.request_topup(session, uid, "150.5", "010 1234 5678", idempotency_key=key(), now=NOW)
+    result = topups.request_topup(session, uid, "150.5", "010 1234 5678", idempotency_key=key(), now=NOW)
     assert result.status == TransactionStatus.PENDING and result.amount == D("150.50")
     assert result.wallet_masked == "010****5678"
     row = session.get(Transaction, result.transaction_id)
     assert "01012345678" not in row.wallet_number  # ciphertext at rest
-    assert wallet.reveal_wallet(session, result.transaction_id) == "01012345678"
+    assert topups.reveal_wallet(session, result.transaction_id) == "01012345678"
     assert wallet.balance(session, uid) == D("500.00")  # nothing credited yet
     note = session.scalar(select(Notification).where(Notification.kind == "admin.topup_new"))
     assert note.audience == "admins" and note.subject == f"topup:{result.transaction_id}"
@@ -68,15 +68,15 @@ def test_topup_request_is_pending_masked_and_encrypted(session):
 @pytest.mark.parametrize("number", ["+201012345678", "00201112345678", "٠١٢١٢٣٤٥٦٧٨", "0155-123-4567"])
 def test_sender_number_forms_accepted(session, number):
     uid = student(session)
-    result = wallet.request_topup(session, uid, D("50"), number, idempotency_key=key(), now=NOW)
-    assert len(wallet.reveal_wallet(session, result.transaction_id)) == 11
+    result = topups.request_topup(session, uid, D("50"), number, idempotency_key=key(), now=NOW)
+    assert len(topups.reveal_wallet(session, result.transaction_id)) == 11
 
 
 @pytest.mark.parametrize("number", ["", "0101234567", "01312345678", "1012345678", "phone", "010123456789"])
 def test_bad_sender_number_refused_and_nothing_written(session, number):
     uid = student(session)
     with pytest.raises(InvalidWalletNumber):
-        wallet.request_topup(session, uid, D("50"), number, idempotency_key=key(), now=NOW)
+        topups.request_topup(session, uid, D("50"), number, idempotency_key=key(), now=NOW)
     assert wallet.history(session, uid).total == 1
 
 
@@ -86,7 +86,7 @@ def test_bad_sender_number_refused_and_nothing_written(session, number):
 def test_bad_topup_amount_refused(session, amount, reason):
     uid = student(session)
     with pytest.raises(InvalidAmount) as info:
-        wallet.request_topup(session, uid, amount, "01012345678", idempotency_key=key(), now=NOW)
+        topups.request_topup(session, uid, amount, "01012345678", idempotency_key=key(), now=NOW)
     assert info.value.reason == reason
     assert wallet.history(session, uid).total == 1
 
@@ -94,46 +94,46 @@ def test_bad_topup_amount_refused(session, amount, reason):
 def test_pending_and_daily_limits(session):
     uid = student(session)
     for _ in range(3):
-        wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
+        topups.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
     with pytest.raises(TooManyPendingTopups) as info:
-        wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
+        topups.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
     assert info.value.code == "TOO_MANY_PENDING_TOPUPS"
     update_settings(session, {"max_pending_topups": "10", "max_topups_per_day": "4"}, actor=ADMIN)
-    wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
+    topups.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
     with pytest.raises(DailyTopupLimit):
-        wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
+        topups.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
     # the next Cairo day starts a new count
-    wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=later(days=1))
+    topups.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=later(days=1))
 
 
 def test_topup_request_repeat_returns_the_first(session):
     uid = student(session)
-    first = wallet.request_topup(session, uid, "100", "01012345678", idempotency_key="same", now=NOW)
-    again = wallet.request_topup(session, uid, "100", "01012345678", idempotency_key="same", now=NOW)
+    first = topups.request_topup(session, uid, "100", "01012345678", idempotency_key="same", now=NOW)
+    again = topups.request_topup(session, uid, "100", "01012345678", idempotency_key="same", now=NOW)
     assert again.replayed and again.transaction_id == first.transaction_id
     assert wallet.history(session, uid, type=TransactionType.TOP_UP).total == 1
 
 
 def test_blocked_student_cannot_request(session):
     uid = student(session)
-    wallet.set_blocked(session, uid, True, actor=ADMIN)
+    students.set_blocked(session, uid, True, actor=ADMIN)
     with pytest.raises(UserBlocked):
-        wallet.request_topup(session, uid, "100", "01012345678", idempotency_key=key(), now=NOW)
+        topups.request_topup(session, uid, "100", "01012345678", idempotency_key=key(), now=NOW)
 
 
 def test_approve_credits_once_notifies_and_audits(session):
     uid = student(session, telegram_id=5551)
-    t = wallet.request_topup(session, uid, "300", "01012345678", idempotency_key=key(), now=NOW)
-    decision = wallet.approve_topup(session, t.transaction_id, actor=ADMIN, now=later(minutes=5))
+    t = topups.request_topup(session, uid, "300", "01012345678", idempotency_key=key(), now=NOW)
+    decision = topups.approve(session, t.transaction_id, actor=ADMIN, now=later(minutes=5), confirmed=True, reason="checked the statement")
     assert decision.balance == D("800.00") and decision.status == TransactionStatus.APPROVED
     row = session.get(Transaction, t.transaction_id)
     session.refresh(row)
     assert row.balance_after == D("800.00") and row.processed_by == "alice"
     with pytest.raises(AlreadyProcessed) as info:
-        wallet.approve_topup(session, t.transaction_id, actor=OTHER_ADMIN)
+        topups.approve(session, t.transaction_id, actor=OTHER_ADMIN, confirmed=True, reason="checked the statement")
     assert info.value.details["by"] == "alice"
     with pytest.raises(AlreadyProcessed):
-        wallet.reject_topup(session, t.transaction_id, "late", actor=OTHER_ADMIN)
+        topups.reject(session, t.transaction_id, "late", actor=OTHER_ADMIN)
     assert wallet.balance(session, uid) == D("800.00")
     kinds = session.scalars(select(Notification.kind).where(Notification.user_id == uid)).all()
     assert kinds == ["topup.approved"]
@@ -143,10 +143,10 @@ def test_approve_credits_once_notifies_and_audits(session):
 
 def test_reject_needs_a_reason_and_tells_the_student(session):
     uid = student(session, telegram_id=5552)
-    t = wallet.request_topup(session, uid, "300", "01012345678", idempotency_key=key(), now=NOW)
+    t = topups.request_topup(session, uid, "300", "01012345678", idempotency_key=key(), now=NOW)
     with pytest.raises(ReasonRequired):
-        wallet.reject_topup(session, t.transaction_id, "   ", actor=ADMIN)
-    decision = wallet.reject_topup(session, t.transaction_id, "No transfer found", actor=ADMIN)
+        topups.reject(session, t.transaction_id, "   ", actor=ADMIN)
+    decision = topups.reject(session, t.transaction_id, "No transfer found", actor=ADMIN)
     assert decision.status == TransactionStatus.REJECTED and decision.balance == D("500.00")
     note = session.scalar(select(Notification).where(Notification.kind == "topup.rejected"))
     assert "No transfer found" in note.payload
@@ -155,10 +155,10 @@ def test_reject_needs_a_reason_and_tells_the_student(session):
 def test_decisions_on_unknown_or_non_topup_rows(session):
     uid = student(session)
     with pytest.raises(NotFound):
-        wallet.approve_topup(session, 999999, actor=ADMIN)
+        topups.approve(session, 999999, actor=ADMIN, confirmed=True, reason="checked the statement")
     bonus_row = wallet.history(session, uid).items[0].id
     with pytest.raises(NotFound):
-        wallet.approve_topup(session, bonus_row, actor=ADMIN)
+        topups.approve(session, bonus_row, actor=ADMIN, confirmed=True, reason="checked the statement")
 
 
 def test_adjust_balance_both_ways(session):
@@ -195,33 +195,33 @@ def test_check_ledger_reports_a_tampered_balance(session):
 
 def test_language_and_unknown_user(session):
     uid = student(session)
-    assert wallet.set_language(session, uid, "ar").language == "ar"
+    assert students.set_language(session, uid, "ar").language == "ar"
     with pytest.raises(InvalidInput):
-        wallet.set_language(session, uid, "fr")
+        students.set_language(session, uid, "fr")
     with pytest.raises(NotFound):
-        wallet.get_user(session, 123456)
-    assert wallet.find_by_telegram(session, 31337) is None
+        students.get_user(session, 123456)
+    assert students.find_by_telegram(session, 31337) is None
 
 
 def test_activity_recorded_at_most_hourly(session):
     uid = student(session, now=NOW)
-    assert not wallet.mark_active(session, uid, now=later(minutes=30))  # registration counted as activity
-    assert wallet.mark_active(session, uid, now=later(hours=2))
-    assert not wallet.mark_active(session, uid, now=later(hours=2, minutes=10))
+    assert not students.mark_active(session, uid, now=later(minutes=30))  # registration counted as activity
+    assert students.mark_active(session, uid, now=later(hours=2))
+    assert not students.mark_active(session, uid, now=later(hours=2, minutes=10))
     session.expire_all()
     assert session.get(User, uid).last_seen_at == later(hours=2)
 
 
 def test_topup_allowed_check_before_money_is_sent(session):
     uid = student(session)
-    assert wallet.check_topup_allowed(session, uid, now=NOW).id == uid
+    assert topups.check_topup_allowed(session, uid, now=NOW).id == uid
     update_settings(session, {"max_pending_topups": "10", "max_topups_per_day": "2"}, actor=ADMIN)
     for _ in range(2):
-        t = wallet.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
-        wallet.reject_topup(session, t.transaction_id, "no", actor=ADMIN, now=NOW)
+        t = topups.request_topup(session, uid, "20", "01012345678", idempotency_key=key(), now=NOW)
+        topups.reject(session, t.transaction_id, "no", actor=ADMIN, now=NOW)
     with pytest.raises(DailyTopupLimit):
-        wallet.check_topup_allowed(session, uid, now=NOW)
-    assert wallet.check_topup_allowed(session, uid, now=later(days=1))
-    wallet.set_blocked(session, uid, True, actor=ADMIN)
+        topups.check_topup_allowed(session, uid, now=NOW)
+    assert topups.check_topup_allowed(session, uid, now=later(days=1))
+    students.set_blocked(session, uid, True, actor=ADMIN)
     with pytest.raises(UserBlocked):
-        wallet.check_topup_allowed(session, uid, now=later(days=1))
+        topups.check_topup_allowed(session, uid, now=later(days=1))

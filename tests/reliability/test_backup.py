@@ -16,7 +16,7 @@ from core.backup import BackupError, backup, restore
 from core.db import Database
 from core.errors import DomainError
 from core.models import Enrollment
-from core.services import enrollment, wallet
+from core.services import enrollment, students, wallet
 from tests.core.helpers import NOW, platform, student
 from tests.helpers import FIELD_KEY, context, run_core_cli
 
@@ -110,14 +110,14 @@ def test_restore_keeps_the_replaced_file_and_refuses_foreign_files(sqlite_url, t
     assert ".before-restore" in done.stdout and "ledger OK" in done.stdout
     db = Database(sqlite_url, context())
     with db.session() as s:
-        assert wallet.get_user(s, first).full_name == "Before Backup"
+        assert students.get_user(s, first).full_name == "Before Backup"
         with pytest.raises(DomainError):
-            wallet.get_user(s, late)
+            students.get_user(s, late)
     db.dispose()
     kept = Path(sqlite_url.removeprefix("sqlite:///") + ".before-restore")
     old = Database(f"sqlite:///{kept}", context())
     with old.session() as s:
-        assert wallet.get_user(s, late).full_name == "After Backup"
+        assert students.get_user(s, late).full_name == "After Backup"
     old.dispose()
 
     junk = tmp_path / "junk.db"

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from admin_panel.app import create_app
 from core.db import Database
 from core.services import health
-from tests.core.helpers import NOW, key, student
+from tests.core.helpers import NOW, student
 from tests.core.test_reconciliation import topup
 from tests.helpers import context, make_settings
 

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Enrollment, MentorshipBooking, Task, Transaction, TransactionStatus, TransactionType, User
-from core.services import broadcasts, mentorship, wallet
+from core.services import broadcasts, mentorship, students, topups, wallet
 from core.services.common import Actor
 from core.text import strip_controls
 from core.timeutil import utcnow
@@ -153,7 +153,7 @@ class World:
         """A fresh student (telegram id 700000+) registered through the service, with the welcome credit."""
         n = next(self.serial)
         with self.db.session() as s:
-            return wallet.register(s, 700000 + n, full_name=f"Payer {n}", language="en").user.id
+            return students.register(s, 700000 + n, full_name=f"Payer {n}", language="en").user.id
 
     def pending_topup(self) -> int:
         """A payer's PENDING top-up of 150.00 (one left over from a refused reason, or a new one)."""
@@ -165,7 +165,7 @@ class World:
             return found
         uid = self.new_payer()
         with self.db.session() as s:
-            return wallet.request_topup(s, uid, Decimal("150"), WALLET, idempotency_key=f"hostile:{uid}").transaction_id
+            return topups.request_topup(s, uid, Decimal("150"), WALLET, idempotency_key=f"hostile:{uid}").transaction_id
 
     def pending_booking(self) -> int:
         with self.db.session() as s:
@@ -210,11 +210,11 @@ async def world(sqlite_template, tmp_path_factory):
     w.ids["other_pending"] = w.booking(other)
     w.ids["other_completed"] = w.booking(other, completed=True)
     with db.session() as s:
-        w.ids["other_topup"] = wallet.request_topup(s, other, Decimal("150"), WALLET,
+        w.ids["other_topup"] = topups.request_topup(s, other, Decimal("150"), WALLET,
                                                     idempotency_key="other").transaction_id
     decided = w.pending_topup()
     with db.session() as s:
-        wallet.approve_topup(s, decided, actor=Actor("@hoda_admin"))
+        topups.approve(s, decided, actor=Actor("@hoda_admin"), confirmed=True, reason="checked the statement")
     w.ids["decided_topup"] = decided
     cancelled = w.pending_booking()
     with db.session() as s:

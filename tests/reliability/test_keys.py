@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.crypto import FieldCipher
 from core.db import Database, ServiceContext
 from core.models import Transaction, TransactionStatus, Transfer
-from core.services import reconciliation as rec
+from core.services import reconciliation as rec, topups
 from core.services import wallet
 from tests.core.helpers import NOW, student
 from tests.core.test_reconciliation import auto_on, sms, topup
@@ -78,7 +78,7 @@ def test_rotate_key_re_encrypts_everything_and_matching_still_pairs(db_url, tmp_
         assert all(old.decrypt(t) is None for t in numbers + senders)
         assert all(new.decrypt(t) == NUMBER for t in numbers + senders)
         with db.session() as s:
-            assert wallet.reveal_wallet(s, request_id) == NUMBER
+            assert topups.reveal_wallet(s, request_id) == NUMBER
             raw = s.scalar(select(Transfer.raw_text))
             assert old.decrypt(raw) is None and NUMBER in new.decrypt(raw)
             assert s.scalar(select(Transaction.wallet_hash).where(Transaction.id == request_id)) == new.digest(NUMBER)
@@ -186,7 +186,7 @@ def test_sender_numbers_are_not_in_postgresql_storage(pg_url):
     with db.session() as s:
         for i, (number, typed) in enumerate(PG_NUMBERS.items()):
             uid = student(s, name=f"Keyholder {i}")
-            assert wallet.reveal_wallet(s, topup(s, uid, number=typed).transaction_id) == number
+            assert topups.reveal_wallet(s, topup(s, uid, number=typed).transaction_id) == number
             rec.receive_sms(s, sms(sender=number, amount="99.00"), now=NOW + timedelta(minutes=i + 1))
     db.dispose()
     forms = set().union(*(number_forms(n) for n in PG_NUMBERS))

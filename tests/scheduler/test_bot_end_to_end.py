@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bot.outbox.delivery import RateLimiter, deliver_due
 from core.db import Database, migrate, unit_of_work
 from core.models import Notification, NotificationStatus
-from core.services import broadcasts, mentorship, notifications, wallet
+from core.services import broadcasts, mentorship, notifications, students, topups
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.bot.fake_api import TOKEN, TgUser
@@ -75,8 +75,8 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         db = app.extensions["codehub"].db
         with db.session() as s:
             create_admin(s, "fin", "plum-orbit-canyon-7", "finance")
-            uid = wallet.find_by_telegram(s, 4242).id
-            request = wallet.request_topup(s, uid, "250", "01012345678", idempotency_key="e2e")
+            uid = students.find_by_telegram(s, 4242).id
+            request = topups.request_topup(s, uid, "250", "01012345678", idempotency_key="e2e")
         # the admins' cards arrive first (the bot fans the outbox row out to ADMIN_TELEGRAM_IDS)
         await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 111000111, timeout=15)
         client = app.test_client()
@@ -104,7 +104,7 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
 
 def _students(db: Database, count: int, first_tg: int) -> list[int]:
     with db.session() as s:
-        return [wallet.register(s, first_tg + i, full_name=f"S{i}").user.id for i in range(count)]
+        return [students.register(s, first_tg + i, full_name=f"S{i}").user.id for i in range(count)]
 
 
 async def test_restart_with_messages_pending_delivers_each_exactly_once(fake_api, tmp_path):

@@ -8,7 +8,7 @@ from sqlalchemy import event, func, insert, select
 from core.db import unit_of_work
 from core.errors import InvalidInput
 from core.models import Broadcast, Enrollment, Notification, User
-from core.services import audit, broadcasts, enrollment, mentorship, notifications, wallet
+from core.services import audit, broadcasts, enrollment, mentorship, notifications, students, topups
 from tests.core.helpers import platform
 from tests.scheduler.helpers import ADMIN, NOW, key, later, mentor, student
 
@@ -28,7 +28,7 @@ def school(session):
     mid = mentor(session)
     booking = mentorship.book(session, ids["Camelia"], mid, 60, idempotency_key=key(), now=NOW).booking
     mentorship.cancel(session, booking.id, student_id=ids["Camelia"], now=NOW)
-    wallet.set_blocked(session, ids["Emad"], True, actor=ADMIN, now=NOW)
+    students.set_blocked(session, ids["Emad"], True, actor=ADMIN, now=NOW)
     notifications.mark_chat_blocked(session, 5005, now=NOW)
     return pid, ids
 
@@ -141,9 +141,9 @@ def test_a_big_broadcast_does_not_delay_a_top_up_decision(session):
         session.execute(insert(User), [dict(telegram_id=800_000 + i, full_name=f"S{i}", created_at=NOW)
                                        for i in range(100)])
     sid = student(session, telegram_id=6200, name="Waiting")
-    t = wallet.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=NOW)
+    t = topups.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=NOW)
     info = broadcasts.create_broadcast(session, "Ramadan timetable", "all", actor=ADMIN, now=later(seconds=1))
-    wallet.approve_topup(session, t.transaction_id, actor=ADMIN, now=later(seconds=2))
+    topups.approve(session, t.transaction_id, actor=ADMIN, now=later(seconds=2), confirmed=True, reason="checked the statement")
     first = notifications.claim_due(session, "w1", now=later(seconds=3), limit=25)
     assert "topup.approved" in {m.kind for m in first}  # not behind 101 announcements
     claimed = [m for m in first if m.broadcast_id == info.id]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core.db import Database
 from core.models import Notification
-from core.services import jobs, mentorship, wallet
+from core.services import jobs, mentorship, students
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.external import require_redis
@@ -18,8 +18,8 @@ ADMIN = Actor(name="owner")
 async def test_reminder_dropped_when_the_session_changed_before_delivery(fake_api, runner):
     db = Database(runner.settings.effective_database_url, context())
     with db.session() as s:
-        uid = wallet.register(s, 31001, full_name="Rana").user.id
-        uid2 = wallet.register(s, 31002, full_name="Karim").user.id
+        uid = students.register(s, 31001, full_name="Rana").user.id
+        uid2 = students.register(s, 31002, full_name="Karim").user.id
         mentor = mentorship.create_mentor(s, "Ahmed", actor=ADMIN, rate=Decimal("100")).id
         cancelled = mentorship.book(s, uid, mentor, 30, idempotency_key="a").booking.id
         moved = mentorship.book(s, uid2, mentor, 30, idempotency_key="b").booking.id

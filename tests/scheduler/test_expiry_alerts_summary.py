@@ -1,7 +1,7 @@
 """Enrollment expiry notices and expiries, stale top-up alerts, the 09:00 Cairo daily summary."""
 from datetime import datetime, timedelta, timezone
 
-from core.services import enrollment, jobs, wallet
+from core.services import enrollment, jobs, topups
 from core.services.settings import update_settings
 from tests.core.helpers import platform
 from tests.scheduler.helpers import ADMIN, NOW, key, later, outbox, student
@@ -52,7 +52,7 @@ def test_expiry_deactivates_and_tells_the_student_once(session):
 
 def test_stale_topup_is_alerted_once(session):
     sid = student(session, telegram_id=9004, name="Omar")
-    t = wallet.request_topup(session, sid, "150", "01012345678", idempotency_key=key(), now=NOW)
+    t = topups.request_topup(session, sid, "150", "01012345678", idempotency_key=key(), now=NOW)
     assert jobs.queue_stale_topup_alerts(session, now=later(hours=11, minutes=59)) == 0
     assert jobs.queue_stale_topup_alerts(session, now=later(hours=12, minutes=30)) == 1
     assert jobs.queue_stale_topup_alerts(session, now=later(hours=13)) == 0
@@ -66,9 +66,9 @@ def test_stale_topup_is_alerted_once(session):
 def test_stale_threshold_is_a_setting_and_decided_requests_are_not_alerted(session):
     update_settings(session, {"stale_topup_hours": "2"}, actor=ADMIN, now=NOW)
     sid = student(session, telegram_id=9005)
-    decided = wallet.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=NOW)
-    waiting = wallet.request_topup(session, sid, "200", "01012345678", idempotency_key=key(), now=NOW)
-    wallet.reject_topup(session, decided.transaction_id, "no such transfer", actor=ADMIN, now=later(hours=1))
+    decided = topups.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=NOW)
+    waiting = topups.request_topup(session, sid, "200", "01012345678", idempotency_key=key(), now=NOW)
+    topups.reject(session, decided.transaction_id, "no such transfer", actor=ADMIN, now=later(hours=1))
     assert jobs.queue_stale_topup_alerts(session, now=later(hours=2)) == 1
     assert [a["transaction_id"] for a in outbox(session, "admin.stale_topup")] == [waiting.transaction_id]
 
@@ -81,7 +81,7 @@ def test_daily_summary_goes_once_a_day_from_nine_cairo(session, db):
     sid = student(session, telegram_id=9006, now=NOW)  # 25 Nov: a new student and a purchase
     pid = platform(session, name="Go", price="250.00")
     enrollment.enroll(session, sid, pid, idempotency_key=key(), now=NOW)
-    wallet.request_topup(session, sid, "80", "01012345678", idempotency_key=key(), now=NOW)
+    topups.request_topup(session, sid, "80", "01012345678", idempotency_key=key(), now=NOW)
 
     def summaries():
         return outbox(session, "admin.daily_summary")

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from core.db import unit_of_work
 from core.models import Enrollment, Notification
-from core.services import enrollment, jobs, notifications, reconciliation, wallet
+from core.services import enrollment, jobs, notifications, reconciliation, topups
 from tests.core.helpers import platform
 from tests.scheduler.helpers import NOW, confirmed_booking, key, later, student
 
@@ -51,7 +51,7 @@ def build_a_busy_day(session):
                 expires_at=later(hours=10) if k < 3 else later(days=3, hours=5)))
     for k in range(3):
         sid = student(session, telegram_id=43_000 + k)
-        wallet.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=later(hours=-6))
+        topups.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=later(hours=-6))
     for k in range(2):  # two Vodafone Cash transfers that no request claims
         reconciliation.receive_sms(session, f"تم استلام مبلغ 7{k}.00 جنيه من رقم 01112345678 المسجل باسم X على رقم "
                                             f"محفظتك 01099998888.\nرقم العملية: 02270000990{k}", now=NOW)
