@@ -20,9 +20,8 @@ async def serve(settings: Settings) -> None:
     from bot.app import create_bot, create_dispatcher, set_commands
     from bot.i18n import build_i18n
     from bot.metrics import add_ops_routes
-    from bot.scheduler import build_scheduler
-    from core.startup import open_async_database
     from bot.outbox.scheduler import build_scheduler, stop_scheduler
+    from core.startup import open_async_database
 
     db = open_async_database(settings)
     i18n = build_i18n()

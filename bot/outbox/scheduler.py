@@ -20,6 +20,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.outbox.delivery import DeliveryLoop
+from bot.busy import Busy
 from bot.metrics import SCHEDULER_RUNS
 from core.config import Settings
 from core.db import AsyncDatabase, optimize_database
@@ -42,37 +43,13 @@ def _count_run(event) -> None:
     SCHEDULER_RUNS.labels(job=event.job_id, outcome=outcome).inc()
 
 
-class RunningJobs:
+class RunningJobs(Busy):
     """Job runs submitted and not finished yet. APScheduler's AsyncIOExecutor cancels them on shutdown (each then
     logs a traceback, and a cancelled database call leaves its pool connection half closed), so a stopping bot
     waits for them first (stop_scheduler)."""
 
-    def __init__(self):
-        self.count = 0
-        self._idle: asyncio.Event | None = None
-
-    @property
-    def idle(self) -> asyncio.Event:
-        if self._idle is None:
-            self._idle = asyncio.Event()
-            self._idle.set()
-        return self._idle
-
     def __call__(self, event) -> None:
-        if event.code == EVENT_JOB_SUBMITTED:
-            self.count += 1
-            self.idle.clear()
-        else:
-            self.count = max(0, self.count - 1)
-            if self.count == 0:
-                self.idle.set()
-
-    async def wait_idle(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self.idle.wait(), timeout)
-            return True
-        except asyncio.TimeoutError:
-            return False
+        self.enter() if event.code == EVENT_JOB_SUBMITTED else self.leave()
 
 
 async def stop_scheduler(scheduler: AsyncIOScheduler, timeout: float = 30.0) -> None:
