@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from core.db import Database, migrate
 from tests.external import unavailable
-from tests.helpers import PG_ADMIN_URL, context, truncate_all
+from tests.helpers import PG_ADMIN_URL, context, idle_in_transaction, truncate_all
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +49,11 @@ def pg_database():
 
 @pytest.fixture
 def pg_url(pg_database) -> str:
-    """The run's PostgreSQL database, emptied before the test."""
-    return truncate_all(pg_database)
+    """The run's PostgreSQL database, emptied before the test; the test fails if it leaves a connection idle
+    inside a transaction (its locks would block the next test's TRUNCATE)."""
+    yield truncate_all(pg_database)
+    leaked = idle_in_transaction(pg_database)
+    assert leaked == [], f"this test left a PostgreSQL connection idle in a transaction: {leaked}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

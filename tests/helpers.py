@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from core.config import Settings
 from core.crypto import FieldCipher
@@ -31,6 +33,24 @@ def make_settings(url: str, tmp_path: Path, **overrides) -> Settings:
 def context(**kw) -> ServiceContext:
     return ServiceContext(cipher=FieldCipher(FIELD_KEY), admin_chat_ids=tuple(ADMIN_CHAT_IDS),
                           defaults={"vodafone_cash_number": "01099998888", "signup_bonus": "500.00"}, **kw)
+
+
+def idle_in_transaction(url: str, *, settle: float = 2.0) -> list[str]:
+    """The last statement of each connection to this database left idle inside a transaction (waiting up to
+    `settle` seconds for ones that are only about to commit or close)."""
+    engine = create_engine(url, poolclass=NullPool)
+    deadline = time.monotonic() + settle
+    try:
+        while True:
+            with engine.connect() as conn:
+                found = [row[0][:200] for row in conn.execute(text(
+                    "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))]
+            if not found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 def truncate_all(url: str) -> str:

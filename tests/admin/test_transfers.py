@@ -179,7 +179,8 @@ def test_paste_many_texts_then_approve_the_suggested_pair_in_one_click(panel, fi
     # the demo's Omar topped up from this number before: the pair is no "unique match", and the page says why
     assert "Approve with this transfer" in review and "unique match" not in review
     assert "this sender number is also used by another student: check who paid" in review
-    t_id = panel.db.sessions().scalar(select(Transfer.id).where(Transfer.reference == "022755550001"))
+    with panel.session() as s:  # closed: an open session would hold its read transaction
+        t_id = s.scalar(select(Transfer.id).where(Transfer.reference == "022755550001"))
     r = finance.post(f"/admin/topups/request/{req.transaction_id}/approve",
                      data={"csrf_token": finance.csrf, "transfer_id": t_id}, follow_redirects=True)
     assert "approved: 150.00 EGP credited" in r.text
