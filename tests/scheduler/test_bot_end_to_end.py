@@ -143,7 +143,8 @@ async def test_two_bot_replicas_send_each_message_and_reminder_once(fake_api, tm
         for uid in ids:
             notifications.enqueue(s, kind="balance.adjusted", user_id=uid,
                                   payload={"amount": "10.00", "balance": "510.00", "reason": "gift"})
-    mentor = mentorship.create_mentor(db.sessions(), "Ahmed", actor=OWNER, rate=Decimal("100"))
+    with db.session() as s:  # closed: an unclosed one stayed idle in a transaction (issue 20, #12)
+        mentor = mentorship.create_mentor(s, "Ahmed", actor=OWNER, rate=Decimal("100"))
     booked = []
     with db.session() as s:
         for uid in ids[:5]:
