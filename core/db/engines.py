@@ -1,9 +1,12 @@
 """Engines for SQLite and PostgreSQL: URLs per driver, SQLite tuned for money (WAL, FULL, BEGIN IMMEDIATE)."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
+import aiosqlite
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -58,8 +61,55 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        if mode is not None:  # None: a lone statement, atomic by itself (BriefAsyncSession.read_point)
+        if mode is None:  # a lone statement, atomic by itself (BriefAsyncSession.read_point)
+            return
+        driver = conn.connection.driver_connection
+        if mode == "IMMEDIATE" and isinstance(driver, InlineWriteConnection):
+            driver.begin_write(lambda: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        else:
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class InlineWriteConnection(aiosqlite.Connection):
+    """aiosqlite runs every cursor call on the connection's own thread, a turn of the event loop each way. While
+    this connection holds SQLite's write lock (from unit_of_work's BEGIN IMMEDIATE to its COMMIT), its calls
+    run right here on the loop's thread instead: the transaction ends without yielding to the loop, so the
+    lock is held for the statements' own time, not also for the loop's other work in between (which had
+    writers in a burst queue past the write turn's timeout; bench/results.md has the figures).
+
+    Only BEGIN IMMEDIATE may wait for another process's writer, and that wait goes to the thread. Once the lock is held, WAL's statements and COMMIT never wait on a lock."""
+
+    inline = False
+
+    def begin_write(self, wait_on_thread) -> None:
+        """BEGIN IMMEDIATE right here if the lock is free (almost always: this process's writers take turns
+        before); if another process holds it, `wait_on_thread` waits for it on aiosqlite's thread, up to
+        busy_timeout, the event loop free meanwhile. From then on, until unit_of_work ends, calls run inline."""
+        raw = self._conn
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            busy = False
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            busy = True
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if busy:
+            wait_on_thread()
+        self.inline = True
+
+    async def _execute(self, fn, *args, **kwargs):
+        if self.inline and self._connection is not None:
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+
+def _inline_write_connection(*args, **kwargs) -> InlineWriteConnection:
+    connection = InlineWriteConnection(partial(sqlite3.connect, *args, **kwargs), iter_chunk_size=64)
+    connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+    return connection
 
 
 def _cairo_local(value: str | None) -> str | None:
@@ -101,7 +151,18 @@ def create_async_db_engine(url: str, **kw) -> AsyncEngine:
     kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kw)
+        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                                        "check_same_thread": False}, **kw)  # inline writes
         _install_sqlite_hooks(engine.sync_engine)
+
+        @event.listens_for(engine.sync_engine, "do_connect")
+        def _connect(dialect, _record, cargs, cparams):
+            return dialect.dbapi.connect(*cargs, async_creator_fn=_inline_write_connection, **cparams)
+
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _checkin(dbapi_conn, _record):  # a transaction that failed half-way never leaves a connection inline
+            if dbapi_conn is not None and isinstance(dbapi_conn.driver_connection, InlineWriteConnection):
+                dbapi_conn.driver_connection.inline = False
+
         return engine
     return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_S}, **kw)

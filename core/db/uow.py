@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from core.db.engines import WRITE
+from core.db.engines import WRITE, InlineWriteConnection
 from core.db.sessions import WriteTurn
 
 
@@ -24,8 +24,11 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
     turn: WriteTurn | None = session.info.get("write_turn") if write else None
     if turn is not None:
         turn.acquire()  # no connection is held while waiting
+    inline: InlineWriteConnection | None = None
     try:
-        session.connection(execution_options=WRITE if write else None)
+        driver = session.connection(execution_options=WRITE if write else None).connection.driver_connection
+        if isinstance(driver, InlineWriteConnection) and driver.inline:  # the bot on SQLite, holding the lock
+            inline = driver
         try:
             yield session
             session.commit()
@@ -33,5 +36,7 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
             session.rollback()
             raise
     finally:
+        if inline is not None:
+            inline.inline = False
         if turn is not None:
             turn.release()
