@@ -8,7 +8,7 @@ import argparse
 import subprocess
 import sys
 
-from admin_panel.server import serve
+from admin_panel.web.server import serve
 from core import cli
 from core.config import Settings
 from core.db import migrate

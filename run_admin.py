@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from admin_panel.server import serve
+from admin_panel.web.server import serve
 from core.config import ConfigError, load_settings
 
 

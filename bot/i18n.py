@@ -1,17 +1,17 @@
-"""Translations: gettext catalogs under bot/locales, the locale chosen per user."""
+"""Translations: the one gettext catalog of the students' words (core/words/locales), the locale chosen per user."""
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 
-LOCALES_DIR = Path(__file__).parent / "locales"
-LANGUAGES = ("en", "ar")
+from core.words import DOMAIN, LANGUAGES, LOCALES_DIR
+
+__all__ = ["LANGUAGES", "all_translations", "build_i18n"]
 
 
 def build_i18n() -> I18n:
-    return I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
+    return I18n(path=LOCALES_DIR, default_locale="en", domain=DOMAIN)
 
 
 @lru_cache(maxsize=4096)

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # https://codehub.example.com); unset = the bot shows no web buttons.
     webapp_url: str | None = None
     webapp_short_name: str | None = None  # the Mini App's short name from @BotFather /newapp, for t.me links
-    # Vodafone Cash SMS forwarding (admin_panel/sms_webhook.py): the secret shared with the forwarder
+    # Vodafone Cash SMS forwarding (admin_panel/webhooks/sms.py): the secret shared with the forwarder
     # app (a bearer token, or android-sms-gateway's HMAC signing key), which of the two is accepted,
     # and the sender ids whose texts may create transfers.
     sms_webhook_secret: SecretStr | None = None

@@ -6,8 +6,7 @@ from typing import Any
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18nMiddleware
 
-from bot.i18n import LANGUAGES
-from core.services.students import pick_language
+from core.words import LANGUAGES, language_of
 
 
 class StudentI18nMiddleware(I18nMiddleware):
@@ -18,4 +17,4 @@ class StudentI18nMiddleware(I18nMiddleware):
         if student is not None and student.language in LANGUAGES:
             return student.language
         user = data.get("event_from_user")
-        return pick_language(user.language_code if user else None)
+        return language_of(user.language_code if user else None)

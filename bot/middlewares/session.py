@@ -14,7 +14,7 @@ from bot.ui.keyboards import N_
 from bot.middlewares.errors import tell
 from bot.storage import enter_scope, leave_scope
 from core.db import AsyncDatabase
-from core.services.students import pick_language
+from core.words import language_of
 
 log = logging.getLogger("bot.middlewares")
 # the same words as ErrorsMiddleware's apology (one translation), here worded without the database
@@ -46,7 +46,7 @@ class UpdateSessionMiddleware(BaseMiddleware):
             ref = uuid.uuid4().hex[:8].upper()
             log.exception("update %s failed in the database [ref %s]", event.update_id, ref)
             user = data.get("event_from_user")
-            lang = pick_language(user.language_code if user else None)
+            lang = language_of(user.language_code if user else None)
             await tell(event, data, self.i18n.gettext(APOLOGY, locale=lang).format(ref=ref), also_message=True)
             return None
 

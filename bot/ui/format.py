@@ -12,8 +12,8 @@ from babel.dates import format_datetime
 from core.errors import InvalidAmount
 from core.money import ZERO, format_money, format_signed, parse_amount
 from core.timeutil import CAIRO, as_utc
+from core.words import digits, labels
 
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 BUTTON_MAX = Decimal("999999999.99")
 
 
@@ -41,8 +41,7 @@ def signed(amount: Decimal | str, currency: str | None = None) -> str:
 
 
 def number(value) -> str:
-    text = str(value)
-    return text.translate(_ARABIC_DIGITS) if locale() == "ar" else text
+    return digits(str(value), locale())
 
 
 def when(value: datetime | str | None, *, time: bool = True) -> str:
@@ -57,7 +56,7 @@ def when(value: datetime | str | None, *, time: bool = True) -> str:
     else:
         pattern = "EEE d MMM y, HH:mm" if time else "d MMM y"
     text = format_datetime(as_utc(value), pattern, tzinfo=CAIRO, locale="ar_EG" if loc == "ar" else "en_GB")
-    return text.translate(_ARABIC_DIGITS) if loc == "ar" else text
+    return digits(text, loc)
 
 
 def esc(text: str | None) -> str:
@@ -90,19 +89,8 @@ def with_balance(text: str, balance: Decimal) -> str:
 
 
 def status_name(status) -> str:
-    value = getattr(status, "value", status)
-    names = {
-        "PENDING": _("Pending"), "APPROVED": _("Approved"), "REJECTED": _("Rejected"),
-        "CONFIRMED": _("Confirmed"), "COMPLETED": _("Completed"), "CANCELLED": _("Cancelled"),
-    }
-    return names.get(value, value)
+    return labels.status_name(status, _)
 
 
 def type_name(kind) -> str:
-    value = getattr(kind, "value", kind)
-    names = {
-        "TOP_UP": _("Top-up"), "PLATFORM_PURCHASE": _("Platform purchase"),
-        "MENTORSHIP_PAYMENT": _("Mentorship payment"), "SIGNUP_BONUS": _("Welcome credit"),
-        "REFUND": _("Refund"), "ADJUSTMENT": _("Adjustment"),
-    }
-    return names.get(value, value)
+    return labels.type_name(kind, _)

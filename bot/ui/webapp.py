@@ -16,6 +16,7 @@ from aiogram.types import InlineKeyboardButton, MenuButtonDefault, MenuButtonWeb
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui.keyboards import N_
+from core.words import language_of
 from bot.ui.format import locale
 
 log = logging.getLogger("bot.webapp")
@@ -38,7 +39,7 @@ LABELS = {  # msgids; translated where the button is built
 
 
 def _lang(language: str | None) -> str:
-    return "ar" if language == "ar" else "en"
+    return language_of(language)
 
 
 def page_url(base_url: str | None, page: str, language: str = "en") -> str | None:

@@ -19,8 +19,8 @@ from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
 from core.text import strip_controls
 from core.timeutil import as_utc
+from core.words import LANGUAGES, language_of
 
-LANGUAGES = ("en", "ar")
 MAX_TELEGRAM_ID = 2**53 - 1  # Telegram's ids have at most 52 significant bits
 
 
@@ -50,10 +50,6 @@ def user_info(user: User) -> UserInfo:
                     user.balance, user.is_blocked, user.is_mentor, user.created_at, user.bot_blocked_at is None)
 
 
-def pick_language(code: str | None) -> str:
-    return "ar" if (code or "").lower().startswith("ar") else "en"
-
-
 def register(session: Session, telegram_id: int, *, full_name: str = "", username: str | None = None,
              language: str | None = None, now: datetime | None = None) -> RegisterResult:
     """Create the student with the welcome credit, once; a repeat returns the existing student."""
@@ -72,7 +68,7 @@ def register(session: Session, telegram_id: int, *, full_name: str = "", usernam
         bonus = get_settings(session).signup_bonus
         user_id = insert_ignore(session, User, dict(
             telegram_id=telegram_id, full_name=full_name, username=username,
-            language=language if language in LANGUAGES else pick_language(language),
+            language=language if language in LANGUAGES else language_of(language),
             balance=bonus, created_at=now, last_seen_at=now), ["telegram_id"])
         if user_id is None:  # a concurrent /start created it first
             user = session.scalar(select(User).where(User.telegram_id == telegram_id))

@@ -81,7 +81,7 @@ def test_csv_and_xlsx_exports_neutralise_formulas(panel, finance):
 
 
 def test_monthly_report_csv_is_neutralised(panel, finance):
-    from admin_panel.exports import safe_cell
+    from admin_panel.panel.exports import safe_cell
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("-12.50") == "-12.50" and safe_cell(7) == 7
     r = finance.get("/admin/reports/monthly.csv")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"

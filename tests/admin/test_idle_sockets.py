@@ -13,7 +13,7 @@ import time
 import waitress
 
 from admin_panel import create_app
-from admin_panel.server import server_options
+from admin_panel.web.server import server_options
 from tests.helpers import make_settings
 
 IDLE = 150

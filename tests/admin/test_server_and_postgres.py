@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import inspect
 
 import run_admin
-from admin_panel import server
+from admin_panel.web import server
 from core.models import TransactionStatus
 from tests.admin.helpers import build_panel, flashes, login, token
 from tests.helpers import make_settings
@@ -42,7 +42,7 @@ def test_serve_migrates_then_runs_waitress_on_the_configured_address(monkeypatch
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
-    from admin_panel.app import load_secret_key
+    from admin_panel.web.app import load_secret_key
     settings = make_settings("sqlite://", tmp_path, secret_key=None)
     first = load_secret_key(settings)
     assert len(first) > 40 and load_secret_key(settings) == first

@@ -46,7 +46,9 @@ def test_insufficient_funds_and_changed_price(api, omar):
     pid = platform_id(omar, "Web Development with Flask")
     r = omar.post("/api/enrollments", {"platformId": pid})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "INSUFFICIENT_FUNDS"
-    assert r.get_json()["error"]["message"] == "Not enough balance: you have 100.00 EGP and need 250.00 EGP."
+    # the bot's words for it (core.words): one sentence for both faces
+    assert r.get_json()["error"]["message"] == ("Not enough balance: you need 250.00 EGP and have 100.00 EGP "
+                                                "(short by 150.00 EGP).")
     free = platform_id(omar, "Python Foundations")
     r = omar.post("/api/enrollments", {"platformId": free, "expectedPrice": "10.00"})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "PRICE_CHANGED"

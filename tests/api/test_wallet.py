@@ -36,7 +36,7 @@ def test_receipt_of_my_transaction_but_not_of_anothers(api, omar, mariam):
     assert r.status_code == 200 and r.get_json()["walletNumber"] == "010****5678"
     assert r.get_json()["decidedAt"] is not None
     r = mariam.get(f"/api/wallet/transactions/{mine['id']}")
-    assert r.status_code == 404 and r.get_json()["error"]["message"] == "غير موجود."
+    assert r.status_code == 404 and r.get_json()["error"]["message"] == "هذا العنصر غير موجود (أو لم يعد موجودًا)."
 
 
 def test_topup_request_is_pending_and_shown(api, omar):
@@ -64,13 +64,15 @@ def test_json_numbers_are_read_exactly(api, omar):
 
 
 def test_bad_topups_are_explained_in_english_and_arabic(api, omar, mariam):
+    # the bot's words (core.words), amounts as the bot writes them in each language
     cases = [({"amount": "0", "walletNumber": "01012345678"}, "INVALID_AMOUNT", "more than zero", "أكبر من صفر"),
-             ({"amount": "5", "walletNumber": "01012345678"}, "INVALID_AMOUNT", "minimum top-up is 10.00",
-              "أقل مبلغ للشحن هو 10.00"),
-             ({"amount": "100", "walletNumber": "0101234"}, "INVALID_WALLET_NUMBER", "Vodafone Cash", "فودافون كاش"),
-             ({"amount": True, "walletNumber": "01012345678"}, "INVALID_INPUT", "check what you entered", "راجع"),
-             ({"amount": "100"}, "INVALID_INPUT", "check", "راجع"),
-             ({"amount": "100", "walletNumber": "01012345678", "extra": 1}, "INVALID_INPUT", "check", "راجع")]
+             ({"amount": "5", "walletNumber": "01012345678"}, "INVALID_AMOUNT", "below the minimum of 10.00 EGP",
+              "الحد الأدنى ١٠٫٠٠ ج.م"),
+             ({"amount": "100", "walletNumber": "0101234"}, "INVALID_WALLET_NUMBER", "Egyptian mobile number",
+              "رقم موبايل مصري"),
+             ({"amount": True, "walletNumber": "01012345678"}, "INVALID_INPUT", "not valid", "غير صالح"),
+             ({"amount": "100"}, "INVALID_INPUT", "not valid", "غير صالح"),
+             ({"amount": "100", "walletNumber": "01012345678", "extra": 1}, "INVALID_INPUT", "not valid", "غير صالح")]
     for body, code, english, arabic in cases:
         for student, words in ((omar, english), (mariam, arabic)):
             r = student.post("/api/wallet/topup", body)
@@ -92,7 +94,7 @@ def test_topup_limits_come_from_the_service(api, mariam):
         assert mariam.post("/api/wallet/topup", {"amount": "20", "walletNumber": "01012345678"}).status_code == 201
     r = mariam.post("/api/wallet/topup", {"amount": "20", "walletNumber": "01012345678"})
     assert r.status_code == 429 and r.get_json()["error"]["code"] == "TOO_MANY_PENDING_TOPUPS"
-    assert "3" in r.get_json()["error"]["message"] and api.rows(MARIAM, Transaction.type == TransactionType.TOP_UP) == 3
+    assert "٣" in r.get_json()["error"]["message"] and api.rows(MARIAM, Transaction.type == TransactionType.TOP_UP) == 3
 
 
 # --- the optional Vodafone Cash transaction number ----------------------------------------------------

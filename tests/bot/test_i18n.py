@@ -1,52 +1,20 @@
-"""English and Arabic: the catalogs are complete and compiled, and the bot speaks the student's language."""
+"""The bot speaks the student's language (tests/core/test_words.py checks the catalog itself)."""
 from __future__ import annotations
 
-import gettext
-import re
 from datetime import timedelta
-from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 import core.errors
 from bot.i18n import build_i18n
-from bot.ui.errors import ERROR_WORDS, error_text
+from bot.ui.errors import error_text
+from core.words.errors import ERROR_WORDS
 from core.models import MentorshipBooking, User
 from core.services import enrollment, mentorship, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, seed_catalog
-
-LOCALES = Path(__file__).resolve().parents[2] / "bot" / "locales"
-SOURCE = LOCALES.parent
-
-
-def source_messages() -> set[str]:
-    found = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(SOURCE), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
-        if isinstance(message, str):
-            found.add(message)
-    return found
-
-
-def test_every_text_has_an_arabic_translation_and_the_mo_is_compiled():
-    with open(LOCALES / "ar" / "LC_MESSAGES" / "messages.po", "rb") as f:
-        catalog = read_po(f)
-    translated = {m.id: m.string for m in catalog if m.id}
-    missing = sorted(m for m in source_messages() if not translated.get(m))
-    assert missing == [], f"texts without Arabic: {missing}"
-    placeholder = re.compile(r"\{[a-z_]+\}")
-    for msgid, text in translated.items():
-        assert sorted(placeholder.findall(msgid)) == sorted(placeholder.findall(text)), msgid
-    with open(LOCALES / "ar" / "LC_MESSAGES" / "messages.mo", "rb") as f:
-        compiled = gettext.GNUTranslations(f)
-    stale = [m for m, t in translated.items() if compiled.gettext(m) != t]
-    assert stale == [], "messages.mo is older than messages.po: run pybabel compile -d bot/locales -D messages"
-
 
 async def test_arabic_student_from_telegram_language_code(runner, sync_db):
     student = TgUser(9101, "Mariam", "mariam", "ar")

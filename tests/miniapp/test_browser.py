@@ -113,7 +113,7 @@ def test_wallet_top_up_and_receipt_in_english_light(live, browser):
     page.fill("#topup-wallet", "01012345678")
     page.click("#topup-submit")
     page.wait_for_selector("#topup-error:not([hidden])")
-    assert "minimum top-up is 10.00" in page.inner_text("#topup-error")
+    assert "below the minimum of 10.00 EGP" in page.inner_text("#topup-error")
     # the optional transaction number from the SMS: a bad one is explained, a good one is kept
     assert "Transaction number (optional)" in page.inner_text("#topup-form")
     page.fill("#topup-amount", "200")
@@ -150,7 +150,7 @@ def test_enroll_with_a_confirm_step_and_do_a_task_in_arabic_dark(live, browser):
     page.click("#sheet-ok")
     page.wait_for_selector("#task-list li")
     expect(page.locator("#balance-chip")).to_have_text("٣٥٠٫٠٠ ج.م")
-    assert "مشترك" in page.locator("article[data-platform]", has_text="Telegram Bots").inner_text()
+    assert "تم الاشتراك" in page.locator("article[data-platform]", has_text="Telegram Bots").inner_text()
     page.locator("#task-list li").first.locator("button").click()
     expect(page.locator("#tasks-progress")).to_contain_text("١/٤")
     phone.shot("platforms-ar-dark")

@@ -44,7 +44,7 @@ def test_no_inline_script_in_any_mini_app_template():
 
 
 def test_telegram_script_is_vendored_and_served(app):
-    r = app.test_client().get("/assets/miniapp/telegram-web-app.js")
+    r = app.test_client().get("/app/assets/telegram-web-app.js")
     assert r.status_code == 200 and b"WebApp" in r.data and b"initData" in r.data
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from admin_panel.app import create_app
+from admin_panel.web.app import create_app
 from core.db import Database
 from core.services import health
 from tests.core.helpers import NOW, student

@@ -1,0 +1,95 @@
+"""The Mini App pages' labels, from the one catalog of the students' words (core.words): rendered by Jinja and
+handed to the page scripts as a JSON data block. Status and transaction type names come from core.words.labels,
+as the bot's do."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from core.words import N_, gettext_for
+from core.words.labels import STATUS_NAMES, TYPE_NAMES
+
+LABELS = {
+    "app_title": N_("CodeHub"),
+    "balance": N_("Balance"),
+    "wallet": N_("Wallet"),
+    "platforms": N_("Platforms"),
+    "mentorship": N_("Mentorship"),
+    "book": N_("Book a session"),
+    "top_up": N_("Top up"),
+    "topup_intro": N_("Send the money by Vodafone Cash to this number, then tell us the amount and the number you sent from. An admin checks it and your balance is credited."),
+    "receiving_number": N_("Send to"),
+    "copy": N_("Copy"),
+    "copied": N_("Copied"),
+    "amount": N_("Amount (EGP)"),
+    "sender_number": N_("Your Vodafone Cash number"),
+    "note": N_("Note (optional)"),
+    "send_request": N_("Send request"),
+    "request_sent": N_("Request sent. We will tell you when it is approved."),
+    "transaction_number": N_("Transaction number (optional)"),
+    "transaction_number_hint": N_("The number in the SMS you got after sending (رقم العملية), like 022768543034. It lets us find your transfer at once."),
+    "topup_approved": N_("Your transfer was found: your balance is credited."),
+    "pending_requests": N_("Pending requests"),
+    "none": N_("Nothing yet."),
+    "history": N_("History"),
+    "receipt": N_("Receipt"),
+    "type": N_("Type"),
+    "status": N_("Status"),
+    "date": N_("Date"),
+    "reference": N_("Reference"),
+    "balance_after": N_("Balance after"),
+    "from_number": N_("From number"),
+    "admin_notes": N_("Admin notes"),
+    "decided_at": N_("Decided"),
+    "close": N_("Close"),
+    "more": N_("Load more"),
+    "loading": N_("Loading…"),
+    "price": N_("Price"),
+    "free": N_("Free"),
+    "enrolled": N_("Enrolled"),
+    "expired": N_("Expired"),
+    "expires": N_("Expires"),
+    "forever": N_("No expiry"),
+    "tasks": N_("Tasks"),
+    "enroll": N_("Enroll"),
+    "renew": N_("Renew"),
+    "confirm_enroll": N_("Confirm enrollment"),
+    "balance_now": N_("Balance now"),
+    "confirm": N_("Confirm"),
+    "cancel": N_("Cancel"),
+    "done": N_("Done"),
+    "mark_done": N_("Mark done"),
+    "progress": N_("Progress"),
+    "enrolled_ok": N_("Enrolled. Your tasks are open."),
+    "mentors": N_("Mentors"),
+    "per_hour": N_("per hour"),
+    "unavailable": N_("Not available now"),
+    "durations": N_("Durations and prices"),
+    "minutes": N_("min"),
+    "my_bookings": N_("My bookings"),
+    "mentor": N_("Mentor"),
+    "duration": N_("Duration"),
+    "notes": N_("Notes for the mentor (optional)"),
+    "cost": N_("Cost"),
+    "booked_ok": N_("Booked and paid. An admin will confirm the time."),
+    "cancel_booking": N_("Cancel booking"),
+    "cancelled_ok": N_("Cancelled. The cost was refunded."),
+    "confirm_cancel": N_("Cancel this booking? The full cost is refunded."),
+    "rate": N_("Rate"),
+    "rating": N_("Rating"),
+    "feedback": N_("Feedback"),
+    "send": N_("Send"),
+    "rated_ok": N_("Thank you for your feedback."),
+    "session_date": N_("Session"),
+    "not_scheduled": N_("Time not set yet"),
+    "back": N_("Back"),
+    "open_in_telegram": N_("Open this page from the CodeHub bot in Telegram."),
+    "currency": N_("EGP"),
+}
+
+
+@lru_cache(maxsize=4)
+def labels(language: str) -> dict[str, str]:
+    """Every label in `language` (en or ar), the status and type names included under their enum names."""
+    _ = gettext_for(language)
+    return {**{key: _(msgid) for key, msgid in LABELS.items()},
+            **{name: _(msgid) for name, msgid in (STATUS_NAMES | TYPE_NAMES).items()}}
