@@ -2,6 +2,7 @@
 
 A composition root: the only place that knows about core, the panel and the bot together.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token:
         children.append(subprocess.Popen([sys.executable, "-m", "bot"]))
     else:
-        print("BOT_TOKEN is not set: starting the admin panel only. Get a token from @BotFather "
-              "(/newbot) and set BOT_TOKEN to run the bot too.")
+        print(
+            "BOT_TOKEN is not set: starting the admin panel only. Get a token from @BotFather "
+            "(/newbot) and set BOT_TOKEN to run the bot too."
+        )
     try:
         serve(settings)
     finally:

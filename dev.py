@@ -2,19 +2,21 @@
 """Install and run CodeHub, or install and run its tests, on a machine with nothing but Python.
 
     python3 dev.py run     # .venv + the product; the admin panel, and the bot when BOT_TOKEN is set
-    python3 dev.py test    # .venv + test extras + Debian's chromium and faketime, then the whole pytest
-                           # suite, then the core and scheduler suites again under three far-away clocks
+    python3 dev.py test    # .venv + test extras + Debian's chromium and faketime, then ruff (lint, format),
+                           # the whole pytest suite, then the core and scheduler suites again under three
+                           # far-away clocks
 
 Extra arguments after `test` go to pytest (e.g. `python3 dev.py test -m "not slow"`) and skip the
 shifted-clock runs; `python3 dev.py test-clocks` runs only those.
 """
+
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
-import json
 import venv
 from pathlib import Path
 
@@ -49,8 +51,10 @@ def ensure_chromium() -> None:
         print("browser tests will skip (and fail under CI=true)")
 
 
-FAKETIME_LIBS = ("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1")
+FAKETIME_LIBS = (
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+)
 REAL_SLEEP = VENV / "realsleep.so"
 SHIFTED_SUITES = ("tests/core", "tests/scheduler", "tests/clock")
 
@@ -78,8 +82,11 @@ def ensure_faketime() -> str | None:
     if lib is not None and not shutil.which("cc"):
         apt_install("gcc", "libc6-dev")
     source = ROOT / "tests" / "clock" / "realsleep.c"
-    if lib is not None and shutil.which("cc") and (
-            not REAL_SLEEP.exists() or REAL_SLEEP.stat().st_mtime < source.stat().st_mtime):
+    if (
+        lib is not None
+        and shutil.which("cc")
+        and (not REAL_SLEEP.exists() or REAL_SLEEP.stat().st_mtime < source.stat().st_mtime)
+    ):
         sh("cc", "-shared", "-fPIC", "-O2", "-o", str(REAL_SLEEP), str(source))
     return lib if lib is not None and REAL_SLEEP.exists() else None
 
@@ -94,10 +101,16 @@ def test_clocks() -> int:
     failed = []
     for shift in shifts:
         print(f"\n=== shifted clock: {shift['name']} ({shift['at']}) ===", flush=True)
-        env = {**os.environ, "TZ": "UTC", "LD_PRELOAD": f"{REAL_SLEEP} {lib}",
-               "FAKETIME": f"{shift['offset_seconds']:+d}", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-        code = subprocess.call([str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", *SHIFTED_SUITES],
-                               cwd=ROOT, env=env)
+        env = {
+            **os.environ,
+            "TZ": "UTC",
+            "LD_PRELOAD": f"{REAL_SLEEP} {lib}",
+            "FAKETIME": f"{shift['offset_seconds']:+d}",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        }
+        code = subprocess.call(
+            [str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", *SHIFTED_SUITES], cwd=ROOT, env=env
+        )
         if code != 0:
             failed.append(f"{shift['name']} (pytest exit {code})")
     if failed:
@@ -111,9 +124,22 @@ def run(args: list[str]) -> int:
     return subprocess.call([str(BIN / "codehub"), "run", *args], cwd=ROOT)
 
 
+def lint() -> int:
+    """ruff: lint (pyflakes, pycodestyle, isort) and formatting, as configured in pyproject.toml."""
+    code = subprocess.call([str(BIN / "ruff"), "check", "."], cwd=ROOT)
+    code = subprocess.call([str(BIN / "ruff"), "format", "--check", "."], cwd=ROOT) or code
+    if code:
+        print(
+            "ruff found problems: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` fixes most", file=sys.stderr
+        )
+    return code
+
+
 def test(args: list[str]) -> int:
     ensure_venv("test,postgres,redis")
     ensure_chromium()
+    if not args and lint():
+        return 1
     code = subprocess.call([str(PY), "-m", "pytest", *args], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: failing on purpose", file=sys.stderr)

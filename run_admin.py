@@ -1,4 +1,5 @@
 """Entry point: read config, migrate, serve the admin panel (waitress; --debug for Flask's dev server)."""
+
 from __future__ import annotations
 
 import argparse

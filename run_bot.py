@@ -1,4 +1,5 @@
 """Run the CodeHub student bot (long polling, or a webhook when WEBHOOK_URL is set)."""
+
 import sys
 
 from bot.runner import main

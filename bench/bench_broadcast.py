@@ -5,6 +5,7 @@
 
 Both ways run in the same process on the same database, best of `rounds`; prints times and the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ ACTOR = Actor(name="bench")
 def seed(db: Database, n: int) -> None:
     now = datetime.now(timezone.utc)
     with db.session() as s, unit_of_work(s):
-        s.execute(insert(User), [dict(telegram_id=900_000 + i, full_name=f"Student {i}", language="ar",
-                                      created_at=now) for i in range(n)])
+        s.execute(
+            insert(User),
+            [dict(telegram_id=900_000 + i, full_name=f"Student {i}", language="ar", created_at=now) for i in range(n)],
+        )
 
 
 def bulk(db: Database, round_no: int) -> int:
@@ -50,14 +53,28 @@ def per_row(db: Database, round_no: int) -> int:
         b = Broadcast(text=body, audience="all", created_by=ACTOR.name, recipients=0, created_at=now)
         s.add(b)
         s.flush()
-        users = s.execute(select(User.id, User.telegram_id).where(
-            User.telegram_id.is_not(None), User.is_blocked.is_(False), User.bot_blocked_at.is_(None))).all()
+        users = s.execute(
+            select(User.id, User.telegram_id).where(
+                User.telegram_id.is_not(None), User.is_blocked.is_(False), User.bot_blocked_at.is_(None)
+            )
+        ).all()
         for uid, chat in users:
-            s.add(Notification(user_id=uid, chat_id=chat, audience="user", kind="broadcast",
-                               payload=json.dumps({"text": body}), subject=f"broadcast:{b.id}",
-                               dedupe_key=f"broadcast:{b.id}:{uid}", broadcast_id=b.id,
-                               status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now,
-                               created_at=now))
+            s.add(
+                Notification(
+                    user_id=uid,
+                    chat_id=chat,
+                    audience="user",
+                    kind="broadcast",
+                    payload=json.dumps({"text": body}),
+                    subject=f"broadcast:{b.id}",
+                    dedupe_key=f"broadcast:{b.id}:{uid}",
+                    broadcast_id=b.id,
+                    status=NotificationStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
             s.flush()
         b.recipients = len(users)
         return len(users)
@@ -95,9 +112,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pg", metavar="URL",
-                        help="a PostgreSQL server URL (e.g. postgresql://postgres@127.0.0.1/test): the bench "
-                             "creates and drops its own database there; default: a fresh SQLite file")
+    parser.add_argument(
+        "--pg",
+        metavar="URL",
+        help="a PostgreSQL server URL (e.g. postgresql://postgres@127.0.0.1/test): the bench "
+        "creates and drops its own database there; default: a fresh SQLite file",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, scratch_database(args.pg, Path(tmp)) as url:
         migrate(url)

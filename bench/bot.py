@@ -1,6 +1,7 @@
 """The bot under a burst: N students send a command at once through the tests' fake Bot API server; answers
 per second and the p99 wait, for the product and for an aiogram bot with empty handlers on the same fake API
 (the floor); statements and transactions per update; resident memory after start, against the empty bot."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,15 +19,25 @@ from tests.bot.fake_api import TOKEN, FakeTelegramAPI, TgUser
 
 
 def _settings(url: str, data_dir: Path, api_url: str):
-    from core.config import Settings
     from bench.panel import _key
-    return Settings(database_url=url, data_dir=data_dir, field_encryption_key=_key(data_dir), bot_token=TOKEN,
-                    telegram_api_url=api_url, secret_key="bench-secret-key", vodafone_cash_number="01099998888",
-                    admin_telegram_ids=[555000111], _env_file=None)
+    from core.config import Settings
+
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        field_encryption_key=_key(data_dir),
+        bot_token=TOKEN,
+        telegram_api_url=api_url,
+        secret_key="bench-secret-key",
+        vodafone_cash_number="01099998888",
+        admin_telegram_ids=[555000111],
+        _env_file=None,
+    )
 
 
 def _empty_dispatcher():
     from aiogram import Dispatcher, Router
+
     router = Router()
 
     @router.message()
@@ -47,25 +58,33 @@ class Bench:
         from aiogram import Bot
         from aiogram.client.session.aiohttp import AiohttpSession
         from aiogram.client.telegram import TelegramAPIServer
+
         self.api = await FakeTelegramAPI().start()
         self.db = None
         if self.kind == "product":
             from bot.app import create_bot, create_dispatcher
             from core.startup import open_async_database
+
             settings = _settings(self.url, self.data_dir, self.api.base_url)
             self.db = open_async_database(settings)
             reads = self.db.reads.engine.sync_engine if self.db.reads is not None else None
             for engine in (self.db.engine.sync_engine, self.db.point_engine, reads):  # per-update reads: own engines
                 if engine is not None:
-                    event.listen(engine, "before_cursor_execute",
-                                 lambda c, cur, stmt, *a: self.statements.append(" ".join(stmt.split()[:2]).upper()))
+                    event.listen(
+                        engine,
+                        "before_cursor_execute",
+                        lambda c, cur, stmt, *a: self.statements.append(" ".join(stmt.split()[:2]).upper()),
+                    )
             self.bot = create_bot(settings)
             self.dp = create_dispatcher(settings, self.db, throttle_limit=1000)
         else:
             self.bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(self.api.base_url)))
             self.dp = _empty_dispatcher()
-        self.task = asyncio.create_task(self.dp.start_polling(self.bot, handle_signals=False, handle_as_tasks=True,
-                                                              polling_timeout=1, close_bot_session=True))
+        self.task = asyncio.create_task(
+            self.dp.start_polling(
+                self.bot, handle_signals=False, handle_as_tasks=True, polling_timeout=1, close_bot_session=True
+            )
+        )
         await self.api.wait_for_call(lambda c: c.method == "getMe")
 
     async def stop(self) -> None:
@@ -89,8 +108,11 @@ class Bench:
         while len(waits) < len(users) and time.monotonic() < deadline:
             for u in users:
                 if u.id not in waits:
-                    answered = [c for c in self.api.by_chat.get(u.id, [])[marks[u.id]:]
-                                if c.method == "sendMessage" and c.error is None]
+                    answered = [
+                        c
+                        for c in self.api.by_chat.get(u.id, [])[marks[u.id] :]
+                        if c.method == "sendMessage" and c.error is None
+                    ]
                     if answered:
                         waits[u.id] = answered[0].at - start
             await asyncio.sleep(0.01)
@@ -109,9 +131,12 @@ class Bench:
         await asyncio.sleep(0.3)  # anything written after the answer (state flush, activity marks)
         seen = self.statements[mark:]
         begins = [s for s in seen if s.startswith("BEGIN")]
-        return {"statements": len([s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]),
-                "transactions": len(begins), "writes": len([b for b in begins if "IMMEDIATE" in b]),
-                "kinds": seen}
+        return {
+            "statements": len([s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]),
+            "transactions": len(begins),
+            "writes": len([b for b in begins if "IMMEDIATE" in b]),
+            "kinds": seen,
+        }
 
 
 async def _burst_run(kind: str, url: str | None, data_dir: Path, n: int) -> dict:
@@ -119,9 +144,11 @@ async def _burst_run(kind: str, url: str | None, data_dir: Path, n: int) -> dict
     await b.start()
     try:
         users = [TgUser(700_000 + i, f"S{i}", f"s{i}", "en") for i in range(n)]
-        out = {"start_new": await b.burst(users, "/start"),
-               "start": await b.burst(users, "/start"),
-               "balance": await b.burst(users, "/balance")}
+        out = {
+            "start_new": await b.burst(users, "/start"),
+            "start": await b.burst(users, "/start"),
+            "balance": await b.burst(users, "/balance"),
+        }
         if kind == "product":
             out["per_update_start"] = await b.per_update(users[0], "/start")
             out["per_update_balance"] = await b.per_update(users[0], "/balance")
@@ -142,8 +169,11 @@ def _burst_child(kind, url, data_dir, n):
 def memory(kind: str, url: str | None, data_dir: Path) -> float:
     """Resident MB after start: imports, dispatcher, database engine, polling running."""
     import subprocess
-    code = ("import asyncio, sys, json; sys.path.insert(0, '.'); from bench.bot import _memory_child; "
-            f"print(json.dumps(asyncio.run(_memory_child({kind!r}, {url!r}, {str(data_dir)!r}))))")
+
+    code = (
+        "import asyncio, sys, json; sys.path.insert(0, '.'); from bench.bot import _memory_child; "
+        f"print(json.dumps(asyncio.run(_memory_child({kind!r}, {url!r}, {str(data_dir)!r}))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-800:])
@@ -152,6 +182,7 @@ def memory(kind: str, url: str | None, data_dir: Path) -> float:
 
 async def _memory_child(kind: str, url: str | None, data_dir: str) -> float:
     from bench.panel import rss_mb
+
     b = Bench(kind, url, Path(data_dir))
     await b.start()
     try:

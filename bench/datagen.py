@@ -6,6 +6,7 @@ ledger rows, so `codehub check-ledger` holds on the result. Rows go in through t
 (executemany on SQLite, COPY on PostgreSQL), not through the services: generating a million ledger rows
 through the money path would take hours and measures nothing the benchmarks look at.
 """
+
 from __future__ import annotations
 
 import random
@@ -65,23 +66,60 @@ def rows(size: Size, now: datetime, seed: int = 16) -> dict[str, list[tuple]]:
         created.append(joined)
         balances.append(0)
         mentor = uid <= MENTORS
-        users.append([uid, 10_000_000 + uid, f"student{uid}", f"Student {uid} Name", "ar" if uid % 3 else "en",
-                      0, mentor, "Mentor" if mentor else None, 30000 if mentor else None, True, False, None,
-                      _ts(joined), _ts(moment(joined))])
-    platforms = [(p, f"Platform {p:02d}", "A platform", 25000 + 1000 * p, True, 30 if p % 2 else None, _ts(start))
-                 for p in range(1, PLATFORMS + 1)]
-    tasks = [(t, (t - 1) // TASKS_PER_PLATFORM + 1, f"Task {t}", "Do it", t % TASKS_PER_PLATFORM)
-             for t in range(1, PLATFORMS * TASKS_PER_PLATFORM + 1)]
+        users.append(
+            [
+                uid,
+                10_000_000 + uid,
+                f"student{uid}",
+                f"Student {uid} Name",
+                "ar" if uid % 3 else "en",
+                0,
+                mentor,
+                "Mentor" if mentor else None,
+                30000 if mentor else None,
+                True,
+                False,
+                None,
+                _ts(joined),
+                _ts(moment(joined)),
+            ]
+        )
+    platforms = [
+        (p, f"Platform {p:02d}", "A platform", 25000 + 1000 * p, True, 30 if p % 2 else None, _ts(start))
+        for p in range(1, PLATFORMS + 1)
+    ]
+    tasks = [
+        (t, (t - 1) // TASKS_PER_PLATFORM + 1, f"Task {t}", "Do it", t % TASKS_PER_PLATFORM)
+        for t in range(1, PLATFORMS * TASKS_PER_PLATFORM + 1)
+    ]
 
     tx: list[tuple] = []
 
     def ledger(uid, type_, amount, status, at, decided, reference=None, wallet=None, key=None, desc=""):
         if status == "APPROVED":
             balances[uid - 1] += amount
-        tx.append((len(tx) + 1, uid, type_, amount, desc, status, wallet, "010****5678" if wallet else None,
-                   None, "finance" if type_ == "TOP_UP" and status != "PENDING" else None, None, key, reference,
-                   balances[uid - 1] if status == "APPROVED" else None, None, _ts(at),
-                   _ts(decided) if decided else None, _ts(decided or at)))
+        tx.append(
+            (
+                len(tx) + 1,
+                uid,
+                type_,
+                amount,
+                desc,
+                status,
+                wallet,
+                "010****5678" if wallet else None,
+                None,
+                "finance" if type_ == "TOP_UP" and status != "PENDING" else None,
+                None,
+                key,
+                reference,
+                balances[uid - 1] if status == "APPROVED" else None,
+                None,
+                _ts(at),
+                _ts(decided) if decided else None,
+                _ts(decided or at),
+            )
+        )
 
     for uid in range(1, size.students + 1):  # the welcome credit
         at = created[uid - 1]
@@ -109,17 +147,41 @@ def rows(size: Size, now: datetime, seed: int = 16) -> dict[str, list[tuple]]:
             ledger(uid, "TOP_UP", 15000, "PENDING", at, None, wallet=WALLET_TOKEN, desc="Top-up")
         else:
             status = "REJECTED" if roll < 0.1 else "APPROVED"
-            ledger(uid, "TOP_UP", rnd.choice((10000, 15000, 50000, 100000)), status, at,
-                   min(now, at + timedelta(minutes=rnd.randrange(5, 600))), wallet=WALLET_TOKEN, desc="Top-up")
+            ledger(
+                uid,
+                "TOP_UP",
+                rnd.choice((10000, 15000, 50000, 100000)),
+                status,
+                at,
+                min(now, at + timedelta(minutes=rnd.randrange(5, 600))),
+                wallet=WALLET_TOKEN,
+                desc="Top-up",
+            )
     for i in range(purchases):
         eid, uid, pid, enrolled_at, *_ = enrollments[i % len(enrollments)]
         price = platforms[pid - 1][3]
         if balances[uid - 1] < price:
-            ledger(uid, "ADJUSTMENT", price, "APPROVED", datetime.fromisoformat(enrolled_at).replace(tzinfo=timezone.utc),
-                   datetime.fromisoformat(enrolled_at).replace(tzinfo=timezone.utc), desc="Bench credit")
+            ledger(
+                uid,
+                "ADJUSTMENT",
+                price,
+                "APPROVED",
+                datetime.fromisoformat(enrolled_at).replace(tzinfo=timezone.utc),
+                datetime.fromisoformat(enrolled_at).replace(tzinfo=timezone.utc),
+                desc="Bench credit",
+            )
         at = datetime.fromisoformat(enrolled_at).replace(tzinfo=timezone.utc)
-        ledger(uid, "PLATFORM_PURCHASE", -price, "APPROVED", at, at, reference=f"enrollment:{eid}",
-               key=f"enroll-{i}", desc=f"Enrolled in Platform {pid:02d}")
+        ledger(
+            uid,
+            "PLATFORM_PURCHASE",
+            -price,
+            "APPROVED",
+            at,
+            at,
+            reference=f"enrollment:{eid}",
+            key=f"enroll-{i}",
+            desc=f"Enrolled in Platform {pid:02d}",
+        )
     bookings = []
     statuses = ("PENDING", "CONFIRMED", "COMPLETED", "COMPLETED", "CANCELLED")
     for b in range(1, bookings_n + 1):
@@ -130,14 +192,44 @@ def rows(size: Size, now: datetime, seed: int = 16) -> dict[str, list[tuple]]:
         cost = 30000
         if balances[uid - 1] < cost:
             ledger(uid, "ADJUSTMENT", cost, "APPROVED", at, at, desc="Bench credit")
-        ledger(uid, "MENTORSHIP_PAYMENT", -cost, "APPROVED", at, at, reference=f"booking:{b}", key=f"book-{b}",
-               desc="Mentorship")
+        ledger(
+            uid,
+            "MENTORSHIP_PAYMENT",
+            -cost,
+            "APPROVED",
+            at,
+            at,
+            reference=f"booking:{b}",
+            key=f"book-{b}",
+            desc="Mentorship",
+        )
         if status == "CANCELLED":
-            ledger(uid, "REFUND", cost, "APPROVED", at, at, reference=f"booking:{b}", key=f"refund-{b}",
-                   desc="Refund")
-        bookings.append((b, uid, mentor, _ts(at + timedelta(days=2)) if status != "PENDING" else None, 60, cost,
-                         status, None, None, None, (b % 5) + 1 if status == "COMPLETED" else None, None, None,
-                         None, None, None, _ts(at), _ts(at), None, None, None))
+            ledger(uid, "REFUND", cost, "APPROVED", at, at, reference=f"booking:{b}", key=f"refund-{b}", desc="Refund")
+        bookings.append(
+            (
+                b,
+                uid,
+                mentor,
+                _ts(at + timedelta(days=2)) if status != "PENDING" else None,
+                60,
+                cost,
+                status,
+                None,
+                None,
+                None,
+                (b % 5) + 1 if status == "COMPLETED" else None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                _ts(at),
+                _ts(at),
+                None,
+                None,
+                None,
+            )
+        )
     completions, done = [], set()
     for e in enrollments[: size.enrollments // 2]:
         for t in range(1, TASKS_PER_PLATFORM // 2 + 1):
@@ -147,23 +239,30 @@ def rows(size: Size, now: datetime, seed: int = 16) -> dict[str, list[tuple]]:
                 completions.append((len(completions) + 1, e[1], task_id, e[3]))
     for u, bal in zip(users, balances):
         u[5] = bal
-    return {"users": [tuple(u) for u in users], "platforms": platforms, "tasks": tasks, "enrollments": enrollments,
-            "transactions": tx, "mentorship_bookings": bookings, "task_completions": completions}
+    return {
+        "users": [tuple(u) for u in users],
+        "platforms": platforms,
+        "tasks": tasks,
+        "enrollments": enrollments,
+        "transactions": tx,
+        "mentorship_bookings": bookings,
+        "task_completions": completions,
+    }
 
 
 COLUMNS = {
     "users": "id telegram_id username full_name language balance is_mentor mentor_bio mentor_rate mentor_available "
-             "is_blocked bot_blocked_at created_at last_seen_at",
+    "is_blocked bot_blocked_at created_at last_seen_at",
     "platforms": "id name description price is_active access_days created_at",
     "tasks": "id platform_id title body position",
     "enrollments": "id user_id platform_id enrolled_at expires_at is_active expiry_notice_for",
     "transactions": "id user_id type amount description status wallet_number wallet_number_masked admin_id "
-                    "processed_by admin_notes idempotency_key reference balance_after stale_alert_sent_at "
-                    "created_at decided_at updated_at",
+    "processed_by admin_notes idempotency_key reference balance_after stale_alert_sent_at "
+    "created_at decided_at updated_at",
     "mentorship_bookings": "id student_id mentor_id session_date duration total_cost status student_notes "
-                           "admin_notes feedback rating cancel_reason processed_by reminder_24h_for "
-                           "reminder_1h_for completion_reminder_for created_at updated_at confirmed_at "
-                           "completed_at cancelled_at",
+    "admin_notes feedback rating cancel_reason processed_by reminder_24h_for "
+    "reminder_1h_for completion_reminder_for created_at updated_at confirmed_at "
+    "completed_at cancelled_at",
     "task_completions": "id user_id task_id completed_at",
 }
 
@@ -190,6 +289,7 @@ def roll_up(url: str, now: datetime) -> None:
 
     from core.db import create_sync_engine
     from core.services import jobs
+
     engine = create_sync_engine(url)
     try:
         with Session(engine) as session:
@@ -204,14 +304,16 @@ def _load_sqlite(path: str, data: dict[str, list[tuple]]) -> None:
     conn.execute("BEGIN")
     for table, cols in COLUMNS.items():
         names = cols.split()
-        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                         data[table])
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", data[table]
+        )
     conn.execute("COMMIT")
     conn.close()
 
 
 def _load_postgresql(url: str, data: dict[str, list[tuple]]) -> None:
     import psycopg
+
     u = make_url(sync_url(url))
     dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
@@ -220,5 +322,6 @@ def _load_postgresql(url: str, data: dict[str, list[tuple]]) -> None:
             with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
                 for row in data[table]:
                     copy.write_row(row)
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT coalesce(max(id), 1) FROM {table}))")
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )

@@ -2,6 +2,7 @@
 the bot's async path, against raw sqlite3 doing the same work a purchase must do (equal work: the
 idempotency lookup, the checks of student, platform and enrollment, the conditional debit, the enrollment
 row and the ledger row, in one BEGIN IMMEDIATE ... COMMIT, with the same statements as the service)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,16 +55,24 @@ def raw_sqlite(path: Path, pids: list[int]) -> float:
             "SELECT u.is_blocked, u.balance, t.id, p.id, p.name, p.price, p.is_active, p.access_days, e.id "
             "FROM users u LEFT JOIN transactions t ON t.user_id = u.id AND t.idempotency_key = ? "
             "LEFT JOIN platforms p ON p.id = ? LEFT JOIN enrollments e ON e.platform_id = p.id AND e.user_id = u.id "
-            "WHERE u.id = 1", (key, pid)).fetchone()
+            "WHERE u.id = 1",
+            (key, pid),
+        ).fetchone()
         assert blocked == 0 and prior is None and platform == pid and active == 1 and enrolled is None
-        balance = conn.execute("UPDATE users SET balance = balance - ? WHERE id = 1 AND balance >= ? "
-                               "RETURNING balance", (price, price)).fetchone()[0]
-        eid = conn.execute("INSERT INTO enrollments (user_id, platform_id, enrolled_at, expires_at, is_active) "
-                           "VALUES (1, ?, datetime('now'), NULL, 1) RETURNING id", (pid,)).fetchone()[0]
-        conn.execute("INSERT INTO transactions (user_id, type, amount, description, status, idempotency_key, "
-                     "reference, balance_after, created_at, decided_at, updated_at) VALUES (1, 'PLATFORM_PURCHASE', "
-                     "?, ?, 'APPROVED', ?, ?, ?, datetime('now'), datetime('now'), datetime('now'))",
-                     (-price, f"Enrolled in {name}", key, f"enrollment:{eid}", balance))
+        balance = conn.execute(
+            "UPDATE users SET balance = balance - ? WHERE id = 1 AND balance >= ? RETURNING balance", (price, price)
+        ).fetchone()[0]
+        eid = conn.execute(
+            "INSERT INTO enrollments (user_id, platform_id, enrolled_at, expires_at, is_active) "
+            "VALUES (1, ?, datetime('now'), NULL, 1) RETURNING id",
+            (pid,),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO transactions (user_id, type, amount, description, status, idempotency_key, "
+            "reference, balance_after, created_at, decided_at, updated_at) VALUES (1, 'PLATFORM_PURCHASE', "
+            "?, ?, 'APPROVED', ?, ?, ?, datetime('now'), datetime('now'), datetime('now'))",
+            (-price, f"Enrolled in {name}", key, f"enrollment:{eid}", balance),
+        )
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
@@ -98,6 +107,7 @@ def service_async(url: str, pids: list[int]) -> float:
         elapsed = time.perf_counter() - start
         await db.dispose()
         return len(pids) / elapsed
+
     return asyncio.run(go())
 
 

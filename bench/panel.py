@@ -1,6 +1,7 @@
 """The panel at size: dashboard, top-up queue, transactions list (first and last page), the analytics the
 JSON endpoints call, and the CSV export. Each measure runs in a child process with a cut-off, so a query
 that never finishes is reported as such instead of stopping the run."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -25,8 +26,15 @@ def rss_mb(field: str = "VmRSS") -> float:
 def _app(url: str, data_dir: Path):
     from admin_panel import create_app
     from core.config import Settings
-    settings = Settings(database_url=url, data_dir=data_dir, field_encryption_key=_key(data_dir),
-                        secret_key="bench-secret-key", vodafone_cash_number="01099998888", _env_file=None)
+
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        field_encryption_key=_key(data_dir),
+        secret_key="bench-secret-key",
+        vodafone_cash_number="01099998888",
+        _env_file=None,
+    )
     app = create_app(settings)
     app.config["TESTING"] = True
     return app
@@ -37,8 +45,9 @@ def _key(data_dir: Path) -> str:
 
 
 def ensure_admin(url: str, data_dir: Path) -> None:
-    from core.services.admins import create_admin
     from core.errors import DomainError
+    from core.services.admins import create_admin
+
     app = _app(url, data_dir)
     with app.extensions["codehub"].db.sessions() as s:
         try:
@@ -72,7 +81,7 @@ def last_page_path(client) -> str:
     m = re.search(r'href="([^"]*)"[^>]*>\s*(?:Oldest|&raquo;|»)\s*</a>', html)
     if m:
         return m.group(1).replace("&amp;", "&")
-    pages = [int(p) for p in re.findall(r'[?&]page=(\d+)', html)]
+    pages = [int(p) for p in re.findall(r"[?&]page=(\d+)", html)]
     if pages and max(pages) > 1:
         return f"/admin/transactions/?page={max(pages)}"  # a numbered pager: its last page (OFFSET)
     return "/admin/transactions/?sort=1"  # the previous/next pager: the oldest rows are the list sorted oldest first
@@ -91,11 +100,14 @@ def _measure_inner(kind: str, url: str, data_dir: Path, repeat: int) -> dict:
     now = datetime.now(timezone.utc)
     if kind.startswith("analytics."):
         from core.services import analytics
+
         name = kind.split(".", 1)[1]
-        call = {"financial": lambda s: analytics.financial(s, now=now),
-                "engagement": lambda s: analytics.engagement(s, now=now),
-                "platform_performance": lambda s: analytics.platform_performance(s, now=now),
-                "monthly_report": lambda s: analytics.monthly_report(s, now.year, now.month)}[name]
+        call = {
+            "financial": lambda s: analytics.financial(s, now=now),
+            "engagement": lambda s: analytics.engagement(s, now=now),
+            "platform_performance": lambda s: analytics.platform_performance(s, now=now),
+            "monthly_report": lambda s: analytics.monthly_report(s, now.year, now.month),
+        }[name]
         times = []
         for _ in range(repeat):
             with db.sessions() as s:
@@ -106,10 +118,14 @@ def _measure_inner(kind: str, url: str, data_dir: Path, repeat: int) -> dict:
     client = _client(app)
     if kind == "export":
         return _export(client, repeat)
-    path = {"floor": "/admin/account/password", "dashboard": "/admin/", "topups": "/admin/topups/",
-            "transactions.first": "/admin/transactions/",
-            "transactions.student": "/admin/transactions/?flt0_student_id_equals=7",
-            "transactions.search": "/admin/transactions/?search=Student+77+Name"}.get(kind)
+    path = {
+        "floor": "/admin/account/password",
+        "dashboard": "/admin/",
+        "topups": "/admin/topups/",
+        "transactions.first": "/admin/transactions/",
+        "transactions.student": "/admin/transactions/?flt0_student_id_equals=7",
+        "transactions.search": "/admin/transactions/?search=Student+77+Name",
+    }.get(kind)
     if kind == "transactions.last":
         path = last_page_path(client)
     client.get(path)  # warm: templates compiled, statements cached
@@ -136,8 +152,15 @@ def _export(client, repeat: int) -> dict:
         rows = lines - 1  # the header
         after.append(rss_mb())
     notice = b"limit" in tail.lower() or b"truncated" in tail.lower()
-    return {"first_byte": firsts, "total": totals, "rows": rows, "rss_before": before,
-            "rss_peak": rss_mb("VmHWM"), "rss_after": after, "notice": notice}
+    return {
+        "first_byte": firsts,
+        "total": totals,
+        "rows": rows,
+        "rss_before": before,
+        "rss_peak": rss_mb("VmHWM"),
+        "rss_after": after,
+        "notice": notice,
+    }
 
 
 def measure(kind: str, url: str, data_dir: Path, *, repeat: int = 3, cutoff: float = 60.0) -> dict:

@@ -10,6 +10,7 @@ already in --data-dir (or a PostgreSQL database bench16_<size>) is reused after 
 Sections: panel, money, bot, memory. Figures are medians of --repeat runs; the machine is shared, so read
 the ratios, not the absolute numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,20 @@ PG_ADMIN = os.environ.get("CODEHUB_BENCH_PG", "postgresql://postgres@127.0.0.1:5
 # PostgreSQL databases are named PREFIX_<size>: a separate prefix keeps parallel runs apart
 PG_PREFIX = os.environ.get("CODEHUB_BENCH_PG_PREFIX", "bench16")
 SECTIONS = ("panel", "money", "bot", "memory")
-PANEL_KINDS = ("floor", "dashboard", "topups", "transactions.first", "transactions.last", "transactions.student",
-               "transactions.search", "analytics.financial", "analytics.engagement",
-               "analytics.platform_performance", "analytics.monthly_report", "export")
+PANEL_KINDS = (
+    "floor",
+    "dashboard",
+    "topups",
+    "transactions.first",
+    "transactions.last",
+    "transactions.student",
+    "transactions.search",
+    "analytics.financial",
+    "analytics.engagement",
+    "analytics.platform_performance",
+    "analytics.monthly_report",
+    "export",
+)
 
 
 def _pg_url(name: str) -> str:
@@ -44,12 +56,14 @@ def _pg_url(name: str) -> str:
 
 def _pg_exists(name: str) -> bool:
     import psycopg
+
     with psycopg.connect(PG_ADMIN.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
         return c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 def _pg_create(name: str) -> None:
     import psycopg
+
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
@@ -57,6 +71,7 @@ def _pg_create(name: str) -> None:
 
 def _pg_drop(name: str) -> None:
     import psycopg
+
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -137,8 +152,9 @@ def section_panel(run: Run, dbs: list[str]) -> None:
                 if kind == "export" and size != big:
                     continue
                 # an export of every row takes its time: its targets are the first byte and memory
-                r = panel.measure(kind, url, data_dir, repeat=run.args.repeat,
-                                  cutoff=cutoff if kind != "export" else max(cutoff, 900))
+                r = panel.measure(
+                    kind, url, data_dir, repeat=run.args.repeat, cutoff=cutoff if kind != "export" else max(cutoff, 900)
+                )
                 figures[f"{size}:{kind}"] = r
                 cell, _ = _panel_cell(r) if kind != "export" else (str(r.get("rows", r)), None)
                 print(f"    {db} {size} {kind}: {cell}", flush=True)
@@ -148,9 +164,14 @@ def section_panel(run: Run, dbs: list[str]) -> None:
         run.say(f"Floor: the signed-in 'My password' page (a page with no query of its size): {floor_cell}.\n")
         run.say("| what | at 10k | at size | x floor | at size / at 10k | target |")
         run.say("|---|---|---|---|---|---|")
-        targets = {"dashboard": "< 300 ms", "topups": "≤ 1.5× 10k", "transactions.first": "≤ 1.5× 10k",
-                   "transactions.last": "≤ 1.5× 10k", "transactions.student": "no 500",
-                   "transactions.search": "—"}
+        targets = {
+            "dashboard": "< 300 ms",
+            "topups": "≤ 1.5× 10k",
+            "transactions.first": "≤ 1.5× 10k",
+            "transactions.last": "≤ 1.5× 10k",
+            "transactions.student": "no 500",
+            "transactions.search": "—",
+        }
         for kind in PANEL_KINDS[1:-1]:
             if f"{big}:{kind}" not in figures:
                 continue
@@ -164,20 +185,25 @@ def section_panel(run: Run, dbs: list[str]) -> None:
         if e is None:
             continue
         if "rows" in e:
-            run.say(f"\nCSV export of transactions ({db}): {e['rows']:,} rows of {_ledger_rows(url):,}"
-                    f"{' (the file says where it stops)' if e['notice'] else ''}; first byte "
-                    f"{fmt_ms(min(e['first_byte']) * 1000)} (median {fmt_ms(sorted(e['first_byte'])[len(e['first_byte']) // 2] * 1000)}); "
-                    f"whole file {fmt_ms(sorted(e['total'])[len(e['total']) // 2] * 1000)}; panel RSS "
-                    f"{e['rss_before']:.0f} MB before, peak {e['rss_peak']:.0f} MB "
-                    f"(+{e['rss_peak'] - e['rss_before']:.0f} MB), after each export "
-                    f"{', '.join(f'{x:.0f}' for x in e['rss_after'])} MB.")
+            run.say(
+                f"\nCSV export of transactions ({db}): {e['rows']:,} rows of {_ledger_rows(url):,}"
+                f"{' (the file says where it stops)' if e['notice'] else ''}; first byte "
+                f"{fmt_ms(min(e['first_byte']) * 1000)} "
+                f"(median {fmt_ms(sorted(e['first_byte'])[len(e['first_byte']) // 2] * 1000)}); "
+                f"whole file {fmt_ms(sorted(e['total'])[len(e['total']) // 2] * 1000)}; panel RSS "
+                f"{e['rss_before']:.0f} MB before, peak {e['rss_peak']:.0f} MB "
+                f"(+{e['rss_peak'] - e['rss_before']:.0f} MB), after each export "
+                f"{', '.join(f'{x:.0f}' for x in e['rss_after'])} MB."
+            )
         else:
             run.say(f"\nCSV export ({db}): {e}")
 
 
 def _ledger_rows(url: str) -> int:
     from sqlalchemy import create_engine, text
+
     from core.db import sync_url
+
     engine = create_engine(sync_url(url))
     with engine.connect() as c:
         n = c.execute(text("SELECT count(*) FROM transactions")).scalar()
@@ -189,16 +215,24 @@ def section_money(run: Run) -> None:
     n = {"tiny": 20, "small": 300, "full": 1000}[run.args.size]
     r = money.run(n, runs=run.args.repeat)
     run.results["money"] = r
-    run.say(f"\n### Money path (SQLite, WAL + synchronous=FULL, {n} purchases per round, median of "
-            f"{run.args.repeat} rounds)\n")
-    run.say("Floor: raw sqlite3 doing what a purchase must do, in the service's statements (one read for the "
-            "idempotency lookup and the student, platform and enrollment checks, conditional debit with RETURNING, "
-            "enrollment and ledger inserts, BEGIN IMMEDIATE/COMMIT).\n")
+    run.say(
+        f"\n### Money path (SQLite, WAL + synchronous=FULL, {n} purchases per round, median of "
+        f"{run.args.repeat} rounds)\n"
+    )
+    run.say(
+        "Floor: raw sqlite3 doing what a purchase must do, in the service's statements (one read for the "
+        "idempotency lookup and the student, platform and enrollment checks, conditional debit with RETURNING, "
+        "enrollment and ledger inserts, BEGIN IMMEDIATE/COMMIT).\n"
+    )
     run.say("| path | purchases/s | floor/s | ratio | target |")
     run.say("|---|---|---|---|---|")
-    run.say(f"| enroll() on a sync Session | {r['sync']:,.0f} | {r['floor']:,.0f} | {r['sync'] / r['floor']:.2f} | ≥ 0.5 |")
-    run.say(f"| enroll() via the bot's async session | {r['async']:,.0f} | {r['floor']:,.0f} | "
-            f"{r['async'] / r['floor']:.2f} | ≥ 0.25 |")
+    run.say(
+        f"| enroll() on a sync Session | {r['sync']:,.0f} | {r['floor']:,.0f} | {r['sync'] / r['floor']:.2f} | ≥ 0.5 |"
+    )
+    run.say(
+        f"| enroll() via the bot's async session | {r['async']:,.0f} | {r['floor']:,.0f} | "
+        f"{r['async'] / r['floor']:.2f} | ≥ 0.25 |"
+    )
     stmts = [s for s in r["statements"] if s not in ("BEGIN", "COMMIT")]
     run.say(f"\nStatements per purchase (service): {len(stmts)} ({', '.join(stmts)}).")
 
@@ -224,23 +258,31 @@ def section_bot(run: Run, dbs: list[str]) -> None:
         run.results[f"bot:{db}"] = runs
         run.say(f"\n### Bot burst on {db}: {n} students send a command at once (median of {len(runs)} runs)\n")
         run.say("Floor: an aiogram bot with empty handlers (one answer per message) on the same fake API.\n")
-        run.say("| command | product answers/s | floor answers/s | ratio | product p99 | floor p99 | answered | target |")
+        run.say(
+            "| command | product answers/s | floor answers/s | ratio | product p99 | floor p99 | answered | target |"
+        )
         run.say("|---|---|---|---|---|---|---|---|")
-        for key, label, target in (("start_new", "/start (new students)", "—"),
-                                   ("start", "/start (returning)", "≥ 0.5, p99 < 1 s"),
-                                   ("balance", "/balance", "≥ 0.5")):
+        for key, label, target in (
+            ("start_new", "/start (new students)", "—"),
+            ("start", "/start (returning)", "≥ 0.5, p99 < 1 s"),
+            ("balance", "/balance", "≥ 0.5"),
+        ):
             pr = botbench.median([p[key]["rate"] for p, _ in runs])
             er = botbench.median([e[key]["rate"] for _, e in runs])
             pp = botbench.median([p[key]["p99"] for p, _ in runs])
             ep = botbench.median([e[key]["p99"] for _, e in runs])
             answered = min(p[key]["answered"] for p, _ in runs)
-            run.say(f"| {label} | {pr:,.0f} | {er:,.0f} | {pr / er:.2f} | {pp:.2f} s | {ep:.2f} s | "
-                    f"{answered}/{n} | {target} |")
+            run.say(
+                f"| {label} | {pr:,.0f} | {er:,.0f} | {pr / er:.2f} | {pp:.2f} s | {ep:.2f} s | "
+                f"{answered}/{n} | {target} |"
+            )
         p = runs[-1][0]
         for key, label in (("per_update_start", "/start of a returning student"), ("per_update_balance", "/balance")):
             u = p[key]
-            run.say(f"\nStatements per update, {label}: {u['statements']} statements in {u['transactions']} "
-                    f"transactions, {u['writes']} of them writes ({', '.join(u['kinds'])}).")
+            run.say(
+                f"\nStatements per update, {label}: {u['statements']} statements in {u['transactions']} "
+                f"transactions, {u['writes']} of them writes ({', '.join(u['kinds'])})."
+            )
 
 
 def section_memory(run: Run) -> None:
@@ -265,10 +307,13 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     import sqlite3
+
     mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
-    return (f"{platform.node()}: {os.cpu_count()} CPUs ({cpu}), {int(mem) // 1024:,} MB RAM, shared with other "
-            f"engineers' work; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"{platform.platform()}")
+    return (
+        f"{platform.node()}: {os.cpu_count()} CPUs ({cpu}), {int(mem) // 1024:,} MB RAM, shared with other "
+        f"engineers' work; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{platform.platform()}"
+    )
 
 
 def main(argv=None) -> int:
@@ -276,8 +321,13 @@ def main(argv=None) -> int:
     ap.add_argument("--size", choices=("tiny", "small", "full"), default="small")
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--only", nargs="*", choices=SECTIONS, default=list(SECTIONS))
-    ap.add_argument("--panel", nargs="*", choices=PANEL_KINDS[1:], default=[],
-                    help="only these panel measures (and the floor); default all")
+    ap.add_argument(
+        "--panel",
+        nargs="*",
+        choices=PANEL_KINDS[1:],
+        default=[],
+        help="only these panel measures (and the floor); default all",
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cutoff", type=float, default=60.0, help="seconds before a panel measure is given up")
     ap.add_argument("--data-dir", help="keep (and reuse) generated databases here")

@@ -1,4 +1,5 @@
 """`python -m bot`: the same as run_bot.py."""
+
 import sys
 
 from bot.runner import main

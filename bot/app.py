@@ -1,4 +1,5 @@
 """The app factory: create_bot(settings) and create_dispatcher(settings, db)."""
+
 from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
@@ -23,8 +24,7 @@ from core.startup import open_async_database
 def create_bot(settings: Settings) -> Bot:
     """A Bot speaking to TELEGRAM_API_URL (official API, a self-hosted server, or the tests' fake)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(require_bot_token(settings), session=session,
-               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(require_bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 REDIS_CONNECTIONS = 50  # per bot process
@@ -37,19 +37,29 @@ def create_storage(settings: Settings, db: AsyncDatabase) -> tuple[BaseStorage, 
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
         from redis.asyncio import BlockingConnectionPool, Redis
+
         # A pool that waits for a free connection: redis-py's default pool (100 connections) raises "Too many
         # connections" at once, and a class of 200 students at the same moment lost updates to it (the
         # per-student lock, the state and the throttle each need a connection for a moment).
-        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=REDIS_CONNECTIONS,
-                                               timeout=REDIS_WAIT_SECONDS)
-        storage = RedisStorage(Redis(connection_pool=pool),
-                               key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+        storage = RedisStorage(
+            Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        )
         return storage, RedisEventIsolation(storage.redis)
     return SQLStorage(db), SimpleEventIsolation()
 
 
-def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, storage: BaseStorage | None = None, *,
-                      i18n: I18n | None = None, throttle_limit: int = 20, throttle_window: float = 10.0) -> Dispatcher:
+def create_dispatcher(
+    settings: Settings,
+    db: AsyncDatabase | None = None,
+    storage: BaseStorage | None = None,
+    *,
+    i18n: I18n | None = None,
+    throttle_limit: int = 20,
+    throttle_window: float = 10.0,
+) -> Dispatcher:
     """Everything the bot does, wired: fresh routers, middlewares, FSM storage and i18n."""
     db = db or open_async_database(settings)
     isolation = None
@@ -60,11 +70,19 @@ def create_dispatcher(settings: Settings, db: AsyncDatabase | None = None, stora
     admin_ids = frozenset(settings.admin_telegram_ids)
     # disable_fsm: the FSM middleware (dp.fsm) is registered below, inside the update's session, so the SQL
     # storage reads and writes through that session instead of taking a second pool connection
-    dp = Dispatcher(storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub",
-                    disable_fsm=True)
+    dp = Dispatcher(
+        storage=storage, events_isolation=isolation or SimpleEventIsolation(), name="codehub", disable_fsm=True
+    )
     dp["settings"], dp["db"], dp["i18n_core"] = settings, db, i18n
-    dp["inflight"] = middlewares.install(dp, db=db, i18n=i18n, admin_ids=admin_ids, redis=shared,
-                                         throttle_limit=throttle_limit, throttle_window=throttle_window)
+    dp["inflight"] = middlewares.install(
+        dp,
+        db=db,
+        i18n=i18n,
+        admin_ids=admin_ids,
+        redis=shared,
+        throttle_limit=throttle_limit,
+        throttle_window=throttle_window,
+    )
     dp.include_routers(*build_routers(admin_ids))
     return dp
 
@@ -83,8 +101,7 @@ STUDENT_COMMANDS = [
     ("language", "English / العربية", "English / العربية"),
     ("cancel", "Leave the current step", "إلغاء الخطوة الحالية"),
 ]
-ADMIN_COMMANDS = [("pending", "Waiting for a decision", "بانتظار القرار"),
-                  ("stats", "Today's numbers", "أرقام اليوم")]
+ADMIN_COMMANDS = [("pending", "Waiting for a decision", "بانتظار القرار"), ("stats", "Today's numbers", "أرقام اليوم")]
 
 
 def command_list(lang: str, *, admin: bool = False) -> list[BotCommand]:
@@ -96,12 +113,14 @@ async def set_commands(bot: Bot, settings: Settings) -> None:
     """The command menu in English and Arabic; admins also see /pending and /stats in their chats."""
     from aiogram.exceptions import TelegramAPIError
     from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
+
     for lang in ("en", "ar"):
         code = None if lang == "en" else "ar"
         await bot.set_my_commands(command_list(lang), scope=BotCommandScopeDefault(), language_code=code)
         for chat_id in settings.admin_telegram_ids:
             try:
-                await bot.set_my_commands(command_list(lang, admin=True), scope=BotCommandScopeChat(chat_id=chat_id),
-                                          language_code=code)
+                await bot.set_my_commands(
+                    command_list(lang, admin=True), scope=BotCommandScopeChat(chat_id=chat_id), language_code=code
+                )
             except TelegramAPIError:  # an admin who never opened the bot
                 pass

@@ -1,4 +1,5 @@
 """How many things are under way (updates, scheduled runs), so a stopping bot can let them finish."""
+
 from __future__ import annotations
 
 import asyncio

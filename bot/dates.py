@@ -1,4 +1,5 @@
 """Reading the session date an admin types: `2026-12-01 18:00`, `tomorrow 18:00`, `today 9pm`, Arabic too."""
+
 from __future__ import annotations
 
 import re
@@ -23,11 +24,20 @@ def _read(text: str, now: datetime | None) -> tuple[datetime | None, bool]:
     if iso_like and not (1 <= int(iso_like[1]) <= 12 and 1 <= int(iso_like[2]) <= 31):
         return None, False  # 2026-13-01 is a typo, not the 13th of January
     from dateparser.date import DateDataParser  # here: only an admin typing a date needs it (~3 MB at start)
+
     try:
-        data = DateDataParser(languages=["en", "ar"], settings={
-            "TIMEZONE": "Africa/Cairo", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True,
-            "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "DATE_ORDER": "YMD" if iso_like else "DMY",
-            "RETURN_TIME_AS_PERIOD": True}).get_date_data(cleaned)
+        data = DateDataParser(
+            languages=["en", "ar"],
+            settings={
+                "TIMEZONE": "Africa/Cairo",
+                "TO_TIMEZONE": "UTC",
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "PREFER_DATES_FROM": "future",
+                "RELATIVE_BASE": base,
+                "DATE_ORDER": "YMD" if iso_like else "DMY",
+                "RETURN_TIME_AS_PERIOD": True,
+            },
+        ).get_date_data(cleaned)
     except (OverflowError, ValueError):  # 0001-01-01 00:30 in Cairo is before year 1 in UTC
         return None, False
     if data.date_obj is None:

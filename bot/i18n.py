@@ -1,4 +1,5 @@
 """Translations: the one gettext catalog of the students' words (core/words/locales), the locale chosen per user."""
+
 from __future__ import annotations
 
 from functools import lru_cache

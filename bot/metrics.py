@@ -4,6 +4,7 @@ Counters live in their own registry (not the process-wide default), so tests tha
 dispatchers see one set. In polling mode there is no HTTP server, so these routes exist only with
 WEBHOOK_URL set (the webhook server on WEBHOOK_HOST:WEBHOOK_PORT).
 """
+
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -11,15 +12,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from core.services import health
 
 REGISTRY = CollectorRegistry()
-UPDATES_HANDLED = Counter("codehub_bot_updates_handled", "Telegram updates the bot finished handling",
-                          registry=REGISTRY)
-UPDATES_FAILED = Counter("codehub_bot_updates_failed",
-                         "Updates that ended in an unexpected error (the student got an error reference)",
-                         registry=REGISTRY)
-HANDLER_SECONDS = Histogram("codehub_bot_handler_seconds", "Time to handle one update, seconds",
-                            registry=REGISTRY, buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
-SCHEDULER_RUNS = Counter("codehub_scheduler_runs", "Scheduled job runs, by job and outcome",
-                         ["job", "outcome"], registry=REGISTRY)
+UPDATES_HANDLED = Counter(
+    "codehub_bot_updates_handled", "Telegram updates the bot finished handling", registry=REGISTRY
+)
+UPDATES_FAILED = Counter(
+    "codehub_bot_updates_failed",
+    "Updates that ended in an unexpected error (the student got an error reference)",
+    registry=REGISTRY,
+)
+HANDLER_SECONDS = Histogram(
+    "codehub_bot_handler_seconds",
+    "Time to handle one update, seconds",
+    registry=REGISTRY,
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+SCHEDULER_RUNS = Counter(
+    "codehub_scheduler_runs", "Scheduled job runs, by job and outcome", ["job", "outcome"], registry=REGISTRY
+)
 
 
 def add_ops_routes(app, db) -> None:

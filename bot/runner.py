@@ -1,4 +1,5 @@
 """Start the bot: settings, migration, bot, dispatcher, scheduler; polling or webhook; clean stop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,8 @@ log = logging.getLogger("bot")
 
 
 async def serve(settings: Settings) -> None:
-    from aiohttp import web
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
 
     from bot.app import create_bot, create_dispatcher, set_commands
     from bot.i18n import build_i18n
@@ -40,8 +41,12 @@ async def serve(settings: Settings) -> None:
         scheduler.start()
         if settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            await bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False,
-                                  allowed_updates=dp.resolve_used_update_types())
+            await bot.set_webhook(
+                settings.webhook_url,
+                secret_token=secret,
+                drop_pending_updates=False,
+                allowed_updates=dp.resolve_used_update_types(),
+            )
             app = web.Application()
             path = urlparse(settings.webhook_url).path or "/webhook"
             SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
@@ -82,8 +87,10 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from core.logs import configure_logging
+
     configure_logging(settings.log_level, settings.log_format)
     from core.db import migrate_in_child
+
     try:
         migrate_in_child(settings.effective_database_url)  # alembic stays out of the bot's memory
     except RuntimeError as exc:

@@ -5,6 +5,7 @@ UpdateSessionMiddleware): each context is read once, changes stay in the scope, 
 one transaction when the update ends. So an update never checks out a second pool connection for its
 state, and an update that changes nothing (or clears an already empty state) writes nothing.
 """
+
 from __future__ import annotations
 
 import json

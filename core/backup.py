@@ -2,6 +2,7 @@
 
 PostgreSQL is backed up with its own tools (pg_dump -Fc / pg_restore); `pg_dump_command` says how.
 """
+
 from __future__ import annotations
 
 import os
@@ -130,12 +131,16 @@ def restore(url: str, source: str | os.PathLike, *, force: bool = False) -> Path
         if revision is None:
             raise BackupError(f"{source} is not a CodeHub database (no migration version in it)")
         if revision != head:
-            raise BackupError(f"{source} is at migration {revision}, this version expects {head}: "
-                              "restore it with the version of CodeHub that made it, then upgrade")
+            raise BackupError(
+                f"{source} is at migration {revision}, this version expects {head}: "
+                "restore it with the version of CodeHub that made it, then upgrade"
+            )
         holders = [] if force or not dest_path.exists() else processes_holding(dest_path)
         if holders:
-            raise BackupError(f"the database is open in process(es) {', '.join(map(str, holders))}: stop the bot "
-                              "and the panel first (or --force)")
+            raise BackupError(
+                f"the database is open in process(es) {', '.join(map(str, holders))}: stop the bot "
+                "and the panel first (or --force)"
+            )
         dest_path.parent.mkdir(parents=True, exist_ok=True)
         kept = dest_path.with_name(dest_path.name + ".before-restore")
         dest = sqlite3.connect(dest_path, timeout=30)

@@ -2,6 +2,7 @@
 defaults, labels and the one validator of each. Pure: config reads SIGNUP_BONUS/VODAFONE_CASH_NUMBER through
 these validators without touching the database; core.services.settings stores and reads them.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,18 +40,25 @@ MAX_SIGNUP_BONUS = Decimal("10000.00")
 MAX_TOPUP_LIMIT = DEFAULT_MAX_AMOUNT
 MAX_SETTING_TEXT = 200
 
-_AMOUNT_REASONS = {"EMPTY": "enter an amount", "NOT_A_NUMBER": "must be an amount like 150.00",
-                   "TOO_MANY_DECIMALS": "at most 2 decimal places"}
+_AMOUNT_REASONS = {
+    "EMPTY": "enter an amount",
+    "NOT_A_NUMBER": "must be an amount like 150.00",
+    "TOO_MANY_DECIMALS": "at most 2 decimal places",
+}
 
 
 def _amount(low: Decimal, high: Decimal) -> Callable[[str], Decimal]:
     """An amount read by core.money.parse_amount, between `low` and `high` (0 allowed when low is 0)."""
+
     def parse(text: str) -> Decimal:
         try:
             value = parse_amount(text, maximum=high)
         except InvalidAmount as exc:
-            if exc.reason == "NOT_POSITIVE" and low == 0 and re.fullmatch(r"0+(\.0{1,2})?",
-                                                                        normalize_digits(text.strip())):
+            if (
+                exc.reason == "NOT_POSITIVE"
+                and low == 0
+                and re.fullmatch(r"0+(\.0{1,2})?", normalize_digits(text.strip()))
+            ):
                 return ZERO
             if exc.reason in ("NOT_POSITIVE", "TOO_LARGE"):
                 raise ValueError(f"must be between {low} and {high}") from None
@@ -58,6 +66,7 @@ def _amount(low: Decimal, high: Decimal) -> Callable[[str], Decimal]:
         if value < low:
             raise ValueError(f"must be between {low} and {high}")
         return value
+
     return parse
 
 
@@ -70,6 +79,7 @@ def _int(low: int, high: int) -> Callable[[str], int]:
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}")
         return value
+
     return parse
 
 

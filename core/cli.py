@@ -4,6 +4,7 @@ rotate-key, backup, restore.
 `codehub run` (the panel and the bot) is added by the composition module codehub_cli, outside core:
 core imports neither the bot nor the panel.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,16 +18,16 @@ from pathlib import Path
 
 from core.config import ConfigError, Settings, load_settings
 from core.db import migrate
-from core.startup import open_database
 from core.demo import seed_demo
 from core.errors import DomainError
 from core.models import AdminRole
-from core.services.admins import create_admin
 from core.services import reconciliation
+from core.services.admins import create_admin
 from core.services.analytics import kpis
 from core.services.jobs import roll_up_analytics, run_all, run_daily
 from core.services.wallet import check_ledger
 from core.sms import parse_sms, split_messages
+from core.startup import open_database
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -60,6 +61,7 @@ def cmd_create_admin(settings: Settings, args) -> int:
         else:
             password = sys.stdin.readline().rstrip("\n")
     from core.services.common import Actor
+
     with _session(settings) as session:
         admin = create_admin(session, args.username, password, args.role, actor=Actor(name="cli"))
     print(f"admin {admin.username} ({admin.role.value}) created")
@@ -70,9 +72,13 @@ def cmd_setting(settings: Settings, args) -> int:
     """Show the business settings, or change one through the same validator as the panel and the API."""
     from core.services.common import Actor
     from core.services.settings import get_settings, setting_items, update_settings
+
     with _session(settings) as session:
-        current = update_settings(session, {args.key: args.value}, actor=Actor(name="cli")) \
-            if args.key else get_settings(session)
+        current = (
+            update_settings(session, {args.key: args.value}, actor=Actor(name="cli"))
+            if args.key
+            else get_settings(session)
+        )
         for key, label, value in setting_items(current):
             print(f"{key} = {value}    # {label}")
     return 0
@@ -133,15 +139,19 @@ def cmd_sms_import(settings: Settings, args) -> int:
     with _session(settings) as session:
         if path.suffix.lower() in (".csv", ".xlsx"):
             statement = reconciliation.read_statement(data, path.name)
-            results = reconciliation.import_statement(session, statement,
-                                                      reconciliation.guess_mapping(statement.headers))
+            results = reconciliation.import_statement(
+                session, statement, reconciliation.guess_mapping(statement.headers)
+            )
         else:
             texts = split_messages(data.decode("utf-8-sig", errors="replace"))
             results = [reconciliation.receive_sms(session, t, source="cli") for t in texts]
-    summary = {"read": len(results), "stored": sum(r.stored for r in results),
-               "duplicates": sum(r.duplicate for r in results),
-               "other": sum(r.kind == "other" for r in results),
-               "settled": [r.settled_request for r in results if r.settled_request]}
+    summary = {
+        "read": len(results),
+        "stored": sum(r.stored for r in results),
+        "duplicates": sum(r.duplicate for r in results),
+        "other": sum(r.kind == "other" for r in results),
+        "settled": [r.settled_request for r in results if r.settled_request],
+    }
     problems = [r.problem for r in results if r.problem]
     if problems:  # money received but not stored (e.g. AMOUNT_TOO_LARGE): said, never a traceback
         summary["not_stored"] = {p: problems.count(p) for p in sorted(set(problems))}
@@ -160,15 +170,19 @@ def cmd_sms_match(settings: Settings, args) -> int:
 def cmd_rotate_key(settings: Settings, args) -> int:
     """Re-encrypt every stored number under a new field key, in one transaction."""
     import os
+
     from cryptography.fernet import Fernet
+
     from core.crypto import FieldCipher
     from core.services.keys import KeyMismatch, rotate
+
     new_key = args.new_key or os.environ.get("NEW_FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode()
     try:
         new_cipher = FieldCipher(new_key)
     except ValueError:
-        print("error: the new key is malformed; expected a Fernet key (44 characters of url-safe base64)",
-              file=sys.stderr)
+        print(
+            "error: the new key is malformed; expected a Fernet key (44 characters of url-safe base64)", file=sys.stderr
+        )
         return 2
     migrate(settings.effective_database_url)
     db = open_database(settings)  # stops here when the current key cannot read the numbers
@@ -189,19 +203,25 @@ def cmd_rotate_key(settings: Settings, args) -> int:
         os.replace(tmp, key_file)
         print(f"The new key is in {key_file} (FIELD_ENCRYPTION_KEY is not set). Back it up.")
     print(f"New key: {new_key}")
-    print("Set FIELD_ENCRYPTION_KEY to the new key in every process's environment (bot replicas, panel, "
-          "CLI) and restart them; the old key no longer reads the stored numbers.")
+    print(
+        "Set FIELD_ENCRYPTION_KEY to the new key in every process's environment (bot replicas, panel, "
+        "CLI) and restart them; the old key no longer reads the stored numbers."
+    )
     return 0
 
 
 def cmd_backup(settings: Settings, args) -> int:
     """A consistent copy of the live SQLite database (online backup API); PostgreSQL: use pg_dump."""
     from core.backup import BackupError, backup, pg_dump_command, sqlite_path
+
     url = settings.effective_database_url
     try:
         if sqlite_path(url) is None:
-            print("error: the database is PostgreSQL; codehub backup copies SQLite only. Back it up with:\n"
-                  f"  {pg_dump_command(url, args.path)}", file=sys.stderr)
+            print(
+                "error: the database is PostgreSQL; codehub backup copies SQLite only. Back it up with:\n"
+                f"  {pg_dump_command(url, args.path)}",
+                file=sys.stderr,
+            )
             return 1
         made = backup(url, args.path)
     except BackupError as exc:
@@ -214,6 +234,7 @@ def cmd_backup(settings: Settings, args) -> int:
 def cmd_restore(settings: Settings, args) -> int:
     """Bring back a backup made by `codehub backup` (stop the bot and the panel first)."""
     from core.backup import BackupError, restore
+
     url = settings.effective_database_url
     try:
         kept = restore(url, args.path, force=args.force)
@@ -244,30 +265,41 @@ def build_parser(extra: dict[str, tuple[str, Command]] | None = None) -> argpars
     p.set_defaults(func=cmd_setting)
     sub.add_parser("seed-demo", help="demo platforms, tasks, a mentor and students").set_defaults(func=cmd_seed_demo)
     sub.add_parser("check-ledger", help="exit 1 if any balance differs from its ledger").set_defaults(
-        func=cmd_check_ledger)
+        func=cmd_check_ledger
+    )
     sub.add_parser("stats", help="key numbers as JSON").set_defaults(func=cmd_stats)
     jobs = sub.add_parser("jobs", help="run the scheduled jobs once (reminders, expiries, alerts)")
-    jobs.add_argument("--daily", action="store_true",
-                      help="run the daily housekeeping instead (purge stored API responses older than 30 days)")
+    jobs.add_argument(
+        "--daily",
+        action="store_true",
+        help="run the daily housekeeping instead (purge stored API responses older than 30 days)",
+    )
     jobs.set_defaults(func=cmd_jobs)
     sms = sub.add_parser("sms", help="Vodafone Cash transfers: parse an SMS, import SMS texts or a statement")
     sms_sub = sms.add_subparsers(dest="sms_command", required=True)
     sms_sub.add_parser("parse", help="read one SMS on standard input, print it as JSON").set_defaults(
-        func=cmd_sms_parse)
+        func=cmd_sms_parse
+    )
     p = sms_sub.add_parser("import", help="store the transfers in a .csv/.xlsx statement or a text file of SMS")
     p.add_argument("file")
     p.set_defaults(func=cmd_sms_import)
     sms_sub.add_parser("match", help="settle unmatched transfers that now pair up for certain").set_defaults(
-        func=cmd_sms_match)
-    p = sub.add_parser("rotate-key", help="re-encrypt the stored wallet numbers under a new FIELD_ENCRYPTION_KEY "
-                       "(stop the bot and the panel first)")
+        func=cmd_sms_match
+    )
+    p = sub.add_parser(
+        "rotate-key",
+        help="re-encrypt the stored wallet numbers under a new FIELD_ENCRYPTION_KEY (stop the bot and the panel first)",
+    )
     p.add_argument("--new-key", help="the new Fernet key (default: NEW_FIELD_ENCRYPTION_KEY, else a generated one)")
     p.set_defaults(func=cmd_rotate_key)
     p = sub.add_parser("backup", help="copy the live SQLite database to PATH (PostgreSQL: prints the pg_dump command)")
     p.add_argument("path")
     p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("restore", help="bring back a SQLite backup (stop the bot and the panel first); the "
-                       "replaced file is kept as .before-restore")
+    p = sub.add_parser(
+        "restore",
+        help="bring back a SQLite backup (stop the bot and the panel first); the "
+        "replaced file is kept as .before-restore",
+    )
     p.add_argument("path")
     p.add_argument("--force", action="store_true", help="restore even if another process has the database open")
     p.set_defaults(func=cmd_restore)
@@ -283,6 +315,7 @@ def main(argv: list[str] | None = None, *, parser: argparse.ArgumentParser | Non
         settings = load_settings()
         if settings.log_format == "json":
             from core.logs import configure_logging
+
             configure_logging("WARNING", "json")
         return args.func(settings, args)
     except ConfigError as exc:
@@ -295,4 +328,3 @@ def main(argv: list[str] | None = None, *, parser: argparse.ArgumentParser | Non
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -1,4 +1,5 @@
 """One typed configuration, read from the environment and `.env`, used by every process."""
+
 from __future__ import annotations
 
 import re

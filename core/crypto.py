@@ -1,4 +1,5 @@
 """Field encryption for personal data (sender wallet numbers), and masking for lists."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Domain errors: each has a stable code that the bot and the panel translate."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Logging for every process: text lines by default, one JSON object per line with LOG_FORMAT=json."""
+
 from __future__ import annotations
 
 import json

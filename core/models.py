@@ -1,4 +1,5 @@
 """The schema: every table, with money and state constraints enforced by the database."""
+
 from __future__ import annotations
 
 import enum
@@ -100,8 +101,14 @@ class NotificationKind(enum.StrEnum):
 
 
 def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=24, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=24,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class User(Base):
@@ -148,8 +155,9 @@ class Platform(Base):
     access_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    tasks: Mapped[list[Task]] = relationship(back_populates="platform", order_by="Task.position",
-                                             cascade="all, delete-orphan")
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="platform", order_by="Task.position", cascade="all, delete-orphan"
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -254,7 +262,8 @@ class Transaction(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     description: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[TransactionStatus] = mapped_column(
-        _enum(TransactionStatus, "transaction_status"), default=TransactionStatus.PENDING, index=True)
+        _enum(TransactionStatus, "transaction_status"), default=TransactionStatus.PENDING, index=True
+    )
     wallet_number: Mapped[str | None] = mapped_column(Text)  # Fernet ciphertext
     wallet_number_masked: Mapped[str | None] = mapped_column(String(20))
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
@@ -286,8 +295,10 @@ class Transfer(Base):
     """
 
     __tablename__ = "transfers"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
-                      Index("ix_transfers_sender_received", "sender_hash", "received_at"))
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_transfers_sender_received", "sender_hash", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -300,8 +311,7 @@ class Transfer(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     source: Mapped[str] = mapped_column(String(16))  # sms | paste | statement | cli
     raw_text: Mapped[str | None] = mapped_column(Text)  # Fernet ciphertext of the SMS (evidence)
-    transaction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transactions.id", ondelete="SET NULL"), unique=True)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="SET NULL"), unique=True)
     matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     matched_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -325,7 +335,8 @@ class MentorshipBooking(Base):
     duration: Mapped[int] = mapped_column(Integer, default=60)
     total_cost: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[BookingStatus] = mapped_column(
-        _enum(BookingStatus, "booking_status"), default=BookingStatus.PENDING, index=True)
+        _enum(BookingStatus, "booking_status"), default=BookingStatus.PENDING, index=True
+    )
     student_notes: Mapped[str | None] = mapped_column(Text)
     admin_notes: Mapped[str | None] = mapped_column(Text)
     feedback: Mapped[str | None] = mapped_column(Text)
@@ -393,10 +404,10 @@ class Notification(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     subject: Mapped[str | None] = mapped_column(String(64), index=True)  # e.g. topup:12
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
-    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"),
-                                                     index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
     status: Mapped[NotificationStatus] = mapped_column(
-        _enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING)
+        _enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,5 @@
 """Money: Decimal with exactly two places in Python, integer piastres in the database."""
+
 from __future__ import annotations
 
 import re

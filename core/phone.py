@@ -1,4 +1,5 @@
 """Egyptian mobile (Vodafone Cash wallet) numbers: the one normaliser every interface uses."""
+
 from __future__ import annotations
 
 import re

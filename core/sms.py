@@ -5,6 +5,7 @@ direction marks, +20 prefixes, thousands separators); strict about what counts a
 received amount is read next to the "received" words, never the balance, and an outgoing transfer,
 a balance notice or a promotion is `other`.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,9 @@ RECEIVED = "received"
 OTHER = "other"
 
 # Invisible marks phones and forwarders put around numbers in right-to-left text.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u200b\u200c\u200d\u2066\u2067\u2068\u2069\u202a\u202b"
-                                    "\u202c\u202d\u202e\ufeff\u0640"), None)
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200e\u200f\u200b\u200c\u200d\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u202e\ufeff\u0640"), None
+)
 # Arabic spelling variants folded to one form (أ/إ/آ -> ا, ة -> ه, ى -> ي).
 _LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "؛": ";", "؟": "?"})
 
@@ -29,33 +31,49 @@ _CUR = r"(?:جنيه(?:ات)?(?:\s*مصري)?|ج\.?\s?م\.?|ج|egp|le|l\.e\.?|po
 
 _OUTGOING = re.compile(
     r"(?:^|[\s.;:])(?:تم\s+تحويل|تم\s+ارسال|تم\s+دفع|تم\s+سحب|you\s+have\s+(?:sent|transferred|paid|withdrawn)"
-    r"|has\s+been\s+(?:sent|transferred|paid)\s+to)", re.IGNORECASE)
+    r"|has\s+been\s+(?:sent|transferred|paid)\s+to)",
+    re.IGNORECASE,
+)
 _RECEIVED = [
     re.compile(rf"تم\s+(?:استلام|استقبال)\s+(?:مبلغ\s+)?(?:{_CUR}\s*)?(?P<amount>{_NUM})", re.IGNORECASE),
     re.compile(rf"(?:استلمت|لقد\s+استلمت)\s+(?:مبلغ\s+)?(?:{_CUR}\s*)?(?P<amount>{_NUM})", re.IGNORECASE),
     re.compile(rf"(?:{_CUR})\s*(?P<amount>{_NUM})\s+(?:has\s+been|have\s+been|was)\s+received", re.IGNORECASE),
     re.compile(rf"(?P<amount>{_NUM})\s*(?:{_CUR})\s+(?:has\s+been|have\s+been|was)\s+received", re.IGNORECASE),
-    re.compile(rf"you\s+(?:have\s+)?received\s+(?:an\s+amount\s+of\s+)?(?:{_CUR}\s*)?(?P<amount>{_NUM})",
-               re.IGNORECASE),
+    re.compile(
+        rf"you\s+(?:have\s+)?received\s+(?:an\s+amount\s+of\s+)?(?:{_CUR}\s*)?(?P<amount>{_NUM})", re.IGNORECASE
+    ),
 ]
 _FROM = re.compile(r"(?:\bمن\b|\bfrom\b)", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\d])\+?\d(?:[\d \-]*\d)?")
 _NAME = [
-    re.compile(r"(?:المسجل|المسجله)\s+(?:باسم|بإسم|بأسم|بـ?اسم)\s*:?\s*(?P<name>.+?)\s*"
-               r"(?=\s(?:علي|على)\s+رقم|\sبتاريخ|\sتاريخ|[.;:\n]\s|[;\n]|$)", re.IGNORECASE),
-    re.compile(r"registered\s+(?:to|under|in\s+the\s+name\s+of)\s*:?\s*(?P<name>.+?)\s*"
-               r"(?=\s+on\s+your|\s+to\s+your|[.;\n]\s|[;\n]|\.$|$)", re.IGNORECASE),
+    re.compile(
+        r"(?:المسجل|المسجله)\s+(?:باسم|بإسم|بأسم|بـ?اسم)\s*:?\s*(?P<name>.+?)\s*"
+        r"(?=\s(?:علي|على)\s+رقم|\sبتاريخ|\sتاريخ|[.;:\n]\s|[;\n]|$)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"registered\s+(?:to|under|in\s+the\s+name\s+of)\s*:?\s*(?P<name>.+?)\s*"
+        r"(?=\s+on\s+your|\s+to\s+your|[.;\n]\s|[;\n]|\.$|$)",
+        re.IGNORECASE,
+    ),
 ]
-_REFERENCE = re.compile(r"(?:رقم\s+العمليه|رقم\s+المعامله|transaction\s+(?:number|no\.?|id)|trx\s*(?:no\.?|id)"
-                        r"|ref(?:erence)?(?:\s+(?:number|no\.?))?)\s*[:#.]?\s*(?P<ref>\d{6,20})", re.IGNORECASE)
-_BALANCE = re.compile(rf"(?:رصيدك\s+(?:الحالي|الجديد)?|current\s+balance(?:\s+is)?|new\s+balance(?:\s+is)?"
-                      rf"|your\s+balance(?:\s+is)?)\s*:?\s*(?:{_CUR}\s*)?(?P<amount>{_NUM})", re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"(?:رقم\s+العمليه|رقم\s+المعامله|transaction\s+(?:number|no\.?|id)|trx\s*(?:no\.?|id)"
+    r"|ref(?:erence)?(?:\s+(?:number|no\.?))?)\s*[:#.]?\s*(?P<ref>\d{6,20})",
+    re.IGNORECASE,
+)
+_BALANCE = re.compile(
+    rf"(?:رصيدك\s+(?:الحالي|الجديد)?|current\s+balance(?:\s+is)?|new\s+balance(?:\s+is)?"
+    rf"|your\s+balance(?:\s+is)?)\s*:?\s*(?:{_CUR}\s*)?(?P<amount>{_NUM})",
+    re.IGNORECASE,
+)
 _TIME = r"(?P<hh>\d{1,2}):(?P<mi>\d{2})"
 _DATE = r"(?P<a>\d{1,4})[-/.](?P<b>\d{1,2})[-/.](?P<c>\d{1,4})"
 _WHEN = [
     re.compile(rf"(?:بتاريخ|تاريخ\s+العمليه|transaction\s+date|date)\s*:?\s*{_TIME}\s+{_DATE}", re.IGNORECASE),
-    re.compile(rf"(?:بتاريخ|تاريخ\s+العمليه|transaction\s+date|date)\s*:?\s*{_DATE}\s+(?:at\s+)?{_TIME}",
-               re.IGNORECASE),
+    re.compile(
+        rf"(?:بتاريخ|تاريخ\s+العمليه|transaction\s+date|date)\s*:?\s*{_DATE}\s+(?:at\s+)?{_TIME}", re.IGNORECASE
+    ),
 ]
 
 
@@ -148,7 +166,7 @@ def _name(text: str, original: str) -> str | None:
     for pattern in _NAME:
         match = pattern.search(text)
         if match:
-            name = original[match.start("name"):match.end("name")]
+            name = original[match.start("name") : match.end("name")]
             name = re.sub(r"\s+", " ", name).strip(" .;:,-؛")
             if name and not re.search(r"\d{5,}", name):
                 return name[:120]
@@ -211,10 +229,15 @@ def parse_sms(text: str, *, reference_time: datetime | None = None) -> ParsedSms
     balance = _BALANCE.search(flat)
     balance_amount = _amount(balance.group("amount")) if balance else None
     return ParsedSms(
-        RECEIVED, amount=None if amount is TOO_LARGE else amount, sender=_sender(flat, match.start()),
-        sender_name=_name(body, original), reference=reference.group("ref") if reference else None,
-        balance=None if balance_amount is TOO_LARGE else balance_amount, sent_at=_datetime(flat, reference_time),
-        problem="AMOUNT_TOO_LARGE" if amount is TOO_LARGE else None)
+        RECEIVED,
+        amount=None if amount is TOO_LARGE else amount,
+        sender=_sender(flat, match.start()),
+        sender_name=_name(body, original),
+        reference=reference.group("ref") if reference else None,
+        balance=None if balance_amount is TOO_LARGE else balance_amount,
+        sent_at=_datetime(flat, reference_time),
+        problem="AMOUNT_TOO_LARGE" if amount is TOO_LARGE else None,
+    )
 
 
 def split_messages(blob: str) -> list[str]:
@@ -229,7 +252,7 @@ def split_messages(blob: str) -> list[str]:
         starts = [i for i, line in enumerate(lines) if _starts_message(line)]
         if len(starts) > 1:  # several messages without blank lines between them
             bounds = starts + [len(lines)]
-            head = "\n".join(lines[:starts[0]])
+            head = "\n".join(lines[: starts[0]])
             parts = ["\n".join(lines[s:e]) for s, e in zip(bounds, bounds[1:])]
             if head:
                 parts[0] = head + "\n" + parts[0]
@@ -241,8 +264,11 @@ def split_messages(blob: str) -> list[str]:
 
 def _starts_message(line: str) -> bool:
     flat = normalize_text(line)
-    return bool(re.match(r"(?:تم\s+(?:استلام|استقبال|تحويل)|استلمت|you\s+have|(?:egp|le)\s*\d|\d[\d,.]*\s*egp)",
-                         flat, re.IGNORECASE))
+    return bool(
+        re.match(
+            r"(?:تم\s+(?:استلام|استقبال|تحويل)|استلمت|you\s+have|(?:egp|le)\s*\d|\d[\d,.]*\s*egp)", flat, re.IGNORECASE
+        )
+    )
 
 
 def normalize_reference(raw: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 Above core.db and the services (it asks core.services.keys), so neither config nor db needs a service.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,15 +39,20 @@ def startup_context(settings: Settings) -> ServiceContext:
         except sa_exc.DBAPIError as exc:  # a database that is down now may be up in a minute: the updates
             # get an apology meanwhile, and the key is checked by the next start
             logging.getLogger(__name__).warning(
-                "could not check FIELD_ENCRYPTION_KEY against the database (%s)", type(exc.orig).__name__)
+                "could not check FIELD_ENCRYPTION_KEY against the database (%s)", type(exc.orig).__name__
+            )
             return build_context(settings)
         with conn:
             token = sample_ciphertext(conn)
-        if token is not None and settings.field_encryption_key is None \
-                and not (settings.data_dir / "field_encryption.key").exists():
+        if (
+            token is not None
+            and settings.field_encryption_key is None
+            and not (settings.data_dir / "field_encryption.key").exists()
+        ):
             raise ConfigError(
                 f"FIELD_ENCRYPTION_KEY: not set, and no key file in {settings.data_dir}, but the "
-                "database holds encrypted sender numbers; set it to the key they were encrypted with")
+                "database holds encrypted sender numbers; set it to the key they were encrypted with"
+            )
         context = build_context(settings)
         check_key(token, context.cipher)
         return context

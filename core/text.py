@@ -1,4 +1,5 @@
 """Free text from admins and students: refuse control characters, or strip them where the text is not ours."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,7 @@ def has_control(text: str, *, multiline: bool = True) -> bool:
 def check_text(text: str, *, field: str = "text", multiline: bool = True) -> str:
     """Return `text` unchanged, or raise InvalidInput naming the field if it holds a control character."""
     if has_control(text, multiline=multiline):
-        raise InvalidInput(f"{field} contains a control character or an invalid character; remove it",
-                           field=field)
+        raise InvalidInput(f"{field} contains a control character or an invalid character; remove it", field=field)
     return text
 
 

@@ -1,4 +1,5 @@
 """Time: aware UTC in Python, naive UTC in the database; Cairo for people."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -57,4 +58,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-__all__ = ["CAIRO", "UTCDateTime", "as_utc", "cairo_day_start", "cairo_midnight", "cairo_month_start", "timedelta", "utcnow"]
+__all__ = [
+    "CAIRO",
+    "UTCDateTime",
+    "as_utc",
+    "cairo_day_start",
+    "cairo_midnight",
+    "cairo_month_start",
+    "timedelta",
+    "utcnow",
+]

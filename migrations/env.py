@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from core config (or the caller's Config), metadata from core.models."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -15,12 +16,14 @@ def _url() -> str:
     if url:
         return url
     from core.config import load_settings
+
     return sync_url(load_settings().effective_database_url)
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, compare_type=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True, compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -39,8 +42,7 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,4 +1,5 @@
 """Shared fixtures: fresh, migrated databases on SQLite and PostgreSQL, and settings that point at them."""
+
 from __future__ import annotations
 
 import shutil
@@ -80,4 +81,3 @@ def sqlite_db(sqlite_url):
     db = Database(sqlite_url, context())
     yield db
     db.dispose()
-

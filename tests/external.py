@@ -3,6 +3,7 @@
 Under CI=true a missing PostgreSQL, Redis or Chromium must not quietly turn "SQLite and PostgreSQL"
 into "SQLite only": the test that needs it fails, naming what is missing.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,14 @@ def require_chromium() -> Path:
     return CHROMIUM
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def launch_chromium(playwright):

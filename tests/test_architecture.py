@@ -1,5 +1,6 @@
 """The layout holds: core imports nothing above it, and the edges (panel, API, bot handlers) build no
 queries of their own: they call core services, which own every rule and query (issue 11)."""
+
 from __future__ import annotations
 
 import ast
@@ -7,12 +8,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ABOVE_CORE = ("bot", "admin_panel", "codehub_cli", "run_bot", "run_admin")
-EDGES = [*sorted((ROOT / "admin_panel").rglob("*.py")), *sorted((ROOT / "bot" / "handlers").glob("*.py")),
-         *sorted((ROOT / "bot" / "ui").glob("*.py"))]
-QUERY_BUILDERS = {"select", "update", "insert", "delete", "func", "text", "case", "cast", "and_", "or_",
-                  "true", "false", "exists", "join", "outerjoin", "literal_column"}
-SESSION_CALLS = {"query", "execute", "scalar", "scalars", "get", "add", "add_all", "delete", "merge", "flush",
-                 "commit"}
+EDGES = [
+    *sorted((ROOT / "admin_panel").rglob("*.py")),
+    *sorted((ROOT / "bot" / "handlers").glob("*.py")),
+    *sorted((ROOT / "bot" / "ui").glob("*.py")),
+]
+QUERY_BUILDERS = {
+    "select",
+    "update",
+    "insert",
+    "delete",
+    "func",
+    "text",
+    "case",
+    "cast",
+    "and_",
+    "or_",
+    "true",
+    "false",
+    "exists",
+    "join",
+    "outerjoin",
+    "literal_column",
+}
+SESSION_CALLS = {"query", "execute", "scalar", "scalars", "get", "add", "add_all", "delete", "merge", "flush", "commit"}
 SESSION_NAMES = {"s", "session", "db_session", "sync_session"}
 
 # What an edge may still do, each with the reason. Flask-Admin's ModelViews declare their list (its own
@@ -53,17 +72,23 @@ def query_building(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, f"sqlalchemy.{a.name}") for a in node.names if a.name in QUERY_BUILDERS]
         elif isinstance(node, ast.Import):
             found += [(node.lineno, "import sqlalchemy") for a in node.names if a.name == "sqlalchemy"]
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr in SESSION_CALLS and _receiver(node.func.value)):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SESSION_CALLS
+            and _receiver(node.func.value)
+        ):
             found.append((node.lineno, f"session.{node.func.attr}"))
     return found
 
 
 def test_core_imports_nothing_above_it():
-    offenders = [f"{path.relative_to(ROOT)}:{line} imports {module}"
-                 for path in sorted((ROOT / "core").rglob("*.py"))
-                 for line, module in _imported_modules(_tree(path))
-                 if module.split(".")[0] in ABOVE_CORE]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        for line, module in _imported_modules(_tree(path))
+        if module.split(".")[0] in ABOVE_CORE
+    ]
     assert offenders == []
 
 
@@ -104,9 +129,11 @@ def test_no_module_of_core_imports_one_above_it():
             continue  # the package's own docstring
         own = core_level(module)
         assert own is not None, f"{module}: give it a level in CORE_LEVELS"
-        offenders += [f"{path.relative_to(ROOT)}:{line} imports {imported}"
-                      for line, imported in _imported_modules(_tree(path))
-                      if imported.startswith("core") and (core_level(imported) or 0) > own]
+        offenders += [
+            f"{path.relative_to(ROOT)}:{line} imports {imported}"
+            for line, imported in _imported_modules(_tree(path))
+            if imported.startswith("core") and (core_level(imported) or 0) > own
+        ]
     assert offenders == []
 
 
@@ -121,14 +148,23 @@ def test_edges_build_no_queries_of_their_own():
 def test_the_checks_catch_what_they_should(tmp_path):
     """The walkers are not vacuous: a query in an edge and a panel import in core are found."""
     sample = tmp_path / "edge.py"
-    sample.write_text("from sqlalchemy import select, update\n"
-                      "def view(s, self):\n"
-                      "    s.execute(select(1))\n"
-                      "    return self.session.query(1).count(), self.session.get(object, 1)\n")
+    sample.write_text(
+        "from sqlalchemy import select, update\n"
+        "def view(s, self):\n"
+        "    s.execute(select(1))\n"
+        "    return self.session.query(1).count(), self.session.get(object, 1)\n"
+    )
     assert {what for _, what in query_building(sample)} == {
-        "sqlalchemy.select", "sqlalchemy.update", "session.execute", "session.query", "session.get"}
-    assert ("bot", "admin_panel.web.server") == tuple(m for _, m in _imported_modules(ast.parse(
-        "import bot\ndef f():\n    from admin_panel.web.server import serve\n")))
+        "sqlalchemy.select",
+        "sqlalchemy.update",
+        "session.execute",
+        "session.query",
+        "session.get",
+    }
+    assert ("bot", "admin_panel.web.server") == tuple(
+        m
+        for _, m in _imported_modules(ast.parse("import bot\ndef f():\n    from admin_panel.web.server import serve\n"))
+    )
 
 
 def test_run_lives_in_the_composition_module_not_in_core():

@@ -1,4 +1,5 @@
 """A missing PostgreSQL, Redis or Chromium skips a test on a laptop and fails it in CI."""
+
 import pytest
 
 from tests.external import require_redis, unavailable

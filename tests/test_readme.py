@@ -1,4 +1,5 @@
 """README stays the operator's reference: every setting the product reads from the environment is in it."""
+
 from pathlib import Path
 
 from core.config import Settings

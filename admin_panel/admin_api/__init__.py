@@ -1,5 +1,6 @@
 """The admins' JSON API under /api/admin/ (routes.py, its models in schemas.py) and the documentation of both JSON
 APIs (docs.py: /api/openapi.json, the interactive /api-docs and the plain /api-docs/reference)."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,5 +1,6 @@
 """The API's documentation: one OpenAPI document for both JSON APIs (/api/openapi.json), the interactive page
 (vendored Swagger UI) and a plain server-rendered reference, for admins."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
@@ -31,18 +32,33 @@ def api_reference_plain():
 
 def build_spec() -> ApiSpec:
     return ApiSpec(
-        title="CodeHub API", version="1.1.0",
+        title="CodeHub API",
+        version="1.1.0",
         description="The students' API (tags wallet, platforms, mentorship) for the Telegram Mini App: every request "
-                    "carries Telegram's signed init data, `Authorization: tma <initData>` (at most 24 h old); money "
-                    "POSTs need an `Idempotency-Key` header (a new UUID per action); error messages are in the "
-                    "student's language. The admins' API (tag admin) under /api/admin/: an API token, "
-                    "`Authorization: Bearer chk_...` (Owner → API tokens), or a panel session with the X-CSRFToken "
-                    "header on PUT. Money is a string with two decimals. Errors: "
-                    "`{\"error\": {\"code\", \"message\"}}`.",
+        "carries Telegram's signed init data, `Authorization: tma <initData>` (at most 24 h old); money "
+        "POSTs need an `Idempotency-Key` header (a new UUID per action); error messages are in the "
+        "student's language. The admins' API (tag admin) under /api/admin/: an API token, "
+        "`Authorization: Bearer chk_...` (Owner → API tokens), or a panel session with the X-CSRFToken "
+        "header on PUT. Money is a string with two decimals. Errors: "
+        '`{"error": {"code", "message"}}`.',
         security_schemes={
-            "tma": {"type": "apiKey", "in": "header", "name": "Authorization",
-                    "description": "tma <initData> (Telegram.WebApp.initData)"},
-            "adminToken": {"type": "http", "scheme": "bearer", "bearerFormat": "chk_...",
-                           "description": "An admin API token (Owner → API tokens); it has its account's role"},
-            "panelSession": {"type": "apiKey", "in": "cookie", "name": "codehub_session",
-                             "description": "A logged-in panel session; PUT requests also need X-CSRFToken"}})
+            "tma": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "tma <initData> (Telegram.WebApp.initData)",
+            },
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "chk_...",
+                "description": "An admin API token (Owner → API tokens); it has its account's role",
+            },
+            "panelSession": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "codehub_session",
+                "description": "A logged-in panel session; PUT requests also need X-CSRFToken",
+            },
+        },
+    )

@@ -2,6 +2,7 @@
 API token (`Authorization: Bearer chk_...`). Each route is declared once more as an OpenAPI operation
 (`documented`) with the pydantic models of schemas.py, which validate its query and body and shape its answer.
 A domain error a service raises is answered by the blueprint's one handler (admin_panel.web.errors)."""
+
 from __future__ import annotations
 
 import re
@@ -31,22 +32,42 @@ OPERATIONS: list[Operation] = []  # added to the OpenAPI document by admin_panel
 SECURITY = ("adminToken", "panelSession")
 
 
-def documented(method: str, rule: str, summary: str, response: type[BaseModel], *, roles: tuple[AdminRole, ...],
-               query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
-               errors: tuple[int, ...] = ()):
+def documented(
+    method: str,
+    rule: str,
+    summary: str,
+    response: type[BaseModel],
+    *,
+    roles: tuple[AdminRole, ...],
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+):
     """Declare the route's OpenAPI operation (the same rule as the blueprint's, under /api/admin); a test checks
     that every served /api/ route is declared."""
     names = tuple(re.findall(r"<int:(\w+)>", rule))
     path = "/api/admin" + re.sub(r"<int:(\w+)>", r"{\1}", rule)
     who = ", ".join(r.value for r in roles)
-    OPERATIONS.append(Operation(
-        method, path, summary, "admin", response, query=query, body=body, path_params=names, security=SECURITY,
-        errors=tuple(sorted({401, 403, *errors, *((404,) if names else ())})),
-        description=f"Roles: {who}." + (" With a session cookie, send the X-CSRFToken header." if method != "GET"
-                                         else "")))
+    OPERATIONS.append(
+        Operation(
+            method,
+            path,
+            summary,
+            "admin",
+            response,
+            query=query,
+            body=body,
+            path_params=names,
+            security=SECURITY,
+            errors=tuple(sorted({401, 403, *errors, *((404,) if names else ())})),
+            description=f"Roles: {who}."
+            + (" With a session cookie, send the X-CSRFToken header." if method != "GET" else ""),
+        )
+    )
 
     def decorator(fn):
         return fn
+
     return decorator
 
 
@@ -84,8 +105,13 @@ def query_of(model: type[BaseModel], args: dict):
 
 
 @api.get("/csrf-token")
-@documented("GET", "/csrf-token", "The X-CSRFToken for this session's PUT requests (not needed with a token)",
-            A.CsrfTokenOut, roles=(OWNER, FINANCE, MENTOR))
+@documented(
+    "GET",
+    "/csrf-token",
+    "The X-CSRFToken for this session's PUT requests (not needed with a token)",
+    A.CsrfTokenOut,
+    roles=(OWNER, FINANCE, MENTOR),
+)
 @roles_required(OWNER, FINANCE, MENTOR)
 def csrf_token():
     """The token to send as X-CSRFToken with PUT requests of this session."""
@@ -93,15 +119,32 @@ def csrf_token():
 
 
 def _topup_json(t: TopupRequest) -> dict:
-    return {"id": t.id, "userId": t.user_id, "student": t.student, "username": t.username,
-            "amount": t.amount, "status": t.status, "walletNumber": t.wallet_masked,
-            "adminNotes": t.admin_notes, "processedBy": t.processed_by, "createdAt": t.created_at,
-            "decidedAt": t.decided_at, "updatedAt": t.decided_at or t.created_at}
+    return {
+        "id": t.id,
+        "userId": t.user_id,
+        "student": t.student,
+        "username": t.username,
+        "amount": t.amount,
+        "status": t.status,
+        "walletNumber": t.wallet_masked,
+        "adminNotes": t.admin_notes,
+        "processedBy": t.processed_by,
+        "createdAt": t.created_at,
+        "decidedAt": t.decided_at,
+        "updatedAt": t.decided_at or t.created_at,
+    }
 
 
 @api.get("/topup-requests")
-@documented("GET", "/topup-requests", "Top-up requests, newest first", A.TopupRequestList, roles=(OWNER, FINANCE),
-            query=A.TopupListQuery, errors=(400,))
+@documented(
+    "GET",
+    "/topup-requests",
+    "Top-up requests, newest first",
+    A.TopupRequestList,
+    roles=(OWNER, FINANCE),
+    query=A.TopupListQuery,
+    errors=(400,),
+)
 @roles_required(OWNER, FINANCE)
 def list_topups():
     args = request.args.to_dict()
@@ -118,8 +161,15 @@ def list_topups():
 
 
 @api.put("/topup-requests/<int:tx_id>")
-@documented("PUT", "/topup-requests/<int:tx_id>", "Approve (credits the student) or reject a pending top-up",
-            A.TopupDecisionOut, roles=(OWNER, FINANCE), body=A.TopupDecisionIn, errors=(400, 409))
+@documented(
+    "PUT",
+    "/topup-requests/<int:tx_id>",
+    "Approve (credits the student) or reject a pending top-up",
+    A.TopupDecisionOut,
+    roles=(OWNER, FINANCE),
+    body=A.TopupDecisionIn,
+    errors=(400, 409),
+)
 @roles_required(OWNER, FINANCE)
 def decide_topup(tx_id: int):
     """Approve or reject. Approving a request that no received transfer matches, or rejecting one that a
@@ -132,9 +182,16 @@ def decide_topup(tx_id: int):
             result = topups.approve(s, tx_id, actor=actor(), reason=reason, confirmed=b.confirm)
         else:
             result = topups.reject(s, tx_id, reason or "", actor=actor(), confirmed=b.confirm)
-    return respond(A.TopupDecisionOut, {"id": result.transaction_id, "status": result.status,
-                                        "amount": result.amount, "balance": result.balance,
-                                        "processedBy": result.processed_by})
+    return respond(
+        A.TopupDecisionOut,
+        {
+            "id": result.transaction_id,
+            "status": result.status,
+            "amount": result.amount,
+            "balance": result.balance,
+            "processedBy": result.processed_by,
+        },
+    )
 
 
 def _parse_session_date(raw: str) -> datetime:
@@ -148,26 +205,44 @@ def _parse_session_date(raw: str) -> datetime:
 
 
 @api.put("/mentorship/<int:booking_id>/confirm")
-@documented("PUT", "/mentorship/<int:booking_id>/confirm", "Confirm a pending booking with its date (the "
-            "student is told)", A.ConfirmBookingOut, roles=(OWNER, MENTOR), body=A.ConfirmBookingIn, errors=(400, 409))
+@documented(
+    "PUT",
+    "/mentorship/<int:booking_id>/confirm",
+    "Confirm a pending booking with its date (the student is told)",
+    A.ConfirmBookingOut,
+    roles=(OWNER, MENTOR),
+    body=A.ConfirmBookingIn,
+    errors=(400, 409),
+)
 @roles_required(OWNER, MENTOR)
 def confirm_booking(booking_id: int):
     b: A.ConfirmBookingIn = body_of(A.ConfirmBookingIn)
     try:
         when = _parse_session_date(b.session_date)
     except ValueError:
-        raise InvalidInput("sessionDate must be an ISO date-time, e.g. 2026-12-01T18:30 (Africa/Cairo when no "
-                           "offset is given)", field="sessionDate") from None
+        raise InvalidInput(
+            "sessionDate must be an ISO date-time, e.g. 2026-12-01T18:30 (Africa/Cairo when no offset is given)",
+            field="sessionDate",
+        ) from None
     with service_session() as s:
         mentorship.get_booking_for_admin(s, booking_id, current_user.role, current_user.mentor_user_id)
         info = mentorship.confirm(s, booking_id, when, b.admin_notes, actor=actor())
-    return respond(A.ConfirmBookingOut, {"id": info.id, "status": info.status, "sessionDate": info.session_date,
-                                         "adminNotes": info.admin_notes})
+    return respond(
+        A.ConfirmBookingOut,
+        {"id": info.id, "status": info.status, "sessionDate": info.session_date, "adminNotes": info.admin_notes},
+    )
 
 
 @api.put("/mentorship/settings")
-@documented("PUT", "/mentorship/settings", "The default hourly rate and whether mentorship is open",
-            A.MentorshipSettingsOut, roles=(OWNER,), body=A.MentorshipSettingsIn, errors=(400,))
+@documented(
+    "PUT",
+    "/mentorship/settings",
+    "The default hourly rate and whether mentorship is open",
+    A.MentorshipSettingsOut,
+    roles=(OWNER,),
+    body=A.MentorshipSettingsIn,
+    errors=(400,),
+)
 @roles_required(OWNER)
 def mentorship_settings():
     b: A.MentorshipSettingsIn = body_of(A.MentorshipSettingsIn)
@@ -175,20 +250,31 @@ def mentorship_settings():
         raise InvalidInput("give hourlyRate and/or isAvailable")
     try:
         with service_session() as s:
-            settings = mentorship.set_mentorship_settings(s, actor=actor(), hourly_rate=b.hourly_rate,
-                                                          is_available=b.is_available)
+            settings = mentorship.set_mentorship_settings(
+                s, actor=actor(), hourly_rate=b.hourly_rate, is_available=b.is_available
+            )
     except DomainError as err:
         if err.details.get("field") == "hourly_rate":  # this API's name for the field
             err.details["field"] = "hourlyRate"
         raise
-    return respond(A.MentorshipSettingsOut, {"hourlyRate": settings.mentor_default_rate,
-                                             "isAvailable": settings.mentorship_available,
-                                             "durations": list(settings.durations)})
+    return respond(
+        A.MentorshipSettingsOut,
+        {
+            "hourlyRate": settings.mentor_default_rate,
+            "isAvailable": settings.mentorship_available,
+            "durations": list(settings.durations),
+        },
+    )
 
 
 @api.get("/analytics/financial")
-@documented("GET", "/analytics/financial", "Revenue, top-ups, wallet float, ARPU and lifetime value",
-            A.FinancialOut, roles=(OWNER, FINANCE))
+@documented(
+    "GET",
+    "/analytics/financial",
+    "Revenue, top-ups, wallet float, ARPU and lifetime value",
+    A.FinancialOut,
+    roles=(OWNER, FINANCE),
+)
 @roles_required(OWNER, FINANCE)
 def analytics_financial():
     with service_session() as s:
@@ -196,8 +282,13 @@ def analytics_financial():
 
 
 @api.get("/analytics/engagement")
-@documented("GET", "/analytics/engagement", "Active students, wallet adoption, completion, bookings, mentors",
-            A.EngagementOut, roles=(OWNER, FINANCE))
+@documented(
+    "GET",
+    "/analytics/engagement",
+    "Active students, wallet adoption, completion, bookings, mentors",
+    A.EngagementOut,
+    roles=(OWNER, FINANCE),
+)
 @roles_required(OWNER, FINANCE)
 def analytics_engagement():
     with service_session() as s:
@@ -205,8 +296,13 @@ def analytics_engagement():
 
 
 @api.get("/analytics/platforms")
-@documented("GET", "/analytics/platforms", "Each platform's enrollments, revenue and completion rate",
-            A.PlatformStatsList, roles=(OWNER, FINANCE))
+@documented(
+    "GET",
+    "/analytics/platforms",
+    "Each platform's enrollments, revenue and completion rate",
+    A.PlatformStatsList,
+    roles=(OWNER, FINANCE),
+)
 @roles_required(OWNER, FINANCE)
 def analytics_platforms():
     with service_session() as s:

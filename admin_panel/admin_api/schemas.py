@@ -1,14 +1,15 @@
 """Request and response bodies of the admins' API (/api/admin/*), for its OpenAPI description and to shape
 its answers. The seed's fields: top-ups and mentorship in camelCase; analytics keep the service's snake_case
 names (as the panel's dashboard reads them). Money and percentages are strings, never floats."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from admin_panel.web.openapi import BodyIn, Camel, CamelIn
 from admin_panel.student_api.schemas import BookingStatusName, MoneyStr, TxStatus
+from admin_panel.web.openapi import BodyIn, Camel, CamelIn
 
 DateTimeStr = Annotated[str, Field(json_schema_extra={"format": "date-time"}, examples=["2026-11-26T09:30:00+00:00"])]
 DecimalStr = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["12.5"])]
@@ -23,6 +24,7 @@ class Plain(BaseModel):
 
 # --- requests -------------------------------------------------------------------------------------
 
+
 class TopupListQuery(CamelIn):
     status: Literal["PENDING", "APPROVED", "REJECTED"] | None = Field(None, description="Only this status")
     limit: int = Field(100, ge=1, le=500, description="At most this many, newest first")
@@ -34,30 +36,40 @@ class TopupDecisionIn(BodyIn):
 
     status: Literal["APPROVED", "REJECTED"]
     admin_notes: str | None = Field(None, max_length=1000, description="Required (the reason) when REJECTED")
-    confirm: bool = Field(False, description="Decide despite the transfers (none matches an approval, or one "
-                                             "matches a rejection)")
-    reason: str | None = Field(None, max_length=1000, description="The reason for a confirmed decision; "
-                                                                  "adminNotes when absent")
+    confirm: bool = Field(
+        False, description="Decide despite the transfers (none matches an approval, or one matches a rejection)"
+    )
+    reason: str | None = Field(
+        None, max_length=1000, description="The reason for a confirmed decision; adminNotes when absent"
+    )
 
 
 class ConfirmBookingIn(BodyIn):
-    session_date: str = Field(min_length=1, max_length=40, description="ISO date-time, e.g. 2026-12-01T18:30; "
-                              "Africa/Cairo when no offset is given; must be in the future")
+    session_date: str = Field(
+        min_length=1,
+        max_length=40,
+        description="ISO date-time, e.g. 2026-12-01T18:30; Africa/Cairo when no offset is given; must be in the future",
+    )
     admin_notes: str | None = Field(None, max_length=1000, description="Shown to the student (e.g. the meeting link)")
 
 
 class MentorshipSettingsIn(BodyIn):
     """At least one of the two."""
 
-    hourly_rate: Annotated[str | int, Field(description='The default hourly rate: "300.00" or a whole number',
-                                            json_schema_extra={"anyOf": [{"type": "string", "maxLength": 32},
-                                                                         {"type": "integer"}]})] = None
+    hourly_rate: Annotated[
+        str | int,
+        Field(
+            description='The default hourly rate: "300.00" or a whole number',
+            json_schema_extra={"anyOf": [{"type": "string", "maxLength": 32}, {"type": "integer"}]},
+        ),
+    ] = None
     is_available: bool = Field(None, description="Whether students may book now")
 
     model_config = {**BodyIn.model_config, "json_schema_extra": {"minProperties": 1}}
 
 
 # --- responses ------------------------------------------------------------------------------------
+
 
 class CsrfTokenOut(Camel):
     csrf_token: str = Field(description="Send it as X-CSRFToken with this session's PUT requests")

@@ -3,6 +3,7 @@ static scripts (static/, served at /app/assets/) that call the students' API (ad
 
 Mini App pages may be framed by Telegram Web only; the panel keeps refusing any framing.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
@@ -17,19 +18,26 @@ PAGES = {  # start_param / page name -> (endpoint, query); the same names as the
     "mentorship": ("miniapp.mentorship", {}),
     "book": ("miniapp.book", {}),
 }
-CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-       # Telegram's script injects <style> elements when it runs inside Telegram Web's iframe
-       "style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'self' https://web.telegram.org")
+CSP = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    # Telegram's script injects <style> elements when it runs inside Telegram Web's iframe
+    "style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self' https://web.telegram.org"
+)
 
-pages = Blueprint("miniapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
-                  static_url_path="/assets")
+pages = Blueprint(
+    "miniapp",
+    __name__,
+    url_prefix="/app",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
 
 
 def _render(page: str, template: str):
     lang = language_of(request.args.get("lang"))
-    return render_template(f"miniapp/{template}", page=page, lang=lang, t=labels(lang), texts=labels(lang),
-                           pages=PAGES)
+    return render_template(f"miniapp/{template}", page=page, lang=lang, t=labels(lang), texts=labels(lang), pages=PAGES)
 
 
 @pages.get("/")

@@ -1,6 +1,7 @@
 """The Mini App pages' labels, from the one catalog of the students' words (core.words): rendered by Jinja and
 handed to the page scripts as a JSON data block. Status and transaction type names come from core.words.labels,
 as the bot's do."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -16,7 +17,10 @@ LABELS = {
     "mentorship": N_("Mentorship"),
     "book": N_("Book a session"),
     "top_up": N_("Top up"),
-    "topup_intro": N_("Send the money by Vodafone Cash to this number, then tell us the amount and the number you sent from. An admin checks it and your balance is credited."),
+    "topup_intro": N_(
+        "Send the money by Vodafone Cash to this number, then tell us the amount and the number you sent from. "
+        "An admin checks it and your balance is credited."
+    ),
     "receiving_number": N_("Send to"),
     "copy": N_("Copy"),
     "copied": N_("Copied"),
@@ -26,7 +30,10 @@ LABELS = {
     "send_request": N_("Send request"),
     "request_sent": N_("Request sent. We will tell you when it is approved."),
     "transaction_number": N_("Transaction number (optional)"),
-    "transaction_number_hint": N_("The number in the SMS you got after sending (رقم العملية), like 022768543034. It lets us find your transfer at once."),
+    "transaction_number_hint": N_(
+        "The number in the SMS you got after sending (رقم العملية), like 022768543034. "
+        "It lets us find your transfer at once."
+    ),
     "topup_approved": N_("Your transfer was found: your balance is credited."),
     "pending_requests": N_("Pending requests"),
     "none": N_("Nothing yet."),
@@ -91,5 +98,7 @@ LABELS = {
 def labels(language: str) -> dict[str, str]:
     """Every label in `language` (en or ar), the status and type names included under their enum names."""
     _ = gettext_for(language)
-    return {**{key: _(msgid) for key, msgid in LABELS.items()},
-            **{name: _(msgid) for name, msgid in (STATUS_NAMES | TYPE_NAMES).items()}}
+    return {
+        **{key: _(msgid) for key, msgid in LABELS.items()},
+        **{name: _(msgid) for name, msgid in (STATUS_NAMES | TYPE_NAMES).items()},
+    }

@@ -1,4 +1,5 @@
 """Every admin's own account: change the password (the other sessions end, this one goes on)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -8,12 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
+from admin_panel.panel.base import SecureView
+from admin_panel.web.auth import _panel_user
+from admin_panel.web.context import service_session
 from core.errors import DomainError
 from core.models import AdminRole
 from core.services import admins
-from admin_panel.web.auth import _panel_user
-from admin_panel.panel.base import SecureView
-from admin_panel.web.context import service_session
 
 
 class PasswordForm(FlaskForm):
@@ -44,5 +45,6 @@ class AccountView(SecureView):
                 return redirect(url_for("admin.index"))
         elif request.method == "POST":
             error = "enter your current and your new password"
-        return self.render("admin_panel/change_password.html", form=form, error=error,
-                           min_length=admins.MIN_PASSWORD), 400 if error else 200
+        return self.render(
+            "admin_panel/change_password.html", form=form, error=error, min_length=admins.MIN_PASSWORD
+        ), 400 if error else 200

@@ -1,15 +1,16 @@
 """API tokens (owner): create one for an admin (shown once), see when each was last used, revoke."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
-from core.errors import DomainError
-from core.models import AdminRole
-from core.services import admins, api_tokens
 from admin_panel.panel.base import SecureView, fmt_time, parse_int
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
+from core.errors import DomainError
+from core.models import AdminRole
+from core.services import admins, api_tokens
 
 
 class ApiTokensView(SecureView):
@@ -19,8 +20,14 @@ class ApiTokensView(SecureView):
         with service_session() as s:
             tokens = api_tokens.list_tokens(s)
             accounts = [a for a in admins.list_admins(s) if a.is_active]
-        return self.render("admin_panel/api_tokens.html", tokens=tokens, accounts=accounts, secret=secret,
-                           created=created, fmt_time=fmt_time)
+        return self.render(
+            "admin_panel/api_tokens.html",
+            tokens=tokens,
+            accounts=accounts,
+            secret=secret,
+            created=created,
+            fmt_time=fmt_time,
+        )
 
     @expose("/")
     def index(self):
@@ -34,8 +41,7 @@ class ApiTokensView(SecureView):
             return redirect(url_for(".index"))
         try:
             with service_session() as s:
-                secret, info = api_tokens.create_token(s, int(raw_admin), request.form.get("name", ""),
-                                                       actor=actor())
+                secret, info = api_tokens.create_token(s, int(raw_admin), request.form.get("name", ""), actor=actor())
         except DomainError as err:
             flash(f"Not created: {admin_message(err)}", "error")
             return redirect(url_for(".index"))

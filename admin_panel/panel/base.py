@@ -1,4 +1,5 @@
 """Base views: authentication and role checks on every request, service calls, friendly errors."""
+
 from __future__ import annotations
 
 import csv
@@ -21,6 +22,7 @@ from core.errors import DomainError
 from core.models import AdminRole
 from core.money import format_money
 from core.timeutil import CAIRO, as_utc
+
 
 class PanelForm(FlaskForm):
     """Base for every Flask-Admin form: Flask-WTF's CSRF, the same mechanism as CSRFProtect."""
@@ -59,21 +61,30 @@ def enum_formatter(field: str):
     def fmt(view, ctx, model, name):
         value = getattr(model, field)
         value = getattr(value, "value", value)
-        css = {"PENDING": "warning", "APPROVED": "success", "REJECTED": "danger", "CONFIRMED": "info",
-               "COMPLETED": "success", "CANCELLED": "secondary"}.get(str(value), "light")
+        css = {
+            "PENDING": "warning",
+            "APPROVED": "success",
+            "REJECTED": "danger",
+            "CONFIRMED": "info",
+            "COMPLETED": "success",
+            "CANCELLED": "secondary",
+        }.get(str(value), "light")
         return Markup(f'<span class="badge badge-{css}">{escape(value)}</span>')
+
     return fmt
 
 
-def post_button(url: str, label: str, css: str = "btn-outline-primary", confirm: str | None = None,
-                fields: dict | None = None) -> Markup:
+def post_button(
+    url: str, label: str, css: str = "btn-outline-primary", confirm: str | None = None, fields: dict | None = None
+) -> Markup:
     """A one-button POST form carrying the CSRF token."""
-    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-                     for k, v in (fields or {}).items())
+    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in (fields or {}).items())
     onsubmit = f' data-confirm="{escape(confirm)}"' if confirm else ""  # admin_panel/panel/static/js/panel.js
-    return Markup(f'<form method="post" action="{escape(url)}" class="d-inline"{onsubmit}>'
-                  f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">{hidden}'
-                  f'<button type="submit" class="btn btn-sm {css}">{escape(label)}</button></form>')
+    return Markup(
+        f'<form method="post" action="{escape(url)}" class="d-inline"{onsubmit}>'
+        f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">{hidden}'
+        f'<button type="submit" class="btn btn-sm {css}">{escape(label)}</button></form>'
+    )
 
 
 class RoleMixin:
@@ -135,8 +146,9 @@ class SecureModelView(RoleMixin, ModelView):
         stops at export_max_rows without saying so)."""
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
-        _count, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
-                                      execute=False, page_size=0)
+        _count, query = self.get_list(
+            0, sort[0] if sort else None, args.sort_desc, args.search, args.filters, execute=False, page_size=0
+        )
         writer = csv.writer(_Echo())
         columns = self._export_columns
 
@@ -146,8 +158,11 @@ class SecureModelView(RoleMixin, ModelView):
                 yield writer.writerow([self.get_export_value(row, c[0]) for c in columns])
 
         filename = secure_filename(self.get_export_name(export_type="csv"))
-        return Response(stream_with_context(generate()), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment;filename={filename}"})
+        return Response(
+            stream_with_context(generate()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment;filename={filename}"},
+        )
 
     def get_export_value(self, model, name):
         """Every CSV and XLSX export cell goes through admin_panel.panel.exports.safe_cell."""
@@ -253,4 +268,3 @@ def parse_int(text, name: str = "id") -> int:
     if value <= 0 or value > 2**62:
         abort(404)
     return value
-

@@ -1,4 +1,5 @@
 """Mentorship bookings: PENDING first; confirm with a Cairo date, complete, cancel with refund."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
@@ -7,15 +8,23 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import case
 
+from admin_panel.panel.base import (
+    SecureModelView,
+    age,
+    enum_formatter,
+    fmt_money,
+    fmt_time,
+    money_formatter,
+    parse_cairo_datetime,
+    parse_int,
+)
+from admin_panel.web.context import actor, service_session
+from admin_panel.web.errors import admin_message
 from core.errors import DomainError, NotFound, ReasonRequired
 from core.models import AdminRole, BookingStatus, MentorshipBooking
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
 from core.timeutil import CAIRO, utcnow
-from admin_panel.panel.base import (SecureModelView, age, enum_formatter, fmt_money, fmt_time, money_formatter,
-                                    parse_cairo_datetime, parse_int)
-from admin_panel.web.context import actor, service_session
-from admin_panel.web.errors import admin_message
 
 
 def _id_link(view, ctx, model, name):
@@ -25,18 +34,26 @@ def _id_link(view, ctx, model, name):
 def _open_cell(view, ctx, model, name):
     if model.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
         label = "Confirm…" if model.status == BookingStatus.PENDING else "Manage…"
-        return Markup(f'<a class="btn btn-sm btn-outline-primary" href="{url_for(".booking", id=model.id)}">'
-                      f'{label}</a>')
+        return Markup(
+            f'<a class="btn btn-sm btn-outline-primary" href="{url_for(".booking", id=model.id)}">{label}</a>'
+        )
     return ""
 
 
 class BookingView(SecureModelView):
     roles = frozenset({AdminRole.OWNER, AdminRole.MENTOR})
-    column_list = ["id", "student", "mentor", "duration", "total_cost", "status", "session_date", "created_at",
-                   "open"]
-    column_labels = {"id": "#", "duration": "Minutes", "total_cost": "Cost", "session_date": "Session (Cairo)",
-                     "created_at": "Booked", "open": "",
-                     "student.full_name": "student", "mentor.full_name": "mentor", "student_notes": "notes"}
+    column_list = ["id", "student", "mentor", "duration", "total_cost", "status", "session_date", "created_at", "open"]
+    column_labels = {
+        "id": "#",
+        "duration": "Minutes",
+        "total_cost": "Cost",
+        "session_date": "Session (Cairo)",
+        "created_at": "Booked",
+        "open": "",
+        "student.full_name": "student",
+        "mentor.full_name": "mentor",
+        "student_notes": "notes",
+    }
     column_sortable_list = ["id", "status", "session_date", "created_at", "duration"]
     column_filters = ["status", "mentor.full_name", "student.full_name"]
     column_searchable_list = ["student.full_name", "mentor.full_name", "student_notes"]
@@ -65,11 +82,12 @@ class BookingView(SecureModelView):
             return super()._apply_sorting(query, joins, sort_column, sort_desc)
         status = MentorshipBooking.status
         rank = case((status == BookingStatus.PENDING, 0), (status == BookingStatus.CONFIRMED, 1), else_=2)
-        return query.order_by(rank, case((status == BookingStatus.PENDING, MentorshipBooking.created_at),
-                                         else_=None),
-                              case((status == BookingStatus.CONFIRMED, MentorshipBooking.session_date),
-                                   else_=None),
-                              MentorshipBooking.created_at.desc()), joins
+        return query.order_by(
+            rank,
+            case((status == BookingStatus.PENDING, MentorshipBooking.created_at), else_=None),
+            case((status == BookingStatus.CONFIRMED, MentorshipBooking.session_date), else_=None),
+            MentorshipBooking.created_at.desc(),
+        ), joins
 
     def list_header_html(self) -> str:
         with service_session() as s:
@@ -79,10 +97,14 @@ class BookingView(SecureModelView):
         rows = "".join(
             f"<tr><td><a href='{url_for('.booking', id=b.id)}'>#{b.id}</a></td>"
             f"<td>{escape(fmt_time(b.session_date))}</td><td>{escape(b.student_name)}</td>"
-            f"<td>{escape(b.mentor_name)}</td><td>{b.duration} min</td></tr>" for b in upcoming)
-        return ('<div class="card panel-card mb-3" id="upcoming"><div class="card-body py-2">'
-                '<h6 class="mb-2">Upcoming confirmed sessions (Cairo time)</h6>'
-                '<table class="table table-sm mb-0"><tbody>' + rows + "</tbody></table></div></div>")
+            f"<td>{escape(b.mentor_name)}</td><td>{b.duration} min</td></tr>"
+            for b in upcoming
+        )
+        return (
+            '<div class="card panel-card mb-3" id="upcoming"><div class="card-body py-2">'
+            '<h6 class="mb-2">Upcoming confirmed sessions (Cairo time)</h6>'
+            '<table class="table table-sm mb-0"><tbody>' + rows + "</tbody></table></div></div>"
+        )
 
     def _load(self, booking_id: int) -> BookingInfo:
         """The booking if this account may act on it (a mentor only on their own), else 404."""
@@ -98,9 +120,14 @@ class BookingView(SecureModelView):
         now = utcnow()
         with service_session() as s:
             latest = mentorship.latest_session_date(s, now=now)
-        return self.render("admin_panel/booking.html", b=b, fmt_money=fmt_money, fmt_time=fmt_time,
-                           min_date=now.astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"),
-                           max_date=latest.astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"))
+        return self.render(
+            "admin_panel/booking.html",
+            b=b,
+            fmt_money=fmt_money,
+            fmt_time=fmt_time,
+            min_date=now.astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"),
+            max_date=latest.astimezone(CAIRO).strftime("%Y-%m-%dT%H:%M"),
+        )
 
     @expose("/booking/<id>/confirm", methods=["POST"])
     def confirm(self, id):
@@ -117,14 +144,18 @@ class BookingView(SecureModelView):
         reschedule = request.form.get("reschedule") == "1"
         try:
             with service_session() as s:
-                info = mentorship.confirm(s, booking_id, when, request.form.get("notes") or None,
-                                          actor=actor(), reschedule=reschedule)
+                info = mentorship.confirm(
+                    s, booking_id, when, request.form.get("notes") or None, actor=actor(), reschedule=reschedule
+                )
         except DomainError as err:
             flash(f"Booking #{booking_id}: {admin_message(err)}", "error")
         else:
             verb = "rescheduled" if reschedule else "confirmed"
-            flash(f"Booking #{booking_id} {verb} for {fmt_time(info.session_date)} (Cairo). "
-                  "The student will be notified.", "success")
+            flash(
+                f"Booking #{booking_id} {verb} for {fmt_time(info.session_date)} (Cairo). "
+                "The student will be notified.",
+                "success",
+            )
         return redirect(url_for(".booking", id=booking_id))
 
     @expose("/booking/<id>/complete", methods=["POST"])
@@ -152,6 +183,9 @@ class BookingView(SecureModelView):
         except DomainError as err:
             flash(f"Booking #{booking_id}: {admin_message(err)}", "error")
         else:
-            flash(f"Booking #{booking_id} cancelled; {fmt_money(result.refund)} refunded "
-                  f"(student balance {fmt_money(result.balance)}).", "success")
+            flash(
+                f"Booking #{booking_id} cancelled; {fmt_money(result.refund)} refunded "
+                f"(student balance {fmt_money(result.balance)}).",
+                "success",
+            )
         return redirect(url_for(".booking", id=booking_id))

@@ -1,31 +1,36 @@
 """Broadcasts (owner): compose, pick the audience, see count and preview, send, follow delivery."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
-from core.errors import DomainError
-from core.models import AdminRole
-from core.services import broadcasts, catalogue
 from admin_panel.panel.base import SecureView, fmt_time
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
+from core.errors import DomainError
+from core.models import AdminRole
+from core.services import broadcasts, catalogue
 
-AUDIENCE_LABELS = {"all": "All students", "platform": "Students of one platform",
-                   "booking": "Students with an open booking"}
+AUDIENCE_LABELS = {
+    "all": "All students",
+    "platform": "Students of one platform",
+    "booking": "Students with an open booking",
+}
 
 
 class BroadcastView(SecureView):
     roles = frozenset({AdminRole.OWNER})
 
     def _form(self, source):
-        text = (source.get("text") or "")
+        text = source.get("text") or ""
         audience = source.get("audience") or "all"
         if audience not in AUDIENCE_LABELS:  # never echo an unknown (possibly huge) value back
             audience = "invalid"
         raw_platform = (source.get("platform_id") or "").strip()
-        platform_id = int(raw_platform) if raw_platform.isascii() and raw_platform.isdigit() \
-            and len(raw_platform) <= 18 else None
+        platform_id = (
+            int(raw_platform) if raw_platform.isascii() and raw_platform.isdigit() and len(raw_platform) <= 18 else None
+        )
         return text, audience, platform_id
 
     @expose("/", methods=["GET"])
@@ -42,9 +47,18 @@ class BroadcastView(SecureView):
                 except DomainError as err:
                     flash(admin_message(err), "error")
             history = broadcasts.list_broadcasts(s, limit=20)
-        return self.render("admin_panel/broadcasts.html", text=text, audience=audience,
-                           platform_id=platform_id, platforms=platforms, preview=preview, history=history,
-                           labels=AUDIENCE_LABELS, fmt_time=fmt_time, names=dict(platforms))
+        return self.render(
+            "admin_panel/broadcasts.html",
+            text=text,
+            audience=audience,
+            platform_id=platform_id,
+            platforms=platforms,
+            preview=preview,
+            history=history,
+            labels=AUDIENCE_LABELS,
+            fmt_time=fmt_time,
+            names=dict(platforms),
+        )
 
     @expose("/send", methods=["POST"])
     def send(self):

@@ -1,4 +1,5 @@
 """Platforms, tasks and enrollments; deletion and enrollment changes go through core services."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -8,14 +9,14 @@ from flask_admin.actions import action
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
+from admin_panel.panel.base import ActionPrompt, SecureModelView, fmt_time, money_formatter
+from admin_panel.panel.transactions import Before, OnOrAfter
+from admin_panel.web.context import actor, service_session
+from admin_panel.web.errors import admin_message
 from core.errors import DomainError
 from core.models import AdminRole, Enrollment
 from core.services import catalogue, enrollment
 from core.services.catalogue import MAX_PRICE
-from admin_panel.panel.base import ActionPrompt, SecureModelView, fmt_time, money_formatter
-from admin_panel.web.context import actor, service_session
-from admin_panel.web.errors import admin_message
-from admin_panel.panel.transactions import Before, OnOrAfter
 
 
 def _finite(form, field):
@@ -70,8 +71,13 @@ class PlatformView(CatalogueModelView):
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
-    column_labels = {"id": "#", "access_days": "Access (days)", "is_active": "Active", "price": "Price",
-                     "created_at": "Created"}
+    column_labels = {
+        "id": "#",
+        "access_days": "Access (days)",
+        "is_active": "Active",
+        "price": "Price",
+        "created_at": "Created",
+    }
     column_searchable_list = ["name", "description"]
     column_filters = ["is_active"]
     column_sortable_list = ["id", "name", "access_days", "is_active"]
@@ -83,12 +89,17 @@ class PlatformView(CatalogueModelView):
     }
     form_columns = ["name", "description", "price", "is_active", "access_days"]
     form_extra_fields = {
-        "price": DecimalField("Price (EGP, empty or 0 = free)", places=2,
-                              validators=[Optional(), _finite, NumberRange(min=0, max=MAX_PRICE), _two_places]),
+        "price": DecimalField(
+            "Price (EGP, empty or 0 = free)",
+            places=2,
+            validators=[Optional(), _finite, NumberRange(min=0, max=MAX_PRICE), _two_places],
+        ),
     }
     form_args = {
-        "access_days": {"label": "Access days (empty = forever)",
-                        "validators": [Optional(), _small_int, NumberRange(min=1, max=3650)]},
+        "access_days": {
+            "label": "Access days (empty = forever)",
+            "validators": [Optional(), _small_int, NumberRange(min=1, max=3650)],
+        },
         "description": {"validators": [Optional()]},
         "is_active": {"label": "Active (can be bought)"},
     }
@@ -97,8 +108,13 @@ class PlatformView(CatalogueModelView):
     list_template = "admin_panel/model_list.html"
 
     def _save(self, platform_id, form):
-        fields = dict(name=form.name.data, description=form.description.data, price=form.price.data,
-                      is_active=bool(form.is_active.data), access_days=form.access_days.data)
+        fields = dict(
+            name=form.name.data,
+            description=form.description.data,
+            price=form.price.data,
+            is_active=bool(form.is_active.data),
+            access_days=form.access_days.data,
+        )
         if platform_id is None:
             return self._call(catalogue.create_platform, **fields)
         return self._call(catalogue.update_platform, platform_id, **fields)
@@ -115,8 +131,10 @@ class PlatformView(CatalogueModelView):
         return True
 
     def list_header_html(self) -> str:
-        return ('<p class="text-muted small mb-2">A platform that students enrolled in cannot be deleted: '
-                'untick "Active" to stop new purchases (existing students keep their access).</p>')
+        return (
+            '<p class="text-muted small mb-2">A platform that students enrolled in cannot be deleted: '
+            'untick "Active" to stop new purchases (existing students keep their access).</p>'
+        )
 
 
 class TaskView(CatalogueModelView):
@@ -128,14 +146,20 @@ class TaskView(CatalogueModelView):
     column_filters = ["platform.name"]
     column_searchable_list = ["title", "body"]
     form_columns = ["platform", "position", "title", "body"]
-    form_args = {"position": {"label": "Order", "validators": [_small_int, NumberRange(min=0, max=10000)]},
-                 "platform": {"validators": []}}
+    form_args = {
+        "position": {"label": "Order", "validators": [_small_int, NumberRange(min=0, max=10000)]},
+        "platform": {"validators": []},
+    }
     form_widget_args = {"body": {"rows": 6}}
 
     def _save(self, task_id, form):
         platform = form.platform.data
-        fields = dict(platform_id=platform.id if platform is not None else None, title=form.title.data,
-                      body=form.body.data, position=form.position.data)
+        fields = dict(
+            platform_id=platform.id if platform is not None else None,
+            title=form.title.data,
+            body=form.body.data,
+            position=form.position.data,
+        )
         if task_id is None:
             return self._call(catalogue.create_task, **fields)
         return self._call(catalogue.update_task, task_id, **fields)
@@ -146,11 +170,23 @@ class EnrollmentView(SecureModelView):
     list_template = "admin_panel/prompted_action_list.html"
     action_prompt = ActionPrompt("extend", "days", "Extend access by how many days? (1 to 3650)", "30")
     column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]
-    column_labels = {"id": "#", "user": "Student", "enrolled_at": "Enrolled", "expires_at": "Expires",
-                     "is_active": "Active",
-                     "user.full_name": "student", "user.username": "username", "platform.name": "platform"}
-    column_filters = ["platform.name", "is_active", "user.full_name",
-                      OnOrAfter(Enrollment.enrolled_at, "Enrolled"), Before(Enrollment.enrolled_at, "Enrolled")]
+    column_labels = {
+        "id": "#",
+        "user": "Student",
+        "enrolled_at": "Enrolled",
+        "expires_at": "Expires",
+        "is_active": "Active",
+        "user.full_name": "student",
+        "user.username": "username",
+        "platform.name": "platform",
+    }
+    column_filters = [
+        "platform.name",
+        "is_active",
+        "user.full_name",
+        OnOrAfter(Enrollment.enrolled_at, "Enrolled"),
+        Before(Enrollment.enrolled_at, "Enrolled"),
+    ]
     column_searchable_list = ["user.full_name", "user.username", "platform.name"]
     column_sortable_list = ["id", "enrolled_at", "expires_at", "is_active"]
     column_default_sort = ("enrolled_at", True)
@@ -177,13 +213,19 @@ class EnrollmentView(SecureModelView):
 
     @action("deactivate", "Deactivate", "Remove access for the selected enrollments?")
     def action_deactivate(self, ids):
-        self._each(ids, lambda s, i: enrollment.set_enrollment_active(s, i, False, actor=actor()),
-                   "Deactivated {n} enrollment(s).")
+        self._each(
+            ids,
+            lambda s, i: enrollment.set_enrollment_active(s, i, False, actor=actor()),
+            "Deactivated {n} enrollment(s).",
+        )
 
     @action("activate", "Activate")
     def action_activate(self, ids):
-        self._each(ids, lambda s, i: enrollment.set_enrollment_active(s, i, True, actor=actor()),
-                   "Activated {n} enrollment(s).")
+        self._each(
+            ids,
+            lambda s, i: enrollment.set_enrollment_active(s, i, True, actor=actor()),
+            "Activated {n} enrollment(s).",
+        )
 
     @action("extend", "Extend (asks for days)")
     def action_extend(self, ids):
@@ -192,5 +234,8 @@ class EnrollmentView(SecureModelView):
         except ValueError:
             flash("Enter the number of days to extend (1 to 3650); nothing was changed.", "error")
             return
-        self._each(ids, lambda s, i: enrollment.extend_enrollment(s, i, days, actor=actor()),
-                   f"Extended {{n}} enrollment(s) by {days} days.")
+        self._each(
+            ids,
+            lambda s, i: enrollment.extend_enrollment(s, i, days, actor=actor()),
+            f"Extended {{n}} enrollment(s) by {days} days.",
+        )

@@ -1,4 +1,5 @@
 """Cells for CSV and XLSX exports: no formulas from user text, no characters a workbook cannot hold."""
+
 from __future__ import annotations
 
 import re

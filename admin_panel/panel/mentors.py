@@ -1,16 +1,17 @@
 """Mentors (owner): make a student a mentor, edit bio, rate, availability; a mentor's own profile."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from core.errors import DomainError
-from core.models import AdminRole
-from core.services import mentorship
 from admin_panel.panel.base import SecureView, fmt_money, parse_int
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
+from core.errors import DomainError
+from core.models import AdminRole
+from core.services import mentorship
 
 
 def _save(user_id: int, *, make_mentor: bool = False) -> None:
@@ -22,8 +23,15 @@ def _save(user_id: int, *, make_mentor: bool = False) -> None:
         return
     try:
         with service_session() as s:
-            mentorship.update_mentor(s, user_id, actor=actor(), is_mentor=True if make_mentor else None,
-                                     bio=bio, rate=rate, available=form.get("available") == "on")
+            mentorship.update_mentor(
+                s,
+                user_id,
+                actor=actor(),
+                is_mentor=True if make_mentor else None,
+                bio=bio,
+                rate=rate,
+                available=form.get("available") == "on",
+            )
     except DomainError as err:
         flash(f"Not saved: {admin_message(err)}", "error")
     else:

@@ -1,4 +1,5 @@
 """Owner's pages: business settings, audit log, monthly report (CSV), panel accounts."""
+
 from __future__ import annotations
 
 import csv
@@ -11,16 +12,16 @@ from flask_admin import expose
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from admin_panel.panel.base import SecureModelView, SecureView, fmt_money, fmt_time, parse_int, post_button
+from admin_panel.panel.exports import safe_row
+from admin_panel.panel.transactions import Before, OnOrAfter
+from admin_panel.web.context import actor, service_session
+from admin_panel.web.errors import admin_message
 from core.errors import DomainError
 from core.models import AdminRole, AuditLog
 from core.services import admins, analytics
 from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
-from admin_panel.panel.exports import safe_row
-from admin_panel.panel.base import SecureModelView, SecureView, fmt_money, fmt_time, parse_int, post_button
-from admin_panel.web.context import actor, service_session
-from admin_panel.web.errors import admin_message
-from admin_panel.panel.transactions import Before, OnOrAfter
 
 MAX_SETTING = 200
 CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
@@ -36,8 +37,9 @@ class SettingsView(SecureView):
         items = setting_items(current)
         submitted = {}
         if request.method == "POST":
-            submitted = {key: request.form[key] for key, _label, _v in items
-                         if key in request.form and key not in CHECKBOXES}
+            submitted = {
+                key: request.form[key] for key, _label, _v in items if key in request.form and key not in CHECKBOXES
+            }
             for key in CHECKBOXES:
                 if key in request.form:  # a hidden "false" precedes the checkbox
                     submitted[key] = "true" if "true" in request.form.getlist(key) else "false"
@@ -70,8 +72,8 @@ def _json_cell(field):
             data = json.loads(raw)
         except ValueError:
             return raw
-        return Markup("<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(v)}"
-                                  for k, v in data.items()))
+        return Markup("<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(v)}" for k, v in data.items()))
+
     return fmt
 
 
@@ -84,10 +86,18 @@ class AuditView(SecureModelView):
     column_default_sort = ("id", True)
     column_sortable_list = ["created_at", "actor", "action"]
     column_searchable_list = ["actor", "action", "entity_id"]
-    column_filters = ["actor", "action", "entity_type", OnOrAfter(AuditLog.created_at, "Date"),
-                      Before(AuditLog.created_at, "Date")]
-    column_formatters = {"created_at": lambda v, c, m, n: fmt_time(m.created_at),
-                         "before": _json_cell("before"), "after": _json_cell("after")}
+    column_filters = [
+        "actor",
+        "action",
+        "entity_type",
+        OnOrAfter(AuditLog.created_at, "Date"),
+        Before(AuditLog.created_at, "Date"),
+    ]
+    column_formatters = {
+        "created_at": lambda v, c, m, n: fmt_time(m.created_at),
+        "before": _json_cell("before"),
+        "after": _json_cell("after"),
+    }
 
 
 class ReportsView(SecureView):
@@ -114,8 +124,13 @@ class ReportsView(SecureView):
             flash(error, "error")
         with service_session() as s:
             report = analytics.monthly_report(s, year, month)
-        return self.render("admin_panel/reports.html", report=report, rows=_report_rows(report),
-                           month=f"{year:04d}-{month:02d}", fmt_amount=lambda text: fmt_money(Decimal(text)))
+        return self.render(
+            "admin_panel/reports.html",
+            report=report,
+            rows=_report_rows(report),
+            month=f"{year:04d}-{month:02d}",
+            fmt_amount=lambda text: fmt_money(Decimal(text)),
+        )
 
     @expose("/monthly.csv")
     def csv(self):
@@ -130,8 +145,11 @@ class ReportsView(SecureView):
         writer.writerow(["section", "item", "count", "amount_egp"])
         for row in _report_rows(report):
             writer.writerow(safe_row(row))
-        return Response(out.getvalue(), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=codehub-report-{report['month']}.csv"})
+        return Response(
+            out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=codehub-report-{report['month']}.csv"},
+        )
 
 
 def _report_rows(report: dict) -> list[tuple]:
@@ -149,22 +167,30 @@ def _report_rows(report: dict) -> list[tuple]:
 
 def _manage_cell(view, ctx, model, name):
     csrf = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
-    roles = "".join(f'<option{" selected" if r.value == model.role.value else ""}>{r.value}</option>'
-                    for r in AdminRole)
-    role_form = (f'<form method="post" action="{url_for(".set_role", id=model.id)}" class="form-inline mb-1">'
-                 f'{csrf}<select class="form-control form-control-sm mr-1" name="role">{roles}</select>'
-                 '<input class="form-control form-control-sm mr-1" name="mentor_user_id" size="6" '
-                 'placeholder="mentor user #" maxlength="12">'
-                 '<button class="btn btn-sm btn-outline-primary" type="submit">Change role</button></form>')
-    password_form = (f'<form method="post" action="{url_for(".reset_password", id=model.id)}" '
-                     f'class="form-inline mb-1" autocomplete="off">{csrf}'
-                     '<input class="form-control form-control-sm mr-1" type="password" name="password" '
-                     f'placeholder="new password ({admins.MIN_PASSWORD}+)" maxlength="128" required>'
-                     '<button class="btn btn-sm btn-outline-primary" type="submit">Set password</button></form>')
-    toggle = post_button(url_for(".set_active", id=model.id), "Deactivate" if model.is_active else "Reactivate",
-                         "btn-outline-danger" if model.is_active else "btn-outline-success",
-                         confirm="Deactivate this account? Its sessions end at once." if model.is_active else None,
-                         fields={"active": "0" if model.is_active else "1"})
+    roles = "".join(
+        f"<option{' selected' if r.value == model.role.value else ''}>{r.value}</option>" for r in AdminRole
+    )
+    role_form = (
+        f'<form method="post" action="{url_for(".set_role", id=model.id)}" class="form-inline mb-1">'
+        f'{csrf}<select class="form-control form-control-sm mr-1" name="role">{roles}</select>'
+        '<input class="form-control form-control-sm mr-1" name="mentor_user_id" size="6" '
+        'placeholder="mentor user #" maxlength="12">'
+        '<button class="btn btn-sm btn-outline-primary" type="submit">Change role</button></form>'
+    )
+    password_form = (
+        f'<form method="post" action="{url_for(".reset_password", id=model.id)}" '
+        f'class="form-inline mb-1" autocomplete="off">{csrf}'
+        '<input class="form-control form-control-sm mr-1" type="password" name="password" '
+        f'placeholder="new password ({admins.MIN_PASSWORD}+)" maxlength="128" required>'
+        '<button class="btn btn-sm btn-outline-primary" type="submit">Set password</button></form>'
+    )
+    toggle = post_button(
+        url_for(".set_active", id=model.id),
+        "Deactivate" if model.is_active else "Reactivate",
+        "btn-outline-danger" if model.is_active else "btn-outline-success",
+        confirm="Deactivate this account? Its sessions end at once." if model.is_active else None,
+        fields={"active": "0" if model.is_active else "1"},
+    )
     return Markup(role_form + password_form) + toggle
 
 
@@ -183,8 +209,11 @@ class AdminAccountsView(SecureModelView):
     list_template = "admin_panel/admins_list.html"
     column_list = ["username", "role", "mentor_user_id", "is_active", "created_at", "manage"]
     column_labels = {"mentor_user_id": "Mentor profile (user #)", "is_active": "Active", "manage": ""}
-    column_formatters = {"role": lambda v, c, m, n: m.role.value, "created_at": lambda v, c, m, n: fmt_time(m.created_at),
-                         "manage": _manage_cell}
+    column_formatters = {
+        "role": lambda v, c, m, n: m.role.value,
+        "created_at": lambda v, c, m, n: fmt_time(m.created_at),
+        "manage": _manage_cell,
+    }
 
     @expose("/new", methods=["POST"])
     def new_admin(self):
@@ -198,8 +227,14 @@ class AdminAccountsView(SecureModelView):
                 return redirect(url_for(".index_view"))
         try:
             with service_session() as s:
-                info = admins.create_admin(s, form.get("username", ""), form.get("password", ""),
-                                           form.get("role", ""), mentor_user_id=mentor_user_id, actor=actor())
+                info = admins.create_admin(
+                    s,
+                    form.get("username", ""),
+                    form.get("password", ""),
+                    form.get("role", ""),
+                    mentor_user_id=mentor_user_id,
+                    actor=actor(),
+                )
         except DomainError as err:
             flash(f"Not created: {admin_message(err)}", "error")
         else:
@@ -226,13 +261,13 @@ class AdminAccountsView(SecureModelView):
             return redirect(url_for(".index_view"))
         try:
             with service_session() as s:
-                info = admins.set_role(s, parse_int(id), request.form.get("role", ""), actor=actor(),
-                                       mentor_user_id=mentor_user_id)
+                info = admins.set_role(
+                    s, parse_int(id), request.form.get("role", ""), actor=actor(), mentor_user_id=mentor_user_id
+                )
         except DomainError as err:
             flash(f"Role not changed: {admin_message(err)}", "error")
         else:
-            flash(f"Role changed: {info.username} is now {info.role.value}; their sessions were ended.",
-                  "success")
+            flash(f"Role changed: {info.username} is now {info.role.value}; their sessions were ended.", "success")
         return redirect(url_for(".index_view"))
 
     @expose("/<id>/active", methods=["POST"])
@@ -244,6 +279,10 @@ class AdminAccountsView(SecureModelView):
         except DomainError as err:
             flash(f"Not changed: {admin_message(err)}", "error")
         else:
-            flash(f"{info.username} reactivated." if active
-                  else f"{info.username} deactivated; their sessions were ended.", "success")
+            flash(
+                f"{info.username} reactivated."
+                if active
+                else f"{info.username} deactivated; their sessions were ended.",
+                "success",
+            )
         return redirect(url_for(".index_view"))

@@ -1,4 +1,5 @@
 """Students: list and search, one student's page (ledger, enrollments, bookings), adjust balance, block."""
+
 from __future__ import annotations
 
 import re
@@ -9,12 +10,12 @@ from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.errors import DomainError, NotFound
-from core.models import AdminRole
-from core.services import enrollment, mentorship, reconciliation, students, wallet
 from admin_panel.panel.base import SecureModelView, fmt_money, fmt_time, money_formatter, parse_int
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
+from core.errors import DomainError, NotFound
+from core.models import AdminRole
+from core.services import enrollment, mentorship, reconciliation, students, wallet
 
 MAX_REASON = 500
 
@@ -22,16 +23,19 @@ MAX_REASON = 500
 def _name(view, ctx, model, name):
     blocked = ' <span class="badge badge-danger">blocked</span>' if model.is_blocked else ""
     mentor = ' <span class="badge badge-info">mentor</span>' if model.is_mentor else ""
-    return Markup(f'<a href="{url_for(".profile", id=model.id)}">{escape(model.full_name or "—")}</a>'
-                  f'{blocked}{mentor}')
+    return Markup(f'<a href="{url_for(".profile", id=model.id)}">{escape(model.full_name or "—")}</a>{blocked}{mentor}')
 
 
 class StudentView(SecureModelView):
     roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
-    column_list = ["id", "full_name", "username", "telegram_id", "balance", "language", "created_at",
-                   "last_seen_at"]
-    column_labels = {"id": "#", "full_name": "Name", "telegram_id": "Telegram id",
-                     "created_at": "Joined", "last_seen_at": "Last seen"}
+    column_list = ["id", "full_name", "username", "telegram_id", "balance", "language", "created_at", "last_seen_at"]
+    column_labels = {
+        "id": "#",
+        "full_name": "Name",
+        "telegram_id": "Telegram id",
+        "created_at": "Joined",
+        "last_seen_at": "Last seen",
+    }
     column_searchable_list = ["full_name", "username"]
     column_filters = ["is_blocked", "is_mentor", "language"]
     column_sortable_list = ["id", "full_name", "balance", "created_at", "last_seen_at"]
@@ -56,9 +60,18 @@ class StudentView(SecureModelView):
         except NotFound:
             flash(f"Student #{user_id} does not exist.", "error")
             return redirect(url_for(".index_view"))
-        return self.render("admin_panel/student.html", user=user, ledger=ledger, enrollments=enrollments,
-                           bookings=bookings, signals=signals, nonce=secrets.token_urlsafe(16), fmt_money=fmt_money,
-                           fmt_time=fmt_time, can_block=current_user.role == AdminRole.OWNER)
+        return self.render(
+            "admin_panel/student.html",
+            user=user,
+            ledger=ledger,
+            enrollments=enrollments,
+            bookings=bookings,
+            signals=signals,
+            nonce=secrets.token_urlsafe(16),
+            fmt_money=fmt_money,
+            fmt_time=fmt_time,
+            can_block=current_user.role == AdminRole.OWNER,
+        )
 
     @expose("/student/<id>/adjust", methods=["POST"])
     def adjust(self, id):
@@ -75,17 +88,24 @@ class StudentView(SecureModelView):
         else:
             try:
                 with service_session() as s:
-                    result = wallet.adjust_balance(s, user_id, amount, reason[:MAX_REASON + 1], actor=actor(),
-                                                   idempotency_key=f"panel-adjust:{nonce}")
+                    result = wallet.adjust_balance(
+                        s,
+                        user_id,
+                        amount,
+                        reason[: MAX_REASON + 1],
+                        actor=actor(),
+                        idempotency_key=f"panel-adjust:{nonce}",
+                    )
             except DomainError as err:
                 flash(f"Balance not changed: {admin_message(err)}", "error")
             else:
                 if result.replayed:
-                    flash("This adjustment was already saved (form sent twice); nothing more was changed.",
-                          "info")
+                    flash("This adjustment was already saved (form sent twice); nothing more was changed.", "info")
                 else:
-                    flash(f"Balance adjusted by {fmt_money(result.amount)}; new balance "
-                          f"{fmt_money(result.balance)}.", "success")
+                    flash(
+                        f"Balance adjusted by {fmt_money(result.amount)}; new balance {fmt_money(result.balance)}.",
+                        "success",
+                    )
         return redirect(url_for(".profile", id=user_id))
 
     @expose("/student/<id>/block", methods=["POST"])
@@ -101,6 +121,8 @@ class StudentView(SecureModelView):
         except DomainError as err:
             flash(admin_message(err), "error")
         else:
-            flash("Student blocked: they can no longer top up, buy or book." if blocked
-                  else "Student unblocked.", "success")
+            flash(
+                "Student blocked: they can no longer top up, buy or book." if blocked else "Student unblocked.",
+                "success",
+            )
         return redirect(url_for(".profile", id=user_id))

@@ -1,4 +1,6 @@
-"""Top-up requests: PENDING first, oldest first; approve and reject through core.services.topups (the confirmation rule)."""
+"""Top-up requests: PENDING first, oldest first; approve and reject through core.services.topups (the
+confirmation rule)."""
+
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
@@ -8,13 +10,22 @@ from markupsafe import Markup, escape
 from sqlalchemy import case
 from sqlalchemy.orm import joinedload
 
+from admin_panel.panel.base import (
+    ActionPrompt,
+    SecureModelView,
+    age,
+    enum_formatter,
+    fmt_money,
+    fmt_time,
+    money_formatter,
+    parse_int,
+    post_button,
+)
+from admin_panel.web.context import actor, service_session
+from admin_panel.web.errors import admin_message
 from core.errors import ConfirmationRequired, DomainError, InvalidInput, NotFound, ReasonRequired
 from core.models import AdminRole, Transaction, TransactionStatus, TransactionType
 from core.services import reconciliation, topups
-from admin_panel.panel.base import (ActionPrompt, SecureModelView, age, enum_formatter, fmt_money, fmt_time,
-                                    money_formatter, parse_int, post_button)
-from admin_panel.web.context import actor, service_session
-from admin_panel.web.errors import admin_message
 
 
 def _suggestion(view, model):
@@ -33,8 +44,10 @@ def _transfer_cell(view, ctx, model, name):
     if sg is None:
         return Markup('<span class="text-muted small">—</span>')
     warn = "".join(f'<div class="small text-danger">{escape(w)}</div>' for w in sg.warnings)
-    return Markup(f'<span class="small">matches transfer {escape(sg.transfer.reference)}, received '
-                  f'{escape(fmt_time(sg.transfer.received_at)[-5:])}</span>{warn}')
+    return Markup(
+        f'<span class="small">matches transfer {escape(sg.transfer.reference)}, received '
+        f"{escape(fmt_time(sg.transfer.received_at)[-5:])}</span>{warn}"
+    )
 
 
 def _decide_cell(view, ctx, model, name):
@@ -43,32 +56,48 @@ def _decide_cell(view, ctx, model, name):
         return Markup(f'<span class="text-muted small">by {by}</span>')
     sg = _suggestion(view, model)
     if sg is not None:
-        approve = post_button(url_for(".approve", id=model.id), "Approve", "btn-success",
-                              fields={"next": request.full_path, "transfer_id": sg.transfer.id})
+        approve = post_button(
+            url_for(".approve", id=model.id),
+            "Approve",
+            "btn-success",
+            fields={"next": request.full_path, "transfer_id": sg.transfer.id},
+        )
     else:  # no transfer: approving asks for a confirmation and a reason on the request's page
-        approve = Markup(f'<a class="btn btn-sm btn-outline-success" href="{url_for(".review", id=model.id)}'
-                         f'#approve">Approve…</a>')
-    reject = Markup(f'<a class="btn btn-sm btn-outline-danger" href="{url_for(".review", id=model.id)}#reject">'
-                    f'Reject…</a>')
+        approve = Markup(
+            f'<a class="btn btn-sm btn-outline-success" href="{url_for(".review", id=model.id)}#approve">Approve…</a>'
+        )
+    reject = Markup(
+        f'<a class="btn btn-sm btn-outline-danger" href="{url_for(".review", id=model.id)}#reject">Reject…</a>'
+    )
     return Markup('<div class="row-actions d-flex">') + approve + reject + Markup("</div>")
 
 
 def _student_cell(view, ctx, model, name):
     user = model.user
     handle = f" @{user.username}" if user.username else ""
-    return Markup(f'<a href="{url_for("students.profile", id=user.id)}">{escape(user.full_name)}</a>'
-                  f'<span class="text-muted small">{escape(handle)}</span>')
+    return Markup(
+        f'<a href="{url_for("students.profile", id=user.id)}">{escape(user.full_name)}</a>'
+        f'<span class="text-muted small">{escape(handle)}</span>'
+    )
 
 
 class TopupView(SecureModelView):
     roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
     list_template = "admin_panel/prompted_action_list.html"
-    action_prompt = ActionPrompt("reject", "reason",
-                                 "Reason for rejecting the selected requests (the students will see it):")
+    action_prompt = ActionPrompt(
+        "reject", "reason", "Reason for rejecting the selected requests (the students will see it):"
+    )
     column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "transfer", "decide"]
-    column_labels = {"id": "#", "user": "Student", "wallet_number_masked": "Sender number", "transfer": "Transfer",
-                     "created_at": "Age", "decide": "",
-                     "user.full_name": "student", "user.username": "username"}
+    column_labels = {
+        "id": "#",
+        "user": "Student",
+        "wallet_number_masked": "Sender number",
+        "transfer": "Transfer",
+        "created_at": "Age",
+        "decide": "",
+        "user.full_name": "student",
+        "user.username": "username",
+    }
     column_sortable_list = ["id", "amount", "status", "created_at"]
     column_searchable_list = ["user.full_name", "user.username", "wallet_number_masked"]
     column_filters = ["status"]
@@ -77,8 +106,9 @@ class TopupView(SecureModelView):
         "user": _student_cell,
         "amount": money_formatter("amount"),
         "status": enum_formatter("status"),
-        "created_at": lambda v, c, m, n: Markup(f'<span title="{fmt_time(m.created_at)} Cairo">'
-                                                f'{age(m.created_at)}</span>'),
+        "created_at": lambda v, c, m, n: Markup(
+            f'<span title="{fmt_time(m.created_at)} Cairo">{age(m.created_at)}</span>'
+        ),
         "transfer": _transfer_cell,
         "decide": _decide_cell,
     }
@@ -99,13 +129,16 @@ class TopupView(SecureModelView):
         query = query.options(joinedload(Transaction.user))
         pending = Transaction.status == TransactionStatus.PENDING
         skip = (page or 0) * size
-        rows = query.filter(pending).order_by(Transaction.created_at, Transaction.id) \
-            .offset(skip).limit(size).all()
+        rows = query.filter(pending).order_by(Transaction.created_at, Transaction.id).offset(skip).limit(size).all()
         if len(rows) < size:
             before = query.filter(pending).count() if skip else len(rows)
-            rows += query.filter(Transaction.status != TransactionStatus.PENDING) \
-                .order_by(Transaction.created_at.desc(), Transaction.id.desc()) \
-                .offset(max(0, skip - before)).limit(size - len(rows)).all()
+            rows += (
+                query.filter(Transaction.status != TransactionStatus.PENDING)
+                .order_by(Transaction.created_at.desc(), Transaction.id.desc())
+                .offset(max(0, skip - before))
+                .limit(size - len(rows))
+                .all()
+            )
         return None, rows
 
     def get_query(self):
@@ -118,8 +151,12 @@ class TopupView(SecureModelView):
         if sort_column is not None:
             return super()._apply_sorting(query, joins, sort_column, sort_desc)
         pending = Transaction.status == TransactionStatus.PENDING
-        return query.order_by(case((pending, 0), else_=1), case((pending, Transaction.created_at), else_=None),
-                              Transaction.created_at.desc(), Transaction.id), joins
+        return query.order_by(
+            case((pending, 0), else_=1),
+            case((pending, Transaction.created_at), else_=None),
+            Transaction.created_at.desc(),
+            Transaction.id,
+        ), joins
 
     # --- one request's page -------------------------------------------------------------
     @expose("/request/<id>")
@@ -135,9 +172,17 @@ class TopupView(SecureModelView):
         except NotFound:
             flash(f"Top-up request #{tx_id} does not exist.", "error")
             return redirect(url_for(".index_view"))
-        return self.render("admin_panel/topup_review.html", tx=row, full_number=full_number,
-                           suggestions=suggestions, signals=signals, paid_by=paid_by,
-                           fmt_money=fmt_money, fmt_time=fmt_time, age=age)
+        return self.render(
+            "admin_panel/topup_review.html",
+            tx=row,
+            full_number=full_number,
+            suggestions=suggestions,
+            signals=signals,
+            paid_by=paid_by,
+            fmt_money=fmt_money,
+            fmt_time=fmt_time,
+            age=age,
+        )
 
     @expose("/request/<id>/approve", methods=["POST"])
     def approve(self, id):
@@ -146,16 +191,24 @@ class TopupView(SecureModelView):
         transfer = request.form.get("transfer_id")
         try:
             with service_session() as s:
-                result = topups.approve(s, tx_id, actor=actor(), reason=notes,
-                                                transfer_id=parse_int(transfer) if transfer else None,
-                                                confirmed=request.form.get("confirmed") == "1")
+                result = topups.approve(
+                    s,
+                    tx_id,
+                    actor=actor(),
+                    reason=notes,
+                    transfer_id=parse_int(transfer) if transfer else None,
+                    confirmed=request.form.get("confirmed") == "1",
+                )
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {admin_message(err)}", "error")
             if err.code == "CONFIRMATION_REQUIRED":
                 return redirect(url_for(".review", id=tx_id) + "#approve")
         else:
-            flash(f"Top-up #{tx_id} approved: {fmt_money(result.amount)} credited; "
-                  f"new balance {fmt_money(result.balance)}. The student will be notified.", "success")
+            flash(
+                f"Top-up #{tx_id} approved: {fmt_money(result.amount)} credited; "
+                f"new balance {fmt_money(result.balance)}. The student will be notified.",
+                "success",
+            )
         return self.back(".index_view")
 
     @expose("/request/<id>/reject", methods=["POST"])
@@ -163,21 +216,28 @@ class TopupView(SecureModelView):
         tx_id = parse_int(id)
         try:
             with service_session() as s:
-                result = topups.reject(s, tx_id, request.form.get("reason", ""), actor=actor(),
-                                               confirmed=request.form.get("confirmed") == "1")
+                result = topups.reject(
+                    s,
+                    tx_id,
+                    request.form.get("reason", ""),
+                    actor=actor(),
+                    confirmed=request.form.get("confirmed") == "1",
+                )
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {admin_message(err)}", "error")
             if isinstance(err, (ReasonRequired, InvalidInput, ConfirmationRequired)):
                 return redirect(url_for(".review", id=tx_id))
         else:
-            flash(f"Top-up #{tx_id} of {fmt_money(result.amount)} rejected. The student will be told why.",
-                  "success")
+            flash(f"Top-up #{tx_id} of {fmt_money(result.amount)} rejected. The student will be told why.", "success")
         return self.back(".index_view")
 
     # --- bulk actions ---------------------------------------------------------------------
-    @action("approve", "Approve (only those a received transfer certainly pays for)",
-            "Approve the selected top-up requests that a received Vodafone Cash transfer certainly pays for? "
-            "The others are skipped: decide them on their own page.")
+    @action(
+        "approve",
+        "Approve (only those a received transfer certainly pays for)",
+        "Approve the selected top-up requests that a received Vodafone Cash transfer certainly pays for? "
+        "The others are skipped: decide them on their own page.",
+    )
     def action_approve(self, ids):
         self._bulk(ids, "Approved", lambda s, tx_id: topups.approve_certain(s, tx_id, actor=actor()))
 
@@ -205,13 +265,17 @@ class TopupView(SecureModelView):
         if done:
             flash(f"{done_word} {done} top-up request(s).", "success")
         if skipped:
-            flash(f"Skipped {len(skipped)}, as they need a confirmation on their own page: " + "; ".join(skipped),
-                  "warning")
+            flash(
+                f"Skipped {len(skipped)}, as they need a confirmation on their own page: " + "; ".join(skipped),
+                "warning",
+            )
         for p in problems:
             flash(p, "error")
 
     def list_header_html(self) -> str:
         with service_session() as s:
             n = topups.count_pending_topups(s)
-        return (f'<p class="text-muted small mb-2">{n} pending request(s). Check each against the Vodafone '
-                f'Cash statement before approving. Times are Africa/Cairo.</p>')
+        return (
+            f'<p class="text-muted small mb-2">{n} pending request(s). Check each against the Vodafone '
+            f"Cash statement before approving. Times are Africa/Cairo.</p>"
+        )

@@ -1,4 +1,5 @@
 """Transactions (the ledger): read-only, filters, search, CSV/XLSX export, totals of the filtered rows."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,11 +8,11 @@ from decimal import Decimal
 from flask import g, url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
 from markupsafe import Markup, escape
+
+from admin_panel.panel.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
 from core.models import AdminRole, Transaction
 from core.services.ledger import TOTALS_CAP, capped_totals
 from core.timeutil import CAIRO
-from admin_panel.panel.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
-
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 
@@ -64,17 +65,36 @@ class TransactionView(SecureModelView):
     # No exact count of a million rows on every page: Flask-Admin's previous/next pager, newest first by the
     # created_at index; "oldest first" is the same page sorted the other way, so both ends cost one page.
     simple_list_pager = True
-    column_list = ["id", "created_at", "user", "type", "amount", "status", "description",
-                   "wallet_number_masked", "balance_after", "processed_by"]
-    column_labels = {"id": "#", "created_at": "When (Cairo)", "user": "Student",
-                     "wallet_number_masked": "Sender", "balance_after": "Balance after",
-                     "processed_by": "By", "user.full_name": "student",
-                     "user.username": "username", "description": "Description", "reference": "reference"}
+    column_list = [
+        "id",
+        "created_at",
+        "user",
+        "type",
+        "amount",
+        "status",
+        "description",
+        "wallet_number_masked",
+        "balance_after",
+        "processed_by",
+    ]
+    column_labels = {
+        "id": "#",
+        "created_at": "When (Cairo)",
+        "user": "Student",
+        "wallet_number_masked": "Sender",
+        "balance_after": "Balance after",
+        "processed_by": "By",
+        "user.full_name": "student",
+        "user.username": "username",
+        "description": "Description",
+        "reference": "reference",
+    }
     column_sortable_list = ["id", "created_at", "type", "amount", "status"]
     column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ["description", "reference", "user.full_name", "user.username"]
     column_filters = [
-        "type", "status",
+        "type",
+        "status",
         OnOrAfter(Transaction.created_at, "Date"),
         Before(Transaction.created_at, "Date"),
         IntEqualFilter(Transaction.user_id, "Student id"),  # an int, not a string (PostgreSQL refused that)
@@ -88,8 +108,20 @@ class TransactionView(SecureModelView):
         "balance_after": money_formatter("balance_after"),
         "status": enum_formatter("status"),
     }
-    column_export_list = ["id", "created_at", "user_id", "user", "type", "amount", "status", "description",
-                          "wallet_number_masked", "balance_after", "processed_by", "reference"]
+    column_export_list = [
+        "id",
+        "created_at",
+        "user_id",
+        "user",
+        "type",
+        "amount",
+        "status",
+        "description",
+        "wallet_number_masked",
+        "balance_after",
+        "processed_by",
+        "reference",
+    ]
     column_formatters_export = {
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "user": lambda v, c, m, n: m.user.full_name,
@@ -112,15 +144,22 @@ class TransactionView(SecureModelView):
     def list_footer_html(self) -> str:
         totals = getattr(g, "ledger_totals", {})
         if totals is None:
-            return (f'<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">More than {TOTALS_CAP:,} rows '
-                    f'match: narrow the filter (a student, a type, dates) to see their totals.</div>')
+            return (
+                f'<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">More than {TOTALS_CAP:,} rows '
+                f"match: narrow the filter (a student, a type, dates) to see their totals.</div>"
+            )
         if not totals:
             return ""
         parts = []
         for status in ("APPROVED", "PENDING", "REJECTED"):
             if status in totals:
                 n, piastres = totals[status]
-                parts.append(f"<span class='mr-4'><strong>{status.title()}</strong>: {n} rows, "
-                             f"net {escape(fmt_money(Decimal(piastres) / 100))}</span>")
-        return ('<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">Totals of the filtered rows: '
-                + "".join(parts) + "</div>")
+                parts.append(
+                    f"<span class='mr-4'><strong>{status.title()}</strong>: {n} rows, "
+                    f"net {escape(fmt_money(Decimal(piastres) / 100))}</span>"
+                )
+        return (
+            '<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">Totals of the filtered rows: '
+            + "".join(parts)
+            + "</div>"
+        )

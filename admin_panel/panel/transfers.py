@@ -1,6 +1,7 @@
 """Vodafone Cash transfers: paste SMS texts, import a statement (map columns, preview, store), see what is
 unmatched, approve a suggested pair in one click, and the fraud signals. Rules live in
 core.services.reconciliation; this only reads forms and renders."""
+
 from __future__ import annotations
 
 import base64
@@ -9,11 +10,12 @@ import binascii
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
-from core.errors import DomainError
-from core.services import reconciliation as rec, topups
 from admin_panel.panel.base import SecureView, fmt_money, fmt_time, parse_int
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
+from core.errors import DomainError
+from core.services import reconciliation as rec
+from core.services import topups
 
 MAX_PASTE = 100_000
 
@@ -22,7 +24,7 @@ PROBLEMS = {
     "NO_REFERENCE": "money received but no transaction number in the text: nothing stored",
     "NO_AMOUNT": "money received but no amount in the text: nothing stored",
     "AMOUNT_TOO_LARGE": "money received, but the amount is larger than any wallet could receive: nothing stored, "
-                        "check the wallet's own statement",
+    "check the wallet's own statement",
 }
 
 
@@ -51,8 +53,15 @@ class TransfersView(SecureView):
             lonely = rec.requests_without_transfer(s)
             recent = rec.recent_transfers(s, limit=30)
         by_transfer = {sg.transfer.id: sg for items in suggestions.values() for sg in items}
-        return self.render("admin_panel/transfers.html", unmatched=unmatched, by_transfer=by_transfer,
-                           lonely=lonely, recent=recent, fmt_money=fmt_money, fmt_time=fmt_time)
+        return self.render(
+            "admin_panel/transfers.html",
+            unmatched=unmatched,
+            by_transfer=by_transfer,
+            lonely=lonely,
+            recent=recent,
+            fmt_money=fmt_money,
+            fmt_time=fmt_time,
+        )
 
     @expose("/paste", methods=["POST"])
     def paste(self):
@@ -80,8 +89,11 @@ class TransfersView(SecureView):
         except DomainError as err:
             flash(f"Top-up #{tx_id}: {admin_message(err)}", "error")
         else:
-            flash(f"Top-up #{tx_id} approved with its transfer: {fmt_money(result.amount)} credited; "
-                  f"new balance {fmt_money(result.balance)}. The student will be notified.", "success")
+            flash(
+                f"Top-up #{tx_id} approved with its transfer: {fmt_money(result.amount)} credited; "
+                f"new balance {fmt_money(result.balance)}. The student will be notified.",
+                "success",
+            )
         return self.back()
 
     @expose("/statement", methods=["GET", "POST"])
@@ -98,8 +110,12 @@ class TransfersView(SecureView):
                 name = request.form.get("name", "")
             sheet = rec.read_statement(data, name)
         except (DomainError, binascii.Error, ValueError) as err:
-            flash(admin_message(err) if isinstance(err, DomainError) else "The upload was damaged; choose the file again.",
-                  "error")
+            flash(
+                admin_message(err)
+                if isinstance(err, DomainError)
+                else "The upload was damaged; choose the file again.",
+                "error",
+            )
             return redirect(url_for(".statement"))
         if upload is not None and upload.filename:
             mapping = rec.guess_mapping(sheet.headers)
@@ -115,13 +131,26 @@ class TransfersView(SecureView):
                 results = rec.import_statement(s, sheet, mapping)
             stored = sum(r.stored for r in results)
             settled = sum(1 for r in results if r.settled_request)
-            flash(f"Statement imported: {stored} new transfer(s), {len(results) - stored} already known, "
-                  f"{settled} top-up(s) approved automatically.", "success")
+            flash(
+                f"Statement imported: {stored} new transfer(s), {len(results) - stored} already known, "
+                f"{settled} top-up(s) approved automatically.",
+                "success",
+            )
             return redirect(url_for(".index"))
-        return self.render("admin_panel/transfer_statement.html", step="map", headers=sheet.headers,
-                           mapping=mapping, fields=rec.STATEMENT_FIELDS, lines=lines[:50], total=len(lines),
-                           usable=sum(1 for line in lines if line.parsed), name=name,
-                           data=base64.b64encode(data).decode(), fmt_money=fmt_money, fmt_time=fmt_time)
+        return self.render(
+            "admin_panel/transfer_statement.html",
+            step="map",
+            headers=sheet.headers,
+            mapping=mapping,
+            fields=rec.STATEMENT_FIELDS,
+            lines=lines[:50],
+            total=len(lines),
+            usable=sum(1 for line in lines if line.parsed),
+            name=name,
+            data=base64.b64encode(data).decode(),
+            fmt_money=fmt_money,
+            fmt_time=fmt_time,
+        )
 
     @staticmethod
     def _column(raw, width: int) -> int | None:

@@ -4,6 +4,7 @@
 be at most 24 h old (aiogram does not check it; 5 minutes of clock skew allowed). A Telegram user the
 bot has never seen is registered exactly as /start would register them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -87,8 +88,9 @@ def authenticate(session) -> StudentContext:
     student = students.find_by_telegram(session, user.id)
     if student is None:
         full_name = " ".join(p for p in (user.first_name, user.last_name) if p)
-        student = students.register(session, user.id, full_name=full_name, username=user.username,
-                                  language=user.language_code, now=utcnow()).user
+        student = students.register(
+            session, user.id, full_name=full_name, username=user.username, language=user.language_code, now=utcnow()
+        ).user
     if student.is_blocked:
         raise AuthError("USER_BLOCKED", 403)
     return StudentContext(student, data, student.language if student.language in ("en", "ar") else "en")

@@ -1,6 +1,7 @@
 """How a route of the students' API runs: the caller verified (Telegram init data), path, query and body
 validated by the route's pydantic models, money POSTs made idempotent (Idempotency-Key), the handler called,
 and every refusal answered in the one error envelope in the student's language."""
+
 from __future__ import annotations
 
 import re
@@ -19,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from admin_panel.student_api.auth import AuthError, StudentContext, authenticate, telegram_user_id
 from admin_panel.student_api.texts import domain_message, error_message
-from core.words import language_of
 from admin_panel.web.errors import error_response
 from admin_panel.web.openapi import MAX_ID, Operation
 from admin_panel.web.security import read_json
 from core.errors import DomainError, InvalidInput
 from core.services import idempotency
 from core.timeutil import utcnow
+from core.words import language_of
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
@@ -65,8 +66,9 @@ class Call:
 
 def fail(code: str, status: int, language: str, **details):
     """The envelope with the message for `code` in the student's language; details as text."""
-    return error_response(code, error_message(code, language, **details), status,
-                          {k: str(v) for k, v in details.items()})
+    return error_response(
+        code, error_message(code, language, **details), status, {k: str(v) for k, v in details.items()}
+    )
 
 
 def request_language() -> str:
@@ -130,12 +132,12 @@ def wrap(handler: Callable, op: Operation, db_sessions) -> Callable:
             if not KEY_RE.match(key):
                 return fail("INVALID_INPUT", 400, language, field="Idempotency-Key")
             call.idempotency_key = f"api:{key}"
-            fingerprint = idempotency.fingerprint(request.method, request.path,
-                                                 body.model_dump(mode="json", by_alias=True) if body else None)
+            fingerprint = idempotency.fingerprint(
+                request.method, request.path, body.model_dump(mode="json", by_alias=True) if body else None
+            )
             operation = handler.__name__
             try:
-                stored = idempotency.claim(session, ctx.student.id, key, fingerprint, operation=operation,
-                                           now=call.now)
+                stored = idempotency.claim(session, ctx.student.id, key, fingerprint, operation=operation, now=call.now)
             except DomainError as err:
                 return fail(err.code, err.http_status, language)
             if stored is not None:
@@ -145,9 +147,11 @@ def wrap(handler: Callable, op: Operation, db_sessions) -> Callable:
             except BaseException:
                 idempotency.release(session, ctx.student.id, key, operation=operation)
                 raise
-            idempotency.complete(session, ctx.student.id, key, status, response.get_json(), operation=operation,
-                                 now=call.now)
+            idempotency.complete(
+                session, ctx.student.id, key, status, response.get_json(), operation=operation, now=call.now
+            )
             return response, status
+
     return view
 
 

@@ -1,4 +1,5 @@
 """Request and response bodies of the student API (the seed's field names; money as "123.45" strings)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from admin_panel.web.openapi import BodyIn, Camel, CamelIn, MAX_ID
+from admin_panel.web.openapi import MAX_ID, BodyIn, Camel, CamelIn
 
 MoneyStr = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", max_length=20, examples=["500.00"])]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -22,6 +23,7 @@ def money(value: Decimal | None) -> str | None:
 
 # --- requests -------------------------------------------------------------------------------------
 
+
 class PageQuery(CamelIn):
     page: int = Field(1, ge=1, le=100_000)
     limit: int = Field(10, ge=1, le=50)
@@ -32,16 +34,23 @@ class PlatformsQuery(CamelIn):
 
 
 class TopupIn(BodyIn):
-    amount: Annotated[Any, Field(description='The amount sent: a string ("150", "150.50", "١٥٠") or a number '
-                                             'with at most 2 decimals; read exactly, never as a float.',
-                                 json_schema_extra={"anyOf": [{"type": "string", "maxLength": 32},
-                                                              {"type": "number"}]})]
+    amount: Annotated[
+        Any,
+        Field(
+            description='The amount sent: a string ("150", "150.50", "١٥٠") or a number '
+            "with at most 2 decimals; read exactly, never as a float.",
+            json_schema_extra={"anyOf": [{"type": "string", "maxLength": 32}, {"type": "number"}]},
+        ),
+    ]
     wallet_number: str = Field(min_length=1, max_length=40, description="The Vodafone Cash number it was sent from")
     description: str | None = Field(None, max_length=200)
     transaction_number: str | None = Field(
-        None, max_length=40, examples=["022768543034"],
+        None,
+        max_length=40,
+        examples=["022768543034"],
         description='Optional: the transaction number ("رقم العملية", 6 to 20 digits) in the SMS the student got '
-                    'after sending; a request with one matches only the transfer with that number. Blank means none.')
+        "after sending; a request with one matches only the transfer with that number. Blank means none.",
+    )
 
     @field_validator("amount")
     @classmethod
@@ -78,6 +87,7 @@ class Empty(BodyIn):
 
 
 # --- responses ------------------------------------------------------------------------------------
+
 
 class Me(Camel):
     id: int
@@ -131,8 +141,10 @@ class TopupInfo(Camel):
 class TopupOut(Camel):
     id: int
     amount: MoneyStr
-    status: TxStatus = Field(description="APPROVED at once when the transfer had already arrived and matches for "
-                                         "certain (and the owner switched auto-approval on)")
+    status: TxStatus = Field(
+        description="APPROVED at once when the transfer had already arrived and matches for "
+        "certain (and the owner switched auto-approval on)"
+    )
     wallet_number: str
     transaction_number: str | None = Field(None, description="The transaction number given, normalised to digits")
     created_at: datetime

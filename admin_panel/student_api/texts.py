@@ -1,5 +1,6 @@
 """What the students' API says when it refuses, in the student's language, from the one catalog (core.words):
 a domain error in the same words as the bot's (core.words.errors), and the API's own refusals below."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -17,7 +18,9 @@ API_WORDS = {
     "IDEMPOTENCY_KEY_REUSED": N_("This request key was already used for a different request."),
     "REQUEST_IN_FLIGHT": N_("Your previous request is still being processed. Please wait a moment."),
     "RATE_LIMITED": N_("Too many requests. Please wait a minute and try again."),
-    "PAYMENTS_PAUSED": N_("Payments are paused for a moment on our side. Nothing was charged: please try again in a minute."),
+    "PAYMENTS_PAUSED": N_(
+        "Payments are paused for a moment on our side. Nothing was charged: please try again in a minute."
+    ),
     "MENTOR_REQUIRED": N_("Please choose a mentor."),
     "SERVER_ERROR": N_("Something went wrong on our side. Nothing was changed. Please try again."),
 }
@@ -26,8 +29,11 @@ API_WORDS = {
 def voice(language: str) -> Voice:
     """The web's voice: amounts and numbers as the bot writes them in that language; no HTML escaping (JSON)."""
     language = language_of(language)
-    return Voice(_=gettext_for(language), money=lambda amount: format_money(Decimal(str(amount)), None, language),
-                 number=lambda value: digits(str(value), language))
+    return Voice(
+        _=gettext_for(language),
+        money=lambda amount: format_money(Decimal(str(amount)), None, language),
+        number=lambda value: digits(str(value), language),
+    )
 
 
 def error_message(code: str, language: str, **details) -> str:

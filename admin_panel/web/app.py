@@ -1,6 +1,7 @@
 """create_app: the one Flask app of the web process: its config and security (login, CSRF, cookies), then each
 interface's blueprint (the panel, the admins' API and docs, the students' API, the Mini App, the webhooks, health),
 then the error pages."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,6 @@ from admin_panel.webhooks.sms import sms_webhook
 from core.config import Settings
 from core.db import Database
 from core.startup import open_database
-
 
 PANEL_FILES = Path(__file__).resolve().parent.parent / "panel"  # the panel's templates (Flask-Admin's overrides too)
 PANEL = "/admin"  # the admins' panel; the Mini App is under /app, the APIs under /api
@@ -98,9 +98,13 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
             csrf.protect()
         return None
 
-    admin = Admin(app, name="CodeHub Admin", url=PANEL,
-                  theme=Bootstrap4Theme(base_template="admin_panel/base.html", fluid=True),
-                  index_view=DashboardView(name="Dashboard", url=PANEL, endpoint="admin"))
+    admin = Admin(
+        app,
+        name="CodeHub Admin",
+        url=PANEL,
+        theme=Bootstrap4Theme(base_template="admin_panel/base.html", fluid=True),
+        index_view=DashboardView(name="Dashboard", url=PANEL, endpoint="admin"),
+    )
     register_views(admin, panel)
 
     spec = admin_api.build_spec()  # one OpenAPI document for both JSON APIs

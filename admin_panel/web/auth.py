@@ -1,12 +1,12 @@
 """Login, logout and roles: Flask-Login over core.services.admins (hashing and throttling live there)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -79,6 +79,7 @@ def _unauthorized():
 
 def roles_required(*roles: AdminRole):
     """For plain Flask routes: authenticated, and one of `roles` (server side, every request)."""
+
     def decorator(fn):
         @wraps(fn)
         @login_required
@@ -88,7 +89,9 @@ def roles_required(*roles: AdminRole):
                     return error_response("FORBIDDEN", "your role does not allow this", 403)
                 abort(403)
             return fn(*args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
@@ -117,9 +120,11 @@ def login():
             with panel().db.sessions() as s:
                 info = admins.authenticate(s, form.username.data, form.password.data, address)
         except AuthFailed as exc:
-            error = ("Too many failed attempts for this username from your address. "
-                     "Wait 15 minutes and try again.") if exc.details.get("throttled") else \
-                "Wrong username or password."
+            error = (
+                ("Too many failed attempts for this username from your address. Wait 15 minutes and try again.")
+                if exc.details.get("throttled")
+                else "Wrong username or password."
+            )
         else:
             session.clear()
             login_user(_panel_user(info))
@@ -163,8 +168,7 @@ def bearer_login():
         owner = api_tokens.authenticate_token(s, secret)
     if owner is None:
         return error_response("UNAUTHENTICATED", "unknown or revoked API token", 401)
-    g._login_user = PanelUser(owner.admin_id, owner.username, owner.role.value, owner.mentor_user_id,
-                              via_token=True)
+    g._login_user = PanelUser(owner.admin_id, owner.username, owner.role.value, owner.mentor_user_id, via_token=True)
     return True
 
 

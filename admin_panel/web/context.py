@@ -1,5 +1,6 @@
 """What a request of the admins' interfaces (the panel and the admins' API) works with: the app's Panel (settings,
 database), a session for core services, and the admin acting."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

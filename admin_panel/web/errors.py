@@ -4,6 +4,7 @@ admins a domain error becomes (the panel's flashes and the admin API say the sam
 Each JSON blueprint answers its refusals through `error_response`; the students' API words its messages in the
 student's language (admin_panel.student_api.texts), the admins' interfaces in English through `admin_message`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +15,16 @@ from enum import Enum
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from core.errors import (AlreadyProcessed, DateInPast, DomainError, HasEnrollments, InsufficientFunds,
-                         InvalidAmount, InvalidState, ReasonRequired)
+from core.errors import (
+    AlreadyProcessed,
+    DateInPast,
+    DomainError,
+    HasEnrollments,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidState,
+    ReasonRequired,
+)
 from core.timeutil import as_utc
 
 AMOUNT_REASONS = {
@@ -26,8 +35,15 @@ AMOUNT_REASONS = {
     "TOO_LARGE": "The amount is too large.",
     "TOO_SMALL": "The amount is too small.",
 }
-HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-              405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 500: "SERVER_ERROR"}
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "TOO_LARGE",
+    500: "SERVER_ERROR",
+}
 
 
 def plain(value):
@@ -69,8 +85,10 @@ def admin_message(err: DomainError) -> str:
     if isinstance(err, DateInPast):
         return "The session date must be in the future (Africa/Cairo time)."
     if isinstance(err, HasEnrollments):
-        return (f"This platform has {d.get('count')} enrollment(s) and cannot be deleted. "
-                "Deactivate it instead (untick 'Active'): students keep their access, nobody new can buy it.")
+        return (
+            f"This platform has {d.get('count')} enrollment(s) and cannot be deleted. "
+            "Deactivate it instead (untick 'Active'): students keep their access, nobody new can buy it."
+        )
     message = err.args[0] if err.args else err.code
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
@@ -101,8 +119,12 @@ def register_error_pages(app: Flask) -> None:
     def _csrf(err):
         if wants_json():
             return error_response("CSRF_FAILED", err.description, 400)
-        return page(400, "Form expired", "The form was missing its security token or it expired. "
-                                         "Go back, reload the page and try again. Nothing was changed.")
+        return page(
+            400,
+            "Form expired",
+            "The form was missing its security token or it expired. "
+            "Go back, reload the page and try again. Nothing was changed.",
+        )
 
     @app.errorhandler(400)
     def _bad(err):

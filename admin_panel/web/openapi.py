@@ -4,6 +4,7 @@ validate the request and describe it; /api/openapi.json is built from those decl
 (spectree does the same but answers validation errors in its own shape and serves its doc pages
 from a CDN; this keeps our error body {"error": {code, message}} and works offline.)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,10 +47,15 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ERROR_TEXT = {400: "Bad input or missing Idempotency-Key", 401: "Missing, wrongly signed or stale init data",
-              403: "Blocked student, or not allowed", 404: "Not found (or not yours)",
-              409: "Conflict with the current state (insufficient funds, already done, in flight)",
-              422: "Idempotency-Key reused with a different request", 429: "Rate limit or business limit reached"}
+ERROR_TEXT = {
+    400: "Bad input or missing Idempotency-Key",
+    401: "Missing, wrongly signed or stale init data",
+    403: "Blocked student, or not allowed",
+    404: "Not found (or not yours)",
+    409: "Conflict with the current state (insufficient funds, already done, in flight)",
+    422: "Idempotency-Key reused with a different request",
+    429: "Rate limit or business limit reached",
+}
 
 
 @dataclass
@@ -93,38 +99,70 @@ class ApiSpec:
         paths: dict = {}
         error_ref = ref(ErrorBody, "serialization")
         for op in self.operations:
-            params = [{"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}} for name in op.path_params]
+            params = [
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                }
+                for name in op.path_params
+            ]
             if op.query is not None:
                 query_schema = op.query.model_json_schema(by_alias=True, ref_template=REF)
                 required = set(query_schema.get("required", []))
                 for name, prop in query_schema.get("properties", {}).items():
                     params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
             if op.idempotent:
-                params.append({"name": "Idempotency-Key", "in": "header", "required": True,
-                               "description": "A new UUID per action; a retry with the same key replays the "
-                                              "first response. Stored for 30 days.",
-                               "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,100}$"}})
-            responses = {str(op.status): {"description": "OK", "content": {"application/json": {
-                "schema": ref(op.response, "serialization")}}} if op.response else {"description": "OK"}}
-            codes = set(op.errors) | ({400, 409, 422} if op.idempotent else set()) | (
-                {400} if op.body or op.query else set())
+                params.append(
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": True,
+                        "description": "A new UUID per action; a retry with the same key replays the "
+                        "first response. Stored for 30 days.",
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,100}$"},
+                    }
+                )
+            responses = {
+                str(op.status): {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": ref(op.response, "serialization")}},
+                }
+                if op.response
+                else {"description": "OK"}
+            }
+            codes = (
+                set(op.errors)
+                | ({400, 409, 422} if op.idempotent else set())
+                | ({400} if op.body or op.query else set())
+            )
             for status in sorted(codes):
-                responses[str(status)] = {"description": ERROR_TEXT.get(status, "Error"),
-                                          "content": {"application/json": {"schema": error_ref}}}
-            entry = {"summary": op.summary, "tags": [op.tag], "operationId": f"{op.method.lower()}_{op.tag}_"
-                     + op.path.strip("/").replace("/", "_").replace("{", "").replace("}", "").replace("-", "_"),
-                     "parameters": params, "responses": responses}
+                responses[str(status)] = {
+                    "description": ERROR_TEXT.get(status, "Error"),
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+            entry = {
+                "summary": op.summary,
+                "tags": [op.tag],
+                "operationId": f"{op.method.lower()}_{op.tag}_"
+                + op.path.strip("/").replace("/", "_").replace("{", "").replace("}", "").replace("-", "_"),
+                "parameters": params,
+                "responses": responses,
+            }
             if op.description:
                 entry["description"] = op.description
             if op.body is not None:
-                entry["requestBody"] = {"required": True, "content": {"application/json": {
-                    "schema": ref(op.body, "validation")}}}
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(op.body, "validation")}},
+                }
             schemes = (op.security,) if isinstance(op.security, str) else (op.security or ())
             entry["security"] = [{scheme: []} for scheme in schemes]
             paths.setdefault(op.path, {})[op.method.lower()] = entry
-        return {"openapi": "3.1.0",
-                "info": {"title": self.title, "version": self.version, "description": self.description},
-                "paths": paths,
-                "components": {"schemas": schemas, "securitySchemes": self.security_schemes}}
-
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version, "description": self.description},
+            "paths": paths,
+            "components": {"schemas": schemas, "securitySchemes": self.security_schemes},
+        }

@@ -4,6 +4,7 @@
 the reason. /metrics: Prometheus text with the panel's gauges, read through core.services.health.
 Keep /metrics off the public internet at the reverse proxy (README, Deployment).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -24,7 +25,7 @@ def healthz():
 
 
 def redis_state() -> str | None:
-    """"up" or "down" for the students' API's rate-limit storage when REDIS_URL is set; None without Redis."""
+    """ "up" or "down" for the students' API's rate-limit storage when REDIS_URL is set; None without Redis."""
     limiter = current_app.extensions.get("limiter_health")
     if limiter is None or not limiter.shared:
         return None
@@ -38,8 +39,13 @@ def readyz():
         return jsonify({"status": "unavailable", "reason": reason}), 503
     redis = redis_state()
     if redis == "down":  # still serving (reads fail open), but the students' payments are paused
-        return jsonify({"status": "degraded", "redis": "down",
-                        "reason": "Redis does not answer: the students' API pauses payments"})
+        return jsonify(
+            {
+                "status": "degraded",
+                "redis": "down",
+                "reason": "Redis does not answer: the students' API pauses payments",
+            }
+        )
     return jsonify({"status": "ready", **({"redis": redis} if redis else {})})
 
 
@@ -51,14 +57,20 @@ def metrics():
     up.set(0 if reason else 1)
     if redis_state() is not None:
         Gauge("codehub_redis_up", "1 when the rate limiter's Redis answers", registry=registry).set(
-            1 if redis_state() == "up" else 0)
+            1 if redis_state() == "up" else 0
+        )
     if not reason:
         with _panel().db.session() as session:
             g = health.gauges(session)
-        Gauge("codehub_pending_topups", "Top-up requests waiting for a decision",
-              registry=registry).set(g.pending_topups)
-        Gauge("codehub_outbox_backlog", "Telegram messages waiting in the outbox",
-              registry=registry).set(g.outbox_backlog)
-        Gauge("codehub_outbox_oldest_age_seconds", "Age of the oldest waiting outbox message (0 when empty)",
-              registry=registry).set(g.outbox_oldest_age_seconds)
+        Gauge("codehub_pending_topups", "Top-up requests waiting for a decision", registry=registry).set(
+            g.pending_topups
+        )
+        Gauge("codehub_outbox_backlog", "Telegram messages waiting in the outbox", registry=registry).set(
+            g.outbox_backlog
+        )
+        Gauge(
+            "codehub_outbox_oldest_age_seconds",
+            "Age of the oldest waiting outbox message (0 when empty)",
+            registry=registry,
+        ).set(g.outbox_oldest_age_seconds)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

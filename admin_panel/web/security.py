@@ -1,4 +1,5 @@
 """HTTP hardening of the panel: headers (CSP, HSTS), cookies, proxies, body and JSON limits, id bounds."""
+
 from __future__ import annotations
 
 import json
@@ -20,11 +21,15 @@ MAX_ID = 2**63 - 1  # a BIGINT; larger numbers in a URL are a 404, not an overfl
 
 # No inline script anywhere (the pages load their JS from /assets and Flask-Admin's static folder);
 # styles may be inline because Flask-Admin's templates use style attributes.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-       "frame-ancestors 'none'; form-action 'self'")
-PERMISSIONS = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), "
-               "clipboard-read=(), display-capture=()")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+PERMISSIONS = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), "
+    "clipboard-read=(), display-capture=()"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -40,8 +45,11 @@ def exempt_from_csrf(blueprint):
 
 
 def needs_csrf() -> bool:
-    return (request.method in current_app.config["WTF_CSRF_METHODS"] and request.endpoint is not None
-            and request.blueprint not in HEADER_AUTHENTICATED)
+    return (
+        request.method in current_app.config["WTF_CSRF_METHODS"]
+        and request.endpoint is not None
+        and request.blueprint not in HEADER_AUTHENTICATED
+    )
 
 
 class BoundedInt(IntegerConverter):
@@ -121,8 +129,7 @@ def read_json(raw: str | bytes, *, exact: bool = True):
     if not json_depth_ok(raw):
         raise ValueError("JSON nested too deeply")
     try:
-        return json.loads(raw, parse_float=_decimal if exact else _float, parse_int=_int,
-                          parse_constant=_no_constant)
+        return json.loads(raw, parse_float=_decimal if exact else _float, parse_int=_int, parse_constant=_no_constant)
     except RecursionError:  # not reached after the depth scan; kept so no input can make a 500
         raise ValueError("JSON nested too deeply") from None
 
@@ -135,8 +142,11 @@ class SafeJSONProvider(DefaultJSONProvider):
 
 
 def _no_store(response) -> bool:
-    return (request.path.startswith("/api/") or response.mimetype == "text/html"
-            or "attachment" in response.headers.get("Content-Disposition", ""))
+    return (
+        request.path.startswith("/api/")
+        or response.mimetype == "text/html"
+        or "attachment" in response.headers.get("Content-Disposition", "")
+    )
 
 
 def init_security(app: Flask, settings: Settings) -> None:

@@ -1,12 +1,12 @@
 """Serve the panel with waitress after migrating the database."""
+
 from __future__ import annotations
 
 import logging
 
 import waitress
 
-from admin_panel.web.app import create_app
-from admin_panel.web.app import PANEL
+from admin_panel.web.app import PANEL, create_app
 from core.config import Settings
 from core.db import migrate
 from core.logs import configure_logging
@@ -31,6 +31,14 @@ def server_options(settings: Settings) -> dict:
     by 100 connections that send nothing, and a new one to /healthz got no answer for minutes. Idle connections
     are closed after ADMIN_CHANNEL_TIMEOUT seconds (checked every 2 s), up to ADMIN_CONNECTION_LIMIT are held,
     and poll() replaces select() so more than 1,024 sockets work."""
-    return dict(host=settings.admin_host, port=settings.admin_port, threads=8, ident="codehub",
-                channel_timeout=settings.admin_channel_timeout, cleanup_interval=2,
-                connection_limit=settings.admin_connection_limit, asyncore_use_poll=True, backlog=2048)
+    return dict(
+        host=settings.admin_host,
+        port=settings.admin_port,
+        threads=8,
+        ident="codehub",
+        channel_timeout=settings.admin_channel_timeout,
+        cleanup_interval=2,
+        connection_limit=settings.admin_connection_limit,
+        asyncore_use_poll=True,
+        backlog=2048,
+    )

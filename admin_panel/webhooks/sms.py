@@ -7,6 +7,7 @@ any, per SMS_WEBHOOK_AUTH); only texts from SMS_SENDER_IDS reach core.services.r
 stores each transaction number once, so the forwarders' retries are answered without a second effect.
 Everything that is not an error answers 2xx, so the forwarder stops retrying.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,11 @@ def authenticated(raw: bytes, now: datetime) -> bool:
 def _stamp(value) -> datetime | None:
     """Milliseconds since the epoch (forwarder apps) or ISO 8601 with offset (android-sms-gateway)."""
     try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) or (isinstance(value, str)
-                                                                                and value.isdigit()):
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            or (isinstance(value, str) and value.isdigit())
+        ):
             moment = datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
         elif isinstance(value, str) and value:
             moment = as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -111,6 +115,13 @@ def receive():
     except DomainError as err:
         return _fail(err.http_status, err.code, str(err))
     transfer = result.transfer
-    return jsonify({"kind": result.kind, "stored": result.stored, "duplicate": result.duplicate,
-                    "problem": result.problem, "reference": transfer.reference if transfer else None,
-                    "settled_request": result.settled_request}), 200
+    return jsonify(
+        {
+            "kind": result.kind,
+            "stored": result.stored,
+            "duplicate": result.duplicate,
+            "problem": result.problem,
+            "reference": transfer.reference if transfer else None,
+            "settled_request": result.settled_request,
+        }
+    ), 200

@@ -1,4 +1,5 @@
 """What no feature router took: stale buttons, unknown commands, unread answers, edits, anything else."""
+
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -7,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui.keyboards import main_menu
+
 
 async def on_stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
@@ -27,8 +29,7 @@ async def on_edited_message(message: Message) -> None:
 
 
 async def on_other_message(message: Message) -> None:
-    await message.answer(_("I did not understand that. Use the menu below or send /help."),
-                         reply_markup=main_menu())
+    await message.answer(_("I did not understand that. Use the menu below or send /help."), reply_markup=main_menu())
 
 
 def build_router() -> Router:

@@ -1,4 +1,5 @@
 """/history: the ledger, 10 a page, Prev/Next, filter by type."""
+
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -7,14 +8,14 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.ui.format import number, type_name, with_balance
 from bot.ui.keyboards import BTN_HISTORY, MenuButton, WalletCb
 from bot.ui.statement import entry_line
-from bot.ui.format import number, type_name, with_balance
+from core.db import BriefAsyncSession
 from core.models import TransactionType
 from core.services import ledger
 from core.services.students import UserInfo
 from core.services.wallet import Page
-from core.db import BriefAsyncSession
 
 FILTERS = ("ALL", "TOP_UP", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "REFUND", "SIGNUP_BONUS")
 PER_PAGE = 10
@@ -31,11 +32,20 @@ def render(student: UserInfo, page: Page, kind: str) -> tuple[str, InlineKeyboar
     lines += [entry_line(e) for e in page.items] or [_("No transactions yet.")]
     nav = []
     if page.page > 1:
-        nav.append(InlineKeyboardButton(text=_("⬅️ Prev"), callback_data=HistoryCb(page=page.page - 1, type=kind).pack()))
+        nav.append(
+            InlineKeyboardButton(text=_("⬅️ Prev"), callback_data=HistoryCb(page=page.page - 1, type=kind).pack())
+        )
     if page.page < page.pages:
-        nav.append(InlineKeyboardButton(text=_("Next ➡️"), callback_data=HistoryCb(page=page.page + 1, type=kind).pack()))
-    filters = [InlineKeyboardButton(text=("• " if f == kind else "") + (_("All") if f == "ALL" else type_name(f)),
-                                    callback_data=HistoryCb(page=1, type=f).pack()) for f in FILTERS]
+        nav.append(
+            InlineKeyboardButton(text=_("Next ➡️"), callback_data=HistoryCb(page=page.page + 1, type=kind).pack())
+        )
+    filters = [
+        InlineKeyboardButton(
+            text=("• " if f == kind else "") + (_("All") if f == "ALL" else type_name(f)),
+            callback_data=HistoryCb(page=1, type=f).pack(),
+        )
+        for f in FILTERS
+    ]
     rows = ([nav] if nav else []) + [filters[:3], filters[3:]]
     return with_balance("\n".join(lines), student.balance), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -56,11 +66,17 @@ async def on_history_button(callback: CallbackQuery, session: BriefAsyncSession,
     await send_history(callback.message, session, student)
 
 
-async def on_history_page(callback: CallbackQuery, callback_data: HistoryCb, session: BriefAsyncSession,
-                          student: UserInfo) -> None:
+async def on_history_page(
+    callback: CallbackQuery, callback_data: HistoryCb, session: BriefAsyncSession, student: UserInfo
+) -> None:
     kind = callback_data.type if callback_data.type in FILTERS else "ALL"
-    page = await session.run_sync(ledger.statement, student.id, page=max(1, callback_data.page), per_page=PER_PAGE,
-                                  type=None if kind == "ALL" else TransactionType(kind))
+    page = await session.run_sync(
+        ledger.statement,
+        student.id,
+        page=max(1, callback_data.page),
+        per_page=PER_PAGE,
+        type=None if kind == "ALL" else TransactionType(kind),
+    )
     text, markup = render(student, page, kind)
     await callback.message.edit_text(text, reply_markup=markup)
     await callback.answer()

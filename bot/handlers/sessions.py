@@ -1,4 +1,5 @@
 """/sessions: upcoming and past bookings; Cancel a pending one (refund); Rate a completed one."""
+
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -10,14 +11,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui.cards import RateCb, stars_buttons
-from bot.ui.keyboards import BTN_SESSIONS, MenuButton, RowId
 from bot.ui.format import clip, esc, money, number, status_name, when, with_balance
+from bot.ui.keyboards import BTN_SESSIONS, MenuButton, RowId
+from core.db import BriefAsyncSession
 from core.models import BookingStatus
 from core.services import mentorship
 from core.services.mentorship import BookingInfo
 from core.services.students import UserInfo
-from core.db import BriefAsyncSession
-
 
 PAST_SHOWN = 15
 
@@ -33,7 +33,8 @@ class FeedbackStates(StatesGroup):
 
 def session_line(b: BookingInfo) -> str:
     head = _("#{id} · {mentor} · {minutes} min · {cost}").format(
-        id=number(b.id), mentor=esc(b.mentor_name), minutes=number(b.duration), cost=money(b.total_cost))
+        id=number(b.id), mentor=esc(b.mentor_name), minutes=number(b.duration), cost=money(b.total_cost)
+    )
     status = f"<b>{status_name(b.status)}</b>"
     if b.status == BookingStatus.CONFIRMED:
         status += " — " + _("{date} (Cairo time)").format(date=when(b.session_date))
@@ -59,62 +60,115 @@ async def cmd_sessions(message: Message, session: BriefAsyncSession, student: Us
     rows = []
     for b in upcoming:
         if b.status == BookingStatus.PENDING:
-            rows.append([InlineKeyboardButton(text=_("✖️ Cancel #{id}").format(id=b.id),
-                                              callback_data=SessionCb(action="cancel", id=b.id).pack())])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=_("✖️ Cancel #{id}").format(id=b.id),
+                        callback_data=SessionCb(action="cancel", id=b.id).pack(),
+                    )
+                ]
+            )
     for b in past:
         if b.status == BookingStatus.COMPLETED and b.rating is None:
-            rows.append([InlineKeyboardButton(text=_("⭐ Rate #{id}").format(id=b.id),
-                                              callback_data=SessionCb(action="rate", id=b.id).pack())])
-    await message.answer(with_balance("\n".join(lines), student.balance),
-                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=_("⭐ Rate #{id}").format(id=b.id), callback_data=SessionCb(action="rate", id=b.id).pack()
+                    )
+                ]
+            )
+    await message.answer(
+        with_balance("\n".join(lines), student.balance), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+    )
 
 
-async def on_cancel_ask(callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession,
-                        student: UserInfo) -> None:
+async def on_cancel_ask(
+    callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession, student: UserInfo
+) -> None:
     b = await session.run_sync(mentorship.check_cancellable, callback_data.id, student_id=student.id)
     await callback.answer()
-    yes = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=_("Yes, cancel it"), callback_data=SessionCb(action="cancel_yes", id=b.id).pack())]])
-    await callback.message.answer(with_balance(_("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
-        id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)), student.balance), reply_markup=yes)
+    yes = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Yes, cancel it"), callback_data=SessionCb(action="cancel_yes", id=b.id).pack()
+                )
+            ]
+        ]
+    )
+    await callback.message.answer(
+        with_balance(
+            _("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
+                id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)
+            ),
+            student.balance,
+        ),
+        reply_markup=yes,
+    )
 
 
-async def on_cancel(callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession,
-                    student: UserInfo) -> None:
+async def on_cancel(
+    callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession, student: UserInfo
+) -> None:
     result = await session.run_sync(mentorship.cancel, callback_data.id, student_id=student.id)
-    await callback.message.edit_text(with_balance(_("✖️ Booking #{id} cancelled. Refunded: <b>{refund}</b>.").format(
-        id=number(result.booking.id), refund=money(result.refund)), result.balance))
+    await callback.message.edit_text(
+        with_balance(
+            _("✖️ Booking #{id} cancelled. Refunded: <b>{refund}</b>.").format(
+                id=number(result.booking.id), refund=money(result.refund)
+            ),
+            result.balance,
+        )
+    )
     await callback.answer(_("Cancelled"))
 
 
-async def on_rate_ask(callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession,
-                      student: UserInfo) -> None:
+async def on_rate_ask(
+    callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession, student: UserInfo
+) -> None:
     b = await session.run_sync(mentorship.student_booking, callback_data.id, student.id)
     await callback.answer()
-    await callback.message.answer(with_balance(_("⭐ How was session #{id} with {mentor}?").format(
-        id=number(b.id), mentor=esc(b.mentor_name)), student.balance), reply_markup=stars_buttons(b.id))
+    await callback.message.answer(
+        with_balance(
+            _("⭐ How was session #{id} with {mentor}?").format(id=number(b.id), mentor=esc(b.mentor_name)),
+            student.balance,
+        ),
+        reply_markup=stars_buttons(b.id),
+    )
 
 
-async def on_rate(callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: BriefAsyncSession,
-                  student: UserInfo) -> None:
+async def on_rate(
+    callback: CallbackQuery, callback_data: RateCb, state: FSMContext, session: BriefAsyncSession, student: UserInfo
+) -> None:
     b = await session.run_sync(mentorship.leave_feedback, callback_data.id, student.id, callback_data.stars)
     await state.set_state(FeedbackStates.text)
     await state.set_data({"id": b.id})
     await callback.answer(_("Thanks!"))
-    skip = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=_("Skip"), callback_data=SessionCb(action="skip_feedback", id=b.id).pack())]])
-    await callback.message.edit_text(with_balance(_(
-        "Thanks for rating session #{id}: {stars}\nWant to add a few words for the mentor? Send them, "
-        "or tap Skip.").format(id=number(b.id), stars="⭐" * callback_data.stars), student.balance),
-        reply_markup=skip)
+    skip = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("Skip"), callback_data=SessionCb(action="skip_feedback", id=b.id).pack())]
+        ]
+    )
+    await callback.message.edit_text(
+        with_balance(
+            _(
+                "Thanks for rating session #{id}: {stars}\nWant to add a few words for the mentor? Send them, "
+                "or tap Skip."
+            ).format(id=number(b.id), stars="⭐" * callback_data.stars),
+            student.balance,
+        ),
+        reply_markup=skip,
+    )
 
 
 async def on_feedback(message: Message, state: FSMContext, session: BriefAsyncSession, student: UserInfo) -> None:
     data = await state.get_data()
     await session.run_sync(mentorship.add_feedback_text, data["id"], student.id, message.text)
     await state.clear()
-    await message.answer(with_balance(_("🙏 Thank you! Your feedback was saved:\n<i>{text}</i>").format(
-        text=esc(message.text)), student.balance))
+    await message.answer(
+        with_balance(
+            _("🙏 Thank you! Your feedback was saved:\n<i>{text}</i>").format(text=esc(message.text)), student.balance
+        )
+    )
 
 
 async def on_feedback_skip(callback: CallbackQuery, state: FSMContext, student: UserInfo) -> None:

@@ -1,4 +1,5 @@
 """/start (registration, welcome credit, deep links, the Mini App's menu button), /help and /cancel."""
+
 from __future__ import annotations
 
 import re
@@ -12,23 +13,25 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.mentorship import show_mentors
 from bot.handlers.platforms import show_platform
 from bot.handlers.topup import start_topup
-from bot.ui.keyboards import BTN_HELP, MenuButton, main_menu
 from bot.ui.format import esc, money, with_balance
+from bot.ui.keyboards import BTN_HELP, MenuButton, main_menu
 from bot.ui.webapp import bot_startapp_link, set_menu_button, web_app_rows
 from core.config import Settings
+from core.db import BriefAsyncSession
 from core.services import notifications, students
 from core.services.students import UserInfo
-from core.db import BriefAsyncSession
 
 
 def about() -> str:
-    return _("With this bot you can:\n"
-             "• top up your wallet with Vodafone Cash (/topup)\n"
-             "• buy access to CodeHub platforms and do their tasks (/platforms, /my)\n"
-             "• book paid sessions with a mentor (/mentors, /book, /sessions)\n"
-             "• see your balance and history (/balance, /history)\n"
-             "• switch between English and Arabic (/language)\n"
-             "Send /cancel to leave any step.")
+    return _(
+        "With this bot you can:\n"
+        "• top up your wallet with Vodafone Cash (/topup)\n"
+        "• buy access to CodeHub platforms and do their tasks (/platforms, /my)\n"
+        "• book paid sessions with a mentor (/mentors, /book, /sessions)\n"
+        "• see your balance and history (/balance, /history)\n"
+        "• switch between English and Arabic (/language)\n"
+        "Send /cancel to leave any step."
+    )
 
 
 async def offer_web_app(message: Message, bot: Bot, settings: Settings) -> None:
@@ -37,20 +40,32 @@ async def offer_web_app(message: Message, bot: Bot, settings: Settings) -> None:
     if not settings.webapp_url:
         return
     await set_menu_button(bot, message.chat.id, settings.webapp_url)
-    await message.answer(_("📱 Everything here also works in the CodeHub app inside Telegram:"),
-                         reply_markup=InlineKeyboardMarkup(inline_keyboard=web_app_rows(settings.webapp_url, "wallet")))
+    await message.answer(
+        _("📱 Everything here also works in the CodeHub app inside Telegram:"),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=web_app_rows(settings.webapp_url, "wallet")),
+    )
 
 
-async def cmd_start(message: Message, command: CommandObject, state: FSMContext, session: BriefAsyncSession,
-                    student: UserInfo, just_registered: bool, bot: Bot, settings: Settings) -> None:
+async def cmd_start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: BriefAsyncSession,
+    student: UserInfo,
+    just_registered: bool,
+    bot: Bot,
+    settings: Settings,
+) -> None:
     await state.clear()
     if just_registered:
-        greeting = _("🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of "
-                     "<b>{bonus}</b>.").format(name=esc(student.full_name), bonus=money(student.balance))
+        greeting = _(
+            "🎉 Welcome to CodeHub, {name}! Your wallet is ready with a welcome credit of <b>{bonus}</b>."
+        ).format(name=esc(student.full_name), bonus=money(student.balance))
     else:
         # the name kept current, reachable again after a block: written only when one of them changed
-        student = await session.run_sync(students.welcome_back, student, full_name=message.from_user.full_name,
-                                         username=message.from_user.username)
+        student = await session.run_sync(
+            students.welcome_back, student, full_name=message.from_user.full_name, username=message.from_user.username
+        )
         greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
     await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
     await offer_web_app(message, bot, settings)

@@ -4,6 +4,7 @@
 Outer update middlewares run first-registered-first, each wrapping the ones after it, so a middleware sees
 what the ones above it put in `data` and can catch what the ones below it raise.
 """
+
 from __future__ import annotations
 
 from aiogram import Dispatcher
@@ -23,8 +24,16 @@ from core.db import AsyncDatabase
 __all__ = ["install", "InFlightMiddleware"]
 
 
-def install(dp: Dispatcher, *, db: AsyncDatabase, i18n: I18n, admin_ids: frozenset[int], redis=None,
-            throttle_limit: int = 20, throttle_window: float = 10.0) -> InFlightMiddleware:
+def install(
+    dp: Dispatcher,
+    *,
+    db: AsyncDatabase,
+    i18n: I18n,
+    admin_ids: frozenset[int],
+    redis=None,
+    throttle_limit: int = 20,
+    throttle_window: float = 10.0,
+) -> InFlightMiddleware:
     """Register the spine on `dp` (built with disable_fsm=True) and return the in-flight counter for shutdown.
 
     `redis` (the FSM storage's client, when REDIS_URL is set) shares duplicate-update marks and throttle counters

@@ -1,4 +1,5 @@
 """The last word on an update: domain errors translated, unexpected errors apologised for with a reference."""
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,19 @@ class ErrorsMiddleware(BaseMiddleware):
                 return None
             ref = uuid.uuid4().hex[:8].upper()
             UPDATES_FAILED.inc()
-            log.exception("update %s failed [ref %s]", event.update_id, ref,
-                          extra={"error_ref": ref, "update_id": event.update_id})
-            await tell(event, data, _("😔 Sorry, something went wrong on our side. Please try again later. "
-                                      "Error reference: <code>{ref}</code>").format(ref=ref), also_message=True)
+            log.exception(
+                "update %s failed [ref %s]",
+                event.update_id,
+                ref,
+                extra={"error_ref": ref, "update_id": event.update_id},
+            )
+            await tell(
+                event,
+                data,
+                _(
+                    "😔 Sorry, something went wrong on our side. Please try again later. "
+                    "Error reference: <code>{ref}</code>"
+                ).format(ref=ref),
+                also_message=True,
+            )
         return None

@@ -1,4 +1,5 @@
 """Where a conversation may go: private chats only for students; a menu button or command leaves a flow."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,14 +24,17 @@ class PrivateChatOnlyMiddleware(BaseMiddleware):
             await callback.answer(_("This button is no longer valid. Please open the menu again."), show_alert=True)
             return None
         if callback is not None and chat is not None and chat.type != "private" and not data.get("is_admin"):
-            await callback.answer(_("Let's talk in private, where your wallet stays yours: open a "
-                                    "chat with me and send /start."), show_alert=True)
+            await callback.answer(
+                _("Let's talk in private, where your wallet stays yours: open a chat with me and send /start."),
+                show_alert=True,
+            )
             return None
         if event.message is None or chat is None or chat.type == "private" or data.get("is_admin"):
             return await handler(event, data)  # admins may work from a staff group
         if (event.message.text or "").startswith("/"):
-            await data["bot"].send_message(chat.id, _("Let's talk in private, where your wallet stays yours: open a "
-                                                      "chat with me and send /start."))
+            await data["bot"].send_message(
+                chat.id, _("Let's talk in private, where your wallet stays yours: open a chat with me and send /start.")
+            )
         return None
 
 

@@ -1,4 +1,5 @@
 """The locale of each update: the student's stored language, else Telegram's language_code."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Updates being handled right now, so a stopping bot can let them finish."""
+
 from __future__ import annotations
 
 from typing import Any

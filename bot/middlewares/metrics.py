@@ -1,4 +1,5 @@
 """Every update counted and timed, for /metrics (the counters live in bot.metrics)."""
+
 from __future__ import annotations
 
 import time

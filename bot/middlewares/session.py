@@ -1,4 +1,5 @@
 """The update's database session (the FSM storage works through it) and the FSM flush before the lock goes."""
+
 from __future__ import annotations
 
 import logging
@@ -10,16 +11,15 @@ from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.ui.keyboards import N_
 from bot.middlewares.errors import tell
 from bot.storage import enter_scope, leave_scope
+from bot.ui.keyboards import N_
 from core.db import AsyncDatabase
 from core.words import language_of
 
 log = logging.getLogger("bot.middlewares")
 # the same words as ErrorsMiddleware's apology (one translation), here worded without the database
-APOLOGY = N_("😔 Sorry, something went wrong on our side. Please try again later. "
-             "Error reference: <code>{ref}</code>")
+APOLOGY = N_("😔 Sorry, something went wrong on our side. Please try again later. Error reference: <code>{ref}</code>")
 
 
 class UpdateSessionMiddleware(BaseMiddleware):

@@ -1,4 +1,5 @@
 """The student behind the update: registered or loaded on the update's session; a blocked one is refused."""
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,12 @@ class StudentMiddleware(BaseMiddleware):
             chat = data.get("event_chat")
             if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter
                 result = await session.run_sync(
-                    students.register, user.id, full_name=user.full_name, username=user.username,
-                    language=user.language_code)
+                    students.register,
+                    user.id,
+                    full_name=user.full_name,
+                    username=user.username,
+                    language=user.language_code,
+                )
                 student, created = result.user, result.created
             elif student is not None and self._due(student.id):
                 # active students feed the engagement numbers; at most one write an hour per student
@@ -52,7 +57,11 @@ class BlockedStudentMiddleware(BaseMiddleware):
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         student = data.get("student")
-        if (student is not None and student.is_blocked and not data.get("is_admin")
-                and (event.message is not None or event.callback_query is not None)):
+        if (
+            student is not None
+            and student.is_blocked
+            and not data.get("is_admin")
+            and (event.message is not None or event.callback_query is not None)
+        ):
             raise UserBlocked("this account is blocked")
         return await handler(event, data)

@@ -1,4 +1,5 @@
 """Flood control per user: in this process, or in Redis when several replicas serve the bot."""
+
 from __future__ import annotations
 
 import time

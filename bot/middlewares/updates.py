@@ -1,4 +1,5 @@
 """Each Telegram update once: a retried webhook or a replay is dropped (in Redis too, across replicas)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,9 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
         self.size = size
         self.redis = redis
 
-    async def __call__(self, handler: Callable[[Update, dict], Awaitable[Any]], event: Update,
-                       data: dict[str, Any]) -> Any:
+    async def __call__(
+        self, handler: Callable[[Update, dict], Awaitable[Any]], event: Update, data: dict[str, Any]
+    ) -> Any:
         if event.update_id in self.seen:
             return None
         self.seen[event.update_id] = None

@@ -1,4 +1,5 @@
 """Outbox delivery: claim due notifications, render them in the reader's language, send, record."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound,
-                                TelegramRetryAfter)
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNotFound, TelegramRetryAfter
 from aiogram.utils.i18n import I18n
 
 from bot.ui.cards import render
@@ -99,8 +99,9 @@ async def _still_relevant(db: AsyncDatabase, msg: OutboxMessage, now: datetime) 
     if msg.kind != "reminder.session":
         return True
     async with db.sessions() as session:
-        return await session.run_sync(jobs.reminder_still_due, msg.payload.get("booking_id"),
-                                      msg.payload.get("session_date", ""), now=now)
+        return await session.run_sync(
+            jobs.reminder_still_due, msg.payload.get("booking_id"), msg.payload.get("session_date", ""), now=now
+        )
 
 
 async def _reveal_for_review(db: AsyncDatabase, msg: OutboxMessage) -> dict:
@@ -113,8 +114,15 @@ async def _reveal_for_review(db: AsyncDatabase, msg: OutboxMessage) -> dict:
     return {**msg.payload, "wallet": full} if full else msg.payload
 
 
-async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessage, now: datetime,
-                      lang_cache: dict[int, str], limiter: RateLimiter | RedisRateLimiter) -> None:
+async def deliver_one(
+    bot: Bot,
+    db: AsyncDatabase,
+    i18n: I18n,
+    msg: OutboxMessage,
+    now: datetime,
+    lang_cache: dict[int, str],
+    limiter: RateLimiter | RedisRateLimiter,
+) -> None:
     if not await _still_relevant(db, msg, now):
         async with db.sessions() as session:
             await session.run_sync(notifications.mark_failed, msg.id, "stale: booking changed")
@@ -139,8 +147,13 @@ async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessag
             message_id = sent.message_id
     except TelegramRetryAfter as exc:
         async with db.sessions() as session:
-            await session.run_sync(notifications.mark_retry, msg.id, f"retry after {exc.retry_after}s",
-                                   retry_at=now + timedelta(seconds=exc.retry_after), count_attempt=False)
+            await session.run_sync(
+                notifications.mark_retry,
+                msg.id,
+                f"retry after {exc.retry_after}s",
+                retry_at=now + timedelta(seconds=exc.retry_after),
+                count_attempt=False,
+            )
         return
     except TelegramForbiddenError:
         log.info("chat %s blocked the bot: marked, its messages dropped", msg.chat_id)
@@ -155,16 +168,24 @@ async def deliver_one(bot: Bot, db: AsyncDatabase, i18n: I18n, msg: OutboxMessag
     except Exception as exc:  # network, 5xx: try again later, with growing pauses
         log.warning("notification %s not delivered (attempt %s): %s", msg.id, msg.attempts, exc)
         async with db.sessions() as session:
-            await session.run_sync(notifications.mark_retry, msg.id, f"{type(exc).__name__}: {exc}",
-                                   retry_at=now + backoff(msg.attempts))
+            await session.run_sync(
+                notifications.mark_retry, msg.id, f"{type(exc).__name__}: {exc}", retry_at=now + backoff(msg.attempts)
+            )
         return
     async with db.sessions() as session:
         await session.run_sync(notifications.mark_sent, msg.id, message_id=message_id, now=now)
 
 
-async def deliver_due(bot: Bot, db: AsyncDatabase, i18n: I18n, worker_id: str, now: datetime | None = None,
-                      limit: int = 50, limiter: RateLimiter | RedisRateLimiter | None = None,
-                      stop: asyncio.Event | None = None) -> int:
+async def deliver_due(
+    bot: Bot,
+    db: AsyncDatabase,
+    i18n: I18n,
+    worker_id: str,
+    now: datetime | None = None,
+    limit: int = 50,
+    limiter: RateLimiter | RedisRateLimiter | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
     """One delivery pass: returns how many messages were claimed.
 
     When `stop` is set mid-pass (the bot is shutting down), the claimed messages not sent yet are
@@ -201,8 +222,9 @@ class DeliveryLoop:
             return 0
         self.idle.clear()
         try:
-            return await deliver_due(self.bot, self.db, self.i18n, self.worker_id, stop=self.stopping,
-                                     limiter=self.limiter)
+            return await deliver_due(
+                self.bot, self.db, self.i18n, self.worker_id, stop=self.stopping, limiter=self.limiter
+            )
         finally:
             self.idle.set()
 

@@ -5,23 +5,24 @@ modules add.
 
 Every job keeps its state in the database, so a restart neither loses nor repeats anything and several
 bot replicas may run the same scheduler."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from datetime import timedelta
 import socket
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.outbox.delivery import DeliveryLoop
 from bot.busy import Busy
 from bot.metrics import SCHEDULER_RUNS
+from bot.outbox.delivery import DeliveryLoop
 from core.config import Settings
 from core.db import AsyncDatabase, optimize_database
 from core.services import jobs
@@ -68,20 +69,64 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def build_scheduler(bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings,
-                    extra_jobs: Iterable[ExtraJob] = ()) -> AsyncIOScheduler:
+def build_scheduler(
+    bot: Bot, db: AsyncDatabase, i18n: I18n, settings: Settings, extra_jobs: Iterable[ExtraJob] = ()
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
     delivery = DeliveryLoop(bot, db, i18n, worker_id(), limiter=_shared_limiter(settings))
-    scheduler.add_job(delivery.run_pass, "interval", seconds=DELIVERY_SECONDS, id="deliver_outbox",
-                      max_instances=1, coalesce=True, misfire_grace_time=30)
-    scheduler.add_job(run_core_jobs, "interval", seconds=JOBS_SECONDS, id="core_jobs", args=[db],
-                      max_instances=1, coalesce=True, misfire_grace_time=120, next_run_time=_soon())
-    scheduler.add_job(roll_up_analytics, "interval", minutes=ROLLUP_MINUTES, id="analytics_rollups", args=[db],
-                      max_instances=1, coalesce=True, misfire_grace_time=600, next_run_time=_soon())
-    scheduler.add_job(refresh_statistics, "cron", hour=4, minute=17, id="refresh_statistics", args=[db.url],
-                      max_instances=1, coalesce=True, misfire_grace_time=3600)
-    scheduler.add_job(run_daily_jobs, "cron", hour=DAILY_HOUR, minute=DAILY_MINUTE, id="daily_jobs", args=[db],
-                      max_instances=1, coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(
+        delivery.run_pass,
+        "interval",
+        seconds=DELIVERY_SECONDS,
+        id="deliver_outbox",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=30,
+    )
+    scheduler.add_job(
+        run_core_jobs,
+        "interval",
+        seconds=JOBS_SECONDS,
+        id="core_jobs",
+        args=[db],
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=120,
+        next_run_time=_soon(),
+    )
+    scheduler.add_job(
+        roll_up_analytics,
+        "interval",
+        minutes=ROLLUP_MINUTES,
+        id="analytics_rollups",
+        args=[db],
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=600,
+        next_run_time=_soon(),
+    )
+    scheduler.add_job(
+        refresh_statistics,
+        "cron",
+        hour=4,
+        minute=17,
+        id="refresh_statistics",
+        args=[db.url],
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        run_daily_jobs,
+        "cron",
+        hour=DAILY_HOUR,
+        minute=DAILY_MINUTE,
+        id="daily_jobs",
+        args=[db],
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
     scheduler.delivery = delivery  # the runner stops it cleanly before the loop ends (stop_scheduler)
     scheduler.running_jobs = RunningJobs()
     scheduler.add_listener(scheduler.running_jobs, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
@@ -131,4 +176,5 @@ def _shared_limiter(settings: Settings):
     from redis.asyncio import Redis
 
     from bot.outbox.delivery import BROADCAST_RATE, RedisRateLimiter
+
     return RedisRateLimiter(Redis.from_url(settings.redis_url), BROADCAST_RATE)

@@ -1,1 +1,2 @@
-"""What the student sees: formatting (format), error words (errors), keyboards, cards, statement lines, Mini App buttons."""
+"""What the student sees: formatting (format), error words (errors), keyboards, cards, statement lines, Mini App
+buttons."""

@@ -1,4 +1,5 @@
 """How things read to a person: money, numbers and dates in their locale, escaping, status and type names."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -77,7 +78,7 @@ def pieces(text: str | None, size: int = 3500) -> list[str]:
 def clip(text: str | None, limit: int) -> str:
     """At most `limit` characters (a list must fit in one Telegram message of 4096)."""
     text = text or ""
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def balance_line(balance: Decimal) -> str:

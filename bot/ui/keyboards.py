@@ -1,4 +1,5 @@
 """The main reply-keyboard menu and small shared inline buttons."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -12,7 +13,6 @@ from aiogram.utils.keyboard import ReplyKeyboardBuilder
 from pydantic import Field
 
 from bot.i18n import all_translations
-
 
 # The id of a row, carried in a button: a forged one past what a database integer holds (2^31 - 1 on
 # PostgreSQL) makes the button unreadable (a stale button), never an overflow in the query.
@@ -33,8 +33,12 @@ BTN_MENTORS = N_("👨‍🏫 Mentors")
 BTN_SESSIONS = N_("📅 My sessions")
 BTN_LANGUAGE = N_("🌐 Language")
 BTN_HELP = N_("❓ Help")
-MENU = [[BTN_BALANCE, BTN_TOPUP, BTN_HISTORY], [BTN_PLATFORMS, BTN_MY],
-        [BTN_MENTORS, BTN_SESSIONS], [BTN_LANGUAGE, BTN_HELP]]
+MENU = [
+    [BTN_BALANCE, BTN_TOPUP, BTN_HISTORY],
+    [BTN_PLATFORMS, BTN_MY],
+    [BTN_MENTORS, BTN_SESSIONS],
+    [BTN_LANGUAGE, BTN_HELP],
+]
 
 
 _MENUS: dict[tuple, ReplyKeyboardMarkup] = {}

@@ -1,4 +1,5 @@
 """How a ledger row reads to the student, in their language (/balance and /history share it)."""
+
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
@@ -18,7 +19,8 @@ def what_for(line: StatementLine) -> str | None:
         return (_("Renewed {platform}") if d.renewed else _("Enrolled in {platform}")).format(platform=platform)
     if e.type == TransactionType.MENTORSHIP_PAYMENT:
         return _("Mentorship session #{id} with {mentor} ({minutes} min)").format(
-            id=number(d.booking_id or "?"), mentor=esc(d.mentor or "?"), minutes=number(d.minutes or "?"))
+            id=number(d.booking_id or "?"), mentor=esc(d.mentor or "?"), minutes=number(d.minutes or "?")
+        )
     if e.type == TransactionType.REFUND:
         return _("Refund for session #{id}").format(id=number(d.booking_id or "?"))
     if e.type == TransactionType.ADJUSTMENT:
@@ -28,7 +30,6 @@ def what_for(line: StatementLine) -> str | None:
 
 def entry_line(line: StatementLine) -> str:
     e = line.entry
-    text = (f"{type_name(e.type)} <b>{signed(e.amount)}</b> · {status_name(e.status)} · "
-            f"{when(e.created_at, time=False)}")
+    text = f"{type_name(e.type)} <b>{signed(e.amount)}</b> · {status_name(e.status)} · {when(e.created_at, time=False)}"
     detail = what_for(line)
     return f"{text}\n    <i>{detail}</i>" if detail else text

@@ -5,6 +5,7 @@ Only inline `web_app` buttons and the chat menu button carry signed init data; a
 web_app button does not, so none is built here. Without WEBAPP_URL every builder returns None (or no
 row) and the bot simply shows no web buttons. Labels are gettext msgids, worded in the reader's language.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,9 +16,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
+from bot.ui.format import locale
 from bot.ui.keyboards import N_
 from core.words import language_of
-from bot.ui.format import locale
 
 log = logging.getLogger("bot.webapp")
 
@@ -60,8 +61,9 @@ def label(page: str) -> str:
     return _(LABELS[page])
 
 
-def web_app_button(base_url: str | None, page: str, language: str | None = None,
-                   text: str | None = None) -> InlineKeyboardButton | None:
+def web_app_button(
+    base_url: str | None, page: str, language: str | None = None, text: str | None = None
+) -> InlineKeyboardButton | None:
     """An inline button opening `page` inside Telegram, or None when WEBAPP_URL is not set.
 
     `language` defaults to the current update's locale (the student's language)."""

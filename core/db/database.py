@@ -1,4 +1,5 @@
 """A database as services see it: the service context (field cipher, defaults) and the sync and async factories."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -43,8 +44,10 @@ def build_context(settings: Settings) -> ServiceContext:
         )
         cipher = FieldCipher(key)
     except ValueError:
-        raise ConfigError("FIELD_ENCRYPTION_KEY: malformed; expected a Fernet key (44 characters of url-safe "
-                          "base64), e.g. one printed by `codehub rotate-key`") from None
+        raise ConfigError(
+            "FIELD_ENCRYPTION_KEY: malformed; expected a Fernet key (44 characters of url-safe "
+            "base64), e.g. one printed by `codehub rotate-key`"
+        ) from None
     return ServiceContext(
         cipher=cipher,
         admin_chat_ids=tuple(settings.admin_telegram_ids),
@@ -63,7 +66,6 @@ class Database:
         self.context = context
         self.engine = create_sync_engine(url, **engine_kw)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"codehub": context})
-
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -84,22 +86,23 @@ class AsyncDatabase:
         timeout = engine_kw.get("pool_timeout", POOL_TIMEOUT_S)
         info: dict = {"codehub": context}
         if "poolclass" not in engine_kw:  # the default queue pool: 5 + 10 connections unless told otherwise
-            info["gate"] = ConnectionGate(engine_kw.get("pool_size", 5) + max(0, engine_kw.get("max_overflow", 10)),
-                                          timeout)
+            info["gate"] = ConnectionGate(
+                engine_kw.get("pool_size", 5) + max(0, engine_kw.get("max_overflow", 10)), timeout
+            )
         self.point_engine: Engine | None = None
         if self.engine.dialect.name == "sqlite":
             info["write_turn"] = WriteTurn(timeout)
             in_memory = make_url(url).database in (None, "", ":memory:")
             if not in_memory:  # an in-memory database is one connection's: reads go through it
-                self.point_engine = create_sync_engine(url, poolclass=SingletonThreadPool,
-                                                       execution_options={"sqlite_begin": None})
+                self.point_engine = create_sync_engine(
+                    url, poolclass=SingletonThreadPool, execution_options={"sqlite_begin": None}
+                )
                 event.listen(self.point_engine, "connect", _point_read_pragmas)
                 info["point_reads"] = self.point_engine
         self.reads: AutocommitReads | None = None
         if self.engine.dialect.name == "postgresql" and "poolclass" not in engine_kw:
             self.reads = info["autocommit_reads"] = AutocommitReads(url, timeout)
         self.sessions = async_sessionmaker(self.engine, class_=BriefAsyncSession, expire_on_commit=False, info=info)
-
 
     async def dispose(self) -> None:
         await self.engine.dispose()

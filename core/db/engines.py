@@ -1,4 +1,5 @@
 """Engines for SQLite and PostgreSQL: URLs per driver, SQLite tuned for money (WAL, FULL, BEGIN IMMEDIATE)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -51,8 +52,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         # pysqlite and aiosqlite both: take over transaction control.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", f"busy_timeout={BUSY_TIMEOUT_MS}",
-                       "foreign_keys=ON"):
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", f"busy_timeout={BUSY_TIMEOUT_MS}", "foreign_keys=ON"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
         # SQLite has no time zones: reports bucket by Cairo local time (with its DST) through this.
@@ -77,7 +77,8 @@ class InlineWriteConnection(aiosqlite.Connection):
     lock is held for the statements' own time, not also for the loop's other work in between (which had
     writers in a burst queue past the write turn's timeout; bench/results.md has the figures).
 
-    Only BEGIN IMMEDIATE may wait for another process's writer, and that wait goes to the thread. Once the lock is held, WAL's statements and COMMIT never wait on a lock."""
+    Only BEGIN IMMEDIATE may wait for another process's writer, and that wait goes to the thread. Once the lock
+    is held, WAL's statements and COMMIT never wait on a lock."""
 
     inline = False
 
@@ -139,8 +140,7 @@ def create_sync_engine(url: str, **kw) -> Engine:
     kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
-                                                  "check_same_thread": False}, **kw)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kw)
         _install_sqlite_hooks(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kw)
@@ -151,8 +151,9 @@ def create_async_db_engine(url: str, **kw) -> AsyncEngine:
     kw = _pool_defaults(url, kw)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
-                                                        "check_same_thread": False}, **kw)  # inline writes
+        engine = create_async_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kw
+        )  # inline writes
         _install_sqlite_hooks(engine.sync_engine)
 
         @event.listens_for(engine.sync_engine, "do_connect")

@@ -1,4 +1,5 @@
 """Schema upgrades (Alembic) and the planner's statistics."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +13,7 @@ def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the database schema (Alembic), then refresh the planner's statistics, as the entry points
     do on start."""
     from alembic import command  # here, not at the top: the bot process never loads alembic (~10 MB)
+
     command.upgrade(alembic_config(url), revision)
     if sync_url(url).startswith("sqlite"):
         optimize_database(url)
@@ -24,9 +26,13 @@ def migrate_in_child(url: str) -> None:
     import os
     import subprocess
     import sys
+
     root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, CODEHUB_MIGRATE_URL=url,  # not on the command line: it may hold a password
-               PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    env = dict(
+        os.environ,
+        CODEHUB_MIGRATE_URL=url,  # not on the command line: it may hold a password
+        PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+    )
     code = "import os; from core.db import migrate; migrate(os.environ['CODEHUB_MIGRATE_URL'])"
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=root)
     if result.returncode != 0:
@@ -67,6 +73,7 @@ def alembic_config(url: str):
     from alembic.config import Config
 
     import migrations
+
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))

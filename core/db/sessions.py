@@ -1,4 +1,5 @@
 """Async sessions for the bot: fair turns at the pool, SQLite's one writer, and cheap point reads."""
+
 from __future__ import annotations
 
 import asyncio
@@ -150,9 +151,14 @@ class AutocommitReads:
     SIZE, OVERFLOW = 2, 3
 
     def __init__(self, url: str, timeout: float):
-        self.engine = create_async_engine(async_url(url), isolation_level="AUTOCOMMIT", pool_size=self.SIZE,
-                                          max_overflow=self.OVERFLOW, pool_timeout=timeout,
-                                          connect_args={"timeout": CONNECT_TIMEOUT_S})
+        self.engine = create_async_engine(
+            async_url(url),
+            isolation_level="AUTOCOMMIT",
+            pool_size=self.SIZE,
+            max_overflow=self.OVERFLOW,
+            pool_timeout=timeout,
+            connect_args={"timeout": CONNECT_TIMEOUT_S},
+        )
         self.gate = ConnectionGate(self.SIZE + self.OVERFLOW, timeout)
 
     async def run(self, fn, *args, **kw):

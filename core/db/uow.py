@@ -1,4 +1,5 @@
 """The unit of work: one transaction per service call, committed on success, rolled back on any error."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Panel accounts: creation, password rules and hashing, roles, sessions, login throttling; all audited."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,15 +55,20 @@ def check_password(password: str | None, username: str = "") -> str:
     result = zxcvbn(password, user_inputs=[name, "codehub", "admin", "panel"] if name else ["codehub"])
     if result["score"] < MIN_STRENGTH:
         hint = (result.get("feedback") or {}).get("warning") or "it is too easy to guess"
-        raise WeakPassword(f"the password is too weak: {hint.rstrip('.')}. Use a longer phrase of "
-                           "unrelated words", reason="TOO_WEAK")
+        raise WeakPassword(
+            f"the password is too weak: {hint.rstrip('.')}. Use a longer phrase of unrelated words", reason="TOO_WEAK"
+        )
     return password
 
 
 def _check_username(username: str) -> str:
     username = (username or "").strip()
-    if not username or len(username) > 64 or not username.isascii() \
-            or not username.replace("_", "").replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.isascii()
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
         raise InvalidInput("username: letters, digits, dots and underscores, at most 64")
     return username
 
@@ -83,9 +89,16 @@ def _check_mentor(session: Session, mentor_user_id: int | None) -> None:
         raise NotAMentor(f"user #{mentor_user_id} is not a mentor", user_id=mentor_user_id)
 
 
-def create_admin(session: Session, username: str, password: str, role: AdminRole | str = AdminRole.OWNER, *,
-                 mentor_user_id: int | None = None, actor: Actor | None = None,
-                 now: datetime | None = None) -> AdminInfo:
+def create_admin(
+    session: Session,
+    username: str,
+    password: str,
+    role: AdminRole | str = AdminRole.OWNER,
+    *,
+    mentor_user_id: int | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> AdminInfo:
     """A new panel account, audited as admin.create (the CLI passes its own actor); a mentor account's
     mentor_user_id must be a mentor (NotAMentor otherwise)."""
     username = _check_username(username)
@@ -96,12 +109,24 @@ def create_admin(session: Session, username: str, password: str, role: AdminRole
         if session.scalar(select(Admin).where(Admin.username == username)):
             raise InvalidInput(f"admin {username} already exists")
         _check_mentor(session, mentor_user_id)
-        admin = Admin(username=username, password_hash=generate_password_hash(password), role=role_value,
-                      mentor_user_id=mentor_user_id, created_at=as_utc(now))
+        admin = Admin(
+            username=username,
+            password_hash=generate_password_hash(password),
+            role=role_value,
+            mentor_user_id=mentor_user_id,
+            created_at=as_utc(now),
+        )
         session.add(admin)
         session.flush()
-        audit.record(session, actor, "admin.create", "admin", admin.id, now=now,
-                     after={"username": username, "role": role_value, "mentor_user_id": mentor_user_id})
+        audit.record(
+            session,
+            actor,
+            "admin.create",
+            "admin",
+            admin.id,
+            now=now,
+            after={"username": username, "role": role_value, "mentor_user_id": mentor_user_id},
+        )
         return _info(admin)
 
 
@@ -112,36 +137,53 @@ def _load(session: Session, admin_id: int) -> Admin:
     return admin
 
 
-def reset_password(session: Session, admin_id: int, password: str, *, actor: Actor,
-                   now: datetime | None = None) -> AdminInfo:
+def reset_password(
+    session: Session, admin_id: int, password: str, *, actor: Actor, now: datetime | None = None
+) -> AdminInfo:
     """Set another admin's password (the owner); ends that admin's sessions."""
     with unit_of_work(session):
         admin = _load(session, admin_id)
         check_password(password, admin.username)
         admin.password_hash = generate_password_hash(password)
         admin.session_version = (admin.session_version or 0) + 1
-        audit.record(session, actor, "admin.password", "admin", admin_id, now=now,
-                     after={"username": admin.username, "sessions_ended": True})
+        audit.record(
+            session,
+            actor,
+            "admin.password",
+            "admin",
+            admin_id,
+            now=now,
+            after={"username": admin.username, "sessions_ended": True},
+        )
         return _info(admin)
 
 
-def change_own_password(session: Session, admin_id: int, current: str, password: str, *,
-                        now: datetime | None = None) -> AdminInfo:
+def change_own_password(
+    session: Session, admin_id: int, current: str, password: str, *, now: datetime | None = None
+) -> AdminInfo:
     """An admin changes their own password after giving the current one; every other session ends."""
     with unit_of_work(session):
         admin = _load(session, admin_id)
-        if not check_password_hash(admin.password_hash, (current or "")[:MAX_PASSWORD + 1]):
+        if not check_password_hash(admin.password_hash, (current or "")[: MAX_PASSWORD + 1]):
             raise AuthFailed("the current password is wrong")
         check_password(password, admin.username)
         admin.password_hash = generate_password_hash(password)
         admin.session_version = (admin.session_version or 0) + 1
-        audit.record(session, Actor(admin.username, admin_id=admin.id), "admin.password", "admin", admin_id,
-                     now=now, after={"username": admin.username, "sessions_ended": True})
+        audit.record(
+            session,
+            Actor(admin.username, admin_id=admin.id),
+            "admin.password",
+            "admin",
+            admin_id,
+            now=now,
+            after={"username": admin.username, "sessions_ended": True},
+        )
         return _info(admin)
 
 
-def set_password(session: Session, username: str, password: str, *, actor: Actor | None = None,
-                 now: datetime | None = None) -> AdminInfo:
+def set_password(
+    session: Session, username: str, password: str, *, actor: Actor | None = None, now: datetime | None = None
+) -> AdminInfo:
     """By username (the CLI); same rules as reset_password."""
     admin_id = session.scalar(select(Admin.id).where(Admin.username == (username or "").strip()))
     session.rollback()
@@ -151,19 +193,35 @@ def set_password(session: Session, username: str, password: str, *, actor: Actor
 
 
 def _other_active_owners(session: Session, admin_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Admin).where(
-        Admin.role == AdminRole.OWNER, Admin.is_active.is_(True), Admin.id != admin_id)) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Admin)
+            .where(Admin.role == AdminRole.OWNER, Admin.is_active.is_(True), Admin.id != admin_id)
+        )
+        or 0
+    )
 
 
-def set_role(session: Session, admin_id: int, role: str | AdminRole, *, actor: Actor,
-             mentor_user_id: int | None = None, now: datetime | None = None) -> AdminInfo:
+def set_role(
+    session: Session,
+    admin_id: int,
+    role: str | AdminRole,
+    *,
+    actor: Actor,
+    mentor_user_id: int | None = None,
+    now: datetime | None = None,
+) -> AdminInfo:
     """Change an admin's role; their sessions end and their API tokens are revoked for good."""
     role_value = _role(role)
     with unit_of_work(session):
         admin = _load(session, admin_id)
         before = {"role": admin.role, "mentor_user_id": admin.mentor_user_id}
-        if admin.role == AdminRole.OWNER and role_value != AdminRole.OWNER \
-                and not _other_active_owners(session, admin_id):
+        if (
+            admin.role == AdminRole.OWNER
+            and role_value != AdminRole.OWNER
+            and not _other_active_owners(session, admin_id)
+        ):
             raise InvalidInput("keep at least one active owner")
         changed = admin.role != role_value
         admin.role = role_value
@@ -171,15 +229,25 @@ def set_role(session: Session, admin_id: int, role: str | AdminRole, *, actor: A
         _check_mentor(session, admin.mentor_user_id)
         admin.session_version = (admin.session_version or 0) + 1
         if changed:
-            api_tokens.revoke_all_of(session, admin_id, f"role changed to {role_value.value}", actor=actor,
-                                     now=as_utc(now))
-        audit.record(session, actor, "admin.role", "admin", admin_id, before=before, now=now,
-                     after={"role": role_value, "mentor_user_id": admin.mentor_user_id})
+            api_tokens.revoke_all_of(
+                session, admin_id, f"role changed to {role_value.value}", actor=actor, now=as_utc(now)
+            )
+        audit.record(
+            session,
+            actor,
+            "admin.role",
+            "admin",
+            admin_id,
+            before=before,
+            now=now,
+            after={"role": role_value, "mentor_user_id": admin.mentor_user_id},
+        )
         return _info(admin)
 
 
-def set_active(session: Session, admin_id: int, active: bool, *, actor: Actor,
-               now: datetime | None = None) -> AdminInfo:
+def set_active(
+    session: Session, admin_id: int, active: bool, *, actor: Actor, now: datetime | None = None
+) -> AdminInfo:
     """Deactivate (sessions end, login refused, API tokens revoked for good) or reactivate an account."""
     with unit_of_work(session):
         admin = _load(session, admin_id)
@@ -190,17 +258,28 @@ def set_active(session: Session, admin_id: int, active: bool, *, actor: Actor,
         admin.session_version = (admin.session_version or 0) + 1
         if not active:
             api_tokens.revoke_all_of(session, admin_id, "account deactivated", actor=actor, now=as_utc(now))
-        audit.record(session, actor, "admin.activate" if active else "admin.deactivate", "admin", admin_id,
-                     before={"is_active": before}, after={"is_active": active}, now=now)
+        audit.record(
+            session,
+            actor,
+            "admin.activate" if active else "admin.deactivate",
+            "admin",
+            admin_id,
+            before={"is_active": before},
+            after={"is_active": active},
+            now=now,
+        )
         return _info(admin)
 
 
 def end_sessions(session: Session, admin_id: int) -> None:
     """Logout: every session of this admin issued so far stops working (one conditional UPDATE)."""
     with unit_of_work(session):
-        session.execute(update(Admin).where(Admin.id == admin_id)
-                        .values(session_version=Admin.session_version + 1)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Admin)
+            .where(Admin.id == admin_id)
+            .values(session_version=Admin.session_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def admin_count(session: Session) -> int:
@@ -218,9 +297,18 @@ def list_admins(session: Session) -> list[AdminInfo]:
 
 def is_throttled(session: Session, username: str, address: str, *, now: datetime | None = None) -> bool:
     since = as_utc(now) - WINDOW
-    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.username == username.lower(), LoginAttempt.address == address,
-        LoginAttempt.created_at > since)) or 0
+    failures = (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.username == username.lower(),
+                LoginAttempt.address == address,
+                LoginAttempt.created_at > since,
+            )
+        )
+        or 0
+    )
     return failures >= MAX_FAILURES
 
 
@@ -230,8 +318,9 @@ def _dummy_hash() -> str:
     return generate_password_hash("no such admin: the hash only spends the same time")
 
 
-def authenticate(session: Session, username: str, password: str, address: str, *,
-                 now: datetime | None = None) -> AdminInfo:
+def authenticate(
+    session: Session, username: str, password: str, address: str, *, now: datetime | None = None
+) -> AdminInfo:
     """Check a password; 5 failures per username and address in 15 minutes lock further tries."""
     now = as_utc(now)
     username = (username or "").strip()[:64]
@@ -239,13 +328,14 @@ def authenticate(session: Session, username: str, password: str, address: str, *
     if is_throttled(session, username, address, now=now):
         raise AuthFailed("too many failed attempts; try again in 15 minutes", throttled=True)
     admin = session.scalar(select(Admin).where(Admin.username == username))
-    password = (password or "")[:MAX_PASSWORD + 1]
+    password = (password or "")[: MAX_PASSWORD + 1]
     matches = check_password_hash(admin.password_hash if admin else _dummy_hash(), password)
     ok = admin is not None and admin.is_active and matches
     with unit_of_work(session):
         if ok:
-            session.execute(delete(LoginAttempt).where(LoginAttempt.username == username.lower(),
-                                                       LoginAttempt.address == address))
+            session.execute(
+                delete(LoginAttempt).where(LoginAttempt.username == username.lower(), LoginAttempt.address == address)
+            )
         else:
             session.add(LoginAttempt(username=username.lower(), address=address, created_at=now))
     if not ok:

@@ -10,6 +10,7 @@ at the ends of a range) is read live from the ledger's indexes, so every figure 
 first roll-up (an empty or new database) everything is live. The scheduler moves `until` forward every
 few minutes (jobs.roll_up_analytics); a page or API read never writes.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,21 @@ from sqlalchemy import BigInteger, String, case, cast, exists, func, literal, li
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.models import (AnalyticsRollup, BookingStatus, Enrollment, LedgerDay, LedgerUserMark, MentorshipBooking,
-                         Platform, Task, TaskCompletion, Transaction, TransactionStatus, TransactionType, User)
+from core.models import (
+    AnalyticsRollup,
+    BookingStatus,
+    Enrollment,
+    LedgerDay,
+    LedgerUserMark,
+    MentorshipBooking,
+    Platform,
+    Task,
+    TaskCompletion,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    User,
+)
 from core.money import ZERO
 from core.timeutil import CAIRO, UTCDateTime, as_utc, cairo_day_start, cairo_midnight, cairo_month_start
 
@@ -52,14 +66,29 @@ def _raw(column):
 
 def revenue_between(session: Session, start: datetime, end: datetime, *, until=_UNSET) -> dict[str, Decimal]:
     """Net revenue by type: purchases and mentorship paid, less refunds of mentorship."""
-    return _revenue_totals(_sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,),
-                                 statuses=(TransactionStatus.APPROVED,), start=start, end=end, until=until))
+    return _revenue_totals(
+        _sums(
+            session,
+            types=REVENUE_TYPES + (TransactionType.REFUND,),
+            statuses=(TransactionStatus.APPROVED,),
+            start=start,
+            end=end,
+            until=until,
+        )
+    )
 
 
 def _revenue_days(session: Session, start: datetime, end: datetime, until) -> dict[tuple, list[int]]:
     """revenue_between's rows by Cairo day of creation, to total several ranges ending at `end` at once."""
-    return _sums(session, types=REVENUE_TYPES + (TransactionType.REFUND,), statuses=(TransactionStatus.APPROVED,),
-                 start=start, end=end, by_day=True, until=until)
+    return _sums(
+        session,
+        types=REVENUE_TYPES + (TransactionType.REFUND,),
+        statuses=(TransactionStatus.APPROVED,),
+        start=start,
+        end=end,
+        by_day=True,
+        until=until,
+    )
 
 
 def _revenue_totals(sums: dict[tuple, list[int]], since_day: date | None = None) -> dict[str, Decimal]:
@@ -80,7 +109,7 @@ def _bucket_expr(session: Session, column, period: str, since: datetime, until: 
     """Local (Cairo) day/week/month label computed in SQL, for both SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone("Africa/Cairo", func.timezone("UTC", column))  # DST-correct
-        fmt = {"day": "YYYY-MM-DD", "week": "IYYY-\"W\"IW", "month": "YYYY-MM"}[period]
+        fmt = {"day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM"}[period]
         return func.to_char(local, fmt)
     fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
     return func.strftime(fmt, _sqlite_cairo_time(column, since, until))
@@ -91,14 +120,17 @@ def _sqlite_cairo_time(column, since: datetime, until: datetime):
     transitions, found here once per query, so each row costs a comparison and datetime(), not a call into
     Python (a Python function per row was 2.6 of 3.3 s of `financial` at a million rows)."""
     spans = _utc_offsets(as_utc(since) - timedelta(days=1), as_utc(until) + timedelta(days=1))
-    whens = [(column < literal(boundary, UTCDateTime()), func.datetime(column, f"{hours:+d} hours"))
-             for boundary, hours in spans[:-1]]
+    whens = [
+        (column < literal(boundary, UTCDateTime()), func.datetime(column, f"{hours:+d} hours"))
+        for boundary, hours in spans[:-1]
+    ]
     last = func.datetime(column, f"{spans[-1][1]:+d} hours")
     return case(*whens, else_=last) if whens else last
 
 
 def _utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
     """[(end of span, Cairo's UTC offset in hours during it)], covering start..end; the last span is open."""
+
     def offset(moment: datetime) -> int:
         return int(moment.astimezone(CAIRO).utcoffset().total_seconds() // 3600)
 
@@ -132,27 +164,35 @@ def _period_label(day: date, period: str, dialect: str) -> str:
     return day.strftime("%Y-W%W")
 
 
-def revenue_series(session: Session, *, period: str = "day", since: datetime | None = None,
-                   now: datetime | None = None, until=_UNSET) -> list[dict]:
+def revenue_series(
+    session: Session, *, period: str = "day", since: datetime | None = None, now: datetime | None = None, until=_UNSET
+) -> list[dict]:
     """[{period: '2026-11-25', type: 'PLATFORM_PURCHASE', amount: Decimal}] for charts and the API,
     ordered by period, then type."""
     if period not in ("day", "week", "month"):
         raise ValueError(f"unknown period {period!r}")
     now = as_utc(now)
     since = as_utc(since) if since else now - timedelta(days=30)
-    sums = _sums(session, types=REVENUE_TYPES, statuses=(TransactionStatus.APPROVED,), start=since,
-                 end=now + timedelta(microseconds=1), by_day=True, until=until)  # created_at <= now
+    sums = _sums(
+        session,
+        types=REVENUE_TYPES,
+        statuses=(TransactionStatus.APPROVED,),
+        start=since,
+        end=now + timedelta(microseconds=1),
+        by_day=True,
+        until=until,
+    )  # created_at <= now
     dialect = session.get_bind().dialect.name
     buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (day, type_, _), (n, total) in sums.items():
         bucket = buckets[(_period_label(day, period, dialect), type_)]
         bucket[0] += n
         bucket[1] += total
-    return [{"period": b, "type": t, "amount": -_money(total)}
-            for (b, t), (n, total) in sorted(buckets.items()) if n]
+    return [{"period": b, "type": t, "amount": -_money(total)} for (b, t), (n, total) in sorted(buckets.items()) if n]
 
 
 # -- rollups: reading ---------------------------------------------------------------------------------
+
 
 def rollup_until(session: Session) -> datetime | None:
     """Every ledger row decided before this instant is in the rollups (None: nothing rolled up yet)."""
@@ -189,8 +229,16 @@ def _first_whole_day(start: datetime) -> date:
     return day if cairo_midnight(day) >= as_utc(start) else day + timedelta(days=1)
 
 
-def _sums(session: Session, *, types, statuses, start: datetime | None = None, end: datetime | None = None,
-          by_day: bool = False, until=_UNSET) -> dict[tuple, list[int]]:
+def _sums(
+    session: Session,
+    *,
+    types,
+    statuses,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    by_day: bool = False,
+    until=_UNSET,
+) -> dict[tuple, list[int]]:
     """{(Cairo day of creation or None, type, status): [count, piastres]} of the ledger rows of these types
     and statuses created in [start, end) (None: unbounded), exactly: whole Cairo days from the rollups
     (their rows decided before `until`), the rest live."""
@@ -220,8 +268,9 @@ def _sums(session: Session, *, types, statuses, start: datetime | None = None, e
         for type_, status, *rest in session.execute(query):
             hour, n, total = rest if hourly else [None, *rest]
             day = _cairo_day_of_hour(hour) if hourly else None
-            if days is not None and ((days[0] is not None and day < days[0])
-                                     or (days[1] is not None and day >= days[1])):
+            if days is not None and (
+                (days[0] is not None and day < days[0]) or (days[1] is not None and day >= days[1])
+            ):
                 continue
             bucket = out[(day if by_day else None, _value(type_), _value(status))]
             bucket[0] += n
@@ -237,8 +286,9 @@ def _sums(session: Session, *, types, statuses, start: datetime | None = None, e
     cols = [d.type, d.status]
     if by_day:
         cols.insert(0, d.day)
-    rolled = (select(*cols, func.sum(d.count), func.sum(d.amount))
-              .where(d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses])))
+    rolled = select(*cols, func.sum(d.count), func.sum(d.amount)).where(
+        d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses])
+    )
     if first is not None:
         rolled = rolled.where(d.day >= first)
     if last is not None:
@@ -269,17 +319,28 @@ def _distinct_students(session: Session, kind: str, conditions: list, until) -> 
         return session.scalar(select(func.count(func.distinct(t.user_id))).where(*conditions)) or 0
     marked = session.scalar(select(func.count()).select_from(LedgerUserMark).where(LedgerUserMark.kind == kind)) or 0
     statuses = t.status.in_(ALL_STATUSES)  # lets the planner use (status, decided_at)
-    live = union_all(select(t.user_id).where(*conditions, statuses, t.decided_at >= until),
-                     select(t.user_id).where(*conditions, statuses, t.decided_at.is_(None))).subquery()
+    live = union_all(
+        select(t.user_id).where(*conditions, statuses, t.decided_at >= until),
+        select(t.user_id).where(*conditions, statuses, t.decided_at.is_(None)),
+    ).subquery()
     m = LedgerUserMark
-    unmarked = session.scalar(select(func.count(func.distinct(live.c.user_id))).where(
-        ~exists().where(m.kind == kind, m.user_id == live.c.user_id))) or 0
+    unmarked = (
+        session.scalar(
+            select(func.count(func.distinct(live.c.user_id))).where(
+                ~exists().where(m.kind == kind, m.user_id == live.c.user_id)
+            )
+        )
+        or 0
+    )
     return marked + unmarked
 
 
 def _paying_conditions() -> list:
-    return [Transaction.status == TransactionStatus.APPROVED, Transaction.type.in_(REVENUE_TYPES),
-            Transaction.amount < 0]
+    return [
+        Transaction.status == TransactionStatus.APPROVED,
+        Transaction.type.in_(REVENUE_TYPES),
+        Transaction.amount < 0,
+    ]
 
 
 def _wallet_conditions() -> list:
@@ -302,8 +363,12 @@ def _platforms_of(session: Session, references) -> dict[str, int]:
     found: dict[int, int] = {}
     wanted = sorted(set(ids.values()))
     for i in range(0, len(wanted), 500):
-        found.update((eid, pid) for eid, pid in session.execute(
-            select(Enrollment.id, Enrollment.platform_id).where(Enrollment.id.in_(wanted[i:i + 500]))))
+        found.update(
+            (eid, pid)
+            for eid, pid in session.execute(
+                select(Enrollment.id, Enrollment.platform_id).where(Enrollment.id.in_(wanted[i : i + 500]))
+            )
+        )
     return {ref: found[eid] for ref, eid in ids.items() if eid in found}
 
 
@@ -314,21 +379,29 @@ def _platform_revenue(session: Session, until) -> dict[int, int]:
     out: dict[int, int] = defaultdict(int)
     if until is None:
         for pid, total in session.execute(
-                select(Enrollment.platform_id, func.sum(_raw(t.amount)))
-                .join(t, t.reference == literal("enrollment:", String) + cast(Enrollment.id, String))
-                .where(*purchase).group_by(Enrollment.platform_id)):
+            select(Enrollment.platform_id, func.sum(_raw(t.amount)))
+            .join(t, t.reference == literal("enrollment:", String) + cast(Enrollment.id, String))
+            .where(*purchase)
+            .group_by(Enrollment.platform_id)
+        ):
             out[pid] += int(total or 0)
         return out
     d = LedgerDay
     for pid, total in session.execute(
-            select(d.platform_id, func.sum(d.amount))
-            .where(d.type == TransactionType.PLATFORM_PURCHASE.value, d.status == TransactionStatus.APPROVED.value,
-                   d.platform_id != 0).group_by(d.platform_id)):
+        select(d.platform_id, func.sum(d.amount))
+        .where(
+            d.type == TransactionType.PLATFORM_PURCHASE.value,
+            d.status == TransactionStatus.APPROVED.value,
+            d.platform_id != 0,
+        )
+        .group_by(d.platform_id)
+    ):
         out[pid] += int(total or 0)
     live = {}
     for where in (t.decided_at >= until, t.decided_at.is_(None)):
-        for ref, total in session.execute(select(t.reference, func.sum(_raw(t.amount))).where(*purchase, where)
-                                          .group_by(t.reference)):
+        for ref, total in session.execute(
+            select(t.reference, func.sum(_raw(t.amount))).where(*purchase, where).group_by(t.reference)
+        ):
             live[ref] = live.get(ref, 0) + int(total or 0)
     for ref, pid in _platforms_of(session, live).items():
         out[pid] += live[ref]
@@ -336,6 +409,7 @@ def _platform_revenue(session: Session, until) -> dict[int, int]:
 
 
 # -- rollups: filling (the scheduler job; never a page) ------------------------------------------------
+
 
 def rollup_target(now: datetime) -> datetime:
     """How far a roll-up at `now` goes: ROLLUP_GRACE back, to the minute."""
@@ -359,12 +433,21 @@ def roll_up(session: Session, *, now: datetime | None = None) -> int:
         step = target if until is None else min(target, until + ROLLUP_STEP)
         with unit_of_work(session):
             if until is None:
-                won = session.execute(_insert_ignore(session, AnalyticsRollup.__table__).values(
-                    name=ROLLUP, until=step, updated_at=now).returning(AnalyticsRollup.name)).first() is not None
+                won = (
+                    session.execute(
+                        _insert_ignore(session, AnalyticsRollup.__table__)
+                        .values(name=ROLLUP, until=step, updated_at=now)
+                        .returning(AnalyticsRollup.name)
+                    ).first()
+                    is not None
+                )
             else:
-                won = session.execute(update(AnalyticsRollup).where(
-                    AnalyticsRollup.name == ROLLUP, AnalyticsRollup.until == until)
-                    .values(until=step, updated_at=now).execution_options(synchronize_session=False)).rowcount
+                won = session.execute(
+                    update(AnalyticsRollup)
+                    .where(AnalyticsRollup.name == ROLLUP, AnalyticsRollup.until == until)
+                    .values(until=step, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
             if not won:
                 return written  # another runner is rolling up
             written += fill_rollups(session, since=until, until=step)
@@ -389,10 +472,18 @@ def fill_rollups(session: Session, *, since: datetime | None, until: datetime) -
     days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     purchases: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for hc, hd, type_, status, ref, n, total in session.execute(
-            select(hour_c, hour_d, t.type, t.status,
-                   case((t.type == TransactionType.PLATFORM_PURCHASE, t.reference), else_=None),
-                   func.count(), func.sum(_raw(t.amount)))
-            .where(*where).group_by(hour_c, hour_d, t.type, t.status, t.reference)):
+        select(
+            hour_c,
+            hour_d,
+            t.type,
+            t.status,
+            case((t.type == TransactionType.PLATFORM_PURCHASE, t.reference), else_=None),
+            func.count(),
+            func.sum(_raw(t.amount)),
+        )
+        .where(*where)
+        .group_by(hour_c, hour_d, t.type, t.status, t.reference)
+    ):
         key = (_cairo_day_of_hour(hc), _cairo_day_of_hour(hd), type_.value, status.value)
         bucket = purchases[key + (ref,)] if ref is not None else days[key + (0,)]
         bucket[0] += n
@@ -402,23 +493,36 @@ def fill_rollups(session: Session, *, since: datetime | None, until: datetime) -
         bucket = days[tuple(key) + (platforms.get(ref, 0),)]
         bucket[0] += n
         bucket[1] += total
-    rows = [{"day": k[0], "decided_day": k[1], "type": k[2], "status": k[3], "platform_id": k[4],
-             "count": n, "amount": total} for k, (n, total) in days.items()]
+    rows = [
+        {
+            "day": k[0],
+            "decided_day": k[1],
+            "type": k[2],
+            "status": k[3],
+            "platform_id": k[4],
+            "count": n,
+            "amount": total,
+        }
+        for k, (n, total) in days.items()
+    ]
     table = LedgerDay.__table__
     add = _insert_ignore(session, table, update=False)
     add = add.on_conflict_do_update(
         index_elements=[table.c.decided_day, table.c.day, table.c.type, table.c.status, table.c.platform_id],
-        set_={"count": table.c["count"] + add.excluded["count"], "amount": table.c["amount"] + add.excluded["amount"]})
+        set_={"count": table.c["count"] + add.excluded["count"], "amount": table.c["amount"] + add.excluded["amount"]},
+    )
     for i in range(0, len(rows), 1000):
-        session.connection().execute(add, rows[i:i + 1000])
+        session.connection().execute(add, rows[i : i + 1000])
     marked = 0
     conn = session.connection()
     for kind, conditions in (("wallet", _wallet_conditions()), ("paid", _paying_conditions())):
         users = session.scalars(select(t.user_id).where(*where, *conditions).distinct()).all()
         marked += len(users)
         for i in range(0, len(users), 1000):  # a student already marked stays as is
-            conn.execute(_insert_ignore(session, LedgerUserMark.__table__),
-                         [{"kind": kind, "user_id": u} for u in users[i:i + 1000]])
+            conn.execute(
+                _insert_ignore(session, LedgerUserMark.__table__),
+                [{"kind": kind, "user_id": u} for u in users[i : i + 1000]],
+            )
     return len(rows) + marked
 
 
@@ -461,8 +565,9 @@ def financial(session: Session, *, now: datetime | None = None, _shared: dict | 
     far_past = _FAR_PAST
     tomorrow = now + timedelta(days=1)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
-    for (_, _, status), (n, total) in _sums(session, types=(TransactionType.TOP_UP,), statuses=ALL_STATUSES,
-                                            until=until).items():
+    for (_, _, status), (n, total) in _sums(
+        session, types=(TransactionType.TOP_UP,), statuses=ALL_STATUSES, until=until
+    ).items():
         if n:
             topups[status] = {"count": n, "amount": _money(total)}
     wallet_float = _once(_shared, "float", lambda: _wallet_float(session))
@@ -481,9 +586,15 @@ def financial(session: Session, *, now: datetime | None = None, _shared: dict | 
     arpu = (total / students).quantize(Decimal("0.01")) if students else ZERO
     ltv = (total / paying).quantize(Decimal("0.01")) if paying else ZERO
     return Financial(
-        revenue_today=today, revenue_month=month,
-        revenue_all_time=all_time, topups=topups, wallet_float=wallet_float, students=students,
-        paying_students=paying, arpu=arpu, lifetime_value=ltv,
+        revenue_today=today,
+        revenue_month=month,
+        revenue_all_time=all_time,
+        topups=topups,
+        wallet_float=wallet_float,
+        students=students,
+        paying_students=paying,
+        arpu=arpu,
+        lifetime_value=ltv,
         by_day=revenue_series(session, period="day", since=now - timedelta(days=30), now=now, until=until),
         by_week=revenue_series(session, period="week", since=now - timedelta(weeks=12), now=now, until=until),
         by_month=revenue_series(session, period="month", since=now - timedelta(days=365), now=now, until=until),
@@ -507,31 +618,56 @@ def platform_performance(session: Session, *, now: datetime | None = None, until
     now = as_utc(now)
     if until is _UNSET:
         until = rollup_until(session)
-    enrolled = (select(Enrollment.platform_id, func.count().label("n"),
-                       func.sum(case(((Enrollment.is_active.is_(True)) & (
-                           Enrollment.expires_at.is_(None) | (Enrollment.expires_at > now)), 1), else_=0))
-                       .label("active"))
-                .group_by(Enrollment.platform_id).subquery())
+    enrolled = (
+        select(
+            Enrollment.platform_id,
+            func.count().label("n"),
+            func.sum(
+                case(
+                    (
+                        (Enrollment.is_active.is_(True))
+                        & (Enrollment.expires_at.is_(None) | (Enrollment.expires_at > now)),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("active"),
+        )
+        .group_by(Enrollment.platform_id)
+        .subquery()
+    )
     tasks = select(Task.platform_id, func.count().label("n")).group_by(Task.platform_id).subquery()
-    done = (select(Task.platform_id, func.count(TaskCompletion.id).label("n"))
-            .join(TaskCompletion, TaskCompletion.task_id == Task.id)
-            .join(Enrollment, (Enrollment.user_id == TaskCompletion.user_id) & (Enrollment.platform_id == Task.platform_id))
-            .group_by(Task.platform_id).subquery())
+    done = (
+        select(Task.platform_id, func.count(TaskCompletion.id).label("n"))
+        .join(TaskCompletion, TaskCompletion.task_id == Task.id)
+        .join(Enrollment, (Enrollment.user_id == TaskCompletion.user_id) & (Enrollment.platform_id == Task.platform_id))
+        .group_by(Task.platform_id)
+        .subquery()
+    )
     revenue = _platform_revenue(session, until)
     rows = session.execute(
-        select(Platform, func.coalesce(enrolled.c.n, 0), func.coalesce(enrolled.c.active, 0),
-               func.coalesce(tasks.c.n, 0), func.coalesce(done.c.n, 0))
+        select(
+            Platform,
+            func.coalesce(enrolled.c.n, 0),
+            func.coalesce(enrolled.c.active, 0),
+            func.coalesce(tasks.c.n, 0),
+            func.coalesce(done.c.n, 0),
+        )
         .outerjoin(enrolled, enrolled.c.platform_id == Platform.id)
         .outerjoin(tasks, tasks.c.platform_id == Platform.id)
         .outerjoin(done, done.c.platform_id == Platform.id)
-        .order_by(Platform.name)).all()
+        .order_by(Platform.name)
+    ).all()
     out = []
     for p, n, active, task_n, done_n in rows:
         rev = revenue.get(p.id, 0)
         possible = int(n) * int(task_n)
         rate = (Decimal(int(done_n)) * 100 / possible).quantize(Decimal("0.1")) if possible else Decimal("0.0")
-        out.append(PlatformStats(p.id, p.name, p.price or ZERO, p.is_active, int(n), int(active),
-                                 -_money(rev), int(task_n), rate))
+        out.append(
+            PlatformStats(
+                p.id, p.name, p.price or ZERO, p.is_active, int(n), int(active), -_money(rev), int(task_n), rate
+            )
+        )
     return out
 
 
@@ -565,31 +701,59 @@ def engagement(session: Session, *, now: datetime | None = None, _shared: dict |
     for status, n in session.execute(select(MentorshipBooking.status, func.count()).group_by(MentorshipBooking.status)):
         by_status[status.value] = n
     week = _bucket_expr(session, MentorshipBooking.created_at, "week", now - timedelta(weeks=12), now).label("week")
-    per_week = [{"week": w, "bookings": n} for w, n in session.execute(
-        select(week, func.count()).where(MentorshipBooking.created_at >= now - timedelta(weeks=12))
-        .group_by(week).order_by(week))]
+    per_week = [
+        {"week": w, "bookings": n}
+        for w, n in session.execute(
+            select(week, func.count())
+            .where(MentorshipBooking.created_at >= now - timedelta(weeks=12))
+            .group_by(week)
+            .order_by(week)
+        )
+    ]
     mentors = []
     for mid, name, total, completed, cancelled, avg in session.execute(
-            select(User.id, User.full_name, func.count(MentorshipBooking.id),
-                   func.sum(case((MentorshipBooking.status == BookingStatus.COMPLETED, 1), else_=0)),
-                   func.sum(case((MentorshipBooking.status == BookingStatus.CANCELLED, 1), else_=0)),
-                   func.avg(MentorshipBooking.rating))
-            .outerjoin(MentorshipBooking, MentorshipBooking.mentor_id == User.id)
-            .where(User.is_mentor.is_(True)).group_by(User.id, User.full_name)):
+        select(
+            User.id,
+            User.full_name,
+            func.count(MentorshipBooking.id),
+            func.sum(case((MentorshipBooking.status == BookingStatus.COMPLETED, 1), else_=0)),
+            func.sum(case((MentorshipBooking.status == BookingStatus.CANCELLED, 1), else_=0)),
+            func.avg(MentorshipBooking.rating),
+        )
+        .outerjoin(MentorshipBooking, MentorshipBooking.mentor_id == User.id)
+        .where(User.is_mentor.is_(True))
+        .group_by(User.id, User.full_name)
+    ):
         booked = int(total or 0) - int(cancelled or 0)
-        mentors.append({"mentor_id": mid, "name": name, "bookings": int(total or 0),
-                        "completed": int(completed or 0),
-                        "utilization_pct": (Decimal(int(completed or 0)) * 100 / booked).quantize(Decimal("0.1"))
-                        if booked else Decimal("0.0"),
-                        "average_rating": Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None})
-    return Engagement(students, active, new, adopters, pct,
-                      [{"platform": p.name, "enrollments": p.enrollments} for p in perf],
-                      [{"platform": p.name, "completion_rate": p.completion_rate} for p in perf],
-                      by_status, per_week, mentors)
+        mentors.append(
+            {
+                "mentor_id": mid,
+                "name": name,
+                "bookings": int(total or 0),
+                "completed": int(completed or 0),
+                "utilization_pct": (Decimal(int(completed or 0)) * 100 / booked).quantize(Decimal("0.1"))
+                if booked
+                else Decimal("0.0"),
+                "average_rating": Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None,
+            }
+        )
+    return Engagement(
+        students,
+        active,
+        new,
+        adopters,
+        pct,
+        [{"platform": p.name, "enrollments": p.enrollments} for p in perf],
+        [{"platform": p.name, "completion_rate": p.completion_rate} for p in perf],
+        by_status,
+        per_week,
+        mentors,
+    )
 
 
-def _decided_sums(session: Session, *, types, statuses, start: datetime | None, end: datetime,
-                  until) -> dict[tuple[str, str], list[int]]:
+def _decided_sums(
+    session: Session, *, types, statuses, start: datetime | None, end: datetime, until
+) -> dict[tuple[str, str], list[int]]:
     """{(type, status): [count, piastres]} of the rows decided in [start, end) (start None: from the
     beginning): the rollups' days of decision (rows decided before `until`) plus the rows decided since,
     live. Bounds that are not Cairo midnights are read live."""
@@ -598,8 +762,10 @@ def _decided_sums(session: Session, *, types, statuses, start: datetime | None, 
 
     def live(*where) -> None:
         for type_, status, n, total in session.execute(
-                select(t.type, t.status, func.count(), func.sum(_raw(t.amount)))
-                .where(t.type.in_(types), t.status.in_(statuses), *where).group_by(t.type, t.status)):
+            select(t.type, t.status, func.count(), func.sum(_raw(t.amount)))
+            .where(t.type.in_(types), t.status.in_(statuses), *where)
+            .group_by(t.type, t.status)
+        ):
             bucket = out[(type_.value, status.value)]
             bucket[0] += n
             bucket[1] += int(total or 0)
@@ -609,9 +775,9 @@ def _decided_sums(session: Session, *, types, statuses, start: datetime | None, 
         live(*decided)
         return out
     d = LedgerDay
-    rolled = (select(d.type, d.status, func.sum(d.count), func.sum(d.amount))
-              .where(d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses]),
-                     d.decided_day < _cairo_day(end)))
+    rolled = select(d.type, d.status, func.sum(d.count), func.sum(d.amount)).where(
+        d.type.in_([x.value for x in types]), d.status.in_([x.value for x in statuses]), d.decided_day < _cairo_day(end)
+    )
     if start is not None:
         rolled = rolled.where(d.decided_day >= _cairo_day(start))
     for type_, status, n, total in session.execute(rolled.group_by(d.type, d.status)):
@@ -631,27 +797,45 @@ def monthly_report(session: Session, year: int, month: int) -> dict:
     revenue = revenue_between(session, start, end, until=until)
     topups = {s.value: {"count": 0, "amount": ZERO} for s in TransactionStatus}
     # A decided top-up belongs to the month of its decision; a pending one to the month it was asked.
-    in_month = _decided_sums(session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,
-                                                                 TransactionStatus.REJECTED),
-                             start=start, end=end, until=until)
+    in_month = _decided_sums(
+        session,
+        types=ALL_TYPES,
+        statuses=(TransactionStatus.APPROVED, TransactionStatus.REJECTED),
+        start=start,
+        end=end,
+        until=until,
+    )
     for (type_, status), (n, total) in in_month.items():
         if type_ == TransactionType.TOP_UP.value and n:
             topups[status] = {"count": n, "amount": _money(total)}
-    asked = (select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
-             .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING,
-                    Transaction.created_at >= start, Transaction.created_at < end)
-             .group_by(Transaction.status))
+    asked = (
+        select(Transaction.status, func.count(), func.sum(_raw(Transaction.amount)))
+        .where(
+            Transaction.type == TransactionType.TOP_UP,
+            Transaction.status == TransactionStatus.PENDING,
+            Transaction.created_at >= start,
+            Transaction.created_at < end,
+        )
+        .group_by(Transaction.status)
+    )
     for status, n, total in session.execute(asked):
         topups[status.value] = {"count": n, "amount": _money(total)}
-    before_end = _decided_sums(session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,), start=None,
-                               end=end, until=until)
+    before_end = _decided_sums(
+        session, types=ALL_TYPES, statuses=(TransactionStatus.APPROVED,), start=None, end=end, until=until
+    )
     float_end = _money(sum(total for _, total in before_end.values()))
     approved = TransactionStatus.APPROVED.value
     bonuses = _money(in_month.get((TransactionType.SIGNUP_BONUS.value, approved), (0, 0))[1])
     adjustments = _money(in_month.get((TransactionType.ADJUSTMENT.value, approved), (0, 0))[1])
-    return {"month": f"{year:04d}-{month:02d}", "revenue": revenue, "topups": topups,
-            "refunds": revenue["REFUNDS"], "signup_bonuses": bonuses, "adjustments": adjustments,
-            "wallet_float_at_month_end": float_end}
+    return {
+        "month": f"{year:04d}-{month:02d}",
+        "revenue": revenue,
+        "topups": topups,
+        "refunds": revenue["REFUNDS"],
+        "signup_bonuses": bonuses,
+        "adjustments": adjustments,
+        "wallet_float_at_month_end": float_end,
+    }
 
 
 def daily_summary(session: Session, *, now: datetime | None = None) -> dict:
@@ -660,19 +844,43 @@ def daily_summary(session: Session, *, now: datetime | None = None) -> dict:
     today = cairo_day_start(now)
     yesterday = cairo_day_start(now, days=-1)
     revenue = revenue_between(session, yesterday, today)
-    approved = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED,
-        Transaction.decided_at >= yesterday, Transaction.decided_at < today)).one()
-    pending = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)).one()
-    bookings = session.scalar(select(func.count()).select_from(MentorshipBooking).where(
-        MentorshipBooking.created_at >= yesterday, MentorshipBooking.created_at < today)) or 0
-    new_students = session.scalar(select(func.count()).select_from(User).where(
-        User.telegram_id.is_not(None), User.created_at >= yesterday, User.created_at < today)) or 0
-    return {"date": yesterday.astimezone(CAIRO).date().isoformat(), "revenue": revenue,
-            "topups_approved": {"count": approved[0], "amount": _money(approved[1])},
-            "topups_pending": {"count": pending[0], "amount": _money(pending[1])},
-            "bookings": bookings, "new_students": new_students}
+    approved = session.execute(
+        select(func.count(), func.sum(_raw(Transaction.amount))).where(
+            Transaction.type == TransactionType.TOP_UP,
+            Transaction.status == TransactionStatus.APPROVED,
+            Transaction.decided_at >= yesterday,
+            Transaction.decided_at < today,
+        )
+    ).one()
+    pending = session.execute(
+        select(func.count(), func.sum(_raw(Transaction.amount))).where(
+            Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING
+        )
+    ).one()
+    bookings = (
+        session.scalar(
+            select(func.count())
+            .select_from(MentorshipBooking)
+            .where(MentorshipBooking.created_at >= yesterday, MentorshipBooking.created_at < today)
+        )
+        or 0
+    )
+    new_students = (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.telegram_id.is_not(None), User.created_at >= yesterday, User.created_at < today)
+        )
+        or 0
+    )
+    return {
+        "date": yesterday.astimezone(CAIRO).date().isoformat(),
+        "revenue": revenue,
+        "topups_approved": {"count": approved[0], "amount": _money(approved[1])},
+        "topups_pending": {"count": pending[0], "amount": _money(pending[1])},
+        "bookings": bookings,
+        "new_students": new_students,
+    }
 
 
 def kpis(session: Session, *, now: datetime | None = None, _shared: dict | None = None) -> dict:
@@ -680,8 +888,11 @@ def kpis(session: Session, *, now: datetime | None = None, _shared: dict | None 
     now = as_utc(now)
     until = _once(_shared, "until", lambda: rollup_until(session))
     tomorrow = now + timedelta(days=1)
-    pending = session.execute(select(func.count(), func.sum(_raw(Transaction.amount))).where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)).one()
+    pending = session.execute(
+        select(func.count(), func.sum(_raw(Transaction.amount))).where(
+            Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING
+        )
+    ).one()
     month = _cairo_day(cairo_month_start(now))
     if _shared is not None and "revenue_days" in _shared and _FAR_PAST <= cairo_month_start(now):
         days = _shared["revenue_days"]  # financial's, from the beginning: the month is its last days
@@ -690,11 +901,17 @@ def kpis(session: Session, *, now: datetime | None = None, _shared: dict | None 
     return {
         "revenue_today": _revenue_totals(days, _cairo_day(cairo_day_start(now)))["TOTAL"],
         "revenue_month": _revenue_totals(days, month)["TOTAL"],
-        "pending_topups": pending[0], "pending_topups_amount": _money(pending[1]),
-        "pending_bookings": session.scalar(select(func.count()).select_from(MentorshipBooking).where(
-            MentorshipBooking.status == BookingStatus.PENDING)) or 0,
-        "active_students_30d": _once(_shared, "active", lambda: session.scalar(
-            _students_q().where(User.last_seen_at >= now - timedelta(days=30))) or 0),
+        "pending_topups": pending[0],
+        "pending_topups_amount": _money(pending[1]),
+        "pending_bookings": session.scalar(
+            select(func.count()).select_from(MentorshipBooking).where(MentorshipBooking.status == BookingStatus.PENDING)
+        )
+        or 0,
+        "active_students_30d": _once(
+            _shared,
+            "active",
+            lambda: session.scalar(_students_q().where(User.last_seen_at >= now - timedelta(days=30))) or 0,
+        ),
         "wallet_float": _once(_shared, "float", lambda: _wallet_float(session)),
     }
 

@@ -1,4 +1,5 @@
 """API tokens for /api/admin/*: created by the owner, shown once, stored hashed, revocable, audited."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,29 +56,53 @@ def _hash(secret: str) -> str:
 
 
 def _info(t: ApiToken) -> TokenInfo:
-    return TokenInfo(t.id, t.admin_id, t.admin.username, t.name, t.role, t.prefix, t.created_by, t.created_at,
-                     t.last_used_at, t.revoked_at)
+    return TokenInfo(
+        t.id,
+        t.admin_id,
+        t.admin.username,
+        t.name,
+        t.role,
+        t.prefix,
+        t.created_by,
+        t.created_at,
+        t.last_used_at,
+        t.revoked_at,
+    )
 
 
-def create_token(session: Session, admin_id: int, name: str, *, actor: Actor,
-                 now: datetime | None = None) -> tuple[str, TokenInfo]:
+def create_token(
+    session: Session, admin_id: int, name: str, *, actor: Actor, now: datetime | None = None
+) -> tuple[str, TokenInfo]:
     """A new token acting as `admin_id` with that admin's current role. The secret is returned once."""
     name = (name or "").strip()
     if not name or len(name) > 64 or has_control(name, multiline=False):
-        raise InvalidInput("give the token a name (at most 64 characters), e.g. 'accounting export'",
-                           field="name")
+        raise InvalidInput("give the token a name (at most 64 characters), e.g. 'accounting export'", field="name")
     now = as_utc(now)
     secret = PREFIX + secrets.token_urlsafe(32)
     with unit_of_work(session):
         admin = session.get(Admin, admin_id)
         if admin is None or not admin.is_active:
             raise NotFound("admin not found or inactive", entity="admin", id=admin_id)
-        token = ApiToken(admin_id=admin_id, name=name, role=admin.role, token_hash=_hash(secret),
-                         prefix=secret[:12], created_by=actor.name, created_at=now)
+        token = ApiToken(
+            admin_id=admin_id,
+            name=name,
+            role=admin.role,
+            token_hash=_hash(secret),
+            prefix=secret[:12],
+            created_by=actor.name,
+            created_at=now,
+        )
         session.add(token)
         session.flush()
-        audit.record(session, actor, "api_token.create", "api_token", token.id, now=now,
-                     after={"admin": admin.username, "role": admin.role, "name": name, "prefix": token.prefix})
+        audit.record(
+            session,
+            actor,
+            "api_token.create",
+            "api_token",
+            token.id,
+            now=now,
+            after={"admin": admin.username, "role": admin.role, "name": name, "prefix": token.prefix},
+        )
         return secret, _info(token)
 
 
@@ -89,9 +114,16 @@ def revoke_token(session: Session, token_id: int, *, actor: Actor, now: datetime
             raise NotFound("token not found", entity="api_token", id=token_id)
         if token.revoked_at is None:
             token.revoked_at = now
-            audit.record(session, actor, "api_token.revoke", "api_token", token_id, now=now,
-                         before={"revoked": False}, after={"revoked": True, "name": token.name,
-                                                           "prefix": token.prefix})
+            audit.record(
+                session,
+                actor,
+                "api_token.revoke",
+                "api_token",
+                token_id,
+                now=now,
+                before={"revoked": False},
+                after={"revoked": True, "name": token.name, "prefix": token.prefix},
+            )
         return _info(token)
 
 
@@ -101,9 +133,16 @@ def revoke_all_of(session: Session, admin_id: int, why: str, *, actor: Actor, no
     tokens = session.scalars(select(ApiToken).where(ApiToken.admin_id == admin_id, ApiToken.revoked_at.is_(None))).all()
     for token in tokens:
         token.revoked_at = now
-        audit.record(session, actor, "api_token.revoke", "api_token", token.id, now=now,
-                     before={"revoked": False}, after={"revoked": True, "name": token.name, "prefix": token.prefix,
-                                                       "why": why})
+        audit.record(
+            session,
+            actor,
+            "api_token.revoke",
+            "api_token",
+            token.id,
+            now=now,
+            before={"revoked": False},
+            after={"revoked": True, "name": token.name, "prefix": token.prefix, "why": why},
+        )
     return len(tokens)
 
 
@@ -116,8 +155,9 @@ def authenticate_token(session: Session, secret: str, *, now: datetime | None = 
     if not secret or not secret.startswith(PREFIX) or len(secret) > 100:
         return None
     now = as_utc(now)
-    row = session.execute(select(ApiToken, Admin).join(Admin, Admin.id == ApiToken.admin_id)
-                          .where(ApiToken.token_hash == _hash(secret))).first()
+    row = session.execute(
+        select(ApiToken, Admin).join(Admin, Admin.id == ApiToken.admin_id).where(ApiToken.token_hash == _hash(secret))
+    ).first()
     if row is None:
         return None
     token, admin = row
@@ -127,6 +167,10 @@ def authenticate_token(session: Session, secret: str, *, now: datetime | None = 
     if token.last_used_at is None or as_utc(token.last_used_at) < now - TOUCH_EVERY:
         token_id = token.id
         with unit_of_work(session):
-            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id)
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
     return owner

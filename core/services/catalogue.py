@@ -1,4 +1,5 @@
 """The catalogue: platforms and their tasks, created and edited by the owner; every change audited."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,15 @@ def _price(value: Decimal | str | None) -> Decimal | None:
     return parse_amount(value, maximum=MAX_PRICE)
 
 
-def _platform_values(session: Session, platform_id: int | None, name: str, description: str | None,
-                     price, is_active: bool, access_days: int | None) -> dict:
+def _platform_values(
+    session: Session,
+    platform_id: int | None,
+    name: str,
+    description: str | None,
+    price,
+    is_active: bool,
+    access_days: int | None,
+) -> dict:
     name = clean_text(name, limit=MAX_NAME, field="name")
     if not name:
         raise InvalidInput("a name is required", field="name")
@@ -43,47 +51,81 @@ def _platform_values(session: Session, platform_id: int | None, name: str, descr
         raise InvalidInput(f"a platform named {name!r} already exists", field="name")
     if access_days is not None and not 1 <= access_days <= MAX_ACCESS_DAYS:
         raise InvalidInput(f"access days must be between 1 and {MAX_ACCESS_DAYS}", field="access_days")
-    return dict(name=name, description=clean_text(description, limit=MAX_DESCRIPTION, field="description") or "",
-                price=_price(price), is_active=bool(is_active), access_days=access_days)
+    return dict(
+        name=name,
+        description=clean_text(description, limit=MAX_DESCRIPTION, field="description") or "",
+        price=_price(price),
+        is_active=bool(is_active),
+        access_days=access_days,
+    )
 
 
 def _platform_state(p: Platform) -> dict:
     return {"name": p.name, "price": p.price, "is_active": p.is_active, "access_days": p.access_days}
 
 
-def create_platform(session: Session, *, name: str, description: str | None = "", price=None,
-                    is_active: bool = True, access_days: int | None = None, actor: Actor,
-                    now: datetime | None = None) -> int:
+def create_platform(
+    session: Session,
+    *,
+    name: str,
+    description: str | None = "",
+    price=None,
+    is_active: bool = True,
+    access_days: int | None = None,
+    actor: Actor,
+    now: datetime | None = None,
+) -> int:
     """A new platform (empty or 0 price = free; no access_days = forever); returns its id."""
     now = as_utc(now)
     with unit_of_work(session):
-        platform = Platform(**_platform_values(session, None, name, description, price, is_active, access_days),
-                            created_at=now)
+        platform = Platform(
+            **_platform_values(session, None, name, description, price, is_active, access_days), created_at=now
+        )
         session.add(platform)
         session.flush()  # the id, for the audit row
-        audit.record(session, actor, "platform.create", "platform", platform.id,
-                     after=_platform_state(platform), now=now)
+        audit.record(
+            session, actor, "platform.create", "platform", platform.id, after=_platform_state(platform), now=now
+        )
         return platform.id
 
 
-def update_platform(session: Session, platform_id: int, *, name: str, description: str | None = "", price=None,
-                    is_active: bool = True, access_days: int | None = None, actor: Actor,
-                    now: datetime | None = None) -> int:
+def update_platform(
+    session: Session,
+    platform_id: int,
+    *,
+    name: str,
+    description: str | None = "",
+    price=None,
+    is_active: bool = True,
+    access_days: int | None = None,
+    actor: Actor,
+    now: datetime | None = None,
+) -> int:
     with unit_of_work(session):
         platform = session.get(Platform, platform_id)
         if platform is None:
             raise NotFound("platform not found", entity="platform", id=platform_id)
         before = _platform_state(platform)
-        for field, value in _platform_values(session, platform_id, name, description, price, is_active,
-                                             access_days).items():
+        for field, value in _platform_values(
+            session, platform_id, name, description, price, is_active, access_days
+        ).items():
             setattr(platform, field, value)
-        audit.record(session, actor, "platform.update", "platform", platform_id, before=before,
-                     after=_platform_state(platform), now=now)
+        audit.record(
+            session,
+            actor,
+            "platform.update",
+            "platform",
+            platform_id,
+            before=before,
+            after=_platform_state(platform),
+            now=now,
+        )
         return platform_id
 
 
-def _task_values(session: Session, platform_id: int | None, title: str, body: str | None,
-                 position: int | None) -> tuple[Platform, dict]:
+def _task_values(
+    session: Session, platform_id: int | None, title: str, body: str | None, position: int | None
+) -> tuple[Platform, dict]:
     platform = session.get(Platform, platform_id) if platform_id is not None else None
     if platform is None:
         raise InvalidInput("choose the platform", field="platform")
@@ -97,21 +139,45 @@ def _task_values(session: Session, platform_id: int | None, title: str, body: st
     return platform, dict(platform_id=platform.id, title=title, body=body, position=position)
 
 
-def create_task(session: Session, *, platform_id: int | None, title: str, body: str | None = "",
-                position: int | None = 0, actor: Actor, now: datetime | None = None) -> int:
+def create_task(
+    session: Session,
+    *,
+    platform_id: int | None,
+    title: str,
+    body: str | None = "",
+    position: int | None = 0,
+    actor: Actor,
+    now: datetime | None = None,
+) -> int:
     """A task of a platform (what enrollment unlocks), shown in `position` order; returns its id."""
     with unit_of_work(session):
         platform, values = _task_values(session, platform_id, title, body, position)
         task = Task(**values)
         session.add(task)
         session.flush()
-        audit.record(session, actor, "task.create", "task", task.id,
-                     after={"platform": platform.name, "title": task.title, "position": task.position}, now=now)
+        audit.record(
+            session,
+            actor,
+            "task.create",
+            "task",
+            task.id,
+            after={"platform": platform.name, "title": task.title, "position": task.position},
+            now=now,
+        )
         return task.id
 
 
-def update_task(session: Session, task_id: int, *, platform_id: int | None, title: str, body: str | None = "",
-                position: int | None = 0, actor: Actor, now: datetime | None = None) -> int:
+def update_task(
+    session: Session,
+    task_id: int,
+    *,
+    platform_id: int | None,
+    title: str,
+    body: str | None = "",
+    position: int | None = 0,
+    actor: Actor,
+    now: datetime | None = None,
+) -> int:
     with unit_of_work(session):
         task = session.get(Task, task_id)
         if task is None:
@@ -120,8 +186,16 @@ def update_task(session: Session, task_id: int, *, platform_id: int | None, titl
         platform, values = _task_values(session, platform_id, title, body, position)
         for field, value in values.items():
             setattr(task, field, value)
-        audit.record(session, actor, "task.update", "task", task_id, before=before,
-                     after={"platform": platform.name, "title": task.title, "position": task.position}, now=now)
+        audit.record(
+            session,
+            actor,
+            "task.update",
+            "task",
+            task_id,
+            before=before,
+            after={"platform": platform.name, "title": task.title, "position": task.position},
+            now=now,
+        )
         return task_id
 
 

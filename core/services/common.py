@@ -1,4 +1,5 @@
 """Small helpers shared by the services: actors, idempotent replay, dialect-neutral upserts."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,8 +37,12 @@ class Actor:
 # a booking is two keys, so a replay only ever returns the same student's row of the same operation (issue 20:
 # a key reused on another operation answered 500, or with another student's booking). Migration 0008 gave the
 # rows stored before this their prefix.
-KEY_SCOPES = {TransactionType.TOP_UP: "topup", TransactionType.PLATFORM_PURCHASE: "enroll",
-              TransactionType.MENTORSHIP_PAYMENT: "book", TransactionType.ADJUSTMENT: "adjust"}
+KEY_SCOPES = {
+    TransactionType.TOP_UP: "topup",
+    TransactionType.PLATFORM_PURCHASE: "enroll",
+    TransactionType.MENTORSHIP_PAYMENT: "book",
+    TransactionType.ADJUSTMENT: "adjust",
+}
 
 
 def ledger_key(kind: TransactionType, key: str) -> str:
@@ -46,8 +51,14 @@ def ledger_key(kind: TransactionType, key: str) -> str:
     return f"{KEY_SCOPES[kind]}:{key}"
 
 
-def run_idempotent(session: Session, user_id: int, key: str, kind: TransactionType,
-                   do: Callable[[], T], replay: Callable[[Transaction], T]) -> T:
+def run_idempotent(
+    session: Session,
+    user_id: int,
+    key: str,
+    kind: TransactionType,
+    do: Callable[[], T],
+    replay: Callable[[Transaction], T],
+) -> T:
     """Run `do` once per (user, operation, key); a repeat returns `replay(first ledger row)`.
 
     `key` is the ledger key (`ledger_key(kind, caller's key)`), which `do` writes on its row of type `kind`.
@@ -64,10 +75,17 @@ def run_idempotent(session: Session, user_id: int, key: str, kind: TransactionTy
             with unit_of_work(session):
                 # the student's row, loaded (active_user then needs no second read) and, on PostgreSQL, locked
                 # (held in a local: the identity map keeps only what is referenced)
-                student = session.scalar(select(User).where(User.id == user_id).with_for_update()  # noqa: F841
-                                         .execution_options(populate_existing=True))
-                prior = session.scalar(select(Transaction).where(
-                    Transaction.user_id == user_id, Transaction.idempotency_key == key, Transaction.type == kind))
+                student = session.scalar(  # noqa: F841 - kept referenced, see above
+                    select(User)
+                    .where(User.id == user_id)
+                    .with_for_update()  # noqa: F841
+                    .execution_options(populate_existing=True)
+                )
+                prior = session.scalar(
+                    select(Transaction).where(
+                        Transaction.user_id == user_id, Transaction.idempotency_key == key, Transaction.type == kind
+                    )
+                )
                 if prior is not None:
                     return replay(prior)
                 return do()

@@ -1,4 +1,5 @@
 """Readiness and operational gauges for health and metrics endpoints (the edges only format them)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ class Gauges:
 def gauges(session: Session, *, now: datetime | None = None) -> Gauges:
     """Pending top-ups, and the outbox's waiting messages and the age of the oldest (read-only)."""
     now = now or utcnow()
-    count, oldest = session.execute(select(func.count(), func.min(Notification.created_at)).where(
-        Notification.status.in_(OUTBOX_WAITING))).one()
+    count, oldest = session.execute(
+        select(func.count(), func.min(Notification.created_at)).where(Notification.status.in_(OUTBOX_WAITING))
+    ).one()
     pending = count_pending_topups(session)
     session.rollback()  # end the read snapshot
     age = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

@@ -8,6 +8,7 @@ A request that crashed in flight leaves a claim that a retry takes over after CL
 service then replays its ledger row, so the response is the same as if nothing had crashed.
 Stored responses are kept for RETENTION (purge_expired); the ledger keeps the key for ever.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,8 +60,9 @@ def scoped(operation: str, key: str) -> str:
     return f"{operation}:{key}"
 
 
-def claim(session: Session, user_id: int, key: str, request_fingerprint: str, *, operation: str,
-          now: datetime | None = None) -> StoredResponse | None:
+def claim(
+    session: Session, user_id: int, key: str, request_fingerprint: str, *, operation: str, now: datetime | None = None
+) -> StoredResponse | None:
     """None: go ahead (this request now holds the key). Else the stored response to replay.
 
     Raises KeyReused (another body) or RequestInFlight (the first request has not finished).
@@ -68,50 +70,88 @@ def claim(session: Session, user_id: int, key: str, request_fingerprint: str, *,
     key = scoped(operation, key)
     now = as_utc(now)
     with unit_of_work(session):
-        if insert_ignore(session, IdempotencyRecord, dict(
-                user_id=user_id, key=key, fingerprint=request_fingerprint, created_at=now),
-                ["user_id", "key"]) is not None:
+        if (
+            insert_ignore(
+                session,
+                IdempotencyRecord,
+                dict(user_id=user_id, key=key, fingerprint=request_fingerprint, created_at=now),
+                ["user_id", "key"],
+            )
+            is not None
+        ):
             return None
-        row = session.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+        row = session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+        )
         if row.fingerprint != request_fingerprint:
             raise KeyReused("this Idempotency-Key was used for a different request")
         if row.status_code is not None:
             return StoredResponse(row.status_code, json.loads(row.response or "{}"))
         # Still in flight. A claim older than the timeout belongs to a request that died: take it over.
-        won = session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.id == row.id, IdempotencyRecord.status_code.is_(None),
-            IdempotencyRecord.created_at < now - CLAIM_TIMEOUT).values(created_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+        won = session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.id == row.id,
+                IdempotencyRecord.status_code.is_(None),
+                IdempotencyRecord.created_at < now - CLAIM_TIMEOUT,
+            )
+            .values(created_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not won:
             raise RequestInFlight("the first request with this Idempotency-Key is still being processed")
         return None
 
 
-def complete(session: Session, user_id: int, key: str, status_code: int, body: dict, *, operation: str,
-             now: datetime | None = None) -> None:
+def complete(
+    session: Session,
+    user_id: int,
+    key: str,
+    status_code: int,
+    body: dict,
+    *,
+    operation: str,
+    now: datetime | None = None,
+) -> None:
     """Store the response for replay."""
     key = scoped(operation, key)
     with unit_of_work(session):
-        session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None)).values(
-            status_code=status_code, response=json.dumps(body, ensure_ascii=False, default=str),
-            completed_at=as_utc(now)).execution_options(synchronize_session=False))
+        session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.user_id == user_id,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.status_code.is_(None),
+            )
+            .values(
+                status_code=status_code,
+                response=json.dumps(body, ensure_ascii=False, default=str),
+                completed_at=as_utc(now),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def release(session: Session, user_id: int, key: str, *, operation: str) -> None:
     """Forget an unfinished claim (the request failed unexpectedly): a retry starts afresh."""
     key = scoped(operation, key)
     with unit_of_work(session):
-        session.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None)).execution_options(synchronize_session=False))
+        session.execute(
+            delete(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.user_id == user_id,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.status_code.is_(None),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:
     """Delete stored responses older than RETENTION (for a scheduler job)."""
     with unit_of_work(session):
-        return session.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.created_at < as_utc(now) - RETENTION)
-            .execution_options(synchronize_session=False)).rowcount
+        return session.execute(
+            delete(IdempotencyRecord)
+            .where(IdempotencyRecord.created_at < as_utc(now) - RETENTION)
+            .execution_options(synchronize_session=False)
+        ).rowcount

@@ -5,12 +5,13 @@ Every ciphertext and keyed digest made with FIELD_ENCRYPTION_KEY lives in these 
   transfers.sender_number (Fernet), transfers.sender_hash (keyed digest), transfers.raw_text (Fernet).
 A new column holding either must be added to ROTATED below, or rotation would leave it unreadable.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from core.config import ConfigError
@@ -63,7 +64,8 @@ def check_key(token: str | None, cipher: FieldCipher) -> None:
     if token is not None and cipher.decrypt(token) is None:
         raise ConfigError(
             "FIELD_ENCRYPTION_KEY: cannot decrypt the sender numbers stored in the database; set it to the "
-            "key they were encrypted with (after `codehub rotate-key`, the new key it printed)")
+            "key they were encrypted with (after `codehub rotate-key`, the new key it printed)"
+        )
 
 
 def rotate(engine: Engine, old: FieldCipher, new: FieldCipher) -> Rotation:
@@ -84,8 +86,10 @@ def rotate(engine: Engine, old: FieldCipher, new: FieldCipher) -> Rotation:
                 for row_id, token in rows:
                     plain = old.decrypt(token)
                     if plain is None:
-                        raise KeyMismatch(f"{model.__tablename__}.{column} of row {row_id} cannot be decrypted "
-                                          "with the current FIELD_ENCRYPTION_KEY; nothing was changed")
+                        raise KeyMismatch(
+                            f"{model.__tablename__}.{column} of row {row_id} cannot be decrypted "
+                            "with the current FIELD_ENCRYPTION_KEY; nothing was changed"
+                        )
                     changes = {column: new.encrypt(plain)}
                     if digest_column:
                         changes[digest_column] = new.digest(plain)

@@ -3,6 +3,7 @@
 The stored description is English and stays for the panel; a reader's line is built from the type and the
 reference (the platform of an enrollment, the booking of a payment or refund, the reason of an adjustment).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,28 +41,53 @@ def _ref_id(reference: str | None, prefix: str) -> int | None:
 
 def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, EntryDetail]:
     """EntryDetail per entry id, with at most three queries for a whole page."""
-    enrollment_ids = {i for e in entries if e.type == TransactionType.PLATFORM_PURCHASE
-                      if (i := _ref_id(e.reference, "enrollment")) is not None}
-    booking_ids = {i for e in entries if e.type in (TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND)
-                   if (i := _ref_id(e.reference, "booking")) is not None}
+    enrollment_ids = {
+        i
+        for e in entries
+        if e.type == TransactionType.PLATFORM_PURCHASE
+        if (i := _ref_id(e.reference, "enrollment")) is not None
+    }
+    booking_ids = {
+        i
+        for e in entries
+        if e.type in (TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND)
+        if (i := _ref_id(e.reference, "booking")) is not None
+    }
     platforms, first_purchase, bookings = {}, {}, {}
     if enrollment_ids:
-        platforms = dict(session.execute(select(Enrollment.id, Platform.name).join(
-            Platform, Platform.id == Enrollment.platform_id).where(Enrollment.id.in_(enrollment_ids))).all())
-        first_purchase = dict(session.execute(select(Transaction.reference, func.min(Transaction.id)).where(
-            Transaction.type == TransactionType.PLATFORM_PURCHASE,
-            Transaction.reference.in_([f"enrollment:{i}" for i in enrollment_ids])
-        ).group_by(Transaction.reference)).all())
+        platforms = dict(
+            session.execute(
+                select(Enrollment.id, Platform.name)
+                .join(Platform, Platform.id == Enrollment.platform_id)
+                .where(Enrollment.id.in_(enrollment_ids))
+            ).all()
+        )
+        first_purchase = dict(
+            session.execute(
+                select(Transaction.reference, func.min(Transaction.id))
+                .where(
+                    Transaction.type == TransactionType.PLATFORM_PURCHASE,
+                    Transaction.reference.in_([f"enrollment:{i}" for i in enrollment_ids]),
+                )
+                .group_by(Transaction.reference)
+            ).all()
+        )
     if booking_ids:
-        bookings = {r.id: (r.full_name, r.duration) for r in session.execute(
-            select(MentorshipBooking.id, MentorshipBooking.duration, User.full_name).join(
-                User, User.id == MentorshipBooking.mentor_id).where(MentorshipBooking.id.in_(booking_ids)))}
+        bookings = {
+            r.id: (r.full_name, r.duration)
+            for r in session.execute(
+                select(MentorshipBooking.id, MentorshipBooking.duration, User.full_name)
+                .join(User, User.id == MentorshipBooking.mentor_id)
+                .where(MentorshipBooking.id.in_(booking_ids))
+            )
+        }
     details = {}
     for e in entries:
         if e.type == TransactionType.PLATFORM_PURCHASE:
             enrollment_id = _ref_id(e.reference, "enrollment")
-            details[e.id] = EntryDetail(platform=platforms.get(enrollment_id),
-                                        renewed=first_purchase.get(e.reference, e.id) < e.id)
+            details[e.id] = EntryDetail(
+                platform=platforms.get(enrollment_id), renewed=first_purchase.get(e.reference, e.id) < e.id
+            )
         elif e.type in (TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND):
             booking_id = _ref_id(e.reference, "booking")
             mentor, minutes = bookings.get(booking_id, (None, None))
@@ -73,8 +99,9 @@ def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, Ent
     return details
 
 
-def statement(session: Session, user_id: int, *, page: int = 1, per_page: int = 10,
-              type: TransactionType | None = None) -> Page:
+def statement(
+    session: Session, user_id: int, *, page: int = 1, per_page: int = 10, type: TransactionType | None = None
+) -> Page:
     """wallet.history's page, each item a StatementLine (the row and what it was for)."""
     rows = wallet.history(session, user_id, page=page, per_page=per_page, type=type)
     details = entry_details(session, rows.items)
@@ -88,11 +115,16 @@ def capped_totals(query, cap: int = TOTALS_CAP) -> dict[str, tuple[int, int]] | 
     """Count and net piastres by status of the rows a (filtered) ledger query selects, or None when more than
     `cap` rows match: the cost stays bounded by `cap` at any ledger size, instead of aggregating a million
     rows on every page view."""
-    rows = query.with_entities(Transaction.id, Transaction.status, Transaction.amount).order_by(None) \
-        .limit(cap + 1).subquery()
+    rows = (
+        query.with_entities(Transaction.id, Transaction.status, Transaction.amount)
+        .order_by(None)
+        .limit(cap + 1)
+        .subquery()
+    )
     session = query.session
-    found = session.execute(select(rows.c.status, func.count(), func.sum(cast(rows.c.amount, BigInteger)))
-                            .group_by(rows.c.status)).all()
+    found = session.execute(
+        select(rows.c.status, func.count(), func.sum(cast(rows.c.amount, BigInteger))).group_by(rows.c.status)
+    ).all()
     if sum(n for _s, n, _t in found) > cap:
         return None
     return {getattr(status, "value", status): (n, int(total or 0)) for status, n, total in found}

@@ -13,6 +13,7 @@ was used on another student's top-up (a classmate may know a victim's number), o
 student's account and the amount is above the owner's small limit. A transaction number is proof of
 the SMS and needs neither check.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,28 +54,41 @@ def transfers_for_request(session: Session, request: Transaction, window: timede
         query = query.where(Transfer.reference == request.transfer_reference)
     elif request.wallet_hash:
         created = as_utc(request.created_at)
-        query = query.where(Transfer.sender_hash == request.wallet_hash, Transfer.amount == request.amount,
-                            Transfer.received_at >= created - window, Transfer.received_at <= created + window)
+        query = query.where(
+            Transfer.sender_hash == request.wallet_hash,
+            Transfer.amount == request.amount,
+            Transfer.received_at >= created - window,
+            Transfer.received_at <= created + window,
+        )
     else:
         return []
     return list(session.scalars(query.order_by(Transfer.received_at, Transfer.id)))
 
 
-def requests_for_transfer(session: Session, transfer: Transfer, window: timedelta, *,
-                          status: TransactionStatus = TransactionStatus.PENDING) -> list[Transaction]:
+def requests_for_transfer(
+    session: Session, transfer: Transfer, window: timedelta, *, status: TransactionStatus = TransactionStatus.PENDING
+) -> list[Transaction]:
     """Top-ups (pending by default) this transfer could pay for (the same rule, seen from the transfer)."""
     received = as_utc(transfer.received_at)
     by_number = Transaction.transfer_reference == transfer.reference
     conditions = [by_number]
     if transfer.sender_hash:
-        conditions.append(and_(Transaction.transfer_reference.is_(None),
-                               Transaction.wallet_hash == transfer.sender_hash,
-                               Transaction.amount == transfer.amount,
-                               Transaction.created_at >= received - window,
-                               Transaction.created_at <= received + window))
-    rows = list(session.scalars(select(Transaction).where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.status == status,
-        or_(*conditions)).order_by(Transaction.created_at, Transaction.id)))
+        conditions.append(
+            and_(
+                Transaction.transfer_reference.is_(None),
+                Transaction.wallet_hash == transfer.sender_hash,
+                Transaction.amount == transfer.amount,
+                Transaction.created_at >= received - window,
+                Transaction.created_at <= received + window,
+            )
+        )
+    rows = list(
+        session.scalars(
+            select(Transaction)
+            .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == status, or_(*conditions))
+            .order_by(Transaction.created_at, Transaction.id)
+        )
+    )
     named = [r for r in rows if r.transfer_reference == transfer.reference]
     return named or rows  # a transaction number given by a student wins over a sender match
 
@@ -82,27 +96,48 @@ def requests_for_transfer(session: Session, transfer: Transfer, window: timedelt
 def approved_without_transfer(session: Session, transfer: Transfer, window: timedelta) -> list[Transaction]:
     """Top-ups an admin approved before this transfer was known, and that no transfer pays for yet."""
     linked = set(session.scalars(select(Transfer.transaction_id).where(Transfer.transaction_id.is_not(None))))
-    return [r for r in requests_for_transfer(session, transfer, window, status=TransactionStatus.APPROVED)
-            if r.id not in linked]
+    return [
+        r
+        for r in requests_for_transfer(session, transfer, window, status=TransactionStatus.APPROVED)
+        if r.id not in linked
+    ]
 
 
 def shared_sender(session: Session, request: Transaction) -> bool:
     """The request's sender number was also given on another student's top-up (any status, any time)."""
     if not request.wallet_hash:
         return False
-    return bool(session.scalar(select(exists().where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.wallet_hash == request.wallet_hash,
-        Transaction.user_id != request.user_id))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Transaction.type == TransactionType.TOP_UP,
+                    Transaction.wallet_hash == request.wallet_hash,
+                    Transaction.user_id != request.user_id,
+                )
+            )
+        )
+    )
 
 
 def known_sender(session: Session, request: Transaction) -> bool:
     """An earlier top-up from this sender number was approved on the same student's account."""
     if not request.wallet_hash:
         return False
-    return bool(session.scalar(select(exists().where(
-        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED,
-        Transaction.wallet_hash == request.wallet_hash, Transaction.user_id == request.user_id,
-        Transaction.id != request.id, Transaction.created_at <= request.created_at))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Transaction.type == TransactionType.TOP_UP,
+                    Transaction.status == TransactionStatus.APPROVED,
+                    Transaction.wallet_hash == request.wallet_hash,
+                    Transaction.user_id == request.user_id,
+                    Transaction.id != request.id,
+                    Transaction.created_at <= request.created_at,
+                )
+            )
+        )
+    )
 
 
 def auto_refusal(session: Session, pair: Pair, *, new_sender_max: Decimal) -> str | None:
@@ -124,8 +159,9 @@ def _sound(request: Transaction, transfer: Transfer) -> bool:
     return not (transfer.sender_hash and request.wallet_hash and transfer.sender_hash != request.wallet_hash)
 
 
-def certain_pair(session: Session, *, window: timedelta, request_id: int | None = None,
-                 transfer_id: int | None = None) -> Pair | None:
+def certain_pair(
+    session: Session, *, window: timedelta, request_id: int | None = None, transfer_id: int | None = None
+) -> Pair | None:
     """The unique request/transfer pair starting from one side, or None when anything is ambiguous."""
     if request_id is not None:
         request = _pending_topup(session, request_id)
@@ -151,16 +187,25 @@ def certain_pair(session: Session, *, window: timedelta, request_id: int | None 
         return None
     if approved_without_transfer(session, transfer, window):
         return None  # it may be the money an admin already credited by hand
-    return Pair(request.id, transfer.id, transfer.reference, transfer.amount,
-                by_number=request.transfer_reference == transfer.reference)
+    return Pair(
+        request.id,
+        transfer.id,
+        transfer.reference,
+        transfer.amount,
+        by_number=request.transfer_reference == transfer.reference,
+    )
 
 
 def claim(session: Session, transfer_id: int, request_id: int, *, by: str, now: datetime) -> bool:
     """Mark the transfer as paying for this request, once: the conditional UPDATE decides."""
-    return bool(session.execute(
-        update(Transfer).where(Transfer.id == transfer_id, Transfer.transaction_id.is_(None))
-        .values(transaction_id=request_id, matched_at=as_utc(now), matched_by=by[:120])
-        .execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        session.execute(
+            update(Transfer)
+            .where(Transfer.id == transfer_id, Transfer.transaction_id.is_(None))
+            .values(transaction_id=request_id, matched_at=as_utc(now), matched_by=by[:120])
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def window_of(minutes: int) -> timedelta:

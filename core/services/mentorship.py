@@ -1,4 +1,5 @@
 """Mentorship: mentors and rates, paid bookings, confirmation, completion, cancellation with refund, ratings."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,11 +10,31 @@ from sqlalchemy import false, func, select, true, update
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.errors import (AlreadyRated, DateInPast, DateTooFar, InvalidAmount, InvalidDuration, InvalidInput, InvalidRating,
-                         InvalidState, MentorUnavailable, NotFound, NotOwner, PriceChanged,
-                         TooManyPendingBookings)
-from core.models import (AdminRole, BookingStatus, MentorshipBooking, NotificationKind, Transaction,
-                         TransactionStatus, TransactionType, User)
+from core.errors import (
+    AlreadyRated,
+    DateInPast,
+    DateTooFar,
+    InvalidAmount,
+    InvalidDuration,
+    InvalidInput,
+    InvalidRating,
+    InvalidState,
+    MentorUnavailable,
+    NotFound,
+    NotOwner,
+    PriceChanged,
+    TooManyPendingBookings,
+)
+from core.models import (
+    AdminRole,
+    BookingStatus,
+    MentorshipBooking,
+    NotificationKind,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    User,
+)
 from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, ZERO, parse_amount, round_money
 from core.services import audit, notifications
 from core.services.common import Actor, active_user, clean_text, ledger_key, require_reason, run_idempotent
@@ -76,9 +97,25 @@ class CancelResult:
 def _booking_info(session: Session, b: MentorshipBooking) -> BookingInfo:
     student = session.get(User, b.student_id)
     mentor = session.get(User, b.mentor_id)
-    return BookingInfo(b.id, b.student_id, student.full_name, b.mentor_id, mentor.full_name, b.duration,
-                       b.total_cost, b.status, b.session_date, b.student_notes, b.admin_notes, b.rating,
-                       b.feedback, b.cancel_reason, b.processed_by, b.created_at, student.username)
+    return BookingInfo(
+        b.id,
+        b.student_id,
+        student.full_name,
+        b.mentor_id,
+        mentor.full_name,
+        b.duration,
+        b.total_cost,
+        b.status,
+        b.session_date,
+        b.student_notes,
+        b.admin_notes,
+        b.rating,
+        b.feedback,
+        b.cancel_reason,
+        b.processed_by,
+        b.created_at,
+        student.username,
+    )
 
 
 def get_booking(session: Session, booking_id: int) -> BookingInfo:
@@ -98,22 +135,32 @@ def admin_booking_scope(role: AdminRole, mentor_user_id: int | None):
     return true()
 
 
-def get_booking_for_admin(session: Session, booking_id: int, role: AdminRole,
-                          mentor_user_id: int | None) -> BookingInfo:
+def get_booking_for_admin(
+    session: Session, booking_id: int, role: AdminRole, mentor_user_id: int | None
+) -> BookingInfo:
     """One booking, if this account may act on it; otherwise NotFound (a mentor learns nothing of others')."""
-    b = session.scalar(select(MentorshipBooking).where(
-        MentorshipBooking.id == booking_id, admin_booking_scope(role, mentor_user_id)))
+    b = session.scalar(
+        select(MentorshipBooking).where(MentorshipBooking.id == booking_id, admin_booking_scope(role, mentor_user_id))
+    )
     if b is None:
         raise NotFound("booking not found", entity="booking", id=booking_id)
     return _booking_info(session, b)
 
 
-def upcoming_sessions(session: Session, role: AdminRole, mentor_user_id: int | None, *,
-                      now: datetime | None = None, limit: int = 10) -> list[BookingInfo]:
+def upcoming_sessions(
+    session: Session, role: AdminRole, mentor_user_id: int | None, *, now: datetime | None = None, limit: int = 10
+) -> list[BookingInfo]:
     """Confirmed sessions from now on, soonest first, that this account may see."""
-    rows = session.scalars(select(MentorshipBooking).where(
-        MentorshipBooking.status == BookingStatus.CONFIRMED, MentorshipBooking.session_date >= as_utc(now),
-        admin_booking_scope(role, mentor_user_id)).order_by(MentorshipBooking.session_date).limit(limit)).all()
+    rows = session.scalars(
+        select(MentorshipBooking)
+        .where(
+            MentorshipBooking.status == BookingStatus.CONFIRMED,
+            MentorshipBooking.session_date >= as_utc(now),
+            admin_booking_scope(role, mentor_user_id),
+        )
+        .order_by(MentorshipBooking.session_date)
+        .limit(limit)
+    ).all()
     return [_booking_info(session, b) for b in rows]
 
 
@@ -124,20 +171,37 @@ def parse_rate(value: Decimal | str | int, *, field: str = "rate") -> Decimal:
     except InvalidAmount:
         rate = None
     if rate is None or rate < MIN_MENTOR_RATE:
-        raise InvalidInput(f"hourly rate must be above 0 and at most {MAX_MENTOR_RATE:,.0f}",
-                           field=field, maximum=MAX_MENTOR_RATE)
+        raise InvalidInput(
+            f"hourly rate must be above 0 and at most {MAX_MENTOR_RATE:,.0f}", field=field, maximum=MAX_MENTOR_RATE
+        )
     return rate
 
 
-def list_mentors(session: Session, *, include_unavailable: bool = True, mentor_id: int | None = None,
-                 settings: AppSettings | None = None) -> list[MentorInfo]:
+def list_mentors(
+    session: Session,
+    *,
+    include_unavailable: bool = True,
+    mentor_id: int | None = None,
+    settings: AppSettings | None = None,
+) -> list[MentorInfo]:
     """Mentors with their rate (own or the default), availability and average rating (or just one)."""
     settings = settings or get_settings(session)
-    ratings = (select(MentorshipBooking.mentor_id, func.avg(MentorshipBooking.rating).label("avg"),
-                      func.count(MentorshipBooking.rating).label("n"))
-               .where(MentorshipBooking.rating.is_not(None)).group_by(MentorshipBooking.mentor_id).subquery())
-    query = select(User, ratings.c.avg, ratings.c.n).outerjoin(
-        ratings, ratings.c.mentor_id == User.id).where(User.is_mentor.is_(True)).order_by(User.full_name)
+    ratings = (
+        select(
+            MentorshipBooking.mentor_id,
+            func.avg(MentorshipBooking.rating).label("avg"),
+            func.count(MentorshipBooking.rating).label("n"),
+        )
+        .where(MentorshipBooking.rating.is_not(None))
+        .group_by(MentorshipBooking.mentor_id)
+        .subquery()
+    )
+    query = (
+        select(User, ratings.c.avg, ratings.c.n)
+        .outerjoin(ratings, ratings.c.mentor_id == User.id)
+        .where(User.is_mentor.is_(True))
+        .order_by(User.full_name)
+    )
     if mentor_id is not None:
         query = query.where(User.id == mentor_id)
     rows = session.execute(query).all()
@@ -146,11 +210,19 @@ def list_mentors(session: Session, *, include_unavailable: bool = True, mentor_i
         available = bool(user.mentor_available and settings.mentorship_available)
         if not include_unavailable and not available:
             continue
-        mentors.append(MentorInfo(
-            user.id, user.full_name, user.username, user.mentor_bio or "",
-            user.mentor_rate if user.mentor_rate is not None else settings.mentor_default_rate,
-            available, Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None,
-            n or 0, user.telegram_id))
+        mentors.append(
+            MentorInfo(
+                user.id,
+                user.full_name,
+                user.username,
+                user.mentor_bio or "",
+                user.mentor_rate if user.mentor_rate is not None else settings.mentor_default_rate,
+                available,
+                Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None,
+                n or 0,
+                user.telegram_id,
+            )
+        )
     return mentors
 
 
@@ -188,9 +260,17 @@ def price_list(session: Session, mentor_id: int) -> tuple[MentorInfo, list[tuple
     return mentor, [(d, _price(mentor, d, settings)) for d in settings.durations]
 
 
-def book(session: Session, student_id: int, mentor_id: int, duration: int, notes: str | None = None, *,
-         idempotency_key: str, expected_cost: Decimal | None = None,
-         now: datetime | None = None) -> BookingResult:
+def book(
+    session: Session,
+    student_id: int,
+    mentor_id: int,
+    duration: int,
+    notes: str | None = None,
+    *,
+    idempotency_key: str,
+    expected_cost: Decimal | None = None,
+    now: datetime | None = None,
+) -> BookingResult:
     """Pay at once and create a PENDING booking for an admin to confirm."""
     now = as_utc(now)
     notes = clean_text(notes, limit=MAX_NOTES, field="notes")
@@ -207,26 +287,59 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
         cost = _price(mentor, duration, settings)
         if expected_cost is not None and expected_cost != cost:
             raise PriceChanged("the price changed", old=expected_cost, new=cost)
-        pending = session.scalar(select(func.count()).select_from(MentorshipBooking).where(
-            MentorshipBooking.student_id == student_id,
-            MentorshipBooking.status == BookingStatus.PENDING)) or 0
+        pending = (
+            session.scalar(
+                select(func.count())
+                .select_from(MentorshipBooking)
+                .where(MentorshipBooking.student_id == student_id, MentorshipBooking.status == BookingStatus.PENDING)
+            )
+            or 0
+        )
         if pending >= settings.max_pending_bookings:
             raise TooManyPendingBookings("too many pending bookings", limit=settings.max_pending_bookings)
         new_balance = debit(session, student_id, cost)
-        booking = MentorshipBooking(student_id=student_id, mentor_id=mentor_id, duration=duration,
-                                    total_cost=cost, status=BookingStatus.PENDING, student_notes=notes,
-                                    created_at=now, updated_at=now)
+        booking = MentorshipBooking(
+            student_id=student_id,
+            mentor_id=mentor_id,
+            duration=duration,
+            total_cost=cost,
+            status=BookingStatus.PENDING,
+            student_notes=notes,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(booking)
         session.flush()
-        session.add(Transaction(user_id=student_id, type=TransactionType.MENTORSHIP_PAYMENT, amount=-cost,
-                                status=TransactionStatus.APPROVED,
-                                description=f"Mentorship with {mentor.name} ({duration} min)",
-                                idempotency_key=key, reference=f"booking:{booking.id}",
-                                balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
-        notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_NEW, subject=f"booking:{booking.id}", now=now,
-                                    payload={"booking_id": booking.id, "student": student.full_name,
-                                             "username": student.username, "mentor": mentor.name,
-                                             "duration": duration, "cost": str(cost), "notes": notes or ""})
+        session.add(
+            Transaction(
+                user_id=student_id,
+                type=TransactionType.MENTORSHIP_PAYMENT,
+                amount=-cost,
+                status=TransactionStatus.APPROVED,
+                description=f"Mentorship with {mentor.name} ({duration} min)",
+                idempotency_key=key,
+                reference=f"booking:{booking.id}",
+                balance_after=new_balance,
+                created_at=now,
+                decided_at=now,
+                updated_at=now,
+            )
+        )
+        notifications.notify_admins(
+            session,
+            kind=NotificationKind.ADMIN_BOOKING_NEW,
+            subject=f"booking:{booking.id}",
+            now=now,
+            payload={
+                "booking_id": booking.id,
+                "student": student.full_name,
+                "username": student.username,
+                "mentor": mentor.name,
+                "duration": duration,
+                "cost": str(cost),
+                "notes": notes or "",
+            },
+        )
         return BookingResult(_booking_info(session, booking), new_balance)
 
     def replay(prior: Transaction) -> BookingResult:
@@ -236,14 +349,21 @@ def book(session: Session, student_id: int, mentor_id: int, duration: int, notes
     return run_idempotent(session, student_id, key, TransactionType.MENTORSHIP_PAYMENT, do, replay)
 
 
-def _transition(session: Session, booking_id: int, allowed: tuple[BookingStatus, ...], values: dict,
-                *, student_id: int | None = None) -> MentorshipBooking:
+def _transition(
+    session: Session,
+    booking_id: int,
+    allowed: tuple[BookingStatus, ...],
+    values: dict,
+    *,
+    student_id: int | None = None,
+) -> MentorshipBooking:
     """Move a booking with one conditional UPDATE; explain precisely when it may not move."""
     conditions = [MentorshipBooking.id == booking_id, MentorshipBooking.status.in_(allowed)]
     if student_id is not None:
         conditions.append(MentorshipBooking.student_id == student_id)
-    won = session.execute(update(MentorshipBooking).where(*conditions).values(**values)
-                          .execution_options(synchronize_session=False)).rowcount
+    won = session.execute(
+        update(MentorshipBooking).where(*conditions).values(**values).execution_options(synchronize_session=False)
+    ).rowcount
     booking = session.get(MentorshipBooking, booking_id)
     if booking is not None:
         session.refresh(booking)
@@ -252,8 +372,11 @@ def _transition(session: Session, booking_id: int, allowed: tuple[BookingStatus,
             raise NotFound("booking not found", entity="booking", id=booking_id)
         if student_id is not None and booking.student_id != student_id:
             raise NotOwner("this booking is not yours")
-        raise InvalidState("the booking cannot change from its current status",
-                           status=booking.status.value, by=booking.processed_by or "")
+        raise InvalidState(
+            "the booking cannot change from its current status",
+            status=booking.status.value,
+            by=booking.processed_by or "",
+        )
     return booking
 
 
@@ -276,8 +399,9 @@ def check_cancellable(session: Session, booking_id: int, *, student_id: int | No
         raise NotOwner("this booking is not yours")
     allowed = (BookingStatus.PENDING,) if student_id is not None else (BookingStatus.PENDING, BookingStatus.CONFIRMED)
     if booking.status not in allowed:
-        raise InvalidState("the booking cannot be cancelled now", status=booking.status.value,
-                           by=booking.processed_by or "")
+        raise InvalidState(
+            "the booking cannot be cancelled now", status=booking.status.value, by=booking.processed_by or ""
+        )
     return booking
 
 
@@ -289,8 +413,9 @@ def student_booking(session: Session, booking_id: int, student_id: int) -> Booki
     return booking
 
 
-def check_session_date(session: Session, session_date: datetime, *, now: datetime | None = None,
-                       settings: AppSettings | None = None) -> datetime:
+def check_session_date(
+    session: Session, session_date: datetime, *, now: datetime | None = None, settings: AppSettings | None = None
+) -> datetime:
     """The one rule for a session's date: after `now` and at most max_session_days_ahead days after it.
 
     Aware UTC, or DateInPast / DateTooFar (details: days) for the bot, the panel and the API to explain.
@@ -315,8 +440,16 @@ def latest_session_date(session: Session, *, now: datetime | None = None, days: 
     return as_utc(now) + timedelta(days=days)
 
 
-def confirm(session: Session, booking_id: int, session_date: datetime, admin_notes: str | None = None, *,
-            actor: Actor, reschedule: bool = False, now: datetime | None = None) -> BookingInfo:
+def confirm(
+    session: Session,
+    booking_id: int,
+    session_date: datetime,
+    admin_notes: str | None = None,
+    *,
+    actor: Actor,
+    reschedule: bool = False,
+    now: datetime | None = None,
+) -> BookingInfo:
     """PENDING -> CONFIRMED with a date check_session_date accepts (or move a CONFIRMED session when
     rescheduling)."""
     now = as_utc(now)
@@ -326,26 +459,57 @@ def confirm(session: Session, booking_id: int, session_date: datetime, admin_not
     with unit_of_work(session):
         before = session.get(MentorshipBooking, booking_id)
         old_date = before.session_date if before else None
-        booking = _transition(session, booking_id, allowed, dict(
-            status=BookingStatus.CONFIRMED, session_date=session_date, admin_notes=notes,
-            processed_by=actor.name, confirmed_at=now, updated_at=now))
-        payload = {"booking_id": booking_id, "session_date": session_date.isoformat(),
-                   "notes": notes or "", "duration": booking.duration}
+        booking = _transition(
+            session,
+            booking_id,
+            allowed,
+            dict(
+                status=BookingStatus.CONFIRMED,
+                session_date=session_date,
+                admin_notes=notes,
+                processed_by=actor.name,
+                confirmed_at=now,
+                updated_at=now,
+            ),
+        )
+        payload = {
+            "booking_id": booking_id,
+            "session_date": session_date.isoformat(),
+            "notes": notes or "",
+            "duration": booking.duration,
+        }
         kind = NotificationKind.BOOKING_RESCHEDULED if reschedule else NotificationKind.BOOKING_CONFIRMED
         mentor_kind = NotificationKind.MENTOR_RESCHEDULED if reschedule else NotificationKind.MENTOR_CONFIRMED
-        notifications.enqueue(session, kind=kind, user_id=booking.student_id, payload=payload,
-                              subject=f"booking:{booking_id}", now=now)
+        notifications.enqueue(
+            session, kind=kind, user_id=booking.student_id, payload=payload, subject=f"booking:{booking_id}", now=now
+        )
         if booking.mentor_id != booking.student_id:
-            notifications.enqueue(session, kind=mentor_kind, user_id=booking.mentor_id,
-                                  payload=payload, subject=f"booking:{booking_id}", now=now)
+            notifications.enqueue(
+                session,
+                kind=mentor_kind,
+                user_id=booking.mentor_id,
+                payload=payload,
+                subject=f"booking:{booking_id}",
+                now=now,
+            )
         if not reschedule:
-            notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_DECIDED, subject=f"booking:{booking_id}",
-                                        now=now, payload={"booking_id": booking_id, "status": "CONFIRMED",
-                                                          "by": actor.name})
-        audit.record(session, actor, "booking.reschedule" if reschedule else "booking.confirm", "booking",
-                     booking_id, before={"status": "CONFIRMED" if reschedule else "PENDING",
-                                         "session_date": old_date},
-                     after={"status": "CONFIRMED", "session_date": session_date, "notes": notes}, now=now)
+            notifications.notify_admins(
+                session,
+                kind=NotificationKind.ADMIN_BOOKING_DECIDED,
+                subject=f"booking:{booking_id}",
+                now=now,
+                payload={"booking_id": booking_id, "status": "CONFIRMED", "by": actor.name},
+            )
+        audit.record(
+            session,
+            actor,
+            "booking.reschedule" if reschedule else "booking.confirm",
+            "booking",
+            booking_id,
+            before={"status": "CONFIRMED" if reschedule else "PENDING", "session_date": old_date},
+            after={"status": "CONFIRMED", "session_date": session_date, "notes": notes},
+            now=now,
+        )
         return _booking_info(session, booking)
 
 
@@ -356,18 +520,43 @@ def complete(session: Session, booking_id: int, *, actor: Actor, now: datetime |
         current = session.get(MentorshipBooking, booking_id)
         if current is not None and current.status == BookingStatus.CONFIRMED and current.session_date > now:
             raise InvalidState("the session has not started yet", status="CONFIRMED")
-        booking = _transition(session, booking_id, (BookingStatus.CONFIRMED,), dict(
-            status=BookingStatus.COMPLETED, completed_at=now, updated_at=now, processed_by=actor.name))
-        notifications.enqueue(session, kind=NotificationKind.BOOKING_RATE_REQUEST, user_id=booking.student_id, now=now,
-                              subject=f"booking:{booking_id}", dedupe_key=f"rate-request:{booking_id}",
-                              payload={"booking_id": booking_id})
-        audit.record(session, actor, "booking.complete", "booking", booking_id,
-                     before={"status": "CONFIRMED"}, after={"status": "COMPLETED"}, now=now)
+        booking = _transition(
+            session,
+            booking_id,
+            (BookingStatus.CONFIRMED,),
+            dict(status=BookingStatus.COMPLETED, completed_at=now, updated_at=now, processed_by=actor.name),
+        )
+        notifications.enqueue(
+            session,
+            kind=NotificationKind.BOOKING_RATE_REQUEST,
+            user_id=booking.student_id,
+            now=now,
+            subject=f"booking:{booking_id}",
+            dedupe_key=f"rate-request:{booking_id}",
+            payload={"booking_id": booking_id},
+        )
+        audit.record(
+            session,
+            actor,
+            "booking.complete",
+            "booking",
+            booking_id,
+            before={"status": "CONFIRMED"},
+            after={"status": "COMPLETED"},
+            now=now,
+        )
         return _booking_info(session, booking)
 
 
-def cancel(session: Session, booking_id: int, reason: str | None = None, *, actor: Actor | None = None,
-           student_id: int | None = None, now: datetime | None = None) -> CancelResult:
+def cancel(
+    session: Session,
+    booking_id: int,
+    reason: str | None = None,
+    *,
+    actor: Actor | None = None,
+    student_id: int | None = None,
+    now: datetime | None = None,
+) -> CancelResult:
     """Cancel and refund the full cost, once.
 
     An admin (actor) may cancel PENDING or CONFIRMED bookings and must give the student a reason
@@ -385,42 +574,95 @@ def cancel(session: Session, booking_id: int, reason: str | None = None, *, acto
     with unit_of_work(session):
         before = session.get(MentorshipBooking, booking_id)
         before_status = before.status.value if before else None
-        booking = _transition(session, booking_id, allowed, dict(
-            status=BookingStatus.CANCELLED, cancelled_at=now, updated_at=now, cancel_reason=reason,
-            processed_by=who), student_id=student_id)
+        booking = _transition(
+            session,
+            booking_id,
+            allowed,
+            dict(
+                status=BookingStatus.CANCELLED, cancelled_at=now, updated_at=now, cancel_reason=reason, processed_by=who
+            ),
+            student_id=student_id,
+        )
         new_balance = credit(session, booking.student_id, booking.total_cost)
-        session.add(Transaction(user_id=booking.student_id, type=TransactionType.REFUND,
-                                amount=booking.total_cost, status=TransactionStatus.APPROVED,
-                                description=f"Refund for cancelled mentorship booking #{booking_id}",
-                                idempotency_key=f"refund:booking:{booking_id}", reference=f"booking:{booking_id}",
-                                admin_id=actor.admin_id if actor else None, processed_by=who,
-                                balance_after=new_balance, created_at=now, decided_at=now, updated_at=now))
-        payload = {"booking_id": booking_id, "refund": str(booking.total_cost), "balance": str(new_balance),
-                   "reason": reason or "", "by_student": by_student}
-        notifications.enqueue(session, kind=NotificationKind.BOOKING_CANCELLED, user_id=booking.student_id, payload=payload,
-                              subject=f"booking:{booking_id}", now=now)
-        notifications.notify_admins(session, kind=NotificationKind.ADMIN_BOOKING_DECIDED, subject=f"booking:{booking_id}",
-                                    now=now, payload={"booking_id": booking_id, "status": "CANCELLED", "by": who})
+        session.add(
+            Transaction(
+                user_id=booking.student_id,
+                type=TransactionType.REFUND,
+                amount=booking.total_cost,
+                status=TransactionStatus.APPROVED,
+                description=f"Refund for cancelled mentorship booking #{booking_id}",
+                idempotency_key=f"refund:booking:{booking_id}",
+                reference=f"booking:{booking_id}",
+                admin_id=actor.admin_id if actor else None,
+                processed_by=who,
+                balance_after=new_balance,
+                created_at=now,
+                decided_at=now,
+                updated_at=now,
+            )
+        )
+        payload = {
+            "booking_id": booking_id,
+            "refund": str(booking.total_cost),
+            "balance": str(new_balance),
+            "reason": reason or "",
+            "by_student": by_student,
+        }
+        notifications.enqueue(
+            session,
+            kind=NotificationKind.BOOKING_CANCELLED,
+            user_id=booking.student_id,
+            payload=payload,
+            subject=f"booking:{booking_id}",
+            now=now,
+        )
+        notifications.notify_admins(
+            session,
+            kind=NotificationKind.ADMIN_BOOKING_DECIDED,
+            subject=f"booking:{booking_id}",
+            now=now,
+            payload={"booking_id": booking_id, "status": "CANCELLED", "by": who},
+        )
         if actor is not None:
-            audit.record(session, actor, "booking.cancel", "booking", booking_id,
-                         before={"status": before_status},
-                         after={"status": "CANCELLED", "refund": booking.total_cost, "reason": reason}, now=now)
+            audit.record(
+                session,
+                actor,
+                "booking.cancel",
+                "booking",
+                booking_id,
+                before={"status": before_status},
+                after={"status": "CANCELLED", "refund": booking.total_cost, "reason": reason},
+                now=now,
+            )
         return CancelResult(_booking_info(session, booking), booking.total_cost, new_balance)
 
 
-def leave_feedback(session: Session, booking_id: int, student_id: int, rating: int,
-                   feedback: str | None = None, *, now: datetime | None = None) -> BookingInfo:
+def leave_feedback(
+    session: Session,
+    booking_id: int,
+    student_id: int,
+    rating: int,
+    feedback: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> BookingInfo:
     """One rating (1-5) with optional text per COMPLETED booking, by its student."""
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise InvalidRating("rating must be 1 to 5")
     feedback = clean_text(feedback, limit=MAX_NOTES, field="feedback")
     now = as_utc(now)
     with unit_of_work(session):
-        won = session.execute(update(MentorshipBooking).where(
-            MentorshipBooking.id == booking_id, MentorshipBooking.student_id == student_id,
-            MentorshipBooking.status == BookingStatus.COMPLETED, MentorshipBooking.rating.is_(None)
-        ).values(rating=rating, feedback=feedback, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+        won = session.execute(
+            update(MentorshipBooking)
+            .where(
+                MentorshipBooking.id == booking_id,
+                MentorshipBooking.student_id == student_id,
+                MentorshipBooking.status == BookingStatus.COMPLETED,
+                MentorshipBooking.rating.is_(None),
+            )
+            .values(rating=rating, feedback=feedback, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         booking = session.get(MentorshipBooking, booking_id)
         if not won:
             if booking is None:
@@ -434,15 +676,23 @@ def leave_feedback(session: Session, booking_id: int, student_id: int, rating: i
         return _booking_info(session, booking)
 
 
-def add_feedback_text(session: Session, booking_id: int, student_id: int, feedback: str, *,
-                      now: datetime | None = None) -> BookingInfo:
+def add_feedback_text(
+    session: Session, booking_id: int, student_id: int, feedback: str, *, now: datetime | None = None
+) -> BookingInfo:
     """Text sent after the star rating (the bot asks for it in a second step)."""
     feedback = clean_text(feedback, limit=MAX_NOTES, field="feedback")
     with unit_of_work(session):
-        won = session.execute(update(MentorshipBooking).where(
-            MentorshipBooking.id == booking_id, MentorshipBooking.student_id == student_id,
-            MentorshipBooking.rating.is_not(None), MentorshipBooking.feedback.is_(None)
-        ).values(feedback=feedback, updated_at=as_utc(now)).execution_options(synchronize_session=False)).rowcount
+        won = session.execute(
+            update(MentorshipBooking)
+            .where(
+                MentorshipBooking.id == booking_id,
+                MentorshipBooking.student_id == student_id,
+                MentorshipBooking.rating.is_not(None),
+                MentorshipBooking.feedback.is_(None),
+            )
+            .values(feedback=feedback, updated_at=as_utc(now))
+            .execution_options(synchronize_session=False)
+        ).rowcount
         booking = session.get(MentorshipBooking, booking_id)
         if booking is None or booking.student_id != student_id:
             raise NotFound("booking not found", entity="booking", id=booking_id)
@@ -454,8 +704,11 @@ def add_feedback_text(session: Session, booking_id: int, student_id: int, feedba
 
 def student_bookings(session: Session, student_id: int) -> list[BookingInfo]:
     """Upcoming first (by date), then the rest newest first."""
-    rows = session.scalars(select(MentorshipBooking).where(MentorshipBooking.student_id == student_id)
-                           .order_by(MentorshipBooking.created_at.desc(), MentorshipBooking.id.desc())).all()
+    rows = session.scalars(
+        select(MentorshipBooking)
+        .where(MentorshipBooking.student_id == student_id)
+        .order_by(MentorshipBooking.created_at.desc(), MentorshipBooking.id.desc())
+    ).all()
     infos = [_booking_info(session, b) for b in rows]
     active = [b for b in infos if b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)]
     active.sort(key=lambda b: (b.session_date is None, b.session_date or b.created_at))
@@ -463,21 +716,34 @@ def student_bookings(session: Session, student_id: int) -> list[BookingInfo]:
 
 
 def pending_bookings(session: Session, *, limit: int = 50) -> list[BookingInfo]:
-    rows = session.scalars(select(MentorshipBooking).where(MentorshipBooking.status == BookingStatus.PENDING)
-                           .order_by(MentorshipBooking.created_at, MentorshipBooking.id).limit(limit)).all()
+    rows = session.scalars(
+        select(MentorshipBooking)
+        .where(MentorshipBooking.status == BookingStatus.PENDING)
+        .order_by(MentorshipBooking.created_at, MentorshipBooking.id)
+        .limit(limit)
+    ).all()
     return [_booking_info(session, b) for b in rows]
 
 
 def mentor_candidates(session: Session) -> list[UserInfo]:
     """Students in the bot who are not mentors yet, by name: whom the owner may make a mentor."""
-    rows = session.scalars(select(User).where(User.is_mentor.is_(False), User.telegram_id.is_not(None))
-                           .order_by(User.full_name)).all()
+    rows = session.scalars(
+        select(User).where(User.is_mentor.is_(False), User.telegram_id.is_not(None)).order_by(User.full_name)
+    ).all()
     return [user_info(u) for u in rows]
 
 
-def update_mentor(session: Session, user_id: int, *, actor: Actor, is_mentor: bool | None = None,
-                  bio: str | None = None, rate: Decimal | str | None = None, available: bool | None = None,
-                  now: datetime | None = None) -> MentorInfo:
+def update_mentor(
+    session: Session,
+    user_id: int,
+    *,
+    actor: Actor,
+    is_mentor: bool | None = None,
+    bio: str | None = None,
+    rate: Decimal | str | None = None,
+    available: bool | None = None,
+    now: datetime | None = None,
+) -> MentorInfo:
     """Make a user a mentor or edit a mentor's bio, hourly rate and availability; audited."""
     if rate is not None:
         rate = parse_rate(rate)
@@ -486,8 +752,12 @@ def update_mentor(session: Session, user_id: int, *, actor: Actor, is_mentor: bo
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("user not found", entity="user", id=user_id)
-        before = {"is_mentor": user.is_mentor, "bio": user.mentor_bio, "rate": user.mentor_rate,
-                  "available": user.mentor_available}
+        before = {
+            "is_mentor": user.is_mentor,
+            "bio": user.mentor_bio,
+            "rate": user.mentor_rate,
+            "available": user.mentor_available,
+        }
         if is_mentor is not None:
             user.is_mentor = is_mentor
         if bio is not None:
@@ -496,15 +766,25 @@ def update_mentor(session: Session, user_id: int, *, actor: Actor, is_mentor: bo
             user.mentor_rate = rate
         if available is not None:
             user.mentor_available = available
-        after = {"is_mentor": user.is_mentor, "bio": user.mentor_bio, "rate": user.mentor_rate,
-                 "available": user.mentor_available}
+        after = {
+            "is_mentor": user.is_mentor,
+            "bio": user.mentor_bio,
+            "rate": user.mentor_rate,
+            "available": user.mentor_available,
+        }
         audit.record(session, actor, "mentor.update", "user", user_id, before=before, after=after, now=now)
     return get_mentor(session, user_id) if user.is_mentor else None
 
 
-def set_mentorship_settings(session: Session, *, actor: Actor, hourly_rate: Decimal | str | None = None,
-                            is_available: bool | None = None, durations: str | None = None,
-                            now: datetime | None = None):
+def set_mentorship_settings(
+    session: Session,
+    *,
+    actor: Actor,
+    hourly_rate: Decimal | str | None = None,
+    is_available: bool | None = None,
+    durations: str | None = None,
+    now: datetime | None = None,
+):
     """The seed's PUT /api/admin/mentorship/settings: default hourly rate, open/closed, durations."""
     changes = {}
     if hourly_rate is not None:
@@ -516,19 +796,36 @@ def set_mentorship_settings(session: Session, *, actor: Actor, hourly_rate: Deci
     return update_settings(session, changes, actor=actor, now=now)
 
 
-def create_mentor(session: Session, full_name: str, *, actor: Actor, bio: str = "",
-                  rate: Decimal | str | None = None, telegram_id: int | None = None,
-                  now: datetime | None = None) -> MentorInfo:
+def create_mentor(
+    session: Session,
+    full_name: str,
+    *,
+    actor: Actor,
+    bio: str = "",
+    rate: Decimal | str | None = None,
+    telegram_id: int | None = None,
+    now: datetime | None = None,
+) -> MentorInfo:
     """A mentor who is not (yet) a student in the bot, e.g. the owner."""
     name = clean_text(full_name, limit=200, field="name")
     if not name:
         raise InvalidInput("a name is required")
     now = as_utc(now)
     with unit_of_work(session):
-        user = User(full_name=name, telegram_id=telegram_id, is_mentor=True, mentor_bio=bio or None,
-                    balance=ZERO, language="en", created_at=now)
+        user = User(
+            full_name=name,
+            telegram_id=telegram_id,
+            is_mentor=True,
+            mentor_bio=bio or None,
+            balance=ZERO,
+            language="en",
+            created_at=now,
+        )
         session.add(user)
         session.flush()
         user_id = user.id
-    return update_mentor(session, user_id, actor=actor, rate=rate, now=now) if rate is not None \
+    return (
+        update_mentor(session, user_id, actor=actor, rate=rate, now=now)
+        if rate is not None
         else get_mentor(session, user_id)
+    )

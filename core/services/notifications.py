@@ -1,4 +1,5 @@
 """The outbox: services enqueue messages in their own transaction; the bot claims and delivers them."""
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,20 @@ def insert_ignore(session: Session, model, values: dict, conflict: list[str]):
     return session.scalar(stmt.returning(model.id))
 
 
-def enqueue(session: Session, *, kind: str, payload: dict | None = None, user_id: int | None = None,
-            chat_id: int | None = None, audience: str = "user", subject: str | None = None,
-            dedupe_key: str | None = None, broadcast_id: int | None = None,
-            now: datetime | None = None, not_before: datetime | None = None) -> int | None:
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict | None = None,
+    user_id: int | None = None,
+    chat_id: int | None = None,
+    audience: str = "user",
+    subject: str | None = None,
+    dedupe_key: str | None = None,
+    broadcast_id: int | None = None,
+    now: datetime | None = None,
+    not_before: datetime | None = None,
+) -> int | None:
     """Add a message to the caller's transaction. Returns its id, or None when there is no
     recipient (a mentor without Telegram) or the dedupe_key was already used."""
     if audience == "user" and chat_id is None:
@@ -38,10 +49,20 @@ def enqueue(session: Session, *, kind: str, payload: dict | None = None, user_id
         if chat_id is None:
             return None
     now = as_utc(now)
-    values = dict(kind=kind, payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
-                  user_id=user_id, chat_id=chat_id, audience=audience, subject=subject,
-                  dedupe_key=dedupe_key, broadcast_id=broadcast_id, status=NotificationStatus.PENDING,
-                  attempts=0, next_attempt_at=as_utc(not_before) if not_before else now, created_at=now)
+    values = dict(
+        kind=kind,
+        payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+        user_id=user_id,
+        chat_id=chat_id,
+        audience=audience,
+        subject=subject,
+        dedupe_key=dedupe_key,
+        broadcast_id=broadcast_id,
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        next_attempt_at=as_utc(not_before) if not_before else now,
+        created_at=now,
+    )
     if dedupe_key is None:
         row = Notification(**values)
         session.add(row)
@@ -50,11 +71,19 @@ def enqueue(session: Session, *, kind: str, payload: dict | None = None, user_id
     return insert_ignore(session, Notification, values, ["dedupe_key"])
 
 
-def notify_admins(session: Session, *, kind: str, payload: dict, subject: str | None = None,
-                  dedupe_key: str | None = None, now: datetime | None = None) -> int | None:
+def notify_admins(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict,
+    subject: str | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> int | None:
     """One row for all admins; delivery fans it out to every ADMIN_TELEGRAM_IDS chat."""
-    return enqueue(session, kind=kind, payload=payload, audience="admins", subject=subject,
-                   dedupe_key=dedupe_key, now=now)
+    return enqueue(
+        session, kind=kind, payload=payload, audience="admins", subject=subject, dedupe_key=dedupe_key, now=now
+    )
 
 
 @dataclass(frozen=True)
@@ -79,59 +108,112 @@ def _due(now: datetime):
 
 def _fan_out_admin_rows(session: Session, now: datetime) -> None:
     admins = context_of(session).admin_chat_ids
-    parents = session.scalars(select(Notification).where(
-        Notification.audience == "admins", Notification.status == NotificationStatus.PENDING,
-        Notification.next_attempt_at <= now).limit(100)).all()
+    parents = session.scalars(
+        select(Notification)
+        .where(
+            Notification.audience == "admins",
+            Notification.status == NotificationStatus.PENDING,
+            Notification.next_attempt_at <= now,
+        )
+        .limit(100)
+    ).all()
     for parent in parents:
-        won = session.execute(update(Notification).where(
-            Notification.id == parent.id, Notification.status == NotificationStatus.PENDING
-        ).values(status=NotificationStatus.SENT, sent_at=now)).rowcount
+        won = session.execute(
+            update(Notification)
+            .where(Notification.id == parent.id, Notification.status == NotificationStatus.PENDING)
+            .values(status=NotificationStatus.SENT, sent_at=now)
+        ).rowcount
         if not won:
             continue
         for chat in admins:
-            insert_ignore(session, Notification, dict(
-                kind=parent.kind, payload=parent.payload, chat_id=chat, audience="admin",
-                subject=parent.subject, dedupe_key=f"n{parent.id}:admin:{chat}",
-                status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
-            ), ["dedupe_key"])
+            insert_ignore(
+                session,
+                Notification,
+                dict(
+                    kind=parent.kind,
+                    payload=parent.payload,
+                    chat_id=chat,
+                    audience="admin",
+                    subject=parent.subject,
+                    dedupe_key=f"n{parent.id}:admin:{chat}",
+                    status=NotificationStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                ),
+                ["dedupe_key"],
+            )
 
 
-def claim_due(session: Session, worker: str, *, now: datetime | None = None,
-              limit: int = 25) -> list[OutboxMessage]:
+def claim_due(session: Session, worker: str, *, now: datetime | None = None, limit: int = 25) -> list[OutboxMessage]:
     """Claim up to `limit` due messages for this worker; each row is won by exactly one worker."""
     now = as_utc(now)
     with unit_of_work(session):
         _fan_out_admin_rows(session, now)
         # Broadcast rows go after everything else that is due: a top-up decision must not wait
         # behind thousands of announcements sent at 25 a second.
-        ids = session.scalars(select(Notification.id).where(
-            _due(now), Notification.audience != "admins").order_by(
-            Notification.broadcast_id.is_not(None), Notification.id).limit(limit)).all()
+        ids = session.scalars(
+            select(Notification.id)
+            .where(_due(now), Notification.audience != "admins")
+            .order_by(Notification.broadcast_id.is_not(None), Notification.id)
+            .limit(limit)
+        ).all()
         claimed = []
         for nid in ids:
-            won = session.execute(update(Notification).where(Notification.id == nid, _due(now)).values(
-                status=NotificationStatus.SENDING, claimed_by=worker, claimed_at=now,
-                attempts=Notification.attempts + 1)).rowcount
+            won = session.execute(
+                update(Notification)
+                .where(Notification.id == nid, _due(now))
+                .values(
+                    status=NotificationStatus.SENDING,
+                    claimed_by=worker,
+                    claimed_at=now,
+                    attempts=Notification.attempts + 1,
+                )
+            ).rowcount
             if won:
                 claimed.append(nid)
-        rows = session.execute(select(Notification, User.language).outerjoin(
-            User, User.id == Notification.user_id).where(Notification.id.in_(claimed))
-            .order_by(Notification.id)).all() if claimed else []
-        return [OutboxMessage(n.id, n.chat_id, n.user_id, n.kind, json.loads(n.payload or "{}"),
-                              n.subject, n.attempts, lang, n.broadcast_id) for n, lang in rows]
+        rows = (
+            session.execute(
+                select(Notification, User.language)
+                .outerjoin(User, User.id == Notification.user_id)
+                .where(Notification.id.in_(claimed))
+                .order_by(Notification.id)
+            ).all()
+            if claimed
+            else []
+        )
+        return [
+            OutboxMessage(
+                n.id,
+                n.chat_id,
+                n.user_id,
+                n.kind,
+                json.loads(n.payload or "{}"),
+                n.subject,
+                n.attempts,
+                lang,
+                n.broadcast_id,
+            )
+            for n, lang in rows
+        ]
 
 
-def mark_sent(session: Session, notification_id: int, *, message_id: int | None = None,
-              now: datetime | None = None) -> bool:
+def mark_sent(
+    session: Session, notification_id: int, *, message_id: int | None = None, now: datetime | None = None
+) -> bool:
     with unit_of_work(session):
-        return bool(session.execute(update(Notification).where(
-            Notification.id == notification_id, Notification.status == NotificationStatus.SENDING
-        ).values(status=NotificationStatus.SENT, sent_at=as_utc(now), message_id=message_id,
-                 last_error=None)).rowcount)
+        return bool(
+            session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.status == NotificationStatus.SENDING)
+                .values(status=NotificationStatus.SENT, sent_at=as_utc(now), message_id=message_id, last_error=None)
+            ).rowcount
+        )
 
 
-def mark_retry(session: Session, notification_id: int, error: str, *, retry_at: datetime,
-               count_attempt: bool = True) -> str:
+def mark_retry(
+    session: Session, notification_id: int, error: str, *, retry_at: datetime, count_attempt: bool = True
+) -> str:
     """Put a message back for a later try, or fail it after MAX_ATTEMPTS. Returns the new status."""
     with unit_of_work(session):
         row = session.get(Notification, notification_id)
@@ -153,37 +235,64 @@ def release(session: Session, notification_ids: list[int], worker: str) -> int:
     if not notification_ids:
         return 0
     with unit_of_work(session):
-        return session.execute(update(Notification).where(
-            Notification.id.in_(notification_ids), Notification.status == NotificationStatus.SENDING,
-            Notification.claimed_by == worker,
-        ).values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None,
-                 attempts=Notification.attempts - 1).execution_options(synchronize_session=False)).rowcount
+        return session.execute(
+            update(Notification)
+            .where(
+                Notification.id.in_(notification_ids),
+                Notification.status == NotificationStatus.SENDING,
+                Notification.claimed_by == worker,
+            )
+            .values(
+                status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None, attempts=Notification.attempts - 1
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
 
 
 def mark_failed(session: Session, notification_id: int, error: str) -> None:
     with unit_of_work(session):
-        session.execute(update(Notification).where(Notification.id == notification_id).values(
-            status=NotificationStatus.FAILED, last_error=error[:500]))
+        session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .values(status=NotificationStatus.FAILED, last_error=error[:500])
+        )
 
 
 def mark_chat_blocked(session: Session, chat_id: int, *, now: datetime | None = None) -> int:
     """The user blocked the bot: mark them, and fail what waits for them (no endless retries)."""
     with unit_of_work(session):
         session.execute(update(User).where(User.telegram_id == chat_id).values(bot_blocked_at=as_utc(now)))
-        return session.execute(update(Notification).where(
-            Notification.chat_id == chat_id,
-            Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
-        ).values(status=NotificationStatus.FAILED, last_error="blocked by user")).rowcount
+        return session.execute(
+            update(Notification)
+            .where(
+                Notification.chat_id == chat_id,
+                Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
+            )
+            .values(status=NotificationStatus.FAILED, last_error="blocked by user")
+        ).rowcount
 
 
 def sent_messages(session: Session, subject: str, *, audience: str = "admin") -> list[tuple[int, int]]:
     """(chat_id, message_id) of delivered messages about a subject, e.g. to edit other admins' copies."""
-    return [(r.chat_id, r.message_id) for r in session.execute(select(
-        Notification.chat_id, Notification.message_id).where(
-        Notification.subject == subject, Notification.audience == audience,
-        Notification.status == NotificationStatus.SENT, Notification.message_id.is_not(None)))]
+    return [
+        (r.chat_id, r.message_id)
+        for r in session.execute(
+            select(Notification.chat_id, Notification.message_id).where(
+                Notification.subject == subject,
+                Notification.audience == audience,
+                Notification.status == NotificationStatus.SENT,
+                Notification.message_id.is_not(None),
+            )
+        )
+    ]
 
 
 def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]))
+        )
+        or 0
+    )

@@ -1,4 +1,5 @@
 """One ledger row of one student, as a receipt (the Mini App's transaction details)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,8 +12,7 @@ from core.services.wallet import LedgerEntry, entry
 
 def receipt(session: Session, user_id: int, transaction_id: int) -> LedgerEntry:
     """Another student's row is "not found", never shown."""
-    row = session.scalar(select(Transaction).where(Transaction.id == transaction_id,
-                                                    Transaction.user_id == user_id))
+    row = session.scalar(select(Transaction).where(Transaction.id == transaction_id, Transaction.user_id == user_id))
     if row is None:
         raise NotFound("transaction not found", entity="transaction", id=transaction_id)
     return entry(row)

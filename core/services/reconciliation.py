@@ -2,6 +2,7 @@
 suggest the rest, and show what looks wrong (fraud signals). The webhook, the panel and the CLI only parse input
 and call here; an admin's decision on a request is core.services.topups'.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,14 +22,21 @@ from sqlalchemy.orm import Session
 from core.crypto import mask_wallet
 from core.db import context_of, unit_of_work
 from core.errors import InvalidAmount, InvalidInput, NotFound
-from core.models import (Notification, NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer,
-                         User)
+from core.models import Notification, NotificationKind, Transaction, TransactionStatus, TransactionType, Transfer, User
 from core.money import normalize_digits, parse_amount
 from core.services import matching, notifications, topups
 from core.services.common import clean_text
 from core.services.notifications import insert_ignore
 from core.services.settings import get_settings
-from core.sms import MAX_SMS_AMOUNT, RECEIVED, ParsedSms, normalize_mobile, normalize_reference, parse_sms, split_messages
+from core.sms import (
+    MAX_SMS_AMOUNT,
+    RECEIVED,
+    ParsedSms,
+    normalize_mobile,
+    normalize_reference,
+    parse_sms,
+    split_messages,
+)
 from core.text import has_control
 from core.timeutil import CAIRO, as_utc
 
@@ -69,14 +77,31 @@ class IngestResult:
 
 
 def info(row: Transfer) -> TransferInfo:
-    return TransferInfo(row.id, row.reference, row.amount, row.sender_masked, row.sender_name, row.received_at,
-                        row.source, row.transaction_id, row.matched_by)
+    return TransferInfo(
+        row.id,
+        row.reference,
+        row.amount,
+        row.sender_masked,
+        row.sender_name,
+        row.received_at,
+        row.source,
+        row.transaction_id,
+        row.matched_by,
+    )
 
 
 # --- transfers in -------------------------------------------------------------------------------
 
-def record_transfer(session: Session, parsed: ParsedSms, *, source: str, raw_text: str | None = None,
-                    received_at: datetime | None = None, now: datetime | None = None) -> IngestResult:
+
+def record_transfer(
+    session: Session,
+    parsed: ParsedSms,
+    *,
+    source: str,
+    raw_text: str | None = None,
+    received_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
     """Store a received transfer once per transaction number, then settle its request if certain.
 
     A repeat (forwarder retries, a paste of the same SMS, a statement row already seen) stores nothing
@@ -88,8 +113,11 @@ def record_transfer(session: Session, parsed: ParsedSms, *, source: str, raw_tex
     if not parsed.is_received:
         return IngestResult(parsed.kind)
     if parsed.problem is not None:
-        log.warning("a received SMS was not stored as a transfer: %s (transaction number %s)", parsed.problem,
-                    parsed.reference or "none")
+        log.warning(
+            "a received SMS was not stored as a transfer: %s (transaction number %s)",
+            parsed.problem,
+            parsed.reference or "none",
+        )
         return IngestResult(RECEIVED, problem=parsed.problem)
     if parsed.reference is None:
         return IngestResult(RECEIVED, problem="NO_REFERENCE")
@@ -99,22 +127,37 @@ def record_transfer(session: Session, parsed: ParsedSms, *, source: str, raw_tex
     sender = parsed.sender
     when = as_utc(parsed.sent_at or received_at or now)
     with unit_of_work(session):
-        new_id = insert_ignore(session, Transfer, dict(
-            reference=parsed.reference, amount=parsed.amount,
-            sender_hash=cipher.digest(sender) if sender else None,
-            sender_number=cipher.encrypt(sender) if sender else None,
-            sender_masked=mask_wallet(sender) if sender else None,
-            sender_name=(parsed.sender_name or None) and parsed.sender_name[:120],
-            wallet_balance=parsed.balance, received_at=when, source=source,
-            raw_text=cipher.encrypt(raw_text[:MAX_SMS]) if raw_text else None, created_at=now), ["reference"])
+        new_id = insert_ignore(
+            session,
+            Transfer,
+            dict(
+                reference=parsed.reference,
+                amount=parsed.amount,
+                sender_hash=cipher.digest(sender) if sender else None,
+                sender_number=cipher.encrypt(sender) if sender else None,
+                sender_masked=mask_wallet(sender) if sender else None,
+                sender_name=(parsed.sender_name or None) and parsed.sender_name[:120],
+                wallet_balance=parsed.balance,
+                received_at=when,
+                source=source,
+                raw_text=cipher.encrypt(raw_text[:MAX_SMS]) if raw_text else None,
+                created_at=now,
+            ),
+            ["reference"],
+        )
         row = session.scalar(select(Transfer).where(Transfer.reference == parsed.reference))
         first = info(row)
     decision = None
     if first.transaction_id is None:
         decision = _settle(session, first.id, now=now)
         first = transfer_info(session, first.id)
-    return IngestResult(RECEIVED, stored=new_id is not None, duplicate=new_id is None, transfer=first,
-                        settled_request=decision.transaction_id if decision else None)
+    return IngestResult(
+        RECEIVED,
+        stored=new_id is not None,
+        duplicate=new_id is None,
+        transfer=first,
+        settled_request=decision.transaction_id if decision else None,
+    )
 
 
 def _settle(session: Session, transfer_id: int, *, now: datetime) -> topups.TopupDecision | None:
@@ -143,8 +186,14 @@ def _link_to_approved(session: Session, transfer_id: int, *, now: datetime) -> b
         return matching.claim(session, transfer_id, approved[0].id, by="auto-match (approved earlier)", now=now)
 
 
-def receive_sms(session: Session, text: str, *, source: str = "sms", received_at: datetime | None = None,
-                now: datetime | None = None) -> IngestResult:
+def receive_sms(
+    session: Session,
+    text: str,
+    *,
+    source: str = "sms",
+    received_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
     """One SMS text (already known to come from the wallet's sender id)."""
     text = _checked(text)
     parsed = parse_sms(text, reference_time=received_at or now)
@@ -208,26 +257,51 @@ def announce_unmatched_transfers(session: Session, *, now: datetime | None = Non
     now = as_utc(now)
     minutes = get_settings(session).match_window_minutes
     window = matching.window_of(minutes)
-    announced = select(Notification.id).where(
-        Notification.dedupe_key == literal("unmatched-transfer:") + cast(Transfer.id, String)).exists()
+    announced = (
+        select(Notification.id)
+        .where(Notification.dedupe_key == literal("unmatched-transfer:") + cast(Transfer.id, String))
+        .exists()
+    )
     with unit_of_work(session, write=False):
-        rows = [info(t) for t in session.scalars(
-            select(Transfer).where(Transfer.transaction_id.is_(None), Transfer.received_at <= now - window,
-                                   Transfer.created_at <= now - window,
-                                   Transfer.received_at >= now - UNMATCHED_NOTICE_MAX_AGE, ~announced)
-            .order_by(Transfer.received_at, Transfer.id).limit(limit))]
+        rows = [
+            info(t)
+            for t in session.scalars(
+                select(Transfer)
+                .where(
+                    Transfer.transaction_id.is_(None),
+                    Transfer.received_at <= now - window,
+                    Transfer.created_at <= now - window,
+                    Transfer.received_at >= now - UNMATCHED_NOTICE_MAX_AGE,
+                    ~announced,
+                )
+                .order_by(Transfer.received_at, Transfer.id)
+                .limit(limit)
+            )
+        ]
     if not rows:
         return 0
     queued = 0
     with unit_of_work(session):
         for t in rows:
-            if notifications.notify_admins(
-                    session, kind=NotificationKind.ADMIN_TRANSFER_UNMATCHED, subject=f"transfer:{t.id}", now=now,
+            if (
+                notifications.notify_admins(
+                    session,
+                    kind=NotificationKind.ADMIN_TRANSFER_UNMATCHED,
+                    subject=f"transfer:{t.id}",
+                    now=now,
                     dedupe_key=unmatched_notice_key(t.id),
-                    payload={"transfer_id": t.id, "reference": t.reference, "amount": str(t.amount),
-                             "sender": t.sender_masked or "", "sender_name": t.sender_name or "",
-                             "received_at": as_utc(t.received_at).isoformat(), "window_minutes": minutes}
-            ) is not None:
+                    payload={
+                        "transfer_id": t.id,
+                        "reference": t.reference,
+                        "amount": str(t.amount),
+                        "sender": t.sender_masked or "",
+                        "sender_name": t.sender_name or "",
+                        "received_at": as_utc(t.received_at).isoformat(),
+                        "window_minutes": minutes,
+                    },
+                )
+                is not None
+            ):
                 queued += 1
     return queued
 
@@ -266,6 +340,7 @@ def read_statement(data: bytes, filename: str) -> Statement:
     if name.endswith(".xlsx"):
         try:
             from openpyxl import load_workbook
+
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = book.worksheets[0]
             table = [["" if v is None else _cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -337,16 +412,33 @@ def statement_lines(statement: Statement, mapping: dict[str, int | None]) -> lis
             lines.append(StatementLine(number, None, "no transaction number"))
             continue
         name = clean_text(cell.get("sender_name") or None, limit=120, field="name") if cell.get("sender_name") else None
-        lines.append(StatementLine(number, ParsedSms(
-            RECEIVED, amount=amount, sender=normalize_mobile(cell.get("sender") or ""), sender_name=name,
-            reference=reference, sent_at=_statement_time(cell.get("date") or ""))))
+        lines.append(
+            StatementLine(
+                number,
+                ParsedSms(
+                    RECEIVED,
+                    amount=amount,
+                    sender=normalize_mobile(cell.get("sender") or ""),
+                    sender_name=name,
+                    reference=reference,
+                    sent_at=_statement_time(cell.get("date") or ""),
+                ),
+            )
+        )
     return lines
 
 
 def _statement_time(text: str) -> datetime | None:
     text = normalize_digits(text).strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%d",
-                "%d/%m/%Y", "%m/%d/%Y %H:%M"):
+    for fmt in (
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M",
+        "%d-%m-%Y %H:%M",
+        "%Y-%m-%d",
+        "%d/%m/%Y",
+        "%m/%d/%Y %H:%M",
+    ):
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=CAIRO)
         except ValueError:
@@ -354,10 +446,14 @@ def _statement_time(text: str) -> datetime | None:
     return None
 
 
-def import_statement(session: Session, statement: Statement, mapping: dict[str, int | None], *,
-                     now: datetime | None = None) -> list[IngestResult]:
-    return [record_transfer(session, line.parsed, source="statement", now=now)
-            for line in statement_lines(statement, mapping) if line.parsed is not None]
+def import_statement(
+    session: Session, statement: Statement, mapping: dict[str, int | None], *, now: datetime | None = None
+) -> list[IngestResult]:
+    return [
+        record_transfer(session, line.parsed, source="statement", now=now)
+        for line in statement_lines(statement, mapping)
+        if line.parsed is not None
+    ]
 
 
 # --- the admin's view: suggestions, lists, decisions -----------------------------------------------
@@ -376,8 +472,9 @@ class Suggestion:
 def suggestions(session: Session, request_ids: list[int] | None = None) -> dict[int, list[Suggestion]]:
     """Likely transfers for pending top-ups (all, or the given ones): request id -> suggestions."""
     window = matching.window_of(get_settings(session).match_window_minutes)
-    query = select(Transaction).where(Transaction.type == TransactionType.TOP_UP,
-                                      Transaction.status == TransactionStatus.PENDING)
+    query = select(Transaction).where(
+        Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING
+    )
     if request_ids is not None:
         query = query.where(Transaction.id.in_(request_ids or [-1]))
     out: dict[int, list[Suggestion]] = {}
@@ -407,8 +504,12 @@ def transfer_paying_for(session: Session, request_id: int) -> TransferInfo | Non
 
 
 def unmatched_transfers(session: Session, *, limit: int = 200) -> list[TransferInfo]:
-    rows = session.scalars(select(Transfer).where(Transfer.transaction_id.is_(None))
-                           .order_by(Transfer.received_at.desc(), Transfer.id.desc()).limit(limit))
+    rows = session.scalars(
+        select(Transfer)
+        .where(Transfer.transaction_id.is_(None))
+        .order_by(Transfer.received_at.desc(), Transfer.id.desc())
+        .limit(limit)
+    )
     return [info(r) for r in rows]
 
 
@@ -423,6 +524,7 @@ def requests_without_transfer(session: Session, *, limit: int = 200) -> list[top
 
 
 # --- fraud signals ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -448,98 +550,160 @@ def names_differ(student_name: str | None, sender_name: str | None) -> bool:
     return difflib.SequenceMatcher(None, a, b).ratio() < NAME_SIMILARITY
 
 
-def fraud_signals(session: Session, *, now: datetime | None = None, user_id: int | None = None,
-                  request_id: int | None = None) -> list[Signal]:
+def fraud_signals(
+    session: Session, *, now: datetime | None = None, user_id: int | None = None, request_id: int | None = None
+) -> list[Signal]:
     """Everything worth a second look, newest concerns first; filtered to one student or one request."""
     now = as_utc(now)
     settings = get_settings(session)
     window = matching.window_of(settings.match_window_minutes)
-    topup = (Transaction.type == TransactionType.TOP_UP)
+    topup = Transaction.type == TransactionType.TOP_UP
     signals: list[Signal] = []
 
-    senders = session.execute(select(Transaction.wallet_hash, func.count(func.distinct(Transaction.user_id)))
-                              .where(topup, Transaction.wallet_hash.is_not(None))
-                              .group_by(Transaction.wallet_hash)
-                              .having(func.count(func.distinct(Transaction.user_id)) > 1)).all()
+    senders = session.execute(
+        select(Transaction.wallet_hash, func.count(func.distinct(Transaction.user_id)))
+        .where(topup, Transaction.wallet_hash.is_not(None))
+        .group_by(Transaction.wallet_hash)
+        .having(func.count(func.distinct(Transaction.user_id)) > 1)
+    ).all()
     for digest, count in senders:
-        users = tuple(sorted(set(session.scalars(select(Transaction.user_id).where(
-            topup, Transaction.wallet_hash == digest)))))
-        masked = session.scalar(select(Transaction.wallet_number_masked).where(Transaction.wallet_hash == digest)
-                                .limit(1))
+        users = tuple(
+            sorted(set(session.scalars(select(Transaction.user_id).where(topup, Transaction.wallet_hash == digest))))
+        )
+        masked = session.scalar(
+            select(Transaction.wallet_number_masked).where(Transaction.wallet_hash == digest).limit(1)
+        )
         for uid in users:
-            signals.append(Signal("SHARED_SENDER", uid, None,
-                                  f"sender number {masked} is used by {count} students", users))
+            signals.append(
+                Signal("SHARED_SENDER", uid, None, f"sender number {masked} is used by {count} students", users)
+            )
 
-    claims = session.execute(select(Transaction.transfer_reference, func.count())
-                             .where(topup, Transaction.transfer_reference.is_not(None),
-                                    Transaction.status != TransactionStatus.REJECTED)
-                             .group_by(Transaction.transfer_reference).having(func.count() > 1)).all()
-    used = {t.reference: t.transaction_id for t in session.scalars(select(Transfer).where(
-        Transfer.transaction_id.is_not(None),
-        Transfer.reference.in_(select(Transaction.transfer_reference).where(topup, Transaction.transfer_reference
-                                                                           .is_not(None)))))}
+    claims = session.execute(
+        select(Transaction.transfer_reference, func.count())
+        .where(topup, Transaction.transfer_reference.is_not(None), Transaction.status != TransactionStatus.REJECTED)
+        .group_by(Transaction.transfer_reference)
+        .having(func.count() > 1)
+    ).all()
+    used = {
+        t.reference: t.transaction_id
+        for t in session.scalars(
+            select(Transfer).where(
+                Transfer.transaction_id.is_not(None),
+                Transfer.reference.in_(
+                    select(Transaction.transfer_reference).where(topup, Transaction.transfer_reference.is_not(None))
+                ),
+            )
+        )
+    }
     for reference, _count in claims:
-        rows = session.scalars(select(Transaction).where(topup, Transaction.transfer_reference == reference,
-                                                         Transaction.status != TransactionStatus.REJECTED)).all()
+        rows = session.scalars(
+            select(Transaction).where(
+                topup, Transaction.transfer_reference == reference, Transaction.status != TransactionStatus.REJECTED
+            )
+        ).all()
         for r in rows:
-            signals.append(Signal("CLAIMED_TWICE", r.user_id, r.id,
-                                  f"transaction number {reference} is claimed by {len(rows)} requests",
-                                  tuple(sorted({x.user_id for x in rows}))))
-    for r in session.scalars(select(Transaction).where(topup, Transaction.status == TransactionStatus.PENDING,
-                                                       Transaction.transfer_reference.in_(list(used) or ["-"]))):
+            signals.append(
+                Signal(
+                    "CLAIMED_TWICE",
+                    r.user_id,
+                    r.id,
+                    f"transaction number {reference} is claimed by {len(rows)} requests",
+                    tuple(sorted({x.user_id for x in rows})),
+                )
+            )
+    for r in session.scalars(
+        select(Transaction).where(
+            topup,
+            Transaction.status == TransactionStatus.PENDING,
+            Transaction.transfer_reference.in_(list(used) or ["-"]),
+        )
+    ):
         if used.get(r.transfer_reference) not in (None, r.id):
-            signals.append(Signal("CLAIMED_TWICE", r.user_id, r.id,
-                                  f"transaction number {r.transfer_reference} already paid for request "
-                                  f"#{used[r.transfer_reference]}"))
+            signals.append(
+                Signal(
+                    "CLAIMED_TWICE",
+                    r.user_id,
+                    r.id,
+                    f"transaction number {r.transfer_reference} already paid for request #{used[r.transfer_reference]}",
+                )
+            )
 
     since = now - timedelta(days=REJECTIONS_DAYS)
-    for uid, count in session.execute(select(Transaction.user_id, func.count()).where(
-            topup, Transaction.status == TransactionStatus.REJECTED, Transaction.decided_at >= since)
-            .group_by(Transaction.user_id).having(func.count() >= REJECTIONS_FLAG)).all():
-        signals.append(Signal("REPEATED_REJECTIONS", uid, None,
-                              f"{count} top-ups rejected in the last {REJECTIONS_DAYS} days"))
+    for uid, count in session.execute(
+        select(Transaction.user_id, func.count())
+        .where(topup, Transaction.status == TransactionStatus.REJECTED, Transaction.decided_at >= since)
+        .group_by(Transaction.user_id)
+        .having(func.count() >= REJECTIONS_FLAG)
+    ).all():
+        signals.append(
+            Signal("REPEATED_REJECTIONS", uid, None, f"{count} top-ups rejected in the last {REJECTIONS_DAYS} days")
+        )
 
-    pending = session.scalars(select(Transaction).where(topup, Transaction.status == TransactionStatus.PENDING)
-                              .order_by(Transaction.created_at)).all()
+    pending = session.scalars(
+        select(Transaction)
+        .where(topup, Transaction.status == TransactionStatus.PENDING)
+        .order_by(Transaction.created_at)
+    ).all()
     for r in pending:
         if as_utc(r.created_at) + window < now and not matching.transfers_for_request(session, r, window):
-            signals.append(Signal("NO_TRANSFER", r.user_id, r.id,
-                                  f"no received transfer matches {r.amount} after the {settings.match_window_minutes}"
-                                  f"-minute window"))
+            signals.append(
+                Signal(
+                    "NO_TRANSFER",
+                    r.user_id,
+                    r.id,
+                    f"no received transfer matches {r.amount} after the {settings.match_window_minutes}-minute window",
+                )
+            )
 
-    recent = session.execute(select(Transaction.user_id, Transaction.id, Transaction.created_at).where(
-        topup, Transaction.created_at >= now - timedelta(days=1)).order_by(Transaction.user_id,
-                                                                             Transaction.created_at)).all()
+    recent = session.execute(
+        select(Transaction.user_id, Transaction.id, Transaction.created_at)
+        .where(topup, Transaction.created_at >= now - timedelta(days=1))
+        .order_by(Transaction.user_id, Transaction.created_at)
+    ).all()
     by_user: dict[int, list] = defaultdict(list)
     for uid, tid, created in recent:
         by_user[uid].append((as_utc(created), tid))
     for uid, items in by_user.items():
         for i in range(len(items) - BURST_COUNT + 1):
             if items[i + BURST_COUNT - 1][0] - items[i][0] <= BURST_WINDOW:
-                signals.append(Signal("BURST", uid, items[i + BURST_COUNT - 1][1],
-                                      f"{BURST_COUNT} or more requests within {int(BURST_WINDOW.total_seconds() // 60)}"
-                                      f" minutes"))
+                signals.append(
+                    Signal(
+                        "BURST",
+                        uid,
+                        items[i + BURST_COUNT - 1][1],
+                        f"{BURST_COUNT} or more requests within {int(BURST_WINDOW.total_seconds() // 60)} minutes",
+                    )
+                )
                 break
 
-    names = session.execute(select(Transaction.id, Transaction.user_id, User.full_name, Transfer.sender_name,
-                                   Transfer.reference)
-                            .join(Transfer, Transfer.transaction_id == Transaction.id)
-                            .join(User, User.id == Transaction.user_id)).all()
+    names = session.execute(
+        select(Transaction.id, Transaction.user_id, User.full_name, Transfer.sender_name, Transfer.reference)
+        .join(Transfer, Transfer.transaction_id == Transaction.id)
+        .join(User, User.id == Transaction.user_id)
+    ).all()
     candidates = suggestions(session)
     for r in pending:
         for s in candidates.get(r.id, []):
             names.append((r.id, r.user_id, r.user.full_name, s.transfer.sender_name, s.transfer.reference))
     for tid, uid, student_name, sender_name, reference in names:
         if names_differ(student_name, sender_name):
-            signals.append(Signal("NAME_DIFFERS", uid, tid,
-                                  f"transfer {reference} is registered to {sender_name!r}; the student is "
-                                  f"{student_name!r}"))
+            signals.append(
+                Signal(
+                    "NAME_DIFFERS",
+                    uid,
+                    tid,
+                    f"transfer {reference} is registered to {sender_name!r}; the student is {student_name!r}",
+                )
+            )
 
     if user_id is not None:
         signals = [s for s in signals if s.user_id == user_id]
     if request_id is not None:
-        signals = [s for s in signals if s.request_id == request_id
-                   or (s.request_id is None and s.user_id == _owner(session, request_id))]
+        signals = [
+            s
+            for s in signals
+            if s.request_id == request_id or (s.request_id is None and s.user_id == _owner(session, request_id))
+        ]
     return signals
 
 

@@ -1,4 +1,5 @@
 """Business settings kept in the database (key/value), typed and validated here."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, fields
@@ -7,8 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.business_settings import (LABELS, MAX_SETTING_TEXT, MAX_SIGNUP_BONUS, MAX_TOPUP_LIMIT, PARSERS,  # noqa: F401
-                                    AppSettings, to_text, validate_setting)
+from core.business_settings import (
+    LABELS,
+    PARSERS,  # noqa: F401
+    AppSettings,
+    to_text,
+    validate_setting,
+)
 from core.db import context_of, unit_of_work
 from core.errors import InvalidSetting
 from core.models import Setting
@@ -35,8 +41,9 @@ def get_settings(session: Session) -> AppSettings:
     return AppSettings(**values)
 
 
-def update_settings(session: Session, changes: dict[str, str], *, actor: Actor,
-                    now: datetime | None = None) -> AppSettings:
+def update_settings(
+    session: Session, changes: dict[str, str], *, actor: Actor, now: datetime | None = None
+) -> AppSettings:
     """Validate every change first (all or nothing), save, and audit before/after."""
     parsed = {key: validate_setting(key, raw) for key, raw in changes.items()}
     with unit_of_work(session):
@@ -53,9 +60,16 @@ def update_settings(session: Session, changes: dict[str, str], *, actor: Actor,
                 row.value = to_text(value)
                 row.updated_at = as_utc(now)
         if changed:
-            audit.record(session, actor, "settings.update", "settings", None,
-                         before={k: to_text(getattr(before, k)) for k in changed},
-                         after={k: to_text(v) for k, v in changed.items()}, now=now)
+            audit.record(
+                session,
+                actor,
+                "settings.update",
+                "settings",
+                None,
+                before={k: to_text(getattr(before, k)) for k in changed},
+                after={k: to_text(v) for k, v in changed.items()},
+                now=now,
+            )
         session.flush()
         result = get_settings(session)
     return result
@@ -66,5 +80,12 @@ def setting_items(settings: AppSettings) -> list[tuple[str, str, str]]:
     return [(f.name, LABELS[f.name], to_text(getattr(settings, f.name))) for f in fields(settings)]
 
 
-__all__ = ["AppSettings", "LABELS", "get_settings", "setting_items", "update_settings", "validate_setting",
-           "context_of"]
+__all__ = [
+    "AppSettings",
+    "LABELS",
+    "get_settings",
+    "setting_items",
+    "update_settings",
+    "validate_setting",
+    "context_of",
+]

@@ -1,4 +1,5 @@
 """Students: registration with the welcome credit, language, blocking and activity marks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
-from core.errors import (InvalidInput, NotFound)
+from core.errors import InvalidInput, NotFound
 from core.models import Transaction, TransactionStatus, TransactionType, User
 from core.money import ZERO
 from core.services import audit
@@ -46,12 +47,29 @@ class RegisterResult:
 
 
 def user_info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.telegram_id, user.full_name, user.username, user.language,
-                    user.balance, user.is_blocked, user.is_mentor, user.created_at, user.bot_blocked_at is None)
+    return UserInfo(
+        user.id,
+        user.telegram_id,
+        user.full_name,
+        user.username,
+        user.language,
+        user.balance,
+        user.is_blocked,
+        user.is_mentor,
+        user.created_at,
+        user.bot_blocked_at is None,
+    )
 
 
-def register(session: Session, telegram_id: int, *, full_name: str = "", username: str | None = None,
-             language: str | None = None, now: datetime | None = None) -> RegisterResult:
+def register(
+    session: Session,
+    telegram_id: int,
+    *,
+    full_name: str = "",
+    username: str | None = None,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> RegisterResult:
     """Create the student with the welcome credit, once; a repeat returns the existing student."""
     if not 0 < telegram_id <= MAX_TELEGRAM_ID:
         raise InvalidInput("not a Telegram user id", field="telegram_id")
@@ -66,24 +84,50 @@ def register(session: Session, telegram_id: int, *, full_name: str = "", usernam
             existing.last_seen_at = now
             return RegisterResult(user_info(existing), False, ZERO)
         bonus = get_settings(session).signup_bonus
-        user_id = insert_ignore(session, User, dict(
-            telegram_id=telegram_id, full_name=full_name, username=username,
-            language=language if language in LANGUAGES else language_of(language),
-            balance=bonus, created_at=now, last_seen_at=now), ["telegram_id"])
+        user_id = insert_ignore(
+            session,
+            User,
+            dict(
+                telegram_id=telegram_id,
+                full_name=full_name,
+                username=username,
+                language=language if language in LANGUAGES else language_of(language),
+                balance=bonus,
+                created_at=now,
+                last_seen_at=now,
+            ),
+            ["telegram_id"],
+        )
         if user_id is None:  # a concurrent /start created it first
             user = session.scalar(select(User).where(User.telegram_id == telegram_id))
             return RegisterResult(user_info(user), False, ZERO)
-        session.add(Transaction(user_id=user_id, type=TransactionType.SIGNUP_BONUS, amount=bonus,
-                                status=TransactionStatus.APPROVED, description="Welcome credit",
-                                idempotency_key="signup-bonus", balance_after=bonus,
-                                created_at=now, decided_at=now, updated_at=now))
+        session.add(
+            Transaction(
+                user_id=user_id,
+                type=TransactionType.SIGNUP_BONUS,
+                amount=bonus,
+                status=TransactionStatus.APPROVED,
+                description="Welcome credit",
+                idempotency_key="signup-bonus",
+                balance_after=bonus,
+                created_at=now,
+                decided_at=now,
+                updated_at=now,
+            )
+        )
         session.flush()
         user = session.get(User, user_id)
         return RegisterResult(user_info(user), True, bonus)
 
 
-def welcome_back(session: Session, student: UserInfo, *, full_name: str = "", username: str | None = None,
-                 now: datetime | None = None) -> UserInfo:
+def welcome_back(
+    session: Session,
+    student: UserInfo,
+    *,
+    full_name: str = "",
+    username: str | None = None,
+    now: datetime | None = None,
+) -> UserInfo:
     """A returning student's /start: their Telegram name and handle kept current, and reachable again if
     they had blocked the bot. Nothing is written (no write transaction is even begun) when nothing changed,
     the common case; activity marks are StudentMiddleware's (mark_active, at most hourly)."""
@@ -92,9 +136,12 @@ def welcome_back(session: Session, student: UserInfo, *, full_name: str = "", us
     if (student.full_name, student.username) == (full_name, username) and student.reachable:
         return student
     with unit_of_work(session):
-        session.execute(update(User).where(User.id == student.id).values(
-            full_name=full_name, username=username, last_seen_at=as_utc(now), bot_blocked_at=None)
-            .execution_options(synchronize_session=False))
+        session.execute(
+            update(User)
+            .where(User.id == student.id)
+            .values(full_name=full_name, username=username, last_seen_at=as_utc(now), bot_blocked_at=None)
+            .execution_options(synchronize_session=False)
+        )
         return user_info(session.get(User, student.id, populate_existing=True))
 
 
@@ -107,9 +154,21 @@ def get_user(session: Session, user_id: int) -> UserInfo:
 
 _U = User.__table__
 # the bot reads this on every update: a Core statement built once (no ORM object, no identity map)
-_BY_TELEGRAM = select(_U.c.id, _U.c.telegram_id, _U.c.full_name, _U.c.username, _U.c.language, _U.c.balance,
-                      _U.c.is_blocked, _U.c.is_mentor, _U.c.created_at).add_columns(
-    _U.c.bot_blocked_at.is_(None)).where(_U.c.telegram_id == bindparam("telegram_id"))
+_BY_TELEGRAM = (
+    select(
+        _U.c.id,
+        _U.c.telegram_id,
+        _U.c.full_name,
+        _U.c.username,
+        _U.c.language,
+        _U.c.balance,
+        _U.c.is_blocked,
+        _U.c.is_mentor,
+        _U.c.created_at,
+    )
+    .add_columns(_U.c.bot_blocked_at.is_(None))
+    .where(_U.c.telegram_id == bindparam("telegram_id"))
+)
 
 
 def find_by_telegram(session: Session, telegram_id: int) -> UserInfo | None:
@@ -135,31 +194,50 @@ def set_language(session: Session, user_id: int, language: str) -> UserInfo:
         return user_info(user)
 
 
-def set_blocked(session: Session, user_id: int, blocked: bool, *, actor: Actor,
-                now: datetime | None = None) -> UserInfo:
+def set_blocked(
+    session: Session, user_id: int, blocked: bool, *, actor: Actor, now: datetime | None = None
+) -> UserInfo:
     with unit_of_work(session):
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("student not found", entity="user", id=user_id)
         before = user.is_blocked
         user.is_blocked = blocked
-        audit.record(session, actor, "user.block" if blocked else "user.unblock", "user", user_id,
-                     before={"is_blocked": before}, after={"is_blocked": blocked}, now=now)
+        audit.record(
+            session,
+            actor,
+            "user.block" if blocked else "user.unblock",
+            "user",
+            user_id,
+            before={"is_blocked": before},
+            after={"is_blocked": blocked},
+            now=now,
+        )
         return user_info(user)
 
 
 def touch(session: Session, user_id: int, *, now: datetime | None = None) -> None:
     """Mark the student active now, and reachable again if they had blocked the bot."""
     with unit_of_work(session):
-        session.execute(update(User).where(User.id == user_id).values(
-            last_seen_at=as_utc(now), bot_blocked_at=None).execution_options(synchronize_session=False))
+        session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(last_seen_at=as_utc(now), bot_blocked_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
-def mark_active(session: Session, user_id: int, *, now: datetime | None = None,
-                every: timedelta = timedelta(hours=1)) -> bool:
+def mark_active(
+    session: Session, user_id: int, *, now: datetime | None = None, every: timedelta = timedelta(hours=1)
+) -> bool:
     """Record activity for the engagement numbers, at most once per `every` (one conditional UPDATE)."""
     now = as_utc(now)
     with unit_of_work(session):
-        return bool(session.execute(update(User).where(
-            User.id == user_id, (User.last_seen_at.is_(None)) | (User.last_seen_at < now - every)
-        ).values(last_seen_at=now, bot_blocked_at=None).execution_options(synchronize_session=False)).rowcount)
+        return bool(
+            session.execute(
+                update(User)
+                .where(User.id == user_id, (User.last_seen_at.is_(None)) | (User.last_seen_at < now - every))
+                .values(last_seen_at=now, bot_blocked_at=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )

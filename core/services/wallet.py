@@ -1,4 +1,5 @@
 """The wallet: balance, the ledger (history, credits, debits, admin adjustments) and its invariant check."""
+
 from __future__ import annotations
 
 import math
@@ -9,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from core.errors import (BalanceLimit, InsufficientFunds, NotFound)
+from core.errors import BalanceLimit, InsufficientFunds, NotFound
 from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, User
 from core.money import ZERO, parse_signed_amount
 from core.services import audit, notifications
@@ -54,9 +55,20 @@ class AdjustResult:
 
 
 def entry(row: Transaction) -> LedgerEntry:
-    return LedgerEntry(row.id, row.type, row.amount, row.status, row.description, row.created_at,
-                       row.balance_after, row.reference, row.wallet_number_masked, row.admin_notes,
-                       row.processed_by, row.decided_at)
+    return LedgerEntry(
+        row.id,
+        row.type,
+        row.amount,
+        row.status,
+        row.description,
+        row.created_at,
+        row.balance_after,
+        row.reference,
+        row.wallet_number_masked,
+        row.admin_notes,
+        row.processed_by,
+        row.decided_at,
+    )
 
 
 def balance(session: Session, user_id: int) -> Decimal:
@@ -67,8 +79,20 @@ def balance(session: Session, user_id: int) -> Decimal:
 
 
 _T = Transaction.__table__
-_ENTRY = (_T.c.id, _T.c.type, _T.c.amount, _T.c.status, _T.c.description, _T.c.created_at, _T.c.balance_after,
-          _T.c.reference, _T.c.wallet_number_masked, _T.c.admin_notes, _T.c.processed_by, _T.c.decided_at)
+_ENTRY = (
+    _T.c.id,
+    _T.c.type,
+    _T.c.amount,
+    _T.c.status,
+    _T.c.description,
+    _T.c.created_at,
+    _T.c.balance_after,
+    _T.c.reference,
+    _T.c.wallet_number_masked,
+    _T.c.admin_notes,
+    _T.c.processed_by,
+    _T.c.decided_at,
+)
 _HISTORY: dict[tuple[bool, bool], tuple] = {}
 
 
@@ -84,13 +108,24 @@ def _history_statements(by_type: bool, by_status: bool) -> tuple:
             conditions.append(_T.c.status == bindparam("status"))
         found = _HISTORY[(by_type, by_status)] = (
             select(func.count()).select_from(_T).where(*conditions),
-            select(*_ENTRY).where(*conditions).order_by(_T.c.created_at.desc(), _T.c.id.desc())
-            .limit(bindparam("limit")).offset(bindparam("offset")))
+            select(*_ENTRY)
+            .where(*conditions)
+            .order_by(_T.c.created_at.desc(), _T.c.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset")),
+        )
     return found
 
 
-def history(session: Session, user_id: int, *, page: int = 1, per_page: int = 10,
-            type: TransactionType | None = None, status: TransactionStatus | None = None) -> Page:
+def history(
+    session: Session,
+    user_id: int,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    type: TransactionType | None = None,
+    status: TransactionStatus | None = None,
+) -> Page:
     """Newest first, paged; optional filters by type and status."""
     count, rows = _history_statements(type is not None, status is not None)
     params = {"uid": user_id, "type": type, "status": status}
@@ -105,31 +140,45 @@ def history(session: Session, user_id: int, *, page: int = 1, per_page: int = 10
 def debit(session: Session, user_id: int, amount: Decimal) -> Decimal:
     """One conditional statement; returns the new balance or raises InsufficientFunds."""
     new_balance = session.execute(
-        update(User).where(User.id == user_id, User.balance >= amount)
-        .values(balance=User.balance - amount).returning(User.balance)
-        .execution_options(synchronize_session=False)).scalar()
+        update(User)
+        .where(User.id == user_id, User.balance >= amount)
+        .values(balance=User.balance - amount)
+        .returning(User.balance)
+        .execution_options(synchronize_session=False)
+    ).scalar()
     if new_balance is None:
         current = balance(session, user_id)
-        raise InsufficientFunds("not enough balance", balance=current, required=amount,
-                                shortfall=amount - current)
+        raise InsufficientFunds("not enough balance", balance=current, required=amount, shortfall=amount - current)
     return new_balance
 
 
 def credit(session: Session, user_id: int, amount: Decimal) -> Decimal:
     """One conditional statement; a balance never grows past MAX_BALANCE (a 64-bit column's overflow)."""
     new_balance = session.execute(
-        update(User).where(User.id == user_id, User.balance <= MAX_BALANCE - amount)
+        update(User)
+        .where(User.id == user_id, User.balance <= MAX_BALANCE - amount)
         .values(balance=User.balance + amount)
-        .returning(User.balance).execution_options(synchronize_session=False)).scalar()
+        .returning(User.balance)
+        .execution_options(synchronize_session=False)
+    ).scalar()
     if new_balance is None:
         current = balance(session, user_id)  # raises NotFound for an unknown student
-        raise BalanceLimit("the balance would exceed the maximum a wallet may hold", balance=current,
-                           maximum=MAX_BALANCE)
+        raise BalanceLimit(
+            "the balance would exceed the maximum a wallet may hold", balance=current, maximum=MAX_BALANCE
+        )
     return new_balance
 
 
-def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason: str, *, actor: Actor,
-                   idempotency_key: str, now: datetime | None = None) -> AdjustResult:
+def adjust_balance(
+    session: Session,
+    user_id: int,
+    amount: Decimal | str,
+    reason: str,
+    *,
+    actor: Actor,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> AdjustResult:
     """An admin correction: a signed ADJUSTMENT row with a mandatory reason."""
     now = as_utc(now)
     reason = require_reason(reason)
@@ -141,16 +190,39 @@ def adjust_balance(session: Session, user_id: int, amount: Decimal | str, reason
             raise NotFound("student not found", entity="user", id=user_id)
         before = balance(session, user_id)
         new_balance = debit(session, user_id, -amount) if amount < 0 else credit(session, user_id, amount)
-        row = Transaction(user_id=user_id, type=TransactionType.ADJUSTMENT, amount=amount,
-                          status=TransactionStatus.APPROVED, description=reason[:500],
-                          admin_id=actor.admin_id, processed_by=actor.name, idempotency_key=key,
-                          balance_after=new_balance, created_at=now, decided_at=now, updated_at=now)
+        row = Transaction(
+            user_id=user_id,
+            type=TransactionType.ADJUSTMENT,
+            amount=amount,
+            status=TransactionStatus.APPROVED,
+            description=reason[:500],
+            admin_id=actor.admin_id,
+            processed_by=actor.name,
+            idempotency_key=key,
+            balance_after=new_balance,
+            created_at=now,
+            decided_at=now,
+            updated_at=now,
+        )
         session.add(row)
         session.flush()
-        notifications.enqueue(session, kind=NotificationKind.BALANCE_ADJUSTED, user_id=user_id, now=now,
-                              payload={"amount": str(amount), "balance": str(new_balance), "reason": reason})
-        audit.record(session, actor, "balance.adjust", "user", user_id, before={"balance": before},
-                     after={"balance": new_balance, "amount": amount, "reason": reason}, now=now)
+        notifications.enqueue(
+            session,
+            kind=NotificationKind.BALANCE_ADJUSTED,
+            user_id=user_id,
+            now=now,
+            payload={"amount": str(amount), "balance": str(new_balance), "reason": reason},
+        )
+        audit.record(
+            session,
+            actor,
+            "balance.adjust",
+            "user",
+            user_id,
+            before={"balance": before},
+            after={"balance": new_balance, "amount": amount, "reason": reason},
+            now=now,
+        )
         return AdjustResult(row.id, user_id, amount, new_balance)
 
     def replay(prior: Transaction) -> AdjustResult:
@@ -170,13 +242,17 @@ class LedgerMismatch:
 def check_ledger(session: Session) -> list[LedgerMismatch]:
     """Every user whose balance differs from the sum of approved rows, or is negative."""
     piastres = cast(Transaction.amount, BigInteger)  # raw integers: compare and sum in SQL exactly
-    approved = (select(Transaction.user_id, func.sum(piastres).label("total"))
-                .where(Transaction.status == TransactionStatus.APPROVED)
-                .group_by(Transaction.user_id).subquery())
+    approved = (
+        select(Transaction.user_id, func.sum(piastres).label("total"))
+        .where(Transaction.status == TransactionStatus.APPROVED)
+        .group_by(Transaction.user_id)
+        .subquery()
+    )
     total = func.coalesce(approved.c.total, 0)
     rows = session.execute(
         select(User.id, User.full_name, User.balance, total.label("ledger"))
         .outerjoin(approved, approved.c.user_id == User.id)
         .where((User.balance != total) | (User.balance < 0))  # as stored: a stray fraction shows too
-        .order_by(User.id)).all()
+        .order_by(User.id)
+    ).all()
     return [LedgerMismatch(r.id, r.full_name, r.balance, Decimal(int(r.ledger)) / 100) for r in rows]

@@ -6,6 +6,7 @@ and the sentence for each domain error.
 Texts are marked with `_("...")` (or `N_("...")` where only the msgid is stored); locales/README.md says how to
 extract, translate and compile them.
 """
+
 from __future__ import annotations
 
 import gettext

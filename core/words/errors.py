@@ -2,17 +2,41 @@
 class and details to words, for the bot and the web alike. Each interface speaks through a Voice: its
 gettext for the reader's language, how it writes amounts and numbers there, and how it escapes text it
 interpolates (HTML for the bot; nothing for JSON)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.errors import (AccessDenied, AlreadyEnrolled, AlreadyProcessed, AlreadyRated, BalanceLimit,
-                         DailyTopupLimit, DateInPast, DateTooFar, DomainError, InsufficientFunds, InvalidAmount,
-                         InvalidDuration, InvalidInput, InvalidRating, InvalidState, InvalidTransferReference,
-                         InvalidWalletNumber, MentorUnavailable, NotFound, NotOwner, PlatformInactive, PriceChanged,
-                         ReasonRequired, TooManyPendingBookings, TooManyPendingTopups, UserBlocked)
+from core.errors import (
+    AccessDenied,
+    AlreadyEnrolled,
+    AlreadyProcessed,
+    AlreadyRated,
+    BalanceLimit,
+    DailyTopupLimit,
+    DateInPast,
+    DateTooFar,
+    DomainError,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidDuration,
+    InvalidInput,
+    InvalidRating,
+    InvalidState,
+    InvalidTransferReference,
+    InvalidWalletNumber,
+    MentorUnavailable,
+    NotFound,
+    NotOwner,
+    PlatformInactive,
+    PriceChanged,
+    ReasonRequired,
+    TooManyPendingBookings,
+    TooManyPendingTopups,
+    UserBlocked,
+)
 from core.words.labels import status_name
 
 
@@ -42,7 +66,8 @@ def _invalid_amount(d: dict, v: Voice) -> str:
 def _invalid_state(d: dict, v: Voice) -> str:
     if d.get("by"):
         return v._("Already processed by {by} (status: {status}).").format(
-            by=v.escape(str(d["by"])), status=status_name(d.get("status", ""), v._))
+            by=v.escape(str(d["by"])), status=status_name(d.get("status", ""), v._)
+        )
     return v._("This can no longer be changed (status: {status}).").format(status=status_name(d.get("status", ""), v._))
 
 
@@ -50,28 +75,33 @@ def _invalid_state(d: dict, v: Voice) -> str:
 ERROR_WORDS: dict[type[DomainError], Callable[[dict, Voice], str]] = {
     InvalidAmount: _invalid_amount,
     InsufficientFunds: lambda d, v: v._(
-        "Not enough balance: you need {required} and have {balance} (short by {shortfall}).").format(
-        required=v.money(d["required"]), balance=v.money(d["balance"]), shortfall=v.money(d["shortfall"])),
+        "Not enough balance: you need {required} and have {balance} (short by {shortfall})."
+    ).format(required=v.money(d["required"]), balance=v.money(d["balance"]), shortfall=v.money(d["shortfall"])),
     AlreadyProcessed: lambda d, v: v._("Already processed by {by}.").format(by=v.escape(str(d.get("by", "?")))),
     InvalidState: _invalid_state,
-    PriceChanged: lambda d, v: v._("The price changed from {old} to {new}. Nothing was charged; please look again.").format(
-        old=v.money(d["old"]), new=v.money(d["new"])),
+    PriceChanged: lambda d, v: v._(
+        "The price changed from {old} to {new}. Nothing was charged; please look again."
+    ).format(old=v.money(d["old"]), new=v.money(d["new"])),
     BalanceLimit: lambda d, v: v._("This would take the wallet past the most it may hold ({maximum}).").format(
-        maximum=v.money(d.get("maximum", "0"))),
+        maximum=v.money(d.get("maximum", "0"))
+    ),
     TooManyPendingTopups: lambda d, v: v._(
-        "You already have {limit} top-up requests waiting. Please wait for an admin to review them.").format(
-        limit=v.number(d.get("limit", ""))),
+        "You already have {limit} top-up requests waiting. Please wait for an admin to review them."
+    ).format(limit=v.number(d.get("limit", ""))),
     DailyTopupLimit: lambda d, v: v._(
-        "You reached today's limit of {limit} top-up requests. Please try again tomorrow.").format(
-        limit=v.number(d.get("limit", ""))),
+        "You reached today's limit of {limit} top-up requests. Please try again tomorrow."
+    ).format(limit=v.number(d.get("limit", ""))),
     TooManyPendingBookings: lambda d, v: v._("You already have {limit} bookings waiting for confirmation.").format(
-        limit=v.number(d.get("limit", ""))),
+        limit=v.number(d.get("limit", ""))
+    ),
     NotFound: lambda d, v: v._("That item does not exist (any more)."),
     InvalidWalletNumber: lambda d, v: v._(
-        "That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."),
+        "That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."
+    ),
     InvalidInput: lambda d, v: v._("That input is not valid or too long. Please try again."),
     InvalidTransferReference: lambda d, v: v._(
-        "That is not a transaction number: it has 6 to 20 digits, as in the SMS (\"رقم العملية\")."),
+        'That is not a transaction number: it has 6 to 20 digits, as in the SMS ("رقم العملية").'
+    ),
     ReasonRequired: lambda d, v: v._("Please write a reason."),
     UserBlocked: lambda d, v: v._("Your account is blocked. Please contact CodeHub support."),
     PlatformInactive: lambda d, v: v._("This platform is not available right now."),
@@ -80,8 +110,9 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict, Voice], str]] = {
     MentorUnavailable: lambda d, v: v._("This mentor is not taking bookings right now."),
     InvalidDuration: lambda d, v: v._("Please choose one of the offered durations."),
     DateInPast: lambda d, v: v._("That time is in the past. Please send a future date and time."),
-    DateTooFar: lambda d, v: v._("That is too far ahead: a session can be at most {days} days from now. "
-                            "Please send an earlier date and time.").format(days=v.number(d.get("days", ""))),
+    DateTooFar: lambda d, v: v._(
+        "That is too far ahead: a session can be at most {days} days from now. Please send an earlier date and time."
+    ).format(days=v.number(d.get("days", ""))),
     NotOwner: lambda d, v: v._("That is not yours: nothing was changed."),
     InvalidRating: lambda d, v: v._("Please choose 1 to 5 stars."),
     AlreadyRated: lambda d, v: v._("You already rated this session."),

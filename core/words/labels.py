@@ -1,4 +1,5 @@
 """The names a student reads for statuses and transaction types (never the raw enum name)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,13 +7,20 @@ from collections.abc import Callable
 from core.words import N_
 
 STATUS_NAMES = {
-    "PENDING": N_("Pending"), "APPROVED": N_("Approved"), "REJECTED": N_("Rejected"),
-    "CONFIRMED": N_("Confirmed"), "COMPLETED": N_("Completed"), "CANCELLED": N_("Cancelled"),
+    "PENDING": N_("Pending"),
+    "APPROVED": N_("Approved"),
+    "REJECTED": N_("Rejected"),
+    "CONFIRMED": N_("Confirmed"),
+    "COMPLETED": N_("Completed"),
+    "CANCELLED": N_("Cancelled"),
 }
 TYPE_NAMES = {
-    "TOP_UP": N_("Top-up"), "PLATFORM_PURCHASE": N_("Platform purchase"),
-    "MENTORSHIP_PAYMENT": N_("Mentorship payment"), "SIGNUP_BONUS": N_("Welcome credit"),
-    "REFUND": N_("Refund"), "ADJUSTMENT": N_("Adjustment"),
+    "TOP_UP": N_("Top-up"),
+    "PLATFORM_PURCHASE": N_("Platform purchase"),
+    "MENTORSHIP_PAYMENT": N_("Mentorship payment"),
+    "SIGNUP_BONUS": N_("Welcome credit"),
+    "REFUND": N_("Refund"),
+    "ADJUSTMENT": N_("Adjustment"),
 }
 
 

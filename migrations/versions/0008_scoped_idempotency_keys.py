@@ -8,13 +8,14 @@ Revision ID: 0008
 Revises: 0007
 
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0007'
+revision: str = "0008"
+down_revision: Union[str, Sequence[str], None] = "0007"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -23,8 +24,12 @@ SCOPES = {"TOP_UP": "topup:", "PLATFORM_PURCHASE": "enroll:", "MENTORSHIP_PAYMEN
 
 def upgrade() -> None:
     for kind, prefix in SCOPES.items():
-        op.execute(sa.text("UPDATE transactions SET idempotency_key = :prefix || idempotency_key "
-                           "WHERE type = :kind AND idempotency_key IS NOT NULL").bindparams(prefix=prefix, kind=kind))
+        op.execute(
+            sa.text(
+                "UPDATE transactions SET idempotency_key = :prefix || idempotency_key "
+                "WHERE type = :kind AND idempotency_key IS NOT NULL"
+            ).bindparams(prefix=prefix, kind=kind)
+        )
     # Stored API responses were keyed without their operation: they are replayed no more (a retry gets the
     # service's own replay from the ledger, the same result) and the nightly purge removes them.
 
@@ -32,8 +37,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     # A key reused by one student on two operations (possible only since 0008) keeps its prefix on all but one.
     for kind, prefix in SCOPES.items():
-        op.execute(sa.text(
-            "UPDATE transactions SET idempotency_key = substr(idempotency_key, :start) "
-            "WHERE type = :kind AND idempotency_key LIKE :pattern AND NOT EXISTS (SELECT 1 FROM transactions other "
-            "WHERE other.user_id = transactions.user_id AND other.idempotency_key = substr(transactions.idempotency_key, "
-            ":start))").bindparams(start=len(prefix) + 1, kind=kind, pattern=prefix + "%"))
+        op.execute(
+            sa.text(
+                "UPDATE transactions SET idempotency_key = substr(idempotency_key, :start) "
+                "WHERE type = :kind AND idempotency_key LIKE :pattern AND NOT EXISTS (SELECT 1 FROM transactions other "
+                "WHERE other.user_id = transactions.user_id AND other.idempotency_key = substr(transactions.idempotency_key, "
+                ":start))"
+            ).bindparams(start=len(prefix) + 1, kind=kind, pattern=prefix + "%")
+        )

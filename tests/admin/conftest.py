@@ -1,4 +1,5 @@
 """Panel fixtures: an app on a fresh migrated SQLite file with the demo data and one account per role."""
+
 from __future__ import annotations
 
 import shutil

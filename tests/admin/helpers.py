@@ -1,4 +1,5 @@
 """Panel test helpers: the Panel handle, building one on a database, logging in, CSRF tokens, flashes."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,16 @@ from sqlalchemy import func, select
 
 from admin_panel import create_app
 from core.demo import seed_demo
-from core.models import (AuditLog, BookingStatus, MentorshipBooking, Notification, Transaction,
-                         TransactionStatus, TransactionType, User)
+from core.models import (
+    AuditLog,
+    BookingStatus,
+    MentorshipBooking,
+    Notification,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    User,
+)
 from core.services.admins import create_admin
 from tests.helpers import make_settings
 
@@ -29,9 +38,11 @@ class Panel:
 
     def pending_topups(self) -> list[Transaction]:
         with self.session() as s:
-            return s.scalars(select(Transaction).where(
-                Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)
-                .order_by(Transaction.created_at)).all()
+            return s.scalars(
+                select(Transaction)
+                .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING)
+                .order_by(Transaction.created_at)
+            ).all()
 
     def user(self, user_id: int) -> User:
         with self.session() as s:
@@ -47,8 +58,9 @@ class Panel:
 
     def bookings(self, status: BookingStatus) -> list[MentorshipBooking]:
         with self.session() as s:
-            return s.scalars(select(MentorshipBooking).where(MentorshipBooking.status == status)
-                             .order_by(MentorshipBooking.id)).all()
+            return s.scalars(
+                select(MentorshipBooking).where(MentorshipBooking.status == status).order_by(MentorshipBooking.id)
+            ).all()
 
     def count(self, model, *where) -> int:
         with self.session() as s:
@@ -87,8 +99,9 @@ def csrf_from(html: str) -> str:
 
 def login(client, username: str, password: str = PASSWORD):
     page = client.get("/admin/login")
-    return client.post("/admin/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.text)})
+    return client.post(
+        "/admin/login", data={"username": username, "password": password, "csrf_token": csrf_from(page.text)}
+    )
 
 
 def token(client) -> str:
@@ -100,4 +113,3 @@ def flashes(html: str) -> str:
     """The text of the alerts on a page, for asserting what the admin is told."""
     found = re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', html, re.S)
     return " ".join(re.sub(r"<[^>]+>|&times;|\s+", " ", f).strip() for f in found)
-

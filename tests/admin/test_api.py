@@ -1,4 +1,5 @@
 """The JSON API with the seed's paths: session auth, CSRF header on writes, validated input, coded errors."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,8 +41,7 @@ def test_approve_then_conflict(panel, finance, owner):
     assert r.status_code == 409  # no received transfer matches: a confirmation is needed
     assert r.get_json()["error"]["code"] == "CONFIRMATION_REQUIRED" and r.get_json()["error"]["action"] == "approve"
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
-    r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED", "adminNotes": "ok",
-                                                             "confirm": True})
+    r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED", "adminNotes": "ok", "confirm": True})
     assert r.status_code == 200
     body = r.get_json()
     assert body["status"] == "APPROVED" and body["balance"] == str(before + Decimal("200.00"))
@@ -52,18 +52,21 @@ def test_approve_then_conflict(panel, finance, owner):
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
 
 
-@pytest.mark.parametrize("body,code,status", [
-    ({"status": "MAYBE"}, "INVALID_INPUT", 400),
-    ({"status": "REJECTED"}, "REASON_REQUIRED", 400),
-    ({"status": "REJECTED", "adminNotes": 5}, "INVALID_INPUT", 400),
-    ({"status": "APPROVED", "adminNotes": "n" * 3000}, "INVALID_INPUT", 400),
-    ({"status": "APPROVED"}, "CONFIRMATION_REQUIRED", 409),
-    ({"status": "APPROVED", "confirm": True}, "CONFIRMATION_REQUIRED", 409),  # and a reason
-    ({"status": "APPROVED", "confirm": True, "reason": "  "}, "CONFIRMATION_REQUIRED", 409),
-    ({"status": "APPROVED", "confirm": "yes", "reason": "checked"}, "INVALID_INPUT", 400),
-    ({"status": "APPROVED", "confirm": True, "reason": 5}, "INVALID_INPUT", 400),
-    ([1, 2], "INVALID_INPUT", 400),
-])
+@pytest.mark.parametrize(
+    "body,code,status",
+    [
+        ({"status": "MAYBE"}, "INVALID_INPUT", 400),
+        ({"status": "REJECTED"}, "REASON_REQUIRED", 400),
+        ({"status": "REJECTED", "adminNotes": 5}, "INVALID_INPUT", 400),
+        ({"status": "APPROVED", "adminNotes": "n" * 3000}, "INVALID_INPUT", 400),
+        ({"status": "APPROVED"}, "CONFIRMATION_REQUIRED", 409),
+        ({"status": "APPROVED", "confirm": True}, "CONFIRMATION_REQUIRED", 409),  # and a reason
+        ({"status": "APPROVED", "confirm": True, "reason": "  "}, "CONFIRMATION_REQUIRED", 409),
+        ({"status": "APPROVED", "confirm": "yes", "reason": "checked"}, "INVALID_INPUT", 400),
+        ({"status": "APPROVED", "confirm": True, "reason": 5}, "INVALID_INPUT", 400),
+        ([1, 2], "INVALID_INPUT", 400),
+    ],
+)
 def test_decide_topup_bad_input(panel, finance, body, code, status):
     tx = panel.pending_topups()[0]
     r = _put(finance, f"/api/admin/topup-requests/{tx.id}", body)
@@ -80,8 +83,11 @@ def test_approve_with_a_matching_transfer_needs_no_confirmation(panel, finance):
         assert reconciliation.transfer_paying_for(s, b.id).reference == "022755560001"
     r = _put(finance, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"})  # a repeat
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "ALREADY_PROCESSED"
-    r = _put(finance, f"/api/admin/topup-requests/{a.id}", {"status": "APPROVED", "confirm": True,
-                                                            "reason": "Paid at the office"})
+    r = _put(
+        finance,
+        f"/api/admin/topup-requests/{a.id}",
+        {"status": "APPROVED", "confirm": True, "reason": "Paid at the office"},
+    )
     assert r.status_code == 200 and panel.tx(a.id).admin_notes == "Paid at the office"
     with panel.session() as s:
         assert wallet.check_ledger(s) == []
@@ -94,8 +100,9 @@ def test_reject_with_a_matching_transfer_needs_confirm(panel, finance):
     err = r.get_json()["error"]
     assert r.status_code == 409 and err["code"] == "CONFIRMATION_REQUIRED" and err["reference"] == "022755560001"
     assert panel.tx(b.id).status == TransactionStatus.PENDING
-    r = _put(finance, f"/api/admin/topup-requests/{b.id}", {"status": "REJECTED", "adminNotes": "fake",
-                                                            "confirm": True})
+    r = _put(
+        finance, f"/api/admin/topup-requests/{b.id}", {"status": "REJECTED", "adminNotes": "fake", "confirm": True}
+    )
     assert r.status_code == 200 and panel.tx(b.id).status == TransactionStatus.REJECTED
 
 
@@ -104,8 +111,12 @@ def test_two_admins_approving_at_once_credit_once(panel, finance, owner):
     matching_sms(panel, b)
     before = panel.user(b.user_id).balance
     clients = [finance, owner, login_as(panel, "finance"), login_as(panel, "owner")]
-    results = [r.status_code for r in run_together(*[
-        lambda c=c: _put(c, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"}) for c in clients])]
+    results = [
+        r.status_code
+        for r in run_together(
+            *[lambda c=c: _put(c, f"/api/admin/topup-requests/{b.id}", {"status": "APPROVED"}) for c in clients]
+        )
+    ]
     assert sorted(results) == [200, 409, 409, 409], results
     assert panel.user(b.user_id).balance == before + b.amount
     with panel.session() as s:
@@ -131,18 +142,20 @@ def test_decide_unknown_topup_and_no_csrf(panel, finance):
 def test_confirm_booking(panel, owner):
     b = panel.bookings(BookingStatus.PENDING)[0]
     when = (utcnow() + timedelta(days=3)).astimezone(CAIRO).replace(second=0, microsecond=0, tzinfo=None)
-    r = _put(owner, f"/api/admin/mentorship/{b.id}/confirm", {"sessionDate": when.isoformat(),
-                                                                "adminNotes": "Zoom"})
+    r = _put(owner, f"/api/admin/mentorship/{b.id}/confirm", {"sessionDate": when.isoformat(), "adminNotes": "Zoom"})
     assert r.status_code == 200 and r.get_json()["status"] == "CONFIRMED"
     assert panel.booking(b.id).session_date == when.replace(tzinfo=CAIRO)
 
 
-@pytest.mark.parametrize("body,code", [
-    ({"sessionDate": "2020-01-01T10:00"}, "DATE_IN_PAST"),
-    ({"sessionDate": "soon"}, "INVALID_INPUT"),
-    ({}, "INVALID_INPUT"),
-    ({"sessionDate": "2099-01-01T10:00", "adminNotes": ["x"]}, "INVALID_INPUT"),
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        ({"sessionDate": "2020-01-01T10:00"}, "DATE_IN_PAST"),
+        ({"sessionDate": "soon"}, "INVALID_INPUT"),
+        ({}, "INVALID_INPUT"),
+        ({"sessionDate": "2099-01-01T10:00", "adminNotes": ["x"]}, "INVALID_INPUT"),
+    ],
+)
 def test_confirm_booking_bad_input(panel, owner, body, code):
     b = panel.bookings(BookingStatus.PENDING)[0]
     r = _put(owner, f"/api/admin/mentorship/{b.id}/confirm", body)
@@ -163,13 +176,25 @@ def test_confirm_booking_of_another_mentor_is_not_found(panel):
 
 def test_mentorship_settings(panel, owner):
     r = _put(owner, "/api/admin/mentorship/settings", {"hourlyRate": "275.50", "isAvailable": False})
-    assert r.status_code == 200 and r.get_json() == {"hourlyRate": "275.50", "isAvailable": False,
-                                                     "durations": [30, 60, 90, 120]}
+    assert r.status_code == 200 and r.get_json() == {
+        "hourlyRate": "275.50",
+        "isAvailable": False,
+        "durations": [30, 60, 90, 120],
+    }
     assert panel.audits("settings.update")
 
 
-@pytest.mark.parametrize("body", [{"hourlyRate": -5}, {"hourlyRate": "abc"}, {"hourlyRate": 1.5},
-                                  {"isAvailable": "yes"}, {}, {"hourlyRate": "1e400"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hourlyRate": -5},
+        {"hourlyRate": "abc"},
+        {"hourlyRate": 1.5},
+        {"isAvailable": "yes"},
+        {},
+        {"hourlyRate": "1e400"},
+    ],
+)
 def test_mentorship_settings_bad_input(panel, owner, body):
     r = _put(owner, "/api/admin/mentorship/settings", body)
     assert r.status_code == 400 and r.get_json()["error"]["code"] in ("INVALID_INPUT", "INVALID_SETTING")

@@ -1,4 +1,5 @@
 """Per-admin API tokens for /api/admin/*: created by the owner, shown once, hashed, scoped, revocable, audited."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ def _admin_id(panel, username: str) -> int:
 
 
 def _create(panel, owner, username: str, name: str = "script") -> str:
-    r = owner.post("/admin/api-tokens/new", data={"admin_id": _admin_id(panel, username), "name": name,
-                                            "csrf_token": owner.csrf})
+    r = owner.post(
+        "/admin/api-tokens/new", data={"admin_id": _admin_id(panel, username), "name": name, "csrf_token": owner.csrf}
+    )
     assert r.status_code == 200, r.text
     return re.search(r'id="token-secret">([^<]+)<', r.text).group(1)
 
@@ -35,8 +37,11 @@ def test_a_token_is_shown_once_stored_hashed_and_works_without_a_session_or_csrf
     assert r.status_code == 200 and len(r.get_json()["items"]) == 2
     assert "Set-Cookie" not in r.headers
     tx = panel.pending_topups()[0]
-    r = script.put(f"/api/admin/topup-requests/{tx.id}", headers=_bearer(secret),  # no transfer: confirmed
-                   json={"status": "APPROVED", "confirm": True, "reason": "statement checked"})
+    r = script.put(
+        f"/api/admin/topup-requests/{tx.id}",
+        headers=_bearer(secret),  # no transfer: confirmed
+        json={"status": "APPROVED", "confirm": True, "reason": "statement checked"},
+    )
     assert r.status_code == 200 and r.get_json()["processedBy"] == "finance"
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
     page = owner.get("/admin/api-tokens/").text

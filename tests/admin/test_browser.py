@@ -3,6 +3,7 @@
 The app is served by werkzeug in a thread; every request that leaves 127.0.0.1 is blocked and recorded,
 which shows the pages work offline (no CDN). Screenshots go to test-output/ (git-ignored).
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,6 +51,7 @@ def live(panel_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = launch_chromium(p)
         yield b
@@ -81,13 +83,16 @@ def test_dashboard_charts_are_drawn(page):
     page.goto("/admin/")
     page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-revenue') !== undefined")
     for chart_id in ("chart-revenue", "chart-topups", "chart-enrollments", "chart-bookings"):
-        painted = page.evaluate("""id => {
+        painted = page.evaluate(
+            """id => {
             const c = document.getElementById(id);
             const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0;
             for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) n++; }
             return {w: c.width, h: c.height, painted: n, chart: !!Chart.getChart(id)};
-        }""", chart_id)
+        }""",
+            chart_id,
+        )
         assert painted["chart"] and painted["w"] > 100 and painted["h"] > 100, (chart_id, painted)
         assert painted["painted"] > 500, (chart_id, painted)
     assert page.inner_text("#kpi-pending-topups") == "2"
@@ -176,6 +181,7 @@ def test_bulk_reject_asks_for_a_reason(page, live):
 
 def test_a_hostile_platform_name_runs_no_script_and_pages_break_no_csp_rule(page, live):
     from core.models import Platform
+
     panel, _base = live
     name = "</script><img src=x onerror=alert(1)>"
     with panel.session() as s:
@@ -198,9 +204,12 @@ def test_a_hostile_platform_name_runs_no_script_and_pages_break_no_csp_rule(page
         # Flask-Admin's delete button asks first (data-confirm: assets/js/panel.js, no inline onclick)
         page.goto("/admin/platforms/")
         # clicked from JS: the form's hidden input named "id" shadows form.id, which trips Playwright's locator
-        page.evaluate("""id => [...document.querySelectorAll('form.icon')]
+        page.evaluate(
+            """id => [...document.querySelectorAll('form.icon')]
             .find(f => f.querySelector('input[name=id]').value === String(id))
-            .querySelector('button').click()""", platform_id)
+            .querySelector('button').click()""",
+            platform_id,
+        )
         page.wait_for_timeout(300)
         assert dialogs == ["Are you sure you want to delete this record?"]
         with panel.session() as s:

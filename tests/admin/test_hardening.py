@@ -1,4 +1,5 @@
 """Issue 12: what an attacker found in the panel and its API, each kept fixed by a test."""
+
 from __future__ import annotations
 
 import csv
@@ -16,8 +17,14 @@ from core.models import Platform, Transaction, TransactionType, User
 from core.services import students
 from tests.admin.helpers import PASSWORD, csrf_from, flashes, login
 
-HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
-                 "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
+HOSTILE_NAMES = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
 XSS = "</script><img src=x onerror=alert(1)>"
 
 
@@ -37,10 +44,25 @@ def test_a_platform_name_cannot_close_the_dashboard_chart_script(panel, owner):
     assert XSS in json.loads(block)["enrollments"]["labels"]
 
 
-PAGES = ["/admin/", "/admin/topups/", "/admin/transactions/", "/admin/students/", "/admin/students/student/3",
-         "/admin/topups/request/10", "/admin/bookings/", "/admin/mentors/", "/admin/platforms/", "/admin/platforms/new/",
-         "/admin/tasks/", "/admin/enrollments/", "/admin/settings/", "/admin/audit/", "/admin/reports/",
-         "/admin/broadcasts/?text=hi&audience=all&preview=1", "/admin/accounts/"]
+PAGES = [
+    "/admin/",
+    "/admin/topups/",
+    "/admin/transactions/",
+    "/admin/students/",
+    "/admin/students/student/3",
+    "/admin/topups/request/10",
+    "/admin/bookings/",
+    "/admin/mentors/",
+    "/admin/platforms/",
+    "/admin/platforms/new/",
+    "/admin/tasks/",
+    "/admin/enrollments/",
+    "/admin/settings/",
+    "/admin/audit/",
+    "/admin/reports/",
+    "/admin/broadcasts/?text=hi&audience=all&preview=1",
+    "/admin/accounts/",
+]
 
 
 def test_every_panel_page_forbids_inline_script(panel, owner, client):
@@ -75,13 +97,17 @@ def test_csv_and_xlsx_exports_neutralise_formulas(panel, finance):
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     sheet = load_workbook(io.BytesIO(r.data)).active
     values = [c.value for row in sheet.iter_rows(min_row=2) for c in row]
-    assert not [v for v in values if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
-                and not re.fullmatch(r"-\d+(\.\d+)?", v)]
+    assert not [
+        v
+        for v in values
+        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"-\d+(\.\d+)?", v)
+    ]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
 
 
 def test_monthly_report_csv_is_neutralised(panel, finance):
     from admin_panel.panel.exports import safe_cell
+
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("-12.50") == "-12.50" and safe_cell(7) == 7
     r = finance.get("/admin/reports/monthly.csv")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
@@ -91,9 +117,11 @@ def test_a_control_character_is_refused_and_exports_survive_old_rows(panel, fina
     user_id = _student(panel, 777100, "Nul\x00 Student\x07")
     assert panel.user(user_id).full_name == "Nul Student"  # names from Telegram: stripped
     page = finance.get(f"/admin/students/student/{user_id}")
-    r = finance.post(f"/admin/students/student/{user_id}/adjust", data={
-        "amount": "10", "reason": "a\x00b", "nonce": "ctl", "csrf_token": csrf_from(page.text)},
-        follow_redirects=True)
+    r = finance.post(
+        f"/admin/students/student/{user_id}/adjust",
+        data={"amount": "10", "reason": "a\x00b", "nonce": "ctl", "csrf_token": csrf_from(page.text)},
+        follow_redirects=True,
+    )
     assert "control character" in flashes(r.text)
     assert panel.user(user_id).balance == Decimal("500.00")
     with panel.session() as s:  # a row written before this fix
@@ -126,29 +154,42 @@ def test_logout_ends_the_session_even_for_a_saved_cookie(panel, owner):
 
 def test_password_role_change_and_deactivation_end_sessions(panel, owner, finance, mentor):
     from core.models import Admin
+
     with panel.session() as s:
         ids = dict(s.execute(select(Admin.username, Admin.id)).all())
     saved = _cookie(finance)
-    r = owner.post(f"/admin/accounts/{ids['finance']}/password",
-                   data={"password": "another-long-pass-42", "csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(
+        f"/admin/accounts/{ids['finance']}/password",
+        data={"password": "another-long-pass-42", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert "Password changed" in flashes(r.text), flashes(r.text)
     assert _with_cookie(panel, saved).get("/admin/topups/").status_code == 302
 
     saved = _cookie(mentor)
-    r = owner.post(f"/admin/accounts/{ids['mentor']}/role", data={"role": "finance", "csrf_token": owner.csrf},
-                   follow_redirects=True)
+    r = owner.post(
+        f"/admin/accounts/{ids['mentor']}/role",
+        data={"role": "finance", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert "Role changed" in flashes(r.text), flashes(r.text)
     assert _with_cookie(panel, saved).get("/admin/bookings/").status_code == 302
 
     c = panel.app.test_client()
     assert login(c, "mentor2").status_code == 302
-    r = owner.post(f"/admin/accounts/{ids['mentor2']}/active", data={"active": "0", "csrf_token": owner.csrf},
-                   follow_redirects=True)
+    r = owner.post(
+        f"/admin/accounts/{ids['mentor2']}/active",
+        data={"active": "0", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert "deactivated" in flashes(r.text), flashes(r.text)
     assert c.get("/admin/bookings/").status_code == 302
     assert login(panel.app.test_client(), "mentor2").status_code == 401
-    actions = [a.action for a in panel.audits("admin.password")] + [a.action for a in panel.audits("admin.role")] \
+    actions = (
+        [a.action for a in panel.audits("admin.password")]
+        + [a.action for a in panel.audits("admin.role")]
         + [a.action for a in panel.audits("admin.deactivate")]
+    )
     assert actions == ["admin.password", "admin.role", "admin.deactivate"]
 
 
@@ -157,8 +198,11 @@ def test_an_admin_changes_their_own_password_and_other_sessions_end(panel, finan
     assert login(other, "finance").status_code == 302
     page = finance.get("/admin/account/password")
     assert page.status_code == 200
-    r = finance.post("/admin/account/password", data={"current": PASSWORD, "password": "plum-orbit-new-77",
-                                                "csrf_token": csrf_from(page.text)}, follow_redirects=True)
+    r = finance.post(
+        "/admin/account/password",
+        data={"current": PASSWORD, "password": "plum-orbit-new-77", "csrf_token": csrf_from(page.text)},
+        follow_redirects=True,
+    )
     assert "Password changed" in flashes(r.text)
     assert finance.get("/admin/topups/").status_code == 200  # this browser stays logged in
     assert other.get("/admin/topups/").status_code == 302  # the other one does not
@@ -166,21 +210,36 @@ def test_an_admin_changes_their_own_password_and_other_sessions_end(panel, finan
 
 
 # --- accounts ---------------------------------------------------------------------------------------------
-WEAK = ["aaaaaaaa", "12345678", "newadmin", "newadmin2024!", " " * 8, "\x00" * 8, "x" * 100_000,
-        "password1234", "aaaaaaaaaaaaaaaa"]
+WEAK = [
+    "aaaaaaaa",
+    "12345678",
+    "newadmin",
+    "newadmin2024!",
+    " " * 8,
+    "\x00" * 8,
+    "x" * 100_000,
+    "password1234",
+    "aaaaaaaaaaaaaaaa",
+]
 
 
 @pytest.mark.parametrize("password", WEAK)
 def test_weak_passwords_are_refused_in_the_panel(panel, owner, password):
-    r = owner.post("/admin/accounts/new", data={"username": "newadmin", "password": password, "role": "finance",
-                                          "csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(
+        "/admin/accounts/new",
+        data={"username": "newadmin", "password": password, "role": "finance", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "Not created" in flashes(r.text)
     assert login(panel.app.test_client(), "newadmin", password).status_code in (400, 401)
 
 
 def test_creating_an_account_is_audited(panel, owner):
-    r = owner.post("/admin/accounts/new", data={"username": "helper", "password": "plum-orbit-canyon-7",
-                                          "role": "finance", "csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(
+        "/admin/accounts/new",
+        data={"username": "helper", "password": "plum-orbit-canyon-7", "role": "finance", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert "created" in flashes(r.text)
     rows = [a for a in panel.audits("admin.create") if "helper" in (a.after or "")]
     assert len(rows) == 1 and rows[0].actor == "owner" and '"role": "finance"' in rows[0].after
@@ -205,12 +264,21 @@ def test_login_takes_as_long_for_an_unknown_user(panel):
 
 
 # --- settings ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("key,value", [
-    ("signup_bonus", "99999999999999999999999999"), ("signup_bonus", "90000000000000000"),
-    ("signup_bonus", "NaN"), ("signup_bonus", "-1"), ("mentor_default_rate", "5000000"),
-    ("mentor_default_rate", "0"), ("max_topup", "1e30"), ("min_topup", "sNaN"),
-    ("vodafone_cash_number", "0101234567\x00"), ("durations", "1e400"),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("signup_bonus", "99999999999999999999999999"),
+        ("signup_bonus", "90000000000000000"),
+        ("signup_bonus", "NaN"),
+        ("signup_bonus", "-1"),
+        ("mentor_default_rate", "5000000"),
+        ("mentor_default_rate", "0"),
+        ("max_topup", "1e30"),
+        ("min_topup", "sNaN"),
+        ("vodafone_cash_number", "0101234567\x00"),
+        ("durations", "1e400"),
+    ],
+)
 def test_settings_form_refuses_out_of_range_values(panel, owner, key, value):
     r = owner.post("/admin/settings/", data={key: value, "csrf_token": owner.csrf}, follow_redirects=True)
     assert r.status_code == 200 and "Not saved" in flashes(r.text), flashes(r.text)
@@ -218,15 +286,17 @@ def test_settings_form_refuses_out_of_range_values(panel, owner, key, value):
 
 
 def test_settings_accept_the_same_wallet_numbers_as_the_bot(panel, owner):
-    r = owner.post("/admin/settings/", data={"vodafone_cash_number": "+20 101 234 5678", "signup_bonus": "0",
-                                       "csrf_token": owner.csrf}, follow_redirects=True)
+    r = owner.post(
+        "/admin/settings/",
+        data={"vodafone_cash_number": "+20 101 234 5678", "signup_bonus": "0", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert "Saved 2" in flashes(r.text), flashes(r.text)
     assert 'value="01012345678"' in owner.get("/admin/settings/").text
 
 
 def test_api_mentor_rate_uses_the_same_bound_as_the_form(panel, owner):
-    r = owner.put("/api/admin/mentorship/settings", json={"hourlyRate": "100001"},
-                  headers={"X-CSRFToken": owner.csrf})
+    r = owner.put("/api/admin/mentorship/settings", json={"hourlyRate": "100001"}, headers={"X-CSRFToken": owner.csrf})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "INVALID_SETTING"
 
 
@@ -245,6 +315,7 @@ def test_api_answers_are_not_cached(panel, finance):
 def _app(tmp_path, panel, **overrides):
     from admin_panel import create_app
     from tests.helpers import make_settings
+
     url = str(panel.db.engine.url)
     app = create_app(make_settings(url, tmp_path, **overrides))
     app.config["TESTING"] = True
@@ -266,11 +337,17 @@ def test_forwarded_for_is_trusted_only_from_configured_proxies(panel, tmp_path, 
     c = app.test_client()
     for i in range(5):  # five failures, each claiming another client address
         page = c.get("/admin/login")
-        c.post("/admin/login", data={"username": "finance", "password": "nope", "csrf_token": csrf_from(page.text)},
-               headers={"X-Forwarded-For": f"203.0.113.{i}"})
+        c.post(
+            "/admin/login",
+            data={"username": "finance", "password": "nope", "csrf_token": csrf_from(page.text)},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+        )
     page = c.get("/admin/login")
-    r = c.post("/admin/login", data={"username": "finance", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
-               headers={"X-Forwarded-For": "203.0.113.99"})
+    r = c.post(
+        "/admin/login",
+        data={"username": "finance", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+        headers={"X-Forwarded-For": "203.0.113.99"},
+    )
     # without a trusted proxy the header is ignored: one address, five failures, locked
     assert r.status_code == (302 if proxies else 401)
     app.extensions["codehub"].db.dispose()
@@ -285,17 +362,28 @@ def test_broadcast_redirect_does_not_echo_an_unbounded_audience(panel, owner):
 BIG = "99999999999999999999999"
 
 
-@pytest.mark.parametrize("path", [
-    "/admin/topups/?flt0_status_equals=foo", "/admin/topups/?flt0_status_equals=", "/admin/transactions/?flt0_type_equals=foo",
-    "/admin/transactions/?flt0_status_equals=", "/admin/bookings/?flt0_status_equals=foo",
-    "/admin/transactions/?search=" + "a" * 100_000, "/admin/transactions/?flt0_user_full_name_contains=" + "%" * 100_000,
-    "/admin/students/?search=" + "_%" * 50_000,
-    f"/admin/transactions/?page={BIG}", f"/admin/students/?page={BIG}", f"/admin/transactions/?flt0_student_id_equals={BIG}",
-    "/admin/transactions/?flt0_date_on_or_after=0001-01-01", "/admin/transactions/?flt0_date_up_to_inclusive=9999-12-31",
-    "/admin/transactions/export/csv/?flt0_date_up_to_inclusive=9999-12-31",
-    "/admin/transactions/export/xlsx/?flt0_date_on_or_after=0001-01-01", "/admin/audit/?flt0_date_up_to_inclusive=9999-12-31",
-    f"/admin/broadcasts/?audience=platform&platform_id={BIG}&preview=1&text=x",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/topups/?flt0_status_equals=foo",
+        "/admin/topups/?flt0_status_equals=",
+        "/admin/transactions/?flt0_type_equals=foo",
+        "/admin/transactions/?flt0_status_equals=",
+        "/admin/bookings/?flt0_status_equals=foo",
+        "/admin/transactions/?search=" + "a" * 100_000,
+        "/admin/transactions/?flt0_user_full_name_contains=" + "%" * 100_000,
+        "/admin/students/?search=" + "_%" * 50_000,
+        f"/admin/transactions/?page={BIG}",
+        f"/admin/students/?page={BIG}",
+        f"/admin/transactions/?flt0_student_id_equals={BIG}",
+        "/admin/transactions/?flt0_date_on_or_after=0001-01-01",
+        "/admin/transactions/?flt0_date_up_to_inclusive=9999-12-31",
+        "/admin/transactions/export/csv/?flt0_date_up_to_inclusive=9999-12-31",
+        "/admin/transactions/export/xlsx/?flt0_date_on_or_after=0001-01-01",
+        "/admin/audit/?flt0_date_up_to_inclusive=9999-12-31",
+        f"/admin/broadcasts/?audience=platform&platform_id={BIG}&preview=1&text=x",
+    ],
+)
 def test_hostile_query_strings_get_no_server_error(panel, owner, path):
     r = owner.get(path)
     assert r.status_code < 500, (path, r.status_code)
@@ -312,16 +400,29 @@ def test_hostile_writes_get_no_server_error(panel, owner, finance):
         r = owner.put(path, data=deep, content_type="application/json", headers={"X-CSRFToken": owner.csrf})
         assert r.status_code == 400, (path, r.status_code)
     for date in ("0001-01-01T00:00+14:00", "9999-12-31T23:59-14:00", "0001-01-01", "9999-12-31T23:59"):
-        r = owner.put("/api/admin/mentorship/2/confirm", json={"sessionDate": date},
-                      headers={"X-CSRFToken": owner.csrf})
+        r = owner.put(
+            "/api/admin/mentorship/2/confirm", json={"sessionDate": date}, headers={"X-CSRFToken": owner.csrf}
+        )
         assert r.status_code == 400, (date, r.status_code)
-    r = finance.post("/admin/topups/action/", data={"action": "approve", "rowid": [BIG, "-1"], "csrf_token": finance.csrf})
+    r = finance.post(
+        "/admin/topups/action/", data={"action": "approve", "rowid": [BIG, "-1"], "csrf_token": finance.csrf}
+    )
     assert r.status_code == 302
-    r = owner.post("/admin/accounts/new", data={"username": "m9", "password": "plum-orbit-canyon-7", "role": "mentor",
-                                          "mentor_user_id": BIG, "csrf_token": owner.csrf})
+    r = owner.post(
+        "/admin/accounts/new",
+        data={
+            "username": "m9",
+            "password": "plum-orbit-canyon-7",
+            "role": "mentor",
+            "mentor_user_id": BIG,
+            "csrf_token": owner.csrf,
+        },
+    )
     assert r.status_code == 302
-    r = owner.post("/admin/broadcasts/send", data={"text": "x", "audience": "platform", "platform_id": BIG,
-                                             "csrf_token": owner.csrf})
+    r = owner.post(
+        "/admin/broadcasts/send",
+        data={"text": "x", "audience": "platform", "platform_id": BIG, "csrf_token": owner.csrf},
+    )
     assert r.status_code == 302
     r = owner.post("/admin/platforms/new/", data={"name": "P", "price": "sNaN", "csrf_token": owner.csrf})
     assert r.status_code == 200 and "P" not in [p.name for p in _platforms(panel)]
@@ -339,16 +440,22 @@ def test_an_adjustment_cannot_overflow_a_balance(panel, finance):
         s.execute(update(User).where(User.id == user_id).values(balance=Decimal("92233720368547000.00")))
         s.commit()
     page = finance.get(f"/admin/students/student/{user_id}")
-    r = finance.post(f"/admin/students/student/{user_id}/adjust", data={
-        "amount": "1000000", "reason": "bonus", "nonce": "ovf", "csrf_token": csrf_from(page.text)},
-        follow_redirects=True)
+    r = finance.post(
+        f"/admin/students/student/{user_id}/adjust",
+        data={"amount": "1000000", "reason": "bonus", "nonce": "ovf", "csrf_token": csrf_from(page.text)},
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "Balance not changed" in flashes(r.text)
     assert panel.count(Transaction, Transaction.type == TransactionType.ADJUSTMENT) == 0
 
 
 def test_a_broadcast_with_a_control_character_is_refused(panel, owner):
     from core.models import Broadcast
-    r = owner.post("/admin/broadcasts/send", data={"text": "Hello\x00 students", "audience": "all",
-                                             "csrf_token": owner.csrf}, follow_redirects=True)
+
+    r = owner.post(
+        "/admin/broadcasts/send",
+        data={"text": "Hello\x00 students", "audience": "all", "csrf_token": owner.csrf},
+        follow_redirects=True,
+    )
     assert "control character" in flashes(r.text)
     assert panel.count(Broadcast) == 0

@@ -4,6 +4,7 @@ The real waitress server with the product's options, on 127.0.0.1 only, bounded 
 that send nothing (more than waitress's default limit of 100, which locked /healthz out for minutes), then a real
 client must be answered at once, and the idle ones are closed by the server after the channel timeout.
 """
+
 from __future__ import annotations
 
 import socket

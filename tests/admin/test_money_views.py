@@ -1,4 +1,5 @@
 """Transactions (filters, search, totals, exports) and students (page, adjust balance, block)."""
+
 from __future__ import annotations
 
 import csv
@@ -81,8 +82,11 @@ def test_students_list_search_and_page(panel, finance):
 
 
 def _adjust(client, user_id, amount, reason, nonce="n1"):
-    return client.post(f"/admin/students/student/{user_id}/adjust", follow_redirects=True,
-                       data={"csrf_token": client.csrf, "amount": amount, "reason": reason, "nonce": nonce})
+    return client.post(
+        f"/admin/students/student/{user_id}/adjust",
+        follow_redirects=True,
+        data={"csrf_token": client.csrf, "amount": amount, "reason": reason, "nonce": nonce},
+    )
 
 
 def test_adjust_balance_credit_and_debit(panel, finance):
@@ -106,16 +110,19 @@ def test_adjust_twice_with_the_same_form_applies_once(panel, finance):
     assert panel.user(omar.id).balance == omar.balance + Decimal("10.00")
 
 
-@pytest.mark.parametrize("amount,reason,message", [
-    ("abc", "r", "not a number"),
-    ("0", "r", "must not be zero"),
-    ("1.234", "r", "at most 2 decimal places"),
-    ("50", "", "A reason is required"),
-    ("50", "x" * 2000, "too long"),
-    ("-999999", "r", "Not enough balance"),
-    ("", "r", "Enter a signed amount"),
-    ("99999999", "r", "too large"),
-])
+@pytest.mark.parametrize(
+    "amount,reason,message",
+    [
+        ("abc", "r", "not a number"),
+        ("0", "r", "must not be zero"),
+        ("1.234", "r", "at most 2 decimal places"),
+        ("50", "", "A reason is required"),
+        ("50", "x" * 2000, "too long"),
+        ("-999999", "r", "Not enough balance"),
+        ("", "r", "Enter a signed amount"),
+        ("99999999", "r", "too large"),
+    ],
+)
 def test_adjust_bad_input_changes_nothing(panel, finance, amount, reason, message):
     omar = _student(panel, "Omar Hassan")
     r = _adjust(finance, omar.id, amount, reason)
@@ -132,8 +139,11 @@ def test_adjust_unknown_student(panel, finance):
 
 def test_block_and_unblock_owner_only(panel, owner, finance):
     omar = _student(panel, "Omar Hassan")
-    r = finance.post(f"/admin/students/student/{omar.id}/block", data={"csrf_token": finance.csrf, "blocked": "1"},
-                     follow_redirects=True)
+    r = finance.post(
+        f"/admin/students/student/{omar.id}/block",
+        data={"csrf_token": finance.csrf, "blocked": "1"},
+        follow_redirects=True,
+    )
     assert "Only the owner" in flashes(r.text) and not panel.user(omar.id).is_blocked
     owner.post(f"/admin/students/student/{omar.id}/block", data={"csrf_token": owner.csrf, "blocked": "1"})
     assert panel.user(omar.id).is_blocked

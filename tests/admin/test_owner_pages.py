@@ -1,4 +1,5 @@
 """Dashboard, settings, audit log, reports, panel accounts and broadcasts."""
+
 from __future__ import annotations
 
 import csv
@@ -43,10 +44,19 @@ def test_mentor_home_goes_to_bookings(panel, mentor):
 def test_settings_update_is_audited(panel, owner):
     page = owner.get("/admin/settings/").text
     assert "01099998888" in page
-    data = {"csrf_token": owner.csrf, "vodafone_cash_number": "01011112222", "signup_bonus": "250",
-            "durations": "30,60", "min_topup": "10.00", "max_topup": "50000.00", "max_pending_topups": "3",
-            "max_topups_per_day": "5", "mentor_default_rate": "300.00",
-            "max_pending_bookings": "3", "stale_topup_hours": "12"}
+    data = {
+        "csrf_token": owner.csrf,
+        "vodafone_cash_number": "01011112222",
+        "signup_bonus": "250",
+        "durations": "30,60",
+        "min_topup": "10.00",
+        "max_topup": "50000.00",
+        "max_pending_topups": "3",
+        "max_topups_per_day": "5",
+        "mentor_default_rate": "300.00",
+        "max_pending_bookings": "3",
+        "stale_topup_hours": "12",
+    }
     data["mentorship_available"] = ["false"]  # the box unticked
     r = owner.post("/admin/settings/", data=data, follow_redirects=True)
     assert "Saved 4 setting(s)." in flashes(r.text)
@@ -59,16 +69,22 @@ def test_settings_update_is_audited(panel, owner):
     assert audit.actor == "owner" and "01099998888" in audit.before and "01011112222" in audit.after
 
 
-@pytest.mark.parametrize("key,value,message", [
-    ("vodafone_cash_number", "12345", "Egyptian mobile number"),
-    ("signup_bonus", "-1", "must be between 0.00 and 10000.00"),
-    ("durations", "5,60", "between 15 and 480"),
-    ("min_topup", "90000", "Minimum top-up must not exceed the maximum"),
-    ("max_pending_topups", "x" * 300, "too long"),
-])
+@pytest.mark.parametrize(
+    "key,value,message",
+    [
+        ("vodafone_cash_number", "12345", "Egyptian mobile number"),
+        ("signup_bonus", "-1", "must be between 0.00 and 10000.00"),
+        ("durations", "5,60", "between 15 and 480"),
+        ("min_topup", "90000", "Minimum top-up must not exceed the maximum"),
+        ("max_pending_topups", "x" * 300, "too long"),
+    ],
+)
 def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
-    r = owner.post("/admin/settings/", data={"csrf_token": owner.csrf, key: value, "mentorship_available": ["false", "true"]},
-                   follow_redirects=True)
+    r = owner.post(
+        "/admin/settings/",
+        data={"csrf_token": owner.csrf, key: value, "mentorship_available": ["false", "true"]},
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and message in flashes(r.text)
     assert panel.count(Setting) == 0
     assert value[:50] in r.text  # the form keeps what was typed
@@ -99,16 +115,31 @@ def test_monthly_report_csv(panel, finance):
 
 
 def test_owner_creates_panel_accounts(panel, owner):
-    r = owner.post("/admin/accounts/new", data={"csrf_token": owner.csrf, "username": "helper", "password": "plum-orbit-canyon-7",
-                                          "role": "finance"}, follow_redirects=True)
+    r = owner.post(
+        "/admin/accounts/new",
+        data={"csrf_token": owner.csrf, "username": "helper", "password": "plum-orbit-canyon-7", "role": "finance"},
+        follow_redirects=True,
+    )
     assert "Admin helper (finance) created." in flashes(r.text)
     c = panel.app.test_client()
     assert login(c, "helper", "plum-orbit-canyon-7").status_code == 302
-    r = owner.post("/admin/accounts/new", data={"csrf_token": owner.csrf, "username": "x", "password": "short",
-                                          "role": "finance"}, follow_redirects=True)
+    r = owner.post(
+        "/admin/accounts/new",
+        data={"csrf_token": owner.csrf, "username": "x", "password": "short", "role": "finance"},
+        follow_redirects=True,
+    )
     assert "at least 12 characters" in flashes(r.text)
-    r = owner.post("/admin/accounts/new", data={"csrf_token": owner.csrf, "username": "m3", "password": "plum-orbit-canyon-7",
-                                          "role": "mentor", "mentor_user_id": "99999"}, follow_redirects=True)
+    r = owner.post(
+        "/admin/accounts/new",
+        data={
+            "csrf_token": owner.csrf,
+            "username": "m3",
+            "password": "plum-orbit-canyon-7",
+            "role": "mentor",
+            "mentor_user_id": "99999",
+        },
+        follow_redirects=True,
+    )
     assert "is not a mentor" in flashes(r.text)
     with panel.session() as s:
         assert s.scalar(select(Admin).where(Admin.username.in_(["x", "m3"]))) is None
@@ -117,24 +148,33 @@ def test_owner_creates_panel_accounts(panel, owner):
 def test_broadcast_preview_send_and_progress(panel, owner):
     html = owner.get("/admin/broadcasts/?text=Hello+students&audience=all&preview=1").text
     assert 'id="recipient-count">4<' in html and "Hello students" in html
-    r = owner.post("/admin/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
-                                             "audience": "all"}, follow_redirects=True)
+    r = owner.post(
+        "/admin/broadcasts/send",
+        data={"csrf_token": owner.csrf, "text": "Hello students", "audience": "all"},
+        follow_redirects=True,
+    )
     assert "queued for 4 student(s)" in flashes(r.text)
     assert panel.count(Notification, Notification.kind == "broadcast") == 4
     history = r.text.split('id="broadcast-history"')[1]
     assert "Hello students" in history
-    r = owner.post("/admin/broadcasts/send", data={"csrf_token": owner.csrf, "text": "Hello students",
-                                             "audience": "all"}, follow_redirects=True)
+    r = owner.post(
+        "/admin/broadcasts/send",
+        data={"csrf_token": owner.csrf, "text": "Hello students", "audience": "all"},
+        follow_redirects=True,
+    )
     assert "not queued twice" in flashes(r.text)
     assert panel.count(Broadcast) == 1
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"text": "", "audience": "all"}, "write the announcement"),
-    ({"text": "x" * 5000, "audience": "all"}, "too long"),
-    ({"text": "hi", "audience": "everyone"}, "choose an audience"),
-    ({"text": "hi", "audience": "platform"}, ""),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"text": "", "audience": "all"}, "write the announcement"),
+        ({"text": "x" * 5000, "audience": "all"}, "too long"),
+        ({"text": "hi", "audience": "everyone"}, "choose an audience"),
+        ({"text": "hi", "audience": "platform"}, ""),
+    ],
+)
 def test_broadcast_bad_input(panel, owner, data, message):
     r = owner.post("/admin/broadcasts/send", data={"csrf_token": owner.csrf, **data}, follow_redirects=True)
     assert r.status_code == 200 and "Not sent" in flashes(r.text) and message in flashes(r.text).lower()

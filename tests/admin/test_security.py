@@ -1,4 +1,5 @@
 """Security: every endpoint needs a login, every write needs CSRF, roles are enforced server side."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,14 @@ PUBLIC = {"auth.login", "static", "admin.static"}
 PUBLIC |= {"ops.healthz", "ops.readyz", "ops.metrics"}
 # The Mini App's pages are public shells (no data); their API authenticates every request by Telegram
 # init data, not by the panel's cookie, so CSRF does not apply to it (tests/api covers its refusals).
-MINI_APP = {"miniapp.launch", "miniapp.wallet", "miniapp.enrollments", "miniapp.mentorship", "miniapp.book",
-            "miniapp.unknown"}
+MINI_APP = {
+    "miniapp.launch",
+    "miniapp.wallet",
+    "miniapp.enrollments",
+    "miniapp.mentorship",
+    "miniapp.book",
+    "miniapp.unknown",
+}
 PUBLIC |= MINI_APP
 # `/` and the seed's page names only redirect into the panel, which then asks for a login.
 PUBLIC |= {"front_door", "seed_financial", "seed_mentorship", "seed_analytics"}
@@ -28,8 +35,7 @@ def _concrete(rule) -> str:
 
 
 def _rules(app):
-    return [r for r in app.url_map.iter_rules()
-            if r.endpoint not in PUBLIC and not r.endpoint.endswith(".static")]
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC and not r.endpoint.endswith(".static")]
 
 
 def test_every_endpoint_refuses_anonymous_requests(panel, client):
@@ -54,8 +60,14 @@ def test_every_endpoint_refuses_anonymous_requests(panel, client):
 
 def test_every_state_changing_request_without_csrf_is_refused(panel, owner):
     before = panel.count(LoginAttempt)
-    writes = [(r, m) for r in _rules(panel.app) for m in r.methods if m in ("POST", "PUT", "DELETE", "PATCH")
-              and not r.endpoint.startswith("student_api.") and r.endpoint not in SECRET_AUTHENTICATED]
+    writes = [
+        (r, m)
+        for r in _rules(panel.app)
+        for m in r.methods
+        if m in ("POST", "PUT", "DELETE", "PATCH")
+        and not r.endpoint.startswith("student_api.")
+        and r.endpoint not in SECRET_AUTHENTICATED
+    ]
     assert len(writes) > 20
     for rule, method in writes:
         r = owner.open(_concrete(rule), method=method, data={"reason": "x", "amount": "5"})
@@ -70,6 +82,7 @@ def test_every_state_changing_request_without_csrf_is_refused(panel, owner):
 def test_login_page_explains_how_to_create_the_first_admin(sqlite_url, tmp_path):
     from admin_panel import create_app
     from tests.helpers import make_settings
+
     app = create_app(make_settings(sqlite_url, tmp_path))
     page = app.test_client().get("/admin/login")
     assert page.status_code == 200
@@ -117,30 +130,35 @@ def test_logout_needs_post_with_csrf(panel, owner):
 
 def test_open_redirect_after_login_is_ignored(panel, client):
     page = client.get("/admin/login?next=//evil.example/x")
-    r = client.post("/admin/login?next=//evil.example/x", data={"username": "owner", "password": PASSWORD,
-                                                          "csrf_token": csrf_from(page.text)})
+    r = client.post(
+        "/admin/login?next=//evil.example/x",
+        data={"username": "owner", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
     assert r.status_code == 302 and "evil" not in r.location
 
 
-@pytest.mark.parametrize("path,owner_ok,finance_ok,mentor_ok", [
-    ("/admin/", 200, 200, 302),
-    ("/admin/topups/", 200, 200, 403),
-    ("/admin/transactions/", 200, 200, 403),
-    ("/admin/students/", 200, 200, 403),
-    ("/admin/bookings/", 200, 403, 200),
-    ("/admin/mentors/", 200, 403, 403),
-    ("/admin/my-profile/", 403, 403, 200),
-    ("/admin/platforms/", 200, 403, 403),
-    ("/admin/tasks/", 200, 403, 403),
-    ("/admin/enrollments/", 200, 403, 403),
-    ("/admin/settings/", 200, 403, 403),
-    ("/admin/audit/", 200, 403, 403),
-    ("/admin/reports/", 200, 200, 403),
-    ("/admin/broadcasts/", 200, 403, 403),
-    ("/admin/accounts/", 200, 403, 403),
-    ("/api/admin/topup-requests", 200, 200, 403),
-    ("/api/admin/analytics/financial", 200, 200, 403),
-])
+@pytest.mark.parametrize(
+    "path,owner_ok,finance_ok,mentor_ok",
+    [
+        ("/admin/", 200, 200, 302),
+        ("/admin/topups/", 200, 200, 403),
+        ("/admin/transactions/", 200, 200, 403),
+        ("/admin/students/", 200, 200, 403),
+        ("/admin/bookings/", 200, 403, 200),
+        ("/admin/mentors/", 200, 403, 403),
+        ("/admin/my-profile/", 403, 403, 200),
+        ("/admin/platforms/", 200, 403, 403),
+        ("/admin/tasks/", 200, 403, 403),
+        ("/admin/enrollments/", 200, 403, 403),
+        ("/admin/settings/", 200, 403, 403),
+        ("/admin/audit/", 200, 403, 403),
+        ("/admin/reports/", 200, 200, 403),
+        ("/admin/broadcasts/", 200, 403, 403),
+        ("/admin/accounts/", 200, 403, 403),
+        ("/api/admin/topup-requests", 200, 200, 403),
+        ("/api/admin/analytics/financial", 200, 200, 403),
+    ],
+)
 def test_roles_limit_pages(panel, path, owner_ok, finance_ok, mentor_ok):
     for username, expected in (("owner", owner_ok), ("finance", finance_ok), ("mentor", mentor_ok)):
         c = panel.app.test_client()
@@ -160,8 +178,7 @@ def test_menu_shows_only_what_the_role_may_open(panel, finance):
 def test_finance_cannot_post_owner_actions(panel, finance):
     r = finance.post("/admin/settings/", data={"csrf_token": finance.csrf, "signup_bonus": "9999"})
     assert r.status_code == 403
-    r = finance.put("/api/admin/mentorship/settings", json={"hourlyRate": "1"},
-                    headers={"X-CSRFToken": finance.csrf})
+    r = finance.put("/api/admin/mentorship/settings", json={"hourlyRate": "1"}, headers={"X-CSRFToken": finance.csrf})
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "FORBIDDEN"
 
 
@@ -172,12 +189,34 @@ def test_unknown_pages_are_tidy_404s(panel, owner):
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "NOT_FOUND"
 
 
-GARBAGE = {"amount": "NaN", "reason": "r" * 20000, "notes": "\x00", "session_date": "9999-99-99T99:99",
-           "user_id": "-1", "days": "1e9", "text": "", "audience": "nobody", "platform_id": "abc",
-           "rowid": ["abc", "-5"], "action": "approve", "id": "abc", "name": "", "price": "NaN",
-           "nonce": "n" * 500, "blocked": "maybe", "rate": "1e999", "bio": "b" * 50000, "username": "",
-           "password": "", "role": "god", "status": "APPROVED", "month": "0-0", "position": "x",
-           "platform": "999999", "url": "//evil.example"}
+GARBAGE = {
+    "amount": "NaN",
+    "reason": "r" * 20000,
+    "notes": "\x00",
+    "session_date": "9999-99-99T99:99",
+    "user_id": "-1",
+    "days": "1e9",
+    "text": "",
+    "audience": "nobody",
+    "platform_id": "abc",
+    "rowid": ["abc", "-5"],
+    "action": "approve",
+    "id": "abc",
+    "name": "",
+    "price": "NaN",
+    "nonce": "n" * 500,
+    "blocked": "maybe",
+    "rate": "1e999",
+    "bio": "b" * 50000,
+    "username": "",
+    "password": "",
+    "role": "god",
+    "status": "APPROVED",
+    "month": "0-0",
+    "position": "x",
+    "platform": "999999",
+    "url": "//evil.example",
+}
 
 
 def test_garbage_input_never_causes_a_server_error(panel, owner):
@@ -191,11 +230,20 @@ def test_garbage_input_never_causes_a_server_error(panel, owner):
             checked += 1
             data = dict(GARBAGE, csrf_token=owner.csrf)
             if url.startswith("/api/"):
-                r = owner.open(url, method=method, data="{not json", content_type="application/json",
-                               headers={"X-CSRFToken": owner.csrf})
+                r = owner.open(
+                    url,
+                    method=method,
+                    data="{not json",
+                    content_type="application/json",
+                    headers={"X-CSRFToken": owner.csrf},
+                )
                 assert r.status_code < 500 and r.is_json, (method, url, r.status_code)
-                r = owner.open(url + "?status=x&limit=-1", method=method, json={"status": None, "sessionDate": 5},
-                               headers={"X-CSRFToken": owner.csrf})
+                r = owner.open(
+                    url + "?status=x&limit=-1",
+                    method=method,
+                    json={"status": None, "sessionDate": 5},
+                    headers={"X-CSRFToken": owner.csrf},
+                )
             elif method == "GET":
                 r = owner.get(url + "?page=-3&sort=99&desc=x&search=%00&flt0_zzz=1&month=abc&id=abc&preview=1")
             else:
@@ -205,25 +253,29 @@ def test_garbage_input_never_causes_a_server_error(panel, owner):
     assert checked > 50
 
 
-@pytest.mark.parametrize("username,method,path,data", [
-    ("finance", "POST", "/admin/bookings/booking/2/confirm", {"session_date": "2099-01-01T10:00"}),
-    ("finance", "POST", "/admin/bookings/booking/2/cancel", {"reason": "x"}),
-    ("finance", "POST", "/admin/platforms/new/", {"name": "Hack", "price": "1"}),
-    ("finance", "POST", "/admin/platforms/delete/", {"id": "4"}),
-    ("finance", "POST", "/admin/enrollments/action/", {"action": "deactivate", "rowid": "1"}),
-    ("finance", "POST", "/admin/mentors/make", {"user_id": "3"}),
-    ("finance", "POST", "/admin/broadcasts/send", {"text": "hi", "audience": "all"}),
-    ("finance", "POST", "/admin/accounts/new", {"username": "evil", "password": "longenough1", "role": "owner"}),
-    ("mentor", "POST", "/admin/topups/request/10/approve", {}),
-    ("mentor", "POST", "/admin/topups/action/", {"action": "approve", "rowid": "10"}),
-    ("mentor", "POST", "/admin/students/student/3/adjust", {"amount": "1000", "reason": "x", "nonce": "n"}),
-    ("mentor", "POST", "/admin/settings/", {"signup_bonus": "1"}),
-    ("mentor", "PUT", "/api/admin/topup-requests/10", {"status": "APPROVED"}),
-    ("mentor", "PUT", "/api/admin/mentorship/settings", {"hourlyRate": "1"}),
-    ("finance", "PUT", "/api/admin/mentorship/2/confirm", {"sessionDate": "2099-01-01T10:00"}),
-])
+@pytest.mark.parametrize(
+    "username,method,path,data",
+    [
+        ("finance", "POST", "/admin/bookings/booking/2/confirm", {"session_date": "2099-01-01T10:00"}),
+        ("finance", "POST", "/admin/bookings/booking/2/cancel", {"reason": "x"}),
+        ("finance", "POST", "/admin/platforms/new/", {"name": "Hack", "price": "1"}),
+        ("finance", "POST", "/admin/platforms/delete/", {"id": "4"}),
+        ("finance", "POST", "/admin/enrollments/action/", {"action": "deactivate", "rowid": "1"}),
+        ("finance", "POST", "/admin/mentors/make", {"user_id": "3"}),
+        ("finance", "POST", "/admin/broadcasts/send", {"text": "hi", "audience": "all"}),
+        ("finance", "POST", "/admin/accounts/new", {"username": "evil", "password": "longenough1", "role": "owner"}),
+        ("mentor", "POST", "/admin/topups/request/10/approve", {}),
+        ("mentor", "POST", "/admin/topups/action/", {"action": "approve", "rowid": "10"}),
+        ("mentor", "POST", "/admin/students/student/3/adjust", {"amount": "1000", "reason": "x", "nonce": "n"}),
+        ("mentor", "POST", "/admin/settings/", {"signup_bonus": "1"}),
+        ("mentor", "PUT", "/api/admin/topup-requests/10", {"status": "APPROVED"}),
+        ("mentor", "PUT", "/api/admin/mentorship/settings", {"hourlyRate": "1"}),
+        ("finance", "PUT", "/api/admin/mentorship/2/confirm", {"sessionDate": "2099-01-01T10:00"}),
+    ],
+)
 def test_roles_refuse_writes_and_change_nothing(panel, username, method, path, data):
     from core.models import AuditLog, Notification
+
     c = panel.app.test_client()
     login(c, username)
     csrf = c.get("/api/admin/csrf-token").get_json()["csrfToken"]
@@ -245,8 +297,7 @@ def test_security_headers(panel, client):
 def test_the_panel_lives_under_admin_and_the_front_door_leads_there(panel, client, owner):
     assert client.get("/").headers["Location"].endswith("/admin/")
     assert client.get("/admin/").headers["Location"].startswith("/admin/login")
-    for name, where in (("financial", "/admin/topups/"), ("mentorship", "/admin/bookings/"),
-                        ("analytics", "/admin/")):
+    for name, where in (("financial", "/admin/topups/"), ("mentorship", "/admin/bookings/"), ("analytics", "/admin/")):
         assert owner.get(f"/admin/{name}").headers["Location"].endswith(where)
     assert "Dashboard" in owner.get("/admin/").text
     assert owner.get("/topups/").status_code == 404  # nothing of the panel is left at the root

@@ -1,4 +1,5 @@
 """Entry points (run_admin.py, serve) and the panel on PostgreSQL."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -34,6 +35,7 @@ def test_serve_migrates_then_runs_waitress_on_the_configured_address(monkeypatch
     server.serve(settings)
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8765)
     from sqlalchemy import create_engine
+
     engine = create_engine(url)
     assert "transactions" in inspect(engine).get_table_names()  # migrated before serving
     engine.dispose()
@@ -43,6 +45,7 @@ def test_serve_migrates_then_runs_waitress_on_the_configured_address(monkeypatch
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
     from admin_panel.web.app import load_secret_key
+
     settings = make_settings("sqlite://", tmp_path, secret_key=None)
     first = load_secret_key(settings)
     assert len(first) > 40 and load_secret_key(settings) == first
@@ -56,15 +59,30 @@ def test_the_panel_on_postgresql(pg_url, tmp_path):
         c = panel.app.test_client()
         assert login(c, "owner").status_code == 302
         csrf = token(c)
-        for path in ("/admin/", "/admin/topups/", "/admin/transactions/?flt0_date_on_or_after=2000-01-01&search=credit",
-                     "/admin/students/", "/admin/bookings/", "/admin/platforms/", "/admin/enrollments/", "/admin/audit/", "/admin/reports/",
-                     "/admin/broadcasts/?text=hi&audience=all&preview=1", "/api/admin/analytics/engagement",
-                     "/admin/transactions/export/xlsx/", "/admin/transfers/", "/admin/transfers/signals"):
+        for path in (
+            "/admin/",
+            "/admin/topups/",
+            "/admin/transactions/?flt0_date_on_or_after=2000-01-01&search=credit",
+            "/admin/students/",
+            "/admin/bookings/",
+            "/admin/platforms/",
+            "/admin/enrollments/",
+            "/admin/audit/",
+            "/admin/reports/",
+            "/admin/broadcasts/?text=hi&audience=all&preview=1",
+            "/api/admin/analytics/engagement",
+            "/admin/transactions/export/xlsx/",
+            "/admin/transfers/",
+            "/admin/transfers/signals",
+        ):
             assert c.get(path).status_code == 200, path
         tx = panel.pending_topups()[0]
         balance = panel.user(tx.user_id).balance
-        r = c.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": csrf, "confirmed": "1",
-                                                             "notes": "statement checked"}, follow_redirects=True)
+        r = c.post(
+            f"/admin/topups/request/{tx.id}/approve",
+            data={"csrf_token": csrf, "confirmed": "1", "notes": "statement checked"},
+            follow_redirects=True,
+        )
         assert "credited" in flashes(r.text)
         assert panel.user(tx.user_id).balance == balance + tx.amount
         r = c.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": csrf}, follow_redirects=True)

@@ -1,4 +1,5 @@
 """The panel form and the admins' API refuse a session date too far ahead (or off the calendar) with words, no 500."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,15 +16,21 @@ def _local(dt: datetime) -> str:
 
 
 def _confirm(owner, booking_id, value, **extra):
-    return owner.post(f"/admin/bookings/booking/{booking_id}/confirm", follow_redirects=True,
-                      data={"csrf_token": owner.csrf, "session_date": value, **extra})
+    return owner.post(
+        f"/admin/bookings/booking/{booking_id}/confirm",
+        follow_redirects=True,
+        data={"csrf_token": owner.csrf, "session_date": value, **extra},
+    )
 
 
-@pytest.mark.parametrize("value,message", [
-    ("9999-12-31T23:59", "at most 180 days ahead"),
-    ("2099-01-01T10:00", "at most 180 days ahead"),
-    ("0001-01-01T00:30", "must be in the future"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("9999-12-31T23:59", "at most 180 days ahead"),
+        ("2099-01-01T10:00", "at most 180 days ahead"),
+        ("0001-01-01T00:30", "must be in the future"),
+    ],
+)
 def test_form_refuses_far_and_off_calendar_dates(panel, owner, value, message):
     b = panel.bookings(BookingStatus.PENDING)[0]
     r = _confirm(owner, b.id, value)
@@ -43,8 +50,11 @@ def test_form_181_days_refused_179_accepted_and_reschedule_bounded(panel, owner)
 
 def test_api_refuses_far_date_with_its_code(panel, owner):
     b = panel.bookings(BookingStatus.PENDING)[0]
-    r = owner.put(f"/api/admin/mentorship/{b.id}/confirm", json={"sessionDate": "2099-01-01T10:00"},
-                  headers={"X-CSRFToken": owner.csrf})
+    r = owner.put(
+        f"/api/admin/mentorship/{b.id}/confirm",
+        json={"sessionDate": "2099-01-01T10:00"},
+        headers={"X-CSRFToken": owner.csrf},
+    )
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "DATE_TOO_FAR"
     assert panel.booking(b.id).status == BookingStatus.PENDING
 

@@ -1,4 +1,5 @@
 """The top-up queue: order, approve and reject through the service, bulk actions, refusals."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,12 +34,18 @@ def test_request_page_shows_the_full_sender_number(panel, finance):
 def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
     tx = panel.pending_topups()[0]
     before = panel.user(tx.user_id).balance
-    r = finance.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42"},
-                     follow_redirects=True)  # no transfer matches: it asks for a confirmation first
+    r = finance.post(
+        f"/admin/topups/request/{tx.id}/approve",
+        data={"csrf_token": finance.csrf, "notes": "stmt 42"},
+        follow_redirects=True,
+    )  # no transfer matches: it asks for a confirmation first
     assert "confirm and give a reason" in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
-    r = finance.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "notes": "stmt 42",
-                                                              "confirmed": "1"}, follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{tx.id}/approve",
+        data={"csrf_token": finance.csrf, "notes": "stmt 42", "confirmed": "1"},
+        follow_redirects=True,
+    )
     assert "approved: 200.00 EGP credited" in flashes(r.text)
     assert panel.user(tx.user_id).balance == before + Decimal("200.00")
     row = panel.tx(tx.id)
@@ -50,22 +57,30 @@ def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
 
 def test_second_approval_says_who_processed_it_and_changes_nothing(panel, finance, owner):
     tx = panel.pending_topups()[0]
-    finance.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": finance.csrf, "confirmed": "1",
-                                                          "notes": "statement checked"})
+    finance.post(
+        f"/admin/topups/request/{tx.id}/approve",
+        data={"csrf_token": finance.csrf, "confirmed": "1", "notes": "statement checked"},
+    )
     balance = panel.user(tx.user_id).balance
     r = owner.post(f"/admin/topups/request/{tx.id}/approve", data={"csrf_token": owner.csrf}, follow_redirects=True)
     assert "Already processed by finance (now approved); nothing was changed." in flashes(r.text)
     assert panel.user(tx.user_id).balance == balance
-    r = owner.post(f"/admin/topups/request/{tx.id}/reject", data={"csrf_token": owner.csrf, "reason": "late"},
-                   follow_redirects=True)
+    r = owner.post(
+        f"/admin/topups/request/{tx.id}/reject",
+        data={"csrf_token": owner.csrf, "reason": "late"},
+        follow_redirects=True,
+    )
     assert "Already processed by finance" in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
 
 
 def test_reject_needs_a_reason(panel, finance):
     tx = panel.pending_topups()[0]
-    r = finance.post(f"/admin/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "  "},
-                     follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{tx.id}/reject",
+        data={"csrf_token": finance.csrf, "reason": "  "},
+        follow_redirects=True,
+    )
     assert "A reason is required." in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
 
@@ -73,9 +88,11 @@ def test_reject_needs_a_reason(panel, finance):
 def test_reject_with_reason_tells_the_student_and_keeps_the_balance(panel, finance):
     tx = panel.pending_topups()[0]
     balance = panel.user(tx.user_id).balance
-    r = finance.post(f"/admin/topups/request/{tx.id}/reject",
-                     data={"csrf_token": finance.csrf, "reason": "No transfer from this number"},
-                     follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{tx.id}/reject",
+        data={"csrf_token": finance.csrf, "reason": "No transfer from this number"},
+        follow_redirects=True,
+    )
     assert "rejected" in flashes(r.text)
     row = panel.tx(tx.id)
     assert row.status == TransactionStatus.REJECTED and row.admin_notes == "No transfer from this number"
@@ -85,8 +102,11 @@ def test_reject_with_reason_tells_the_student_and_keeps_the_balance(panel, finan
 
 def test_reject_reason_far_too_long_changes_nothing(panel, finance):
     tx = panel.pending_topups()[0]
-    r = finance.post(f"/admin/topups/request/{tx.id}/reject", data={"csrf_token": finance.csrf, "reason": "x" * 5000},
-                     follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{tx.id}/reject",
+        data={"csrf_token": finance.csrf, "reason": "x" * 5000},
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "too long" in flashes(r.text)
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
 
@@ -104,16 +124,21 @@ def matching_sms(panel, tx, reference="022755560001") -> None:
     received five minutes after the request)."""
     with panel.session() as s:
         sender = topups.reveal_wallet(s, tx.id)
-        text = (f"تم استلام مبلغ {tx.amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
-                f"رصيدك الحالي: 900.00 جنيه.\nرقم العملية: {reference}")
+        text = (
+            f"تم استلام مبلغ {tx.amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
+            f"رصيدك الحالي: 900.00 جنيه.\nرقم العملية: {reference}"
+        )
         reconciliation.receive_sms(s, text, source="paste", received_at=tx.created_at + timedelta(minutes=5))
 
 
 def test_bulk_approve_takes_only_the_certain_ones_and_names_the_skipped(panel, owner):
     a, b = panel.pending_topups()
     matching_sms(panel, b)
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
-                                                  "rowid": [a.id, b.id]}, follow_redirects=True)
+    r = owner.post(
+        "/admin/topups/action/",
+        data={"csrf_token": owner.csrf, "action": "approve", "rowid": [a.id, b.id]},
+        follow_redirects=True,
+    )
     text = flashes(r.text)
     assert "Approved 1 top-up request(s)." in text
     assert f"Skipped 1, as they need a confirmation on their own page: #{a.id}: No received transfer matches it" in text
@@ -123,8 +148,11 @@ def test_bulk_approve_takes_only_the_certain_ones_and_names_the_skipped(panel, o
         assert wallet.check_ledger(s) == []
     # the same action again (a double submit): nothing more happens
     balance = panel.user(b.user_id).balance
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "approve",
-                                                  "rowid": [b.id]}, follow_redirects=True)
+    r = owner.post(
+        "/admin/topups/action/",
+        data={"csrf_token": owner.csrf, "action": "approve", "rowid": [b.id]},
+        follow_redirects=True,
+    )
     assert f"#{b.id}: Already processed by owner" in flashes(r.text) and panel.user(b.user_id).balance == balance
 
 
@@ -132,9 +160,19 @@ def test_two_admins_bulk_approving_at_once_credit_once(panel, owner, finance):
     b = panel.pending_topups()[1]
     matching_sms(panel, b)
     before = panel.user(b.user_id).balance
-    said = [flashes(r.text) for r in run_together(*[
-        lambda c=c: c.post("/admin/topups/action/", data={"csrf_token": c.csrf, "action": "approve", "rowid": [b.id]},
-                           follow_redirects=True) for c in (owner, finance)])]
+    said = [
+        flashes(r.text)
+        for r in run_together(
+            *[
+                lambda c=c: c.post(
+                    "/admin/topups/action/",
+                    data={"csrf_token": c.csrf, "action": "approve", "rowid": [b.id]},
+                    follow_redirects=True,
+                )
+                for c in (owner, finance)
+            ]
+        )
+    ]
     assert sum("Approved 1 top-up request(s)." in text for text in said) == 1, said
     assert sum("Already processed by" in text for text in said) == 1, said
     assert panel.user(b.user_id).balance == before + b.amount
@@ -145,13 +183,18 @@ def test_two_admins_bulk_approving_at_once_credit_once(panel, owner, finance):
 def test_bulk_reject_skips_a_request_that_a_transfer_matches(panel, owner):
     a, b = panel.pending_topups()
     matching_sms(panel, b)
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject",
-                                                  "rowid": [a.id, b.id]}, follow_redirects=True)
+    r = owner.post(
+        "/admin/topups/action/",
+        data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id, b.id]},
+        follow_redirects=True,
+    )
     assert "needs a reason" in flashes(r.text)
     assert panel.tx(a.id).status == TransactionStatus.PENDING
-    r = owner.post("/admin/topups/action/", data={"csrf_token": owner.csrf, "action": "reject",
-                                                  "rowid": [a.id, b.id], "reason": "Duplicate request"},
-                   follow_redirects=True)
+    r = owner.post(
+        "/admin/topups/action/",
+        data={"csrf_token": owner.csrf, "action": "reject", "rowid": [a.id, b.id], "reason": "Duplicate request"},
+        follow_redirects=True,
+    )
     text = flashes(r.text)
     assert "Rejected 1 top-up request(s)." in text
     assert f"#{b.id}: Transfer 022755560001 matches this request: confirm to reject" in text

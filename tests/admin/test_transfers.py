@@ -1,4 +1,5 @@
 """The SMS webhook (authentication, sender id, retries) and the panel's transfer pages."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,14 +21,17 @@ from tests.admin.helpers import Panel
 from tests.helpers import make_settings
 
 SECRET = "forwarder-secret-123"
-TEXT = ("تم استلام مبلغ 150.00 جنيه من رقم 01012345678 المسجل باسم Omar Hassan على رقم محفظتك 01099998888.\n"
-        "رصيدك الحالي: 900.00 جنيه.\nرقم العملية: 022755550001")
+TEXT = (
+    "تم استلام مبلغ 150.00 جنيه من رقم 01012345678 المسجل باسم Omar Hassan على رقم محفظتك 01099998888.\n"
+    "رصيدك الحالي: 900.00 جنيه.\nرقم العملية: 022755550001"
+)
 
 
 @pytest.fixture
 def hooked(panel_template, tmp_path):
     """The panel with the webhook switched on (the demo data: students with pending top-ups)."""
     import shutil
+
     template, (founder, other) = panel_template
     path = tmp_path / "codehub.db"
     shutil.copy(template, path)
@@ -39,14 +43,25 @@ def hooked(panel_template, tmp_path):
 
 
 def plain(text=TEXT, sender="VF-Cash", stamp=1764165900000):
-    return json.dumps({"from": sender, "text": text, "sentStamp": stamp, "receivedStamp": stamp + 900,
-                       "sim": "SIM1"})
+    return json.dumps({"from": sender, "text": text, "sentStamp": stamp, "receivedStamp": stamp + 900, "sim": "SIM1"})
 
 
 def gateway(text=TEXT, sender="VF-Cash", event="sms:received"):
-    return json.dumps({"deviceId": "ffffffffceb0b1db0000018e937c815b", "event": event, "id": "Ey6ECgOkVVFjz3CL48B8C",
-                       "payload": {"messageId": "abc123", "message": text, "phoneNumber": sender, "simNumber": 1,
-                                   "receivedAt": "2026-11-26T15:46:11.000+02:00"}, "webhookId": "w1"})
+    return json.dumps(
+        {
+            "deviceId": "ffffffffceb0b1db0000018e937c815b",
+            "event": event,
+            "id": "Ey6ECgOkVVFjz3CL48B8C",
+            "payload": {
+                "messageId": "abc123",
+                "message": text,
+                "phoneNumber": sender,
+                "simNumber": 1,
+                "receivedAt": "2026-11-26T15:46:11.000+02:00",
+            },
+            "webhookId": "w1",
+        }
+    )
 
 
 def signed(body: str, secret=SECRET, stamp=None):
@@ -82,9 +97,14 @@ def test_a_plain_forwarder_body_with_the_token(hooked):
     assert transfers(hooked) == 1
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer wrong"}, {"X-Webhook-Token": ""},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"X-Webhook-Token": ""},
+    ],
+)
 def test_unauthenticated_requests_store_nothing(hooked, headers):
     r = hooked.app.test_client().post("/api/sms/webhook", data=plain(), headers=headers)
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "AUTH_FAILED"
@@ -104,10 +124,14 @@ def test_bad_signatures_and_replayed_old_signatures_are_refused(hooked):
 
 def test_only_hmac_when_configured(panel_template, tmp_path):
     import shutil
+
     template, _ids = panel_template
     shutil.copy(template, tmp_path / "codehub.db")
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'codehub.db'}", tmp_path, sms_webhook_secret=SECRET,
-                                   sms_webhook_auth="hmac"))
+    app = create_app(
+        make_settings(
+            f"sqlite:///{tmp_path / 'codehub.db'}", tmp_path, sms_webhook_secret=SECRET, sms_webhook_auth="hmac"
+        )
+    )
     c = app.test_client()
     assert c.post("/api/sms/webhook", data=plain(), headers=bearer()).status_code == 401
     body = plain()
@@ -126,8 +150,16 @@ def test_texts_from_other_senders_and_other_events_create_nothing(hooked):
     assert transfers(hooked) == 0
 
 
-@pytest.mark.parametrize("body", ["not json", "[1, 2]", json.dumps({"from": 5, "text": None}),
-                                  json.dumps({"from": "VF-Cash", "text": "تم استلام\x00 مبلغ"}), "\xff"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"from": 5, "text": None}),
+        json.dumps({"from": "VF-Cash", "text": "تم استلام\x00 مبلغ"}),
+        "\xff",
+    ],
+)
 def test_bad_bodies_get_a_clear_4xx(hooked, body):
     r = hooked.app.test_client().post("/api/sms/webhook", data=body, headers=bearer())
     assert r.status_code == 400 and r.is_json
@@ -141,15 +173,17 @@ def test_the_webhook_is_off_without_a_secret(panel):
 
 def test_a_forwarded_sms_settles_a_pending_request_when_auto_approval_is_on(hooked):
     with hooked.session() as s:
-        update_settings(s, {"auto_approve_transfers": "true", "auto_approve_new_sender_max": "500.00"},
-                        actor=Actor.system())
+        update_settings(
+            s, {"auto_approve_transfers": "true", "auto_approve_new_sender_max": "500.00"}, actor=Actor.system()
+        )
         uid = students.register(s, 5550001, full_name="Omar Hassan").user.id
         asked = datetime.fromtimestamp(1764165900 - 600, tz=timezone.utc)  # 10 minutes before the SMS stamp
         # a number of the student's own (the demo's Omar topped up from 01012345678: a shared number waits)
         req = topups.request_topup(s, uid, "150", "01012345670", idempotency_key="k1", now=asked)
         before = wallet.balance(s, uid)
-    r = hooked.app.test_client().post("/api/sms/webhook", data=plain(TEXT.replace("01012345678", "01012345670")),
-                                      headers=bearer())
+    r = hooked.app.test_client().post(
+        "/api/sms/webhook", data=plain(TEXT.replace("01012345678", "01012345670")), headers=bearer()
+    )
     assert r.get_json()["settled_request"] == req.transaction_id
     assert hooked.tx(req.transaction_id).status == TransactionStatus.APPROVED
     with hooked.session() as s:
@@ -181,8 +215,11 @@ def test_paste_many_texts_then_approve_the_suggested_pair_in_one_click(panel, fi
     assert "this sender number is also used by another student: check who paid" in review
     with panel.session() as s:  # closed: an open session would hold its read transaction
         t_id = s.scalar(select(Transfer.id).where(Transfer.reference == "022755550001"))
-    r = finance.post(f"/admin/topups/request/{req.transaction_id}/approve",
-                     data={"csrf_token": finance.csrf, "transfer_id": t_id}, follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{req.transaction_id}/approve",
+        data={"csrf_token": finance.csrf, "transfer_id": t_id},
+        follow_redirects=True,
+    )
     assert "approved: 150.00 EGP credited" in r.text
     page = _page(finance, "/admin/transfers/")
     assert "022755550002" in page  # still unmatched
@@ -196,38 +233,62 @@ def test_rejecting_a_request_with_a_matching_transfer_asks_first(panel, finance)
         uid = students.register(s, 5550003, full_name="Omar").user.id
         req = topups.request_topup(s, uid, "150", "01012345678", idempotency_key="k3")
     finance.post("/admin/transfers/paste", data={"csrf_token": finance.csrf, "texts": TEXT})
-    r = finance.post(f"/admin/topups/request/{req.transaction_id}/reject",
-                     data={"csrf_token": finance.csrf, "reason": "no"}, follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{req.transaction_id}/reject",
+        data={"csrf_token": finance.csrf, "reason": "no"},
+        follow_redirects=True,
+    )
     assert "confirm to reject" in r.text and panel.tx(req.transaction_id).status == TransactionStatus.PENDING
-    r = finance.post(f"/admin/topups/request/{req.transaction_id}/reject",
-                     data={"csrf_token": finance.csrf, "reason": "no", "confirmed": "1"}, follow_redirects=True)
+    r = finance.post(
+        f"/admin/topups/request/{req.transaction_id}/reject",
+        data={"csrf_token": finance.csrf, "reason": "no", "confirmed": "1"},
+        follow_redirects=True,
+    )
     assert panel.tx(req.transaction_id).status == TransactionStatus.REJECTED
 
 
 def test_statement_upload_maps_previews_then_imports(panel, finance):
     import io
-    csv_bytes = ("Transaction number,Type,Amount,Sender\n022766660001,Received,40.00,01012345678\n"
-                 "022766660002,Sent,10.00,01012345678\n").encode()
-    r = finance.post("/admin/transfers/statement", data={"csrf_token": finance.csrf,
-                                                   "file": (io.BytesIO(csv_bytes), "vf.csv")},
-                     content_type="multipart/form-data")
+
+    csv_bytes = (
+        "Transaction number,Type,Amount,Sender\n022766660001,Received,40.00,01012345678\n"
+        "022766660002,Sent,10.00,01012345678\n"
+    ).encode()
+    r = finance.post(
+        "/admin/transfers/statement",
+        data={"csrf_token": finance.csrf, "file": (io.BytesIO(csv_bytes), "vf.csv")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200 and "1 of 2 row(s) are money received" in r.text
     assert "skipped: not money received" in r.text and panel.count(Transfer) == 0
     data = re.search(r'name="data" value="([^"]+)"', r.text).group(1)
-    form = {"csrf_token": finance.csrf, "data": data, "name": "vf.csv", "confirm": "import",
-            "col_reference": "0", "col_direction": "1", "col_amount": "2", "col_sender": "3"}
+    form = {
+        "csrf_token": finance.csrf,
+        "data": data,
+        "name": "vf.csv",
+        "confirm": "import",
+        "col_reference": "0",
+        "col_direction": "1",
+        "col_amount": "2",
+        "col_sender": "3",
+    }
     r = finance.post("/admin/transfers/statement", data=form, follow_redirects=True)
     assert "1 new transfer(s)" in r.text and panel.count(Transfer) == 1
     r = finance.post("/admin/transfers/statement", data={**form, "data": "@@@"}, follow_redirects=True)
     assert r.status_code == 200 and "damaged" in r.text
-    r = finance.post("/admin/transfers/statement", data={"csrf_token": finance.csrf,
-                                                   "file": (io.BytesIO(b"x"), "vf.pdf")},
-                     content_type="multipart/form-data", follow_redirects=True)
+    r = finance.post(
+        "/admin/transfers/statement",
+        data={"csrf_token": finance.csrf, "file": (io.BytesIO(b"x"), "vf.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "csv or .xlsx" in r.text
 
 
 def test_signals_page_and_settings_checkbox(panel, owner):
-    assert "No signals." in _page(owner, "/admin/transfers/signals") or "fraud-signals" in _page(owner, "/admin/transfers/signals")
+    assert "No signals." in _page(owner, "/admin/transfers/signals") or "fraud-signals" in _page(
+        owner, "/admin/transfers/signals"
+    )
     settings_page = _page(owner, "/admin/settings/")
     assert 'type="checkbox" id="auto_approve_transfers"' in settings_page
 
@@ -245,6 +306,7 @@ from tests.admin.test_browser import browser, live, page  # noqa: E402,F401 - th
 @pytest.mark.browser
 def test_browser_paste_and_match(page, live):  # noqa: F811 - pytest fixtures
     from tests.external import require_chromium
+
     require_chromium()
     panel, _base = live
     with panel.session() as s:

@@ -1,4 +1,5 @@
 """Student API fixtures: the panel's app with the demo data, and clients that sign Telegram init data."""
+
 from __future__ import annotations
 
 import hashlib
@@ -82,8 +83,14 @@ class Api:
 
     def rows(self, telegram_id: int, *where) -> int:
         with self.session() as s:
-            return s.scalar(select(func.count()).select_from(Transaction).where(
-                Transaction.user_id == self.user_id(telegram_id), *where)) or 0
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Transaction)
+                    .where(Transaction.user_id == self.user_id(telegram_id), *where)
+                )
+                or 0
+            )
 
     def ledger_ok(self) -> bool:
         with self.session() as s:

@@ -1,5 +1,6 @@
 """The admins' interactive API docs at /api-docs: vendored Swagger UI over /api/openapi.json, behind the panel
 login, no inline script, no CDN; "Try it out" works with the admin's session (the CSRF header is added)."""
+
 from __future__ import annotations
 
 import re
@@ -59,6 +60,7 @@ def test_the_page_loads_for_an_admin_with_a_strict_policy(docs_api):
 def test_try_it_out_in_chromium(sqlite_template, tmp_path):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
+
     shutil.copy(sqlite_template, tmp_path / "codehub.db")
     api = build_api(f"sqlite:///{tmp_path / 'codehub.db'}", tmp_path)
     with api.session() as s:

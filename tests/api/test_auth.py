@@ -1,4 +1,5 @@
 """Every request is Telegram's signed init data: wrong, stale, future, user-less or absent gives 401."""
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,20 @@ def test_signed_init_data_is_accepted_and_sets_no_cookie(api):
     assert "Set-Cookie" not in r.headers
 
 
-@pytest.mark.parametrize("case", ["no header", "other scheme", "other bot's token", "tampered", "no hash",
-                                  "not init data", "no user", "future", "bot user"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no header",
+        "other scheme",
+        "other bot's token",
+        "tampered",
+        "no hash",
+        "not init data",
+        "no user",
+        "future",
+        "bot user",
+    ],
+)
 def test_bad_init_data_is_401(api, case):
     good = sign(tg_user(OMAR))
     init, scheme = {

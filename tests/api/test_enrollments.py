@@ -1,4 +1,5 @@
 """Platforms, enrollment (paid from the balance, through core.services.enrollment), access and tasks."""
+
 from __future__ import annotations
 
 from core.models import Transaction, TransactionType
@@ -47,8 +48,9 @@ def test_insufficient_funds_and_changed_price(api, omar):
     r = omar.post("/api/enrollments", {"platformId": pid})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "INSUFFICIENT_FUNDS"
     # the bot's words for it (core.words): one sentence for both faces
-    assert r.get_json()["error"]["message"] == ("Not enough balance: you need 250.00 EGP and have 100.00 EGP "
-                                                "(short by 150.00 EGP).")
+    assert r.get_json()["error"]["message"] == (
+        "Not enough balance: you need 250.00 EGP and have 100.00 EGP (short by 150.00 EGP)."
+    )
     free = platform_id(omar, "Python Foundations")
     r = omar.post("/api/enrollments", {"platformId": free, "expectedPrice": "10.00"})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "PRICE_CHANGED"

@@ -3,6 +3,7 @@
 Run on SQLite and PostgreSQL. The ledger invariant (balance == sum of approved rows, never negative)
 is checked after every race.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,8 +57,12 @@ def test_a_stored_refusal_is_replayed_too(api, omar):
 
 
 def test_same_key_other_body_is_422_and_missing_key_400(api, newcomer):
-    assert newcomer.post("/api/wallet/topup", {"amount": "100", "walletNumber": "01012345678"},
-                         key="topup-key-0001").status_code == 201
+    assert (
+        newcomer.post(
+            "/api/wallet/topup", {"amount": "100", "walletNumber": "01012345678"}, key="topup-key-0001"
+        ).status_code
+        == 201
+    )
     r = newcomer.post("/api/wallet/topup", {"amount": "200", "walletNumber": "01012345678"}, key="topup-key-0001")
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert "مفتاح الطلب" in r.get_json()["error"]["message"]
@@ -77,16 +82,23 @@ def test_keys_are_per_student(api, newcomer, omar):
 
 def test_a_request_in_flight_gets_409_and_a_dead_claim_is_taken_over(api, newcomer):
     from datetime import timedelta
+
     from core.timeutil import utcnow
+
     newcomer.get("/api/me")
     body = {"platformId": dsa(api)}
     user_id = api.user_id(NEWCOMER)
-    print_ = idempotency.fingerprint("POST", "/api/enrollments", {"platformId": body["platformId"],
-                                                                   "expectedPrice": None, "renew": False})
+    print_ = idempotency.fingerprint(
+        "POST", "/api/enrollments", {"platformId": body["platformId"], "expectedPrice": None, "renew": False}
+    )
     with api.session() as s:
         assert idempotency.claim(s, user_id, "inflight-key-1", print_, operation="post_enrollment") is None
-        assert idempotency.claim(s, user_id, "dead-claim-key", print_, operation="post_enrollment",
-                                 now=utcnow() - timedelta(minutes=5)) is None
+        assert (
+            idempotency.claim(
+                s, user_id, "dead-claim-key", print_, operation="post_enrollment", now=utcnow() - timedelta(minutes=5)
+            )
+            is None
+        )
     r = newcomer.post("/api/enrollments", body, key="inflight-key-1")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "REQUEST_IN_FLIGHT"
     r = newcomer.post("/api/enrollments", body, key="dead-claim-key")
@@ -148,7 +160,8 @@ def test_the_mini_app_and_the_bot_spend_the_same_balance(race_api):
             user_id = race_api.user_id(telegram_id)
             api_result, bot_result = run_together(
                 lambda: student.post("/api/mentorship/book", {"duration": 60, "mentorId": 1}),
-                lambda: asyncio.run(bot_buys(user_id, f"bot-{n}")))
+                lambda: asyncio.run(bot_buys(user_id, f"bot-{n}")),
+            )
             api_ok = api_result.status_code == 201
             bot_ok = not isinstance(bot_result, Exception)
             assert api_ok != bot_ok, (api_result.status_code, api_result.text, bot_result)

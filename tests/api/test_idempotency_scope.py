@@ -4,6 +4,7 @@ The probe: after the 30-day purge of stored responses, a key reused on another o
 top-up key on an enrollment or a booking, a booking key on an enrollment), and an enrollment's key reused for
 a booking answered 201 with another student's booking (the replay read the enrollment's id as a booking id).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -74,6 +75,7 @@ def test_an_enrollment_key_reused_for_a_booking_never_answers_with_another_stude
     with race_api.session() as s:
         next_booking = (s.scalar(select(MentorshipBooking.id).order_by(MentorshipBooking.id.desc()).limit(1)) or 0) + 1
     from core.models import Enrollment
+
     with race_api.session() as s:
         next_enrollment = (s.scalar(select(Enrollment.id).order_by(Enrollment.id.desc()).limit(1)) or 0) + 1
     for _ in range(max(0, next_enrollment - next_booking)):
@@ -84,8 +86,14 @@ def test_an_enrollment_key_reused_for_a_booking_never_answers_with_another_stude
     enrolled = prober.post("/api/enrollments", {"platformId": dsa(race_api)}, key=key)
     assert enrolled.status_code == 201
     with race_api.session() as s:  # enough left to pay for the booking
-        wallet.adjust_balance(s, race_api.user_id(557000004), "200", "test credit", actor=Actor("qa"),
-                              idempotency_key=f"credit-{uuid.uuid4()}")
+        wallet.adjust_balance(
+            s,
+            race_api.user_id(557000004),
+            "200",
+            "test credit",
+            actor=Actor("qa"),
+            idempotency_key=f"credit-{uuid.uuid4()}",
+        )
     purge(race_api)
     answer = book(prober, key)
     body = answer.get_json()

@@ -1,5 +1,6 @@
 """Mentorship: info with prices from the service, book (mentor chosen when several), cancel own pending
 booking with refund, rate after completion; another student's booking is never touched."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -17,7 +18,11 @@ def test_info_lists_mentors_with_prices(api, omar):
     founder = next(m for m in info["mentors"] if m["name"].startswith("Ahmed"))
     assert founder["hourlyRate"] == "300.00" and founder["averageRating"] == "5.0"
     assert [(p["duration"], p["price"]) for p in founder["prices"]] == [
-        (30, "150.00"), (60, "300.00"), (90, "450.00"), (120, "600.00")]
+        (30, "150.00"),
+        (60, "300.00"),
+        (90, "450.00"),
+        (120, "600.00"),
+    ]
 
 
 def test_book_needs_a_mentor_when_there_are_several(api, mariam):
@@ -29,11 +34,15 @@ def test_book_cancel_and_refund(api, newcomer):
     mariam = newcomer
     salma = next(m for m in mariam.get("/api/mentorship/info").get_json()["mentors"] if m["name"] == "Salma Farouk")
     before = api.balance(NEWCOMER)
-    r = mariam.post("/api/mentorship/book", {"duration": 90, "mentorId": salma["id"], "studentNotes": "SQL joins",
-                                             "expectedCost": "300.00"})
+    r = mariam.post(
+        "/api/mentorship/book",
+        {"duration": 90, "mentorId": salma["id"], "studentNotes": "SQL joins", "expectedCost": "300.00"},
+    )
     assert r.status_code == 201, r.text
     booking = r.get_json()["booking"]
-    assert booking["status"] == "PENDING" and booking["totalCost"] == "300.00" and booking["studentNotes"] == "SQL joins"
+    assert (
+        booking["status"] == "PENDING" and booking["totalCost"] == "300.00" and booking["studentNotes"] == "SQL joins"
+    )
     assert r.get_json()["balance"] == f"{before - 300:.2f}"
     mine = mariam.get("/api/mentorship/my-bookings").get_json()["bookings"]
     assert mine[0]["id"] == booking["id"]
@@ -46,7 +55,9 @@ def test_book_cancel_and_refund(api, newcomer):
 
 
 def test_another_students_booking_cannot_be_cancelled_or_rated(api, omar, mariam):
-    pending = next(b for b in mariam.get("/api/mentorship/my-bookings").get_json()["bookings"] if b["status"] == "PENDING")
+    pending = next(
+        b for b in mariam.get("/api/mentorship/my-bookings").get_json()["bookings"] if b["status"] == "PENDING"
+    )
     r = omar.post(f"/api/mentorship/bookings/{pending['id']}/cancel")
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "NOT_OWNER"
     r = omar.post(f"/api/mentorship/feedback/{pending['id']}", {"rating": 5, "feedback": "x"}, key=None)
@@ -56,7 +67,9 @@ def test_another_students_booking_cannot_be_cancelled_or_rated(api, omar, mariam
 
 
 def test_rate_after_completion_once(api, mariam):
-    pending = next(b for b in mariam.get("/api/mentorship/my-bookings").get_json()["bookings"] if b["status"] == "PENDING")
+    pending = next(
+        b for b in mariam.get("/api/mentorship/my-bookings").get_json()["bookings"] if b["status"] == "PENDING"
+    )
     r = mariam.post(f"/api/mentorship/feedback/{pending['id']}", {"rating": 4, "feedback": "x"}, key=None)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "INVALID_STATE"
     now = utcnow()
@@ -74,6 +87,7 @@ def test_rate_after_completion_once(api, mariam):
 
 def _hours(n: int):
     from datetime import timedelta
+
     return timedelta(hours=n)
 
 

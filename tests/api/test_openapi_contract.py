@@ -2,15 +2,16 @@
 sends generated requests in-process to every student endpoint (signed as a real student, with an
 Idempotency-Key where one is required) and every /api/admin/* endpoint (with an owner's API token):
 no 5xx, every status documented, every body matches its schema."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import OMAR, build_api, sign, tg_user
-from tests.admin.helpers import PASSWORD, csrf_from
 from core.services import api_tokens
 from core.services.admins import create_admin
 from core.services.common import Actor
+from tests.admin.helpers import PASSWORD, csrf_from
+from tests.api.conftest import OMAR, build_api, sign, tg_user
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
@@ -19,6 +20,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: 
 @pytest.fixture(scope="module")
 def contract(sqlite_template, tmp_path_factory):
     import shutil
+
     folder = tmp_path_factory.mktemp("contract")
     shutil.copy(sqlite_template, folder / "codehub.db")
     api = build_api(f"sqlite:///{folder / 'codehub.db'}", folder)
@@ -32,30 +34,54 @@ def test_openapi_document_is_served_to_admins(contract):
         create_admin(s, "docs_owner", PASSWORD, "owner")
     client = contract.app.test_client()
     page = client.get("/admin/login")
-    client.post("/admin/login", data={"username": "docs_owner", "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    client.post(
+        "/admin/login", data={"username": "docs_owner", "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    )
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    assert {"/api/wallet/balance", "/api/wallet/transactions", "/api/wallet/topup", "/api/platforms",
-            "/api/enrollments", "/api/enrollments/my", "/api/enrollments/check/{platform_id}",
-            "/api/mentorship/info", "/api/mentorship/book", "/api/mentorship/my-bookings",
-            "/api/mentorship/feedback/{booking_id}"} <= set(doc["paths"])
+    assert {
+        "/api/wallet/balance",
+        "/api/wallet/transactions",
+        "/api/wallet/topup",
+        "/api/platforms",
+        "/api/enrollments",
+        "/api/enrollments/my",
+        "/api/enrollments/check/{platform_id}",
+        "/api/mentorship/info",
+        "/api/mentorship/book",
+        "/api/mentorship/my-bookings",
+        "/api/mentorship/feedback/{booking_id}",
+    } <= set(doc["paths"])
     topup = doc["components"]["schemas"]["TopupIn"]
     assert set(topup["properties"]) == {"amount", "walletNumber", "description", "transactionNumber"}
     assert doc["components"]["schemas"]["Balance"]["properties"]["balance"]["type"] == "string"
     header = [p for p in doc["paths"]["/api/wallet/topup"]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
     assert header and header[0]["required"] is True
-    admin_paths = {"/api/admin/csrf-token", "/api/admin/topup-requests", "/api/admin/topup-requests/{tx_id}",
-                   "/api/admin/mentorship/{booking_id}/confirm", "/api/admin/mentorship/settings",
-                   "/api/admin/analytics/financial", "/api/admin/analytics/engagement",
-                   "/api/admin/analytics/platforms"}
+    admin_paths = {
+        "/api/admin/csrf-token",
+        "/api/admin/topup-requests",
+        "/api/admin/topup-requests/{tx_id}",
+        "/api/admin/mentorship/{booking_id}/confirm",
+        "/api/admin/mentorship/settings",
+        "/api/admin/analytics/financial",
+        "/api/admin/analytics/engagement",
+        "/api/admin/analytics/platforms",
+    }
     assert admin_paths <= set(doc["paths"])
     assert doc["components"]["securitySchemes"]["adminToken"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "chk_...",
-        "description": "An admin API token (Owner → API tokens); it has its account's role"}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "chk_...",
+        "description": "An admin API token (Owner → API tokens); it has its account's role",
+    }
     decide = doc["paths"]["/api/admin/topup-requests/{tx_id}"]["put"]
     assert decide["security"] == [{"adminToken": []}, {"panelSession": []}] and decide["tags"] == ["admin"]
-    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {"status", "adminNotes", "confirm",
-                                                                                  "reason"}
+    assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {
+        "status",
+        "adminNotes",
+        "confirm",
+        "reason",
+    }
     assert doc["components"]["schemas"]["FinancialOut"]["properties"]["wallet_float"]["type"] == "string"
     reference = client.get("/api-docs/reference").get_data(as_text=True).replace("<code>", "").replace("</code>", "")
     assert "GET /api/wallet/balance" in reference and "PUT /api/admin/topup-requests/{tx_id}" in reference
@@ -70,6 +96,7 @@ def _schema(contract):
 
 def test_every_endpoint_keeps_to_the_contract(contract):
     from hypothesis import HealthCheck, given, settings
+
     schema = _schema(contract)
     failures = []
     with contract.session() as s:
@@ -85,8 +112,7 @@ def test_every_endpoint_keeps_to_the_contract(contract):
         operation = result.ok()
         auth = admin_auth if operation.path.startswith("/api/admin/") else student_auth
 
-        @settings(max_examples=25, deadline=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def run(case):
             headers = {**(case.headers or {}), **auth}
@@ -106,6 +132,7 @@ def test_every_endpoint_keeps_to_the_contract(contract):
 def test_every_route_under_api_is_in_the_document(contract):
     """A new /api/ route without its OpenAPI declaration fails here (the document comes from the code)."""
     import re
+
     doc = contract.app.extensions["student_api_spec"].document()
     documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
     served = set()

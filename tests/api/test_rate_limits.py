@@ -1,9 +1,9 @@
 """Rate limits per Telegram user (Flask-Limiter): a student over the limit gets 429 in their language,
 another student is not affected. In memory here; Redis storage when REDIS_URL is set."""
+
 from __future__ import annotations
 
 import uuid
-
 
 from admin_panel import student_api
 from tests.api.conftest import MARIAM, OMAR, build_api
@@ -35,6 +35,7 @@ def test_redis_storage_when_redis_url_is_set(sqlite_url, tmp_path, monkeypatch):
     async def check():
         client = await require_redis()
         await client.aclose()
+
     asyncio.run(check())
     monkeypatch.setattr(student_api, "READ_LIMIT", "3 per minute")
     api = build_api(sqlite_url, tmp_path, redis_url=REDIS_URL)

@@ -1,5 +1,6 @@
 """REDIS_URL set and Redis unreachable (issue 20, #9): reads fail open, money POSTs pause with a clear 503 in the
 student's language, the panel says Redis is down, and nothing answers 500 or logs a traceback. Both databases."""
+
 from __future__ import annotations
 
 import logging
@@ -45,6 +46,7 @@ def test_the_health_endpoints_and_the_dashboard_say_redis_is_down(no_redis):
     assert "codehub_redis_up 0.0" in client.get("/metrics").get_data(as_text=True)
     from core.services import admins
     from tests.admin.helpers import PASSWORD, login
+
     with no_redis.session() as s:
         admins.create_admin(s, "redis_owner", PASSWORD, "owner")
     login(client, "redis_owner")
@@ -54,6 +56,7 @@ def test_the_health_endpoints_and_the_dashboard_say_redis_is_down(no_redis):
 
 def test_with_redis_up_nothing_is_paused(tmp_path, sqlite_url):
     from tests.external import REDIS_URL
+
     api = build_api(sqlite_url, tmp_path, redis_url=REDIS_URL)
     try:
         student = api.as_student(559000002)

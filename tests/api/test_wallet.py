@@ -1,4 +1,5 @@
 """Wallet endpoints: balance, paged history with receipts, top-up requests (seed field names, money as strings)."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,50 +43,72 @@ def test_receipt_of_my_transaction_but_not_of_anothers(api, omar, mariam):
 def test_topup_request_is_pending_and_shown(api, omar):
     info = omar.get("/api/wallet/topup-info").get_json()
     assert info["walletNumber"] == "01099998888" and info["pending"] == []
-    r = omar.post("/api/wallet/topup", {"amount": "150.50", "walletNumber": "010 1234 5678",
-                                        "description": "From my brother's phone"})
+    r = omar.post(
+        "/api/wallet/topup",
+        {"amount": "150.50", "walletNumber": "010 1234 5678", "description": "From my brother's phone"},
+    )
     assert r.status_code == 201, r.text
     body = r.get_json()
     assert body["amount"] == "150.50" and body["status"] == "PENDING" and body["walletNumber"] == "010****5678"
     assert body["balance"] == "100.00"  # nothing credited before an admin approves
     pending = omar.get("/api/wallet/topup-info").get_json()["pending"]
     assert [(p["id"], p["description"]) for p in pending] == [(body["id"], "From my brother's phone")]
-    assert api.rows(OMAR, Transaction.type == TransactionType.TOP_UP,
-                    Transaction.status == TransactionStatus.PENDING) == 1
+    assert (
+        api.rows(OMAR, Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING) == 1
+    )
 
 
 def test_json_numbers_are_read_exactly(api, omar):
-    r = omar.client.post("/api/wallet/topup", data='{"amount": 150.10, "walletNumber": "01012345678"}',
-                         headers=omar.headers("exact-number-1", **{"Content-Type": "application/json"}))
+    r = omar.client.post(
+        "/api/wallet/topup",
+        data='{"amount": 150.10, "walletNumber": "01012345678"}',
+        headers=omar.headers("exact-number-1", **{"Content-Type": "application/json"}),
+    )
     assert r.status_code == 201 and r.get_json()["amount"] == "150.10"
-    r = omar.client.post("/api/wallet/topup", data='{"amount": 1.005, "walletNumber": "01012345678"}',
-                         headers=omar.headers("exact-number-2", **{"Content-Type": "application/json"}))
+    r = omar.client.post(
+        "/api/wallet/topup",
+        data='{"amount": 1.005, "walletNumber": "01012345678"}',
+        headers=omar.headers("exact-number-2", **{"Content-Type": "application/json"}),
+    )
     assert r.status_code == 400 and r.get_json()["error"]["reason"] == "TOO_MANY_DECIMALS"
 
 
 def test_bad_topups_are_explained_in_english_and_arabic(api, omar, mariam):
     # the bot's words (core.words), amounts as the bot writes them in each language
-    cases = [({"amount": "0", "walletNumber": "01012345678"}, "INVALID_AMOUNT", "more than zero", "أكبر من صفر"),
-             ({"amount": "5", "walletNumber": "01012345678"}, "INVALID_AMOUNT", "below the minimum of 10.00 EGP",
-              "الحد الأدنى ١٠٫٠٠ ج.م"),
-             ({"amount": "100", "walletNumber": "0101234"}, "INVALID_WALLET_NUMBER", "Egyptian mobile number",
-              "رقم موبايل مصري"),
-             ({"amount": True, "walletNumber": "01012345678"}, "INVALID_INPUT", "not valid", "غير صالح"),
-             ({"amount": "100"}, "INVALID_INPUT", "not valid", "غير صالح"),
-             ({"amount": "100", "walletNumber": "01012345678", "extra": 1}, "INVALID_INPUT", "not valid", "غير صالح")]
+    cases = [
+        ({"amount": "0", "walletNumber": "01012345678"}, "INVALID_AMOUNT", "more than zero", "أكبر من صفر"),
+        (
+            {"amount": "5", "walletNumber": "01012345678"},
+            "INVALID_AMOUNT",
+            "below the minimum of 10.00 EGP",
+            "الحد الأدنى ١٠٫٠٠ ج.م",
+        ),
+        (
+            {"amount": "100", "walletNumber": "0101234"},
+            "INVALID_WALLET_NUMBER",
+            "Egyptian mobile number",
+            "رقم موبايل مصري",
+        ),
+        ({"amount": True, "walletNumber": "01012345678"}, "INVALID_INPUT", "not valid", "غير صالح"),
+        ({"amount": "100"}, "INVALID_INPUT", "not valid", "غير صالح"),
+        ({"amount": "100", "walletNumber": "01012345678", "extra": 1}, "INVALID_INPUT", "not valid", "غير صالح"),
+    ]
     for body, code, english, arabic in cases:
         for student, words in ((omar, english), (mariam, arabic)):
             r = student.post("/api/wallet/topup", body)
             assert r.status_code == 400, (body, r.text)
             error = r.get_json()["error"]
             assert error["code"] == code and words in error["message"], (body, error)
-    assert api.rows(OMAR, Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING) == 0
+    assert (
+        api.rows(OMAR, Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING) == 0
+    )
 
 
 def test_not_json_is_400(api, omar):
     for data in ("", "nope", "[1, 2]", '{"amount": NaN, "walletNumber": "01012345678"}'):
-        r = omar.client.post("/api/wallet/topup", data=data,
-                             headers=omar.headers("not-json-key", **{"Content-Type": "application/json"}))
+        r = omar.client.post(
+            "/api/wallet/topup", data=data, headers=omar.headers("not-json-key", **{"Content-Type": "application/json"})
+        )
         assert r.status_code == 400 and r.get_json()["error"]["code"] == "INVALID_INPUT", data
 
 
@@ -103,13 +126,16 @@ REF = "022768543034"
 
 
 def vf_sms(amount="150.00", sender="01012345678", ref=REF):
-    return (f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
-            f"رصيدك الحالي: 906.82 جنيه.\nرقم العملية: {ref}")
+    return (
+        f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم Student على رقم محفظتك 01099998888.\n"
+        f"رصيدك الحالي: 906.82 جنيه.\nرقم العملية: {ref}"
+    )
 
 
 def test_topup_with_a_transaction_number_stores_and_returns_it(api, omar):
-    r = omar.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678",
-                                        "transactionNumber": "٠٢٢٧ ٦٨٥٤ ٣٠٣٤"})
+    r = omar.post(
+        "/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678", "transactionNumber": "٠٢٢٧ ٦٨٥٤ ٣٠٣٤"}
+    )
     assert r.status_code == 201, r.text
     assert r.get_json()["transactionNumber"] == REF and r.get_json()["status"] == "PENDING"
     with api.session() as s:
@@ -121,16 +147,21 @@ def test_topup_with_a_transaction_number_stores_and_returns_it(api, omar):
 def test_a_bad_transaction_number_is_explained_and_stores_nothing(api, omar, mariam):
     for bad in ("12", "abc", "1" * 21, "0227 6854 30x4"):
         for student, words in ((omar, "6 to 20 digits"), (mariam, "رقم العملية من 6 إلى 20 رقمًا")):
-            r = student.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678",
-                                                   "transactionNumber": bad})
+            r = student.post(
+                "/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678", "transactionNumber": bad}
+            )
             error = r.get_json()["error"]
             assert r.status_code == 400 and error["code"] == "INVALID_TRANSACTION_NUMBER", (bad, error)
             assert error["field"] == "transactionNumber" and words in error["message"], (bad, error)
     r = omar.post("/api/wallet/topup", {"amount": "150", "walletNumber": "01012345678", "transactionNumber": 2276})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "INVALID_INPUT"  # a string, as documented
     for student in (OMAR, MARIAM):
-        assert api.rows(student, Transaction.type == TransactionType.TOP_UP,
-                        Transaction.status == TransactionStatus.PENDING) == 0
+        assert (
+            api.rows(
+                student, Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.PENDING
+            )
+            == 0
+        )
 
 
 @pytest.mark.slow
@@ -140,6 +171,7 @@ def test_a_transfer_that_arrived_first_settles_the_request_once(race_api):
     from core.services import reconciliation
     from core.services.common import Actor
     from core.services.settings import update_settings
+
     student = race_api.as_student(NEWCOMER, "en")
     student.get("/api/me")
     with race_api.session() as s:

@@ -1,4 +1,5 @@
 """Fixtures: the fake Bot API server, and the real dispatcher polling it, played as students and admins."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ It queues updates for getUpdates, records every call with its time, keeps the me
 (so a test can press their buttons), and can act out failures: a chat that blocked the bot (403) and
 a one-time 429 with retry_after.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,10 +21,27 @@ from aiohttp import web
 
 TOKEN = "123456789:AAEfakeTokenForTestsOnly_abcdefghijk"
 BOT_ID = 123456789
-JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options", "entities",
-               "reply_parameters", "menu_button"}
-SEND_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto", "sendDocument",
-                "copyMessage", "forwardMessage", "sendChatAction", "deleteMessage"}
+JSON_FIELDS = {
+    "reply_markup",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "link_preview_options",
+    "entities",
+    "reply_parameters",
+    "menu_button",
+}
+SEND_METHODS = {
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendPhoto",
+    "sendDocument",
+    "copyMessage",
+    "forwardMessage",
+    "sendChatAction",
+    "deleteMessage",
+}
 _TAGS = re.compile(r"<[^>]+>")
 CALL = web.RequestKey("call", object)  # the ApiCall a request recorded
 
@@ -85,8 +103,12 @@ class StoredMessage:
     date: int = field(default_factory=lambda: int(time.time()))
 
     def as_dict(self, bot_user: dict) -> dict:
-        d = {"message_id": self.message_id, "date": self.date, "text": self.text,
-             "chat": {"id": self.chat_id, "type": "private", "first_name": "Student"}}
+        d = {
+            "message_id": self.message_id,
+            "date": self.date,
+            "text": self.text,
+            "chat": {"id": self.chat_id, "type": "private", "first_name": "Student"},
+        }
         d["from"] = bot_user if self.from_bot else {"id": self.chat_id, "is_bot": False, "first_name": "Student"}
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             d["reply_markup"] = self.reply_markup
@@ -113,9 +135,15 @@ class StoredMessage:
 class FakeTelegramAPI:
     def __init__(self, token: str = TOKEN):
         self.token = token
-        self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "CodeHub",
-                         "username": "codehub_test_bot", "can_join_groups": True,
-                         "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.bot_user = {
+            "id": int(token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "CodeHub",
+            "username": "codehub_test_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], StoredMessage] = {}
         self.blocked: set[int] = set()
@@ -193,28 +221,45 @@ class FakeTelegramAPI:
         chat = params.get("chat_id")
         if method in SEND_METHODS and chat is not None and int(chat) in self.blocked:
             call.error = 403
-            return web.json_response({"ok": False, "error_code": 403,
-                                      "description": "Forbidden: bot was blocked by the user"}, status=403)
+            return web.json_response(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403
+            )
         if method in self.retry_once:
             seconds = self.retry_once.pop(method)
             call.error = 429
-            return web.json_response({"ok": False, "error_code": 429,
-                                      "description": f"Too Many Requests: retry after {seconds}",
-                                      "parameters": {"retry_after": seconds}}, status=429)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {seconds}",
+                    "parameters": {"retry_after": seconds},
+                },
+                status=429,
+            )
         if method in self.fail_once:
             status = self.fail_once.pop(method)
             call.error = status
-            return web.json_response({"ok": False, "error_code": status, "description": "Internal Server Error"},
-                                     status=status)
+            return web.json_response(
+                {"ok": False, "error_code": status, "description": "Internal Server Error"}, status=status
+            )
         if method in ("sendMessage", "editMessageText") and len(plain(params.get("text"))) > 4096:
             call.error = 400
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: message is too long"}, status=400)
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}, status=400
+            )
         if method == "editMessageText" and self._not_modified(params):
             call.error = 400
-            return web.json_response({"ok": False, "error_code": 400, "description": (
-                "Bad Request: message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")}, status=400)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": (
+                        "Bad Request: message is not modified: specified new message content and reply markup are "
+                        "exactly the same as a current content and reply markup of the message"
+                    ),
+                },
+                status=400,
+            )
         call.result = self._result(method, params)
         return web.json_response({"ok": True, "result": call.result})
 
@@ -278,18 +323,29 @@ class FakeTelegramAPI:
 
     def message_update(self, user: TgUser, text: str) -> dict:
         msg_id = self._next_message_id(user.id)
-        message = {"message_id": msg_id, "date": int(time.time()), "text": text,
-                   "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
-                   "from": user.as_dict()}
+        message = {
+            "message_id": msg_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "from": user.as_dict(),
+        }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         self.messages[(user.id, msg_id)] = StoredMessage(user.id, msg_id, text, from_bot=False)
         return {"update_id": next(self._update_ids), "message": message}
 
     def callback_update(self, user: TgUser, message: StoredMessage, data: str) -> dict:
-        return {"update_id": next(self._update_ids), "callback_query": {
-            "id": str(next(self._callback_ids)), "from": user.as_dict(), "chat_instance": str(message.chat_id),
-            "message": message.as_dict(self.bot_user), "data": data}}
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._callback_ids)),
+                "from": user.as_dict(),
+                "chat_instance": str(message.chat_id),
+                "message": message.as_dict(self.bot_user),
+                "data": data,
+            },
+        }
 
     async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
         """Until the bot asked for updates after this one (with handle_as_tasks=False: it is handled)."""
@@ -311,8 +367,9 @@ class FakeTelegramAPI:
                 if predicate(call):
                     return call
             await asyncio.sleep(0.05)
-        raise AssertionError("expected API call not seen; calls: "
-                             + "; ".join(f"{c.method} {c.text[:60]!r}" for c in self.calls[-10:]))
+        raise AssertionError(
+            "expected API call not seen; calls: " + "; ".join(f"{c.method} {c.text[:60]!r}" for c in self.calls[-10:])
+        )
 
     async def wait_in_chat(self, chat_id: int, predicate, since: int, timeout: float = 10.0) -> ApiCall:
         """The first answered call to this chat, from index `since` of by_chat[chat_id] on, matching `predicate`;
@@ -329,8 +386,10 @@ class FakeTelegramAPI:
             event.clear()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"expected call to chat {chat_id} not seen; last: "
-                                     + "; ".join(f"{c.method} {c.text[:60]!r}" for c in calls[-5:]))
+                raise AssertionError(
+                    f"expected call to chat {chat_id} not seen; last: "
+                    + "; ".join(f"{c.method} {c.text[:60]!r}" for c in calls[-5:])
+                )
             try:
                 await asyncio.wait_for(event.wait(), timeout=remaining)
             except asyncio.TimeoutError:
@@ -338,13 +397,21 @@ class FakeTelegramAPI:
 
     # -- reading what the bot did ------------------------------------------------------------------
     def sent_to(self, chat_id: int, since: int = 0) -> list[ApiCall]:
-        return [c for c in self.calls[since:] if c.method in ("sendMessage", "editMessageText")
-                and c.chat_id == chat_id and c.error is None]
+        return [
+            c
+            for c in self.calls[since:]
+            if c.method in ("sendMessage", "editMessageText") and c.chat_id == chat_id and c.error is None
+        ]
 
     def last_message(self, chat_id: int) -> StoredMessage:
         """The newest message in this chat that the bot sent or edited."""
-        calls = [c for c in self.calls if c.method in ("sendMessage", "editMessageText", "editMessageReplyMarkup")
-                 and c.chat_id == chat_id and c.error is None]
+        calls = [
+            c
+            for c in self.calls
+            if c.method in ("sendMessage", "editMessageText", "editMessageReplyMarkup")
+            and c.chat_id == chat_id
+            and c.error is None
+        ]
         if not calls:
             raise AssertionError(f"the bot sent nothing to {chat_id}")
         result = calls[-1].result

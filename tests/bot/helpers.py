@@ -1,4 +1,5 @@
 """What the bot tests share: the runner that drives the real dispatcher, test users, seeded data, common steps."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,13 +11,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.app import create_bot, create_dispatcher
-from bot.outbox.delivery import deliver_due
 from bot.i18n import build_i18n
+from bot.outbox.delivery import deliver_due
 from core.db import Database, unit_of_work
-from core.startup import open_async_database
 from core.models import MentorshipBooking, Platform, Task, Transaction, TransactionType, User
 from core.services import mentorship
 from core.services.common import Actor
+from core.startup import open_async_database
 from core.timeutil import utcnow
 from tests.bot.fake_api import ApiCall, FakeTelegramAPI, StoredMessage, TgUser
 from tests.helpers import ADMIN_CHAT_IDS
@@ -31,8 +32,9 @@ class BotRunner:
     """The real dispatcher in polling mode against the fake server; one update handled at a time
     (as_tasks=True: updates handled concurrently, as run_bot.py does; db_kw: engine options, e.g. the pool)."""
 
-    def __init__(self, api: FakeTelegramAPI, settings, *, db_kw: dict | None = None, as_tasks: bool = False,
-                 **dispatcher_kw):
+    def __init__(
+        self, api: FakeTelegramAPI, settings, *, db_kw: dict | None = None, as_tasks: bool = False, **dispatcher_kw
+    ):
         self.api, self.settings, self.dispatcher_kw = api, settings, dispatcher_kw
         self.db_kw, self.as_tasks = db_kw or {}, as_tasks
         self.i18n = build_i18n()
@@ -42,9 +44,11 @@ class BotRunner:
         self.db = open_async_database(self.settings, **self.db_kw)
         self.bot = create_bot(self.settings)
         self.dp = create_dispatcher(self.settings, self.db, i18n=self.i18n, **self.dispatcher_kw)
-        self.task = asyncio.create_task(self.dp.start_polling(
-            self.bot, handle_signals=False, handle_as_tasks=self.as_tasks, polling_timeout=1,
-            close_bot_session=True))
+        self.task = asyncio.create_task(
+            self.dp.start_polling(
+                self.bot, handle_signals=False, handle_as_tasks=self.as_tasks, polling_timeout=1, close_bot_session=True
+            )
+        )
         await self.api.wait_for_call(lambda c: c.method == "getMe")
         return self
 
@@ -97,8 +101,9 @@ def seed_catalog(db: Database) -> dict:
             free.tasks = [Task(title=f"Basics {i}", body="Read", position=i) for i in (1, 2)]
             s.add_all([paid, free])
         ids = {"paid": paid.id, "free": free.id}
-        mentor = mentorship.create_mentor(s, "Ahmed Mentor", actor=Actor("seed"), bio="Python <expert>",
-                                          rate=Decimal("300.00"))
+        mentor = mentorship.create_mentor(
+            s, "Ahmed Mentor", actor=Actor("seed"), bio="Python <expert>", rate=Decimal("300.00")
+        )
         ids["mentor"] = mentor.id
     return ids
 
@@ -106,13 +111,25 @@ def seed_catalog(db: Database) -> dict:
 def media_update(api, user: TgUser, kind: str) -> dict:
     """A photo, sticker or voice message where text was expected."""
     msg_id = api._next_message_id(user.id)
-    message = {"message_id": msg_id, "date": int(time.time()),
-               "chat": {"id": user.id, "type": "private", "first_name": user.first_name}, "from": user.as_dict()}
+    message = {
+        "message_id": msg_id,
+        "date": int(time.time()),
+        "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+        "from": user.as_dict(),
+    }
     if kind == "photo":
         message["photo"] = [{"file_id": "ph1", "file_unique_id": "u1", "width": 90, "height": 90}]
     elif kind == "sticker":
-        message["sticker"] = {"file_id": "st1", "file_unique_id": "u2", "type": "regular", "width": 512,
-                              "height": 512, "is_animated": False, "is_video": False, "emoji": "😂"}
+        message["sticker"] = {
+            "file_id": "st1",
+            "file_unique_id": "u2",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "😂",
+        }
     else:
         message["voice"] = {"file_id": "vo1", "file_unique_id": "u3", "duration": 3}
     return {"message": message}
@@ -120,8 +137,10 @@ def media_update(api, user: TgUser, kind: str) -> dict:
 
 def topup_count(sync_db) -> int:
     with sync_db.session() as s:
-        return s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.type == TransactionType.TOP_UP)) or 0
+        return (
+            s.scalar(select(func.count()).select_from(Transaction).where(Transaction.type == TransactionType.TOP_UP))
+            or 0
+        )
 
 
 async def open_platform_page(runner, sync_db) -> tuple[dict, object]:
@@ -154,8 +173,7 @@ async def choose_session(runner, user: TgUser = MONA, minutes: str = "30 min", *
     await runner.press(user, runner.api.last_message(user.id), minutes)
 
 
-async def booking_summary(runner, user: TgUser = MONA, minutes: str = "30 min", *,
-                          start: bool = True) -> StoredMessage:
+async def booking_summary(runner, user: TgUser = MONA, minutes: str = "30 min", *, start: bool = True) -> StoredMessage:
     """... and skipped the notes: the summary with Confirm and Cancel."""
     await choose_session(runner, user, minutes, start=start)
     await runner.press(user, runner.api.last_message(user.id), "Skip")
@@ -187,8 +205,13 @@ async def booking_waiting_for_a_date(runner, sync_db):
 
 def group_update(api, user: TgUser, text: str) -> dict:
     """A message in a group the bot was added to."""
-    message = {"message_id": api._next_message_id(-100777), "date": int(time.time()), "text": text,
-               "chat": {"id": -100777, "type": "supergroup", "title": "CS students"}, "from": user.as_dict()}
+    message = {
+        "message_id": api._next_message_id(-100777),
+        "date": int(time.time()),
+        "text": text,
+        "chat": {"id": -100777, "type": "supergroup", "title": "CS students"},
+        "from": user.as_dict(),
+    }
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"message": message}

@@ -1,4 +1,5 @@
 """Admins in Telegram: deciding top-ups and confirming bookings, with typed reasons and dates."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,8 +10,16 @@ from sqlalchemy import select
 from core.models import MentorshipBooking, Transaction, TransactionType, User
 from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import (ADMIN1, MONA, admin_starts_rejecting_a_topup, book_session, booking_waiting_for_a_date,
-                               media_update, seed_catalog, speaks_arabic)
+from tests.bot.helpers import (
+    ADMIN1,
+    MONA,
+    admin_starts_rejecting_a_topup,
+    book_session,
+    booking_waiting_for_a_date,
+    media_update,
+    seed_catalog,
+    speaks_arabic,
+)
 
 
 async def test_sticker_while_admin_types_a_session_date_is_explained(runner, sync_db):
@@ -118,6 +127,7 @@ async def test_admin_types_a_date_after_the_student_cancelled(runner, sync_db):
 async def test_admin_reason_after_the_other_admin_approved(runner, sync_db):
     await admin_starts_rejecting_a_topup(runner)
     from tests.bot.helpers import ADMIN2
+
     await runner.press(ADMIN2, runner.api.message_with(ADMIN2.id, "New top-up request"), "Approve")
     await runner.send(ADMIN2, "paid in cash at the office")  # no transfer matches: approved with a reason
     calls = await runner.send(ADMIN1, "no transfer found")

@@ -1,4 +1,5 @@
 """Outbox delivery: every kind rendered in both languages, blocked chats, 429, retries, broadcast pace."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.ui.cards import RENDERERS, render
 from bot.i18n import build_i18n
 from bot.outbox.scheduler import build_scheduler
+from bot.ui.cards import RENDERERS, render
 from core.db import unit_of_work
 from core.models import Notification, NotificationKind, NotificationStatus, User
 from core.services import notifications, topups
@@ -21,37 +22,87 @@ SAMPLES = {
     "topup.approved": {"transaction_id": 12, "amount": "150.00", "balance": "650.00"},
     "topup.rejected": {"transaction_id": 12, "amount": "150.00", "reason": "no <transfer>"},
     "balance.adjusted": {"amount": "-20.00", "balance": "480.00", "reason": "fix"},
-    "booking.confirmed": {"booking_id": 7, "session_date": "2026-12-01T16:00:00+00:00", "notes": "link", "duration": 60},
+    "booking.confirmed": {
+        "booking_id": 7,
+        "session_date": "2026-12-01T16:00:00+00:00",
+        "notes": "link",
+        "duration": 60,
+    },
     "booking.rescheduled": {"booking_id": 7, "session_date": "2026-12-02T16:00:00+00:00", "notes": "", "duration": 60},
     "mentor.confirmed": {"booking_id": 7, "session_date": "2026-12-01T16:00:00+00:00", "notes": "", "duration": 60},
     "mentor.rescheduled": {"booking_id": 7, "session_date": "2026-12-01T16:00:00+00:00", "notes": "", "duration": 60},
-    "booking.cancelled": {"booking_id": 7, "refund": "300.00", "balance": "500.00", "reason": "sick",
-                          "by_student": False},
+    "booking.cancelled": {
+        "booking_id": 7,
+        "refund": "300.00",
+        "balance": "500.00",
+        "reason": "sick",
+        "by_student": False,
+    },
     "booking.rate_request": {"booking_id": 7},
     "enrollment.expired": {"platform_id": 3, "platform": "Flask"},
     "enrollment.expiring": {"platform_id": 3, "platform": "Flask", "expires_at": "2026-12-01T10:00:00+00:00"},
-    "reminder.session": {"booking_id": 7, "session_date": "2026-12-01T16:00:00+00:00", "hours_before": 1,
-                         "duration": 60, "mentor": "Ahmed", "student": "Sara", "role": "student"},
+    "reminder.session": {
+        "booking_id": 7,
+        "session_date": "2026-12-01T16:00:00+00:00",
+        "hours_before": 1,
+        "duration": 60,
+        "mentor": "Ahmed",
+        "student": "Sara",
+        "role": "student",
+    },
     "broadcast": {"text": "New course <today> & more"},
-    "admin.topup_new": {"transaction_id": 12, "user_id": 1, "student": "Sara", "username": "sara",
-                        "amount": "150.00", "wallet": "010****5678", "reference": "022768543034"},
+    "admin.topup_new": {
+        "transaction_id": 12,
+        "user_id": 1,
+        "student": "Sara",
+        "username": "sara",
+        "amount": "150.00",
+        "wallet": "010****5678",
+        "reference": "022768543034",
+    },
     "admin.topup_decided": {"transaction_id": 12, "status": "APPROVED", "by": "@amr", "amount": "150.00"},
-    "admin.booking_new": {"booking_id": 7, "student": "Sara", "username": None, "mentor": "Ahmed", "duration": 60,
-                          "cost": "300.00", "notes": ""},
+    "admin.booking_new": {
+        "booking_id": 7,
+        "student": "Sara",
+        "username": None,
+        "mentor": "Ahmed",
+        "duration": 60,
+        "cost": "300.00",
+        "notes": "",
+    },
     "admin.booking_decided": {"booking_id": 7, "status": "CANCELLED", "by": "student"},
     "admin.stale_topup": {"transaction_id": 12, "student": "Sara", "amount": "150.00", "age_hours": 13},
-    "admin.session_ended": {"booking_id": 7, "student": "Sara", "mentor": "Ahmed",
-                            "session_date": "2026-12-01T16:00:00+00:00"},
-    "admin.transfer_unmatched": {"transfer_id": 3, "reference": "022768543034", "amount": "150.00",
-                                 "sender": "010****5678", "sender_name": "Omar <Hassan>",
-                                 "received_at": "2026-12-01T16:00:00+00:00", "window_minutes": 120},
-    "admin.daily_summary": {"date": "2026-11-24", "revenue": {"TOTAL": "550.00"},
-                            "topups_approved": {"count": 2, "amount": "300.00"},
-                            "topups_pending": {"count": 1, "amount": "100.00"}, "bookings": 3, "new_students": 4},
+    "admin.session_ended": {
+        "booking_id": 7,
+        "student": "Sara",
+        "mentor": "Ahmed",
+        "session_date": "2026-12-01T16:00:00+00:00",
+    },
+    "admin.transfer_unmatched": {
+        "transfer_id": 3,
+        "reference": "022768543034",
+        "amount": "150.00",
+        "sender": "010****5678",
+        "sender_name": "Omar <Hassan>",
+        "received_at": "2026-12-01T16:00:00+00:00",
+        "window_minutes": 120,
+    },
+    "admin.daily_summary": {
+        "date": "2026-11-24",
+        "revenue": {"TOTAL": "550.00"},
+        "topups_approved": {"count": 2, "amount": "300.00"},
+        "topups_pending": {"count": 1, "amount": "100.00"},
+        "bookings": 3,
+        "new_students": 4,
+    },
 }
-BUTTONS = {"admin.topup_new": ["✅ Approve", "❌ Reject"], "admin.booking_new": ["✅ Confirm", "✖️ Cancel"],
-           "booking.rate_request": ["⭐", "⭐⭐", "⭐⭐⭐", "⭐⭐⭐⭐", "⭐⭐⭐⭐⭐"], "enrollment.expiring": ["🔄 Renew"],
-           "admin.stale_topup": ["✅ Approve", "❌ Reject"]}
+BUTTONS = {
+    "admin.topup_new": ["✅ Approve", "❌ Reject"],
+    "admin.booking_new": ["✅ Confirm", "✖️ Cancel"],
+    "booking.rate_request": ["⭐", "⭐⭐", "⭐⭐⭐", "⭐⭐⭐⭐", "⭐⭐⭐⭐⭐"],
+    "enrollment.expiring": ["🔄 Renew"],
+    "admin.stale_topup": ["✅ Approve", "❌ Reject"],
+}
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -150,6 +201,7 @@ async def test_admin_gets_cards_in_their_language_and_decisions_edit_them(runner
     ar = runner.api.message_with(ADMIN2.id, "طلب شحن جديد")
     assert ar.buttons == ["✅ موافقة", "❌ رفض"]
     from core.services.common import Actor
+
     with sync_db.session() as s:  # decided in the panel, not in Telegram
         topups.approve(s, tx.transaction_id, actor=Actor("panel-owner"), confirmed=True, reason="checked the statement")
     await runner.deliver()
@@ -188,8 +240,17 @@ async def test_blocking_the_bot_is_noticed_and_start_makes_the_student_reachable
     chat = {"id": student.id, "type": "private", "first_name": "Leaver"}
     bot_user = runner.api.bot_user
     member = lambda status: {"user": bot_user, "status": status, **({"until_date": 0} if status == "kicked" else {})}
-    await runner.feed({"my_chat_member": {"chat": chat, "from": student.as_dict(), "date": 0,
-                                          "old_chat_member": member("member"), "new_chat_member": member("kicked")}})
+    await runner.feed(
+        {
+            "my_chat_member": {
+                "chat": chat,
+                "from": student.as_dict(),
+                "date": 0,
+                "old_chat_member": member("member"),
+                "new_chat_member": member("kicked"),
+            }
+        }
+    )
     with sync_db.session() as s:
         assert s.scalar(select(User.bot_blocked_at).where(User.telegram_id == student.id)) is not None
     await runner.send(student, "/start")

@@ -1,4 +1,5 @@
 """The bot speaks the student's language (tests/core/test_words.py checks the catalog itself)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,13 +9,14 @@ from sqlalchemy import select
 import core.errors
 from bot.i18n import build_i18n
 from bot.ui.errors import error_text
-from core.words.errors import ERROR_WORDS
 from core.models import MentorshipBooking, User
 from core.services import enrollment, mentorship, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
+from core.words.errors import ERROR_WORDS
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, seed_catalog
+
 
 async def test_arabic_student_from_telegram_language_code(runner, sync_db):
     student = TgUser(9101, "Mariam", "mariam", "ar")
@@ -79,8 +81,7 @@ def _spend_and_refund(sync_db, telegram_id: int, ids: dict) -> int:
     admin cancels."""
     with sync_db.session() as s:
         user_id = s.scalar(select(User.id).where(User.telegram_id == telegram_id))
-        wallet.adjust_balance(s, user_id, "1000.00", "Hackathon prize", actor=Actor("@amr_admin"),
-                              idempotency_key="k0")
+        wallet.adjust_balance(s, user_id, "1000.00", "Hackathon prize", actor=Actor("@amr_admin"), idempotency_key="k0")
         enrollment.enroll(s, user_id, ids["paid"], idempotency_key="k1")
         enrollment.enroll(s, user_id, ids["paid"], idempotency_key="k2", renew=True)
         booking = mentorship.book(s, user_id, ids["mentor"], 30, idempotency_key="k3").booking
@@ -113,13 +114,23 @@ async def test_history_lines_are_worded_in_the_readers_language(runner, sync_db)
     assert f"Refund for session #{en_booking}" in receipt
 
 
-PANEL_ONLY_ERRORS = {"HasEnrollments", "InvalidSetting", "AuthFailed", "NotAMentor", "WeakPassword",
-                     "ConfirmationRequired", "TransferAlreadyUsed"}  # raised only behind the panel
+PANEL_ONLY_ERRORS = {
+    "HasEnrollments",
+    "InvalidSetting",
+    "AuthFailed",
+    "NotAMentor",
+    "WeakPassword",
+    "ConfirmationRequired",
+    "TransferAlreadyUsed",
+}  # raised only behind the panel
 
 
 def test_every_domain_error_met_in_telegram_has_its_own_words_in_both_languages():
-    errors = [cls for cls in vars(core.errors).values() if isinstance(cls, type)
-              and issubclass(cls, core.errors.DomainError) and cls is not core.errors.DomainError]
+    errors = [
+        cls
+        for cls in vars(core.errors).values()
+        if isinstance(cls, type) and issubclass(cls, core.errors.DomainError) and cls is not core.errors.DomainError
+    ]
     assert {cls.__name__ for cls in errors if cls not in ERROR_WORDS} == PANEL_ONLY_ERRORS
     i18n = build_i18n()
     details = {"required": "10", "balance": "0", "shortfall": "10", "old": "1", "new": "2", "limit": 3}

@@ -1,4 +1,5 @@
 """Mentors and booking, admin confirmation with a typed date, cancellation with refund, rating."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -12,8 +13,18 @@ from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import CAIRO, as_utc, utcnow
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import (ADMIN1, ADMIN2, MONA, MONA_AR, book_session, booking_summary, choose_session,
-                               complete_booking, media_update, seed_catalog)
+from tests.bot.helpers import (
+    ADMIN1,
+    ADMIN2,
+    MONA,
+    MONA_AR,
+    book_session,
+    booking_summary,
+    choose_session,
+    complete_booking,
+    media_update,
+    seed_catalog,
+)
 
 STUDENT = TgUser(8001, "Sara", "sara", "en")
 OTHER = TgUser(8002, "Tarek", None, "en")
@@ -147,6 +158,7 @@ async def test_unavailable_mentor_and_short_balance(runner, sync_db):
     with sync_db.session() as s:
         uid = s.scalar(select(User.id).where(User.telegram_id == STUDENT.id))
         from core.services import wallet
+
         wallet.adjust_balance(s, uid, "-450.00", "test", actor=Actor("t"), idempotency_key="x")
     summary = await book(runner, minutes="60 min", notes=None)
     assert "you need 250.00 EGP more" in summary.plain_text and "➕ Top up" in summary.buttons
@@ -259,9 +271,10 @@ async def test_cancel_on_a_booking_an_admin_already_confirmed(runner, sync_db):
     from datetime import timedelta
 
     from core.timeutil import utcnow
+
     seed_catalog(sync_db)
     await book_session(runner)
-    sessions = (await runner.send(MONA, "/sessions"))
+    sessions = await runner.send(MONA, "/sessions")
     listing = runner.api.last_message(MONA.id)
     assert any("Cancel #" in b for b in sessions[-1].buttons)
     await runner.press(MONA, listing, "Cancel #")
@@ -355,6 +368,7 @@ async def test_a_long_booking_record_and_long_bios_still_fit_in_a_message(runner
     from datetime import timedelta
 
     from core.services import wallet
+
     ids = seed_catalog(sync_db)
     await runner.send(MONA, "/start")
     with sync_db.session() as s:

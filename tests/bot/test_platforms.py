@@ -1,4 +1,5 @@
 """Platforms: prices and badges, enroll with and without funds, tasks gated, progress, deep link."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -53,6 +54,7 @@ async def test_not_enough_balance_shows_shortfall_and_tasks_are_locked(runner, s
     with sync_db.session() as s:
         from core.db import unit_of_work
         from core.models import Platform
+
         with unit_of_work(s):
             s.get(Platform, ids["paid"]).price = Decimal("700.00")
     await runner.send(STUDENT, "/start")
@@ -179,6 +181,7 @@ async def test_enroll_on_a_stale_page_of_a_deactivated_platform_says_so_at_once(
 
 async def test_a_long_task_body_and_description_are_shown_whole_or_shortened_not_failed(runner, sync_db):
     from core.models import Task
+
     ids = seed_catalog(sync_db)
     body = "\n".join(f"Line {i}: read <chapter {i}> & write notes" for i in range(300))  # ~13,000 characters
     with sync_db.session() as s:

@@ -1,5 +1,6 @@
 """The bot's per-update reads by key (BriefAsyncSession.read_point / read_only): on SQLite on the event loop's
 thread through a read-only connection, without aiosqlite's pool connection or BEGIN; elsewhere run_sync."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -38,7 +39,11 @@ async def test_sqlite_point_reads_take_no_pool_connection_and_see_committed_writ
         async with db.sessions() as session:
             student = await session.read_point(students.find_by_telegram_on, 4242)
             assert (student.id, student.full_name, student.balance, student.reachable) == (
-                uid, "Mai", Decimal("500.00"), True)
+                uid,
+                "Mai",
+                Decimal("500.00"),
+                True,
+            )
             assert (await session.read_point(load_record_on, "no-such-key")).empty
             page = await session.read_only(ledger.statement, uid, page=1, per_page=5)
             assert page.total == 1 and page.items[0].entry.amount == Decimal("500.00")

@@ -1,6 +1,7 @@
 """Connection pool: no update holds one pool connection while waiting for another (a pool of one
 connection still serves every flow), a class of 100 students at once on SQLite and PostgreSQL without
 Redis, and an apology in seconds when the database is down or has no free connection."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,8 @@ from bot.outbox.scheduler import run_core_jobs
 from core.cli import cmd_check_ledger
 from core.db import Database
 from core.models import Enrollment, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
-from tests.bot.helpers import ADMIN1, BotRunner, seed_catalog
 from tests.bot.fake_api import ApiCall, FakeTelegramAPI, StoredMessage, TgUser
+from tests.bot.helpers import ADMIN1, BotRunner, seed_catalog
 from tests.helpers import context, make_settings
 
 ONE_CONNECTION = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
@@ -34,7 +35,8 @@ class Student:
         pushed = time.monotonic()
         self.api.push(update)
         call: ApiCall = await self.api.wait_in_chat(
-            self.user.id, lambda c: c.error is None and needle in c.text, since=mark, timeout=90)
+            self.user.id, lambda c: c.error is None and needle in c.text, since=mark, timeout=90
+        )
         self.answer_times.append(call.at - pushed)
         return self.api.messages[(self.user.id, call.result["message_id"])]
 
@@ -83,12 +85,19 @@ def assert_everyone_served(api: FakeTelegramAPI, sync_db: Database, students: li
         balances = dict(s.execute(select(User.telegram_id, User.balance).where(User.telegram_id.in_(ids))).all())
         assert balances == {i: Decimal("100.00") for i in ids}  # 500 bonus - 250 platform - 150 session
         theirs = select(User.id).where(User.telegram_id.in_(ids)).scalar_subquery()
-        assert s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.user_id.in_(theirs), Transaction.type == TransactionType.TOP_UP,
-            Transaction.status == TransactionStatus.PENDING)) == len(ids)
+        assert s.scalar(
+            select(func.count())
+            .select_from(Transaction)
+            .where(
+                Transaction.user_id.in_(theirs),
+                Transaction.type == TransactionType.TOP_UP,
+                Transaction.status == TransactionStatus.PENDING,
+            )
+        ) == len(ids)
         assert s.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.user_id.in_(theirs))) == len(ids)
-        assert s.scalar(select(func.count()).select_from(MentorshipBooking).where(
-            MentorshipBooking.student_id.in_(theirs))) == len(ids)
+        assert s.scalar(
+            select(func.count()).select_from(MentorshipBooking).where(MentorshipBooking.student_id.in_(theirs))
+        ) == len(ids)
     assert cmd_check_ledger(settings, None) == 0  # `codehub check-ledger`
 
 
@@ -157,9 +166,14 @@ async def run_class(fake_api, url: str, tmp_path, students: int = 100) -> dict:
         await runner.stop()
         sync_db.dispose()
     times.sort()
-    figures = {"students": students, "updates": len(times), "wall_s": round(wall, 2),
-               "p50_s": round(statistics.median(times), 3), "p99_s": round(times[int(len(times) * 0.99) - 1], 3),
-               "max_s": round(times[-1], 3)}
+    figures = {
+        "students": students,
+        "updates": len(times),
+        "wall_s": round(wall, 2),
+        "p50_s": round(statistics.median(times), 3),
+        "p99_s": round(times[int(len(times) * 0.99) - 1], 3),
+        "max_s": round(times[-1], 3),
+    }
     print(f"\n{url.split(':')[0]}: {figures}")
     return figures
 
@@ -198,8 +212,12 @@ async def test_no_free_connection_gives_the_apology_while_the_database_is_still_
 
 
 async def test_database_down_gives_the_apology(fake_api, tmp_path):
-    settings = make_settings("postgresql://postgres@127.0.0.1:9/nowhere", tmp_path, bot_token=fake_api.token,
-                             telegram_api_url=fake_api.base_url)
+    settings = make_settings(
+        "postgresql://postgres@127.0.0.1:9/nowhere",
+        tmp_path,
+        bot_token=fake_api.token,
+        telegram_api_url=fake_api.base_url,
+    )
     runner = await BotRunner(fake_api, settings).start()
     try:
         calls = await runner.send(TgUser(9401, "Hany"), "/start")

@@ -1,4 +1,5 @@
 """The same bot on PostgreSQL (asyncpg): registration, top-up approved in Telegram, FSM state in the database."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """State across restarts (database and Redis), throttling, unexpected errors, admin lists."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,8 +10,8 @@ from sqlalchemy import func, select
 from core.models import FSMRecord, Transaction, TransactionType
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, MONA, BotRunner, seed_catalog
-from tests.helpers import make_settings
 from tests.external import REDIS_URL, require_redis
+from tests.helpers import make_settings
 
 STUDENT = TgUser(9201, "Yara", "yara", "en")
 
@@ -35,15 +36,18 @@ async def test_restart_in_the_middle_of_topup_keeps_the_state(fake_api, bot_sett
     finally:
         await second.stop()
     with sync_db.session() as s:
-        assert s.scalar(select(Transaction.amount).where(Transaction.type == TransactionType.TOP_UP)) == Decimal("250.00")
+        assert s.scalar(select(Transaction.amount).where(Transaction.type == TransactionType.TOP_UP)) == Decimal(
+            "250.00"
+        )
         assert s.scalar(select(func.count()).select_from(FSMRecord)) == 0  # a finished flow leaves nothing
 
 
 async def test_redis_storage_keeps_state_across_restart(fake_api, sqlite_url, tmp_path):
     url = REDIS_URL
     await (await require_redis(url)).aclose()
-    settings = make_settings(sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url,
-                             redis_url=url)
+    settings = make_settings(
+        sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url, redis_url=url
+    )
     user = TgUser(900_000_000 + uuid.uuid4().int % 99_999_999, "Redis")
     first = await BotRunner(fake_api, settings, throttle_limit=1000).start()
     assert type(first.dp.fsm.storage).__name__ == "RedisStorage"
@@ -121,8 +125,9 @@ async def test_admin_pending_and_stats(runner, sync_db):
 async def test_throttling_is_shared_through_redis(fake_api, sqlite_url, tmp_path):
     url = REDIS_URL
     await (await require_redis(url)).aclose()
-    settings = make_settings(sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url,
-                             redis_url=url)
+    settings = make_settings(
+        sqlite_url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url, redis_url=url
+    )
     user = TgUser(800_000_000 + uuid.uuid4().int % 99_999_999, "Flood")
     runner = await BotRunner(fake_api, settings, throttle_limit=3, throttle_window=60).start()
     try:
@@ -141,6 +146,7 @@ async def test_a_domain_error_with_odd_details_still_gets_an_answer(runner, monk
 
     def broken(*args, **kwargs):
         raise InsufficientFunds("no details")  # required/balance/shortfall missing
+
     await runner.send(MONA, "/start")
     monkeypatch.setattr(wallet, "history", broken)
     calls = await runner.send(MONA, "/history")

@@ -1,4 +1,5 @@
 """run_bot.py itself, as a subprocess against the fake server: polling, webhook, and the missing token."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,9 +21,14 @@ RUN_BOT = str(ROOT / "run_bot.py")
 
 def bot_env(tmp_path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_", "TELEGRAM_", "REDIS_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", DATA_DIR=str(tmp_path / "data"),
-               FIELD_ENCRYPTION_KEY=FIELD_KEY, VODAFONE_CASH_NUMBER="01099998888",
-               ADMIN_TELEGRAM_IDS="111000111", LOG_LEVEL="INFO")
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        DATA_DIR=str(tmp_path / "data"),
+        FIELD_ENCRYPTION_KEY=FIELD_KEY,
+        VODAFONE_CASH_NUMBER="01099998888",
+        ADMIN_TELEGRAM_IDS="111000111",
+        LOG_LEVEL="INFO",
+    )
     env.update(extra)
     return env
 
@@ -43,8 +49,9 @@ async def stop(proc) -> tuple[int, str]:
 @pytest.mark.slow
 async def test_run_bot_polls_and_answers_start(fake_api, tmp_path):
     env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake_api.base_url)
-    proc = await asyncio.create_subprocess_exec(sys.executable, RUN_BOT, cwd=tmp_path, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         await fake_api.wait_for_call(lambda c: c.method == "deleteWebhook", timeout=30)
         student = TgUser(9001, "Hana", "hana", "en")
@@ -55,8 +62,20 @@ async def test_run_bot_polls_and_answers_start(fake_api, tmp_path):
         langs = {c.params.get("language_code") for c in commands}
         assert "ar" in langs and None in langs
         names = {cmd["command"] for c in commands for cmd in c.params["commands"]}
-        assert {"start", "help", "balance", "topup", "history", "platforms", "my", "mentors", "book",
-                "sessions", "language", "cancel"} <= names
+        assert {
+            "start",
+            "help",
+            "balance",
+            "topup",
+            "history",
+            "platforms",
+            "my",
+            "mentors",
+            "book",
+            "sessions",
+            "language",
+            "cancel",
+        } <= names
         default = [c for c in commands if c.params["scope"]["type"] == "default"]
         assert all("pending" not in {x["command"] for x in c.params["commands"]} for c in default)
     finally:
@@ -68,11 +87,18 @@ async def test_run_bot_polls_and_answers_start(fake_api, tmp_path):
 @pytest.mark.slow
 async def test_run_bot_webhook_mode_checks_the_secret(fake_api, tmp_path):
     port = free_port()
-    env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake_api.base_url,
-                  WEBHOOK_URL=f"http://127.0.0.1:{port}/tg-hook", WEBHOOK_HOST="127.0.0.1",
-                  WEBHOOK_PORT=str(port), WEBHOOK_SECRET="s3cret-token")
-    proc = await asyncio.create_subprocess_exec(sys.executable, RUN_BOT, cwd=tmp_path, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    env = bot_env(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake_api.base_url,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/tg-hook",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="s3cret-token",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         hook = await fake_api.wait_for_call(lambda c: c.method == "setWebhook", timeout=30)
         assert hook.params["url"].endswith("/tg-hook") and hook.params["secret_token"] == "s3cret-token"
@@ -80,19 +106,27 @@ async def test_run_bot_webhook_mode_checks_the_secret(fake_api, tmp_path):
         async with aiohttp.ClientSession() as http:
             for _ in range(50):
                 try:
-                    async with http.post(f"http://127.0.0.1:{port}/tg-hook", json=update,
-                                         headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as r:
+                    async with http.post(
+                        f"http://127.0.0.1:{port}/tg-hook",
+                        json=update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                    ) as r:
                         assert r.status in (401, 403)
                     break
                 except aiohttp.ClientConnectorError:
                     await asyncio.sleep(0.2)
-            async with http.post(f"http://127.0.0.1:{port}/tg-hook", json=update,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as r:
+            async with http.post(
+                f"http://127.0.0.1:{port}/tg-hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+            ) as r:
                 assert r.status == 200
         welcome = await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 9002, timeout=20)
         assert "500.00 EGP" in welcome.text
-        assert len([c for c in fake_api.calls if c.method == "sendMessage" and c.chat_id == 9002
-                    and "Welcome" in c.text]) == 1  # the rejected post did nothing
+        assert (
+            len([c for c in fake_api.calls if c.method == "sendMessage" and c.chat_id == 9002 and "Welcome" in c.text])
+            == 1
+        )  # the rejected post did nothing
     finally:
         code, err = await stop(proc)
     assert code == 0, err
@@ -101,8 +135,9 @@ async def test_run_bot_webhook_mode_checks_the_secret(fake_api, tmp_path):
 @pytest.mark.parametrize("token", ["", "not-a-token"])
 async def test_missing_or_malformed_bot_token_exits_2_naming_it(tmp_path, token):
     env = bot_env(tmp_path, BOT_TOKEN=token)
-    proc = await asyncio.create_subprocess_exec(sys.executable, RUN_BOT, cwd=tmp_path, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     text = err.decode()
     assert proc.returncode == 2
@@ -111,8 +146,15 @@ async def test_missing_or_malformed_bot_token_exits_2_naming_it(tmp_path, token)
 
 
 async def test_python_m_bot_exits_2_without_token(tmp_path):
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=ROOT, env=bot_env(tmp_path),
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=ROOT,
+        env=bot_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2 and "BOT_TOKEN" in err.decode()
 
@@ -124,8 +166,9 @@ async def test_a_sigterm_while_jobs_run_stops_cleanly(fake_api, tmp_path, reques
     start; the outbox holds messages to send) logs no ERROR and no traceback, and exits 0."""
     url = request.getfixturevalue("pg_url") if database == "postgresql" else f"sqlite:///{tmp_path / 'bot.db'}"
     env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake_api.base_url, DATABASE_URL=url)
-    proc = await asyncio.create_subprocess_exec(sys.executable, RUN_BOT, cwd=tmp_path, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         await fake_api.wait_for_call(lambda c: c.method == "deleteWebhook", timeout=30)
         for n in range(20):  # welcome messages and admin notices keep the delivery job busy

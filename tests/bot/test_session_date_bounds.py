@@ -1,4 +1,5 @@
 """An admin typing a session date too far ahead, or with a control character, gets words and the booking stays."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,12 +1,21 @@
 """Registration: /start once credits the welcome bonus, a second /start never does."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from core.models import Transaction, TransactionType, User
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import (ADMIN1, MONA, MONA_AR, group_update, media_update, open_platform_page, seed_catalog,
-                               topup_count)
+from tests.bot.helpers import (
+    ADMIN1,
+    MONA,
+    MONA_AR,
+    group_update,
+    media_update,
+    open_platform_page,
+    seed_catalog,
+    topup_count,
+)
 
 
 async def test_start_registers_once_with_welcome_credit(runner, sync_db):
@@ -23,8 +32,11 @@ async def test_start_registers_once_with_welcome_credit(runner, sync_db):
     with sync_db.session() as s:
         user = s.scalar(select(User).where(User.telegram_id == 5001))
         assert user.balance == 500
-        bonuses = s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.user_id == user.id, Transaction.type == TransactionType.SIGNUP_BONUS))
+        bonuses = s.scalar(
+            select(func.count())
+            .select_from(Transaction)
+            .where(Transaction.user_id == user.id, Transaction.type == TransactionType.SIGNUP_BONUS)
+        )
         assert bonuses == 1
 
 
@@ -38,6 +50,7 @@ async def test_any_message_counts_the_student_as_active(runner, sync_db):
     from core.models import User
     from core.timeutil import utcnow
     from tests.bot.fake_api import TgUser
+
     user = TgUser(70707, "Yara", "yara", "en")
     await runner.send(user, "/start")
     with sync_db.session() as s, unit_of_work(s):
@@ -100,8 +113,20 @@ async def test_blocked_student_is_told_on_every_command(runner, sync_db):
     with sync_db.session() as s:
         s.query(User).filter(User.telegram_id == MONA.id).update({"is_blocked": True})
         s.commit()
-    for command in ("/start", "/topup", "/balance", "/history", "/platforms", "/my", "/mentors", "/book",
-                    "/sessions", "/help", "/language", "hello"):
+    for command in (
+        "/start",
+        "/topup",
+        "/balance",
+        "/history",
+        "/platforms",
+        "/my",
+        "/mentors",
+        "/book",
+        "/sessions",
+        "/help",
+        "/language",
+        "hello",
+    ):
         calls = await runner.send(MONA, command)
         assert calls, command
         assert "blocked" in calls[-1].text, (command, calls[-1].text)
@@ -121,9 +146,30 @@ async def test_forged_and_garbage_buttons_never_apologise_for_an_error(runner, s
     seed_catalog(sync_db)
     await runner.send(MONA, "/start")
     msg = runner.api.last_message(MONA.id)
-    for data in ("xyz", "h:abc:ALL", "h:1", "rate:abc:1", "rate:1:9", "lang:fr", "p:open:999999", "t:open:999999",
-                 "t:done:-1", "s:cancel:999999", "m:999999", "md:1:30:abc", "pe:1:NaN", "pe:1:1e400", "pr:1:1e400", "at:approve:1",
-                 "ab:confirm:1", "w:nothing", "s:rate:1", "renew:abc", "tu:confirm", "bk:confirm"):
+    for data in (
+        "xyz",
+        "h:abc:ALL",
+        "h:1",
+        "rate:abc:1",
+        "rate:1:9",
+        "lang:fr",
+        "p:open:999999",
+        "t:open:999999",
+        "t:done:-1",
+        "s:cancel:999999",
+        "m:999999",
+        "md:1:30:abc",
+        "pe:1:NaN",
+        "pe:1:1e400",
+        "pr:1:1e400",
+        "at:approve:1",
+        "ab:confirm:1",
+        "w:nothing",
+        "s:rate:1",
+        "renew:abc",
+        "tu:confirm",
+        "bk:confirm",
+    ):
         mark = len(runner.api.calls)
         await runner.press_data(MONA, msg, data)
         said = runner.api.answers(mark) + [c.text for c in runner.api.sent_to(MONA.id, mark)]

@@ -1,4 +1,5 @@
 """Balance, history, the top-up flow, and admins approving or rejecting in Telegram."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -80,8 +81,10 @@ async def test_same_update_delivered_twice_has_one_effect(runner, sync_db):
     # and the same tap as a new update (a retried callback), after the state is gone
     await runner.press_data(STUDENT, summary, confirm)
     with sync_db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.type == TransactionType.TOP_UP)) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(Transaction).where(Transaction.type == TransactionType.TOP_UP))
+            == 1
+        )
 
 
 async def test_cancel_leaves_the_flow(runner, sync_db):
@@ -92,8 +95,10 @@ async def test_cancel_leaves_the_flow(runner, sync_db):
     calls = await runner.send(STUDENT, "150")
     assert "did not understand" in calls[-1].text  # not read as an amount any more
     with sync_db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.type == TransactionType.TOP_UP)) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(Transaction).where(Transaction.type == TransactionType.TOP_UP))
+            == 0
+        )
 
 
 async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, sync_db):
@@ -130,10 +135,18 @@ async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, s
     with sync_db.session() as s:
         user = s.scalar(select(User).where(User.telegram_id == STUDENT.id))
         assert user.balance == Decimal("650.00")
-        assert s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED)) == 1
-        assert s.scalar(select(Transaction.admin_notes).where(Transaction.type == TransactionType.TOP_UP)) \
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Transaction)
+                .where(Transaction.type == TransactionType.TOP_UP, Transaction.status == TransactionStatus.APPROVED)
+            )
+            == 1
+        )
+        assert (
+            s.scalar(select(Transaction.admin_notes).where(Transaction.type == TransactionType.TOP_UP))
             == "Seen in the statement <by hand>"
+        )
 
 
 async def test_admin_rejects_with_reason_and_student_sees_it(runner, sync_db):
@@ -164,8 +177,10 @@ async def test_non_admin_cannot_use_admin_buttons_or_commands(runner, sync_db):
     assert "Unknown command" in calls[-1].text
     await runner.press_data(STUDENT, card, "garbage:data")
     with sync_db.session() as s:
-        assert s.scalar(select(Transaction.status).where(Transaction.type == TransactionType.TOP_UP)) \
+        assert (
+            s.scalar(select(Transaction.status).where(Transaction.type == TransactionType.TOP_UP))
             == TransactionStatus.PENDING
+        )
 
 
 async def test_balance_and_history_pages(runner, sync_db):
@@ -173,6 +188,7 @@ async def test_balance_and_history_pages(runner, sync_db):
     with sync_db.session() as s:
         from core.services import wallet
         from core.services.common import Actor
+
         uid = s.scalar(select(User.id).where(User.telegram_id == STUDENT.id))
         for i in range(12):
             wallet.adjust_balance(s, uid, "1.00", f"gift {i}", actor=Actor("t"), idempotency_key=f"g{i}")
@@ -204,8 +220,10 @@ async def test_concurrent_double_tap_on_enroll_and_topup_has_one_effect(runner, 
     taps = [runner.api.callback_update(STUDENT, summary, confirm) for _ in range(3)]
     await asyncio.gather(*(runner.dp.feed_raw_update(runner.bot, t) for t in taps))
     with sync_db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.type == TransactionType.TOP_UP)) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(Transaction).where(Transaction.type == TransactionType.TOP_UP))
+            == 1
+        )
 
 
 async def test_inflight_counter_waits_for_running_updates():
@@ -229,8 +247,7 @@ async def test_inflight_counter_waits_for_running_updates():
 
 async def test_amounts_typed_like_egyptians_do(runner, sync_db):
     await runner.send(MONA, "/start")
-    cases = [("١٥٠٫٥", "150.50 EGP"), ("1,500", "1,500.00 EGP"), ("150 جنيه", "150.00 EGP"),
-             ("200 EGP", "200.00 EGP")]
+    cases = [("١٥٠٫٥", "150.50 EGP"), ("1,500", "1,500.00 EGP"), ("150 جنيه", "150.00 EGP"), ("200 EGP", "200.00 EGP")]
     for typed, shown in cases:
         await runner.send(MONA, "/topup")
         calls = await runner.send(MONA, typed)
@@ -323,6 +340,7 @@ async def test_history_edges_empty_filter_last_page_and_forged_page(runner, sync
 
 async def test_history_with_many_entries_pages_to_the_last_page(runner, sync_db):
     from core.services import wallet
+
     await runner.send(MONA, "/start")
     with sync_db.session() as s:
         uid = s.scalar(select(User.id).where(User.telegram_id == MONA.id))
@@ -420,8 +438,10 @@ REF = "022768543034"
 
 
 def vf_sms(amount="150.00", sender="01012345678", ref=REF, name="Karim"):
-    return (f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم {name} على رقم محفظتك 01099998888.\n"
-            f"رصيدك الحالي: 906.82 جنيه.\nرقم العملية: {ref}")
+    return (
+        f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم {name} على رقم محفظتك 01099998888.\n"
+        f"رصيدك الحالي: 906.82 جنيه.\nرقم العملية: {ref}"
+    )
 
 
 def receive(sync_db, text):

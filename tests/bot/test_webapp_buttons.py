@@ -1,6 +1,7 @@
 """The Mini App opened from the bot: inline web_app buttons under /start, /balance, /platforms, /mentors and /book
 open the matching page in the student's language, /start points the chat's menu button at the app, /help shows
 the t.me startapp link; without WEBAPP_URL none of it (no web button, no menu-button call)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -9,8 +10,8 @@ import pytest
 import pytest_asyncio
 from aiogram.types import MenuButtonDefault, MenuButtonWebApp
 
-from bot.ui import webapp
 from bot.i18n import build_i18n
+from bot.ui import webapp
 from core.config import ConfigError, load_settings
 from tests.bot.fake_api import TOKEN, ApiCall, TgUser
 from tests.bot.helpers import MONA, MONA_AR, BotRunner, seed_catalog
@@ -29,11 +30,17 @@ def in_language(language: str):
 
 # -- the builders -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("page,path", [("wallet", "/app/dashboard/wallet?lang=ar"),
-                                       ("topup", "/app/dashboard/wallet?focus=topup&lang=ar"),
-                                       ("platforms", "/app/dashboard/enrollments?lang=ar"),
-                                       ("mentorship", "/app/dashboard/mentorship?lang=ar"),
-                                       ("book", "/app/mentorship/book?lang=ar")])
+
+@pytest.mark.parametrize(
+    "page,path",
+    [
+        ("wallet", "/app/dashboard/wallet?lang=ar"),
+        ("topup", "/app/dashboard/wallet?focus=topup&lang=ar"),
+        ("platforms", "/app/dashboard/enrollments?lang=ar"),
+        ("mentorship", "/app/dashboard/mentorship?lang=ar"),
+        ("book", "/app/mentorship/book?lang=ar"),
+    ],
+)
 def test_inline_buttons_open_each_page_in_the_students_language(page, path):
     with in_language("ar"):
         button = webapp.web_app_button(BASE + "/", page)
@@ -93,6 +100,7 @@ async def test_set_menu_button_calls_telegram_only_with_a_base_url():
 
 # -- through the real dispatcher -------------------------------------------------------------------------
 
+
 def web_buttons(calls: list[ApiCall]) -> list[tuple[str, str]]:
     """(text, url) of every inline web_app button the bot sent."""
     out = []
@@ -105,28 +113,43 @@ def web_buttons(calls: list[ApiCall]) -> list[tuple[str, str]]:
 
 def no_reply_keyboard_web_app(calls: list[ApiCall]) -> bool:
     """A reply-keyboard web_app button sends no init data: never one."""
-    return not any("web_app" in b for c in calls for row in (c.params.get("reply_markup") or {}).get("keyboard") or []
-                   for b in row if isinstance(b, dict))
+    return not any(
+        "web_app" in b
+        for c in calls
+        for row in (c.params.get("reply_markup") or {}).get("keyboard") or []
+        for b in row
+        if isinstance(b, dict)
+    )
 
 
 @pytest_asyncio.fixture
 async def web_runner(fake_api, sqlite_url, tmp_path):
-    settings = make_settings(sqlite_url, tmp_path, bot_token=TOKEN, telegram_api_url=fake_api.base_url,
-                             webapp_url=BASE + "/", webapp_short_name="app")
+    settings = make_settings(
+        sqlite_url,
+        tmp_path,
+        bot_token=TOKEN,
+        telegram_api_url=fake_api.base_url,
+        webapp_url=BASE + "/",
+        webapp_short_name="app",
+    )
     r = await BotRunner(fake_api, settings, throttle_limit=1000).start()
     yield r
     await r.stop()
 
 
-@pytest.mark.parametrize("user,lang,wallet_label,menu_label", [
-    (MONA, "en", "💳 Open wallet", "CodeHub app"),
-    (MONA_AR, "ar", "💳 افتح المحفظة", "تطبيق CodeHub")])
+@pytest.mark.parametrize(
+    "user,lang,wallet_label,menu_label",
+    [(MONA, "en", "💳 Open wallet", "CodeHub app"), (MONA_AR, "ar", "💳 افتح المحفظة", "تطبيق CodeHub")],
+)
 async def test_start_sets_the_menu_button_and_offers_the_wallet(web_runner, user, lang, wallet_label, menu_label):
     calls = await web_runner.send(user, "/start")
     [menu] = [c for c in calls if c.method == "setChatMenuButton"]
     assert menu.chat_id == user.id
-    assert menu.params["menu_button"] == {"type": "web_app", "text": menu_label,
-                                          "web_app": {"url": f"{BASE}/app/?lang={lang}"}}
+    assert menu.params["menu_button"] == {
+        "type": "web_app",
+        "text": menu_label,
+        "web_app": {"url": f"{BASE}/app/?lang={lang}"},
+    }
     assert web_runner.api.menu_buttons[user.id]["web_app"]["url"] == f"{BASE}/app/?lang={lang}"
     assert web_buttons(calls) == [(wallet_label, f"{BASE}/app/dashboard/wallet?lang={lang}")]
     greeting = web_runner.api.sent_to(user.id)[0]
@@ -175,8 +198,7 @@ async def test_help_shows_the_startapp_link_and_language_moves_the_menu_button(w
 
 
 async def test_without_a_short_name_help_has_no_link(fake_api, sqlite_url, tmp_path):
-    settings = make_settings(sqlite_url, tmp_path, bot_token=TOKEN, telegram_api_url=fake_api.base_url,
-                             webapp_url=BASE)
+    settings = make_settings(sqlite_url, tmp_path, bot_token=TOKEN, telegram_api_url=fake_api.base_url, webapp_url=BASE)
     r = await BotRunner(fake_api, settings, throttle_limit=1000).start()
     try:
         await r.send(MONA, "/start")

@@ -4,6 +4,7 @@ Each is worked out from today, so the runs stay meaningful whatever day CI runs 
 a year ahead; the last day of this month at 23:30 Cairo; the next day Cairo's clocks change.
 `python -m tests.clock.shifts` prints them as JSON: [{"name", "at", "offset_seconds"}].
 """
+
 from __future__ import annotations
 
 import json
@@ -32,19 +33,25 @@ def shifts(now: datetime) -> list[tuple[str, datetime]]:
     month_end = _month_end_2330(local_today)
     if month_end <= now:
         month_end = _month_end_2330(local_today + timedelta(days=7))
-    found = [("a year ahead", now + timedelta(days=365)),
-             ("the last day of the month, 23:30 Cairo", month_end)]
+    found = [("a year ahead", now + timedelta(days=365)), ("the last day of the month, 23:30 Cairo", month_end)]
     change = next_clock_change_day(local_today)
     if change is not None:
-        found.append(("a Cairo summer-time change day, 12:00", datetime(change.year, change.month, change.day, 12,
-                                                                       tzinfo=CAIRO)))
+        found.append(
+            ("a Cairo summer-time change day, 12:00", datetime(change.year, change.month, change.day, 12, tzinfo=CAIRO))
+        )
     return found
 
 
 def main() -> None:
     now = datetime.now(timezone.utc)
-    print(json.dumps([{"name": name, "at": at.isoformat(), "offset_seconds": int((at - now).total_seconds())}
-                      for name, at in shifts(now)]))
+    print(
+        json.dumps(
+            [
+                {"name": name, "at": at.isoformat(), "offset_seconds": int((at - now).total_seconds())}
+                for name, at in shifts(now)
+            ]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The shifted clocks CI runs under are the days they claim to be."""
+
 from datetime import date, datetime, timedelta, timezone
 
 from core.timeutil import CAIRO

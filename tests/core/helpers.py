@@ -1,4 +1,5 @@
 """Small builders for core tests."""
+
 from __future__ import annotations
 
 import itertools
@@ -26,8 +27,13 @@ def student(session, telegram_id: int | None = None, name: str = "Student", now=
 
 def platform(session, name="Flask", price="250.00", days=None, active=True, tasks=3) -> int:
     with unit_of_work(session):
-        p = Platform(name=name, description=f"{name} course", price=Decimal(price) if price is not None else None,
-                     access_days=days, is_active=active)
+        p = Platform(
+            name=name,
+            description=f"{name} course",
+            price=Decimal(price) if price is not None else None,
+            access_days=days,
+            is_active=active,
+        )
         p.tasks = [Task(title=f"{name} task {i}", body="do it", position=i) for i in range(1, tasks + 1)]
         session.add(p)
         session.flush()

@@ -1,4 +1,5 @@
 """Analytics: the numbers an admin reads must add up to the ledger."""
+
 from decimal import Decimal
 
 from core.services import analytics, enrollment, mentorship, topups
@@ -80,6 +81,7 @@ def test_kpis_report_and_summary(session):
 def test_day_buckets_follow_cairo_time_with_summer_time(session):
     """23:30 UTC on 1 July is 02:30 on 2 July in Cairo (UTC+3 in summer); in January 23:30 UTC is 01:30."""
     from datetime import datetime, timezone
+
     summer = datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)
     winter = datetime(2026, 1, 10, 21, 30, tzinfo=timezone.utc)  # 23:30 Cairo, same day
     uid = student(session, now=summer)
@@ -87,6 +89,13 @@ def test_day_buckets_follow_cairo_time_with_summer_time(session):
     enrollment.enroll(session, uid, pid, idempotency_key=key(), now=summer)
     uid2 = student(session, now=winter)
     enrollment.enroll(session, uid2, pid, idempotency_key=key(), now=winter)
-    days = {r["period"] for r in analytics.revenue_series(session, period="day", since=datetime(2026, 1, 1, tzinfo=timezone.utc),
-                                                            now=datetime(2026, 12, 1, tzinfo=timezone.utc))}
+    days = {
+        r["period"]
+        for r in analytics.revenue_series(
+            session,
+            period="day",
+            since=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            now=datetime(2026, 12, 1, tzinfo=timezone.utc),
+        )
+    }
     assert days == {"2026-07-02", "2026-01-10"}

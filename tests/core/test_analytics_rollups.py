@@ -5,6 +5,7 @@ referencing enrollments, bookings paid and refunded) plus rows placed on the edg
 the October summer-time change and the month end, rolled up step by step at awkward moments: after each
 step every figure the panel shows equals the live computation, and the revenue series equals the SQL the
 previous implementation ran."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -23,18 +24,25 @@ GEN_NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 DST_DAY_NOON = datetime(2026, 10, 29, 9, 0, tzinfo=UTC)
 MONTH_END_2330 = datetime(2026, 10, 31, 21, 30, tzinfo=UTC)  # 23:30 Cairo (UTC+2)
 CHECK_AT = (DST_DAY_NOON, MONTH_END_2330, GEN_NOW)
-ROLL_AT = (datetime(2026, 10, 28, 21, 20, tzinfo=UTC),  # 00:05 Cairo on the change day (UTC+3)
-           datetime(2026, 10, 29, 22, 14, tzinfo=UTC),  # 23:59 Cairo, the change day's 25th hour over
-           datetime(2026, 10, 31, 22, 16, tzinfo=UTC),  # 00:01 Cairo on 1 Nov: the month just ended
-           GEN_NOW + timedelta(days=1))
+ROLL_AT = (
+    datetime(2026, 10, 28, 21, 20, tzinfo=UTC),  # 00:05 Cairo on the change day (UTC+3)
+    datetime(2026, 10, 29, 22, 14, tzinfo=UTC),  # 23:59 Cairo, the change day's 25th hour over
+    datetime(2026, 10, 31, 22, 16, tzinfo=UTC),  # 00:01 Cairo on 1 Nov: the month just ended
+    GEN_NOW + timedelta(days=1),
+)
 
 
 def _edge_rows(session):
     """Ledger rows a second either side of Cairo midnights around the change and the month end."""
     pid = platform(session, "Edges", "10.00", tasks=1)
-    edges = [datetime(2026, 10, 28, 20, 59, 59, tzinfo=UTC), datetime(2026, 10, 28, 21, 0, tzinfo=UTC),
-             datetime(2026, 10, 29, 21, 59, 59, tzinfo=UTC), datetime(2026, 10, 29, 22, 0, tzinfo=UTC),
-             datetime(2026, 10, 31, 21, 59, 59, tzinfo=UTC), datetime(2026, 10, 31, 22, 0, tzinfo=UTC)]
+    edges = [
+        datetime(2026, 10, 28, 20, 59, 59, tzinfo=UTC),
+        datetime(2026, 10, 28, 21, 0, tzinfo=UTC),
+        datetime(2026, 10, 29, 21, 59, 59, tzinfo=UTC),
+        datetime(2026, 10, 29, 22, 0, tzinfo=UTC),
+        datetime(2026, 10, 31, 21, 59, 59, tzinfo=UTC),
+        datetime(2026, 10, 31, 22, 0, tzinfo=UTC),
+    ]
     m = mentor(session, "Edge Mentor", "20.00")
     for i, at in enumerate(edges):
         uid = student(session, telegram_id=9_900_000 + i, now=at - timedelta(hours=1))
@@ -51,8 +59,11 @@ def _edge_rows(session):
 
 def _snapshot(session, now):
     together = analytics.dashboard(session, now=now)
-    alone = (analytics.kpis(session, now=now), analytics.financial(session, now=now),
-             analytics.engagement(session, now=now))
+    alone = (
+        analytics.kpis(session, now=now),
+        analytics.financial(session, now=now),
+        analytics.engagement(session, now=now),
+    )
     assert together == alone  # the home page works shared figures out once: the same numbers
     return {
         "financial": analytics.financial(session, now=now),
@@ -62,8 +73,10 @@ def _snapshot(session, now):
         "october": analytics.monthly_report(session, 2026, 10),
         "november": analytics.monthly_report(session, 2026, 11),
         "summary": analytics.daily_summary(session, now=now),
-        **{f"series_{p}": analytics.revenue_series(session, period=p, since=now - timedelta(days=400), now=now)
-           for p in ("day", "week", "month")},
+        **{
+            f"series_{p}": analytics.revenue_series(session, period=p, since=now - timedelta(days=400), now=now)
+            for p in ("day", "week", "month")
+        },
     }
 
 
@@ -79,11 +92,18 @@ def _previous_series(session, period, since, now):
     bucket = analytics._bucket_expr(session, t.created_at, period, since, now).label("bucket")
     rows = session.execute(
         select(bucket, t.type, func.sum(analytics._raw(t.amount)))
-        .where(t.status == TransactionStatus.APPROVED, t.type.in_(analytics.REVENUE_TYPES),
-               t.created_at >= since, t.created_at <= now)
-        .group_by(bucket, t.type)).all()
-    return sorted(({"period": b, "type": ty.value, "amount": -analytics._money(s)} for b, ty, s in rows),
-                  key=lambda r: (r["period"], r["type"]))
+        .where(
+            t.status == TransactionStatus.APPROVED,
+            t.type.in_(analytics.REVENUE_TYPES),
+            t.created_at >= since,
+            t.created_at <= now,
+        )
+        .group_by(bucket, t.type)
+    ).all()
+    return sorted(
+        ({"period": b, "type": ty.value, "amount": -analytics._money(s)} for b, ty, s in rows),
+        key=lambda r: (r["period"], r["type"]),
+    )
 
 
 @pytest.mark.slow
@@ -105,7 +125,14 @@ def test_rollups_give_the_live_numbers(db_url, session, monkeypatch):
         assert until == analytics.rollup_target(roll)
         assert jobs.roll_up_analytics(session, now=roll) == 0  # nothing new: nothing written
         if step == 0:  # decided after the first roll-up: its day is rolled up, the row is not
-            topups.approve(session, early_topup, actor=ADMIN, now=ROLL_AT[1] - timedelta(hours=2), confirmed=True, reason="checked the statement")
+            topups.approve(
+                session,
+                early_topup,
+                actor=ADMIN,
+                now=ROLL_AT[1] - timedelta(hours=2),
+                confirmed=True,
+                reason="checked the statement",
+            )
             live = {at: _live(session, at, monkeypatch) for at in CHECK_AT}
         for at in CHECK_AT:
             assert _snapshot(session, at) == live[at], (roll, at)
@@ -116,8 +143,9 @@ def test_rollups_give_the_live_numbers(db_url, session, monkeypatch):
     later = GEN_NOW + timedelta(days=1, hours=2)
     pid = platform(session, "Late", "5.00", tasks=1)
     enrollment.enroll(session, topup_user, pid, idempotency_key=key(), now=later)
-    pending = session.scalar(select(Transaction.id).where(Transaction.status == TransactionStatus.PENDING,
-                                                          Transaction.user_id == topup_user))
+    pending = session.scalar(
+        select(Transaction.id).where(Transaction.status == TransactionStatus.PENDING, Transaction.user_id == topup_user)
+    )
     topups.reject(session, pending, "no transfer", actor=ADMIN, now=later)
     assert _snapshot(session, later) == _live(session, later, monkeypatch)
     jobs.roll_up_analytics(session, now=later + timedelta(hours=1))
@@ -141,8 +169,13 @@ def test_two_runners_roll_up_each_row_once(db, session, monkeypatch):
     generate(db.url, Size(200, 2_000, 60, 20), GEN_NOW, rolled_up=False)
     for tick in (GEN_NOW + timedelta(hours=1), GEN_NOW + timedelta(hours=4)):
         if tick > GEN_NOW + timedelta(hours=1):  # something new to roll up
-            enrollment.enroll(session, student(session, now=tick), platform(session, "Tick", "1.00"),
-                              idempotency_key=key(), now=tick - timedelta(hours=1))
+            enrollment.enroll(
+                session,
+                student(session, now=tick),
+                platform(session, "Tick", "1.00"),
+                idempotency_key=key(),
+                now=tick - timedelta(hours=1),
+            )
         live = _live(session, tick, monkeypatch)
         session.rollback()
         barrier = threading.Barrier(2)
@@ -182,5 +215,6 @@ def test_the_migration_rolls_up_an_existing_ledger(db_url, session, monkeypatch)
     command.upgrade(alembic_config(db_url), "head")
     assert session.scalar(select(AnalyticsRollup.until)) > generated_at  # every row was decided by then
     assert session.scalar(select(func.sum(LedgerDay.count))) == session.scalar(
-        select(func.count()).select_from(Transaction).where(Transaction.decided_at.is_not(None)))
+        select(func.count()).select_from(Transaction).where(Transaction.decided_at.is_not(None))
+    )
     assert _snapshot(session, generated_at) == _live(session, generated_at, monkeypatch)

@@ -3,6 +3,7 @@
 The probe: a finance token stopped while its account was mentor and worked again once the role went back to
 finance; a deactivated account's token worked again after reactivation. Runs on SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ def test_a_role_changed_and_changed_back_keeps_the_token_dead(session):
     assert not works(session, secret)  # it revived before
     [token] = api_tokens.list_tokens(session)
     assert token.id == info.id and not token.active
-    why = [json.loads(a.after)["why"] for a in session.scalars(select(AuditLog).where(
-        AuditLog.action == "api_token.revoke"))]
+    why = [
+        json.loads(a.after)["why"]
+        for a in session.scalars(select(AuditLog).where(AuditLog.action == "api_token.revoke"))
+    ]
     assert why == ["role changed to mentor"]
     fresh, _ = api_tokens.create_token(session, finance, "new export", actor=ADMIN)
     assert works(session, fresh)  # a new token for the new role works

@@ -1,4 +1,5 @@
 """The `codehub` command, run as a user would run it."""
+
 import os
 import subprocess
 
@@ -10,8 +11,7 @@ from tests.helpers import FIELD_KEY, context, run_core_cli
 
 
 def codehub(*args, url: str, tmp_path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"),
-           "FIELD_ENCRYPTION_KEY": FIELD_KEY}
+    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "FIELD_ENCRYPTION_KEY": FIELD_KEY}
     return run_core_cli(args, env, cwd=tmp_path, stdin=stdin)
 
 
@@ -39,8 +39,9 @@ def test_check_ledger_fails_and_names_the_user(sqlite_url, tmp_path):
 
 
 def test_create_admin_reads_password_from_stdin(sqlite_url, tmp_path):
-    made = codehub("create-admin", "boss", "--role", "finance", url=sqlite_url, tmp_path=tmp_path,
-                   stdin="correct horse battery\n")
+    made = codehub(
+        "create-admin", "boss", "--role", "finance", url=sqlite_url, tmp_path=tmp_path, stdin="correct horse battery\n"
+    )
     assert made.returncode == 0 and "boss (finance) created" in made.stdout
     dup = codehub("create-admin", "boss", url=sqlite_url, tmp_path=tmp_path, stdin="correct horse battery\n")
     assert dup.returncode == 1 and "already exists" in dup.stderr

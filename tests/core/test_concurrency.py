@@ -1,4 +1,5 @@
 """Money under concurrency, with real threads (and processes) on the real databases."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -11,8 +12,8 @@ import pytest
 from core.db import Database
 from core.errors import AlreadyProcessed, DomainError, InsufficientFunds
 from core.services import enrollment, mentorship, topups, wallet
-from tests.helpers import context
 from tests.core.helpers import ADMIN, NOW, OTHER_ADMIN, mentor, platform, student
+from tests.helpers import context
 
 pytestmark = pytest.mark.slow
 D = Decimal
@@ -64,12 +65,22 @@ def test_two_admins_approving_at_once_credit_once(big_db):
     with big_db.session() as s:
         uid = student(s)
         from core.services.settings import update_settings
+
         update_settings(s, {"max_pending_topups": "20", "max_topups_per_day": "20"}, actor=ADMIN)
-        ids = [topups.request_topup(s, uid, "100", "01012345678", idempotency_key=f"t{i}", now=NOW).transaction_id
-               for i in range(10)]
+        ids = [
+            topups.request_topup(s, uid, "100", "01012345678", idempotency_key=f"t{i}", now=NOW).transaction_id
+            for i in range(10)
+        ]
     for tid in ids:
-        results = hammer(big_db, [lambda s, tid=tid: topups.approve(s, tid, actor=ADMIN, confirmed=True, reason="checked the statement"),
-                                  lambda s, tid=tid: topups.approve(s, tid, actor=OTHER_ADMIN, confirmed=True, reason="checked the statement")])
+        results = hammer(
+            big_db,
+            [
+                lambda s, tid=tid: topups.approve(s, tid, actor=ADMIN, confirmed=True, reason="checked the statement"),
+                lambda s, tid=tid: topups.approve(
+                    s, tid, actor=OTHER_ADMIN, confirmed=True, reason="checked the statement"
+                ),
+            ],
+        )
         assert sorted(type(r).__name__ for r in results) == ["AlreadyProcessed", "TopupDecision"]
         loser = next(r for r in results if isinstance(r, AlreadyProcessed))
         winner = next(r for r in results if not isinstance(r, AlreadyProcessed))
@@ -83,8 +94,13 @@ def test_approve_and_reject_race_has_one_outcome(big_db):
     with big_db.session() as s:
         uid = student(s)
         tid = topups.request_topup(s, uid, "100", "01012345678", idempotency_key="t", now=NOW).transaction_id
-    results = hammer(big_db, [lambda s: topups.approve(s, tid, actor=ADMIN, confirmed=True, reason="checked the statement"),
-                              lambda s: topups.reject(s, tid, "no", actor=OTHER_ADMIN)])
+    results = hammer(
+        big_db,
+        [
+            lambda s: topups.approve(s, tid, actor=ADMIN, confirmed=True, reason="checked the statement"),
+            lambda s: topups.reject(s, tid, "no", actor=OTHER_ADMIN),
+        ],
+    )
     assert sum(isinstance(r, AlreadyProcessed) for r in results) == 1
     with big_db.session() as s:
         assert wallet.check_ledger(s) == []
@@ -117,8 +133,14 @@ def test_cancel_race_refunds_once(big_db):
         uid = student(s)
         mid = mentor(s)
         bid = mentorship.book(s, uid, mid, 60, idempotency_key="b", now=NOW).booking.id
-    results = hammer(big_db, [lambda s: mentorship.cancel(s, bid, student_id=uid, now=NOW),
-                              lambda s: mentorship.cancel(s, bid, "x", actor=ADMIN, now=NOW)] * 3)
+    results = hammer(
+        big_db,
+        [
+            lambda s: mentorship.cancel(s, bid, student_id=uid, now=NOW),
+            lambda s: mentorship.cancel(s, bid, "x", actor=ADMIN, now=NOW),
+        ]
+        * 3,
+    )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     with big_db.session() as s:
         assert wallet.balance(s, uid) == D("500.00")

@@ -1,4 +1,5 @@
 """Configuration: defaults for the embedded mode, one clear line for a bad value."""
+
 import pytest
 
 from core.config import ConfigError, Settings, load_settings, require_bot_token
@@ -18,13 +19,16 @@ def test_admin_ids_from_comma_list(monkeypatch):
     assert load_settings(_env_file=None).admin_telegram_ids == [123, 456]
 
 
-@pytest.mark.parametrize("var,value", [
-    ("ADMIN_TELEGRAM_IDS", "12,abc"),
-    ("ADMIN_PORT", "99999"),
-    ("VODAFONE_CASH_NUMBER", "12345"),
-    ("SIGNUP_BONUS", "-5"),
-    ("DATABASE_URL", "mysql://x"),
-])
+@pytest.mark.parametrize(
+    "var,value",
+    [
+        ("ADMIN_TELEGRAM_IDS", "12,abc"),
+        ("ADMIN_PORT", "99999"),
+        ("VODAFONE_CASH_NUMBER", "12345"),
+        ("SIGNUP_BONUS", "-5"),
+        ("DATABASE_URL", "mysql://x"),
+    ],
+)
 def test_bad_value_names_the_variable_on_one_line(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
     with pytest.raises(ConfigError) as info:

@@ -1,4 +1,5 @@
 """A decision has a time of its own: the `now` the service was given, never the wall clock of a later update."""
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -23,7 +24,9 @@ def cairo(*args) -> datetime:
 def _topup(session, uid, amount, *, asked, decided, approve=True):
     t = topups.request_topup(session, uid, amount, "01012345678", idempotency_key=key(), now=asked)
     if approve:
-        topups.approve(session, t.transaction_id, actor=ADMIN, now=decided, confirmed=True, reason="checked the statement")
+        topups.approve(
+            session, t.transaction_id, actor=ADMIN, now=decided, confirmed=True, reason="checked the statement"
+        )
     else:
         topups.reject(session, t.transaction_id, "no transfer", actor=ADMIN, now=decided)
     return t.transaction_id
@@ -38,8 +41,9 @@ def test_every_ledger_row_carries_the_time_its_service_was_given(session):
     enrollment.enroll(session, uid, pid, idempotency_key=key(), now=LONG_AGO + timedelta(hours=7))
     booking = mentorship.book(session, uid, mid, 60, idempotency_key=key(), now=LONG_AGO + timedelta(hours=8)).booking
     mentorship.cancel(session, booking.id, actor=ADMIN, reason="mentor ill", now=LONG_AGO + timedelta(hours=9))
-    wallet.adjust_balance(session, uid, "-5", "typo", actor=ADMIN, idempotency_key=key(),
-                          now=LONG_AGO + timedelta(hours=10))
+    wallet.adjust_balance(
+        session, uid, "-5", "typo", actor=ADMIN, idempotency_key=key(), now=LONG_AGO + timedelta(hours=10)
+    )
     session.expire_all()
     rows = {r.id: r for r in session.scalars(select(Transaction))}
     assert rows[tid].decided_at == LONG_AGO + timedelta(hours=5)
@@ -55,12 +59,15 @@ def test_every_ledger_row_carries_the_time_its_service_was_given(session):
     assert shown[tid].decided_at == LONG_AGO + timedelta(hours=5)
 
 
-@pytest.mark.parametrize("day", [
-    (2026, 11, 25),  # an ordinary day
-    (2026, 4, 24),   # Cairo springs forward at midnight: a 23-hour day
-    (2026, 10, 29),  # Cairo falls back at midnight: a 25-hour day
-    (2026, 12, 31),  # the last day of a month and of a year
-])
+@pytest.mark.parametrize(
+    "day",
+    [
+        (2026, 11, 25),  # an ordinary day
+        (2026, 4, 24),  # Cairo springs forward at midnight: a 23-hour day
+        (2026, 10, 29),  # Cairo falls back at midnight: a 25-hour day
+        (2026, 12, 31),  # the last day of a month and of a year
+    ],
+)
 def test_daily_summary_counts_approvals_decided_yesterday_in_cairo(session, day):
     y, m, d = day
     start = datetime(y, m, d, tzinfo=CAIRO)
@@ -94,8 +101,12 @@ def test_migration_fills_decision_times_from_the_best_data_there_is(sqlite_url):
     command.downgrade(cfg, "0001")
     engine = create_engine(sqlite_url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (id, full_name, language, balance, is_mentor, mentor_available, "
-                          "is_blocked, created_at) VALUES (1, 'S', 'en', 0, 0, 1, 0, '2025-01-01 08:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO users (id, full_name, language, balance, is_mentor, mentor_available, "
+                "is_blocked, created_at) VALUES (1, 'S', 'en', 0, 0, 1, 0, '2025-01-01 08:00:00')"
+            )
+        )
         rows = [  # id, type, status, created_at, updated_at
             (1, "TOP_UP", "APPROVED", "2025-01-01 09:00:00", "2025-03-01 00:00:00"),  # decided per audit row
             (2, "TOP_UP", "REJECTED", "2025-01-01 09:00:00", "2025-01-02 10:00:00"),  # no audit row
@@ -103,11 +114,19 @@ def test_migration_fills_decision_times_from_the_best_data_there_is(sqlite_url):
             (4, "PLATFORM_PURCHASE", "APPROVED", "2025-01-05 12:00:00", "2025-02-01 00:00:00"),
         ]
         for tid, type_, status, created, updated in rows:
-            conn.execute(text("INSERT INTO transactions (id, user_id, type, amount, description, status, "
-                              "created_at, updated_at) VALUES (:id, 1, :t, 100, '', :s, :c, :u)"),
-                         dict(id=tid, t=type_, s=status, c=created, u=updated))
-        conn.execute(text("INSERT INTO audit_log (actor, action, entity_type, entity_id, created_at) "
-                          "VALUES ('alice', 'topup.approved', 'transaction', '1', '2025-01-01 11:30:00')"))
+            conn.execute(
+                text(
+                    "INSERT INTO transactions (id, user_id, type, amount, description, status, "
+                    "created_at, updated_at) VALUES (:id, 1, :t, 100, '', :s, :c, :u)"
+                ),
+                dict(id=tid, t=type_, s=status, c=created, u=updated),
+            )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (actor, action, entity_type, entity_id, created_at) "
+                "VALUES ('alice', 'topup.approved', 'transaction', '1', '2025-01-01 11:30:00')"
+            )
+        )
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
         got = dict(conn.execute(text("SELECT id, decided_at FROM transactions ORDER BY id")).all())

@@ -1,12 +1,22 @@
 """Platforms: buying access, renewals, expiry, and tasks behind the enrollment gate."""
+
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core.errors import (AccessDenied, AlreadyEnrolled, HasEnrollments, InsufficientFunds, InvalidInput, NotFound,
-                         PlatformInactive, PriceChanged, UserBlocked)
+from core.errors import (
+    AccessDenied,
+    AlreadyEnrolled,
+    HasEnrollments,
+    InsufficientFunds,
+    InvalidInput,
+    NotFound,
+    PlatformInactive,
+    PriceChanged,
+    UserBlocked,
+)
 from core.models import Notification, Platform, TransactionType
 from core.services import enrollment, students, wallet
 from tests.core.helpers import ADMIN, NOW, key, later, platform, student
@@ -36,7 +46,8 @@ def test_enroll_debits_and_writes_one_ledger_row(session):
     assert result.balance == D("250.00") and result.price == D("250.00") and result.expires_at is None
     rows = wallet.history(session, uid, type=TransactionType.PLATFORM_PURCHASE).items
     assert [(r.amount, r.balance_after, r.reference) for r in rows] == [
-        (D("-250.00"), D("250.00"), f"enrollment:{result.enrollment_id}")]
+        (D("-250.00"), D("250.00"), f"enrollment:{result.enrollment_id}")
+    ]
     assert enrollment.check_access(session, uid, pid, now=NOW)
     with pytest.raises(AlreadyEnrolled):
         enrollment.enroll(session, uid, pid, idempotency_key=key(), now=NOW)
@@ -165,6 +176,7 @@ def test_purchase_is_one_read_and_three_writes_and_a_repeated_renewal_replays(se
     """The Core money path: one read (plus the row lock on PostgreSQL), the debit, the enrollment and the
     ledger row; a repeat of a renewal replays it (renewed, same expiry) and reads only."""
     from sqlalchemy import event
+
     uid = student(session)
     pid = platform(session, "Monthly", "100.00", days=30)
     engine = session.get_bind()

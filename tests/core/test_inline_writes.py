@@ -2,6 +2,7 @@
 lock, the transaction runs to its COMMIT without giving the event loop to other work, so the lock is held only
 for the statements' own time; a writer of another process is waited for with the loop free; a transaction that
 fails leaves nothing written and the next one works."""
+
 from __future__ import annotations
 
 import asyncio
@@ -107,8 +108,9 @@ async def test_a_failed_write_transaction_leaves_nothing_and_the_next_one_works(
             assert "half" not in names
             await session.run_sync(lambda s: students.register(s, 4245, full_name="Salma"))
         async with db.sessions() as session:
-            count = await session.run_sync(lambda s: s.scalar(text("SELECT count(*) FROM users WHERE telegram_id "
-                                                                   "IN (4244, 4245)")))
+            count = await session.run_sync(
+                lambda s: s.scalar(text("SELECT count(*) FROM users WHERE telegram_id IN (4244, 4245)"))
+            )
         assert count == 2
     finally:
         await db.dispose()

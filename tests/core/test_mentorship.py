@@ -1,11 +1,24 @@
 """Mentorship: paid bookings, confirmation, completion, cancellation with refund, ratings."""
+
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core.errors import (AlreadyRated, DateInPast, InsufficientFunds, InvalidDuration, InvalidInput, InvalidRating,
-                         InvalidState, MentorUnavailable, NotFound, NotOwner, PriceChanged, TooManyPendingBookings)
+from core.errors import (
+    AlreadyRated,
+    DateInPast,
+    InsufficientFunds,
+    InvalidDuration,
+    InvalidInput,
+    InvalidRating,
+    InvalidState,
+    MentorUnavailable,
+    NotFound,
+    NotOwner,
+    PriceChanged,
+    TooManyPendingBookings,
+)
 from core.models import BookingStatus, Notification, TransactionType
 from core.services import mentorship, wallet
 from core.services.settings import update_settings
@@ -43,7 +56,10 @@ def test_book_pays_at_once_and_alerts_admins(session):
     assert b.student_notes == "Help with <b>graphs</b>"
     rows = wallet.history(session, sid, type=TransactionType.MENTORSHIP_PAYMENT).items
     assert [(r.amount, r.reference) for r in rows] == [(D("-300.00"), f"booking:{b.id}")]
-    assert session.scalar(select(Notification.kind).where(Notification.subject == f"booking:{b.id}")) == "admin.booking_new"
+    assert (
+        session.scalar(select(Notification.kind).where(Notification.subject == f"booking:{b.id}"))
+        == "admin.booking_new"
+    )
 
 
 def test_booking_refusals_change_nothing(session):

@@ -1,4 +1,5 @@
 """Migrations build exactly the models' schema, and go all the way down again."""
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -25,14 +26,17 @@ def test_downgrade_to_base_and_back(sqlite_url):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     command.upgrade(cfg, "head")
     assert {"users", "transactions", "enrollments", "mentorship_bookings", "notifications"} <= set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
     engine.dispose()
 
 
 @pytest.mark.slow
 def test_downgrade_on_postgresql(pg_database):
-    from sqlalchemy import text
     import uuid
+
+    from sqlalchemy import text
+
     name = f"codehub_mig_{uuid.uuid4().hex[:8]}"
     admin = create_engine(pg_database.rsplit("/", 1)[0] + "/test", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -67,16 +71,22 @@ def test_0008_scopes_the_stored_ledger_keys_and_a_retry_still_replays(db_url, se
     session.close()
     cfg = alembic_config(db_url)
     command.downgrade(cfg, "0007")
-    keys = dict(session.execute(_select(Transaction.type, Transaction.idempotency_key)
-                                .where(Transaction.user_id == uid)).all())
+    keys = dict(
+        session.execute(_select(Transaction.type, Transaction.idempotency_key).where(Transaction.user_id == uid)).all()
+    )
     assert (keys[TransactionType.TOP_UP], keys[TransactionType.MENTORSHIP_PAYMENT]) == ("key-1", "key-3")  # as before
     session.close()
     command.upgrade(cfg, "head")
-    keys = dict(session.execute(_select(Transaction.type, Transaction.idempotency_key)
-                                .where(Transaction.user_id == uid)).all())
-    assert keys == {TransactionType.SIGNUP_BONUS: "signup-bonus", TransactionType.TOP_UP: "topup:key-1",
-                    TransactionType.PLATFORM_PURCHASE: "enroll:key-2", TransactionType.MENTORSHIP_PAYMENT: "book:key-3",
-                    TransactionType.ADJUSTMENT: "adjust:key-4"}
+    keys = dict(
+        session.execute(_select(Transaction.type, Transaction.idempotency_key).where(Transaction.user_id == uid)).all()
+    )
+    assert keys == {
+        TransactionType.SIGNUP_BONUS: "signup-bonus",
+        TransactionType.TOP_UP: "topup:key-1",
+        TransactionType.PLATFORM_PURCHASE: "enroll:key-2",
+        TransactionType.MENTORSHIP_PAYMENT: "book:key-3",
+        TransactionType.ADJUSTMENT: "adjust:key-4",
+    }
     again = mentorship.book(session, uid, booked.booking.mentor_id, 30, idempotency_key="key-3")
     assert again.replayed and again.booking.id == booked.booking.id
     assert wallet.check_ledger(session) == []

@@ -1,4 +1,5 @@
 """Money parsing and formatting: what a student types, and what they see."""
+
 from decimal import Decimal
 
 import pytest

@@ -1,4 +1,5 @@
 """Outbox delivery bookkeeping, business settings, audit trail and panel accounts."""
+
 import json
 import threading
 from datetime import timedelta
@@ -11,12 +12,13 @@ from core.errors import AuthFailed, InvalidInput, InvalidSetting
 from core.models import Notification, User
 from core.services import admins, audit, notifications, students, topups, wallet
 from core.services.settings import get_settings, setting_items, update_settings
-from tests.helpers import ADMIN_CHAT_IDS
 from tests.core.helpers import ADMIN, NOW, key, later, student
+from tests.helpers import ADMIN_CHAT_IDS
 
 
 def _enqueue_user(session, uid, kind="test.kind", **kw):
     from core.db import unit_of_work
+
     with unit_of_work(session):
         return notifications.enqueue(session, kind=kind, user_id=uid, payload={"x": 1}, now=NOW, **kw)
 
@@ -30,7 +32,9 @@ def test_admin_rows_fan_out_to_every_admin_chat(session):
     assert claimed[0].payload["transaction_id"] == t.transaction_id
     for m in claimed:
         notifications.mark_sent(session, m.id, message_id=500 + m.chat_id % 7, now=NOW)
-    assert sorted(c for c, _ in notifications.sent_messages(session, f"topup:{t.transaction_id}")) == sorted(ADMIN_CHAT_IDS)
+    assert sorted(c for c, _ in notifications.sent_messages(session, f"topup:{t.transaction_id}")) == sorted(
+        ADMIN_CHAT_IDS
+    )
     assert notifications.claim_due(session, "w1", now=later(minutes=5)) == []
 
 
@@ -86,6 +90,7 @@ def test_dedupe_key_and_missing_recipient(session):
     assert _enqueue_user(session, uid, dedupe_key="once") is not None
     assert _enqueue_user(session, uid, dedupe_key="once") is None
     from core.services import mentorship
+
     ghost = mentorship.create_mentor(session, "No Telegram", actor=ADMIN).id
     assert _enqueue_user(session, ghost) is None
 
@@ -113,12 +118,20 @@ def test_two_workers_never_claim_the_same_row(db):
 
 def test_settings_validated_all_or_nothing_and_audited(session):
     assert get_settings(session).vodafone_cash_number == "01099998888"  # from config
-    updated = update_settings(session, {"vodafone_cash_number": "01155556666", "durations": "60, 30, 90"},
-                              actor=ADMIN, now=NOW)
+    updated = update_settings(
+        session, {"vodafone_cash_number": "01155556666", "durations": "60, 30, 90"}, actor=ADMIN, now=NOW
+    )
     assert updated.vodafone_cash_number == "01155556666" and updated.durations == (30, 60, 90)
-    for bad in ({"durations": "abc"}, {"min_topup": "-1"}, {"max_pending_topups": "0"},
-                {"vodafone_cash_number": "123"}, {"nope": "1"}, {"min_topup": "60000"},
-                {"mentorship_available": "maybe"}, {"signup_bonus": "1.234"}):
+    for bad in (
+        {"durations": "abc"},
+        {"min_topup": "-1"},
+        {"max_pending_topups": "0"},
+        {"vodafone_cash_number": "123"},
+        {"nope": "1"},
+        {"min_topup": "60000"},
+        {"mentorship_available": "maybe"},
+        {"signup_bonus": "1.234"},
+    ):
         with pytest.raises(InvalidSetting):
             update_settings(session, {"max_topup": "999", **bad}, actor=ADMIN)
     assert get_settings(session).max_topup == Decimal("50000.00")  # the valid part was not saved either
@@ -159,10 +172,23 @@ def test_audit_entries_keep_before_and_after(session):
     assert json.loads(json.dumps(entry.after))["reason"] == "goodwill"
 
 
-@pytest.mark.parametrize("password", ["aaaaaaaa", "12345678", "newadmin", "newadmin-2024-x", " " * 12,
-                                      "\x00" * 12, "x" * 100_000, "password1234", "qwertyuiop12"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "aaaaaaaa",
+        "12345678",
+        "newadmin",
+        "newadmin-2024-x",
+        " " * 12,
+        "\x00" * 12,
+        "x" * 100_000,
+        "password1234",
+        "qwertyuiop12",
+    ],
+)
 def test_weak_admin_passwords_are_refused(session, password):
     from core.errors import WeakPassword
+
     with pytest.raises(WeakPassword):
         admins.create_admin(session, "newadmin", password, "finance")
     assert admins.admin_count(session) == 0
@@ -171,11 +197,18 @@ def test_weak_admin_passwords_are_refused(session, password):
 def test_settings_have_bounds_and_read_amounts_like_the_bot(session):
     from core.errors import InvalidSetting
     from core.services.settings import validate_setting
-    for key, value in [("signup_bonus", "99999999999999999999999999"), ("signup_bonus", "90000000000000000"),
-                       ("mentor_default_rate", "5000000"), ("max_topup", "100000.01"), ("min_topup", "0"),
-                       ("max_pending_topups", "9" * 5000), ("durations", "30,60\x00")]:
+
+    for name, value in [
+        ("signup_bonus", "99999999999999999999999999"),
+        ("signup_bonus", "90000000000000000"),
+        ("mentor_default_rate", "5000000"),
+        ("max_topup", "100000.01"),
+        ("min_topup", "0"),
+        ("max_pending_topups", "9" * 5000),
+        ("durations", "30,60\x00"),
+    ]:
         with pytest.raises(InvalidSetting):
-            validate_setting(key, value)
+            validate_setting(name, value)
     assert validate_setting("signup_bonus", "١٥٠") == Decimal("150.00")
     assert validate_setting("signup_bonus", "0") == Decimal("0.00")
     assert validate_setting("vodafone_cash_number", "0020 101 234 5678") == "01012345678"
@@ -183,6 +216,7 @@ def test_settings_have_bounds_and_read_amounts_like_the_bot(session):
 
 def test_names_from_telegram_lose_control_characters_and_free_text_refuses_them(session):
     from core.errors import InvalidInput
+
     uid = students.register(session, 4242, full_name="Sa\x00ra\u2028 \x1bX", username="s\x07ara").user.id
     info = students.get_user(session, uid)
     assert (info.full_name, info.username) == ("Sara X", "sara")

@@ -1,4 +1,5 @@
 """Reconciliation: transfers stored once, certain pairs settled through the wallet, the rest suggested."""
+
 from __future__ import annotations
 
 import itertools
@@ -7,19 +8,21 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.db import Database
 from core.errors import ConfirmationRequired, InvalidInput, TransferAlreadyUsed
 from core.models import AuditLog, Notification, Transaction, TransactionStatus, Transfer
-from core.services import reconciliation as rec, topups
-from core.services import wallet
+from core.services import reconciliation as rec
+from core.services import topups, wallet
 from core.services.settings import update_settings
 from core.sms import ParsedSms
-from tests.helpers import context
 from tests.core.helpers import ADMIN, NOW, key, student
 from tests.core.test_concurrency import hammer
+from tests.helpers import context
 
 D = Decimal
 _refs = itertools.count(22_700_100_000)
@@ -27,26 +30,36 @@ _refs = itertools.count(22_700_100_000)
 
 def sms(amount="250.00", sender="01012345678", name="Student", ref=None, when=""):
     ref = ref or f"0{next(_refs)}"
-    return (f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم {name} على رقم محفظتك 01099998888.\n"
-            f"رصيدك الحالي: 9000.00 جنيه.\nرقم العملية: {ref}{when}")
+    return (
+        f"تم استلام مبلغ {amount} جنيه من رقم {sender} المسجل باسم {name} على رقم محفظتك 01099998888.\n"
+        f"رصيدك الحالي: 9000.00 جنيه.\nرقم العملية: {ref}{when}"
+    )
 
 
 def auto_on(session, **extra):
     """Auto-approval on. These tests are about pairing, so a number new on the account may be approved up to
     1,000.00 here; the default small limit for new numbers has its own tests (test_transfer_claims.py)."""
-    update_settings(session, {"auto_approve_transfers": "true", "max_pending_topups": "20",
-                              "max_topups_per_day": "50", "auto_approve_new_sender_max": "1000.00", **extra},
-                    actor=ADMIN)
+    update_settings(
+        session,
+        {
+            "auto_approve_transfers": "true",
+            "max_pending_topups": "20",
+            "max_topups_per_day": "50",
+            "auto_approve_new_sender_max": "1000.00",
+            **extra,
+        },
+        actor=ADMIN,
+    )
 
 
 def topup(session, uid, amount="250", number="01012345678", at=NOW, ref=None):
-    return topups.request_topup(session, uid, amount, number, idempotency_key=key(), transfer_reference=ref,
-                                now=at)
+    return topups.request_topup(session, uid, amount, number, idempotency_key=key(), transfer_reference=ref, now=at)
 
 
 def status(session, tx_id):
-    return session.scalar(select(Transaction.status).where(Transaction.id == tx_id).execution_options(
-        populate_existing=True))
+    return session.scalar(
+        select(Transaction.status).where(Transaction.id == tx_id).execution_options(populate_existing=True)
+    )
 
 
 def transfer_of(session, tx_id):
@@ -137,8 +150,10 @@ def test_the_same_sms_twice_is_one_transfer_and_other_texts_create_nothing(sessi
     again = rec.receive_sms(session, text, now=NOW + timedelta(seconds=10))
     assert first.stored and again.duplicate and again.transfer.id == first.transfer.id
     assert again.settled_request is None and wallet.balance(session, uid) == D("750.00")
-    assert rec.receive_sms(session, "تم تحويل 250.00 جنيه لرقم 01012345678. رقم العملية: 022700000999",
-                           now=NOW).kind == "other"
+    assert (
+        rec.receive_sms(session, "تم تحويل 250.00 جنيه لرقم 01012345678. رقم العملية: 022700000999", now=NOW).kind
+        == "other"
+    )
     assert rec.receive_sms(session, "تم استلام مبلغ 10 جنيه من رقم 01012345678", now=NOW).problem == "NO_REFERENCE"
     with pytest.raises(InvalidInput):
         rec.receive_sms(session, "تم استلام\x07 مبلغ", now=NOW)
@@ -150,7 +165,14 @@ def test_a_manual_approval_uses_up_the_matching_transfer(session):
     uid = student(session)
     r1 = topup(session, uid)
     rec.receive_sms(session, sms(), now=NOW + timedelta(minutes=2))
-    topups.approve(session, r1.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=3), confirmed=True, reason="checked the statement")
+    topups.approve(
+        session,
+        r1.transaction_id,
+        actor=ADMIN,
+        now=NOW + timedelta(minutes=3),
+        confirmed=True,
+        reason="checked the statement",
+    )
     assert transfer_of(session, r1.transaction_id) is not None
     auto_on(session)
     r2 = topup(session, uid, at=NOW + timedelta(minutes=10))  # same money again: no transfer left for it
@@ -183,8 +205,10 @@ def test_approving_without_a_transfer_or_rejecting_despite_one_asks_for_confirma
     rec.receive_sms(session, sms(amount="70.00"), now=NOW)
     with pytest.raises(ConfirmationRequired):
         topups.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN)
-    assert topups.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN,
-                      confirmed=True).status == TransactionStatus.REJECTED
+    assert (
+        topups.reject(session, matched.transaction_id, "looks wrong", actor=ADMIN, confirmed=True).status
+        == TransactionStatus.REJECTED
+    )
     assert wallet.check_ledger(session) == []
 
 
@@ -214,10 +238,12 @@ def test_fraud_signals(session):
 def test_statement_import_maps_columns_previews_and_stores_received_rows_once(session):
     uid = student(session)
     req = topup(session, uid, "1250.50")
-    csv_bytes = ("Transaction ID,Type,Amount,From,Name,Date\n"
-                 "022733330001,Received,\"1,250.50\",01012345678,Student,2026-11-25 14:10\n"
-                 "022733330002,Transfer to,300.00,01012345678,Student,2026-11-25 14:20\n"
-                 "bad,Received,10.00,01012345678,X,2026-11-25 14:30\n").encode()
+    csv_bytes = (
+        "Transaction ID,Type,Amount,From,Name,Date\n"
+        '022733330001,Received,"1,250.50",01012345678,Student,2026-11-25 14:10\n'
+        "022733330002,Transfer to,300.00,01012345678,Student,2026-11-25 14:20\n"
+        "bad,Received,10.00,01012345678,X,2026-11-25 14:30\n"
+    ).encode()
     statement = rec.read_statement(csv_bytes, "export.csv")
     mapping = rec.guess_mapping(statement.headers)
     assert mapping["reference"] == 0 and mapping["amount"] == 2 and mapping["sender"] == 3
@@ -253,31 +279,44 @@ def sqlite_session(sqlite_db):
 
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(requests=st.lists(st.tuples(st.sampled_from(SENDERS), st.sampled_from(AMOUNTS)), max_size=5),
-       transfers=st.lists(st.tuples(st.sampled_from(SENDERS), st.sampled_from(AMOUNTS)), max_size=5))
+@given(
+    requests=st.lists(st.tuples(st.sampled_from(SENDERS), st.sampled_from(AMOUNTS)), max_size=5),
+    transfers=st.lists(st.tuples(st.sampled_from(SENDERS), st.sampled_from(AMOUNTS)), max_size=5),
+)
 def test_auto_approval_takes_only_unique_pairs_and_uses_a_transfer_once(sqlite_session, requests, transfers):
     session = sqlite_session
     n = next(_example)
     base = NOW + timedelta(days=3 * n)  # each example far from the others' windows
-    update_settings(session, {"auto_approve_transfers": "false", "max_pending_topups": "50",
-                              "max_topups_per_day": "100"}, actor=ADMIN)
+    update_settings(
+        session,
+        {"auto_approve_transfers": "false", "max_pending_topups": "50", "max_topups_per_day": "100"},
+        actor=ADMIN,
+    )
     uid = student(session, now=base)
     req_ids = {}
     for i, (sender, amount) in enumerate(requests):
         r = topup(session, uid, amount, number(n, sender), at=base + timedelta(minutes=i))
         req_ids[r.transaction_id] = (sender, amount)
     for i, (sender, amount) in enumerate(transfers):
-        rec.record_transfer(session, ParsedSms("received", amount=D(amount), sender=number(n, sender),
-                                               reference=f"9{n:05d}{i:04d}"), source="cli",
-                            now=base + timedelta(minutes=10 + i))
+        rec.record_transfer(
+            session,
+            ParsedSms("received", amount=D(amount), sender=number(n, sender), reference=f"9{n:05d}{i:04d}"),
+            source="cli",
+            now=base + timedelta(minutes=10 + i),
+        )
     update_settings(session, {"auto_approve_transfers": "true"}, actor=ADMIN)
     settled = rec.settle_pending(session, now=base + timedelta(minutes=30))
-    groups = {g: (sum(1 for r in requests if r == g), sum(1 for t in transfers if t == g))
-              for g in set(requests) | set(transfers)}
+    groups = {
+        g: (sum(1 for r in requests if r == g), sum(1 for t in transfers if t == g))
+        for g in set(requests) | set(transfers)
+    }
     expected = {g for g, (k, j) in groups.items() if k == 1 and j == 1}
     assert sorted(req_ids[s] for s in settled) == sorted(expected)
-    used = session.scalars(select(Transfer.transaction_id).where(
-        Transfer.reference.like(f"9{n:05d}%"), Transfer.transaction_id.is_not(None))).all()
+    used = session.scalars(
+        select(Transfer.transaction_id).where(
+            Transfer.reference.like(f"9{n:05d}%"), Transfer.transaction_id.is_not(None)
+        )
+    ).all()
     assert len(used) == len(set(used)) == len(settled)
     for tx_id in settled:
         t = transfer_of(session, tx_id)
@@ -286,27 +325,40 @@ def test_auto_approval_takes_only_unique_pairs_and_uses_a_transfer_once(sqlite_s
 
 
 @hsettings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(st.booleans(), st.sampled_from(SENDERS[:2]), st.sampled_from(AMOUNTS)),
-                      min_size=1, max_size=8))
+@given(
+    steps=st.lists(
+        st.tuples(st.booleans(), st.sampled_from(SENDERS[:2]), st.sampled_from(AMOUNTS)), min_size=1, max_size=8
+    )
+)
 def test_any_interleaving_credits_each_transfer_at_most_once(sqlite_session, steps):
     session = sqlite_session
     n = next(_example)
     base = NOW + timedelta(days=3 * n)
-    update_settings(session, {"auto_approve_transfers": "true", "max_pending_topups": "50",
-                              "max_topups_per_day": "100"}, actor=ADMIN)
+    update_settings(
+        session,
+        {"auto_approve_transfers": "true", "max_pending_topups": "50", "max_topups_per_day": "100"},
+        actor=ADMIN,
+    )
     uid = student(session, now=base)
     for i, (is_request, sender, amount) in enumerate(steps):
         at = base + timedelta(minutes=i)
         if is_request:
             topup(session, uid, amount, number(n, sender), at=at)
         else:
-            rec.record_transfer(session, ParsedSms("received", amount=D(amount), sender=number(n, sender),
-                                                   reference=f"8{n:05d}{i:04d}"), source="cli", now=at)
-    approved = session.scalars(select(Transaction).where(
-        Transaction.user_id == uid, Transaction.status == TransactionStatus.APPROVED,
-        Transaction.type == "TOP_UP")).all()
-    paid = session.scalars(select(Transfer).where(Transfer.reference.like(f"8{n:05d}%"),
-                                                  Transfer.transaction_id.is_not(None))).all()
+            rec.record_transfer(
+                session,
+                ParsedSms("received", amount=D(amount), sender=number(n, sender), reference=f"8{n:05d}{i:04d}"),
+                source="cli",
+                now=at,
+            )
+    approved = session.scalars(
+        select(Transaction).where(
+            Transaction.user_id == uid, Transaction.status == TransactionStatus.APPROVED, Transaction.type == "TOP_UP"
+        )
+    ).all()
+    paid = session.scalars(
+        select(Transfer).where(Transfer.reference.like(f"8{n:05d}%"), Transfer.transaction_id.is_not(None))
+    ).all()
     assert len(approved) == len(paid) <= sum(1 for s in steps if not s[0])
     assert {t.transaction_id for t in paid} == {a.id for a in approved}
     for t in paid:
@@ -315,6 +367,7 @@ def test_any_interleaving_credits_each_transfer_at_most_once(sqlite_session, ste
 
 
 # --- concurrency (real threads, both databases) --------------------------------------------------
+
 
 @pytest.fixture
 def big_db(db_url):
@@ -347,10 +400,15 @@ def test_a_manual_approval_racing_the_auto_approval_credits_once(big_db):
         reqs = [topup(s, uid, f"{100 + i}", at=NOW + timedelta(minutes=i)).transaction_id for i in range(6)]
     for i, tx_id in enumerate(reqs):
         text = sms(amount=f"{100 + i}.00")
-        results = hammer(big_db, [
-            lambda s, t=text: rec.receive_sms(s, t, now=NOW + timedelta(minutes=30)),
-            lambda s, tx=tx_id: topups.approve(s, tx, actor=ADMIN, now=NOW + timedelta(minutes=30), confirmed=True, reason="checked the statement"),
-        ])
+        results = hammer(
+            big_db,
+            [
+                lambda s, t=text: rec.receive_sms(s, t, now=NOW + timedelta(minutes=30)),
+                lambda s, tx=tx_id: topups.approve(
+                    s, tx, actor=ADMIN, now=NOW + timedelta(minutes=30), confirmed=True, reason="checked the statement"
+                ),
+            ],
+        )
         assert not any(isinstance(r, Exception) and r.code != "ALREADY_PROCESSED" for r in results), results
     with big_db.session() as s:
         assert wallet.balance(s, uid) == D("500.00") + sum(D(100 + i) for i in range(6))
@@ -360,6 +418,7 @@ def test_a_manual_approval_racing_the_auto_approval_credits_once(big_db):
 
 def test_cli_imports_sms_texts_and_statements_once(sqlite_url, tmp_path):
     from tests.core.test_cli import codehub
+
     texts = tmp_path / "sms.txt"
     texts.write_text(f"{sms(amount='10.00')}\n\n{sms(amount='20.00')}\n\nتم تحويل 5 جنيه لرقم 01012345678\n")
     first = codehub("sms", "import", str(texts), url=sqlite_url, tmp_path=tmp_path)
@@ -388,6 +447,7 @@ def test_an_xlsx_statement_is_read_too(session):
     import io as _io
 
     from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     sheet.append(["رقم العملية", "المبلغ", "من", "التاريخ"])
@@ -397,21 +457,29 @@ def test_an_xlsx_statement_is_read_too(session):
     statement = rec.read_statement(buffer.getvalue(), "كشف.xlsx")
     mapping = rec.guess_mapping(statement.headers)
     [line] = rec.statement_lines(statement, mapping)
-    assert (line.parsed.reference, line.parsed.amount, line.parsed.sender) == ("022788880001", D("99.50"),
-                                                                                "01012345678")
+    assert (line.parsed.reference, line.parsed.amount, line.parsed.sender) == (
+        "022788880001",
+        D("99.50"),
+        "01012345678",
+    )
     with pytest.raises(InvalidInput):
         rec.read_statement(b"PK\x03\x04 broken", "x.xlsx")
 
 
 # --- a transfer that nobody claims: announced to the admins once ---------------------------------------
 
+
 def unmatched_notices(session) -> list[Notification]:
-    return session.scalars(select(Notification).where(Notification.kind == "admin.transfer_unmatched")
-                           .execution_options(populate_existing=True)).all()
+    return session.scalars(
+        select(Notification)
+        .where(Notification.kind == "admin.transfer_unmatched")
+        .execution_options(populate_existing=True)
+    ).all()
 
 
 def test_an_unmatched_transfer_is_announced_once_after_the_window(session):
     from core.services import jobs
+
     lonely = rec.receive_sms(session, sms(amount="77.00", name="Somebody"), now=NOW).transfer
     uid = student(session)
     paid = topup(session, uid, "250", at=NOW)
@@ -465,7 +533,9 @@ def test_bulk_approval_takes_only_a_certain_pair(session):
         topups.approve_certain(session, twice.transaction_id, actor=ADMIN, now=NOW)
     assert (none.value.details["why"], several.value.details["why"]) == ("NO_TRANSFER", "AMBIGUOUS")
     done = topups.approve_certain(session, single.transaction_id, actor=ADMIN, now=NOW + timedelta(minutes=5))
-    assert done.status == TransactionStatus.APPROVED and transfer_of(session, done.transaction_id).reference \
-        == "022700009999"
+    assert (
+        done.status == TransactionStatus.APPROVED
+        and transfer_of(session, done.transaction_id).reference == "022700009999"
+    )
     assert [status(session, r.transaction_id) for r in (lonely, twice)] == [TransactionStatus.PENDING] * 2
     assert wallet.balance(session, uid) == D("560.00") and wallet.check_ledger(session) == []

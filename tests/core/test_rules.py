@@ -1,5 +1,6 @@
 """Rules that every interface relies on, enforced once in core (issue 11): each fails the same way
 whether the bot, the panel or the JSON API asks."""
+
 from decimal import Decimal
 
 import pytest
@@ -91,22 +92,40 @@ def test_pending_topups_name_the_student(session):
         topups.get_topup(session, 999999)
 
 
-@pytest.mark.parametrize("text,expected", [("-50", D("-50.00")), ("−1,500.5", D("-1500.50")), ("+20", D("20.00")),
-                                           ("٧٥", D("75.00")), (D("-12.30"), D("-12.30"))])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("-50", D("-50.00")),
+        ("−1,500.5", D("-1500.50")),
+        ("+20", D("20.00")),
+        ("٧٥", D("75.00")),
+        (D("-12.30"), D("-12.30")),
+    ],
+)
 def test_signed_amounts_read_like_any_amount(text, expected):
     assert parse_signed_amount(text) == expected
 
 
-@pytest.mark.parametrize("text,reason", [("0", "NOT_POSITIVE"), ("-0", "NOT_POSITIVE"), ("abc", "NOT_A_NUMBER"),
-                                         ("-1.999", "TOO_MANY_DECIMALS"), ("", "EMPTY"), ("--5", "NOT_A_NUMBER")])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("0", "NOT_POSITIVE"),
+        ("-0", "NOT_POSITIVE"),
+        ("abc", "NOT_A_NUMBER"),
+        ("-1.999", "TOO_MANY_DECIMALS"),
+        ("", "EMPTY"),
+        ("--5", "NOT_A_NUMBER"),
+    ],
+)
 def test_signed_amounts_refused_with_a_reason(text, reason):
     with pytest.raises(InvalidAmount) as caught:
         parse_signed_amount(text)
     assert caught.value.reason == reason
 
 
-@pytest.mark.parametrize("text", ["+20 10 1234 5678", "0020 10 1234 5678", "201012345678", "010-1234-5678",
-                                  "٠١٠١٢٣٤٥٦٧٨"])
+@pytest.mark.parametrize(
+    "text", ["+20 10 1234 5678", "0020 10 1234 5678", "201012345678", "010-1234-5678", "٠١٠١٢٣٤٥٦٧٨"]
+)
 def test_one_wallet_number_normaliser(text):
     assert normalize_wallet(text) == "01012345678"
     assert topups.normalize_wallet is normalize_wallet  # the service reads numbers with the same normaliser
@@ -143,12 +162,20 @@ def test_every_error_code_is_unique_and_registered():
     assert {"REASON_REQUIRED", "NOT_A_MENTOR", "NOT_FOUND"} <= errors.ERROR_CODES
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("1e999999999999999999", "NOT_A_NUMBER"), ("1e100000000", "NOT_A_NUMBER"), ("9" * 400, "TOO_LARGE"),
-    (Decimal("1e100000000"), "TOO_LARGE"), (Decimal("1e999999999999999999"), "TOO_LARGE"), pytest.param(10**5000, "TOO_LARGE", id="int-of-5001-digits"),
-    (Decimal("1e-100000000"), "TOO_MANY_DECIMALS"), pytest.param("x" * 100_000, "NOT_A_NUMBER", id="100k-letters"),
-    (Decimal("NaN"), "NOT_A_NUMBER"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("1e999999999999999999", "NOT_A_NUMBER"),
+        ("1e100000000", "NOT_A_NUMBER"),
+        ("9" * 400, "TOO_LARGE"),
+        (Decimal("1e100000000"), "TOO_LARGE"),
+        (Decimal("1e999999999999999999"), "TOO_LARGE"),
+        pytest.param(10**5000, "TOO_LARGE", id="int-of-5001-digits"),
+        (Decimal("1e-100000000"), "TOO_MANY_DECIMALS"),
+        pytest.param("x" * 100_000, "NOT_A_NUMBER", id="100k-letters"),
+        (Decimal("NaN"), "NOT_A_NUMBER"),
+    ],
+)
 def test_amounts_are_refused_by_size_before_any_arithmetic(value, reason):
     """Each of these cost seconds and a gigabyte, or raised, when turned into digits first (issue 20, #8)."""
     for parse in (parse_amount, parse_signed_amount):
@@ -157,16 +184,30 @@ def test_amounts_are_refused_by_size_before_any_arithmetic(value, reason):
         assert caught.value.reason == reason
 
 
-@pytest.mark.parametrize("sender, ok", [("VF-Cash", True), (" vf-cash ", True), ("VFCash", False),
-                                        ("V-F-C-A-S-H", False), ("VF-Caſh", False), ("VF-\tCash", False),
-                                        ("VF-Cash\n", False), ("", False), (None, False), pytest.param("VF-Cash" * 10, False, id="70-characters")])
+@pytest.mark.parametrize(
+    "sender, ok",
+    [
+        ("VF-Cash", True),
+        (" vf-cash ", True),
+        ("VFCash", False),
+        ("V-F-C-A-S-H", False),
+        ("VF-Caſh", False),
+        ("VF-\tCash", False),
+        ("VF-Cash\n", False),
+        ("", False),
+        (None, False),
+        pytest.param("VF-Cash" * 10, False, id="70-characters"),
+    ],
+)
 def test_the_sender_id_rule(sender, ok):
     from core.sms import is_wallet_sender
+
     assert is_wallet_sender(sender, ["VF-Cash"]) is ok
 
 
 def test_sms_sender_ids_refuse_a_control_character_at_start_up(tmp_path, monkeypatch):
     from core.config import ConfigError, load_settings
+
     monkeypatch.setenv("SMS_SENDER_IDS", "VF-Cash,VF\tCash")
     with pytest.raises(ConfigError, match="SMS_SENDER_IDS"):
         load_settings(data_dir=tmp_path, _env_file=None)

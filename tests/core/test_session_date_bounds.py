@@ -1,4 +1,5 @@
 """A session is confirmed or moved only to a date after `now` and at most max_session_days_ahead days after it."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -48,8 +49,9 @@ def test_year_9999_and_year_1_are_refused_not_crashing(session):
     with pytest.raises(DateTooFar):
         mentorship.confirm(session, b.id, datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc), actor=ADMIN, now=NOW)
     with pytest.raises(DateTooFar):  # would overflow when turned into UTC
-        mentorship.confirm(session, b.id, datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
-                           actor=ADMIN, now=NOW)
+        mentorship.confirm(
+            session, b.id, datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))), actor=ADMIN, now=NOW
+        )
     with pytest.raises(DateInPast):
         mentorship.confirm(session, b.id, datetime(1, 1, 1, 0, 30, tzinfo=CAIRO), actor=ADMIN, now=NOW)
     assert mentorship.get_booking(session, b.id).status == BookingStatus.PENDING

@@ -1,5 +1,6 @@
 """Random sequences of every money operation: the ledger invariant holds after each step, and a
 refused operation leaves the database exactly as it was."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import select, text
 
@@ -17,8 +19,8 @@ from core.errors import DomainError
 from core.models import User
 from core.services import enrollment, mentorship, students, topups, wallet
 from core.services.settings import update_settings
-from tests.helpers import context, truncate_all
 from tests.core.helpers import ADMIN, NOW, mentor, platform
+from tests.helpers import context, truncate_all
 
 pytestmark = pytest.mark.slow
 SNAPSHOT_TABLES = ["users", "transactions", "enrollments", "mentorship_bookings", "task_completions"]
@@ -39,8 +41,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.session = self.db.sessions()
         self.now = NOW
         update_settings(self.session, {"max_pending_topups": "5", "max_topups_per_day": "50"}, actor=ADMIN)
-        self.platforms = [platform(self.session, "Cheap", "50.00", days=10), platform(self.session, "Dear", "450.00"),
-                          platform(self.session, "Free", None)]
+        self.platforms = [
+            platform(self.session, "Cheap", "50.00", days=10),
+            platform(self.session, "Dear", "450.00"),
+            platform(self.session, "Free", None),
+        ]
         self.mentor = mentor(self.session, rate="300.00")
         self.users: list[int] = []
         self.topups: list[int] = []
@@ -74,14 +79,18 @@ class LedgerMachine(RuleBasedStateMachine):
         if result.created:
             self.users.append(result.user.id)
 
-    @rule(data=st.data(), amount=st.sampled_from(["100", "250.50", "0", "abc", "99999999"]),
-          number=st.sampled_from(["01012345678", "12345"]))
+    @rule(
+        data=st.data(),
+        amount=st.sampled_from(["100", "250.50", "0", "abc", "99999999"]),
+        number=st.sampled_from(["01012345678", "12345"]),
+    )
     def request_topup(self, data, amount, number):
         if not self.users:
             return
         uid = data.draw(st.sampled_from(self.users))
-        r = self.attempt(lambda: topups.request_topup(self.session, uid, amount, number,
-                                                      idempotency_key=self.key(), now=self.now))
+        r = self.attempt(
+            lambda: topups.request_topup(self.session, uid, amount, number, idempotency_key=self.key(), now=self.now)
+        )
         if r:
             self.topups.append(r.transaction_id)
 
@@ -91,10 +100,17 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         tid = data.draw(st.sampled_from(self.topups))
         if approve:
-            self.attempt(lambda: topups.approve(self.session, tid, actor=ADMIN, now=self.now, confirmed=True, reason="checked the statement"))
+            self.attempt(
+                lambda: topups.approve(
+                    self.session, tid, actor=ADMIN, now=self.now, confirmed=True, reason="checked the statement"
+                )
+            )
         else:
-            self.attempt(lambda: topups.reject(self.session, tid, data.draw(st.sampled_from(["", "no"])),
-                                                     actor=ADMIN, now=self.now))
+            self.attempt(
+                lambda: topups.reject(
+                    self.session, tid, data.draw(st.sampled_from(["", "no"])), actor=ADMIN, now=self.now
+                )
+            )
 
     @rule(data=st.data())
     def enroll(self, data):
@@ -102,7 +118,9 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         uid, pid = data.draw(st.sampled_from(self.users)), data.draw(st.sampled_from(self.platforms))
         key = self.key()
-        self.keys.append((key, lambda k=key: enrollment.enroll(self.session, uid, pid, idempotency_key=k, now=self.now)))
+        self.keys.append(
+            (key, lambda k=key: enrollment.enroll(self.session, uid, pid, idempotency_key=k, now=self.now))
+        )
         self.attempt(self.keys[-1][1])
 
     @rule(data=st.data(), duration=st.sampled_from([30, 60, 90, 45]))
@@ -111,8 +129,9 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         uid = data.draw(st.sampled_from(self.users))
         key = self.key()
-        call = lambda k=key: mentorship.book(self.session, uid, self.mentor, duration, "notes", idempotency_key=k,
-                                             now=self.now)
+        call = lambda k=key: mentorship.book(
+            self.session, uid, self.mentor, duration, "notes", idempotency_key=k, now=self.now
+        )
         self.keys.append((key, call))
         r = self.attempt(call)
         if r:
@@ -137,8 +156,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def confirm(self, data, hours):
         if self.bookings:
             bid = data.draw(st.sampled_from(self.bookings))
-            self.attempt(lambda: mentorship.confirm(self.session, bid, self.now + timedelta(hours=hours),
-                                                    actor=ADMIN, now=self.now))
+            self.attempt(
+                lambda: mentorship.confirm(
+                    self.session, bid, self.now + timedelta(hours=hours), actor=ADMIN, now=self.now
+                )
+            )
 
     @rule(data=st.data(), by_student=st.booleans())
     def cancel(self, data, by_student):
@@ -168,8 +190,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def adjust(self, data, amount, reason):
         if self.users:
             uid = data.draw(st.sampled_from(self.users))
-            self.attempt(lambda: wallet.adjust_balance(self.session, uid, amount, reason, actor=ADMIN,
-                                                       idempotency_key=self.key(), now=self.now))
+            self.attempt(
+                lambda: wallet.adjust_balance(
+                    self.session, uid, amount, reason, actor=ADMIN, idempotency_key=self.key(), now=self.now
+                )
+            )
 
     @rule()
     def expire(self):
@@ -189,6 +214,7 @@ def _sqlite_factory(template, tmp_path):
         path = tmp_path / f"{uuid.uuid4().hex}.db"
         shutil.copy(template, path)
         return f"sqlite:///{path}"
+
     return make
 
 
@@ -204,6 +230,7 @@ def test_ledger_invariant_under_random_operations(backend, request, tmp_path):
         factory = _pg_factory(request.getfixturevalue("pg_url"))
     machine = type(f"LedgerMachine_{backend}", (LedgerMachine,), {"url_factory": staticmethod(factory)})
     runner = machine.TestCase
-    runner.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,
-                               suppress_health_check=list(HealthCheck))
+    runner.settings = settings(
+        max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     runner("runTest").runTest()

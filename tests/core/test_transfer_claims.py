@@ -3,6 +3,7 @@
 Each case is what a probe did to the real services: a classmate naming the victim's Vodafone Cash number, a
 student filing the same amount again after a manual approval. Runs on SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,8 +14,8 @@ from sqlalchemy import select
 
 from core.errors import ConfirmationRequired
 from core.models import Transaction, TransactionStatus
-from core.services import reconciliation as rec, topups
-from core.services import wallet
+from core.services import reconciliation as rec
+from core.services import topups, wallet
 from core.services.settings import update_settings
 from tests.core.helpers import ADMIN, NOW, student
 from tests.core.test_concurrency import hammer
@@ -27,8 +28,11 @@ PENDING, APPROVED = TransactionStatus.PENDING, TransactionStatus.APPROVED
 
 def auto_on(session, **extra):
     """Auto-approval as an owner would switch it on: the defaults for everything else."""
-    update_settings(session, {"auto_approve_transfers": "true", "max_pending_topups": "20",
-                              "max_topups_per_day": "50", **extra}, actor=ADMIN)
+    update_settings(
+        session,
+        {"auto_approve_transfers": "true", "max_pending_topups": "20", "max_topups_per_day": "50", **extra},
+        actor=ADMIN,
+    )
 
 
 def regular(session, uid, number=VICTIM_NUMBER, amount="100", at=NOW - timedelta(days=10)):
@@ -45,6 +49,7 @@ def balances(session, *uids):
 
 
 # --- 1. a transfer can be taken by someone else -------------------------------------------------------
+
 
 def test_a_classmate_filing_first_with_the_victims_number_is_not_credited_with_the_victims_transfer(session):
     victim, thief = student(session, name="Victim"), student(session, name="Thief")
@@ -89,8 +94,9 @@ def test_a_number_new_on_the_account_is_auto_approved_only_up_to_the_small_limit
     assert status(session, big.transaction_id) == PENDING  # above 100.00 from a number new on the account
     [suggestion] = rec.suggestions(session)[big.transaction_id]
     assert suggestion.certain  # an admin sees the certain pair and approves with one click
-    topups.approve(session, big.transaction_id, actor=ADMIN, transfer_id=suggestion.transfer.id,
-                now=NOW + timedelta(minutes=2))
+    topups.approve(
+        session, big.transaction_id, actor=ADMIN, transfer_id=suggestion.transfer.id, now=NOW + timedelta(minutes=2)
+    )
     small = topup(session, uid, "100", "01512345678", at=NOW + timedelta(minutes=10))
     rec.receive_sms(session, sms(amount="100.00", sender="01512345678"), now=NOW + timedelta(minutes=11))
     assert status(session, small.transaction_id) == APPROVED  # at the limit: automatic
@@ -117,8 +123,9 @@ def test_a_transaction_number_given_by_the_student_wins_over_a_sender_match(sess
     auto_on(session)
     stolen = topup(session, thief, "250", VICTIM_NUMBER, at=NOW)  # filed first, with the sender only
     mine = topup(session, victim, "250", VICTIM_NUMBER, at=NOW + timedelta(minutes=1), ref="022700123456")
-    result = rec.receive_sms(session, sms(amount="250.00", sender=VICTIM_NUMBER, ref="022700123456"),
-                             now=NOW + timedelta(minutes=2))
+    result = rec.receive_sms(
+        session, sms(amount="250.00", sender=VICTIM_NUMBER, ref="022700123456"), now=NOW + timedelta(minutes=2)
+    )
     assert result.settled_request == mine.transaction_id  # the number is proof of the SMS
     assert status(session, stolen.transaction_id) == PENDING
     assert balances(session, victim, thief) == [D("750.00"), D("500.00")]
@@ -143,10 +150,17 @@ def test_the_rule_holds_from_the_request_side_with_a_transaction_number_too(sess
 
 # --- 2. one transfer credits twice ----------------------------------------------------------------------
 
+
 def manual_approval(session, uid, amount="250", at=NOW):
     request = topup(session, uid, amount, VICTIM_NUMBER, at=at)
-    topups.approve(session, request.transaction_id, actor=ADMIN, confirmed=True, reason="saw it in the wallet app",
-                now=at + timedelta(minutes=1))
+    topups.approve(
+        session,
+        request.transaction_id,
+        actor=ADMIN,
+        confirmed=True,
+        reason="saw it in the wallet app",
+        now=at + timedelta(minutes=1),
+    )
     return request
 
 
@@ -163,8 +177,11 @@ def test_a_transfer_arriving_after_a_manual_approval_pays_for_it_not_for_a_secon
     assert wallet.balance(session, uid) == D("850.00")  # 500 + 100 earlier + 250: not 1,100 from one transfer
     assert second.transaction_id not in rec.suggestions(session)
     # the same SMS again (a forwarder's retry) changes nothing; a real second transfer pays for the second
-    assert rec.receive_sms(session, sms(amount="250.00", sender=VICTIM_NUMBER, ref=result.transfer.reference),
-                           now=NOW + timedelta(minutes=9)).duplicate
+    assert rec.receive_sms(
+        session,
+        sms(amount="250.00", sender=VICTIM_NUMBER, ref=result.transfer.reference),
+        now=NOW + timedelta(minutes=9),
+    ).duplicate
     assert status(session, second.transaction_id) == PENDING
     rec.receive_sms(session, sms(amount="250.00", sender=VICTIM_NUMBER), now=NOW + timedelta(minutes=10))
     assert status(session, second.transaction_id) == APPROVED
@@ -177,8 +194,9 @@ def test_the_approval_claims_the_transfer_first_even_when_the_second_request_nam
     auto_on(session)
     first = manual_approval(session, uid)
     second = topup(session, uid, "250", VICTIM_NUMBER, at=NOW + timedelta(minutes=5), ref="022700777777")
-    rec.receive_sms(session, sms(amount="250.00", sender=VICTIM_NUMBER, ref="022700777777"),
-                    now=NOW + timedelta(minutes=8))
+    rec.receive_sms(
+        session, sms(amount="250.00", sender=VICTIM_NUMBER, ref="022700777777"), now=NOW + timedelta(minutes=8)
+    )
     assert transfer_of(session, first.transaction_id).reference == "022700777777"
     assert status(session, second.transaction_id) == PENDING
     assert wallet.balance(session, uid) == D("850.00") and wallet.check_ledger(session) == []
@@ -226,18 +244,23 @@ def test_a_manual_approval_racing_the_sms_never_lets_the_transfer_pay_the_second
             pairs.append((first.transaction_id, second.transaction_id, amount, at))
     for first, second, amount, at in pairs:
         text = sms(amount=f"{amount}.00", sender=VICTIM_NUMBER)
-        results = hammer(big_db, [
-            lambda s, t=text, at=at: rec.receive_sms(s, t, now=at + timedelta(minutes=3)),
-            lambda s, tx=first, at=at: topups.approve(s, tx, actor=ADMIN, confirmed=True, reason="seen",
-                                                   now=at + timedelta(minutes=3)),
-        ])
+        results = hammer(
+            big_db,
+            [
+                lambda s, t=text, at=at: rec.receive_sms(s, t, now=at + timedelta(minutes=3)),
+                lambda s, tx=first, at=at: topups.approve(
+                    s, tx, actor=ADMIN, confirmed=True, reason="seen", now=at + timedelta(minutes=3)
+                ),
+            ],
+        )
         assert not any(isinstance(r, Exception) for r in results), results
         again = hammer(big_db, [lambda s, t=text, at=at: rec.receive_sms(s, t, now=at + timedelta(minutes=4))] * 3)
         assert all(r.duplicate and r.settled_request is None for r in again)
     with big_db.session() as s:
         assert [status(s, second) for _, second, _, _ in pairs] == [PENDING] * 5
         assert wallet.balance(s, uid) == D("600.00") + sum(D(amount) for _, _, amount, _ in pairs)
-        approved = s.scalars(select(Transaction.id).where(Transaction.user_id == uid,
-                                                          Transaction.status == APPROVED)).all()
+        approved = s.scalars(
+            select(Transaction.id).where(Transaction.user_id == uid, Transaction.status == APPROVED)
+        ).all()
         assert len(approved) == 1 + 1 + 5  # the welcome credit, the regular top-up, five manual approvals
         assert wallet.check_ledger(s) == []

@@ -1,11 +1,22 @@
 """Wallet: welcome credit, history, top-up requests and their review, admin adjustments."""
+
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core.errors import (AlreadyProcessed, DailyTopupLimit, InsufficientFunds, InvalidAmount, InvalidInput,
-                         InvalidWalletNumber, NotFound, ReasonRequired, TooManyPendingTopups, UserBlocked)
+from core.errors import (
+    AlreadyProcessed,
+    DailyTopupLimit,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidInput,
+    InvalidWalletNumber,
+    NotFound,
+    ReasonRequired,
+    TooManyPendingTopups,
+    UserBlocked,
+)
 from core.models import Notification, Transaction, TransactionStatus, TransactionType, User
 from core.services import audit, students, topups, wallet
 from core.services.settings import update_settings
@@ -19,7 +30,8 @@ def test_register_records_the_welcome_credit_in_the_ledger(session):
     assert result.created and result.user.balance == D("500.00") and result.user.language == "ar"
     page = wallet.history(session, result.user.id)
     assert [(e.type, e.amount, e.status) for e in page.items] == [
-        (TransactionType.SIGNUP_BONUS, D("500.00"), TransactionStatus.APPROVED)]
+        (TransactionType.SIGNUP_BONUS, D("500.00"), TransactionStatus.APPROVED)
+    ]
 
 
 def test_second_start_never_credits_again_but_refreshes_the_name(session):
@@ -39,7 +51,9 @@ def test_history_pages_newest_first_and_filters(session):
     uid = student(session)
     for i in range(12):
         topups.request_topup(session, uid, "10", "01012345678", idempotency_key=key(), now=later(days=i))
-        update_settings(session, {"max_pending_topups": "100", "max_topups_per_day": "100"}, actor=ADMIN) if i == 0 else None
+        update_settings(
+            session, {"max_pending_topups": "100", "max_topups_per_day": "100"}, actor=ADMIN
+        ) if i == 0 else None
     page1 = wallet.history(session, uid, page=1, per_page=10)
     page2 = wallet.history(session, uid, page=2, per_page=10)
     assert page1.total == 13 and page1.pages == 2 and len(page1.items) == 10 and len(page2.items) == 3
@@ -80,9 +94,18 @@ def test_bad_sender_number_refused_and_nothing_written(session, number):
     assert wallet.history(session, uid).total == 1
 
 
-@pytest.mark.parametrize("amount,reason", [("0", "NOT_POSITIVE"), ("5", "TOO_SMALL"), ("60000", "TOO_LARGE"),
-                                           ("10.001", "TOO_MANY_DECIMALS"), ("ten", "NOT_A_NUMBER"),
-                                           (D("-3"), "NOT_POSITIVE"), (D("1.234"), "TOO_MANY_DECIMALS")])
+@pytest.mark.parametrize(
+    "amount,reason",
+    [
+        ("0", "NOT_POSITIVE"),
+        ("5", "TOO_SMALL"),
+        ("60000", "TOO_LARGE"),
+        ("10.001", "TOO_MANY_DECIMALS"),
+        ("ten", "NOT_A_NUMBER"),
+        (D("-3"), "NOT_POSITIVE"),
+        (D("1.234"), "TOO_MANY_DECIMALS"),
+    ],
+)
 def test_bad_topup_amount_refused(session, amount, reason):
     uid = student(session)
     with pytest.raises(InvalidAmount) as info:
@@ -124,7 +147,9 @@ def test_blocked_student_cannot_request(session):
 def test_approve_credits_once_notifies_and_audits(session):
     uid = student(session, telegram_id=5551)
     t = topups.request_topup(session, uid, "300", "01012345678", idempotency_key=key(), now=NOW)
-    decision = topups.approve(session, t.transaction_id, actor=ADMIN, now=later(minutes=5), confirmed=True, reason="checked the statement")
+    decision = topups.approve(
+        session, t.transaction_id, actor=ADMIN, now=later(minutes=5), confirmed=True, reason="checked the statement"
+    )
     assert decision.balance == D("800.00") and decision.status == TransactionStatus.APPROVED
     row = session.get(Transaction, t.transaction_id)
     session.refresh(row)
@@ -177,8 +202,14 @@ def test_adjust_balance_both_ways(session):
         wallet.adjust_balance(session, uid, "abc", "bad", actor=ADMIN, idempotency_key=key())
     with pytest.raises(NotFound):
         wallet.adjust_balance(session, 424242, "10", "ghost", actor=ADMIN, idempotency_key=key())
-    again = wallet.adjust_balance(session, uid, "-125.50", "Duplicate credit", actor=ADMIN,
-                                  idempotency_key=wallet.history(session, uid).items[0].id and "nonce-x")
+    again = wallet.adjust_balance(
+        session,
+        uid,
+        "-125.50",
+        "Duplicate credit",
+        actor=ADMIN,
+        idempotency_key=wallet.history(session, uid).items[0].id and "nonce-x",
+    )
     repeat = wallet.adjust_balance(session, uid, "-125.50", "Duplicate credit", actor=ADMIN, idempotency_key="nonce-x")
     assert repeat.replayed and repeat.balance == again.balance == D("274.50")
     assert wallet.balance(session, uid) == D("274.50")

@@ -1,5 +1,6 @@
 """The students' words (core.words): one catalog for the bot and the web, complete in Arabic and compiled; each
 text written once; one language rule; the web says a domain error in the bot's words."""
+
 from __future__ import annotations
 
 import ast
@@ -25,7 +26,8 @@ def source_messages() -> set[str]:
     found = set()
     for folder in SOURCES:
         for _file, _line, message, _comments, _ctx in extract_from_dir(
-                str(ROOT / folder), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
+            str(ROOT / folder), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
+        ):
             if isinstance(message, str):
                 found.add(message)
     return found
@@ -57,19 +59,41 @@ def test_no_interface_keeps_words_of_its_own():
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Dict) and any(  # (Arabic to Arabic is input normalisation: bot/dates.py)
-                        isinstance(v, ast.Constant) and isinstance(v.value, str) and arabic.search(v.value)
-                        and not (isinstance(k, ast.Constant) and arabic.search(str(k.value)))
-                        for k, v in zip(node.keys, node.values)):
+                    isinstance(v, ast.Constant)
+                    and isinstance(v.value, str)
+                    and arabic.search(v.value)
+                    and not (isinstance(k, ast.Constant) and arabic.search(str(k.value)))
+                    for k, v in zip(node.keys, node.values)
+                ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: a dict of Arabic text")
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                        node.func.attr == "startswith" and node.args and \
-                        isinstance(node.args[0], ast.Constant) and node.args[0].value == "ar":
-                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: a language rule (core.words.language_of)")
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "startswith"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and node.args[0].value == "ar"
+                ):
+                    offenders.append(
+                        f"{path.relative_to(ROOT)}:{node.lineno}: a language rule (core.words.language_of)"
+                    )
     assert offenders == []
 
 
-@pytest.mark.parametrize("code,language", [("ar", "ar"), ("ar-EG", "ar"), ("AR", "ar"), (" ar", "ar"), ("en", "en"),
-                                           ("fr", "en"), ("", "en"), (None, "en"), ("arm", "ar")])
+@pytest.mark.parametrize(
+    "code,language",
+    [
+        ("ar", "ar"),
+        ("ar-EG", "ar"),
+        ("AR", "ar"),
+        (" ar", "ar"),
+        ("en", "en"),
+        ("fr", "en"),
+        ("", "en"),
+        (None, "en"),
+        ("arm", "ar"),
+    ],
+)
 def test_one_language_rule(code, language):
     assert language_of(code) == language
 
@@ -85,6 +109,7 @@ def test_status_and_type_names_in_both_languages():
 
 def test_the_web_voice_words_a_domain_error_as_the_bot_does():
     from admin_panel.student_api.texts import domain_message, error_message
+
     err = InsufficientFunds(required=Decimal("250.00"), balance=Decimal("100.00"), shortfall=Decimal("150.00"))
     english, arabic = domain_message(err, "en"), domain_message(err, "ar")
     assert english == "Not enough balance: you need 250.00 EGP and have 100.00 EGP (short by 150.00 EGP)."

@@ -3,6 +3,7 @@ data in the URL hash. English and Arabic (right-to-left), light and dark. Top up
 rate; the header balance follows every action. Nothing may leave 127.0.0.1 (no CDN), no JavaScript
 error, no CSP violation. Screenshots go to test-output/miniapp-*.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,24 @@ from tests.external import keep_offline, launch_chromium, require_chromium
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 PHONE = {"width": 390, "height": 844}
-LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#707579", "link_color": "#3390ec",
-         "button_color": "#3390ec", "button_text_color": "#ffffff", "secondary_bg_color": "#f4f4f5"}
-DARK = {"bg_color": "#212121", "text_color": "#ffffff", "hint_color": "#aaaaaa", "link_color": "#8774e1",
-        "button_color": "#8774e1", "button_text_color": "#ffffff", "secondary_bg_color": "#181818"}
+LIGHT = {
+    "bg_color": "#ffffff",
+    "text_color": "#000000",
+    "hint_color": "#707579",
+    "link_color": "#3390ec",
+    "button_color": "#3390ec",
+    "button_text_color": "#ffffff",
+    "secondary_bg_color": "#f4f4f5",
+}
+DARK = {
+    "bg_color": "#212121",
+    "text_color": "#ffffff",
+    "hint_color": "#aaaaaa",
+    "link_color": "#8774e1",
+    "button_color": "#8774e1",
+    "button_text_color": "#ffffff",
+    "secondary_bg_color": "#181818",
+}
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -52,6 +67,7 @@ def live(sqlite_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = launch_chromium(p)
         yield b
@@ -61,8 +77,9 @@ def browser():
 class Phone:
     def __init__(self, browser, base: str, telegram_id: int, language: str, theme: dict):
         self.base, self.telegram_id, self.language, self.theme = base, telegram_id, language, theme
-        self.context = browser.new_context(base_url=base, viewport=PHONE, device_scale_factor=2,
-                                           color_scheme="dark" if theme is DARK else "light")
+        self.context = browser.new_context(
+            base_url=base, viewport=PHONE, device_scale_factor=2, color_scheme="dark" if theme is DARK else "light"
+        )
         self.outside, self.errors = keep_offline(self.context, base), []
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
@@ -76,8 +93,10 @@ class Phone:
 
     def open(self, path: str, first_name: str = "Hana"):
         init = sign(tg_user(self.telegram_id, self.language, first_name))
-        fragment = (f"tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
-                    f"&tgWebAppThemeParams={quote(json.dumps(self.theme), safe='')}")
+        fragment = (
+            f"tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
+            f"&tgWebAppThemeParams={quote(json.dumps(self.theme), safe='')}"
+        )
         self.page.goto(f"{path}{'&' if '?' in path else '?'}lang={self.language}#{fragment}")
         expect(self.page.locator("#balance-chip")).not_to_have_text("…")
 
@@ -124,9 +143,11 @@ def test_wallet_top_up_and_receipt_in_english_light(live, browser):
     page.click("#topup-submit")
     expect(page.locator("#pending-list")).to_contain_text("200.00 EGP")
     with api.session() as s:
-        assert s.scalar(select(Transaction.amount).where(
-            Transaction.transfer_reference == "022768543034", Transaction.type == TransactionType.TOP_UP)) \
-            == Decimal("200.00")
+        assert s.scalar(
+            select(Transaction.amount).where(
+                Transaction.transfer_reference == "022768543034", Transaction.type == TransactionType.TOP_UP
+            )
+        ) == Decimal("200.00")
     page.click("#history-list li:last-child button")  # the welcome credit's receipt
     page.wait_for_selector("#receipt")
     assert "Welcome credit" in page.inner_text("#receipt") and "500.00 EGP" in page.inner_text("#receipt")
@@ -222,8 +243,10 @@ def test_launch_page_follows_startapp_and_a_plain_browser_is_told_to_use_telegra
     expect(phone.page.locator("#topup-amount")).to_be_focused()
     # a direct link also names the page in the URL (tgWebAppStartParam), as Telegram passes it
     init = sign(tg_user(700000005, "en"))
-    phone.page.goto(f"/app/?lang=en&tgWebAppStartParam=platforms#tgWebAppData={quote(init, safe='')}"
-                    "&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop")
+    phone.page.goto(
+        f"/app/?lang=en&tgWebAppStartParam=platforms#tgWebAppData={quote(init, safe='')}"
+        "&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
+    )
     phone.page.wait_for_url("**/app/dashboard/enrollments**")
     phone.close()
     plain = Phone(browser, base, 0, "en", LIGHT)

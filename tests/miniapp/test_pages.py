@@ -1,4 +1,5 @@
 """Mini App pages: frameable by Telegram Web only, strict script policy, no inline scripts, vendored assets."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,13 @@ import pytest
 
 from tests.api.conftest import build_api
 
-PAGES = ["/app/", "/app/dashboard/wallet", "/app/dashboard/enrollments", "/app/dashboard/mentorship",
-         "/app/mentorship/book"]
+PAGES = [
+    "/app/",
+    "/app/dashboard/wallet",
+    "/app/dashboard/enrollments",
+    "/app/dashboard/mentorship",
+    "/app/mentorship/book",
+]
 TEMPLATES = Path(__file__).resolve().parents[2] / "admin_panel" / "templates" / "miniapp"
 
 
@@ -57,6 +63,7 @@ def test_the_launch_page_knows_every_page_the_bot_links_to(app):
     """The menu button and t.me/<bot>/<app>?startapp=<page> land on /app/; its script follows the link named by
     start_param. Every page name the bot uses (bot/webapp.PAGES) must be there, leading to the same page."""
     from bot.ui.webapp import PAGES as BOT_PAGES
+
     page = app.test_client().get("/app/?lang=ar").text
     links = dict(re.findall(r'data-page="([a-z]+)" href="([^"]+)"', page))
     assert set(links) == set(BOT_PAGES)

@@ -4,6 +4,7 @@ the test's event loop, simulated students in Telegram and admins over HTTP, faul
 replays, then the checks every scenario shares (ledger, half-written rows, outbox exactly once, audit
 rows, no error seen by anyone) and the figures for the lead's note (test-output/reliability.json).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,20 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from core.db import Database
-from core.models import (AuditLog, BookingStatus, Enrollment, MentorshipBooking, Notification,
-                         NotificationStatus, Transaction, TransactionStatus, TransactionType, User)
-from core.services import api_tokens, settings as app_settings
+from core.models import (
+    AuditLog,
+    BookingStatus,
+    Enrollment,
+    MentorshipBooking,
+    Notification,
+    NotificationStatus,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    User,
+)
+from core.services import api_tokens
+from core.services import settings as app_settings
 from core.services.admins import create_admin
 from core.services.common import Actor
 from tests.bot.fake_api import CALL, TOKEN, ApiCall, FakeTelegramAPI, StoredMessage, TgUser
@@ -38,15 +50,30 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "reliability.json"
 PASSWORD = "correct-horse-1"
 WEBHOOK_SECRET = "reliability-secret-token"
-ERROR_TEXTS = ("database is locked", "Sorry, something went wrong", "Error reference", "Traceback",
-               "OperationalError", "عذرًا، حدث خطأ")
+ERROR_TEXTS = (
+    "database is locked",
+    "Sorry, something went wrong",
+    "Error reference",
+    "Traceback",
+    "OperationalError",
+    "عذرًا، حدث خطأ",
+)
 NEEDLE_NO_MONEY = "Not enough balance"
 ANSWERS = ("sendMessage", "editMessageText", "answerCallbackQuery")
 REFUSED = ("Already processed", "can no longer")
-RECEIPTS = {"top_up": "🧾 Top-up request #", "enroll": "✅ You are enrolled in", "book": "🧾 Booking #",
-            "cancel": "cancelled. Refunded"}
-CONFUSED = ("Please send the amount again", "Please send the number again", "Please answer the question above",
-            "This button is no longer valid", "That did not work")
+RECEIPTS = {
+    "top_up": "🧾 Top-up request #",
+    "enroll": "✅ You are enrolled in",
+    "book": "🧾 Booking #",
+    "cancel": "cancelled. Refunded",
+}
+CONFUSED = (
+    "Please send the amount again",
+    "Please send the number again",
+    "Please answer the question above",
+    "This button is no longer valid",
+    "That did not work",
+)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 NONCE_RE = re.compile(r'name="nonce" value="([^"]+)"')
 
@@ -108,7 +135,8 @@ class Proc:
         self.logs.append(log)
         with open(log, "wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, *self.args, cwd=self.workdir, env=self.env, stdout=out, stderr=asyncio.subprocess.STDOUT)
+                sys.executable, *self.args, cwd=self.workdir, env=self.env, stdout=out, stderr=asyncio.subprocess.STDOUT
+            )
 
     async def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -154,8 +182,16 @@ class Tally:
 
 
 class System:
-    def __init__(self, api: FakeTelegramAPI, url: str, workdir: Path, *, redis_url: str | None = None,
-                 replicas: int = 0, with_panel: bool = True):
+    def __init__(
+        self,
+        api: FakeTelegramAPI,
+        url: str,
+        workdir: Path,
+        *,
+        redis_url: str | None = None,
+        replicas: int = 0,
+        with_panel: bool = True,
+    ):
         """replicas=0: one bot polling; replicas=N: N bots on webhooks (one port each)."""
         self.api, self.url, self.workdir, self.redis_url = api, url, workdir, redis_url
         self.replica_count = replicas
@@ -175,12 +211,24 @@ class System:
 
     # environment -------------------------------------------------------------------------------------
     def env(self, **extra) -> dict:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("BOT_", "WEBHOOK_", "TELEGRAM_", "REDIS_", "DATABASE_", "ADMIN_", "LOG_"))}
-        env.update(DATABASE_URL=self.url, DATA_DIR=str(self.workdir / "data"), FIELD_ENCRYPTION_KEY=FIELD_KEY,
-                   SECRET_KEY="reliability-secret-key", BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.api.base_url,
-                   ADMIN_TELEGRAM_IDS=str(ADMIN_CHAT_IDS[0]), VODAFONE_CASH_NUMBER="01099998888",
-                   LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("BOT_", "WEBHOOK_", "TELEGRAM_", "REDIS_", "DATABASE_", "ADMIN_", "LOG_"))
+        }
+        env.update(
+            DATABASE_URL=self.url,
+            DATA_DIR=str(self.workdir / "data"),
+            FIELD_ENCRYPTION_KEY=FIELD_KEY,
+            SECRET_KEY="reliability-secret-key",
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=self.api.base_url,
+            ADMIN_TELEGRAM_IDS=str(ADMIN_CHAT_IDS[0]),
+            VODAFONE_CASH_NUMBER="01099998888",
+            LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         env.update(extra)
@@ -192,8 +240,11 @@ class System:
         """The catalogue, limits wide enough for a long session, an owner account and its API token."""
         self.ids = seed_catalog(self.db)
         with self.db.session() as s:
-            app_settings.update_settings(s, {"max_pending_topups": "100", "max_topups_per_day": "1000",
-                                             "max_pending_bookings": "100"}, actor=Actor("seed"))
+            app_settings.update_settings(
+                s,
+                {"max_pending_topups": "100", "max_topups_per_day": "1000", "max_pending_bookings": "100"},
+                actor=Actor("seed"),
+            )
             owner = create_admin(s, "owner", PASSWORD, "owner")
             self.token, _ = api_tokens.create_token(s, owner.id, "reliability", actor=Actor("seed"))
 
@@ -202,13 +253,27 @@ class System:
         self.seed()
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         if self.with_panel:
-            self.panel = Proc("panel", [str(ROOT / "run_admin.py")], self.env(ADMIN_HOST="127.0.0.1",
-                              ADMIN_PORT=str(self.panel_port)), self.workdir)
+            self.panel = Proc(
+                "panel",
+                [str(ROOT / "run_admin.py")],
+                self.env(ADMIN_HOST="127.0.0.1", ADMIN_PORT=str(self.panel_port)),
+                self.workdir,
+            )
         if self.replica_count:
             for i, port in enumerate(self.hook_ports):
-                self.bots.append(Proc(f"bot{i + 1}", [str(ROOT / "run_bot.py")], self.env(
-                    WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram", WEBHOOK_SECRET=WEBHOOK_SECRET,
-                    WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port)), self.workdir))
+                self.bots.append(
+                    Proc(
+                        f"bot{i + 1}",
+                        [str(ROOT / "run_bot.py")],
+                        self.env(
+                            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+                            WEBHOOK_SECRET=WEBHOOK_SECRET,
+                            WEBHOOK_HOST="127.0.0.1",
+                            WEBHOOK_PORT=str(port),
+                        ),
+                        self.workdir,
+                    )
+                )
         else:
             self.bots.append(Proc("bot", [str(ROOT / "run_bot.py")], self.env(), self.workdir))
         starts = [self.start_bot(i) for i in range(len(self.bots))]
@@ -288,8 +353,11 @@ class System:
     async def post_webhook(self, port: int, update: dict) -> None:
         for attempt in range(60):
             try:
-                async with self.http.post(f"http://127.0.0.1:{port}/telegram", json=update,
-                                          headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}) as r:
+                async with self.http.post(
+                    f"http://127.0.0.1:{port}/telegram",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+                ) as r:
                     if r.status == 200:
                         return
                     text = await r.text()
@@ -300,8 +368,9 @@ class System:
         self.tally.http_errors.append(f"webhook {port} unreachable")
 
     # admin side --------------------------------------------------------------------------------------
-    async def admin_call(self, method: str, path: str, *, json_body=None, data=None, session=None,
-                         headers=None, allow_redirects=False) -> tuple[int, str]:
+    async def admin_call(
+        self, method: str, path: str, *, json_body=None, data=None, session=None, headers=None, allow_redirects=False
+    ) -> tuple[int, str]:
         """An admin's request; while the panel is down (killed), retried until it is back."""
         http = session or self.http
         hdrs = dict(headers or {})
@@ -309,8 +378,14 @@ class System:
             hdrs["Authorization"] = f"Bearer {self.token}"
         for attempt in range(120):
             try:
-                async with http.request(method, self.panel_url + path, json=json_body, data=data, headers=hdrs,
-                                        allow_redirects=allow_redirects) as r:
+                async with http.request(
+                    method,
+                    self.panel_url + path,
+                    json=json_body,
+                    data=data,
+                    headers=hdrs,
+                    allow_redirects=allow_redirects,
+                ) as r:
                     body = await r.text()
                     if r.status >= 500 or "database is locked" in body.lower():
                         self.tally.http_errors.append(f"{method} {path}: {r.status} {body[:300]}")
@@ -324,8 +399,12 @@ class System:
         jar = aiohttp.CookieJar(unsafe=True)
         session = aiohttp.ClientSession(cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=30))
         _, page = await self.admin_call("GET", "/admin/login", session=session)
-        status, _ = await self.admin_call("POST", "/admin/login", session=session, data={
-            "username": "owner", "password": PASSWORD, "csrf_token": csrf_from(page)})
+        status, _ = await self.admin_call(
+            "POST",
+            "/admin/login",
+            session=session,
+            data={"username": "owner", "password": PASSWORD, "csrf_token": csrf_from(page)},
+        )
         assert status in (302, 303), f"login failed: {status}"
         return session
 
@@ -339,18 +418,33 @@ class System:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.db.session() as s:
-                left = s.scalar(select(func.count()).select_from(Notification).where(
-                    Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
-                    Notification.next_attempt_at <= utc_in(timedelta(minutes=5)))) or 0
+                left = (
+                    s.scalar(
+                        select(func.count())
+                        .select_from(Notification)
+                        .where(
+                            Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
+                            Notification.next_attempt_at <= utc_in(timedelta(minutes=5)),
+                        )
+                    )
+                    or 0
+                )
             if not left:
                 return
             await asyncio.sleep(1)
         raise AssertionError(f"{left} notifications still undelivered after {timeout}s")
 
     async def check_ledger_cli(self) -> str:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "core", "check-ledger", cwd=self.workdir,
-                                                    env=self.env(), stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.STDOUT)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "core",
+            "check-ledger",
+            cwd=self.workdir,
+            env=self.env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         out, _ = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 0, f"codehub check-ledger failed:\n{out.decode()}"
         return out.decode()
@@ -361,8 +455,9 @@ class System:
         with self.db.session() as s:
             paid = s.scalars(select(Enrollment).where(Enrollment.platform_id == self.ids["paid"])).all()
             purchases = _by_reference(s, TransactionType.PLATFORM_PURCHASE)
-            assert [e.id for e in paid if purchases[f"enrollment:{e.id}"] != 1] == [], \
+            assert [e.id for e in paid if purchases[f"enrollment:{e.id}"] != 1] == [], (
                 "an enrollment without its purchase row (or paid twice)"
+            )
             assert sum(purchases.values()) == len(paid), "a purchase without its enrollment"
             bookings = s.scalars(select(MentorshipBooking)).all()
             pays = _by_reference(s, TransactionType.MENTORSHIP_PAYMENT)
@@ -373,28 +468,44 @@ class System:
                 want = 1 if b.status == BookingStatus.CANCELLED else 0
                 assert refunds[ref] == want, f"booking {b.id} ({b.status}) has {refunds[ref]} refunds"
             assert sum(pays.values()) == len(bookings) and sum(refunds.values()) == sum(
-                1 for b in bookings if b.status == BookingStatus.CANCELLED), "a payment or refund without booking"
-            ledger = dict(s.execute(select(Transaction.user_id, func.sum(Transaction.amount)).where(
-                Transaction.status == TransactionStatus.APPROVED).group_by(Transaction.user_id)).all())
+                1 for b in bookings if b.status == BookingStatus.CANCELLED
+            ), "a payment or refund without booking"
+            ledger = dict(
+                s.execute(
+                    select(Transaction.user_id, func.sum(Transaction.amount))
+                    .where(Transaction.status == TransactionStatus.APPROVED)
+                    .group_by(Transaction.user_id)
+                ).all()
+            )
             users = s.execute(select(User.id, User.balance)).all()
             wrong = [(u, b, ledger.get(u)) for u, b in users if b != (ledger.get(u) or 0) or b < 0]
             off = sum(abs(b - (ledger.get(u) or 0)) for u, b in users) * 100
             assert wrong == [], f"balance differs from the ledger by {off} piastres: {wrong[:5]}"
-            return {"piastres_lost_or_doubled": int(off), "enrollments": len(paid), "bookings": len(bookings),
-                    "cancelled": sum(1 for b in bookings if b.status == BookingStatus.CANCELLED),
-                    "transactions": s.scalar(select(func.count()).select_from(Transaction))}
+            return {
+                "piastres_lost_or_doubled": int(off),
+                "enrollments": len(paid),
+                "bookings": len(bookings),
+                "cancelled": sum(1 for b in bookings if b.status == BookingStatus.CANCELLED),
+                "transactions": s.scalar(select(func.count()).select_from(Transaction)),
+            }
 
     def check_outbox_exactly_once(self, in_doubt: set[int] = frozenset()) -> dict:
         """Each delivered notification reached Telegram exactly once: the message id it recorded is a sendMessage
         to its chat, and no other sendMessage to that chat repeats its text. `in_doubt`: rows a killed bot
         had claimed (sent or not, it could not record it): at most one extra copy each, reported."""
-        sends = {(c.chat_id, c.result["message_id"]): c for c in self.api.calls
-                 if c.method == "sendMessage" and c.error is None and c.result}
+        sends = {
+            (c.chat_id, c.result["message_id"]): c
+            for c in self.api.calls
+            if c.method == "sendMessage" and c.error is None and c.result
+        }
         texts = Counter((c.chat_id, c.params.get("text", "")) for c in sends.values())
         with self.db.session() as s:
             rows = s.scalars(select(Notification).where(Notification.audience != "admins")).all()
-        undelivered = [(n.id, n.kind, n.status.value, n.last_error) for n in rows
-                       if n.status != NotificationStatus.SENT and not (n.last_error or "").startswith("stale")]
+        undelivered = [
+            (n.id, n.kind, n.status.value, n.last_error)
+            for n in rows
+            if n.status != NotificationStatus.SENT and not (n.last_error or "").startswith("stale")
+        ]
         assert undelivered == [], f"notifications not delivered: {undelivered[:10]}"
         expected: Counter = Counter()
         missing, by_row = [], {}
@@ -412,8 +523,11 @@ class System:
         doubled = {key: texts[key] - count for key, count in expected.items() if texts[key] > count}
         explained = {k: v for k, v in doubled.items() if by_row[k] in in_doubt and v == 1}
         assert doubled == explained, f"notifications sent twice: {list(doubled.items())[:5]}"
-        return {"notifications": sum(expected.values()), "sent_twice": sum(doubled.values()),
-                "sent_twice_in_doubt": sum(explained.values())}
+        return {
+            "notifications": sum(expected.values()),
+            "sent_twice": sum(doubled.values()),
+            "sent_twice_in_doubt": sum(explained.values()),
+        }
 
     def check_audit(self) -> dict:
         with self.db.session() as s:
@@ -422,8 +536,11 @@ class System:
         for action, entity in rows:
             have.setdefault(action, Counter())[str(entity)] += 1
         t = self.tally
-        for action, ids in (("topup.approved", t.approved), ("topup.rejected", t.rejected),
-                            ("booking.confirm", t.confirmed)):
+        for action, ids in (
+            ("topup.approved", t.approved),
+            ("topup.rejected", t.rejected),
+            ("booking.confirm", t.confirmed),
+        ):
             for i in ids:
                 assert have.get(action, Counter())[str(i)] == 1, f"{action} {i}: audit rows {have.get(action)}"
         adjusts = sum(have.get("balance.adjust", Counter()).values())
@@ -444,8 +561,11 @@ class System:
         replica or another, must not send a second), and no update was handled twice into a confusing answer."""
         wrong = []
         for st in students:
-            said = [c.text for c in self.api.by_chat.get(st.user.id, [])
-                    if c.method in ("sendMessage", "editMessageText") and c.error is None]
+            said = [
+                c.text
+                for c in self.api.by_chat.get(st.user.id, [])
+                if c.method in ("sendMessage", "editMessageText") and c.error is None
+            ]
             for kind, needle in RECEIPTS.items():
                 got = sum(needle in text for text in said)
                 if got != st.receipts[kind]:
@@ -457,9 +577,14 @@ class System:
 
     def pending_in_doubt(self, worker_pid: int) -> set[int]:
         with self.db.session() as s:
-            return set(s.scalars(select(Notification.id).where(
-                Notification.status == NotificationStatus.SENDING,
-                Notification.claimed_by.like(f"%:{worker_pid}"))).all())
+            return set(
+                s.scalars(
+                    select(Notification.id).where(
+                        Notification.status == NotificationStatus.SENDING,
+                        Notification.claimed_by.like(f"%:{worker_pid}"),
+                    )
+                ).all()
+            )
 
 
 def csrf_from(html: str) -> str:
@@ -469,8 +594,13 @@ def csrf_from(html: str) -> str:
 
 
 def _by_reference(s, kind: TransactionType) -> Counter:
-    return Counter(s.scalars(select(Transaction.reference).where(
-        Transaction.type == kind, Transaction.status == TransactionStatus.APPROVED)).all())
+    return Counter(
+        s.scalars(
+            select(Transaction.reference).where(
+                Transaction.type == kind, Transaction.status == TransactionStatus.APPROVED
+            )
+        ).all()
+    )
 
 
 # an approval with no received transfer needs a confirmation and a reason (issue 14)
@@ -479,6 +609,7 @@ APPROVE = {"status": "APPROVED", "confirm": True, "reason": "Seen in the stateme
 
 def utc_in(delta: timedelta):
     from core.timeutil import utcnow
+
     return utcnow() + delta
 
 
@@ -504,8 +635,11 @@ class Student:
         await self.sys.deliver(update, replay=bool(replay))
         try:
             call: ApiCall = await self.api.wait_in_chat(
-                self.user.id, lambda c: c.error is None and c.method in ANSWERS
-                and any(n in c.text for n in needles + CONFUSED), since=mark, timeout=self.step_timeout)
+                self.user.id,
+                lambda c: c.error is None and c.method in ANSWERS and any(n in c.text for n in needles + CONFUSED),
+                since=mark,
+                timeout=self.step_timeout,
+            )
         except AssertionError as exc:
             raise NoAnswer(str(exc)) from None
         if not any(n in call.text for n in needles):
@@ -662,8 +796,11 @@ class Admins:
         for n, item in enumerate(items):
             tx = item["id"]
             if tx % 5 == 0:
-                code, _ = await s.admin_call("PUT", f"/api/admin/topup-requests/{tx}",
-                                             json_body={"status": "REJECTED", "adminNotes": "No transfer found"})
+                code, _ = await s.admin_call(
+                    "PUT",
+                    f"/api/admin/topup-requests/{tx}",
+                    json_body={"status": "REJECTED", "adminNotes": "No transfer found"},
+                )
                 if code == 200:
                     t.rejected.add(tx)
                     t.ops["admin reject"] += 1
@@ -673,8 +810,7 @@ class Admins:
                     t.approved.add(tx)
                     t.ops["admin approve (panel form)"] += 1
             else:
-                code, _ = await s.admin_call("PUT", f"/api/admin/topup-requests/{tx}",
-                                             json_body=APPROVE)
+                code, _ = await s.admin_call("PUT", f"/api/admin/topup-requests/{tx}", json_body=APPROVE)
                 if code == 200:
                     t.approved.add(tx)
                     t.ops["admin approve (API)"] += 1
@@ -682,16 +818,24 @@ class Admins:
                     t.conflicts += 1
             done += 1
         with s.db.session() as db:
-            pending = db.scalars(select(MentorshipBooking.id).where(
-                MentorshipBooking.status == BookingStatus.PENDING).order_by(MentorshipBooking.id).limit(20)).all()
-            students = db.scalars(select(User.id).where(User.telegram_id >= 70_000).order_by(
-                func.random()).limit(1)).all()
+            pending = db.scalars(
+                select(MentorshipBooking.id)
+                .where(MentorshipBooking.status == BookingStatus.PENDING)
+                .order_by(MentorshipBooking.id)
+                .limit(20)
+            ).all()
+            students = db.scalars(
+                select(User.id).where(User.telegram_id >= 70_000).order_by(func.random()).limit(1)
+            ).all()
         for booking_id in pending:
             if booking_id % 2:
                 continue  # the other half stays pending: the students may cancel those
             when = (utc_in(timedelta(days=3))).isoformat()
-            code, _ = await s.admin_call("PUT", f"/api/admin/mentorship/{booking_id}/confirm",
-                                         json_body={"sessionDate": when, "adminNotes": "See you"})
+            code, _ = await s.admin_call(
+                "PUT",
+                f"/api/admin/mentorship/{booking_id}/confirm",
+                json_body={"sessionDate": when, "adminNotes": "See you"},
+            )
             if code == 200:
                 t.confirmed.add(booking_id)
                 t.ops["admin confirm"] += 1
@@ -708,9 +852,12 @@ class Admins:
         _, page = await s.admin_call("GET", f"/admin/topups/request/{tx}", session=panel)
         if "csrf_token" not in page:
             return None
-        code, _ = await s.admin_call("POST", f"/admin/topups/request/{tx}/approve", session=panel,
-                                     data={"csrf_token": csrf_from(page), "confirmed": "1",
-                                           "notes": "Transfer seen in the Vodafone Cash app"})
+        code, _ = await s.admin_call(
+            "POST",
+            f"/admin/topups/request/{tx}/approve",
+            session=panel,
+            data={"csrf_token": csrf_from(page), "confirmed": "1", "notes": "Transfer seen in the Vodafone Cash app"},
+        )
         with s.db.session() as db:
             row = db.get(Transaction, tx)
             approved = row.status == TransactionStatus.APPROVED and row.admin_id is not None
@@ -722,8 +869,12 @@ class Admins:
         nonce = NONCE_RE.search(page)
         if nonce is None:
             return
-        form = {"csrf_token": csrf_from(page), "nonce": nonce.group(1), "amount": amount,
-                "reason": "Reliability test goodwill credit"}
+        form = {
+            "csrf_token": csrf_from(page),
+            "nonce": nonce.group(1),
+            "amount": amount,
+            "reason": "Reliability test goodwill credit",
+        }
         code, _ = await s.admin_call("POST", f"/admin/students/student/{user_id}/adjust", session=panel, data=form)
         if code in (302, 303):
             s.tally.adjusted.add((user_id, nonce.group(1)))
@@ -748,8 +899,9 @@ def record(name: str, figures: dict) -> None:
         "operations": sum(v.get("operations", 0) for k, v in data.items() if not k.startswith("_")),
         "faults_injected": sum(v.get("faults_injected", 0) for k, v in data.items() if not k.startswith("_")),
         "replays_sent": sum(v.get("replays_sent", 0) for k, v in data.items() if not k.startswith("_")),
-        "piastres_lost_or_doubled": sum(v.get("piastres_lost_or_doubled", 0) for k, v in data.items()
-                                        if not k.startswith("_")),
+        "piastres_lost_or_doubled": sum(
+            v.get("piastres_lost_or_doubled", 0) for k, v in data.items() if not k.startswith("_")
+        ),
     }
     OUTPUT.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
     print(f"\nRELIABILITY {name}: {json.dumps(figures, sort_keys=True, default=str)}")

@@ -1,4 +1,5 @@
 """`codehub backup` while the services write, and `codehub restore`: the ledger holds in the copy."""
+
 from __future__ import annotations
 
 import os
@@ -147,9 +148,18 @@ def test_restore_refuses_a_database_another_process_holds_open(sqlite_url, tmp_p
     copy = tmp_path / "b.db"
     backup(sqlite_url, copy)
     path = sqlite_url.removeprefix("sqlite:///")
-    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
-                               "c.execute('SELECT 1 FROM users').fetchall(); print('open', flush=True); "
-                               "time.sleep(60)", path], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('SELECT 1 FROM users').fetchall(); print('open', flush=True); "
+            "time.sleep(60)",
+            path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         refused = codehub("restore", str(copy), url=sqlite_url, tmp_path=tmp_path)

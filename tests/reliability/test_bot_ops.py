@@ -1,5 +1,6 @@
 """The bot's metrics (updates handled and failed, handler latency, scheduler runs) and its webhook
 server's /healthz, /readyz and /metrics routes."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -27,6 +28,7 @@ async def ops_client(db) -> TestClient:
 
 async def test_updates_are_counted_and_timed_and_failures_counted(runner, monkeypatch):
     from core.services import wallet
+
     handled, failed = value("codehub_bot_updates_handled_total"), value("codehub_bot_updates_failed_total")
     timed = value("codehub_bot_handler_seconds_count")
     await runner.send(MONA, "/start")
@@ -34,6 +36,7 @@ async def test_updates_are_counted_and_timed_and_failures_counted(runner, monkey
 
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
+
     monkeypatch.setattr(wallet, "history", broken)
     calls = await runner.send(MONA, "/balance")
     assert "Error reference" in calls[-1].text
@@ -47,8 +50,11 @@ async def test_updates_are_counted_and_timed_and_failures_counted(runner, monkey
     finally:
         await client.close()
     names = {s.name for f in text_string_to_metric_families(body) for s in f.samples}
-    assert {"codehub_bot_updates_handled_total", "codehub_bot_updates_failed_total",
-            "codehub_bot_handler_seconds_bucket"} <= names
+    assert {
+        "codehub_bot_updates_handled_total",
+        "codehub_bot_updates_failed_total",
+        "codehub_bot_handler_seconds_bucket",
+    } <= names
 
 
 async def test_webhook_server_health_routes(sqlite_url):
@@ -79,9 +85,13 @@ async def test_webhook_readiness_is_503_when_the_database_is_down():
 
 def test_scheduler_runs_are_counted():
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
     from bot.outbox.scheduler import _count_run
-    ok, err = value("codehub_scheduler_runs_total", job="core_jobs", outcome="ok"), \
-        value("codehub_scheduler_runs_total", job="core_jobs", outcome="error")
+
+    ok, err = (
+        value("codehub_scheduler_runs_total", job="core_jobs", outcome="ok"),
+        value("codehub_scheduler_runs_total", job="core_jobs", outcome="error"),
+    )
     _count_run(JobExecutionEvent(EVENT_JOB_EXECUTED, "core_jobs", "default", None))
     _count_run(JobExecutionEvent(EVENT_JOB_ERROR, "core_jobs", "default", None, exception=RuntimeError("x")))
     assert value("codehub_scheduler_runs_total", job="core_jobs", outcome="ok") == ok + 1

@@ -9,6 +9,7 @@ sent delivers that one again after the lease (at most one per kill, only rows it
 after answering a step but before writing the new FSM state asks for that step again after the restart; and
 updates a killed polling bot had fetched but not handled are gone (Telegram counts them as delivered), so
 those students get no answer and start the step again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,7 @@ async def test_kill_9_bot_and_panel_under_load_then_restart(sqlite_url, tg, tmp_
 
     try:
         wall = await run_load(system, class_of(STUDENTS), LOAD_SECONDS, faults=faults, step_timeout=30)
-        checked = await verify(system, in_doubt=frozenset(in_doubt), drain_timeout=150,
-                               killed=True)
+        checked = await verify(system, in_doubt=frozenset(in_doubt), drain_timeout=150, killed=True)
     finally:
         await system.stop()
     system.assert_clean_exit()

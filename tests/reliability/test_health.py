@@ -1,4 +1,5 @@
 """The panel's /healthz, /readyz and /metrics: public, no data, and telling the truth about the database."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,6 +28,7 @@ def app_on(tmp_path):
         app.config["TESTING"] = True
         made.append(app)
         return app
+
     yield build
     for app in made:
         app.extensions["codehub"].db.dispose()

@@ -1,4 +1,5 @@
 """LOG_FORMAT=json: one JSON object per line, carrying the error reference the student was shown."""
+
 from __future__ import annotations
 
 import io
@@ -34,6 +35,7 @@ async def test_an_unexpected_error_is_one_json_line_with_the_students_reference(
 
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
+
     await runner.send(MONA, "/start")
     monkeypatch.setattr(wallet, "history", broken)
     calls = await runner.send(MONA, "/balance")

@@ -1,4 +1,5 @@
 """The field encryption key: numbers unreadable at rest, a wrong key stops start-up, and rotation."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ from sqlalchemy import select
 from core.crypto import FieldCipher
 from core.db import Database, ServiceContext
 from core.models import Transaction, TransactionStatus, Transfer
-from core.services import reconciliation as rec, topups
-from core.services import wallet
+from core.services import reconciliation as rec
+from core.services import topups, wallet
 from tests.core.helpers import NOW, student
 from tests.core.test_reconciliation import auto_on, sms, topup
 from tests.helpers import FIELD_KEY, context, run_core_cli
@@ -34,8 +35,10 @@ def codehub(*args, url: str, tmp_path: Path, key: str | None = FIELD_KEY, **env)
 
 def stored_numbers(db: Database) -> tuple[list[str], list[str]]:
     with db.session() as s:
-        return (s.scalars(select(Transaction.wallet_number).where(Transaction.wallet_number.is_not(None))).all(),
-                s.scalars(select(Transfer.sender_number).where(Transfer.sender_number.is_not(None))).all())
+        return (
+            s.scalars(select(Transaction.wallet_number).where(Transaction.wallet_number.is_not(None))).all(),
+            s.scalars(select(Transfer.sender_number).where(Transfer.sender_number.is_not(None))).all(),
+        )
 
 
 def a_request_and_its_transfer(db: Database) -> tuple[int, int]:
@@ -87,8 +90,9 @@ def test_rotate_key_re_encrypts_everything_and_matching_still_pairs(db_url, tmp_
             assert suggestion.certain and not suggestion.warnings
             auto_on(s)
             assert rec.settle_pending(s, now=NOW + timedelta(minutes=5)) == [request_id]
-            assert s.scalar(select(Transaction.status).where(Transaction.id == request_id)) == \
-                TransactionStatus.APPROVED
+            assert (
+                s.scalar(select(Transaction.status).where(Transaction.id == request_id)) == TransactionStatus.APPROVED
+            )
             assert wallet.check_ledger(s) == []
     finally:
         db.dispose()
@@ -118,13 +122,13 @@ def test_wrong_malformed_or_missing_key_stops_start_up_with_one_line(sqlite_url,
 
 def test_rotation_with_a_value_the_key_cannot_read_changes_nothing(db_url, tmp_path):
     from core.services.keys import KeyMismatch, rotate
+
     sqlite_url = db_url
     db = Database(sqlite_url, context())
     a_request_and_its_transfer(db)
     with db.session() as s:  # one number written under another key (a mixed database)
         uid = student(s, name="Other")
-    other = Database(sqlite_url, ServiceContext(cipher=FieldCipher(Fernet.generate_key()),
-                                                defaults=context().defaults))
+    other = Database(sqlite_url, ServiceContext(cipher=FieldCipher(Fernet.generate_key()), defaults=context().defaults))
     with other.session() as s:
         topup(s, uid, number="01198765432", at=NOW)
     other.dispose()
@@ -158,19 +162,35 @@ def test_the_bot_and_the_panel_refuse_to_start_with_a_wrong_key(entry, sqlite_ur
     db = Database(sqlite_url, context())
     a_request_and_its_transfer(db)
     db.dispose()
-    env = {**os.environ, "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data"),
-           "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(), "ADMIN_PORT": "1",
-           "BOT_TOKEN": "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "TELEGRAM_API_URL": "http://127.0.0.1:9"}
-    result = subprocess.run([sys.executable, str(Path(__file__).parents[2] / entry)], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DATABASE_URL": sqlite_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ADMIN_PORT": "1",
+        "BOT_TOKEN": "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",
+    }
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).parents[2] / entry)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()  # INFO lines of the migration come first
     assert "FIELD_ENCRYPTION_KEY" in lines[-1] and "Traceback" not in result.stderr
     assert sum("FIELD_ENCRYPTION_KEY" in x for x in lines) == 1
 
 
-PG_NUMBERS = {"01012345678": "01012345678", "01198765432": "+201198765432", "01234567890": "00201234567890",
-              "01555123456": "201555123456"}  # stored number: the form the student typed
+PG_NUMBERS = {
+    "01012345678": "01012345678",
+    "01198765432": "+201198765432",
+    "01234567890": "00201234567890",
+    "01555123456": "201555123456",
+}  # stored number: the form the student typed
 
 
 def number_forms(number: str) -> set[bytes]:
@@ -182,6 +202,7 @@ def number_forms(number: str) -> set[bytes]:
 
 def test_sender_numbers_are_not_in_postgresql_storage(pg_url):
     from sqlalchemy import create_engine, text
+
     db = Database(pg_url, context())
     with db.session() as s:
         for i, (number, typed) in enumerate(PG_NUMBERS.items()):
@@ -200,6 +221,7 @@ def test_sender_numbers_are_not_in_postgresql_storage(pg_url):
         dumped = done.stdout
     else:
         from core.models import Base
+
         raw = engine.raw_connection()
         try:
             chunks = []
@@ -217,11 +239,14 @@ def test_sender_numbers_are_not_in_postgresql_storage(pg_url):
     with engine.connect() as conn:
         conn.execute(text("CHECKPOINT"))
         data_dir = Path(conn.scalar(text("SHOW data_directory")))
-        paths = conn.scalars(text(
-            "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') "
-            "UNION SELECT pg_relation_filepath(t.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pg_class t ON t.oid = c.reltoastrelid WHERE n.nspname = 'public'")).all()
+        paths = conn.scalars(
+            text(
+                "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') "
+                "UNION SELECT pg_relation_filepath(t.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_class t ON t.oid = c.reltoastrelid WHERE n.nspname = 'public'"
+            )
+        ).all()
         pages = []
         for rel in filter(None, paths):
             files = sorted((data_dir / rel).parent.glob(Path(rel).name + "*")) if os.access(data_dir, os.R_OK) else []

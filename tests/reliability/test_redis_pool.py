@@ -1,7 +1,9 @@
-"""Redis shared by bot replicas. Regression (found by the two-process load on PostgreSQL with Redis): 200 students at once exhausted redis-py's
+"""Redis shared by bot replicas. Regression (found by the two-process load on PostgreSQL with Redis): 200 students
+at once exhausted redis-py's
 default pool of 100 connections, which raises "Too many connections" instead of waiting, so updates failed
 (the student got the apology, or, failing in the per-student lock, no answer at all). The bot's Redis pool
 now waits for a free connection."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +26,7 @@ async def test_many_students_at_once_wait_for_a_redis_connection_instead_of_fail
     storage, isolation = create_storage(settings, None)
     run = uuid.uuid4().int % 10**9
     try:
+
         async def student(i: int) -> None:
             key = StorageKey(bot_id=1, chat_id=run + i, user_id=run + i)
             async with isolation.lock(key):  # the per-student lock every update takes
@@ -45,6 +48,7 @@ async def test_an_update_posted_to_two_replicas_is_handled_by_one(tmp_path):
     from aiogram.types import Update
 
     from bot.middlewares.updates import DuplicateUpdateMiddleware
+
     client = await require_redis()
     try:
         replicas = [DuplicateUpdateMiddleware(redis=client), DuplicateUpdateMiddleware(redis=client)]

@@ -3,6 +3,7 @@ under the two-process load. Each update goes to a random replica's webhook port,
 across both; some updates are delivered to both (Telegram retrying a webhook through the load balancer); both
 replicas run the scheduler. Every flow completes, nothing is sent twice (receipts, outbox rows), the ledger
 holds."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,13 @@ async def test_two_webhook_replicas_split_every_flow(pg_url, tg, tmp_path):
         wall = await run_load(system, class_of(STUDENTS), LOAD_SECONDS, replay_rate=REPLAY_RATE)
         checked = await verify(system)
         with system.db.session() as s:
-            workers = set(s.scalars(select(Notification.claimed_by).where(
-                Notification.status == NotificationStatus.SENT, Notification.claimed_by.is_not(None))).all())
+            workers = set(
+                s.scalars(
+                    select(Notification.claimed_by).where(
+                        Notification.status == NotificationStatus.SENT, Notification.claimed_by.is_not(None)
+                    )
+                ).all()
+            )
     finally:
         await system.stop()
     system.assert_clean_exit()

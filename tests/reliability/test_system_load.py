@@ -4,6 +4,7 @@ Telegram while admins approve, reject, confirm and adjust over HTTP (the admin A
 forms with CSRF). Afterwards: `codehub check-ledger` passes, nobody saw an error or "database is locked",
 every notification reached Telegram exactly once, every admin action has its audit row.
 On SQLite (one file) and on PostgreSQL with Redis (FSM state, throttling)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,15 @@ def class_of(n: int) -> list[TgUser]:
     return [TgUser(base + i, f"Student {i}") for i in range(n)]
 
 
-async def run_load(system: System, students: list[TgUser], seconds: float, *, faults=None,
-                   step_timeout: float = 45, replay_rate: float = 0.0) -> float:
+async def run_load(
+    system: System,
+    students: list[TgUser],
+    seconds: float,
+    *,
+    faults=None,
+    step_timeout: float = 45,
+    replay_rate: float = 0.0,
+) -> float:
     """Everyone acts until the deadline (flows in progress finish); the admins work until the students stop."""
     started = time.monotonic()
     deadline = started + seconds
@@ -47,8 +55,9 @@ async def run_load(system: System, students: list[TgUser], seconds: float, *, fa
     return time.monotonic() - started
 
 
-async def verify(system: System, *, in_doubt: frozenset = frozenset(), drain_timeout: float = 90,
-                 killed: bool = False) -> dict:
+async def verify(
+    system: System, *, in_doubt: frozenset = frozenset(), drain_timeout: float = 90, killed: bool = False
+) -> dict:
     started = time.monotonic()
     await system.drain_outbox(drain_timeout)
     drained = time.monotonic() - started
@@ -59,17 +68,33 @@ async def verify(system: System, *, in_doubt: frozenset = frozenset(), drain_tim
     audit = system.check_audit()
     receipts = system.check_each_receipt_once(system.students, allow_out_of_step=killed)
     system.check_nobody_saw_an_error()
-    return {**rows, **sends, **audit, **receipts, "outbox_drain_s": round(drained, 1),
-            "checks_s": round(time.monotonic() - started, 1)}
+    return {
+        **rows,
+        **sends,
+        **audit,
+        **receipts,
+        "outbox_drain_s": round(drained, 1),
+        "checks_s": round(time.monotonic() - started, 1),
+    }
 
 
 def figures(system: System, wall: float, checked: dict, students: int) -> dict:
     t = system.tally
-    return {"students": students, "load_wall_s": round(wall, 1), "operations": sum(t.ops.values()),
-            "by_operation": dict(t.ops), "flows_interrupted": t.interrupted,
-            "steps_resumed_after_restart": t.resumed, "answers_a_step_behind": t.out_of_step, "faults_injected": len(t.faults),
-            "faults": t.faults, "replays_sent": sum(t.replays.values()), "admin_conflicts_409": t.conflicts,
-            "admin_requests_retried": t.http_retries, **checked}
+    return {
+        "students": students,
+        "load_wall_s": round(wall, 1),
+        "operations": sum(t.ops.values()),
+        "by_operation": dict(t.ops),
+        "flows_interrupted": t.interrupted,
+        "steps_resumed_after_restart": t.resumed,
+        "answers_a_step_behind": t.out_of_step,
+        "faults_injected": len(t.faults),
+        "faults": t.faults,
+        "replays_sent": sum(t.replays.values()),
+        "admin_conflicts_409": t.conflicts,
+        "admin_requests_retried": t.http_retries,
+        **checked,
+    }
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql+redis"])
@@ -82,6 +107,7 @@ async def test_bot_and_panel_on_one_database_under_load(request, database, tg, t
         client = await require_redis()
         await client.aclose()
         from tests.external import REDIS_URL
+
         redis_url = REDIS_URL
     t0 = time.monotonic()
     system = await System(tg, url, tmp_path, redis_url=redis_url).start()

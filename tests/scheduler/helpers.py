@@ -1,4 +1,5 @@
 """Builders and outbox readers for the scheduler tests."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ def outbox(session, kind: str | None = None) -> list[dict]:
         query = query.where(Notification.kind == kind)
     rows = session.scalars(query).all()
     session.rollback()
-    return [{**json.loads(n.payload), "_chat": n.chat_id, "_user": n.user_id, "_audience": n.audience,
-             "_kind": n.kind} for n in rows]
+    return [
+        {**json.loads(n.payload), "_chat": n.chat_id, "_user": n.user_id, "_audience": n.audience, "_kind": n.kind}
+        for n in rows
+    ]
 
 
 def confirmed_booking(session, session_date, *, student_tg=None, mentor_tg=None, duration=60):

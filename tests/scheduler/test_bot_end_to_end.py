@@ -4,6 +4,7 @@ A top-up approved in the panel reaches the student within 10 seconds; pending me
 restart and go exactly once; two bot replicas deliver each message and each reminder once; a
 1,000-message broadcast keeps to 25 messages a second with correct counts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,9 @@ OWNER = Actor(name="owner")
 async def start_bot(fake, tmp_path, url: str, name: str = "bot"):
     env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.base_url, DATABASE_URL=url)
     log = open(tmp_path / f"{name}.log", "wb")
-    proc = await asyncio.create_subprocess_exec(sys.executable, RUN_BOT, cwd=tmp_path, env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=log)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
+    )
     proc.log = log
     return proc
 
@@ -58,13 +60,17 @@ async def wait_until(predicate, timeout: float, step: float = 0.2):
 
 
 def sends(fake, chat_ids=None) -> Counter:
-    return Counter(c.chat_id for c in fake.calls if c.method == "sendMessage" and c.error is None
-                   and (chat_ids is None or c.chat_id in chat_ids))
+    return Counter(
+        c.chat_id
+        for c in fake.calls
+        if c.method == "sendMessage" and c.error is None and (chat_ids is None or c.chat_id in chat_ids)
+    )
 
 
 async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tmp_path):
     from admin_panel import create_app
     from core.services.admins import create_admin
+
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     proc = await start_bot(fake_api, tmp_path, url)
     try:
@@ -82,20 +88,28 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         client = app.test_client()
         page = client.get("/admin/login")
         from tests.admin.helpers import csrf_from
-        client.post("/admin/login", data={"username": "fin", "password": "plum-orbit-canyon-7", "csrf_token": csrf_from(page.text)})
+
+        client.post(
+            "/admin/login",
+            data={"username": "fin", "password": "plum-orbit-canyon-7", "csrf_token": csrf_from(page.text)},
+        )
         csrf = client.get("/api/admin/csrf-token").get_json()["csrfToken"]
         mark = len(fake_api.calls)
         approved_at = time.monotonic()
-        r = client.put(f"/api/admin/topup-requests/{request.transaction_id}",  # no transfer: confirmed
-                       json={"status": "APPROVED", "confirm": True, "reason": "statement checked"},
-                       headers={"X-CSRFToken": csrf})
+        r = client.put(
+            f"/api/admin/topup-requests/{request.transaction_id}",  # no transfer: confirmed
+            json={"status": "APPROVED", "confirm": True, "reason": "statement checked"},
+            headers={"X-CSRFToken": csrf},
+        )
         assert r.status_code == 200, r.text
-        told = await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 4242,
-                                            timeout=10, start=mark)
+        told = await fake_api.wait_for_call(
+            lambda c: c.method == "sendMessage" and c.chat_id == 4242, timeout=10, start=mark
+        )
         assert told.at - approved_at < 10
         assert "750.00 EGP" in told.text  # the new balance
-        edited = await fake_api.wait_for_call(lambda c: c.method == "editMessageText" and c.chat_id == 111000111,
-                                              timeout=10, start=mark)
+        edited = await fake_api.wait_for_call(
+            lambda c: c.method == "editMessageText" and c.chat_id == 111000111, timeout=10, start=mark
+        )
         assert "fin" in edited.text
         db.dispose()
     finally:
@@ -141,8 +155,12 @@ async def test_two_bot_replicas_send_each_message_and_reminder_once(fake_api, tm
     ids = _students(db, 40, 600000)
     with db.session() as s, unit_of_work(s):
         for uid in ids:
-            notifications.enqueue(s, kind="balance.adjusted", user_id=uid,
-                                  payload={"amount": "10.00", "balance": "510.00", "reason": "gift"})
+            notifications.enqueue(
+                s,
+                kind="balance.adjusted",
+                user_id=uid,
+                payload={"amount": "10.00", "balance": "510.00", "reason": "gift"},
+            )
     with db.session() as s:  # closed: an unclosed one stayed idle in a transaction (issue 20, #12)
         mentor = mentorship.create_mentor(s, "Ahmed", actor=OWNER, rate=Decimal("100"))
     booked = []
@@ -153,9 +171,11 @@ async def test_two_bot_replicas_send_each_message_and_reminder_once(fake_api, tm
             booked.append(600000 + ids.index(uid))
     replicas = [await start_bot(fake_api, tmp_path, url, f"replica{i}") for i in range(2)]
     try:
+
         def done():
             c = sends(fake_api, set(range(600000, 600040)))
             return len(c) == 40 and all(c[chat] >= 3 for chat in booked)  # adjusted + confirmed + reminder
+
         assert await wait_until(done, 45)
         await asyncio.sleep(4)
     finally:
@@ -167,8 +187,11 @@ async def test_two_bot_replicas_send_each_message_and_reminder_once(fake_api, tm
     reminders = [c for c in fake_api.calls if c.method == "sendMessage" and "1 hour" in c.text.lower()]
     assert sorted(c.chat_id for c in reminders) == sorted(booked)
     with db.session() as s:
-        left = s.scalar(select(func.count()).select_from(Notification).where(
-            Notification.status != NotificationStatus.SENT, Notification.audience != "admins"))
+        left = s.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.status != NotificationStatus.SENT, Notification.audience != "admins")
+        )
         # admin cards go to ADMIN_TELEGRAM_IDS chats that the fake server accepts too
         assert left == 0
     db.dispose()
@@ -189,7 +212,7 @@ async def test_broadcast_of_1000_keeps_to_25_a_second_with_correct_counts(fake_a
     elapsed = time.monotonic() - started
     calls = sorted(c.at for c in fake_api.calls if c.method == "sendMessage" and c.chat_id >= 800000)
     assert len(calls) == 1000  # 990 delivered + 10 refused by users who blocked the bot
-    worst = max(sum(1 for t in calls[i:i + 40] if t - calls[i] < 1.0) for i in range(len(calls)))
+    worst = max(sum(1 for t in calls[i : i + 40] if t - calls[i] < 1.0) for i in range(len(calls)))
     assert worst <= 26, f"{worst} messages within one second"
     assert elapsed >= 1000 / 25 - 2
     with db.session() as s:

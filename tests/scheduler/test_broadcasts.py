@@ -1,4 +1,5 @@
 """Broadcasts: audiences, validation, bulk creation and delivery progress."""
+
 import json
 from datetime import timedelta
 
@@ -18,13 +19,16 @@ def school(session):
     """Students: Amal (enrolled), Badr (enrollment expired), Camelia (a cancelled booking), Dina (nothing),
     Emad (enrolled, blocked by admins), Fady (enrolled, blocked the bot); a mentor not on Telegram."""
     pid = platform(session, name="Flask", price="0", days=10)
-    ids = {name: student(session, telegram_id=5000 + i, name=name)
-           for i, name in enumerate(["Amal", "Badr", "Camelia", "Dina", "Emad", "Fady"])}
+    ids = {
+        name: student(session, telegram_id=5000 + i, name=name)
+        for i, name in enumerate(["Amal", "Badr", "Camelia", "Dina", "Emad", "Fady"])
+    }
     for name in ("Amal", "Badr", "Emad", "Fady"):
         enrollment.enroll(session, ids[name], pid, idempotency_key=key(), now=NOW)
     with unit_of_work(session):
-        session.get(Enrollment, session.scalar(select(Enrollment.id).where(
-            Enrollment.user_id == ids["Badr"]))).expires_at = NOW - timedelta(days=1)
+        session.get(
+            Enrollment, session.scalar(select(Enrollment.id).where(Enrollment.user_id == ids["Badr"]))
+        ).expires_at = NOW - timedelta(days=1)
     mid = mentor(session)
     booking = mentorship.book(session, ids["Camelia"], mid, 60, idempotency_key=key(), now=NOW).booking
     mentorship.cancel(session, booking.id, student_id=ids["Camelia"], now=NOW)
@@ -44,16 +48,23 @@ def test_audience_counts_and_preview(session, school):
     assert broadcasts.preview_recipients(session, "booking", now=NOW) == ["Camelia"]
 
 
-@pytest.mark.parametrize("text, audience, platform_id", [
-    ("", "all", None), ("   \n ", "all", None), ("x" * 4001, "all", None), ("🎉" * 2001, "all", None),
-    ("hi", "everyone", None),
-    ("hi", "platform", None), ("hi", "platform", 999_999)])
+@pytest.mark.parametrize(
+    "text, audience, platform_id",
+    [
+        ("", "all", None),
+        ("   \n ", "all", None),
+        ("x" * 4001, "all", None),
+        ("🎉" * 2001, "all", None),
+        ("hi", "everyone", None),
+        ("hi", "platform", None),
+        ("hi", "platform", 999_999),
+    ],
+)
 def test_bad_broadcasts_are_refused_and_write_nothing(session, school, text, audience, platform_id):
     with pytest.raises(InvalidInput):
         broadcasts.create_broadcast(session, text, audience, platform_id=platform_id, actor=ADMIN, now=NOW)
     assert session.scalar(select(func.count()).select_from(Broadcast)) == 0
-    assert session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.kind == "broadcast")) == 0
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "broadcast")) == 0
 
 
 def test_a_broadcast_queues_one_message_per_reachable_student(session, school):
@@ -61,8 +72,9 @@ def test_a_broadcast_queues_one_message_per_reachable_student(session, school):
     text = "  New tasks in Flask! مهام جديدة  "
     info = broadcasts.create_broadcast(session, text, "all", actor=ADMIN, now=NOW)
     assert (info.text, info.audience, info.recipients, info.created_at) == (text.strip(), "all", 4, NOW)
-    rows = session.scalars(select(Notification).where(Notification.broadcast_id == info.id)
-                           .order_by(Notification.user_id)).all()
+    rows = session.scalars(
+        select(Notification).where(Notification.broadcast_id == info.id).order_by(Notification.user_id)
+    ).all()
     assert [r.user_id for r in rows] == [ids[n] for n in ("Amal", "Badr", "Camelia", "Dina")]
     assert [r.chat_id for r in rows] == [5000, 5001, 5002, 5003]
     assert {r.kind for r in rows} == {"broadcast"}
@@ -75,8 +87,7 @@ def test_a_broadcast_queues_one_message_per_reachable_student(session, school):
     assert sorted(m.chat_id for m in claimed if m.broadcast_id == info.id) == [5000, 5001, 5002, 5003]
     assert {m.language for m in claimed if m.broadcast_id == info.id} == {"en"}
 
-    by_platform = broadcasts.create_broadcast(session, "Flask only", "platform", platform_id=pid, actor=ADMIN,
-                                              now=NOW)
+    by_platform = broadcasts.create_broadcast(session, "Flask only", "platform", platform_id=pid, actor=ADMIN, now=NOW)
     assert by_platform.recipients == 1 and by_platform.platform_id == pid
 
 
@@ -91,14 +102,18 @@ def test_a_double_submit_does_not_send_twice(session, school):
     assert again.id == first.id and again.replayed
     later_one = broadcasts.create_broadcast(session, "Hello", "all", actor=ADMIN, now=later(minutes=5))
     assert later_one.id != first.id
-    assert session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.kind == "broadcast")) == 8
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "broadcast")) == 8
 
 
 def test_a_thousand_recipients_in_a_few_statements(session, db):
     with unit_of_work(session):
-        session.execute(insert(User), [dict(telegram_id=700_000 + i, full_name=f"Student {i:04d}", language="ar",
-                                            created_at=NOW) for i in range(1000)])
+        session.execute(
+            insert(User),
+            [
+                dict(telegram_id=700_000 + i, full_name=f"Student {i:04d}", language="ar", created_at=NOW)
+                for i in range(1000)
+            ],
+        )
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
     event.listen(db.engine, "before_cursor_execute", listener)
@@ -108,10 +123,19 @@ def test_a_thousand_recipients_in_a_few_statements(session, db):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert info.recipients == 1000
     assert len(statements) < 15, statements  # bulk: not one INSERT per recipient
-    assert session.scalar(select(func.count(func.distinct(Notification.chat_id))).where(
-        Notification.broadcast_id == info.id)) == 1000
+    assert (
+        session.scalar(
+            select(func.count(func.distinct(Notification.chat_id))).where(Notification.broadcast_id == info.id)
+        )
+        == 1000
+    )
     assert broadcasts.broadcast_progress(session, info.id) == {
-        "total": 1000, "sent": 0, "failed": 0, "blocked": 0, "pending": 1000}
+        "total": 1000,
+        "sent": 0,
+        "failed": 0,
+        "blocked": 0,
+        "pending": 1000,
+    }
 
 
 def test_progress_counts_sent_failed_blocked_and_pending(session):
@@ -138,12 +162,15 @@ def test_progress_counts_sent_failed_blocked_and_pending(session):
 
 def test_a_big_broadcast_does_not_delay_a_top_up_decision(session):
     with unit_of_work(session):
-        session.execute(insert(User), [dict(telegram_id=800_000 + i, full_name=f"S{i}", created_at=NOW)
-                                       for i in range(100)])
+        session.execute(
+            insert(User), [dict(telegram_id=800_000 + i, full_name=f"S{i}", created_at=NOW) for i in range(100)]
+        )
     sid = student(session, telegram_id=6200, name="Waiting")
     t = topups.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=NOW)
     info = broadcasts.create_broadcast(session, "Ramadan timetable", "all", actor=ADMIN, now=later(seconds=1))
-    topups.approve(session, t.transaction_id, actor=ADMIN, now=later(seconds=2), confirmed=True, reason="checked the statement")
+    topups.approve(
+        session, t.transaction_id, actor=ADMIN, now=later(seconds=2), confirmed=True, reason="checked the statement"
+    )
     first = notifications.claim_due(session, "w1", now=later(seconds=3), limit=25)
     assert "topup.approved" in {m.kind for m in first}  # not behind 101 announcements
     claimed = [m for m in first if m.broadcast_id == info.id]

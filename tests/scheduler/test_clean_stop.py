@@ -3,6 +3,7 @@
 APScheduler's AsyncIOExecutor cancels running job tasks on shutdown: each logged a traceback, and a database call
 cancelled mid-way left its pool connection half closed (seen on PostgreSQL). Runs on SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,8 @@ import pytest
 from bot.outbox.scheduler import build_scheduler, stop_scheduler
 from core.services import wallet
 from core.timeutil import utcnow
-from tests.bot.helpers import BotRunner
 from tests.bot.fake_api import TOKEN
+from tests.bot.helpers import BotRunner
 from tests.helpers import make_settings
 
 

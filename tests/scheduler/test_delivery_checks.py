@@ -1,4 +1,5 @@
 """Delivery-time checks: a reminder for a session that was cancelled or moved meanwhile is dropped."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,18 +40,23 @@ async def test_reminder_dropped_when_the_session_changed_before_delivery(fake_ap
 
 
 def test_a_late_reminder_says_how_long_is_really_left():
-    from bot.ui.cards import render
     from bot.i18n import build_i18n
+    from bot.ui.cards import render
+
     i18n = build_i18n()
     payload = {"booking_id": 7, "duration": 60, "mentor": "Ahmed", "student": "Rana", "role": "student"}
     texts = {}
-    for lead, hours_before in ((timedelta(hours=24), 24), (timedelta(hours=5, minutes=10), 24),
-                               (timedelta(minutes=55), 1)):
+    for lead, hours_before in (
+        (timedelta(hours=24), 24),
+        (timedelta(hours=5, minutes=10), 24),
+        (timedelta(minutes=55), 1),
+    ):
         for lang in ("en", "ar"):
             with i18n.context(), i18n.use_locale(lang):
-                texts[lead, lang] = render("reminder.session", {
-                    **payload, "hours_before": hours_before,
-                    "session_date": (utcnow() + lead).isoformat()})[0]
+                texts[lead, lang] = render(
+                    "reminder.session",
+                    {**payload, "hours_before": hours_before, "session_date": (utcnow() + lead).isoformat()},
+                )[0]
     assert "in 24 hours" in texts[timedelta(hours=24), "en"]
     assert "in 5 hours" in texts[timedelta(hours=5, minutes=10), "en"]
     assert "in 1 hour" in texts[timedelta(minutes=55), "en"]
@@ -64,6 +70,7 @@ async def test_replicas_share_one_broadcast_rate_through_redis():
     import uuid
 
     from bot.outbox.delivery import RedisRateLimiter
+
     redis = await require_redis("redis://127.0.0.1:6379/15")
     key = f"test-rate-{uuid.uuid4().hex}"
     a, b = RedisRateLimiter(redis, 25, key), RedisRateLimiter(redis, 25, key)
@@ -78,7 +85,7 @@ async def test_replicas_share_one_broadcast_rate_through_redis():
     await redis.aclose()
     stamps.sort()
     assert len(stamps) == 80
-    worst = max(sum(1 for t in stamps[i:i + 40] if t - stamps[i] < 1.0) for i in range(len(stamps)))
+    worst = max(sum(1 for t in stamps[i : i + 40] if t - stamps[i] < 1.0) for i in range(len(stamps)))
     # 25 slots a second; a wake-up delayed on a loaded machine lets the next ones bunch up behind it by a
     # few: still under Telegram's 30 messages a second, the limit the rate is there to respect
     assert worst <= 28, f"{worst} acquisitions within one second"

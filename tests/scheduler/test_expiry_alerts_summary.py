@@ -1,4 +1,5 @@
 """Enrollment expiry notices and expiries, stale top-up alerts, the 09:00 Cairo daily summary."""
+
 from datetime import datetime, timedelta, timezone
 
 from core.services import enrollment, jobs, topups
@@ -17,7 +18,11 @@ def test_expiry_notice_goes_once_three_days_before(session):
     assert jobs.queue_expiry_notices(session, now=expires - timedelta(hours=1)) == 0
     [notice] = outbox(session, "enrollment.expiring")
     assert (notice["platform_id"], notice["platform"], notice["expires_at"], notice["_chat"]) == (
-        pid, "Django", expires.isoformat(), 9001)
+        pid,
+        "Django",
+        expires.isoformat(),
+        9001,
+    )
 
 
 def test_renewal_moves_the_expiry_and_the_notice_goes_again(session):
@@ -32,7 +37,9 @@ def test_renewal_moves_the_expiry_and_the_notice_goes_again(session):
     assert jobs.queue_expiry_notices(session, now=renewed.expires_at - timedelta(days=3)) == 1
     assert jobs.queue_expiry_notices(session, now=renewed.expires_at - timedelta(days=1)) == 0
     assert [m["expires_at"] for m in outbox(session, "enrollment.expiring")] == [
-        first.isoformat(), renewed.expires_at.isoformat()]
+        first.isoformat(),
+        renewed.expires_at.isoformat(),
+    ]
 
 
 def test_expiry_deactivates_and_tells_the_student_once(session):
@@ -44,7 +51,8 @@ def test_expiry_deactivates_and_tells_the_student_once(session):
     assert jobs.expire_enrollments(session, now=expires) == 1
     assert jobs.expire_enrollments(session, now=expires + timedelta(hours=1)) == 0
     assert [(m["platform_id"], m["platform"], m["_chat"]) for m in outbox(session, "enrollment.expired")] == [
-        (pid, "Vue", 9003)]
+        (pid, "Vue", 9003)
+    ]
     assert not enrollment.my_enrollments(session, sid, now=expires)[0].active
     # an expired access gets no "expiring" notice afterwards
     assert jobs.queue_expiry_notices(session, now=expires + timedelta(hours=2)) == 0
@@ -59,7 +67,11 @@ def test_stale_topup_is_alerted_once(session):
     assert jobs.queue_stale_topup_alerts(session, now=later(days=3)) == 0
     [alert] = outbox(session, "admin.stale_topup")
     assert (alert["transaction_id"], alert["student"], alert["amount"], alert["age_hours"]) == (
-        t.transaction_id, "Omar", "150.00", 12)
+        t.transaction_id,
+        "Omar",
+        "150.00",
+        12,
+    )
     assert alert["_audience"] == "admins"
 
 

@@ -1,4 +1,5 @@
 """The bot runs the same jobs on its async engine (aiosqlite / asyncpg) with session.run_sync."""
+
 from datetime import timedelta
 
 from core.db import AsyncDatabase
@@ -15,8 +16,7 @@ async def test_run_all_and_a_broadcast_on_the_async_engine(db_url, session):
         async with adb.sessions() as s:
             first = await s.run_sync(jobs.run_all, now=NOW + timedelta(hours=1))
             again = await s.run_sync(jobs.run_all, now=NOW + timedelta(hours=1, minutes=1))
-            info = await s.run_sync(broadcasts.create_broadcast, "Hello from the bot", "all", actor=ADMIN,
-                                    now=NOW)
+            info = await s.run_sync(broadcasts.create_broadcast, "Hello from the bot", "all", actor=ADMIN, now=NOW)
             progress = await s.run_sync(broadcasts.broadcast_progress, info.id)
     finally:
         await adb.dispose()

@@ -1,4 +1,5 @@
 """The daily housekeeping job: the student API's stored responses older than 30 days are purged, at `now`."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,12 +41,13 @@ def test_responses_past_retention_are_purged_and_newer_ones_kept(session):
 def test_a_purged_key_runs_again_as_a_fresh_request(session):
     sid = student(session, telegram_id=9502)
     _stored(session, sid, "retry-key-1", NOW)
-    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, operation="post_topup",
-                             now=later(days=1)).status_code == 201
+    assert (
+        idempotency.claim(session, sid, "retry-key-1", "f" * 64, operation="post_topup", now=later(days=1)).status_code
+        == 201
+    )
     jobs.run_daily(session, now=later(days=31))
     # the stored response is gone: the retry holds the key again (the money service replays by its ledger key)
-    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, operation="post_topup",
-                             now=later(days=31)) is None
+    assert idempotency.claim(session, sid, "retry-key-1", "f" * 64, operation="post_topup", now=later(days=31)) is None
 
 
 async def test_the_bot_scheduler_runs_the_purge_daily(runner, sync_db):
@@ -71,6 +73,7 @@ def test_codehub_jobs_daily_runs_the_purge_without_the_bot(sqlite_url, tmp_path)
     from core.timeutil import utcnow
     from tests.core.test_cli import codehub
     from tests.helpers import context
+
     db = Database(sqlite_url, context())
     with db.session() as s:
         sid = student(s, telegram_id=9504)

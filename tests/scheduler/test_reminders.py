@@ -1,4 +1,5 @@
 """Session reminders 24 h and 1 h before, completion reminders after: once each, on time, late if need be."""
+
 from datetime import timedelta
 
 from core.services import jobs, mentorship
@@ -38,8 +39,12 @@ def test_mentor_is_reminded_only_when_on_telegram(session):
     confirmed_booking(session, SESSION, student_tg=7002, mentor_tg=8002)
     assert jobs.queue_session_reminders(session, now=SESSION - 24 * H) == 2
     assert jobs.queue_session_reminders(session, now=SESSION - H) == 2
-    assert sorted(reminders(session)) == [(1, "mentor", 8002), (1, "student", 7002),
-                                          (24, "mentor", 8002), (24, "student", 7002)]
+    assert sorted(reminders(session)) == [
+        (1, "mentor", 8002),
+        (1, "student", 7002),
+        (24, "mentor", 8002),
+        (24, "student", 7002),
+    ]
 
 
 def test_mentor_without_telegram_gets_nothing(session):
@@ -102,8 +107,16 @@ def test_admins_are_asked_once_to_complete_an_ended_session(session):
     assert jobs.queue_completion_reminders(session, now=SESSION + timedelta(minutes=90)) == 1
     assert jobs.queue_completion_reminders(session, now=SESSION + 5 * H) == 0
     [alert] = outbox(session, "admin.session_ended")
-    assert alert == {"booking_id": bid, "student": "Mona", "mentor": "Ahmed", "session_date": SESSION.isoformat(),
-                     "_chat": None, "_user": None, "_audience": "admins", "_kind": "admin.session_ended"}
+    assert alert == {
+        "booking_id": bid,
+        "student": "Mona",
+        "mentor": "Ahmed",
+        "session_date": SESSION.isoformat(),
+        "_chat": None,
+        "_user": None,
+        "_audience": "admins",
+        "_kind": "admin.session_ended",
+    }
     mentorship.complete(session, bid, actor=ADMIN, now=SESSION + 6 * H)
     assert jobs.queue_completion_reminders(session, now=SESSION + 7 * H) == 0
     assert [m["booking_id"] for m in outbox(session, "booking.rate_request")] == [bid]

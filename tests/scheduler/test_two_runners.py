@@ -1,4 +1,5 @@
 """Two job runners (webhook replicas) over one database: every message is queued, and claimed, once."""
+
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -40,21 +41,29 @@ def build_a_busy_day(session):
     """8 sessions over the next day (4 mentors on Telegram), 6 expiring accesses, 3 top-ups waiting,
     2 transfers unmatched."""
     for k in range(8):
-        confirmed_booking(session, NOW + timedelta(hours=2 + 3 * k), student_tg=40_000 + k,
-                          mentor_tg=41_000 + k if k % 2 else None)
+        confirmed_booking(
+            session, NOW + timedelta(hours=2 + 3 * k), student_tg=40_000 + k, mentor_tg=41_000 + k if k % 2 else None
+        )
     pid = platform(session, name="Rust", price="50.00", days=30)
     for k in range(6):
         sid = student(session, telegram_id=42_000 + k)
         enrollment.enroll(session, sid, pid, idempotency_key=key(), now=NOW - timedelta(days=20))
         with unit_of_work(session):  # three end in 10 h, three in 3 days and 5 h
-            session.execute(update(Enrollment).where(Enrollment.user_id == sid).values(
-                expires_at=later(hours=10) if k < 3 else later(days=3, hours=5)))
+            session.execute(
+                update(Enrollment)
+                .where(Enrollment.user_id == sid)
+                .values(expires_at=later(hours=10) if k < 3 else later(days=3, hours=5))
+            )
     for k in range(3):
         sid = student(session, telegram_id=43_000 + k)
         topups.request_topup(session, sid, "100", "01012345678", idempotency_key=key(), now=later(hours=-6))
     for k in range(2):  # two Vodafone Cash transfers that no request claims
-        reconciliation.receive_sms(session, f"تم استلام مبلغ 7{k}.00 جنيه من رقم 01112345678 المسجل باسم X على رقم "
-                                            f"محفظتك 01099998888.\nرقم العملية: 02270000990{k}", now=NOW)
+        reconciliation.receive_sms(
+            session,
+            f"تم استلام مبلغ 7{k}.00 جنيه من رقم 01112345678 المسجل باسم X على رقم "
+            f"محفظتك 01099998888.\nرقم العملية: 02270000990{k}",
+            now=NOW,
+        )
 
 
 EXPECTED = {
@@ -66,10 +75,15 @@ EXPECTED = {
     "daily_summary": 2,  # 25 Nov (first tick is 14:00 Cairo) and 26 Nov from 09:00 Cairo
     "unmatched_transfers": 2,
 }
-KINDS = {"session_reminders": "reminder.session", "completion_reminders": "admin.session_ended",
-         "expired": "enrollment.expired", "expiry_notices": "enrollment.expiring",
-         "stale_topups": "admin.stale_topup", "daily_summary": "admin.daily_summary",
-         "unmatched_transfers": "admin.transfer_unmatched"}
+KINDS = {
+    "session_reminders": "reminder.session",
+    "completion_reminders": "admin.session_ended",
+    "expired": "enrollment.expired",
+    "expiry_notices": "enrollment.expiring",
+    "stale_topups": "admin.stale_topup",
+    "daily_summary": "admin.daily_summary",
+    "unmatched_transfers": "admin.transfer_unmatched",
+}
 
 
 @pytest.mark.slow
@@ -89,8 +103,9 @@ def test_two_runners_queue_each_message_exactly_once(db, session):
 
     run_concurrently(db, runner)
     assert dict(totals[0] + totals[1]) == EXPECTED
-    kinds = Counter(session.scalars(select(Notification.kind).where(
-        Notification.id > start, Notification.audience != "admin")))
+    kinds = Counter(
+        session.scalars(select(Notification.kind).where(Notification.id > start, Notification.audience != "admin"))
+    )
     assert {name: kinds[kind] for name, kind in KINDS.items()} == EXPECTED
     # and a third runner started afterwards (a restart) finds nothing left to do
     again = jobs.run_all(session, now=TICKS[-1])
