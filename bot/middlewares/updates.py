@@ -17,9 +17,8 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
     """The same update delivered twice (a retried webhook, a replay) is handled once.
 
     Remembered in this process, and with Redis (several replicas behind one webhook) in Redis too: a retry
-    that the load balancer sends to another replica is recognised there. Found by tests/reliability: with
-    the memory of each replica only, an update posted to both was read twice (the amount "150" a second time
-    as the wallet number)."""
+    that the load balancer sends to another replica is recognised there (with each replica's memory only, an
+    update posted to both would be read twice: the amount "150" a second time as the wallet number)."""
 
     TTL_SECONDS = 24 * 3600  # Telegram keeps an update it could not deliver for 24 hours
 

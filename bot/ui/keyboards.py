@@ -46,7 +46,7 @@ _MENUS: dict[tuple, ReplyKeyboardMarkup] = {}
 
 def main_menu() -> ReplyKeyboardMarkup:
     """The menu in the current language, built once per language: building it (aiogram's builder validates
-    and deep-copies each button) was a fifth of a /start in the burst profile. Sent as is, never changed."""
+    and deep-copies each button) is a large part of a /start. Sent as is, never changed."""
     labels = tuple(tuple(_(label) for label in row) for row in MENU)
     markup = _MENUS.get(labels)
     if markup is None:

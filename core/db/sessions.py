@@ -99,10 +99,9 @@ class BriefAsyncSession(AsyncSession):
         On SQLite it runs right here on the event loop's thread, through a pysqlite connection of the loop's
         own, as a lone statement (no BEGIN: one SELECT is atomic by itself). Such a read takes tens of
         microseconds, while aiosqlite hands each cursor call to its thread and back (about eight hand-offs for
-        BEGIN, one SELECT and COMMIT: ~1 ms on the loaded 2-core machine, the largest part of a bot update's
-        cost in the burst profile). In WAL mode a reader never waits for a writer; should it meet a lock
-        anyway (a checkpoint, a recovery), it gives up after POINT_READ_BUSY_MS and the read goes through
-        aiosqlite. Never for writes: the connection is opened with `query_only`.
+        BEGIN, one SELECT and COMMIT, each a turn of the busy event loop). In WAL mode a reader never waits for
+        a writer; should it meet a lock anyway (a checkpoint, a recovery), it gives up after POINT_READ_BUSY_MS
+        and the read goes through aiosqlite. Never for writes: the connection is opened with `query_only`.
 
         On PostgreSQL it runs on a small AUTOCOMMIT pool of its own: one round trip, where run_sync costs
         four (the pool's pre-ping, BEGIN, the SELECT, COMMIT). Any error there (a connection gone stale, the

@@ -20,6 +20,7 @@ from core.services.common import Actor
 from core.startup import open_async_database
 from core.timeutil import utcnow
 from tests.bot.fake_api import ApiCall, FakeTelegramAPI, StoredMessage, TgUser
+from tests.factories import seed_catalog
 from tests.helpers import ADMIN_CHAT_IDS
 
 ADMIN1 = TgUser(ADMIN_CHAT_IDS[0], "Amr", "amr_admin", "en")
@@ -89,23 +90,6 @@ class BotRunner:
 
     def texts(self, chat_id: int, since: int = 0) -> list[str]:
         return [c.text for c in self.api.sent_to(chat_id, since)]
-
-
-def seed_catalog(db: Database) -> dict:
-    """Two platforms (paid 250.00 with 3 tasks for 30 days, free with 2 tasks) and one mentor at 300.00/h."""
-    with db.session() as s:
-        with unit_of_work(s):
-            paid = Platform(name="Web <Flask>", description="Build & deploy", price=Decimal("250.00"), access_days=30)
-            paid.tasks = [Task(title=f"Step {i}", body=f"Do step {i}", position=i) for i in (1, 2, 3)]
-            free = Platform(name="Python Basics", description="Start here", price=None)
-            free.tasks = [Task(title=f"Basics {i}", body="Read", position=i) for i in (1, 2)]
-            s.add_all([paid, free])
-        ids = {"paid": paid.id, "free": free.id}
-        mentor = mentorship.create_mentor(
-            s, "Ahmed Mentor", actor=Actor("seed"), bio="Python <expert>", rate=Decimal("300.00")
-        )
-        ids["mentor"] = mentor.id
-    return ids
 
 
 def media_update(api, user: TgUser, kind: str) -> dict:

@@ -17,9 +17,9 @@ from tests.bot.helpers import (
     book_session,
     booking_waiting_for_a_date,
     media_update,
-    seed_catalog,
     speaks_arabic,
 )
+from tests.factories import seed_catalog
 
 
 async def test_sticker_while_admin_types_a_session_date_is_explained(runner, sync_db):

@@ -15,7 +15,8 @@ from core.services.common import Actor
 from core.timeutil import utcnow
 from core.words.errors import ERROR_WORDS
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import ADMIN1, seed_catalog
+from tests.bot.helpers import ADMIN1
+from tests.factories import seed_catalog
 
 
 async def test_arabic_student_from_telegram_language_code(runner, sync_db):

@@ -23,8 +23,8 @@ from tests.bot.helpers import (
     choose_session,
     complete_booking,
     media_update,
-    seed_catalog,
 )
+from tests.factories import seed_catalog
 
 STUDENT = TgUser(8001, "Sara", "sara", "en")
 OTHER = TgUser(8002, "Tarek", None, "en")

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from core.models import Enrollment, Platform, User
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import MONA, open_platform_page, seed_catalog, topup_count
+from tests.bot.helpers import MONA, open_platform_page, topup_count
+from tests.factories import seed_catalog
 
 STUDENT = TgUser(7001, "Laila", "laila", "en")
 

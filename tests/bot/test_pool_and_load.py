@@ -17,7 +17,8 @@ from core.cli import cmd_check_ledger
 from core.db import Database
 from core.models import Enrollment, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
 from tests.bot.fake_api import ApiCall, FakeTelegramAPI, StoredMessage, TgUser
-from tests.bot.helpers import ADMIN1, BotRunner, seed_catalog
+from tests.bot.helpers import ADMIN1, BotRunner
+from tests.factories import seed_catalog
 from tests.helpers import context, make_settings
 
 ONE_CONNECTION = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 2}

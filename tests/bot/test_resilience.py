@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from core.models import FSMRecord, Transaction, TransactionType
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import ADMIN1, MONA, BotRunner, seed_catalog
+from tests.bot.helpers import ADMIN1, MONA, BotRunner
 from tests.external import REDIS_URL, require_redis
+from tests.factories import seed_catalog
 from tests.helpers import make_settings
 
 STUDENT = TgUser(9201, "Yara", "yara", "en")

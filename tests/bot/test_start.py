@@ -6,16 +6,8 @@ from sqlalchemy import func, select
 
 from core.models import Transaction, TransactionType, User
 from tests.bot.fake_api import TgUser
-from tests.bot.helpers import (
-    ADMIN1,
-    MONA,
-    MONA_AR,
-    group_update,
-    media_update,
-    open_platform_page,
-    seed_catalog,
-    topup_count,
-)
+from tests.bot.helpers import ADMIN1, MONA, MONA_AR, group_update, media_update, open_platform_page, topup_count
+from tests.factories import seed_catalog
 
 
 async def test_start_registers_once_with_welcome_credit(runner, sync_db):

@@ -14,7 +14,8 @@ from bot.i18n import build_i18n
 from bot.ui import webapp
 from core.config import ConfigError, load_settings
 from tests.bot.fake_api import TOKEN, ApiCall, TgUser
-from tests.bot.helpers import MONA, MONA_AR, BotRunner, seed_catalog
+from tests.bot.helpers import MONA, MONA_AR, BotRunner
+from tests.factories import seed_catalog
 from tests.helpers import make_settings
 
 BASE = "https://codehub.example.com"

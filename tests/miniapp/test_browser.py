@@ -23,8 +23,8 @@ from core.models import Transaction, TransactionType
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.api.conftest import build_api, sign, tg_user
 from tests.external import keep_offline, launch_chromium, require_chromium
+from tests.student_api.conftest import build_api, sign, tg_user
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 PHONE = {"width": 390, "height": 844}

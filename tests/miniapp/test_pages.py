@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.api.conftest import build_api
+from tests.student_api.conftest import build_api
 
 PAGES = [
     "/app/",

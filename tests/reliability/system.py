@@ -43,7 +43,7 @@ from core.services import settings as app_settings
 from core.services.admins import create_admin
 from core.services.common import Actor
 from tests.bot.fake_api import CALL, TOKEN, ApiCall, FakeTelegramAPI, StoredMessage, TgUser
-from tests.bot.helpers import seed_catalog
+from tests.factories import seed_catalog
 from tests.helpers import ADMIN_CHAT_IDS, FIELD_KEY, context
 
 ROOT = Path(__file__).resolve().parents[2]

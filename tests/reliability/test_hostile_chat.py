@@ -35,7 +35,8 @@ from core.services.common import Actor
 from core.text import strip_controls
 from core.timeutil import utcnow
 from tests.bot.fake_api import TOKEN, FakeTelegramAPI, StoredMessage, TgUser, plain
-from tests.bot.helpers import ADMIN1, ADMIN2, BotRunner, seed_catalog
+from tests.bot.helpers import ADMIN1, ADMIN2, BotRunner
+from tests.factories import seed_catalog
 from tests.helpers import context, make_settings
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]

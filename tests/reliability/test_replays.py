@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import AuditLog, MentorshipBooking, Transaction, TransactionStatus, TransactionType, User
-from tests.api.conftest import sign, tg_user
 from tests.bot.fake_api import TOKEN, TgUser
 from tests.reliability.system import (  # noqa: F401 - tg is a fixture
     APPROVE,
@@ -25,6 +24,7 @@ from tests.reliability.system import (  # noqa: F401 - tg is a fixture
     tg,
     utc_in,
 )
+from tests.student_api.conftest import sign, tg_user
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

@@ -87,7 +87,7 @@ async def test_panel_approval_reaches_the_student_within_10_seconds(fake_api, tm
         await fake_api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 111000111, timeout=15)
         client = app.test_client()
         page = client.get("/admin/login")
-        from tests.admin.helpers import csrf_from
+        from tests.panel.helpers import csrf_from
 
         client.post(
             "/admin/login",

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Transaction, TransactionType, User
-from tests.admin.helpers import flashes
+from tests.panel.helpers import flashes
 
 
 def _student(panel, name: str) -> User:

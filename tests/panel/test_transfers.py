@@ -17,8 +17,8 @@ from core.models import TransactionStatus, Transfer
 from core.services import students, topups, wallet
 from core.services.common import Actor
 from core.services.settings import update_settings
-from tests.admin.helpers import Panel
 from tests.helpers import make_settings
+from tests.panel.helpers import Panel
 
 SECRET = "forwarder-secret-123"
 TEXT = (
@@ -29,7 +29,7 @@ TEXT = (
 
 @pytest.fixture
 def hooked(panel_template, tmp_path):
-    """The panel with the webhook switched on (the demo data: students with pending top-ups)."""
+    """The panel with the webhook switched on (the tests' school: students with pending top-ups)."""
     import shutil
 
     template, (founder, other) = panel_template
@@ -178,7 +178,7 @@ def test_a_forwarded_sms_settles_a_pending_request_when_auto_approval_is_on(hook
         )
         uid = students.register(s, 5550001, full_name="Omar Hassan").user.id
         asked = datetime.fromtimestamp(1764165900 - 600, tz=timezone.utc)  # 10 minutes before the SMS stamp
-        # a number of the student's own (the demo's Omar topped up from 01012345678: a shared number waits)
+        # a number of the student's own (the school's Omar topped up from 01012345678: a shared number waits)
         req = topups.request_topup(s, uid, "150", "01012345670", idempotency_key="k1", now=asked)
         before = wallet.balance(s, uid)
     r = hooked.app.test_client().post(
@@ -210,7 +210,7 @@ def test_paste_many_texts_then_approve_the_suggested_pair_in_one_click(panel, fi
     queue = _page(finance, "/admin/topups/")
     assert "matches transfer 022755550001" in queue
     review = _page(finance, f"/admin/topups/request/{req.transaction_id}")
-    # the demo's Omar topped up from this number before: the pair is no "unique match", and the page says why
+    # the school's Omar topped up from this number before: the pair is no "unique match", and the page says why
     assert "Approve with this transfer" in review and "unique match" not in review
     assert "this sender number is also used by another student: check who paid" in review
     with panel.session() as s:  # closed: an open session would hold its read transaction
@@ -299,7 +299,7 @@ def test_mentors_cannot_see_transfers(panel, mentor):
 
 
 # --- in Chromium -------------------------------------------------------------------------------------
-from tests.admin.test_browser import browser, live, page  # noqa: E402,F401 - the browser fixtures
+from tests.panel.test_browser import browser, live, page  # noqa: E402,F401 - the browser fixtures
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Student API fixtures: the panel's app with the demo data, and clients that sign Telegram init data."""
+"""Student API fixtures: the panel's app with the tests' school (tests/factories.py), and clients that sign
+Telegram init data."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from admin_panel import create_app
-from core.demo import STUDENTS, seed_demo
 from core.models import Transaction, User
 from core.services import wallet
+from tests.factories import STUDENTS, seed_school
 from tests.helpers import make_settings
 
 TOKEN = "123456789:TEST-api-token-abcdefghijklmnopqrstuvwxyz"
 OTHER_TOKEN = "987654321:ANOTHER-bot-token-abcdefghijklmnopqrstu"
-MARIAM, OMAR = STUDENTS[0][0], STUDENTS[1][0]  # demo students' Telegram ids (ar, en)
+MARIAM, OMAR = STUDENTS[0][0], STUDENTS[1][0]  # the tests' school's students' Telegram ids (ar, en)
 
 
 def sign(user: dict | None, *, token: str = TOKEN, auth_date: int | None = None, **extra) -> str:
@@ -102,14 +103,14 @@ def build_api(url: str, tmp_path, **overrides) -> Api:
     app.config["TESTING"] = True
     db = app.extensions["codehub"].db
     with db.sessions() as s:
-        seed_demo(s)
+        seed_school(s)
     return Api(app, db)
 
 
 @pytest.fixture
 def api(sqlite_url, tmp_path):
     a = build_api(sqlite_url, tmp_path)
-    a.app.extensions["student_limiter"].enabled = False  # tests/api/test_rate_limits.py turns it on
+    a.app.extensions["student_limiter"].enabled = False  # tests/student_api/test_rate_limits.py turns it on
     yield a
     a.db.dispose()
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.models import Transaction, TransactionType, User
 from core.services import students
 from core.services.common import Actor
-from tests.api.conftest import OMAR, OTHER_TOKEN, TOKEN, sign, tg_user
+from tests.student_api.conftest import OMAR, OTHER_TOKEN, TOKEN, sign, tg_user
 
 
 def call(api, init_data: str | None, path: str = "/api/wallet/balance", scheme: str = "tma", **headers):

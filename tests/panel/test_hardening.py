@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from core.models import Platform, Transaction, TransactionType, User
 from core.services import students
-from tests.admin.helpers import PASSWORD, csrf_from, flashes, login
+from tests.panel.helpers import PASSWORD, csrf_from, flashes, login
 
 HOSTILE_NAMES = [
     '=HYPERLINK("http://evil.example","x")',

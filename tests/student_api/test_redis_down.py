@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from core.models import Transaction
-from tests.api.conftest import build_api
-from tests.api.test_idempotency import dsa
+from tests.student_api.conftest import build_api
+from tests.student_api.test_idempotency import dsa
 
 DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -45,7 +45,7 @@ def test_the_health_endpoints_and_the_dashboard_say_redis_is_down(no_redis):
     assert ready.get_json()["status"] == "degraded"
     assert "codehub_redis_up 0.0" in client.get("/metrics").get_data(as_text=True)
     from core.services import admins
-    from tests.admin.helpers import PASSWORD, login
+    from tests.panel.helpers import PASSWORD, login
 
     with no_redis.session() as s:
         admins.create_admin(s, "redis_owner", PASSWORD, "owner")

@@ -12,9 +12,9 @@ from werkzeug.serving import make_server
 
 from core.services.admins import create_admin
 from core.services.settings import get_settings
-from tests.admin.helpers import PASSWORD, login
-from tests.api.conftest import build_api
 from tests.external import keep_offline, launch_chromium, require_chromium
+from tests.panel.helpers import PASSWORD, login
+from tests.student_api.conftest import build_api
 
 VENDOR = "/assets/vendor/swagger-ui/"
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from core.models import AdminRole, Transaction, Transfer, User
 from core.services import admins, api_tokens, wallet
 from core.services.common import Actor
-from tests.api.conftest import OTHER_TOKEN, TOKEN, build_api, sign, tg_user  # noqa: F401
+from tests.student_api.conftest import OTHER_TOKEN, TOKEN, build_api, sign, tg_user  # noqa: F401
 
 SMS_SECRET = "hostile-sms-secret-0123456789"
 PASSWORD = "correct horse battery staple 42"

@@ -7,13 +7,13 @@ import re
 import pytest
 
 from core.models import LoginAttempt
-from tests.admin.helpers import PASSWORD, csrf_from, login
+from tests.panel.helpers import PASSWORD, csrf_from, login
 
 PUBLIC = {"auth.login", "static", "admin.static"}
 # Health and metrics for load balancers and Prometheus: no data, no login (tests/reliability/test_health.py).
 PUBLIC |= {"ops.healthz", "ops.readyz", "ops.metrics"}
 # The Mini App's pages are public shells (no data); their API authenticates every request by Telegram
-# init data, not by the panel's cookie, so CSRF does not apply to it (tests/api covers its refusals).
+# init data, not by the panel's cookie, so CSRF does not apply to it (tests/student_api covers its refusals).
 MINI_APP = {
     "miniapp.launch",
     "miniapp.wallet",
@@ -25,7 +25,7 @@ MINI_APP = {
 PUBLIC |= MINI_APP
 # `/` and the seed's page names only redirect into the panel, which then asks for a login.
 PUBLIC |= {"front_door", "seed_financial", "seed_mentorship", "seed_analytics"}
-# Called by machines with their own secret instead of a session, so no CSRF token (tests/admin/test_transfers.py).
+# Called by machines with their own secret instead of a session, so no CSRF token (tests/panel/test_transfers.py).
 SECRET_AUTHENTICATED = {"sms_webhook.receive"}
 
 

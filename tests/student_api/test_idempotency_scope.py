@@ -18,8 +18,8 @@ from core.models import MentorshipBooking, Transaction, TransactionType
 from core.services import idempotency, wallet
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.api.conftest import Student
-from tests.api.test_idempotency import dsa, race_api, run_together  # noqa: F401 - fixture
+from tests.student_api.conftest import Student
+from tests.student_api.test_idempotency import dsa, race_api, run_together  # noqa: F401 - fixture
 
 TOPUP = {"amount": "100", "walletNumber": "01012345678"}
 

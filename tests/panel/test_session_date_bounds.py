@@ -8,7 +8,7 @@ import pytest
 
 from core.models import BookingStatus
 from core.timeutil import CAIRO, utcnow
-from tests.admin.helpers import flashes
+from tests.panel.helpers import flashes
 
 
 def _local(dt: datetime) -> str:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from admin_panel import create_app
-from core.demo import seed_demo
 from core.models import (
     AuditLog,
     BookingStatus,
@@ -20,6 +19,7 @@ from core.models import (
     User,
 )
 from core.services.admins import create_admin
+from tests.factories import seed_school
 from tests.helpers import make_settings
 
 PASSWORD = "correct-horse-1"
@@ -30,7 +30,7 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]
 class Panel:
     app: object
     db: object
-    founder_id: int  # the demo's first mentor (user id)
+    founder_id: int  # the school's first mentor (user id)
     other_mentor_id: int
 
     def session(self):
@@ -81,9 +81,8 @@ def build_panel(url: str, tmp_path) -> Panel:
     app.config["TESTING"] = True
     db = app.extensions["codehub"].db
     with db.sessions() as s:
-        seed_demo(s)
-        mentors = s.scalars(select(User).where(User.is_mentor.is_(True)).order_by(User.id)).all()
-        founder, other = mentors[0].id, mentors[1].id
+        school = seed_school(s)
+        founder, other = school.founder, school.other_mentor
         create_admin(s, "owner", PASSWORD, "owner")
         create_admin(s, "finance", PASSWORD, "finance")
         create_admin(s, "mentor", PASSWORD, "mentor", mentor_user_id=founder)

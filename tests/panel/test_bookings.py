@@ -11,7 +11,7 @@ from core.models import BookingStatus, MentorshipBooking
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import CAIRO, utcnow
-from tests.admin.helpers import flashes
+from tests.panel.helpers import flashes
 
 
 def _local(dt: datetime) -> str:
@@ -120,7 +120,7 @@ def test_mentor_sees_and_acts_on_own_bookings_only(panel, mentor):
     b = _pending(panel)  # booked with the founder, who is "mentor"'s profile
     assert f">#{b.id}<" in mentor.get("/admin/bookings/").text
     other = panel.app.test_client()
-    from tests.admin.helpers import login, token
+    from tests.panel.helpers import login, token
 
     login(other, "mentor2")
     other_token = token(other)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.models import Transaction, TransactionType
-from tests.api.conftest import NEWCOMER, OMAR
+from tests.student_api.conftest import NEWCOMER, OMAR
 
 
 def platform_id(student, name: str) -> int:

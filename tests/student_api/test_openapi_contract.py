@@ -10,8 +10,8 @@ import pytest
 from core.services import api_tokens
 from core.services.admins import create_admin
 from core.services.common import Actor
-from tests.admin.helpers import PASSWORD, csrf_from
-from tests.api.conftest import OMAR, build_api, sign, tg_user
+from tests.panel.helpers import PASSWORD, csrf_from
+from tests.student_api.conftest import OMAR, build_api, sign, tg_user
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402

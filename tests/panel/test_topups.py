@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from core.models import TransactionStatus
 from core.services import reconciliation, topups, wallet
-from tests.admin.helpers import flashes
-from tests.api.test_idempotency import run_together
+from tests.panel.helpers import flashes
+from tests.student_api.test_idempotency import run_together
 
 
 def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finance):
@@ -17,7 +17,7 @@ def test_queue_lists_pending_first_oldest_first_with_masked_numbers(panel, finan
     assert len(pending) == 2
     first, second = (html.index(f">#{t.id}<") for t in pending)
     assert first < second  # oldest first
-    decided = html.index("by demo-seed")
+    decided = html.index("by test-seed")
     assert second < decided  # pending before processed ones
     assert "011****5678" in html and "01112345678" not in html
     assert "2 pending request(s)" in html
@@ -120,7 +120,7 @@ def test_unknown_and_malformed_ids(panel, finance):
 
 
 def matching_sms(panel, tx, reference="022755560001") -> None:
-    """The Vodafone Cash SMS of the transfer that pays for this pending demo request (same sender and amount,
+    """The Vodafone Cash SMS of the transfer that pays for this pending request of the school (same sender and amount,
     received five minutes after the request)."""
     with panel.session() as s:
         sender = topups.reveal_wallet(s, tx.id)

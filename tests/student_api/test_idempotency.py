@@ -19,8 +19,8 @@ from core.db import AsyncDatabase
 from core.errors import InsufficientFunds
 from core.models import Platform, Transaction, TransactionType
 from core.services import enrollment, idempotency
-from tests.api.conftest import NEWCOMER, Student, build_api
 from tests.helpers import context
+from tests.student_api.conftest import NEWCOMER, Student, build_api
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,7 +9,7 @@ from core.models import Transaction, TransactionType
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.api.conftest import NEWCOMER, OMAR
+from tests.student_api.conftest import NEWCOMER, OMAR
 
 
 def test_info_lists_mentors_with_prices(api, omar):

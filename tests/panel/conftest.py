@@ -1,4 +1,5 @@
-"""Panel fixtures: an app on a fresh migrated SQLite file with the demo data and one account per role."""
+"""Panel fixtures: an app on a fresh migrated SQLite file with the tests' school (tests/factories.py) and one
+account per role."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import shutil
 import pytest
 
 from admin_panel import create_app
-from tests.admin.helpers import Panel, build_panel, login, token
 from tests.helpers import make_settings
+from tests.panel.helpers import Panel, build_panel, login, token
 
 
 @pytest.fixture(scope="session")
 def panel_template(sqlite_template, tmp_path_factory):
-    """The migrated schema with the demo data and four accounts, built once (password hashing is slow)."""
+    """The migrated schema with the tests' school and four accounts, built once (password hashing is slow)."""
     folder = tmp_path_factory.mktemp("panel-template")
     path = folder / "panel.db"
     shutil.copy(sqlite_template, path)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 from admin_panel import student_api
-from tests.api.conftest import MARIAM, OMAR, build_api
 from tests.external import REDIS_URL, require_redis
+from tests.student_api.conftest import MARIAM, OMAR, build_api
 
 
 def exhaust(api, limit: int):

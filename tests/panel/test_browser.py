@@ -20,9 +20,9 @@ from admin_panel import create_app
 from core.models import BookingStatus, TransactionStatus, User
 from core.services import topups
 from core.timeutil import CAIRO, utcnow
-from tests.admin.helpers import PASSWORD, Panel
 from tests.external import keep_offline, launch_chromium, require_chromium
 from tests.helpers import make_settings
+from tests.panel.helpers import PASSWORD, Panel
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 

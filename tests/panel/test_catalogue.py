@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Enrollment, Platform, Task, User
-from tests.admin.helpers import flashes
+from tests.panel.helpers import flashes
 
 
 def _platform(panel, name) -> Platform | None:

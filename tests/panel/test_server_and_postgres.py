@@ -10,8 +10,8 @@ from sqlalchemy import inspect
 import run_admin
 from admin_panel.web import server
 from core.models import TransactionStatus
-from tests.admin.helpers import build_panel, flashes, login, token
 from tests.helpers import make_settings
+from tests.panel.helpers import build_panel, flashes, login, token
 
 
 def test_run_admin_reports_a_config_error_in_one_line(monkeypatch, capsys):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.models import Admin, Broadcast, Notification, Setting
 from core.timeutil import CAIRO, utcnow
-from tests.admin.helpers import flashes, login
+from tests.panel.helpers import flashes, login
 
 
 def test_dashboard_shows_kpis_charts_and_needs_attention(panel, finance):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from core.models import Transaction, User
 from core.services.wallet import check_ledger
-from tests.admin.helpers import csrf_from
+from tests.panel.helpers import csrf_from
 
 HOSTILE = [
     "",

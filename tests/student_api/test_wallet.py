@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from core.models import Transaction, TransactionStatus, TransactionType
-from tests.api.conftest import MARIAM, NEWCOMER, OMAR, Student
-from tests.api.test_idempotency import race_api, run_together  # noqa: F401 - race_api is a fixture
+from tests.student_api.conftest import MARIAM, NEWCOMER, OMAR, Student
+from tests.student_api.test_idempotency import race_api, run_together  # noqa: F401 - race_api is a fixture
 
 
 def test_balance_and_history_pages(api, omar):

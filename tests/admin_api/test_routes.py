@@ -10,9 +10,9 @@ import pytest
 from core.models import BookingStatus, TransactionStatus
 from core.services import reconciliation, wallet
 from core.timeutil import CAIRO, utcnow
-from tests.admin.helpers import login, token
-from tests.admin.test_topups import matching_sms
-from tests.api.test_idempotency import run_together
+from tests.panel.helpers import login, token
+from tests.panel.test_topups import matching_sms
+from tests.student_api.test_idempotency import run_together
 
 
 def _put(client, url, body):
