@@ -1,5 +1,6 @@
-"""OpenAPI 3 from the code: each JSON route is declared once with pydantic models, which both
-validate the request and describe it; /api/openapi.json is built from those declarations.
+"""OpenAPI 3 from the code: each route of the two JSON APIs (the students' and the admins'; not the webhooks)
+is declared once with pydantic models, which both validate its query and body and describe them;
+/api/openapi.json is built from those declarations.
 
 (spectree does the same but answers validation errors in its own shape and serves its doc pages
 from a CDN; this keeps our error body {"error": {code, message}} and works offline.)
