@@ -49,6 +49,43 @@ def _empty_dispatcher():
     return dp
 
 
+def _register_dispatcher(url: str):
+    """The floor of a first /start: an aiogram bot whose /start does the product's registration writes (the user
+    row with the welcome credit, its ledger row) in raw sqlite3, one durable transaction per student (WAL,
+    synchronous=FULL, as the product), then answers."""
+    import sqlite3
+
+    from aiogram import Dispatcher, Router
+    from sqlalchemy import make_url
+
+    conn = sqlite3.connect(make_url(url).database, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    router = Router()
+
+    @router.message()
+    async def on_start(message):
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(
+            "INSERT INTO users (telegram_id, full_name, username, language, balance, created_at, last_seen_at) "
+            "VALUES (?, ?, ?, 'en', 50000, ?, ?) ON CONFLICT (telegram_id) DO NOTHING RETURNING id",
+            (message.from_user.id, message.from_user.full_name, message.from_user.username, now, now),
+        ).fetchone()
+        if row is not None:
+            conn.execute(
+                "INSERT INTO transactions (user_id, type, amount, description, status, created_at, updated_at) "
+                "VALUES (?, 'SIGNUP_BONUS', 50000, 'Welcome credit', 'APPROVED', ?, ?)",
+                (row[0], now, now),
+            )
+        conn.execute("COMMIT")
+        await message.answer("Welcome")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
 class Bench:
     def __init__(self, kind: str, url: str | None, data_dir: Path):
         self.kind, self.url, self.data_dir = kind, url, data_dir
@@ -79,7 +116,7 @@ class Bench:
             self.dp = create_dispatcher(settings, self.db, throttle_limit=1000)
         else:
             self.bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(self.api.base_url)))
-            self.dp = _empty_dispatcher()
+            self.dp = _register_dispatcher(self.url) if self.kind == "register" else _empty_dispatcher()
         self.task = asyncio.create_task(
             self.dp.start_polling(
                 self.bot, handle_signals=False, handle_as_tasks=True, polling_timeout=1, close_bot_session=True
@@ -144,6 +181,8 @@ async def _burst_run(kind: str, url: str | None, data_dir: Path, n: int) -> dict
     await b.start()
     try:
         users = [TgUser(700_000 + i, f"S{i}", f"s{i}", "en") for i in range(n)]
+        if kind == "register":  # the first /start only
+            return {"start_new": await b.burst(users, "/start")}
         out = {
             "start_new": await b.burst(users, "/start"),
             "start": await b.burst(users, "/start"),

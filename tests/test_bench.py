@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = [
     "| /start (returning) |",
+    "| /start (new students) vs raw registration |",
     "| /balance |",
     "Statements per update, /start of a returning student",
     "Statements per update, /balance",

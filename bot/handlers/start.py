@@ -63,9 +63,9 @@ async def cmd_start(
         ).format(name=esc(student.full_name), bonus=money(student.balance))
     else:
         # the name kept current, reachable again after a block: written only when one of them changed
-        student = await session.run_sync(
-            students.welcome_back, student, full_name=message.from_user.full_name, username=message.from_user.username
-        )
+        name, handle = message.from_user.full_name, message.from_user.username
+        if students.welcome_back_needed(student, full_name=name, username=handle):  # no database call otherwise
+            student = await session.run_sync(students.welcome_back, student, full_name=name, username=handle)
         greeting = _("👋 Welcome back, {name}!").format(name=esc(student.full_name))
     await message.answer(with_balance(f"{greeting}\n\n{about()}", student.balance), reply_markup=main_menu())
     await offer_web_app(message, bot, settings)

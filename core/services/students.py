@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -76,33 +76,27 @@ def register(
     now = as_utc(now)
     full_name = strip_controls(full_name)[:200]  # from Telegram: not ours to refuse, so cleaned
     username = strip_controls(username)[:64] or None
+    language = language if language in LANGUAGES else language_of(language)
     with unit_of_work(session):
-        existing = session.scalar(select(User).where(User.telegram_id == telegram_id))
-        if existing is not None:
+        bonus = get_settings(session).signup_bonus
+        values = dict(
+            telegram_id=telegram_id,
+            full_name=full_name,
+            username=username,
+            language=language,
+            balance=bonus,
+            created_at=now,
+            last_seen_at=now,
+        )
+        user_id = insert_ignore(session, User, values, ["telegram_id"])  # the new student first: the common case
+        if user_id is None:  # registered already (a repeat, or a concurrent /start was first)
+            existing = session.scalar(select(User).where(User.telegram_id == telegram_id))
             if (existing.full_name, existing.username) != (full_name, username):
                 existing.full_name, existing.username = full_name, username
             existing.last_seen_at = now
             return RegisterResult(user_info(existing), False, ZERO)
-        bonus = get_settings(session).signup_bonus
-        user_id = insert_ignore(
-            session,
-            User,
-            dict(
-                telegram_id=telegram_id,
-                full_name=full_name,
-                username=username,
-                language=language if language in LANGUAGES else language_of(language),
-                balance=bonus,
-                created_at=now,
-                last_seen_at=now,
-            ),
-            ["telegram_id"],
-        )
-        if user_id is None:  # a concurrent /start created it first
-            user = session.scalar(select(User).where(User.telegram_id == telegram_id))
-            return RegisterResult(user_info(user), False, ZERO)
-        session.add(
-            Transaction(
+        session.execute(
+            insert(Transaction).values(
                 user_id=user_id,
                 type=TransactionType.SIGNUP_BONUS,
                 amount=bonus,
@@ -115,9 +109,17 @@ def register(
                 updated_at=now,
             )
         )
-        session.flush()
-        user = session.get(User, user_id)
-        return RegisterResult(user_info(user), True, bonus)
+    student = UserInfo(
+        user_id, telegram_id, full_name, username, language, bonus, is_blocked=False, is_mentor=False, created_at=now
+    )
+    return RegisterResult(student, True, bonus)
+
+
+def welcome_back_needed(student: UserInfo, *, full_name: str = "", username: str | None = None) -> bool:
+    """Whether a returning student's /start changes anything (welcome_back writes only then): a new Telegram
+    name or handle, or coming back after blocking the bot. Asked without the database."""
+    cleaned = (strip_controls(full_name)[:200], strip_controls(username)[:64] or None)
+    return (student.full_name, student.username) != cleaned or not student.reachable
 
 
 def welcome_back(
@@ -131,10 +133,10 @@ def welcome_back(
     """A returning student's /start: their Telegram name and handle kept current, and reachable again if
     they had blocked the bot. Nothing is written (no write transaction is even begun) when nothing changed,
     the common case; activity marks are StudentMiddleware's (mark_active, at most hourly)."""
+    if not welcome_back_needed(student, full_name=full_name, username=username):
+        return student
     full_name = strip_controls(full_name)[:200]
     username = strip_controls(username)[:64] or None
-    if (student.full_name, student.username) == (full_name, username) and student.reachable:
-        return student
     with unit_of_work(session):
         session.execute(
             update(User)

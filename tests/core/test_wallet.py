@@ -42,6 +42,30 @@ def test_second_start_never_credits_again_but_refreshes_the_name(session):
     assert wallet.history(session, first.user.id).total == 1
 
 
+def test_register_returns_the_student_as_stored(session):
+    """The new student is answered from what was inserted (no read back): the same as reading them later."""
+    made = students.register(session, 80, full_name="Omar\x07 Hassan", username="omarh", language="en", now=NOW)
+    stored = students.find_by_telegram(session, 80)
+    assert made.user == stored
+    assert (made.user.full_name, made.user.balance, made.user.is_blocked, made.user.reachable) == (
+        "Omar Hassan",
+        D("500.00"),
+        False,
+        True,
+    )
+
+
+def test_a_returning_start_writes_only_when_the_name_or_reachability_changed(session):
+    student = students.register(session, 81, full_name="Mona", username="mona").user
+    assert not students.welcome_back_needed(student, full_name="Mona", username="mona")
+    assert not students.welcome_back_needed(student, full_name="Mona\x00", username="mona")  # the same once cleaned
+    assert students.welcome_back_needed(student, full_name="Mona Ali", username="mona")
+    assert students.welcome_back_needed(student, full_name="Mona", username=None)
+    assert students.welcome_back(session, student, full_name="Mona", username="mona") is student  # nothing written
+    renamed = students.welcome_back(session, student, full_name="Mona Ali", username="mona", now=NOW)
+    assert renamed.full_name == "Mona Ali" and students.find_by_telegram(session, 81).full_name == "Mona Ali"
+
+
 def test_welcome_credit_follows_the_setting(session):
     update_settings(session, {"signup_bonus": "250"}, actor=ADMIN)
     assert students.register(session, 79).user.balance == D("250.00")
