@@ -16,12 +16,14 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import BigInteger, String, bindparam, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.db import AsyncDatabase, unit_of_work
-from core.models import FSMRecord
+from core.models import FSMRecord, User
+from core.services import students
+from core.services.students import UserInfo
 from core.timeutil import utcnow
 
 EMPTY = "{}"
@@ -38,13 +40,19 @@ class Record:
 
 
 class UpdateScope:
-    """One update's FSM contexts: read through the update's session, written once at the end."""
+    """One update's FSM contexts: read through the update's session, written once at the end.
 
-    def __init__(self, session):
+    `telegram_id`, when set, is the student of the update: the first read of a context of theirs reads their
+    row too, in the same statement, and keeps it in `student` (a 1-tuple, its UserInfo or None) for
+    StudentMiddleware. It is read inside aiogram's per-student lock, as the state is."""
+
+    def __init__(self, session, telegram_id: int | None = None):
         self.session = session
         self.records: dict[str, Record] = {}
         self.dirty: set[str] = set()
         self.open = True
+        self.telegram_id = telegram_id
+        self.student: tuple[UserInfo | None] | None = None
 
     async def flush(self) -> None:
         if not self.dirty:
@@ -62,8 +70,8 @@ def current_scope() -> UpdateScope | None:
     return scope if scope is not None and scope.open else None  # a task outliving its update uses its own
 
 
-def enter_scope(session) -> tuple[UpdateScope, object]:
-    scope = UpdateScope(session)
+def enter_scope(session, telegram_id: int | None = None) -> tuple[UpdateScope, object]:
+    scope = UpdateScope(session, telegram_id)
     return scope, _scope.set(scope)
 
 
@@ -83,6 +91,26 @@ def load_record(session: Session, name: str) -> Record:
 def load_record_on(conn: Connection, name: str) -> Record:
     row = conn.execute(_LOAD, {"key": name}).first()
     return Record(row.state, row.data or EMPTY) if row else Record()
+
+
+_ASKED = select(bindparam("telegram_id", type_=BigInteger).label("tid"), bindparam("key", type_=String).label("k"))
+_ASKED = _ASKED.subquery("asked")
+_STUDENT = User.__table__
+# the student and their state in one statement (one round trip): a row always, either side NULL when absent
+_LOAD_WITH_STUDENT = (
+    select(*students.STUDENT_COLUMNS, _FSM.c.state, _FSM.c.data)
+    .select_from(_ASKED)
+    .outerjoin(_STUDENT, _STUDENT.c.telegram_id == _ASKED.c.tid)
+    .outerjoin(_FSM, _FSM.c.key == _ASKED.c.k)
+)
+
+
+def load_record_and_student_on(conn: Connection, name: str, telegram_id: int) -> tuple[Record, UserInfo | None]:
+    row = conn.execute(_LOAD_WITH_STUDENT, {"telegram_id": telegram_id, "key": name}).one()
+    n = len(students.STUDENT_COLUMNS)
+    state, data = row[n], row[n + 1]
+    record = Record(state, data or EMPTY) if (state, data) != (None, None) else Record()
+    return record, students.student_of_row(row[:n])
 
 
 def _upsert(dialect: str, values: dict, update: dict):
@@ -123,7 +151,15 @@ class SQLStorage(BaseStorage):
         name, scope = self.key_builder.build(key), current_scope()
         if scope is not None and name in scope.records:
             return scope.records[name]
-        if scope is not None:  # a read by primary key: on SQLite without aiosqlite's thread hand-offs
+        if (
+            scope is not None
+            and scope.student is None
+            and scope.telegram_id == key.user_id
+            and 0 < key.user_id <= students.MAX_TELEGRAM_ID
+        ):  # the student's row with it: one round trip
+            record, student = await scope.session.read_point(load_record_and_student_on, name, key.user_id)
+            scope.student = (student,)
+        elif scope is not None:  # a read by primary key: on SQLite without aiosqlite's thread hand-offs
             record = await scope.session.read_point(load_record_on, name)
         else:
             record = await self._run(None, load_record, name)

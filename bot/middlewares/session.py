@@ -36,7 +36,8 @@ class UpdateSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         try:
             async with self.db.sessions() as session:
-                scope, token = enter_scope(session)
+                user = data.get("event_from_user")
+                scope, token = enter_scope(session, user.id if user is not None and not user.is_bot else None)
                 try:
                     data["session"], data["db"], data["fsm_scope"] = session, self.db, scope
                     return await handler(event, data)

@@ -30,7 +30,11 @@ class StudentMiddleware(BaseMiddleware):
         data["is_admin"] = user is not None and user.id in self.admin_ids
         data["just_registered"] = False
         if user is not None and not user.is_bot:
-            student = await session.read_point(students.find_by_telegram_on, user.id)  # by a unique key
+            scope = data.get("fsm_scope")
+            if scope is not None and scope.student is not None:  # read with the state (bot/storage.py)
+                student = scope.student[0]
+            else:
+                student = await session.read_point(students.find_by_telegram_on, user.id)  # by a unique key
             created = False
             chat = data.get("event_chat")
             if student is None and (chat is None or chat.type == "private"):  # no accounts from group chatter

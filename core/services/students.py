@@ -155,22 +155,26 @@ def get_user(session: Session, user_id: int) -> UserInfo:
 
 
 _U = User.__table__
-# the bot reads this on every update: a Core statement built once (no ORM object, no identity map)
-_BY_TELEGRAM = (
-    select(
-        _U.c.id,
-        _U.c.telegram_id,
-        _U.c.full_name,
-        _U.c.username,
-        _U.c.language,
-        _U.c.balance,
-        _U.c.is_blocked,
-        _U.c.is_mentor,
-        _U.c.created_at,
-    )
-    .add_columns(_U.c.bot_blocked_at.is_(None))
-    .where(_U.c.telegram_id == bindparam("telegram_id"))
+# What a UserInfo is read from, in its fields' order (the bot reads a student on every update: Core statements
+# built once, no ORM object, no identity map); STUDENT_COLUMNS[0] is NULL when no student matched an outer join.
+STUDENT_COLUMNS = (
+    _U.c.id,
+    _U.c.telegram_id,
+    _U.c.full_name,
+    _U.c.username,
+    _U.c.language,
+    _U.c.balance,
+    _U.c.is_blocked,
+    _U.c.is_mentor,
+    _U.c.created_at,
+    _U.c.bot_blocked_at.is_(None),
 )
+_BY_TELEGRAM = select(*STUDENT_COLUMNS).where(_U.c.telegram_id == bindparam("telegram_id"))
+
+
+def student_of_row(values) -> UserInfo | None:
+    """The UserInfo in the first len(STUDENT_COLUMNS) values of a row (None for an outer join's empty side)."""
+    return UserInfo(*values) if values[0] is not None else None
 
 
 def find_by_telegram(session: Session, telegram_id: int) -> UserInfo | None:
@@ -182,7 +186,7 @@ def find_by_telegram_on(conn: Connection, telegram_id: int) -> UserInfo | None:
     if not 0 < telegram_id <= MAX_TELEGRAM_ID:
         return None  # never sent to the database: 2^64 overflows its BIGINT
     row = conn.execute(_BY_TELEGRAM, {"telegram_id": telegram_id}).first()
-    return UserInfo(*row) if row else None
+    return student_of_row(row) if row else None
 
 
 def set_language(session: Session, user_id: int, language: str) -> UserInfo:

@@ -103,3 +103,36 @@ async def test_on_postgresql_point_reads_use_the_autocommit_pool_and_fall_back_o
             assert main == ["SELECT"]  # through the session instead
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_an_update_reads_the_student_and_the_state_in_one_statement(request, database, fake_api, tmp_path):
+    """A returning student's /start or /balance: their row and their FSM state come in one statement (one
+    round trip), read inside aiogram's per-student lock; no write."""
+    from tests.bot.fake_api import TgUser
+    from tests.bot.helpers import BotRunner
+    from tests.helpers import make_settings
+
+    url = request.getfixturevalue("sqlite_url" if database == "sqlite" else "pg_url")
+    settings = make_settings(url, tmp_path, bot_token=fake_api.token, telegram_api_url=fake_api.base_url)
+    runner = await BotRunner(fake_api, settings, throttle_limit=1000).start()
+    seen: list[str] = []
+    try:
+        engines = [
+            runner.db.engine.sync_engine,
+            runner.db.point_engine,
+            runner.db.reads.engine.sync_engine if runner.db.reads is not None else None,
+        ]
+        for engine in (e for e in engines if e is not None):
+            event.listen(engine, "before_cursor_execute", lambda c, cur, stmt, *a: seen.append(" ".join(stmt.split())))
+        mai = TgUser(4321, "Mai")
+        await runner.send(mai, "/start")  # registers
+        for text in ("/start", "💰 Balance"):
+            seen.clear()
+            calls = await runner.send(mai, text)
+            assert calls and calls[-1].chat_id == mai.id
+            reads = [s for s in seen if "fsm_states" in s or "FROM users" in s]
+            assert len(reads) == 1 and "fsm_states" in reads[0] and "users" in reads[0], seen
+            assert not [s for s in seen if s.upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))]
+    finally:
+        await runner.stop()
