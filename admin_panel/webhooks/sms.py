@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 
-from admin_panel.web.errors import error_response
+from admin_panel.web.errors import admin_message, error_response
 from admin_panel.web.security import read_json
 from core.errors import DomainError
 from core.services import reconciliation
@@ -113,7 +113,7 @@ def receive():
         with panel.db.sessions() as session:
             result = reconciliation.receive_sms(session, text, source="sms", received_at=received_at, now=now)
     except DomainError as err:
-        return _fail(err.http_status, err.code, str(err))
+        return _fail(err.http_status, err.code, admin_message(err))
     transfer = result.transfer
     return jsonify(
         {
