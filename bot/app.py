@@ -16,14 +16,28 @@ from bot import middlewares
 from bot.handlers import build_routers
 from bot.i18n import build_i18n
 from bot.storage import SQLStorage
+from bot.ui.keyboards import sent_as
 from core.config import Settings, require_bot_token
 from core.db import AsyncDatabase
 from core.startup import open_async_database
 
 
+class BotSession(AiohttpSession):
+    """aiogram's session, sending the main menu's JSON serialized once: nearly every answer carries the menu,
+    and aiogram would otherwise dump and walk its buttons for each message."""
+
+    def build_form_data(self, bot: Bot, method):
+        menu = sent_as(getattr(method, "reply_markup", None))
+        if menu is None:
+            return super().build_form_data(bot, method)
+        form = super().build_form_data(bot, method.model_copy(update={"reply_markup": None}))
+        form.add_field("reply_markup", menu)
+        return form
+
+
 def create_bot(settings: Settings) -> Bot:
     """A Bot speaking to TELEGRAM_API_URL (official API, a self-hosted server, or the tests' fake)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(require_bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -42,6 +42,12 @@ MENU = [
 
 
 _MENUS: dict[tuple, ReplyKeyboardMarkup] = {}
+_MENU_JSON: dict[int, str] = {}  # id of a menu above -> its JSON as sent (the menus live as long as the process)
+
+
+def sent_as(markup) -> str | None:
+    """The JSON a main menu is sent as, serialized once (None for any other markup)."""
+    return _MENU_JSON.get(id(markup))
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -54,6 +60,7 @@ def main_menu() -> ReplyKeyboardMarkup:
         for row in labels:
             builder.row(*(KeyboardButton(text=label) for label in row))
         markup = _MENUS[labels] = builder.as_markup(resize_keyboard=True, is_persistent=True)
+        _MENU_JSON[id(markup)] = markup.model_dump_json(exclude_none=True)
     return markup
 
 

@@ -219,3 +219,37 @@ async def test_without_webapp_url_nothing_changes(runner, sync_db):
     assert web_buttons(calls) == [] and no_reply_keyboard_web_app(calls)
     assert not any(c.method in ("setChatMenuButton", "getChatMenuButton") for c in runner.api.calls)
     assert not any("t.me/" in c.text or "CodeHub app" in c.text for c in calls)
+
+
+def test_the_main_menu_is_sent_as_aiogram_would_send_it():
+    """BotSession sends the menu's JSON serialized once: the same keyboard as aiogram's own serialization, in
+    both languages; any other markup goes through aiogram."""
+    import json
+
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.methods import SendMessage
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    from bot.app import BotSession
+    from bot.ui.keyboards import main_menu
+    from tests.bot.fake_api import TOKEN
+
+    def fields(form) -> dict:
+        return {options["name"]: value for options, _headers, value in form._fields}
+
+    i18n = build_i18n()
+    ours, plain = BotSession(), AiohttpSession()
+    bot = Bot(TOKEN, session=ours)
+    for language in ("en", "ar"):
+        with i18n.context(), i18n.use_locale(language):
+            method = SendMessage(chat_id=5, text="hi", reply_markup=main_menu())
+        sent, expected = fields(ours.build_form_data(bot, method)), fields(plain.build_form_data(bot, method))
+        assert sent.keys() == expected.keys()
+        assert json.loads(sent["reply_markup"]) == json.loads(expected["reply_markup"])
+        assert {k: v for k, v in sent.items() if k != "reply_markup"} == {
+            k: v for k, v in expected.items() if k != "reply_markup"
+        }
+    inline = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="a", callback_data="b")]])
+    method = SendMessage(chat_id=5, text="hi", reply_markup=inline)
+    assert fields(ours.build_form_data(bot, method)) == fields(plain.build_form_data(bot, method))
