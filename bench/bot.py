@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -99,7 +100,7 @@ class Bench:
         self.api = await FakeTelegramAPI().start()
         self.db = None
         if self.kind == "product":
-            from bot.app import create_bot, create_dispatcher
+            from bot.app import create_bot, create_dispatcher, settle_heap
             from core.startup import open_async_database
 
             settings = _settings(self.url, self.data_dir, self.api.base_url)
@@ -114,6 +115,8 @@ class Bench:
                     )
             self.bot = create_bot(settings)
             self.dp = create_dispatcher(settings, self.db, throttle_limit=1000)
+            if os.environ.get("CODEHUB_BENCH_NO_SETTLE") is None:
+                settle_heap()  # as bot.runner does before the first update
         else:
             self.bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(self.api.base_url)))
             self.dp = _register_dispatcher(self.url) if self.kind == "register" else _empty_dispatcher()

@@ -18,7 +18,7 @@ async def serve(settings: Settings) -> None:
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
-    from bot.app import create_bot, create_dispatcher, set_commands
+    from bot.app import create_bot, create_dispatcher, set_commands, settle_heap
     from bot.i18n import build_i18n
     from bot.metrics import add_ops_routes
     from bot.outbox.scheduler import build_scheduler, stop_scheduler
@@ -29,6 +29,7 @@ async def serve(settings: Settings) -> None:
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, i18n=i18n)
     scheduler = build_scheduler(bot, db, i18n, settings)
+    log.info("start-up heap settled: %d objects frozen out of the garbage collector's passes", settle_heap())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

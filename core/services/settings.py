@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.business_settings import (
     LABELS,
-    PARSERS,  # noqa: F401
+    PARSERS,
     AppSettings,
     to_text,
     validate_setting,
@@ -39,6 +39,24 @@ def get_settings(session: Session) -> AppSettings:
         except ValueError:
             continue  # a bad stored value falls back to the default rather than breaking every flow
     return AppSettings(**values)
+
+
+def get_setting(session: Session, key: str):
+    """One setting, as get_settings would give it, in one indexed read (the bot's registration reads only the
+    welcome credit)."""
+    stored = session.scalar(_ONE.params(key=key))
+    if stored is not None:
+        try:
+            return PARSERS[key](stored)
+        except ValueError:
+            pass  # a bad stored value falls back to the default, as in get_settings
+    ctx = session.info.get("codehub")
+    if ctx is not None and key in ctx.defaults:
+        return PARSERS[key](ctx.defaults[key])
+    return getattr(AppSettings(), key)
+
+
+_ONE = select(Setting.value).where(Setting.key == bindparam("key"))
 
 
 def update_settings(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -82,6 +83,9 @@ async def test_run_bot_polls_and_answers_start(fake_api, tmp_path):
         code, err = await stop(proc)
     assert code == 0, err
     assert "Traceback" not in err
+    # what start-up built is out of the garbage collector's passes before the first update (bot.app.settle_heap)
+    settled = re.search(r"start-up heap settled: (\d+) objects frozen", err)
+    assert settled and int(settled.group(1)) > 100_000, err[-2000:]
 
 
 @pytest.mark.slow

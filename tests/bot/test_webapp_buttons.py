@@ -221,35 +221,38 @@ async def test_without_webapp_url_nothing_changes(runner, sync_db):
     assert not any("t.me/" in c.text or "CodeHub app" in c.text for c in calls)
 
 
-def test_the_main_menu_is_sent_as_aiogram_would_send_it():
-    """BotSession sends the menu's JSON serialized once: the same keyboard as aiogram's own serialization, in
-    both languages; any other markup goes through aiogram."""
+def test_each_request_is_one_json_body_with_the_fields_aiogram_would_send():
+    """BotSession sends a request as JSON with the same fields and values as aiogram's own form, the main menu
+    serialized once, in both languages; any other markup too; a request uploading a file goes as the form."""
     import json
 
     from aiogram import Bot
     from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.methods import SendMessage
-    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+    from aiogram.methods import SendDocument, SendMessage
+    from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
     from bot.app import BotSession
     from bot.ui.keyboards import main_menu
     from tests.bot.fake_api import TOKEN
 
-    def fields(form) -> dict:
-        return {options["name"]: value for options, _headers, value in form._fields}
+    def same_request(method) -> None:
+        sent = json.loads(ours.json_body(bot, method))
+        form = {options["name"]: value for options, _headers, value in plain.build_form_data(bot, method)._fields}
+        assert sent.keys() == form.keys()
+        for key, value in sent.items():  # the form carries text; JSON its values
+            assert value == (form[key] if isinstance(value, str) else json.loads(form[key])), key
 
     i18n = build_i18n()
     ours, plain = BotSession(), AiohttpSession()
     bot = Bot(TOKEN, session=ours)
     for language in ("en", "ar"):
         with i18n.context(), i18n.use_locale(language):
-            method = SendMessage(chat_id=5, text="hi", reply_markup=main_menu())
-        sent, expected = fields(ours.build_form_data(bot, method)), fields(plain.build_form_data(bot, method))
-        assert sent.keys() == expected.keys()
-        assert json.loads(sent["reply_markup"]) == json.loads(expected["reply_markup"])
-        assert {k: v for k, v in sent.items() if k != "reply_markup"} == {
-            k: v for k, v in expected.items() if k != "reply_markup"
-        }
+            menu = main_menu()
+        same_request(SendMessage(chat_id=5, text="hi <b>there</b>", reply_markup=menu))
+        assert json.loads(ours.json_body(bot, SendMessage(chat_id=5, text="hi", reply_markup=menu)))["reply_markup"][
+            "keyboard"
+        ]
     inline = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="a", callback_data="b")]])
-    method = SendMessage(chat_id=5, text="hi", reply_markup=inline)
-    assert fields(ours.build_form_data(bot, method)) == fields(plain.build_form_data(bot, method))
+    same_request(SendMessage(chat_id=5, text="hi", reply_markup=inline, disable_notification=True))
+    upload = SendDocument(chat_id=5, document=BufferedInputFile(b"a,b\n", filename="history.csv"))
+    assert ours.json_body(bot, upload) is None

@@ -141,6 +141,26 @@ def test_settings_validated_all_or_nothing_and_audited(session):
     assert ("durations", "Session durations offered (minutes)", "30,60,90") in setting_items(updated)
 
 
+def test_one_setting_reads_as_all_settings_do(session):
+    """get_setting (the registration's one read) agrees with get_settings: the default, the config's value, what
+    an admin saved, and a bad stored value falling back."""
+    from core.models import Setting
+    from core.services.settings import get_setting
+
+    def agree(key):
+        assert get_setting(session, key) == getattr(get_settings(session), key)
+        return get_setting(session, key)
+
+    assert agree("signup_bonus") == Decimal("500.00")  # the default
+    assert agree("vodafone_cash_number") == "01099998888"  # from config
+    update_settings(session, {"signup_bonus": "250", "vodafone_cash_number": "01155556666"}, actor=ADMIN, now=NOW)
+    assert agree("signup_bonus") == Decimal("250.00") and agree("vodafone_cash_number") == "01155556666"
+    session.get(Setting, "signup_bonus").value = "lots"
+    session.commit()
+    assert agree("signup_bonus") == Decimal("500.00")
+    assert students.register(session, 4242, full_name="Mona").user.balance == Decimal("500.00")
+
+
 def test_admin_accounts_and_login_throttling(session):
     admins.create_admin(session, "owner1", "plum-orbit-canyon-7", "owner")
     with pytest.raises(InvalidInput):
