@@ -113,6 +113,10 @@ class Bench:
                         "before_cursor_execute",
                         lambda c, cur, stmt, *a: self.statements.append(" ".join(stmt.split()[:2]).upper()),
                     )
+            if self.db.point_reader is not None:  # the reads that go to the driver past SQLAlchemy
+                self.db.point_reader.listeners.append(
+                    lambda stmt: self.statements.append(" ".join(stmt.split()[:2]).upper())
+                )
             self.bot = create_bot(settings)
             self.dp = create_dispatcher(settings, self.db, throttle_limit=1000)
             if os.environ.get("CODEHUB_BENCH_NO_SETTLE") is None:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.db import AsyncDatabase, unit_of_work
+from core.db.prepared import PointRead
 from core.models import FSMRecord, User
 from core.services import students
 from core.services.students import UserInfo
@@ -105,12 +106,18 @@ _LOAD_WITH_STUDENT = (
 )
 
 
-def load_record_and_student_on(conn: Connection, name: str, telegram_id: int) -> tuple[Record, UserInfo | None]:
-    row = conn.execute(_LOAD_WITH_STUDENT, {"telegram_id": telegram_id, "key": name}).one()
+_READ_WITH_STUDENT = PointRead(_LOAD_WITH_STUDENT)
+
+
+def record_and_student_of(row) -> tuple[Record, UserInfo | None]:
     n = len(students.STUDENT_COLUMNS)
     state, data = row[n], row[n + 1]
     record = Record(state, data or EMPTY) if (state, data) != (None, None) else Record()
     return record, students.student_of_row(row[:n])
+
+
+def load_record_and_student_on(conn: Connection, name: str, telegram_id: int) -> tuple[Record, UserInfo | None]:
+    return record_and_student_of(conn.execute(_LOAD_WITH_STUDENT, {"telegram_id": telegram_id, "key": name}).one())
 
 
 def _upsert(dialect: str, values: dict, update: dict):
@@ -157,7 +164,8 @@ class SQLStorage(BaseStorage):
             and scope.telegram_id == key.user_id
             and 0 < key.user_id <= students.MAX_TELEGRAM_ID
         ):  # the student's row with it: one round trip
-            record, student = await scope.session.read_point(load_record_and_student_on, name, key.user_id)
+            [row] = await scope.session.read_rows(_READ_WITH_STUDENT, {"telegram_id": key.user_id, "key": name})
+            record, student = record_and_student_of(row)
             scope.student = (student,)
         elif scope is not None:  # a read by primary key: on SQLite without aiosqlite's thread hand-offs
             record = await scope.session.read_point(load_record_on, name)

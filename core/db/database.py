@@ -15,6 +15,7 @@ from sqlalchemy.pool import SingletonThreadPool
 from core.config import ConfigError, Settings
 from core.crypto import FieldCipher, load_or_create_key
 from core.db.engines import POOL_TIMEOUT_S, create_async_db_engine, create_sync_engine
+from core.db.prepared import AsyncpgPointReader, SqlitePointReader
 from core.db.sessions import AutocommitReads, BriefAsyncSession, ConnectionGate, WriteTurn, _point_read_pragmas
 from core.money import set_currency
 
@@ -90,6 +91,7 @@ class AsyncDatabase:
                 engine_kw.get("pool_size", 5) + max(0, engine_kw.get("max_overflow", 10)), timeout
             )
         self.point_engine: Engine | None = None
+        self.point_reader: SqlitePointReader | AsyncpgPointReader | None = None  # PointReads (core.db.prepared)
         if self.engine.dialect.name == "sqlite":
             info["write_turn"] = WriteTurn(timeout)
             in_memory = make_url(url).database in (None, "", ":memory:")
@@ -99,13 +101,21 @@ class AsyncDatabase:
                 )
                 event.listen(self.point_engine, "connect", _point_read_pragmas)
                 info["point_reads"] = self.point_engine
+                self.point_reader = info["point_reader"] = SqlitePointReader(self.point_engine)
         self.reads: AutocommitReads | None = None
         if self.engine.dialect.name == "postgresql" and "poolclass" not in engine_kw:
             self.reads = info["autocommit_reads"] = AutocommitReads(url, timeout)
+            self.point_reader = info["point_reader"] = AsyncpgPointReader(
+                url, self.engine.dialect, AutocommitReads.SIZE + AutocommitReads.OVERFLOW, timeout
+            )
         self.sessions = async_sessionmaker(self.engine, class_=BriefAsyncSession, expire_on_commit=False, info=info)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if isinstance(self.point_reader, AsyncpgPointReader):
+            await self.point_reader.close()
+        elif self.point_reader is not None:
+            self.point_reader.close()
         if self.point_engine is not None:
             self.point_engine.dispose()
         if self.reads is not None:

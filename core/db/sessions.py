@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
 
 from core.db.engines import CONNECT_TIMEOUT_S, POINT_READ_BUSY_MS, async_url
+from core.db.prepared import PointRead
 
 
 class ConnectionGate:
@@ -121,6 +122,18 @@ class BriefAsyncSession(AsyncSession):
                 pass
         return await self.run_sync(_on_connection, fn, *args, **kw)
 
+    async def read_rows(self, point: PointRead, params: dict) -> list[tuple]:
+        """The rows of a PointRead (core.db.prepared) on the driver's own connection where the database has one
+        (SQLite's read-only connection on the loop's thread; PostgreSQL's small asyncpg pool); should that fail
+        (a lock, a connection gone), through read_point."""
+        reader = self.info.get("point_reader")
+        if reader is not None:
+            try:
+                return await reader.rows(point, params)
+            except reader.errors:
+                pass
+        return await self.read_point(_rows_on, point.statement, params)
+
     async def read_only(self, fn, *args, **kw):
         """`fn(session, ...)` for a short read (a few indexed statements, e.g. a student's last transactions):
         as read_point, on a Session of the read-only connection (SQLite) or the AUTOCOMMIT pool (PostgreSQL),
@@ -164,6 +177,10 @@ class AutocommitReads:
         async with self.gate.turn():
             async with self.engine.connect() as conn:
                 return await conn.run_sync(fn, *args, **kw)
+
+
+def _rows_on(conn, statement, params) -> list[tuple]:
+    return [tuple(row) for row in conn.execute(statement, params)]
 
 
 def _on_session(conn, fn, info, *args, **kw):

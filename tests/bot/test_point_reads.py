@@ -125,6 +125,7 @@ async def test_an_update_reads_the_student_and_the_state_in_one_statement(reques
         ]
         for engine in (e for e in engines if e is not None):
             event.listen(engine, "before_cursor_execute", lambda c, cur, stmt, *a: seen.append(" ".join(stmt.split())))
+        runner.db.point_reader.listeners.append(lambda stmt: seen.append(" ".join(stmt.split())))  # past SQLAlchemy
         mai = TgUser(4321, "Mai")
         await runner.send(mai, "/start")  # registers
         for text in ("/start", "💰 Balance"):
@@ -136,3 +137,61 @@ async def test_an_update_reads_the_student_and_the_state_in_one_statement(reques
             assert not [s for s in seen if s.upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))]
     finally:
         await runner.stop()
+
+
+async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(db_url):
+    """read_rows runs a PointRead on the driver's own connection (pysqlite on the loop's thread, asyncpg's pool):
+    the same values, of the same types (money as Decimal, flags as bool, times as datetimes), as
+    connection.execute; a key that matches nothing gives the outer join's empty side."""
+    from bot.storage import _LOAD_WITH_STUDENT, _READ_WITH_STUDENT, record_and_student_of
+
+    _register(db_url)
+    sync = create_sync_engine(db_url)
+    db = AsyncDatabase(db_url, context())
+    try:
+        for params in ({"telegram_id": 4242, "key": "fsm:4242"}, {"telegram_id": 999, "key": "none"}):
+            with sync.connect() as conn:
+                expected = [tuple(row) for row in conn.execute(_LOAD_WITH_STUDENT, params)]
+            async with db.sessions() as session:
+                rows = await session.read_rows(_READ_WITH_STUDENT, params)
+            assert rows == expected and [type(v) for v in rows[0]] == [type(v) for v in expected[0]]
+        record, student = record_and_student_of(rows[0])
+        assert record.empty and student is None
+        async with db.sessions() as session:
+            [row] = await session.read_rows(_READ_WITH_STUDENT, {"telegram_id": 4242, "key": "k"})
+        _record, student = record_and_student_of(row)
+        assert (student.full_name, student.balance, student.is_blocked, student.reachable) == (
+            "Mai",
+            Decimal("500.00"),
+            False,
+            True,
+        )
+        assert student.created_at is not None and student.created_at.year >= 2020
+    finally:
+        sync.dispose()
+        await db.dispose()
+
+
+async def test_a_prepared_point_read_that_fails_at_the_driver_takes_the_pooled_path(db_url, monkeypatch):
+    """A lock on SQLite or a connection gone on PostgreSQL: the read goes through SQLAlchemy instead, and the
+    student sees the same answer."""
+    from bot.storage import _READ_WITH_STUDENT
+
+    _register(db_url)
+    db = AsyncDatabase(db_url, context())
+    reader = db.point_reader
+    calls = []
+
+    async def broken(point, params):
+        calls.append(params)
+        raise reader.errors[0]("gone")
+
+    try:
+        async with db.sessions() as session:
+            [expected] = await session.read_rows(_READ_WITH_STUDENT, {"telegram_id": 4242, "key": "k"})
+        monkeypatch.setattr(reader, "rows", broken)
+        async with db.sessions() as session:
+            assert await session.read_rows(_READ_WITH_STUDENT, {"telegram_id": 4242, "key": "k"}) == [expected]
+        assert len(calls) == 1
+    finally:
+        await db.dispose()
