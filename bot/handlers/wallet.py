@@ -13,14 +13,18 @@ from bot.ui.statement import entry_line
 from bot.ui.webapp import web_app_rows
 from core.config import Settings
 from core.db import BriefAsyncSession
-from core.services import ledger
+from core.services import ledger, wallet
 from core.services.students import UserInfo
 
 
 async def cmd_balance(message: Message, session: BriefAsyncSession, student: UserInfo, settings: Settings) -> None:
-    page = await session.read_only(ledger.statement, student.id, page=1, per_page=5)
+    entries = wallet.entries_of(await session.read_rows(wallet.RECENT, wallet.recent_params(student.id, 5)))
+    if ledger.needs_reads(entries):  # names of platforms and mentors
+        recent = await session.read_only(ledger.lines, entries)
+    else:
+        recent = ledger.lines(None, entries)
     lines = [balance_line(student.balance), "", _("<b>Last transactions</b>")]
-    lines += [entry_line(e) for e in page.items] or [_("No transactions yet.")]
+    lines += [entry_line(e) for e in recent] or [_("No transactions yet.")]
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [

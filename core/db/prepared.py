@@ -35,12 +35,17 @@ class _Compiled:
         self.names = tuple(compiled.positiontup or ())
         binds = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names}
         self.binds = tuple((name, binds[name]) for name in self.names)
+        # values the statement carries itself (a literal the compiler added, e.g. SQLite's OFFSET 0)
+        self.fixed = {
+            name: compiled.binds[name].effective_value for name in self.names if not compiled.binds[name].required
+        }
         self.results: tuple[Callable[[Any], Any] | None, ...] = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.selected_columns
         )
 
     def arguments(self, params: dict) -> list:
-        return [params[name] if proc is None else proc(params[name]) for name, proc in self.binds]
+        values = {**self.fixed, **params} if self.fixed else params
+        return [values[name] if proc is None else proc(values[name]) for name, proc in self.binds]
 
     def row(self, values) -> tuple:
         return tuple(value if proc is None else proc(value) for proc, value in zip(self.results, values))
@@ -97,7 +102,12 @@ class AsyncpgPointReader:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self.dsn, min_size=1, max_size=self.size, timeout=self.timeout, command_timeout=self.timeout
+                    self.dsn,
+                    min_size=1,
+                    max_size=self.size,
+                    timeout=self.timeout,
+                    command_timeout=self.timeout,
+                    reset=_nothing_to_reset,
                 )
         return self._pool
 
@@ -114,3 +124,9 @@ class AsyncpgPointReader:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+async def _nothing_to_reset(_conn) -> None:
+    """These connections only ever run single SELECTs outside a transaction: no session state to undo, so a
+    connection goes back to the pool without asyncpg's default RESET ALL round trip (an open transaction
+    would still be rolled back by asyncpg itself)."""

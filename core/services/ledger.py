@@ -108,6 +108,21 @@ def statement(
     return Page([StatementLine(e, details[e.id]) for e in rows.items], rows.page, rows.pages, rows.total)
 
 
+def needs_reads(entries: list[LedgerEntry]) -> bool:
+    """Whether entry_details reads the database for these entries (names of platforms and mentors)."""
+    return any(
+        e.type in (TransactionType.PLATFORM_PURCHASE, TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND)
+        and e.reference
+        for e in entries
+    )
+
+
+def lines(session: Session | None, entries: list[LedgerEntry]) -> list[StatementLine]:
+    """StatementLines of entries already read (wallet.RECENT); `session` may be None when not needs_reads."""
+    details = entry_details(session, entries)
+    return [StatementLine(e, details[e.id]) for e in entries]
+
+
 TOTALS_CAP = 10_000
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from core.db.prepared import PointRead
 from core.errors import BalanceLimit, InsufficientFunds, NotFound
 from core.models import NotificationKind, Transaction, TransactionStatus, TransactionType, User
 from core.money import ZERO, parse_signed_amount
@@ -115,6 +116,23 @@ def _history_statements(by_type: bool, by_status: bool) -> tuple:
             .offset(bindparam("offset")),
         )
     return found
+
+
+# a student's newest entries, for the bot's /balance on every view (BriefAsyncSession.read_rows)
+RECENT = PointRead(
+    select(*_ENTRY)
+    .where(_T.c.user_id == bindparam("uid"))
+    .order_by(_T.c.created_at.desc(), _T.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def recent_params(user_id: int, limit: int) -> dict:
+    return {"uid": user_id, "limit": limit}
+
+
+def entries_of(rows) -> list[LedgerEntry]:
+    return [LedgerEntry(*r) for r in rows]
 
 
 def history(

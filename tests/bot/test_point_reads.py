@@ -195,3 +195,26 @@ async def test_a_prepared_point_read_that_fails_at_the_driver_takes_the_pooled_p
         assert len(calls) == 1
     finally:
         await db.dispose()
+
+
+async def test_balance_reads_the_newest_entries_as_history_does(db_url):
+    """/balance's newest entries (wallet.RECENT, a PointRead) are history's first page: the same entries, enums
+    as enums, amounts as Decimals."""
+    from core.services import wallet
+    from tests.factories import SEED
+
+    uid = _register(db_url)
+    sync = Database(db_url, context())
+    with sync.session() as s:
+        for n in range(1, 8):
+            wallet.adjust_balance(s, uid, Decimal(n), f"correction {n}", actor=SEED, idempotency_key=f"fix-{n}")
+        expected = wallet.history(s, uid, page=1, per_page=5).items
+    sync.dispose()
+    db = AsyncDatabase(db_url, context())
+    try:
+        async with db.sessions() as session:
+            entries = wallet.entries_of(await session.read_rows(wallet.RECENT, wallet.recent_params(uid, 5)))
+        assert entries == expected and len(entries) == 5
+        assert entries[0].amount == Decimal("7.00") and entries[0].type.name == "ADJUSTMENT"
+    finally:
+        await db.dispose()
