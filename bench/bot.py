@@ -124,6 +124,10 @@ class Bench:
         else:
             self.bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(self.api.base_url)))
             self.dp = _register_dispatcher(self.url) if self.kind == "register" else _empty_dispatcher()
+            if self.kind == "empty-settled":  # the floor with the product's garbage-collector settings
+                from bot.app import settle_heap
+
+                settle_heap()
         self.task = asyncio.create_task(
             self.dp.start_polling(
                 self.bot, handle_signals=False, handle_as_tasks=True, polling_timeout=1, close_bot_session=True
