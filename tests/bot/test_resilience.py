@@ -85,7 +85,7 @@ async def test_unexpected_error_gets_an_apology_with_reference_and_the_bot_keeps
         raise RuntimeError("database on fire")
 
     await runner.send(STUDENT, "/start")
-    monkeypatch.setattr(wallet, "history", broken)
+    monkeypatch.setattr(wallet, "entries_of", broken)  # what /balance reads its entries with
     calls = await runner.send(STUDENT, "/balance")
     assert "Sorry, something went wrong" in calls[-1].text and "Error reference" in calls[-1].text
     ref = calls[-1].text.rsplit(" ", 1)[-1]

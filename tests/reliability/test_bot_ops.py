@@ -37,7 +37,7 @@ async def test_updates_are_counted_and_timed_and_failures_counted(runner, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(wallet, "history", broken)
+    monkeypatch.setattr(wallet, "entries_of", broken)  # what /balance reads its entries with
     calls = await runner.send(MONA, "/balance")
     assert "Error reference" in calls[-1].text
     assert value("codehub_bot_updates_handled_total") - handled == 3

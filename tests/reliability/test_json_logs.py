@@ -37,7 +37,7 @@ async def test_an_unexpected_error_is_one_json_line_with_the_students_reference(
         raise RuntimeError("database on fire")
 
     await runner.send(MONA, "/start")
-    monkeypatch.setattr(wallet, "history", broken)
+    monkeypatch.setattr(wallet, "entries_of", broken)  # what /balance reads its entries with
     calls = await runner.send(MONA, "/balance")
     ref = calls[-1].text.rsplit(" ", 1)[-1]  # "... Error reference: ABCD1234" as the student sees it
     [line] = [x for x in json_lines() if x.get("error_ref")]
