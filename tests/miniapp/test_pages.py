@@ -72,3 +72,18 @@ def test_the_launch_page_knows_every_page_the_bot_links_to(app):
     for name, path in BOT_PAGES.items():
         ours, theirs = urlsplit(links[name].replace("&amp;", "&")), urlsplit(path)
         assert ours.path == theirs.path and parse_qs(ours.query) == {**parse_qs(theirs.query), "lang": ["ar"]}, name
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_page_shows_words_never_python_objects(app, lang):
+    """A template reading `t.copy` off a dict showed `<built-in method copy of dict object at 0x…>` on the
+    wallet page's Copy button: the labels reach templates as words only (miniapp.labels.Words)."""
+    from admin_panel.miniapp.labels import labels
+
+    client = app.test_client()
+    for path in PAGES:
+        page = client.get(f"{path}?lang={lang}").text
+        for leak in ("built-in method", "bound method", " object at 0x", "None", "undefined"):
+            assert leak not in page, (path, leak)
+    wallet = client.get(f"/app/dashboard/wallet?lang={lang}").text
+    assert re.search(r'id="copy-number">\s*' + re.escape(labels(lang)["copy"]) + r"\s*</button>", wallet)
