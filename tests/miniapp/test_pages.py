@@ -87,3 +87,12 @@ def test_every_page_shows_words_never_python_objects(app, lang):
             assert leak not in page, (path, leak)
     wallet = client.get(f"/app/dashboard/wallet?lang={lang}").text
     assert re.search(r'id="copy-number">\s*' + re.escape(labels(lang)["copy"]) + r"\s*</button>", wallet)
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_served(app):
+    """Browsers ask each site for /favicon.ico: it was a 404 on every page."""
+    client = app.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    for path in [*PAGES, "/admin/login"]:
+        assert 'rel="icon" href="/favicon.ico"' in client.get(path).text, path
