@@ -70,6 +70,13 @@ def test_xlsx_export(panel, finance):
     assert "Amount" in header and sheet.max_row == 1 + panel.count(Transaction)
 
 
+def test_the_students_list_lists_students_not_mentors(panel, finance):
+    html = finance.get("/admin/students/").text
+    assert "Omar Hassan" in html and "Mariam Adel" in html
+    assert "Salma Farouk" not in html and "Ahmed (CodeHub founder)" not in html  # on the Mentors page
+    assert "Salma Farouk" not in finance.get("/admin/students/?search=Salma").text
+
+
 def test_students_list_search_and_page(panel, finance):
     html = finance.get("/admin/students/?search=Omar").text
     assert "Omar Hassan" in html and "Mariam Adel" not in html
