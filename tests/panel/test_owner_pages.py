@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core.models import Admin, Broadcast, Notification, Setting
-from core.timeutil import CAIRO, utcnow
+from core.models import Admin, Broadcast, Notification, Setting, Transaction, TransactionType
+from core.timeutil import CAIRO, as_utc, utcnow
 from tests.panel.helpers import flashes, login
 
 
@@ -102,16 +103,34 @@ def test_audit_log_filters(panel, owner):
 def test_monthly_report_csv(panel, finance):
     month = utcnow().astimezone(CAIRO).strftime("%Y-%m")
     html = finance.get(f"/admin/reports/?month={month}").text
-    assert "float at month end" in html and "350.50 EGP" in html
+    assert "Float at month end" in html and "350.50 EGP" in html
+    for raw in ("PENDING", "APPROVED", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "SIGNUP_BONUS", "REFUNDS", "TOTAL"):
+        assert raw not in html  # labels people read, not enum names
     r = finance.get(f"/admin/reports/monthly.csv?month={month}")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.data.decode())))
     by_item = {(row["section"], row["item"]): row for row in rows}
-    assert by_item[("top-ups", "PENDING")]["count"] == "2"
-    assert by_item[("top-ups", "PENDING")]["amount_egp"] == "350.50"
-    assert ("wallet", "float at month end") in by_item
+    assert by_item[("Top-ups", "Pending")]["count"] == "2"
+    assert by_item[("Top-ups", "Pending")]["amount_egp"] == "350.50"
+    assert ("Wallet", "Float at month end") in by_item
     assert finance.get("/admin/reports/?month=2026-13", follow_redirects=True).status_code == 200
     assert finance.get("/admin/reports/monthly.csv?month=garbage", follow_redirects=True).status_code == 200
+
+
+def test_the_monthly_reports_revenue_lines_add_up(panel, finance):
+    """Mentorship 150 and Refunds 150 under revenue with a total of 150 (the mentorship line was already net):
+    platforms + mentorship (gross) - refunds = total (net), for the month of the seed's refund."""
+    with panel.session() as s:
+        refunded = s.scalar(select(Transaction.created_at).where(Transaction.type == TransactionType.REFUND))
+    month = as_utc(refunded).astimezone(CAIRO).strftime("%Y-%m")
+    rows = list(csv.DictReader(io.StringIO(finance.get(f"/admin/reports/monthly.csv?month={month}").data.decode())))
+    revenue = {row["item"]: Decimal(row["amount_egp"]) for row in rows if row["section"] == "Revenue"}
+    refunds = revenue["Refunds of mentorship sessions"]
+    assert refunds == Decimal("-150.00")
+    assert (
+        revenue["Platform purchases"] + revenue["Mentorship sessions (gross)"] + refunds
+        == revenue["Total revenue (net)"]
+    )
 
 
 def test_owner_creates_panel_accounts(panel, owner):
