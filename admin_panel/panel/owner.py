@@ -12,7 +12,15 @@ from flask_admin import expose
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from admin_panel.panel.base import SecureModelView, SecureView, fmt_money, fmt_time, parse_int, post_button
+from admin_panel.panel.base import (
+    SecureModelView,
+    SecureView,
+    fmt_money,
+    fmt_time,
+    parse_int,
+    post_button,
+    readable,
+)
 from admin_panel.panel.exports import safe_row
 from admin_panel.panel.transactions import Before, OnOrAfter
 from admin_panel.web.context import actor, service_session
@@ -73,7 +81,25 @@ def _json_cell(field):
             data = json.loads(raw)
         except ValueError:
             return raw
-        return Markup("<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(v)}" for k, v in data.items()))
+        if not isinstance(data, dict):
+            return readable(data)
+        return Markup(
+            "<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(readable(v))}" for k, v in data.items())
+        )
+
+    return fmt
+
+
+def _json_export(field):
+    def fmt(view, ctx, model, name):
+        raw = getattr(model, field)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            return raw
+        if not isinstance(data, dict):
+            return readable(data)
+        return "; ".join(f"{k}: {readable(v)}" for k, v in data.items())
 
     return fmt
 
@@ -98,6 +124,12 @@ class AuditView(SecureModelView):
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "before": _json_cell("before"),
         "after": _json_cell("after"),
+        "entity_id": lambda v, c, m, n: m.entity_id or "—",
+    }
+    column_formatters_export = {
+        "created_at": lambda v, c, m, n: fmt_time(m.created_at),
+        "before": _json_export("before"),
+        "after": _json_export("after"),
     }
 
 

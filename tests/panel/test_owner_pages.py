@@ -91,6 +91,29 @@ def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
     assert value[:50] in r.text  # the form keeps what was typed
 
 
+def test_the_audit_log_reads_as_people_read(panel, owner):
+    """Enum names (TOP_UP, PENDING), raw UTC timestamps with microseconds and `None` in before/after: labels, Cairo
+    times and "—", on the page and in its CSV export, whose file name is Cairo time as its rows are."""
+    import re
+    from datetime import datetime, timedelta
+
+    html = owner.get("/admin/audit/").text
+    body = html[html.index("<table") :]
+    for raw in ("PENDING", "REJECTED", "TOP_UP", "MENTORSHIP_PAYMENT", "None", "+00:00"):
+        assert raw not in body, raw
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3,}", body)  # no microseconds
+    assert "Rejected" in body or "Pending" in body
+    before = utcnow().astimezone(CAIRO)
+    r = owner.get("/admin/audit/export/csv/")
+    after = utcnow().astimezone(CAIRO)
+    name = re.search(r"filename=(\S+)", r.headers["Content-Disposition"]).group(1)
+    stamp = datetime.strptime(name.rsplit("_", 2)[-2] + "_" + name.rsplit("_", 1)[-1][:8], "%Y-%m-%d_%H-%M-%S")
+    assert before.replace(tzinfo=None) - timedelta(seconds=2) <= stamp <= after.replace(tzinfo=None), name
+    text = r.get_data(as_text=True)
+    for raw in ("PENDING", "TOP_UP", "None", "+00:00"):
+        assert raw not in text, raw
+
+
 def test_audit_log_filters(panel, owner):
     html = owner.get("/admin/audit/?flt0_action_equals=topup.rejected").text
     assert "topup.rejected" in html and "booking.confirm" not in html
