@@ -94,7 +94,7 @@ def enum_formatter(field: str):
             "COMPLETED": "success",
             "CANCELLED": "secondary",
         }.get(str(value), "light")
-        return Markup(f'<span class="badge badge-{css}">{escape(value)}</span>')
+        return Markup(f'<span class="badge badge-{css}">{escape(readable(value))}</span>')
 
     return fmt
 

@@ -25,6 +25,8 @@ MINI_APP = {
 PUBLIC |= MINI_APP
 # `/` and the seed's page names only redirect into the panel, which then asks for a login.
 PUBLIC |= {"front_door", "seed_financial", "seed_mentorship", "seed_analytics"}
+# The site's icon, which every browser asks for (tests/miniapp/test_pages.py).
+PUBLIC |= {"favicon"}
 # Called by machines with their own secret instead of a session, so no CSRF token (tests/panel/test_transfers.py).
 SECRET_AUTHENTICATED = {"sms_webhook.receive"}
 
