@@ -121,7 +121,12 @@ def test_clocks() -> int:
 
 def run(args: list[str]) -> int:
     ensure_venv("postgres,redis")
-    return subprocess.call([str(BIN / "codehub"), "run", *args], cwd=ROOT)
+    child = subprocess.Popen([str(BIN / "codehub"), "run", *args], cwd=ROOT)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached `codehub run` too (one terminal, one signal): it stops cleanly
+            continue
 
 
 def lint() -> int:

@@ -43,3 +43,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *, stream=None) ->
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # APScheduler logs two INFO lines per run of each job ("Running job", "executed successfully"): with the
+    # outbox every 2 s that buried everything else. Its warnings and errors still show; LOG_LEVEL=DEBUG shows all.
+    quiet = logging.WARNING if root.getEffectiveLevel() > logging.DEBUG else logging.NOTSET
+    logging.getLogger("apscheduler.executors").setLevel(quiet)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from admin_panel.miniapp.labels import labels
+from admin_panel.miniapp.labels import labels, words
 from core.words import language_of
 
 PAGES = {  # start_param / page name -> (endpoint, query); the same names as the bot's (bot/webapp.py)
@@ -37,7 +37,7 @@ pages = Blueprint(
 
 def _render(page: str, template: str):
     lang = language_of(request.args.get("lang"))
-    return render_template(f"miniapp/{template}", page=page, lang=lang, t=labels(lang), texts=labels(lang), pages=PAGES)
+    return render_template(f"miniapp/{template}", page=page, lang=lang, t=words(lang), texts=labels(lang), pages=PAGES)
 
 
 @pages.get("/")

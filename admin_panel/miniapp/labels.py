@@ -102,3 +102,28 @@ def labels(language: str) -> dict[str, str]:
         **{key: _(msgid) for key, msgid in LABELS.items()},
         **{name: _(msgid) for name, msgid in (STATUS_NAMES | TYPE_NAMES).items()},
     }
+
+
+class Words:
+    """The labels for a template: `t.copy` is the word "Copy", never a dict's method (a template reading
+    `t.copy` off a dict rendered `<built-in method copy of dict object at 0x…>`). Only the labels are reachable,
+    as attributes or items; a missing one is Jinja's undefined."""
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: dict[str, str]):
+        self._words = words
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._words[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> str:
+        return self._words[name]
+
+
+@lru_cache(maxsize=4)
+def words(language: str) -> Words:
+    return Words(labels(language))

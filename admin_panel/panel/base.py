@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,8 @@ from admin_panel.web.errors import admin_message
 from core.errors import DomainError
 from core.models import AdminRole
 from core.money import format_money
-from core.timeutil import CAIRO, as_utc
+from core.timeutil import CAIRO, as_utc, utcnow
+from core.words.labels import STATUS_NAMES, TYPE_NAMES
 
 
 class PanelForm(FlaskForm):
@@ -38,6 +40,29 @@ def fmt_money(value) -> str:
 
 def fmt_time(value) -> str:
     return "—" if value is None else as_utc(value).astimezone(CAIRO).strftime("%Y-%m-%d %H:%M")
+
+
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?")
+
+
+def readable(value) -> str:
+    """A value stored as data (an audit row's before/after), as an admin reads it: "—" for nothing, the label of
+    a status or transaction type, Cairo time for a moment, yes/no."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        if value in STATUS_NAMES:
+            return STATUS_NAMES[value]
+        if value in TYPE_NAMES:
+            return TYPE_NAMES[value]
+        if _ISO_MOMENT.fullmatch(value):
+            try:
+                return fmt_time(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            except ValueError:
+                return value
+    return str(value)
 
 
 def age(value) -> str:
@@ -69,7 +94,7 @@ def enum_formatter(field: str):
             "COMPLETED": "success",
             "CANCELLED": "secondary",
         }.get(str(value), "light")
-        return Markup(f'<span class="badge badge-{css}">{escape(value)}</span>')
+        return Markup(f'<span class="badge badge-{css}">{escape(readable(value))}</span>')
 
     return fmt
 
@@ -163,6 +188,11 @@ class SecureModelView(RoleMixin, ModelView):
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment;filename={filename}"},
         )
+
+    def get_export_name(self, export_type: str = "csv") -> str:
+        """`Transactions_2026-12-07_14-05-00.csv` in Cairo time, as the rows inside (Flask-Admin names the file
+        in the server's clock, UTC)."""
+        return f"{self.name}_{utcnow().astimezone(CAIRO):%Y-%m-%d_%H-%M-%S}.{export_type}"
 
     def get_export_value(self, model, name):
         """Every CSV and XLSX export cell goes through admin_panel.panel.exports.safe_cell."""

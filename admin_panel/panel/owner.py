@@ -12,16 +12,25 @@ from flask_admin import expose
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from admin_panel.panel.base import SecureModelView, SecureView, fmt_money, fmt_time, parse_int, post_button
+from admin_panel.panel.base import (
+    SecureModelView,
+    SecureView,
+    fmt_money,
+    fmt_time,
+    parse_int,
+    post_button,
+    readable,
+)
 from admin_panel.panel.exports import safe_row
 from admin_panel.panel.transactions import Before, OnOrAfter
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
 from core.errors import DomainError
-from core.models import AdminRole, AuditLog
+from core.models import AdminRole, AuditLog, TransactionType
 from core.services import admins, analytics
 from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
+from core.words.labels import status_name
 
 MAX_SETTING = 200
 CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
@@ -72,7 +81,25 @@ def _json_cell(field):
             data = json.loads(raw)
         except ValueError:
             return raw
-        return Markup("<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(v)}" for k, v in data.items()))
+        if not isinstance(data, dict):
+            return readable(data)
+        return Markup(
+            "<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(readable(v))}" for k, v in data.items())
+        )
+
+    return fmt
+
+
+def _json_export(field):
+    def fmt(view, ctx, model, name):
+        raw = getattr(model, field)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            return raw
+        if not isinstance(data, dict):
+            return readable(data)
+        return "; ".join(f"{k}: {readable(v)}" for k, v in data.items())
 
     return fmt
 
@@ -97,6 +124,12 @@ class AuditView(SecureModelView):
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "before": _json_cell("before"),
         "after": _json_cell("after"),
+        "entity_id": lambda v, c, m, n: m.entity_id or "—",
+    }
+    column_formatters_export = {
+        "created_at": lambda v, c, m, n: fmt_time(m.created_at),
+        "before": _json_export("before"),
+        "after": _json_export("after"),
     }
 
 
@@ -153,16 +186,28 @@ class ReportsView(SecureView):
 
 
 def _report_rows(report: dict) -> list[tuple]:
-    rows = []
-    for key, value in report["revenue"].items():
-        rows.append(("revenue", key, "", str(value)))
+    """The report as people read it: labels, not enum names, and revenue lines that add up (platforms plus
+    mentorship gross, less refunds, is the net total)."""
+    revenue = report["revenue"]
+    platforms = revenue[TransactionType.PLATFORM_PURCHASE.value]
+    refunds = report["refunds"]
+    gross = revenue[TransactionType.MENTORSHIP_PAYMENT.value] + refunds  # the net line is gross less refunds
+    rows = [
+        ("Revenue", "Platform purchases", "", str(platforms)),
+        ("Revenue", "Mentorship sessions (gross)", "", str(gross)),
+        ("Revenue", "Refunds of mentorship sessions", "", str(-refunds)),
+        ("Revenue", "Total revenue (net)", "", str(revenue["TOTAL"])),
+    ]
     for status, v in report["topups"].items():
-        rows.append(("top-ups", status, v["count"], str(v["amount"])))
-    rows.append(("refunds", "REFUND", "", str(report["refunds"])))
-    rows.append(("credits", "SIGNUP_BONUS", "", str(report["signup_bonuses"])))
-    rows.append(("credits", "ADJUSTMENT", "", str(report["adjustments"])))
-    rows.append(("wallet", "float at month end", "", str(report["wallet_float_at_month_end"])))
+        rows.append(("Top-ups", status_name(status, _english), v["count"], str(v["amount"])))
+    rows.append(("Credits", "Welcome credit", "", str(report["signup_bonuses"])))
+    rows.append(("Credits", "Balance adjustments", "", str(report["adjustments"])))
+    rows.append(("Wallet", "Float at month end", "", str(report["wallet_float_at_month_end"])))
     return rows
+
+
+def _english(msgid: str) -> str:
+    return msgid
 
 
 def _manage_cell(view, ctx, model, name):

@@ -37,7 +37,7 @@ class StudentView(SecureModelView):
         "last_seen_at": "Last seen",
     }
     column_searchable_list = ["full_name", "username"]
-    column_filters = ["is_blocked", "is_mentor", "language"]
+    column_filters = ["is_blocked", "language"]
     column_sortable_list = ["id", "full_name", "balance", "created_at", "last_seen_at"]
     column_default_sort = ("id", True)
     column_formatters = {
@@ -46,6 +46,12 @@ class StudentView(SecureModelView):
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "last_seen_at": lambda v, c, m, n: fmt_time(m.last_seen_at),
     }
+
+    def get_query(self):
+        return super().get_query().filter(students.students_only())
+
+    def get_count_query(self):
+        return super().get_count_query().filter(students.students_only())
 
     @expose("/student/<id>")
     def profile(self, id):

@@ -9,7 +9,7 @@ from flask import g, url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
 from markupsafe import Markup, escape
 
-from admin_panel.panel.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter
+from admin_panel.panel.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter, readable
 from core.models import AdminRole, Transaction
 from core.services.ledger import TOTALS_CAP, capped_totals
 from core.timeutil import CAIRO
@@ -103,7 +103,7 @@ class TransactionView(SecureModelView):
     column_formatters = {
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "user": _student,
-        "type": lambda v, c, m, n: m.type.value,
+        "type": lambda v, c, m, n: readable(m.type.value),
         "amount": money_formatter("amount"),
         "balance_after": money_formatter("balance_after"),
         "status": enum_formatter("status"),
@@ -125,8 +125,8 @@ class TransactionView(SecureModelView):
     column_formatters_export = {
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "user": lambda v, c, m, n: m.user.full_name,
-        "type": lambda v, c, m, n: m.type.value,
-        "status": lambda v, c, m, n: m.status.value,
+        "type": lambda v, c, m, n: readable(m.type.value),
+        "status": lambda v, c, m, n: readable(m.status.value),
         "amount": lambda v, c, m, n: str(m.amount),
         "balance_after": lambda v, c, m, n: "" if m.balance_after is None else str(m.balance_after),
     }

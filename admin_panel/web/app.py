@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, redirect, request, send_from_directory, url_for
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -123,8 +123,17 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 SEED_PAGES = {"financial": "topups.index_view", "mentorship": "bookings.index_view", "analytics": "admin.index"}
 
 
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _favicon():
+    return send_from_directory(STATIC, "favicon.svg", mimetype="image/svg+xml", max_age=86_400)
+
+
 def _front_door(app: Flask) -> None:
     """`/` is the panel's door (students use the Mini App under /app/); the seed's page names still work."""
     app.add_url_rule("/", "front_door", lambda: redirect(url_for("admin.index")))
+    # browsers ask every site for /favicon.ico (a 404 on each page otherwise): the one icon, for panel and Mini App
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     for name, endpoint in SEED_PAGES.items():
         app.add_url_rule(f"{PANEL}/{name}", f"seed_{name}", lambda endpoint=endpoint: redirect(url_for(endpoint)))

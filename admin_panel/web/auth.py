@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
@@ -132,7 +136,26 @@ def login():
     elif request.method == "POST":
         error = "Enter your username and password."
     status = 401 if error and request.method == "POST" else 200
-    return render_template("admin_panel/login.html", form=form, error=error, no_admins=no_admins), status
+    command = codehub_command() if no_admins else None
+    return (
+        render_template("admin_panel/login.html", form=form, error=error, no_admins=no_admins, codehub=command),
+        status,
+    )
+
+
+def codehub_command(executable: str | None = None, cwd: str | None = None) -> str:
+    """How to call the `codehub` command on this server: plain `codehub` when the PATH finds this installation's,
+    else its path beside the running Python (`.venv/bin/codehub` from the project folder, as dev.py installs it)."""
+    script = Path(executable or sys.executable).parent / ("codehub.exe" if os.name == "nt" else "codehub")
+    if not script.exists():
+        return "codehub"
+    found = shutil.which("codehub")
+    if found and Path(found).resolve() == script.resolve():
+        return "codehub"
+    try:
+        return str(script.relative_to(Path(cwd or os.getcwd())))
+    except ValueError:
+        return str(script)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -23,7 +23,8 @@ def serve(settings: Settings, *, debug: bool = False) -> None:
     if debug:
         app.run(host=settings.admin_host, port=settings.admin_port, debug=True, use_reloader=False)
         return
-    waitress.serve(app, **server_options(settings))
+    waitress.serve(app, **server_options(settings))  # returns on Ctrl-C (waitress takes the KeyboardInterrupt)
+    print("CodeHub admin panel stopped", flush=True)
 
 
 def server_options(settings: Settings) -> dict:

@@ -20,7 +20,20 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, String, case, cast, exists, func, literal, literal_column, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
@@ -111,8 +124,13 @@ def _bucket_expr(session: Session, column, period: str, since: datetime, until: 
         local = func.timezone("Africa/Cairo", func.timezone("UTC", column))  # DST-correct
         fmt = {"day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM"}[period]
         return func.to_char(local, fmt)
-    fmt = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}[period]
-    return func.strftime(fmt, _sqlite_cairo_time(column, since, until))
+    local = _sqlite_cairo_time(column, since, until)
+    if period == "week":  # ISO weeks, as PostgreSQL's IYYY-IW (SQLite before 3.46 has no %G/%V; %W is a week off)
+        thursday = func.date(local, "-3 days", "weekday 4")  # the week's Thursday names its ISO year and week
+        number = (cast(func.strftime("%j", thursday), Integer) - 1) / 7 + 1
+        return func.printf("%s-W%02d", func.strftime("%Y", thursday), number)
+    fmt = {"day": "%Y-%m-%d", "month": "%Y-%m"}[period]
+    return func.strftime(fmt, local)
 
 
 def _sqlite_cairo_time(column, since: datetime, until: datetime):
@@ -153,15 +171,13 @@ def _utc_offsets(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
 
 
 def _period_label(day: date, period: str, dialect: str) -> str:
-    """The label _bucket_expr gives any moment of this Cairo day (PostgreSQL: ISO weeks; SQLite: %W)."""
+    """The label _bucket_expr gives any moment of this Cairo day (weeks: ISO year and week, on both databases)."""
     if period == "day":
         return day.isoformat()
     if period == "month":
         return f"{day.year:04d}-{day.month:02d}"
-    if dialect == "postgresql":
-        iso = day.isocalendar()
-        return f"{iso[0]:04d}-W{iso[1]:02d}"
-    return day.strftime("%Y-W%W")
+    iso = day.isocalendar()
+    return f"{iso[0]:04d}-W{iso[1]:02d}"
 
 
 def revenue_series(

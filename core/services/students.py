@@ -156,6 +156,11 @@ def welcome_back(
         return user_info(session.get(User, student.id, populate_existing=True))
 
 
+def students_only():
+    """Who the panel lists as students: not the mentor accounts (they have the Mentors page)."""
+    return User.is_mentor.is_(False)
+
+
 def get_user(session: Session, user_id: int) -> UserInfo:
     user = session.get(User, user_id)
     if user is None:

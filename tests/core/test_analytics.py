@@ -99,3 +99,26 @@ def test_day_buckets_follow_cairo_time_with_summer_time(session):
         )
     }
     assert days == {"2026-07-02", "2026-01-10"}
+
+
+def test_bookings_per_week_are_labelled_by_iso_week_on_both_databases(session):
+    """ISO week 49 of 2026 (Monday 30 November to Sunday 6 December, Cairo time) showed as W48 on SQLite; the
+    first days of 2027 belong to ISO week 53 of 2026; a booking late on Sunday evening (UTC) is Monday in Cairo."""
+    from datetime import datetime, timezone
+
+    ahmed = mentor(session)
+    moments = {
+        datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc): "2026-W49",  # a Thursday
+        datetime(2026, 11, 29, 23, 30, tzinfo=timezone.utc): "2026-W49",  # Sunday UTC, Monday 01:30 in Cairo
+        datetime(2027, 1, 1, 12, 0, tzinfo=timezone.utc): "2026-W53",  # Friday 1 January
+        datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc): "2027-W01",
+    }
+    for n, moment in enumerate(moments):
+        sid = student(session, 900 + n, now=moment)
+        mentorship.book(session, sid, ahmed, 30, idempotency_key=f"week-{n}", now=moment)
+    weeks = analytics.engagement(session, now=datetime(2027, 1, 5, tzinfo=timezone.utc)).bookings_per_week
+    assert weeks == [
+        {"week": "2026-W49", "bookings": 2},
+        {"week": "2026-W53", "bookings": 1},
+        {"week": "2027-W01", "bookings": 1},
+    ]

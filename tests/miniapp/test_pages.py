@@ -17,7 +17,7 @@ PAGES = [
     "/app/dashboard/mentorship",
     "/app/mentorship/book",
 ]
-TEMPLATES = Path(__file__).resolve().parents[2] / "admin_panel" / "templates" / "miniapp"
+TEMPLATES = Path(__file__).resolve().parents[2] / "admin_panel" / "miniapp" / "templates" / "miniapp"
 
 
 @pytest.fixture
@@ -43,7 +43,9 @@ def test_the_panel_still_refuses_framing(app):
 
 
 def test_no_inline_script_in_any_mini_app_template():
-    for template in TEMPLATES.glob("*.html"):
+    templates = sorted(TEMPLATES.glob("*.html"))
+    assert len(templates) >= len(PAGES)  # the folder the Mini App renders from, not an empty one
+    for template in templates:
         for tag in re.findall(r"<script\b[^>]*>", template.read_text()):
             assert "src=" in tag or 'type="application/json"' in tag, (template.name, tag)
         assert not re.search(r"\son[a-z]+=", template.read_text()), template.name  # no inline handlers
@@ -70,3 +72,27 @@ def test_the_launch_page_knows_every_page_the_bot_links_to(app):
     for name, path in BOT_PAGES.items():
         ours, theirs = urlsplit(links[name].replace("&amp;", "&")), urlsplit(path)
         assert ours.path == theirs.path and parse_qs(ours.query) == {**parse_qs(theirs.query), "lang": ["ar"]}, name
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_page_shows_words_never_python_objects(app, lang):
+    """A template reading `t.copy` off a dict showed `<built-in method copy of dict object at 0x…>` on the
+    wallet page's Copy button: the labels reach templates as words only (miniapp.labels.Words)."""
+    from admin_panel.miniapp.labels import labels
+
+    client = app.test_client()
+    for path in PAGES:
+        page = client.get(f"{path}?lang={lang}").text
+        for leak in ("built-in method", "bound method", " object at 0x", "None", "undefined"):
+            assert leak not in page, (path, leak)
+    wallet = client.get(f"/app/dashboard/wallet?lang={lang}").text
+    assert re.search(r'id="copy-number">\s*' + re.escape(labels(lang)["copy"]) + r"\s*</button>", wallet)
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_served(app):
+    """Browsers ask each site for /favicon.ico: it was a 404 on every page."""
+    client = app.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    for path in [*PAGES, "/admin/login"]:
+        assert 'rel="icon" href="/favicon.ico"' in client.get(path).text, path

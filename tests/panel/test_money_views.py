@@ -22,7 +22,9 @@ def _student(panel, name: str) -> User:
 
 def test_transactions_filter_by_type_and_show_totals(panel, finance):
     html = finance.get("/admin/transactions/?flt0_type_equals=SIGNUP_BONUS").text
-    assert html.count("Welcome credit") == 4
+    assert html.count("Welcome credit") == 8  # in each of the 4 rows: the type's label and the description
+    cells = " ".join(re.findall(r"<td[^>]*>(.*?)</td>", html, re.S))
+    assert "SIGNUP_BONUS" not in cells and "APPROVED" not in cells  # labels, not enum names
     assert "Totals of the filtered rows" in html
     assert re.search(r"Approved</strong>: 4 rows, net 2,000.00 EGP", html)
 
@@ -57,7 +59,8 @@ def test_csv_export_of_filtered_transactions(panel, finance):
     r = finance.get("/admin/transactions/export/csv/?flt0_type_equals=TOP_UP")
     assert r.status_code == 200 and "text/csv" in r.content_type
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert len(rows) == 4 and {row["Type"] for row in rows} == {"TOP_UP"}
+    assert len(rows) == 4 and {row["Type"] for row in rows} == {"Top-up"}
+    assert {row["Status"] for row in rows} == {"Approved", "Rejected", "Pending"}
     assert {row["Amount"] for row in rows} == {"300.00", "1000.00", "200.00", "150.50"}
     assert all("****" in row["Sender"] for row in rows)
 
@@ -68,6 +71,13 @@ def test_xlsx_export(panel, finance):
     sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
     header = [c.value for c in sheet[1]]
     assert "Amount" in header and sheet.max_row == 1 + panel.count(Transaction)
+
+
+def test_the_students_list_lists_students_not_mentors(panel, finance):
+    html = finance.get("/admin/students/").text
+    assert "Omar Hassan" in html and "Mariam Adel" in html
+    assert "Salma Farouk" not in html and "Ahmed (CodeHub founder)" not in html  # on the Mentors page
+    assert "Salma Farouk" not in finance.get("/admin/students/?search=Salma").text
 
 
 def test_students_list_search_and_page(panel, finance):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core.models import Admin, Broadcast, Notification, Setting
-from core.timeutil import CAIRO, utcnow
+from core.models import Admin, Broadcast, Notification, Setting, Transaction, TransactionType
+from core.timeutil import CAIRO, as_utc, utcnow
 from tests.panel.helpers import flashes, login
 
 
@@ -90,6 +91,29 @@ def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
     assert value[:50] in r.text  # the form keeps what was typed
 
 
+def test_the_audit_log_reads_as_people_read(panel, owner):
+    """Enum names (TOP_UP, PENDING), raw UTC timestamps with microseconds and `None` in before/after: labels, Cairo
+    times and "—", on the page and in its CSV export, whose file name is Cairo time as its rows are."""
+    import re
+    from datetime import datetime, timedelta
+
+    html = owner.get("/admin/audit/").text
+    body = html[html.index("<table") :]
+    for raw in ("PENDING", "REJECTED", "TOP_UP", "MENTORSHIP_PAYMENT", "None", "+00:00"):
+        assert raw not in body, raw
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{3,}", body)  # no microseconds
+    assert "Rejected" in body or "Pending" in body
+    before = utcnow().astimezone(CAIRO)
+    r = owner.get("/admin/audit/export/csv/")
+    after = utcnow().astimezone(CAIRO)
+    name = re.search(r"filename=(\S+)", r.headers["Content-Disposition"]).group(1)
+    stamp = datetime.strptime(name.rsplit("_", 2)[-2] + "_" + name.rsplit("_", 1)[-1][:8], "%Y-%m-%d_%H-%M-%S")
+    assert before.replace(tzinfo=None) - timedelta(seconds=2) <= stamp <= after.replace(tzinfo=None), name
+    text = r.get_data(as_text=True)
+    for raw in ("PENDING", "TOP_UP", "None", "+00:00"):
+        assert raw not in text, raw
+
+
 def test_audit_log_filters(panel, owner):
     html = owner.get("/admin/audit/?flt0_action_equals=topup.rejected").text
     assert "topup.rejected" in html and "booking.confirm" not in html
@@ -102,16 +126,34 @@ def test_audit_log_filters(panel, owner):
 def test_monthly_report_csv(panel, finance):
     month = utcnow().astimezone(CAIRO).strftime("%Y-%m")
     html = finance.get(f"/admin/reports/?month={month}").text
-    assert "float at month end" in html and "350.50 EGP" in html
+    assert "Float at month end" in html and "350.50 EGP" in html
+    for raw in ("PENDING", "APPROVED", "PLATFORM_PURCHASE", "MENTORSHIP_PAYMENT", "SIGNUP_BONUS", "REFUNDS", "TOTAL"):
+        assert raw not in html  # labels people read, not enum names
     r = finance.get(f"/admin/reports/monthly.csv?month={month}")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.data.decode())))
     by_item = {(row["section"], row["item"]): row for row in rows}
-    assert by_item[("top-ups", "PENDING")]["count"] == "2"
-    assert by_item[("top-ups", "PENDING")]["amount_egp"] == "350.50"
-    assert ("wallet", "float at month end") in by_item
+    assert by_item[("Top-ups", "Pending")]["count"] == "2"
+    assert by_item[("Top-ups", "Pending")]["amount_egp"] == "350.50"
+    assert ("Wallet", "Float at month end") in by_item
     assert finance.get("/admin/reports/?month=2026-13", follow_redirects=True).status_code == 200
     assert finance.get("/admin/reports/monthly.csv?month=garbage", follow_redirects=True).status_code == 200
+
+
+def test_the_monthly_reports_revenue_lines_add_up(panel, finance):
+    """Mentorship 150 and Refunds 150 under revenue with a total of 150 (the mentorship line was already net):
+    platforms + mentorship (gross) - refunds = total (net), for the month of the seed's refund."""
+    with panel.session() as s:
+        refunded = s.scalar(select(Transaction.created_at).where(Transaction.type == TransactionType.REFUND))
+    month = as_utc(refunded).astimezone(CAIRO).strftime("%Y-%m")
+    rows = list(csv.DictReader(io.StringIO(finance.get(f"/admin/reports/monthly.csv?month={month}").data.decode())))
+    revenue = {row["item"]: Decimal(row["amount_egp"]) for row in rows if row["section"] == "Revenue"}
+    refunds = revenue["Refunds of mentorship sessions"]
+    assert refunds == Decimal("-150.00")
+    assert (
+        revenue["Platform purchases"] + revenue["Mentorship sessions (gross)"] + refunds
+        == revenue["Total revenue (net)"]
+    )
 
 
 def test_owner_creates_panel_accounts(panel, owner):

@@ -25,6 +25,8 @@ MINI_APP = {
 PUBLIC |= MINI_APP
 # `/` and the seed's page names only redirect into the panel, which then asks for a login.
 PUBLIC |= {"front_door", "seed_financial", "seed_mentorship", "seed_analytics"}
+# The site's icon, which every browser asks for (tests/miniapp/test_pages.py).
+PUBLIC |= {"favicon"}
 # Called by machines with their own secret instead of a session, so no CSRF token (tests/panel/test_transfers.py).
 SECRET_AUTHENTICATED = {"sms_webhook.receive"}
 
@@ -88,6 +90,25 @@ def test_login_page_explains_how_to_create_the_first_admin(sqlite_url, tmp_path)
     assert page.status_code == 200
     assert "codehub create-admin &lt;username&gt;" in page.text
     app.extensions["codehub"].db.dispose()
+
+
+def test_the_create_admin_command_shown_is_one_that_works_here(tmp_path, monkeypatch):
+    """The login page said `codehub create-admin` while the command lives in the project's .venv/bin (dev.py
+    installs it there, not on the PATH): it names the command as this server can run it."""
+    from admin_panel.web.auth import codehub_command
+
+    project = tmp_path / "project"
+    bin_dir = project / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "codehub").write_text("#!/bin/sh\n")
+    (bin_dir / "codehub").chmod(0o755)
+    python = str(bin_dir / "python")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert codehub_command(python, cwd=str(project)) == ".venv/bin/codehub"
+    assert codehub_command(python, cwd=str(tmp_path / "elsewhere")) == str(bin_dir / "codehub")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin")
+    assert codehub_command(python, cwd=str(project)) == "codehub"  # an activated venv
+    assert codehub_command(str(tmp_path / "python"), cwd=str(project)) == "codehub"  # installed elsewhere
 
 
 def test_login_wrong_password_then_right(panel, client):

@@ -92,3 +92,100 @@ def test_the_panel_on_postgresql(pg_url, tmp_path):
         assert f"net {Decimal('150.50'):,.2f} EGP" in html
     finally:
         panel.db.dispose()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_codehub_run_cleanly(tmp_path):
+    """Ctrl-C on `codehub run` (what `python3 dev.py run` starts) stops the panel with one line, exit 0, and no
+    KeyboardInterrupt traceback."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.helpers import FIELD_KEY
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ADMIN_", "DATABASE_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        DATA_DIR=str(tmp_path / "data"),
+        FIELD_ENCRYPTION_KEY=FIELD_KEY,
+        ADMIN_HOST="127.0.0.1",
+        ADMIN_PORT=str(port),
+        SECRET_KEY="ctrl-c-test-secret-key",
+        PYTHONPATH=str(root),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "codehub_cli.py"), "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "CodeHub admin panel stopped" in out
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_dev_py_run_ends_without_a_traceback(tmp_path):
+    """`python3 dev.py run` waits for `codehub run` to stop on Ctrl-C (both get the signal) instead of dying
+    with a KeyboardInterrupt traceback of its own."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    fake = tmp_path / "codehub"  # stands for the venv's codehub: stops on SIGINT after a moment, as the panel does
+    fake.write_text(
+        "#!" + sys.executable + "\nimport signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *a: (time.sleep(0.5), print('panel stopped', flush=True), sys.exit(0)))\n"
+        "print('running', flush=True)\ntime.sleep(60)\n"
+    )
+    fake.chmod(0o755)
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import dev; "
+        "dev.ensure_venv = lambda extras: None; dev.BIN = Path(sys.argv[2]); sys.exit(dev.run([]))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(root), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "running"
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "panel stopped" in out
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

@@ -59,3 +59,43 @@ def test_the_cli_writes_json_warnings(sqlite_url, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = [json.loads(x) for x in result.stderr.splitlines() if x.strip()]
     assert any(x["level"] == "WARNING" and "field encryption key" in x["message"] for x in lines)
+
+
+@pytest.mark.parametrize("level, shown", [("INFO", False), ("DEBUG", True)])
+async def test_the_schedulers_runs_are_not_logged_at_the_default_level(level, shown):
+    """APScheduler logged "Running job" and "executed successfully" for each run: with the outbox every 2 s,
+    two lines every 2 s at the default level. They show at DEBUG; a failing job's error shows at any level."""
+    import asyncio
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    root, executors = logging.getLogger(), logging.getLogger("apscheduler.executors")
+    saved = (list(root.handlers), root.level, executors.level)
+    stream = io.StringIO()
+    configure_logging(level, "text", stream=stream)
+    ran = asyncio.Event()
+
+    async def tick():
+        ran.set()
+
+    async def broken():
+        raise RuntimeError("the job failed")
+
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(tick, "interval", seconds=0.05, id="tick")
+    scheduler.add_job(broken, "interval", seconds=0.05, id="broken")
+    scheduler.start()
+    try:
+        await asyncio.wait_for(ran.wait(), 5)
+        await asyncio.sleep(0.2)
+    finally:
+        scheduler.shutdown(wait=False)
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        for h in saved[0]:
+            root.addHandler(h)
+        root.setLevel(saved[1])
+        executors.setLevel(saved[2])
+    text = stream.getvalue()
+    assert ("Running job" in text) is shown and ("executed successfully" in text) is shown
+    assert "the job failed" in text
