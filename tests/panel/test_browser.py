@@ -159,7 +159,7 @@ def test_export_transactions_as_csv(page, live, tmp_path):
     target = tmp_path / "transactions.csv"
     info.value.save_as(target)
     rows = list(csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines()))
-    assert len(rows) == 4 and {r["Type"] for r in rows} == {"TOP_UP"}
+    assert len(rows) == 4 and {r["Type"] for r in rows} == {"Top-up"}
 
 
 def test_bulk_reject_asks_for_a_reason(page, live):
