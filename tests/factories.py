@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.db import Database, unit_of_work
 from core.models import Platform, Task
-from core.services import enrollment, mentorship, students, topups
+from core.services import enrollment, mentorship, reconciliation, students, topups
 from core.services.common import Actor
 from core.timeutil import utcnow
 
@@ -206,3 +206,15 @@ def seed_catalog(db: Database) -> dict:
         }
         ids["mentor"] = add_mentor(s, "Ahmed Mentor", bio="Python <expert>", rate=Decimal("300.00"))
     return ids
+
+
+FEED_SMS = (
+    "تم استلام مبلغ 1.00 جنيه من رقم 01599990000 المسجل باسم Nobody على رقم محفظتك 01099998888.\n"
+    "رصيدك الحالي: 1.00 جنيه.\nرقم العملية: 022700000001"
+)
+
+
+def feed_a_transfer(session: Session) -> None:
+    """Transfers are fed in from now on (topups.transfer_feed_in_use): one received transfer that pays for nobody's
+    request (1.00 EGP from a number no student uses), as after the first forwarded SMS."""
+    reconciliation.receive_sms(session, FEED_SMS, source="paste", received_at=utcnow() - timedelta(days=30))

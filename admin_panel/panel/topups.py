@@ -39,6 +39,14 @@ def _suggestion(view, model):
     return found[0] if found else None
 
 
+def _feed_in_use() -> bool:
+    """topups.transfer_feed_in_use, asked once per page."""
+    if "transfer_feed" not in g:
+        with service_session() as s:
+            g.transfer_feed = topups.transfer_feed_in_use(s)
+    return g.transfer_feed
+
+
 def _transfer_cell(view, ctx, model, name):
     sg = _suggestion(view, model)
     if sg is None:
@@ -55,14 +63,12 @@ def _decide_cell(view, ctx, model, name):
         by = escape(model.processed_by or "")
         return Markup(f'<span class="text-muted small">by {by}</span>')
     sg = _suggestion(view, model)
-    if sg is not None:
-        approve = post_button(
-            url_for(".approve", id=model.id),
-            "Approve",
-            "btn-success",
-            fields={"next": request.full_path, "transfer_id": sg.transfer.id},
-        )
-    else:  # no transfer: approving asks for a confirmation and a reason on the request's page
+    if sg is not None or not _feed_in_use():  # a matching transfer, or no feed at all: one tap approves
+        fields = {"next": request.full_path}
+        if sg is not None:
+            fields["transfer_id"] = sg.transfer.id
+        approve = post_button(url_for(".approve", id=model.id), "Approve", "btn-success", fields=fields)
+    else:  # transfers are fed in and none matches: approving asks for a confirmation and a reason
         approve = Markup(
             f'<a class="btn btn-sm btn-outline-success" href="{url_for(".review", id=model.id)}#approve">Approve…</a>'
         )

@@ -27,6 +27,7 @@ class ServiceContext:
     cipher: FieldCipher
     admin_chat_ids: tuple[int, ...] = ()
     defaults: dict = field(default_factory=dict)
+    sms_feed: bool = False  # SMS_WEBHOOK_SECRET is set: transfers arrive by themselves (topups.transfer_feed_in_use)
 
 
 def context_of(session: Session) -> ServiceContext:
@@ -52,6 +53,7 @@ def build_context(settings: Settings) -> ServiceContext:
     return ServiceContext(
         cipher=cipher,
         admin_chat_ids=tuple(settings.admin_telegram_ids),
+        sms_feed=settings.sms_webhook_secret is not None,
         defaults={
             "vodafone_cash_number": settings.vodafone_cash_number,
             "signup_bonus": str(settings.signup_bonus),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from core.crypto import mask_wallet
@@ -376,11 +376,17 @@ def approve(
 ) -> TopupDecision:
     """An admin's approval: PENDING -> APPROVED and the credit, once (the conditional UPDATE decides which admin
     won). With a transfer (one click on a suggestion), it is marked as paying for the request in the same
-    transaction; without one, the one unmatched matching transfer, if any, is. When no received transfer
-    matches, only when `confirmed` with a reason (it goes into the notes and the audit row)."""
+    transaction; without one, the one unmatched matching transfer, if any, is. Where transfers are fed in
+    (transfer_feed_in_use) and none matches, only when `confirmed` with a reason (it goes into the notes and the
+    audit row); without a feed the admin's own check is the evidence, as the owner's flow has it: one tap."""
     reason = clean_text(reason, limit=500, field="notes")  # bad input is refused before any question
     request = _pending(session, request_id)  # a decided one gets "already processed" from _decide
-    if request is not None and transfer_id is None and not _matching_transfers(session, request):
+    if (
+        request is not None
+        and transfer_id is None
+        and transfer_feed_in_use(session)
+        and not _matching_transfers(session, request)
+    ):
         if not confirmed or not (reason or "").strip():
             raise ConfirmationRequired(
                 "no received transfer matches this request: confirm and give a reason", action="approve"
@@ -398,10 +404,11 @@ def approve(
 
 
 def approve_certain(session: Session, request_id: int, *, actor: Actor, now: datetime | None = None) -> TopupDecision:
-    """A bulk approval: only with the one received transfer that certainly pays for the request. Anything less
-    raises ConfirmationRequired (`why`: SHARED_SENDER, AMBIGUOUS or NO_TRANSFER): decide it on the request's page."""
+    """A bulk approval: where transfers are fed in, only with the one received transfer that certainly pays for the
+    request; anything less raises ConfirmationRequired (`why`: SHARED_SENDER, AMBIGUOUS or NO_TRANSFER): decide
+    it on the request's page. Without a feed, as approve: the admin checked the selected requests."""
     request = _pending(session, request_id)
-    if request is None:  # decided or unknown: "already processed" or "not found"
+    if request is None or not transfer_feed_in_use(session):  # decided or unknown; or no feed: the admin checked
         return _decide(session, request_id, TransactionStatus.APPROVED, actor=actor, notes=None, now=as_utc(now))
     window = matching.window_of(get_settings(session).match_window_minutes)
     found = matching.transfers_for_request(session, request, window)
@@ -459,6 +466,16 @@ def _pending(session: Session, request_id: int) -> Transaction | None:
     if row is None or row.type != TransactionType.TOP_UP or row.status != TransactionStatus.PENDING:
         return None
     return row
+
+
+def transfer_feed_in_use(session: Session) -> bool:
+    """Whether received transfers are fed in: the SMS webhook is configured (SMS_WEBHOOK_SECRET) or a transfer
+    was ever stored (an SMS, a paste, an imported statement). Only then is "no transfer matches" evidence
+    against a request; a fresh install without a feed approves with one tap."""
+    ctx = session.info.get("codehub")
+    if ctx is not None and ctx.sms_feed:
+        return True
+    return session.scalar(select(exists().where(Transfer.id.is_not(None))))
 
 
 def _matching_transfers(session: Session, request: Transaction) -> list[Transfer]:

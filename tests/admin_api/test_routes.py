@@ -10,6 +10,7 @@ import pytest
 from core.models import BookingStatus, TransactionStatus
 from core.services import reconciliation, wallet
 from core.timeutil import CAIRO, utcnow
+from tests.factories import feed_a_transfer
 from tests.panel.helpers import login, token
 from tests.panel.test_topups import matching_sms
 from tests.student_api.test_idempotency import run_together
@@ -37,6 +38,8 @@ def test_list_topup_requests(panel, finance):
 def test_approve_then_conflict(panel, finance, owner):
     tx = panel.pending_topups()[0]
     before = panel.user(tx.user_id).balance
+    with panel.session() as s:
+        feed_a_transfer(s)  # transfers are fed in: "no transfer matches" now counts against a request
     r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED", "adminNotes": "ok"})
     assert r.status_code == 409  # no received transfer matches: a confirmation is needed
     assert r.get_json()["error"]["code"] == "CONFIRMATION_REQUIRED" and r.get_json()["error"]["action"] == "approve"
@@ -69,9 +72,20 @@ def test_approve_then_conflict(panel, finance, owner):
 )
 def test_decide_topup_bad_input(panel, finance, body, code, status):
     tx = panel.pending_topups()[0]
+    with panel.session() as s:
+        feed_a_transfer(s)
     r = _put(finance, f"/api/admin/topup-requests/{tx.id}", body)
     assert r.status_code == status and r.get_json()["error"]["code"] == code
     assert panel.tx(tx.id).status == TransactionStatus.PENDING
+
+
+def test_without_a_transfer_feed_one_call_approves(panel, finance):
+    """A fresh install has no transfer feed (no SMS webhook, nothing imported): the admin checked the phone, and
+    one call approves, as the owner's flow has it; no reason is asked."""
+    tx = panel.pending_topups()[0]
+    before = panel.user(tx.user_id).balance
+    r = _put(finance, f"/api/admin/topup-requests/{tx.id}", {"status": "APPROVED"})
+    assert r.status_code == 200 and r.get_json()["balance"] == str(before + tx.amount)
 
 
 def test_approve_with_a_matching_transfer_needs_no_confirmation(panel, finance):

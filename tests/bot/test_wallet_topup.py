@@ -13,6 +13,7 @@ from core.services.settings import update_settings
 from core.services.wallet import check_ledger
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import ADMIN1, ADMIN2, MONA, MONA_AR, complete_booking, media_update, topup_count
+from tests.factories import feed_a_transfer
 
 STUDENT = TgUser(6001, "Karim <b>&", "karim", "en")
 
@@ -101,7 +102,25 @@ async def test_cancel_leaves_the_flow(runner, sync_db):
         )
 
 
+async def test_without_a_transfer_feed_one_tap_approves_in_telegram(runner, sync_db):
+    """The default install (no SMS webhook, no transfer stored): the admin checked the phone; Approve credits at
+    once, no reason is asked, and the student is told."""
+    await request_topup(runner)
+    await runner.deliver()
+    card = runner.api.message_with(ADMIN1.id, "New top-up request")
+    calls = await runner.press(ADMIN1, card, "Approve")
+    assert "Approved: 150.00 EGP credited." in calls[-1].text
+    assert not any("No received Vodafone Cash transfer" in c.text for c in calls)
+    await runner.deliver()
+    assert "Approved by @amr_admin" in runner.api.messages[(ADMIN1.id, card.message_id)].plain_text
+    assert "New balance: 650.00 EGP" in runner.api.message_with(STUDENT.id, "was approved").plain_text
+    with sync_db.session() as s:
+        assert s.scalar(select(User.balance).where(User.telegram_id == STUDENT.id)) == Decimal("650.00")
+
+
 async def test_admins_approve_in_telegram_once_and_student_is_notified(runner, sync_db):
+    with sync_db.session() as s:
+        feed_a_transfer(s)  # transfers are fed in: "no transfer matches" now counts against a request
     receipt = await request_topup(runner)
     assert "Pending" in receipt.plain_text
     await runner.deliver()

@@ -22,6 +22,7 @@ from core.services.settings import update_settings
 from core.sms import ParsedSms
 from tests.core.helpers import ADMIN, NOW, key, student
 from tests.core.test_concurrency import hammer
+from tests.factories import feed_a_transfer
 from tests.helpers import context
 
 D = Decimal
@@ -192,8 +193,29 @@ def test_a_used_transfer_cannot_pay_twice(session):
     assert wallet.check_ledger(session) == []
 
 
+def test_without_a_transfer_feed_an_approval_is_one_tap(session):
+    """The default install: no SMS webhook, no transfer ever stored. The admin's own check is the evidence."""
+    from dataclasses import replace
+
+    uid = student(session)
+    request = topup(session, uid, "60")
+    assert not topups.transfer_feed_in_use(session)
+    assert topups.approve(session, request.transaction_id, actor=ADMIN).status == TransactionStatus.APPROVED
+    ctx = session.info["codehub"]
+    session.info["codehub"] = replace(ctx, sms_feed=True)  # SMS_WEBHOOK_SECRET set: a feed, before any SMS came
+    try:
+        assert topups.transfer_feed_in_use(session)
+        with pytest.raises(ConfirmationRequired):
+            topups.approve(session, topup(session, uid, "61").transaction_id, actor=ADMIN)
+    finally:
+        session.info["codehub"] = ctx
+    assert wallet.check_ledger(session) == []
+
+
 def test_approving_without_a_transfer_or_rejecting_despite_one_asks_for_confirmation(session):
     uid = student(session)
+    feed_a_transfer(session)  # transfers are fed in
+    assert topups.transfer_feed_in_use(session)
     lonely = topup(session, uid, "60")
     with pytest.raises(ConfirmationRequired):
         topups.approve(session, lonely.transaction_id, actor=ADMIN)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from core.models import TransactionStatus
 from core.services import reconciliation, topups, wallet
+from tests.factories import feed_a_transfer
 from tests.panel.helpers import flashes
 from tests.student_api.test_idempotency import run_together
 
@@ -31,9 +32,28 @@ def test_request_page_shows_the_full_sender_number(panel, finance):
     assert "Approve and credit 200.00 EGP" in html
 
 
+def test_without_a_transfer_feed_one_tap_approves_from_the_queue(panel, finance):
+    """The default install has no transfer feed (no SMS webhook, nothing imported): the queue's Approve is one
+    tap that credits at once, with no reason asked; bulk approve approves the selected requests."""
+    a, b = panel.pending_topups()
+    queue = finance.get("/admin/topups/").text
+    assert f'action="/admin/topups/request/{a.id}/approve"' in queue and "Approve…" not in queue
+    before = panel.user(a.user_id).balance
+    r = finance.post(f"/admin/topups/request/{a.id}/approve", data={"csrf_token": finance.csrf}, follow_redirects=True)
+    assert "approved" in flashes(r.text) and panel.user(a.user_id).balance == before + a.amount
+    r = finance.post(
+        "/admin/topups/action/",
+        data={"csrf_token": finance.csrf, "action": "approve", "rowid": [b.id]},
+        follow_redirects=True,
+    )
+    assert panel.tx(b.id).status == TransactionStatus.APPROVED
+
+
 def test_approve_credits_the_balance_notifies_and_audits(panel, finance):
     tx = panel.pending_topups()[0]
     before = panel.user(tx.user_id).balance
+    with panel.session() as s:
+        feed_a_transfer(s)  # transfers are fed in: "no transfer matches" now counts against a request
     r = finance.post(
         f"/admin/topups/request/{tx.id}/approve",
         data={"csrf_token": finance.csrf, "notes": "stmt 42"},
