@@ -175,6 +175,7 @@ class TopupView(SecureModelView):
                 suggestions = reconciliation.suggestions(s, [tx_id]).get(tx_id, [])
                 signals = reconciliation.fraud_signals(s, request_id=tx_id)
                 paid_by = reconciliation.transfer_paying_for(s, tx_id)
+                feed = topups.transfer_feed_in_use(s)
         except NotFound:
             flash(f"Top-up request #{tx_id} does not exist.", "error")
             return redirect(url_for(".index_view"))
@@ -185,6 +186,7 @@ class TopupView(SecureModelView):
             suggestions=suggestions,
             signals=signals,
             paid_by=paid_by,
+            feed=feed,
             fmt_money=fmt_money,
             fmt_time=fmt_time,
             age=age,

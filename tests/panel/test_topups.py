@@ -38,6 +38,9 @@ def test_without_a_transfer_feed_one_tap_approves_from_the_queue(panel, finance)
     a, b = panel.pending_topups()
     queue = finance.get("/admin/topups/").text
     assert f'action="/admin/topups/request/{a.id}/approve"' in queue and "Approve…" not in queue
+    review = finance.get(f"/admin/topups/request/{a.id}").text
+    assert "Approve and credit" in review and "Check the receiving phone" in review
+    assert "No received Vodafone Cash transfer matches" not in review and 'name="confirmed"' not in review
     before = panel.user(a.user_id).balance
     r = finance.post(f"/admin/topups/request/{a.id}/approve", data={"csrf_token": finance.csrf}, follow_redirects=True)
     assert "approved" in flashes(r.text) and panel.user(a.user_id).balance == before + a.amount
