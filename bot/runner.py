@@ -10,6 +10,7 @@ from contextlib import suppress
 from urllib.parse import urlparse
 
 from core.config import ConfigError, Settings, load_settings, require_bot_token
+from core.services import processes
 
 log = logging.getLogger("bot")
 
@@ -36,8 +37,14 @@ async def serve(settings: Settings) -> None:
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     runner = None
+    heartbeat = None
     try:
-        me = await bot.get_me()
+        await _report(db, processes.STARTING)
+        me = await _reach_telegram(bot, settings, db, stop)
+        if me is None:  # stopped while Telegram was out of reach
+            return
+        await _report(db, processes.RUNNING, f"@{me.username}")
+        heartbeat = asyncio.create_task(_heartbeat(db, f"@{me.username}"))
         await set_commands(bot, settings)
         scheduler.start()
         if settings.webhook_url:
@@ -72,12 +79,65 @@ async def serve(settings: Settings) -> None:
             await dp["inflight"].wait_idle(30)  # in-flight updates finish before the database closes
     finally:
         log.info("stopping")
+        if heartbeat is not None:
+            heartbeat.cancel()
         await stop_scheduler(scheduler)  # runs under way finish before the database closes
+        await _report(db, processes.STOPPED)
         if runner is not None:
             await runner.cleanup()
         await dp.storage.close()
         await bot.session.close()
         await db.dispose()
+
+
+RETRY_FIRST, RETRY_MAX = 1.0, 60.0  # seconds between attempts to reach Telegram at start-up, doubling
+
+
+async def _reach_telegram(bot, settings: Settings, db, stop: asyncio.Event):
+    """getMe until Telegram answers: one log line per failed attempt and the state on the panel's dashboard,
+    waiting 1, 2, 4 ... up to 60 s between attempts (the panel runs on meanwhile). None when told to stop
+    first. A token Telegram refuses is not retried: it stops the bot with one line."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
+
+    delay, attempt = RETRY_FIRST, 1
+    while True:
+        try:
+            return await bot.get_me()
+        except TelegramUnauthorizedError:
+            await _report(db, processes.STOPPED, "Telegram refused BOT_TOKEN (401 Unauthorized)")
+            raise ConfigError("BOT_TOKEN: Telegram refused it (401 Unauthorized); get a new one from @BotFather")
+        except (TelegramNetworkError, TelegramServerError, OSError) as exc:
+            why = " ".join(str(exc).split())[:200] or type(exc).__name__
+            log.warning(
+                "cannot reach Telegram at %s (attempt %d: %s): retrying in %gs",
+                settings.telegram_api_url,
+                attempt,
+                why,
+                delay,
+            )
+            await _report(db, processes.UNREACHABLE, f"{settings.telegram_api_url}: {why}")
+        with suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return None
+        delay, attempt = min(delay * 2, RETRY_MAX), attempt + 1
+
+
+async def _report(db, state: str, detail: str | None = None) -> None:
+    """The bot's state for the panel; a database that is down must not stop the bot from starting or stopping."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        async with db.sessions() as session:
+            await session.run_sync(processes.report, "bot", state, detail)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("could not record the bot's state %s (%s)", state, type(exc).__name__)
+
+
+async def _heartbeat(db, detail: str) -> None:
+    while True:
+        await asyncio.sleep(processes.HEARTBEAT.total_seconds())
+        await _report(db, processes.RUNNING, detail)
 
 
 def main() -> int:

@@ -498,3 +498,16 @@ class AnalyticsRollup(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ProcessStatus(Base):
+    """What a long-running process last said of itself (the bot: starting, running, unreachable, stopped), for the
+    panel's dashboard and /readyz: `since` when it entered the state, `seen_at` its last report (a heartbeat)."""
+
+    __tablename__ = "process_status"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from admin_panel.panel.base import RoleMixin, age, fmt_money, fmt_time
 from admin_panel.web.context import service_session
 from admin_panel.web.ops import redis_state
 from core.models import AdminRole
-from core.services import analytics, mentorship, topups
+from core.services import analytics, mentorship, processes, topups
 from core.timeutil import CAIRO, utcnow
 
 REVENUE_LABELS = {"PLATFORM_PURCHASE": "Platform purchases", "MENTORSHIP_PAYMENT": "Mentorship"}
@@ -30,6 +30,7 @@ class DashboardView(RoleMixin, AdminIndexView):
             kpis, fin, eng = analytics.dashboard(s, now=now)
             waiting = topups.pending_topups(s, limit=6)
             bookings = mentorship.pending_bookings(s, limit=6)
+            bot = processes.status(s, "bot", now=now)
         charts = _chart_data(fin, eng, now)
         return self.render(
             "admin_panel/dashboard.html",
@@ -40,6 +41,7 @@ class DashboardView(RoleMixin, AdminIndexView):
             charts=charts,
             fmt_money=fmt_money,
             redis_down=redis_state() == "down",
+            bot=bot,
             fmt_time=fmt_time,
             age=age,
         )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.services import health
+from core.services import health, processes
 
 ops = Blueprint("ops", __name__)
 
@@ -37,6 +38,7 @@ def readyz():
     reason = health.database_ready(_panel().db.engine)
     if reason:
         return jsonify({"status": "unavailable", "reason": reason}), 503
+    bot = _bot_state()
     redis = redis_state()
     if redis == "down":  # still serving (reads fail open), but the students' payments are paused
         return jsonify(
@@ -44,9 +46,23 @@ def readyz():
                 "status": "degraded",
                 "redis": "down",
                 "reason": "Redis does not answer: the students' API pauses payments",
+                **bot,
             }
         )
-    return jsonify({"status": "ready", **({"redis": redis} if redis else {})})
+    return jsonify({"status": "ready", **({"redis": redis} if redis else {}), **bot})
+
+
+def _bot_state() -> dict:
+    """{"bot": state} as the bot last reported it ("stale" when it went quiet), {} when it never ran here: the panel
+    is ready either way; a load balancer or a monitor reads it."""
+    try:
+        with _panel().db.session() as s:
+            found = processes.status(s, "bot")
+    except SQLAlchemyError:
+        return {}
+    if found is None:
+        return {}
+    return {"bot": "stale" if found.stale else found.state}
 
 
 @ops.get("/metrics")

@@ -165,13 +165,13 @@ class FakeTelegramAPI:
         self._chat_changed: dict[int, asyncio.Event] = {}
 
     # -- server ---------------------------------------------------------------------------------
-    async def start(self) -> FakeTelegramAPI:
+    async def start(self, port: int = 0) -> FakeTelegramAPI:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"

@@ -184,3 +184,57 @@ async def test_a_sigterm_while_jobs_run_stops_cleanly(fake_api, tmp_path, reques
     assert code == 0, err
     assert "Traceback" not in err and " ERROR " not in err and "ERROR:" not in err, err[-3000:]
     assert "stopping" in err
+
+
+@pytest.mark.slow
+async def test_run_bot_waits_for_telegram_with_a_line_per_attempt_and_tells_the_panel(tmp_path):
+    """Telegram out of reach at start-up: a 60-line traceback and an exit, while the panel ran on and told nobody.
+    Now one warning line per attempt (1 s, 2 s, 4 s ... apart), the state on the dashboard ("unreachable"), and
+    the bot starts as soon as Telegram answers; a stop says "stopped"."""
+    from core.db import Database
+    from core.services import processes
+    from tests.bot.fake_api import FakeTelegramAPI
+    from tests.helpers import context
+
+    port = free_port()  # nothing listens here yet
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    env = bot_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=f"http://127.0.0.1:{port}")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    lines: list[str] = []
+
+    async def read_until(needle: str, count: int = 1) -> None:
+        while sum(needle in line for line in lines) < count:
+            raw = await asyncio.wait_for(proc.stderr.readline(), 30)
+            assert raw, "".join(lines)
+            lines.append(raw.decode())
+
+    def state() -> str | None:
+        db = Database(url, context())
+        try:
+            with db.session() as s:
+                found = processes.status(s, "bot")
+                return found.state if found else None
+        finally:
+            db.dispose()
+
+    api = None
+    try:
+        await read_until("cannot reach Telegram", 2)
+        assert state() == processes.UNREACHABLE
+        api = await FakeTelegramAPI().start(port)  # Telegram is back
+        await api.wait_for_call(lambda c: c.method == "deleteWebhook", timeout=30)
+        assert state() == processes.RUNNING
+        api.push(api.message_update(TgUser(9002, "Hana"), "/start"))
+        await api.wait_for_call(lambda c: c.method == "sendMessage" and c.chat_id == 9002, timeout=20)
+    finally:
+        code, err = await stop(proc)
+        if api is not None:
+            await api.stop()
+    err = "".join(lines) + err
+    assert code == 0, err
+    assert "Traceback" not in err
+    attempts = [line for line in err.splitlines() if "cannot reach Telegram" in line]
+    assert len(attempts) >= 2 and all("retrying in" in line for line in attempts)
+    assert state() == processes.STOPPED

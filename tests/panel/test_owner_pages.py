@@ -15,6 +15,35 @@ from core.timeutil import CAIRO, as_utc, utcnow
 from tests.panel.helpers import flashes, login
 
 
+def test_the_dashboard_and_readyz_say_what_the_bot_last_reported(panel, finance):
+    """Telegram out of reach at the bot's start: nothing told the admin. The dashboard says so (and when the bot
+    never started, went quiet or stopped); /readyz carries the bot's state for a monitor."""
+    from datetime import timedelta
+
+    from core.services import processes
+
+    def dashboard() -> str:
+        html = finance.get("/admin/").text
+        start = html.index('id="bot-state"')
+        return html[start : html.index("</", start)]
+
+    assert "has not started yet" in dashboard() and "bot" not in finance.get("/readyz").get_json()
+    now = utcnow()
+    with panel.session() as s:
+        processes.report(s, "bot", processes.UNREACHABLE, "https://api.telegram.org: timeout", now=now)
+    assert "cannot reach Telegram" in dashboard() and "api.telegram.org: timeout" in finance.get("/admin/").text
+    assert finance.get("/readyz").get_json()["bot"] == "unreachable"
+    with panel.session() as s:
+        processes.report(s, "bot", processes.RUNNING, "@codehub_bot", now=now)
+    assert "Bot running as @codehub_bot" in dashboard() and finance.get("/readyz").get_json()["bot"] == "running"
+    with panel.session() as s:
+        processes.report(s, "bot", processes.RUNNING, "@codehub_bot", now=now - timedelta(minutes=10))
+    assert "has not been heard from" in dashboard() and finance.get("/readyz").get_json()["bot"] == "stale"
+    with panel.session() as s:
+        processes.report(s, "bot", processes.STOPPED, now=now)
+    assert "The bot is stopped" in dashboard()
+
+
 def test_dashboard_shows_kpis_charts_and_needs_attention(panel, finance):
     html = finance.get("/admin/").text
     assert 'id="kpi-pending-topups">2<' in html
