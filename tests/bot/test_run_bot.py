@@ -238,3 +238,18 @@ async def test_run_bot_waits_for_telegram_with_a_line_per_attempt_and_tells_the_
     attempts = [line for line in err.splitlines() if "cannot reach Telegram" in line]
     assert len(attempts) >= 2 and all("retrying in" in line for line in attempts)
     assert state() == processes.STOPPED
+
+
+@pytest.mark.slow
+async def test_run_bot_with_a_token_telegram_refuses_stops_with_one_line(fake_api, tmp_path):
+    env = bot_env(
+        tmp_path, BOT_TOKEN="123456789:AAEsomebodyElsesTokenThatTelegramRefuses", TELEGRAM_API_URL=fake_api.base_url
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, RUN_BOT, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    err = err.decode()
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and "BOT_TOKEN: Telegram refused it" in err
+    assert not any(c.method == "sendMessage" for c in fake_api.calls)
