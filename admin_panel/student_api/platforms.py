@@ -23,6 +23,7 @@ def _platform(p, include_price: bool = True) -> S.PlatformOut:
         enrolled=p.enrolled,
         expires_at=p.expires_at and as_utc(p.expires_at),
         expired=p.expired,
+        can_renew=p.can_renew,
     )
 
 

@@ -163,6 +163,7 @@ class PlatformOut(Camel):
     enrolled: bool
     expires_at: datetime | None
     expired: bool
+    can_renew: bool = Field(description="Offer Renew: expired, or a timed access ending within 14 days")
 
 
 class PlatformList(Camel):

@@ -81,7 +81,7 @@ def platform_page(p: PlatformInfo, balance: Decimal) -> tuple[str, InlineKeyboar
     rows = []
     if p.enrolled:
         rows.append([button(_("📝 Tasks"), PlatformCb(action="tasks", id=p.id))])
-        if p.expires_at and p.access_days:
+        if p.can_renew:  # from two weeks before the access ends, not right after buying
             rows.append([button(_("🔄 Renew"), PlatformCb(action="enroll", id=p.id))])
     else:
         rows.append([button(_("🔄 Renew") if p.expired else _("🛒 Enroll"), PlatformCb(action="enroll", id=p.id))])

@@ -52,6 +52,7 @@ class PlatformInfo:
     enrolled: bool  # access right now
     expires_at: datetime | None
     expired: bool  # had access, lost it
+    can_renew: bool = False  # expired, or a timed access ending within RENEW_WINDOW: offer Renew
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,13 @@ def list_platforms(
     return [_platform_info(p, n, e, now) for p, n, e in rows]
 
 
+RENEW_WINDOW = timedelta(days=14)  # Renew is offered from this long before a timed access ends (not right after buying)
+
+
 def _platform_info(p: Platform, task_count: int, e: Enrollment | None, now: datetime) -> PlatformInfo:
     access = e is not None and e.is_active and (e.expires_at is None or e.expires_at > now)
+    expired = e is not None and not access
+    ending = access and e.expires_at is not None and p.access_days is not None and e.expires_at - now <= RENEW_WINDOW
     price = p.price or ZERO
     return PlatformInfo(
         p.id,
@@ -138,7 +144,8 @@ def _platform_info(p: Platform, task_count: int, e: Enrollment | None, now: date
         task_count,
         access,
         e.expires_at if e else None,
-        e is not None and not access,
+        expired,
+        expired or ending,
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.models import Enrollment, Platform, User
+from core.timeutil import utcnow
 from tests.bot.fake_api import TgUser
 from tests.bot.helpers import MONA, open_platform_page, topup_count
 from tests.factories import seed_catalog
@@ -218,7 +220,11 @@ async def test_two_enroll_screens_confirmed_charge_once(runner, sync_db):
     assert any("already enrolled" in a for a in runner.api.answers(mark))
     with sync_db.session() as s:
         assert s.scalar(select(User.balance).where(User.telegram_id == MONA.id)) == Decimal("250.00")
-    # a renewal asked for on purpose still works
+    # right after buying, Renew is not offered; from two weeks before the end it is, and a renewal works
+    await runner.send(MONA, f"/start platform_{ids['paid']}")
+    assert not any("Renew" in b for b in runner.api.last_message(MONA.id).buttons)
+    with sync_db.session() as s, s.begin():
+        s.execute(update(Enrollment).values(expires_at=utcnow() + timedelta(days=5)))
     await runner.send(MONA, f"/start platform_{ids['paid']}")
     await runner.press(MONA, runner.api.last_message(MONA.id), "Renew")
     await runner.press(MONA, runner.api.last_message(MONA.id), "Confirm")

@@ -127,6 +127,26 @@ def test_renewing_before_expiry_extends_from_the_expiry(session):
     assert renewed.expires_at == later(days=60) and renewed.balance == D("300.00")
 
 
+def test_renew_is_offered_from_two_weeks_before_the_end_not_right_after_buying(session):
+    uid = student(session)
+    timed = platform(session, "Half year", "100.00", days=180)
+    lifetime = platform(session, "Forever", "50.00")
+    enrollment.enroll(session, uid, timed, idempotency_key=key(), now=NOW)
+    enrollment.enroll(session, uid, lifetime, idempotency_key=key(), now=NOW)
+
+    def offered(days):
+        found = {p.id: p for p in enrollment.list_platforms(session, uid, now=later(days=days))}
+        assert enrollment.get_platform(session, timed, uid, now=later(days=days)).can_renew == found[timed].can_renew
+        return found[timed].can_renew, found[lifetime].can_renew
+
+    assert offered(0) == (False, False)  # just bought
+    assert offered(180 - 15) == (False, False)
+    assert offered(180 - 14) == (True, False)  # the last two weeks
+    assert offered(181) == (True, False)  # expired
+    other = student(session, telegram_id=8802)
+    assert not any(p.can_renew for p in enrollment.list_platforms(session, other, now=NOW))  # never bought
+
+
 def test_tasks_gated_and_progress(session):
     uid = student(session)
     pid = platform(session, "Flask", "50.00", tasks=3)

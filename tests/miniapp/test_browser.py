@@ -164,14 +164,18 @@ def test_enroll_with_a_confirm_step_and_do_a_task_in_arabic_dark(live, browser):
     page = phone.page
     assert page.get_attribute("html", "dir") == "rtl" and phone.balance() == "٥٠٠٫٠٠ ج.م"
     card = page.locator("article[data-platform]", has_text="Telegram Bots with aiogram")
+    assert "وصول لمدة ٣٠ يومًا" in card.inner_text()  # the access period, said before buying
     card.locator("button", has_text="اشترك").click()
     page.wait_for_selector("#enroll-summary")
     assert page.inner_text("#enroll-after") == "٣٥٠٫٠٠ ج.م"  # the balance after, before paying
+    assert page.inner_text("#enroll-access") == "وصول لمدة ٣٠ يومًا"
     phone.shot("platforms-ar-dark-confirm")
     page.click("#sheet-ok")
     page.wait_for_selector("#task-list li")
     expect(page.locator("#balance-chip")).to_have_text("٣٥٠٫٠٠ ج.م")
-    assert "تم الاشتراك" in page.locator("article[data-platform]", has_text="Telegram Bots").inner_text()
+    bought = page.locator("article[data-platform]", has_text="Telegram Bots")
+    assert "تم الاشتراك" in bought.inner_text()
+    assert bought.locator("button", has_text="جدّد").count() == 0  # no Renew right after buying
     page.locator("#task-list li").first.locator("button").click()
     expect(page.locator("#tasks-progress")).to_contain_text("١/٤")
     phone.shot("platforms-ar-dark")

@@ -14,6 +14,8 @@ def test_platforms_with_and_without_price(api, mariam):
     items = mariam.get("/api/platforms?includePrice=true").get_json()["platforms"]
     flask = next(p for p in items if p["name"] == "Web Development with Flask")
     assert flask["price"] == "250.00" and flask["enrolled"] is True and flask["expiresAt"] and flask["taskCount"] == 5
+    assert flask["accessDays"] and flask["canRenew"] is False  # bought 9 days ago: no Renew yet
+    assert all(p["canRenew"] is False for p in items if not p["enrolled"] and not p["expired"])
     assert next(p for p in items if p["name"] == "Python Foundations")["isFree"] is True
     assert all(p["price"] is None for p in mariam.get("/api/platforms?includePrice=false").get_json()["platforms"])
 

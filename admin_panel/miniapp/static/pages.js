@@ -115,11 +115,15 @@
         box.scrollIntoView({ behavior: "smooth" });
       });
     }
+    function accessText(p) {  // what a purchase gives, said before paying
+      return p.accessDays ? t("access_days").replace("{days}", CH.digits(p.accessDays)) : t("lifetime_access");
+    }
     function ask(platform) {
       var after = CH.minus(CH.state.balance, platform.price);
       var content = el("dl", { "class": "summary", id: "enroll-summary" },
         el("dt", { text: t("platforms") }), el("dd", { text: platform.name }),
         el("dt", { text: t("price") }), el("dd", { text: platform.isFree ? t("free") : CH.money(platform.price) }),
+        el("dt", { text: t("access") }), el("dd", { id: "enroll-access", text: accessText(platform) }),
         el("dt", { text: t("balance_now") }), el("dd", { text: CH.money(CH.state.balance) }),
         el("dt", { text: t("balance_after") }), el("dd", { id: "enroll-after", text: CH.money(after) }));
       CH.confirmSheet(t("confirm_enroll"), content).then(function (yes) {
@@ -137,14 +141,15 @@
       var expiry = p.enrolled ? el("span", { "class": "muted", text: p.expiresAt ? t("expires") + ": " + CH.date(p.expiresAt) : t("forever") }) : null;
       var actions = el("div", { "class": "row" });
       if (p.enrolled) actions.appendChild(el("button", { type: "button", "class": "btn small", text: t("tasks"), onclick: function () { loadTasks(p); } }));
-      if (!p.enrolled || (p.expiresAt && p.accessDays)) {
+      if (!p.enrolled || p.canRenew) {  // Renew from two weeks before the access ends, not right after buying
         actions.appendChild(el("button", { type: "button", "class": "btn small" + (p.enrolled ? " secondary" : ""),
           text: p.enrolled || p.expired ? t("renew") : t("enroll"), onclick: function () { ask(p); } }));
       }
       return el("article", { "class": "card", "data-platform": p.id },
         el("strong", { text: p.name }), status, el("span", { "class": "muted", text: p.description }),
         el("span", { "class": "amount", text: p.isFree ? t("free") : CH.money(p.price) }),
-        el("span", { "class": "muted", text: CH.digits(p.taskCount) + " " + t("tasks") }), expiry, actions);
+        el("span", { "class": "muted", text: CH.digits(p.taskCount) + " " + t("tasks") }),
+        p.enrolled ? null : el("span", { "class": "muted access", text: accessText(p) }), expiry, actions);
     }
     function load() {
       return CH.api("GET", "/api/platforms?includePrice=true").then(function (res) {
