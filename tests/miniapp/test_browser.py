@@ -190,12 +190,21 @@ def test_book_then_cancel_in_english_dark(live, browser):
     page = phone.page
     page.wait_for_selector("#book-durations input")
     page.select_option("#book-mentor", label="Salma Farouk · 200.00 EGP per hour")
+    # nothing is chosen for the student: no cost yet, and the button waits for a duration
+    assert page.locator("#book-durations input:checked").count() == 0
+    assert page.inner_text("#book-after") == "—" and page.is_disabled("#book-submit")
     page.check("#book-durations input[value='90']")
     page.fill("#book-notes", "SQL joins, please")
     assert page.inner_text("#book-cost") == "300.00 EGP" and page.inner_text("#book-after") == "200.00 EGP"
     phone.shot("book-en-dark")
     page.click("#book-submit")
+    page.wait_for_selector("#book-summary")  # a confirm step with the cost and the balance after, as enrolling
+    summary = page.inner_text("#book-summary")
+    assert "Salma Farouk" in summary and "90 min" in summary and "300.00 EGP" in summary
+    assert page.inner_text("#book-summary-after") == "200.00 EGP" and api.balance(700000003) == Decimal("500.00")
+    page.click("#sheet-ok")
     page.wait_for_url("**/app/dashboard/mentorship**")
+    expect(page.locator("#booked-notice")).to_have_text("Booked and paid. An admin will confirm the time.")
     page.wait_for_selector("#booking-list article[data-booking]")
     card = page.locator("#booking-list article[data-booking]").first
     assert "Salma Farouk" in card.inner_text() and "Pending" in card.inner_text()
@@ -206,6 +215,46 @@ def test_book_then_cancel_in_english_dark(live, browser):
     expect(page.locator("#balance-chip")).to_have_text("500.00 EGP")
     phone.shot("mentorship-en-dark-cancelled")
     assert api.balance(700000003) == Decimal("500.00") and api.ledger_ok()
+    phone.close()
+
+
+def test_not_enough_balance_is_said_before_confirming_with_a_top_up_of_the_difference(live, browser):
+    """A 120-minute session at 300.00/h costs 600.00 with 500.00 in the wallet: the form says it is 100.00 short
+    and keeps Book disabled; "Top up the difference" opens the top-up form with 100.00 filled in. Nothing is paid."""
+    api, base = live
+    phone = Phone(browser, base, 700000005, "en", LIGHT)
+    phone.open("/app/mentorship/book")
+    page = phone.page
+    page.wait_for_selector("#book-durations input")
+    page.select_option("#book-mentor", label="Ahmed (CodeHub founder) · 300.00 EGP per hour")
+    page.check("#book-durations input[value='120']")
+    assert page.inner_text("#book-after") == "−100.00 EGP" and page.is_disabled("#book-submit")
+    assert page.inner_text("#book-short-text") == "Not enough balance: you need 100.00 EGP more."
+    assert page.locator("#book-topup").is_visible() and page.inner_text("#book-topup") == "Top up the difference"
+    page.click("#book-topup")
+    page.wait_for_url("**/app/dashboard/wallet**")
+    expect(page.locator("#topup-amount")).to_have_value("100.00")
+    assert api.balance(700000005) == Decimal("500.00")
+    phone.close()
+
+
+def test_enrolling_without_enough_balance_disables_confirm_in_arabic(live, browser):
+    api, base = live
+    student = api.as_student(700000006, "ar")
+    assert student.get("/api/me").status_code == 200
+    dsa = next(p for p in student.get("/api/platforms").get_json()["platforms"] if p["name"].startswith("Data"))
+    assert student.post("/api/enrollments", {"platformId": dsa["id"]}).status_code == 201  # 100.00 left
+    phone = Phone(browser, base, 700000006, "ar", LIGHT)
+    phone.open("/app/dashboard/enrollments")
+    page = phone.page
+    card = page.locator("article[data-platform]", has_text="Web Development with Flask")
+    card.locator("button", has_text="اشترك").click()
+    page.wait_for_selector("#enroll-summary")
+    assert page.is_disabled("#sheet-ok")  # said before, not after Confirm
+    assert page.inner_text("#sheet-short-text") == "الرصيد غير كافٍ: تحتاج إلى ١٥٠٫٠٠ ج.م إضافية."
+    assert "amount=150.00" in page.get_attribute("#sheet-topup", "href")
+    page.click("#sheet-cancel")
+    assert api.balance(700000006) == Decimal("100.00")
     phone.close()
 
 

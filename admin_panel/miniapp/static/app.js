@@ -93,12 +93,29 @@
     });
   }
 
-  /* A confirm step in the page (works everywhere); resolves true on Confirm. */
-  function confirmSheet(title, content, okText) {
+  /* What is missing to pay `cost` from the balance ("12.50"), or null when the balance covers it. */
+  function shortfall(cost) {
+    if (cost === null || cost === undefined || state.balance === null) return null;
+    var after = minus(state.balance, cost);
+    return after.charAt(0) === "-" ? after.slice(1) : null;
+  }
+
+  /* Where "Top up the difference" leads: the wallet's top-up form with the missing amount filled in. */
+  function topupUrl(amount) { return pageUrl("/app/dashboard/wallet?focus=topup&amount=" + encodeURIComponent(amount)); }
+
+  /* A confirm step in the page (works everywhere); resolves true on Confirm. With `missing` (shortfall()), it
+     says so before anything is paid: Confirm stays disabled and "Top up the difference" is offered instead. */
+  function confirmSheet(title, content, okText, missing) {
     var sheet = document.getElementById("sheet"), ok = document.getElementById("sheet-ok"), cancel = document.getElementById("sheet-cancel");
     document.getElementById("sheet-title").textContent = title;
     var box = document.getElementById("sheet-content"); box.textContent = ""; box.appendChild(content);
     ok.textContent = okText || t("confirm");
+    var short = document.getElementById("sheet-short");
+    ok.disabled = !!missing; short.hidden = !missing;
+    if (missing) {
+      document.getElementById("sheet-short-text").textContent = t("short_by").replace("{amount}", money(missing));
+      document.getElementById("sheet-topup").setAttribute("href", topupUrl(missing));
+    }
     sheet.hidden = false;
     return new Promise(function (resolve) {
       function done(answer) {
@@ -107,7 +124,7 @@
       }
       function yes() { done(true); } function no() { done(false); }
       ok.addEventListener("click", yes); cancel.addEventListener("click", no);
-      mainButton(ok.textContent, yes);
+      if (!missing) mainButton(ok.textContent, yes);
     });
   }
 
@@ -146,6 +163,7 @@
 
   window.CH = { tg: tg, t: t, lang: lang, money: money, minus: minus, digits: digits, date: date, newKey: newKey,
                 api: api, errorText: errorText, el: el, toast: toast, state: state, refreshBalance: refreshBalance,
-                confirmSheet: confirmSheet, mainButton: mainButton, pageUrl: pageUrl };
+                confirmSheet: confirmSheet, mainButton: mainButton, pageUrl: pageUrl, shortfall: shortfall,
+                topupUrl: topupUrl };
   document.addEventListener("DOMContentLoaded", boot);
 })();

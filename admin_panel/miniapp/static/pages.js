@@ -85,7 +85,11 @@
       }.bind(this));
     });
     loadInfo(); loadHistory(true);
-    if (location.hash === "#topup" || new URLSearchParams(location.search).get("focus") === "topup") {
+    var asked = new URLSearchParams(location.search);
+    if (/^[0-9]{1,7}(\.[0-9]{1,2})?$/.test(asked.get("amount") || "")) {  // "Top up the difference"
+      document.getElementById("topup-amount").value = asked.get("amount");
+    }
+    if (location.hash === "#topup" || asked.get("focus") === "topup") {
       document.getElementById("topup-amount").focus();
     }
   }
@@ -126,7 +130,7 @@
         el("dt", { text: t("access") }), el("dd", { id: "enroll-access", text: accessText(platform) }),
         el("dt", { text: t("balance_now") }), el("dd", { text: CH.money(CH.state.balance) }),
         el("dt", { text: t("balance_after") }), el("dd", { id: "enroll-after", text: CH.money(after) }));
-      CH.confirmSheet(t("confirm_enroll"), content).then(function (yes) {
+      CH.confirmSheet(t("confirm_enroll"), content, null, platform.isFree ? null : CH.shortfall(platform.price)).then(function (yes) {
         if (!yes) return;
         enroll("/api/enrollments", { platformId: platform.id, expectedPrice: platform.price, renew: platform.enrolled })
           .then(function (res) {
@@ -165,6 +169,11 @@
   // --- mentorship ---------------------------------------------------------------------------------
   function mentorship() {
     var cancel = moneyAction();
+    var booked = new URLSearchParams(location.search).get("booked");
+    if (booked) {  // arriving from the booking form: say it here, where the student stays
+      var notice = document.getElementById("booked-notice");
+      notice.textContent = t("booked_ok"); notice.hidden = false;
+    }
     function rateForm(b) {
       var chosen = 0, stars = el("div", { "class": "stars", role: "radiogroup", "aria-label": t("rating") });
       for (var i = 1; i <= 5; i++) {
@@ -244,16 +253,25 @@
       return m.prices.filter(function (p) { return p.duration === +picked.value; })[0].price;
     }
     function summary() {
-      var cost = price();
+      var cost = price(), missing = CH.shortfall(cost);
       document.getElementById("book-cost").textContent = cost ? CH.money(cost) : "—";
       document.getElementById("book-balance").textContent = CH.money(CH.state.balance);
-      document.getElementById("book-after").textContent = cost ? CH.money(CH.minus(CH.state.balance, cost)) : "—";
-      CH.mainButton(cost ? t("book") + " · " + CH.money(cost) : null, function () { document.getElementById("book-submit").click(); });
+      var after = document.getElementById("book-after");
+      after.textContent = cost ? CH.money(CH.minus(CH.state.balance, cost)) : "—";
+      after.className = missing ? "negative" : "";
+      var short = document.getElementById("book-short");
+      short.hidden = !missing;
+      if (missing) {
+        document.getElementById("book-short-text").textContent = t("short_by").replace("{amount}", CH.money(missing));
+        document.getElementById("book-topup").setAttribute("href", CH.topupUrl(missing));
+      }
+      document.getElementById("book-submit").disabled = !cost || !!missing;  // a duration first, and the money
+      CH.mainButton(cost && !missing ? t("book") + " · " + CH.money(cost) : null, function () { document.getElementById("book-submit").click(); });
     }
     function durations() {
       var box = document.getElementById("book-durations"), m = current(); box.textContent = "";
-      (m ? m.prices : []).forEach(function (p, i) {
-        box.appendChild(el("label", null, el("input", { type: "radio", name: "duration", value: p.duration, checked: i === 1 || null, onchange: summary }),
+      (m ? m.prices : []).forEach(function (p) {  // none chosen for the student: they pick what they pay for
+        box.appendChild(el("label", null, el("input", { type: "radio", name: "duration", value: p.duration, onchange: summary }),
           CH.digits(p.duration) + " " + t("minutes") + " · " + CH.money(p.price)));
       });
       summary();
@@ -269,16 +287,27 @@
     document.getElementById("book-form").addEventListener("submit", function (event) {
       event.preventDefault(); hideError("book-error");
       var picked = document.querySelector("input[name=duration]:checked"), button = document.getElementById("book-submit");
-      if (!picked || !current()) return;
-      button.disabled = true;
-      var body = { mentorId: current().id, duration: +picked.value, expectedCost: price() };
+      if (!current()) return;
+      if (!picked) { showError("book-error", { data: { error: { message: t("pick_duration") } } }); return; }
+      var cost = price(), m = current();
+      var body = { mentorId: m.id, duration: +picked.value, expectedCost: cost };
       var notes = document.getElementById("book-notes").value.trim();
       if (notes) body.studentNotes = notes;
-      send("/api/mentorship/book", body).then(function (res) {
-        button.disabled = false;
-        if (!res.ok) { showError("book-error", res); CH.refreshBalance().then(summary); return; }
-        CH.mainButton(null); CH.toast(t("booked_ok"));
-        CH.refreshBalance().then(function () { location.href = CH.pageUrl("/app/dashboard/mentorship"); });
+      var content = el("dl", { "class": "summary", id: "book-summary" },
+        el("dt", { text: t("mentor") }), el("dd", { text: m.name }),
+        el("dt", { text: t("duration") }), el("dd", { text: CH.digits(body.duration) + " " + t("minutes") }),
+        el("dt", { text: t("cost") }), el("dd", { text: CH.money(cost) }),
+        el("dt", { text: t("balance_now") }), el("dd", { text: CH.money(CH.state.balance) }),
+        el("dt", { text: t("balance_after") }), el("dd", { id: "book-summary-after", text: CH.money(CH.minus(CH.state.balance, cost)) }));
+      CH.confirmSheet(t("confirm_booking"), content, null, CH.shortfall(cost)).then(function (yes) {
+        if (!yes) return;
+        button.disabled = true;
+        send("/api/mentorship/book", body).then(function (res) {
+          button.disabled = false;
+          if (!res.ok) { showError("book-error", res); CH.refreshBalance().then(summary); return; }
+          CH.mainButton(null);  // the mentorship page says "Booked and paid" (a toast here would be lost)
+          location.href = CH.pageUrl("/app/dashboard/mentorship?booked=" + res.data.booking.id);
+        });
       });
     });
   }
