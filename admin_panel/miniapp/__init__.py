@@ -7,6 +7,7 @@ Mini App pages may be framed by Telegram Web only; the panel keeps refusing any 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
 
 from admin_panel.miniapp.labels import labels, words
 from core.words import language_of
@@ -37,7 +38,22 @@ pages = Blueprint(
 
 def _render(page: str, template: str):
     lang = language_of(request.args.get("lang"))
-    return render_template(f"miniapp/{template}", page=page, lang=lang, t=words(lang), texts=labels(lang), pages=PAGES)
+    t = words(lang)
+    return render_template(
+        f"miniapp/{template}",
+        page=page,
+        lang=lang,
+        t=t,
+        texts=labels(lang),
+        pages=PAGES,
+        skeleton=lambda tag: skeleton(tag, t.loading),
+    )
+
+
+def skeleton(tag: str, loading: str, rows: int = 3) -> Markup:
+    """Placeholders while a list loads, read as "Loading…" (CH.skeleton in app.js draws the same)."""
+    hidden = Markup('<{0} class="visually-hidden">{1}</{0}>').format(Markup(tag), loading)
+    return hidden + Markup('<{0} class="skeleton" aria-hidden="true"></{0}>').format(Markup(tag)) * rows
 
 
 @pages.get("/")

@@ -258,6 +258,46 @@ def test_enrolling_without_enough_balance_disables_confirm_in_arabic(live, brows
     phone.close()
 
 
+def test_a_failed_load_says_what_happened_with_retry_instead_of_loading_forever(live, browser):
+    """Offline, "Loading…" showed in red as the error and other pages stayed on "Loading…": each list says what
+    went wrong (no connection, or our side) with Retry, which loads it once the network is back."""
+    api, base = live
+    phone = Phone(browser, base, 700000007, "en", LIGHT)
+    page = phone.page
+    down = {"history": True, "platforms": True}
+
+    def history(route):
+        if down["history"]:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    def platform_list(route):
+        if down["platforms"]:
+            route.fulfill(status=502, body="<html>Bad gateway</html>", content_type="text/html")
+        else:
+            route.continue_()
+
+    page.route("**/api/wallet/transactions?*", history)
+    page.route("**/api/platforms?*", platform_list)
+    phone.open("/app/dashboard/wallet")
+    failed = page.locator("#history-list .failed")
+    expect(failed).to_contain_text("No connection. Check your internet and try again.")
+    assert "Loading" not in page.inner_text("#history-list")
+    down["history"] = False
+    failed.locator("button", has_text="Retry").click()
+    expect(page.locator("#history-list li[data-id]")).to_have_count(1)  # the welcome credit
+    page.goto(page.url.replace("/dashboard/wallet", "/dashboard/enrollments"))
+    grid = page.locator("#platform-grid .failed")
+    expect(grid).to_contain_text("Something went wrong on our side. Please try again.")
+    down["platforms"] = False
+    grid.locator("button", has_text="Retry").click()
+    expect(page.locator("#platform-grid article[data-platform]")).to_have_count(4)
+    provoked = ("net::ERR_INTERNET_DISCONNECTED", "status of 502")  # the failures this test made; a script error stays
+    phone.errors[:] = [e for e in phone.errors if not any(p in e for p in provoked)]
+    phone.close()
+
+
 def test_rate_a_completed_session_in_arabic_light(live, browser):
     api, base = live
     phone = Phone(browser, base, 700000004, "ar", LIGHT)

@@ -56,10 +56,33 @@
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
       })
-      .catch(function () { return { ok: false, status: 0, data: { error: { message: t("loading") } } }; });
+      .catch(function () { return { ok: false, status: 0, data: { error: { message: t("offline") } } }; });
   }
 
-  function errorText(res) { return (res.data && res.data.error && res.data.error.message) || "Error " + res.status; }
+  function errorText(res) {
+    if (res.data && res.data.error && res.data.error.message) return res.data.error.message;
+    return res.status === 0 ? t("offline") : t("failed");
+  }
+
+  /* A list or a panel that could not load: what went wrong, and Retry (which calls `retry` again). */
+  function failed(container, res, retry) {
+    container.textContent = ""; container.removeAttribute("aria-busy");
+    var box = el(container.tagName === "UL" ? "li" : "div", { "class": "failed", role: "alert" },
+      el("span", { "class": "error", text: errorText(res) }),
+      el("button", { type: "button", "class": "btn small secondary retry", text: t("retry"), onclick: function () {
+        skeleton(container); retry();
+      } }));
+    container.appendChild(box);
+  }
+
+  /* Placeholders while a list loads (read as "Loading…" by screen readers). */
+  function skeleton(container, rows) {
+    container.textContent = ""; container.setAttribute("aria-busy", "true");
+    var item = container.tagName === "UL" ? "li" : "div";
+    container.appendChild(el(item, { "class": "visually-hidden", text: t("loading") }));
+    for (var i = 0; i < (rows || 3); i++) container.appendChild(el(item, { "class": "skeleton", "aria-hidden": "true" }));
+  }
+  function loaded(container) { container.textContent = ""; container.removeAttribute("aria-busy"); }
 
   function el(tag, attrs) {
     var node = document.createElement(tag);
@@ -164,6 +187,6 @@
   window.CH = { tg: tg, t: t, lang: lang, money: money, minus: minus, digits: digits, date: date, newKey: newKey,
                 api: api, errorText: errorText, el: el, toast: toast, state: state, refreshBalance: refreshBalance,
                 confirmSheet: confirmSheet, mainButton: mainButton, pageUrl: pageUrl, shortfall: shortfall,
-                topupUrl: topupUrl };
+                topupUrl: topupUrl, failed: failed, skeleton: skeleton, loaded: loaded };
   document.addEventListener("DOMContentLoaded", boot);
 })();

@@ -38,15 +38,18 @@
     }
     function row(tx) {
       return el("li", { "data-id": tx.id }, el("button", { type: "button", "class": "linkish", onclick: function () {
-        CH.api("GET", "/api/wallet/transactions/" + tx.id).then(function (res) { if (res.ok) receipt(res.data); });
+        CH.api("GET", "/api/wallet/transactions/" + tx.id).then(function (res) {
+          if (res.ok) receipt(res.data); else CH.toast(CH.errorText(res), true);
+        });
       } }, el("span", null, el("span", { text: t(tx.type) }), " ", badge(tx.status), el("br"),
              el("span", { "class": "muted", text: CH.date(tx.createdAt) })), amount(tx.amount)));
     }
     function loadInfo() {
       return CH.api("GET", "/api/wallet/topup-info").then(function (res) {
-        if (!res.ok) return;
+        var list = document.getElementById("pending-list");
+        if (!res.ok) { CH.failed(list, res, loadInfo); return; }
         document.getElementById("receiving-number").textContent = res.data.walletNumber;
-        var list = document.getElementById("pending-list"); list.textContent = "";
+        CH.loaded(list);
         if (!res.data.pending.length) list.appendChild(el("li", { "class": "muted", text: t("none") }));
         res.data.pending.forEach(function (tx) { list.appendChild(row(tx)); });
       });
@@ -54,9 +57,12 @@
     function loadHistory(reset) {
       if (reset) page = 1;
       return CH.api("GET", "/api/wallet/transactions?page=" + page + "&limit=10").then(function (res) {
-        if (!res.ok) return;
         var list = document.getElementById("history-list");
-        if (reset) list.textContent = "";
+        if (!res.ok) {
+          if (reset) CH.failed(list, res, function () { loadHistory(true); }); else CH.toast(CH.errorText(res), true);
+          return;
+        }
+        if (reset) CH.loaded(list);
         res.data.transactions.forEach(function (tx) { list.appendChild(row(tx)); });
         if (!list.children.length) list.appendChild(el("li", { "class": "muted", text: t("none") }));
         document.getElementById("history-more").hidden = res.data.pagination.page >= res.data.pagination.pages;
@@ -157,8 +163,9 @@
     }
     function load() {
       return CH.api("GET", "/api/platforms?includePrice=true").then(function (res) {
-        var grid = document.getElementById("platform-grid"); grid.textContent = "";
-        if (!res.ok) { grid.appendChild(el("p", { "class": "error", text: CH.errorText(res) })); return; }
+        var grid = document.getElementById("platform-grid");
+        if (!res.ok) { CH.failed(grid, res, load); return; }
+        CH.loaded(grid);
         res.data.platforms.forEach(function (p) { grid.appendChild(card(p)); });
         if (!res.data.platforms.length) grid.appendChild(el("p", { "class": "muted", text: t("none") }));
       });
@@ -220,15 +227,17 @@
     }
     function loadBookings() {
       return CH.api("GET", "/api/mentorship/my-bookings").then(function (res) {
-        var list = document.getElementById("booking-list"); list.textContent = "";
-        if (!res.ok) return;
+        var list = document.getElementById("booking-list");
+        if (!res.ok) { CH.failed(list, res, loadBookings); return; }
+        CH.loaded(list);
         res.data.bookings.forEach(function (b) { list.appendChild(bookingCard(b)); });
         if (!res.data.bookings.length) list.appendChild(el("p", { "class": "muted", text: t("none") }));
       });
     }
-    CH.api("GET", "/api/mentorship/info").then(function (res) {
-      var grid = document.getElementById("mentor-list"); grid.textContent = "";
-      if (!res.ok) return;
+    function loadMentors() { return CH.api("GET", "/api/mentorship/info").then(function (res) {
+      var grid = document.getElementById("mentor-list");
+      if (!res.ok) { CH.failed(grid, res, loadMentors); return; }
+      CH.loaded(grid);
       res.data.mentors.forEach(function (m) {
         var prices = el("ul", { "class": "list" });
         m.prices.forEach(function (p) { prices.appendChild(el("li", null, el("span", { text: CH.digits(p.duration) + " " + t("minutes") }), el("span", { "class": "amount", text: CH.money(p.price) }))); });
@@ -238,7 +247,8 @@
           m.isAvailable ? prices : el("span", { "class": "badge", text: t("unavailable") }),
           m.isAvailable ? el("a", { "class": "btn small", href: CH.pageUrl("/app/mentorship/book?mentor=" + m.id), text: t("book") }) : null));
       });
-    });
+    }); }
+    loadMentors();
     loadBookings();
   }
 
@@ -277,13 +287,16 @@
       summary();
     }
     select.addEventListener("change", durations);
-    CH.api("GET", "/api/mentorship/info").then(function (res) {
-      if (!res.ok) return;
+    function loadMentors() { return CH.api("GET", "/api/mentorship/info").then(function (res) {
+      var box = document.getElementById("book-durations");
+      if (!res.ok) { CH.failed(box, res, loadMentors); return; }
       mentors = res.data.mentors.filter(function (m) { return m.isAvailable; });
+      select.textContent = "";
       mentors.forEach(function (m) { select.appendChild(el("option", { value: m.id, text: m.name + " · " + CH.money(m.hourlyRate) + " " + t("per_hour") })); });
       if (wanted) select.value = wanted;
       durations();
-    });
+    }); }
+    loadMentors();
     document.getElementById("book-form").addEventListener("submit", function (event) {
       event.preventDefault(); hideError("book-error");
       var picked = document.querySelector("input[name=duration]:checked"), button = document.getElementById("book-submit");
