@@ -37,6 +37,7 @@ from core.errors import (
     TooManyPendingTopups,
     UserBlocked,
 )
+from core.words import N_
 from core.words.labels import status_name
 
 
@@ -61,6 +62,30 @@ def _invalid_amount(d: dict, v: Voice) -> str:
     if reason == "TOO_SMALL":
         return v._("That is below the minimum of {minimum}.").format(minimum=v.money(d["minimum"]))
     return v._("Please send a number, like 150 or 150.50.")
+
+
+# What is wrong with a named field (the students' API and the Mini App mark that field), when a request has it
+# missing, empty or out of range; any other field gets the general sentence.
+FIELD_WORDS = {
+    "amount": N_("Enter the amount you sent, like 150 or 150.50."),
+    "walletNumber": N_("Enter the Vodafone Cash number you sent from: 11 digits, like 01012345678."),
+    "duration": N_("Choose how long the session is."),
+    "platformId": N_("Choose a platform."),
+    "studentNotes": N_("The notes are too long: 1,000 characters at most."),
+    "feedback": N_("The feedback is too long: 1,000 characters at most."),
+    "description": N_("The note is too long: 200 characters at most."),
+}
+
+
+def _rating(d: dict, v: Voice) -> str:
+    return v._("Please choose 1 to 5 stars.")
+
+
+def _invalid_input(d: dict, v: Voice) -> str:
+    if d.get("field") == "rating":  # a request without stars: the words of a rating out of range
+        return _rating(d, v)
+    words = FIELD_WORDS.get(str(d.get("field", "")))
+    return v._(words) if words else v._("That input is not valid or too long. Please try again.")
 
 
 def _invalid_state(d: dict, v: Voice) -> str:
@@ -98,7 +123,7 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict, Voice], str]] = {
     InvalidWalletNumber: lambda d, v: v._(
         "That is not an Egyptian mobile number. Send the 11 digits, like 01012345678."
     ),
-    InvalidInput: lambda d, v: v._("That input is not valid or too long. Please try again."),
+    InvalidInput: lambda d, v: _invalid_input(d, v),
     InvalidTransferReference: lambda d, v: v._(
         'That is not a transaction number: it has 6 to 20 digits, as in the SMS ("رقم العملية").'
     ),
@@ -114,7 +139,7 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict, Voice], str]] = {
         "That is too far ahead: a session can be at most {days} days from now. Please send an earlier date and time."
     ).format(days=v.number(d.get("days", ""))),
     NotOwner: lambda d, v: v._("That is not yours: nothing was changed."),
-    InvalidRating: lambda d, v: v._("Please choose 1 to 5 stars."),
+    InvalidRating: _rating,
     AlreadyRated: lambda d, v: v._("You already rated this session."),
 }
 

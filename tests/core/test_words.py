@@ -119,3 +119,35 @@ def test_the_web_voice_words_a_domain_error_as_the_bot_does():
     assert "{" not in error_message("INVALID_AMOUNT", "en", reason="TOO_SMALL")  # details missing: still a sentence
     assert text_for_code("NO_SUCH_CODE", {}, None) is None
     assert InvalidAmount in ERROR_WORDS and digits("150", "ar") == "١٥٠"
+
+
+def test_arabic_texts_write_numbers_and_the_currency_as_the_rest_of_the_arabic_ui():
+    """Errors said "like 150 or 150.50" and "(جنيه)" while amounts read ١٥٠٫٥٠ ج.م: outside typed examples
+    (<code>), placeholders and /commands, an Arabic text uses Arabic-Indic digits and ج.م, never "(جنيه)"."""
+    with open(LOCALES_DIR / "ar" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    western = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        text = message.string if isinstance(message.string, str) else " ".join(message.string)
+        prose = re.sub(r"<code>.*?</code>|\{[^}]*\}|<[^>]*>|/[a-z_]+", "", text, flags=re.S)
+        if re.search(r"[0-9]", prose) or "(جنيه)" in text:
+            western.append(text)
+    assert western == []
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_missing_or_out_of_range_field_is_named_in_its_own_words(language):
+    """An empty wallet number or a rating without stars got "Please check what you entered"; each field the
+    Mini App sends has its own sentence, and others the general one."""
+    from admin_panel.student_api.texts import error_message
+    from core.words.errors import FIELD_WORDS
+
+    general = error_message("INVALID_INPUT", language)
+    said = {field: error_message("INVALID_INPUT", language, field=field) for field in [*FIELD_WORDS, "rating"]}
+    assert general not in said.values() and len(set(said.values())) == len(said)
+    assert said["rating"] == error_message("INVALID_RATING", language)
+    assert error_message("INVALID_INPUT", language, field="somethingElse") == general
+    if language == "ar":
+        assert "٠١٠١٢٣٤٥٦٧٨" in said["walletNumber"] and "١٥٠٫٥٠" in said["amount"]

@@ -128,11 +128,21 @@ def test_wallet_top_up_and_receipt_in_english_light(live, browser):
     page.wait_for_selector("#pending-list li[data-id]")
     assert "Pending" in page.inner_text("#pending-list") and "150.50 EGP" in page.inner_text("#pending-list")
     assert phone.balance() == "500.00 EGP"  # credited only when an admin approves
+    page.fill("#topup-amount", "40")
+    page.fill("#topup-wallet", "")
+    page.click("#topup-submit")  # the number left empty: what is wrong, on that field, with the cursor there
+    expect(page.locator("#topup-error")).to_have_text(
+        "Enter the Vodafone Cash number you sent from: 11 digits, like 01012345678."
+    )
+    assert page.get_attribute("#topup-wallet", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "topup-wallet"
     page.fill("#topup-amount", "5")
     page.fill("#topup-wallet", "01012345678")
     page.click("#topup-submit")
     page.wait_for_selector("#topup-error:not([hidden])")
     assert "below the minimum of 10.00 EGP" in page.inner_text("#topup-error")
+    assert page.get_attribute("#topup-amount", "aria-invalid") == "true"
+    assert page.get_attribute("#topup-wallet", "aria-invalid") is None  # the earlier mark is gone
     # the optional transaction number from the SMS: a bad one is explained, a good one is kept
     assert "Transaction number (optional)" in page.inner_text("#topup-form")
     page.fill("#topup-amount", "200")
@@ -311,6 +321,9 @@ def test_rate_a_completed_session_in_arabic_light(live, browser):
     page = phone.page
     assert phone.balance() == "٣٥٠٫٠٠ ج.م"
     page.wait_for_selector(".rate-form")
+    page.click(".rate-form button[type=submit]")  # no stars chosen: said so, on the stars
+    expect(page.locator(".rate-form .error")).to_have_text("من فضلك اختر من ١ إلى ٥ نجوم.")
+    assert page.get_attribute(".rate-form .stars", "aria-invalid") == "true"
     page.click(".rate-form button[data-star='4']")
     page.fill(".rate-form textarea", "جلسة مفيدة جدًا")
     page.click(".rate-form button[type=submit]")

@@ -3,8 +3,25 @@
   "use strict";
   var CH = window.CH, el = CH.el, t = CH.t;
 
-  function showError(id, res) { var box = document.getElementById(id); box.textContent = CH.errorText(res); box.hidden = false; }
-  function hideError(id) { document.getElementById(id).hidden = true; }
+  // the field a refusal is about: named by the API (INVALID_INPUT), or implied by the error's code
+  var FIELD_OF = { INVALID_AMOUNT: "amount", INVALID_WALLET_NUMBER: "walletNumber",
+                   INVALID_TRANSACTION_NUMBER: "transactionNumber", INVALID_RATING: "rating" };
+  function showError(id, res) {
+    var box = document.getElementById(id), error = (res.data && res.data.error) || {};
+    box.textContent = CH.errorText(res); box.hidden = false;
+    var name = error.field || FIELD_OF[error.code], form = box.closest("form");
+    var field = form && name ? form.querySelector('[name="' + name + '"], [data-name="' + name + '"]') : null;
+    if (field) {  // mark the field that is wrong, say why beside it, and put the cursor there
+      field.setAttribute("aria-invalid", "true"); field.setAttribute("aria-errormessage", id);
+      if (field.focus) field.focus();
+    }
+  }
+  function hideError(id) {
+    var box = document.getElementById(id), form = box.closest("form"); box.hidden = true;
+    if (form) Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (f) {
+      f.removeAttribute("aria-invalid"); f.removeAttribute("aria-errormessage");
+    });
+  }
   function badge(status) { return el("span", { "class": "badge " + status, text: t(status) }); }
   function amount(value) { return el("span", { "class": "amount " + (String(value).charAt(0) === "-" ? "minus" : "plus"), text: CH.money(value) }); }
 
@@ -182,7 +199,7 @@
       notice.textContent = t("booked_ok"); notice.hidden = false;
     }
     function rateForm(b) {
-      var chosen = 0, stars = el("div", { "class": "stars", role: "radiogroup", "aria-label": t("rating") });
+      var chosen = 0, stars = el("div", { "class": "stars", role: "radiogroup", "aria-label": t("rating"), "data-name": "rating", tabindex: "-1" });
       for (var i = 1; i <= 5; i++) {
         (function (n) {
           stars.appendChild(el("button", { type: "button", "data-star": n, "aria-label": String(n), text: "★", onclick: function () {
@@ -191,13 +208,14 @@
         })(i);
       }
       var text = el("textarea", { rows: 2, maxlength: 1000, "aria-label": t("feedback"), placeholder: t("feedback"), "class": "feedback" });
-      var error = el("p", { "class": "error", hidden: true });
+      var error = el("p", { "class": "error", id: "rate-error-" + b.id, role: "alert", hidden: true });
       var form = el("form", { "class": "rate-form" }, stars, text, error,
         el("button", { type: "submit", "class": "btn small", text: t("send") }));
       form.addEventListener("submit", function (event) {
         event.preventDefault();
+        hideError(error.id);
         CH.api("POST", "/api/mentorship/feedback/" + b.id, { rating: chosen, feedback: text.value.trim() || null }).then(function (res) {
-          if (!res.ok) { error.textContent = CH.errorText(res); error.hidden = false; return; }
+          if (!res.ok) { showError(error.id, res); return; }
           CH.toast(t("rated_ok")); loadBookings();
         });
       });
