@@ -60,6 +60,11 @@ class Call:
         return self.ctx.student.id
 
     @property
+    def language(self) -> str:
+        """The language the student reads (the request's Accept-Language, as the Mini App sends it)."""
+        return request_language()
+
+    @property
     def currency(self) -> str:
         return current_app.extensions["codehub"].settings.currency
 

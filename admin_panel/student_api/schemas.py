@@ -109,6 +109,11 @@ class TransactionOut(Camel):
     type: TxType
     amount: MoneyStr
     description: str
+    details: str | None = Field(
+        None,
+        description="What it was for, in the student's language (the platform, the mentor and session, the "
+        "reason of an adjustment); null when the type says it all",
+    )
     status: TxStatus
     wallet_number: str | None = Field(description="The sender number, masked")
     reference: str | None

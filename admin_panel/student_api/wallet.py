@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from admin_panel.student_api import schemas as S
 from admin_panel.student_api.routing import Call, Route
+from admin_panel.student_api.texts import voice
 from core.errors import InvalidTransferReference
 from core.models import TransactionStatus, TransactionType
-from core.services import receipts, students, topups, wallet
+from core.services import ledger, receipts, students, topups, wallet
+from core.services.ledger import StatementLine
 from core.services.settings import get_settings
 from core.services.wallet import LedgerEntry
 from core.timeutil import as_utc
@@ -29,12 +31,13 @@ def get_balance(call: Call) -> S.Balance:
     return S.Balance(balance=S.money(wallet.balance(call.session, call.student_id)), currency=call.currency)
 
 
-def _tx(e: LedgerEntry) -> S.TransactionOut:
+def _tx(e: LedgerEntry, details: str | None = None) -> S.TransactionOut:
     return S.TransactionOut(
         id=e.id,
         type=e.type.value,
         amount=S.money(e.amount),
         description=e.description,
+        details=details,
         status=e.status.value,
         wallet_number=e.wallet_masked,
         reference=e.reference,
@@ -45,17 +48,24 @@ def _tx(e: LedgerEntry) -> S.TransactionOut:
     )
 
 
+def _lines(call: Call, lines: list[StatementLine]) -> list[S.TransactionOut]:
+    v = voice(call.language)
+    return [_tx(line.entry, ledger.what_for(line, v, with_top_up=False)) for line in lines]
+
+
 def get_transactions(call: Call) -> S.TransactionPage:
     q: S.PageQuery = call.query
-    page = wallet.history(call.session, call.student_id, page=q.page, per_page=q.limit)
+    page = ledger.statement(call.session, call.student_id, page=q.page, per_page=q.limit)
     return S.TransactionPage(
-        transactions=[_tx(e) for e in page.items] if page.page == q.page else [],
+        transactions=_lines(call, page.items) if page.page == q.page else [],
         pagination=S.Pagination(page=q.page, limit=q.limit, total=page.total, pages=page.pages),
     )
 
 
 def get_receipt(call: Call, transaction_id: int) -> S.TransactionOut:
-    return _tx(receipts.receipt(call.session, call.student_id, transaction_id))
+    entry = receipts.receipt(call.session, call.student_id, transaction_id)
+    [line] = _lines(call, ledger.lines(call.session, [entry]))
+    return line
 
 
 def get_topup_info(call: Call) -> S.TopupInfo:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from core.models import Enrollment, MentorshipBooking, Platform, Transaction, TransactionType, User
 from core.services import wallet
 from core.services.wallet import LedgerEntry, Page
+from core.words.errors import Voice
 
 
 @dataclass(frozen=True)
@@ -143,3 +144,24 @@ def capped_totals(query, cap: int = TOTALS_CAP) -> dict[str, tuple[int, int]] | 
     if sum(n for _s, n, _t in found) > cap:
         return None
     return {getattr(status, "value", status): (n, int(total or 0)) for status, n, total in found}
+
+
+def what_for(line: StatementLine, v: Voice, *, with_top_up: bool = True) -> str | None:
+    """Worded from the row's type and what it refers to (the platform, the mentor, the session); None when its
+    type says it all (the welcome credit). A top-up reads "#id · sender" unless `with_top_up` is False (a page
+    that shows the sender number apart, left to right)."""
+    e, d = line.entry, line.detail
+    if e.type == TransactionType.TOP_UP:
+        return f"#{v.number(e.id)} · {e.wallet_masked or ''}" if with_top_up else None
+    if e.type == TransactionType.PLATFORM_PURCHASE:
+        platform = v.escape(d.platform or "?")
+        return (v._("Renewed {platform}") if d.renewed else v._("Enrolled in {platform}")).format(platform=platform)
+    if e.type == TransactionType.MENTORSHIP_PAYMENT:
+        return v._("Mentorship session #{id} with {mentor} ({minutes} min)").format(
+            id=v.number(d.booking_id or "?"), mentor=v.escape(d.mentor or "?"), minutes=v.number(d.minutes or "?")
+        )
+    if e.type == TransactionType.REFUND:
+        return v._("Refund for session #{id}").format(id=v.number(d.booking_id or "?"))
+    if e.type == TransactionType.ADJUSTMENT:
+        return v.escape(d.reason)
+    return None

@@ -308,6 +308,40 @@ def test_a_failed_load_says_what_happened_with_retry_instead_of_loading_forever(
     phone.close()
 
 
+def test_the_arabic_wallet_reads_arabic_names_what_each_row_was_for_and_keeps_numbers_left_to_right(live, browser):
+    """The masked sender number showed reversed (5678****010), receipts kept English system texts and raw
+    references (booking:4) and "Amount (EGP) 250.00 EGP", history rows named no mentor, and a pending top-up was
+    green like money received."""
+    api, base = live
+    student = api.as_student(700000008, "ar")
+    assert student.get("/api/me").status_code == 200
+    assert student.post("/api/wallet/topup", {"amount": "120", "walletNumber": "01012345678"}).status_code == 201
+    booked = student.post("/api/mentorship/book", {"mentorId": 1, "duration": 30})
+    assert booked.status_code == 201, booked.get_json()
+    phone = Phone(browser, base, 700000008, "ar", LIGHT)
+    phone.open("/app/dashboard/wallet")
+    page = phone.page
+    pending = page.locator("#pending-list li[data-id]").first
+    expect(pending).to_be_visible()
+    number = pending.locator("bdi[dir=ltr]")
+    assert number.inner_text() == "010****5678"
+    assert number.evaluate("n => getComputedStyle(n).direction") == "ltr"
+    assert "waiting" in pending.locator(".amount").get_attribute("class")  # not green: nothing received yet
+    session = page.locator("#history-list li[data-id]", has_text="جلسة إرشاد")
+    assert "Ahmed (CodeHub founder)" in session.inner_text()  # the row names the mentor
+    session.locator("button").click()
+    page.wait_for_selector("#receipt")
+    receipt = page.inner_text("#receipt")
+    assert "booking:" not in receipt and "Mentorship" not in receipt and "(ج.م)" not in receipt
+    assert "المبلغ" in receipt and "Ahmed (CodeHub founder)" in page.inner_text("#receipt dd[data-row=details]")
+    page.click("#sheet-ok")
+    page.locator("#history-list li[data-id]", has_text="رصيد الترحيب").locator("button").click()
+    page.wait_for_selector("#receipt")
+    assert "Welcome credit" not in page.inner_text("#receipt")  # no English system text in the Arabic receipt
+    page.click("#sheet-ok")
+    phone.close()
+
+
 def test_rate_a_completed_session_in_arabic_light(live, browser):
     api, base = live
     phone = Phone(browser, base, 700000004, "ar", LIGHT)

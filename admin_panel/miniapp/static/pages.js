@@ -23,7 +23,15 @@
     });
   }
   function badge(status) { return el("span", { "class": "badge " + status, text: t(status) }); }
-  function amount(value) { return el("span", { "class": "amount " + (String(value).charAt(0) === "-" ? "minus" : "plus"), text: CH.money(value) }); }
+  /* An amount coloured by what happened to it: green only for money received; a pending one waits, a
+     rejected or cancelled one never moved (struck through). */
+  function amount(value, status) {
+    var kind = status === "PENDING" ? "waiting" : (status === "REJECTED" || status === "CANCELLED") ? "void"
+      : String(value).charAt(0) === "-" ? "minus" : "plus";
+    return el("span", { "class": "amount " + kind, text: CH.money(value) });
+  }
+  /* A phone number or a code: always left to right, also inside Arabic text (it showed 5678****010). */
+  function ltr(text) { return el("bdi", { dir: "ltr", text: text }); }
 
   /* A money POST: one Idempotency-Key per action, kept for retries after a network failure. */
   function moneyAction() {
@@ -41,13 +49,20 @@
   function wallet() {
     var page = 1, send = moneyAction();
     function receipt(tx) {
-      var rows = [["type", t(tx.type)], ["status", t(tx.status)], ["amount", CH.money(tx.amount)],
+      var topup = tx.type === "TOP_UP";
+      // the student's words: what it was for (never a raw reference like booking:4, never English system text)
+      var rows = [["type", t(tx.type)], ["details", tx.details], ["status", t(tx.status)],
+                  ["amount_label", CH.money(tx.amount)],
                   ["date", CH.date(tx.createdAt)], ["decided_at", tx.decidedAt ? CH.date(tx.decidedAt) : null],
                   ["balance_after", tx.balanceAfter ? CH.money(tx.balanceAfter) : null],
-                  ["from_number", tx.walletNumber], ["reference", tx.reference], ["admin_notes", tx.adminNotes]];
+                  ["from_number", tx.walletNumber, true], ["reference_label", topup ? tx.reference : null, true],
+                  ["note_label", topup ? tx.description : null], ["admin_notes", tx.adminNotes]];
       var dl = el("dl", { "class": "summary", id: "receipt" }, el("dt", { text: "#" }), el("dd", { text: CH.digits(tx.id) }));
-      rows.forEach(function (r) { if (r[1]) { dl.appendChild(el("dt", { text: t(r[0]) })); dl.appendChild(el("dd", { text: r[1] })); } });
-      dl.appendChild(el("dt", { text: "" })); dl.appendChild(el("dd", { text: tx.description }));
+      rows.forEach(function (r) {
+        if (!r[1]) return;
+        dl.appendChild(el("dt", { text: t(r[0]) }));
+        dl.appendChild(el("dd", { "data-row": r[0] }, r[2] ? ltr(r[1]) : el("bdi", { text: r[1] })));
+      });
       CH.confirmSheet(t("receipt"), dl, t("close"));
       document.getElementById("sheet-cancel").hidden = true;
       var restore = function () { document.getElementById("sheet-cancel").hidden = false; };
@@ -59,7 +74,11 @@
           if (res.ok) receipt(res.data); else CH.toast(CH.errorText(res), true);
         });
       } }, el("span", null, el("span", { text: t(tx.type) }), " ", badge(tx.status), el("br"),
-             el("span", { "class": "muted", text: CH.date(tx.createdAt) })), amount(tx.amount)));
+             tx.details ? el("bdi", { "class": "details", text: tx.details }) : null,
+             tx.details ? el("br") : null,
+             el("span", { "class": "muted" }, CH.date(tx.createdAt),
+               tx.walletNumber ? " · " : null, tx.walletNumber ? ltr(tx.walletNumber) : null)),
+        amount(tx.amount, tx.status)));
     }
     function loadInfo() {
       return CH.api("GET", "/api/wallet/topup-info").then(function (res) {
