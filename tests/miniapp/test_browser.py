@@ -158,8 +158,15 @@ def test_wallet_top_up_and_receipt_in_english_light(live, browser):
                 Transaction.transfer_reference == "022768543034", Transaction.type == TransactionType.TOP_UP
             )
         ) == Decimal("200.00")
+    welcome = page.locator("#history-list li:last-child")
+    assert welcome.locator(".balance-after").inner_text() == "500.00 EGP"  # the running balance, as a statement
+    page.click("#copy-number")  # a toast, then at once a sheet: the toast must not cover the sheet's buttons
     page.click("#history-list li:last-child button")  # the welcome credit's receipt
     page.wait_for_selector("#receipt")
+    toast, ok = page.locator("#toast").bounding_box(), page.locator("#sheet-ok").bounding_box()
+    assert page.locator("#toast").is_visible() and (
+        toast["y"] + toast["height"] <= ok["y"] or ok["y"] + ok["height"] <= toast["y"]
+    ), (toast, ok)
     assert "Welcome credit" in page.inner_text("#receipt") and "500.00 EGP" in page.inner_text("#receipt")
     phone.shot("wallet-en-light-receipt")
     page.click("#sheet-ok")
@@ -175,6 +182,7 @@ def test_enroll_with_a_confirm_step_and_do_a_task_in_arabic_dark(live, browser):
     assert page.get_attribute("html", "dir") == "rtl" and phone.balance() == "٥٠٠٫٠٠ ج.م"
     card = page.locator("article[data-platform]", has_text="Telegram Bots with aiogram")
     assert "وصول لمدة ٣٠ يومًا" in card.inner_text()  # the access period, said before buying
+    assert card.locator("strong").first.get_attribute("dir") == "auto"  # Latin text keeps its full stop on its side
     card.locator("button", has_text="اشترك").click()
     page.wait_for_selector("#enroll-summary")
     assert page.inner_text("#enroll-after") == "٣٥٠٫٠٠ ج.م"  # the balance after, before paying

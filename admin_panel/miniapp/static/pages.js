@@ -78,7 +78,8 @@
              tx.details ? el("br") : null,
              el("span", { "class": "muted" }, CH.date(tx.createdAt),
                tx.walletNumber ? " · " : null, tx.walletNumber ? ltr(tx.walletNumber) : null)),
-        amount(tx.amount, tx.status)));
+        el("span", null, amount(tx.amount, tx.status),  // the running balance, as a bank statement shows it
+          tx.balanceAfter ? el("span", { "class": "muted balance-after", text: CH.money(tx.balanceAfter) }) : null)));
     }
     function loadInfo() {
       return CH.api("GET", "/api/wallet/topup-info").then(function (res) {
@@ -150,7 +151,7 @@
         var list = document.getElementById("task-list"); list.textContent = "";
         res.data.tasks.forEach(function (task) {
           list.appendChild(el("li", { "data-task": task.id },
-            el("span", null, el("strong", { text: task.title }), el("br"), el("span", { "class": "muted", text: task.body })),
+            el("span", null, el("strong", { dir: "auto", text: task.title }), el("br"), el("span", { "class": "muted", dir: "auto", text: task.body })),
             task.done ? el("span", { "class": "badge ok", text: "✓ " + t("done") })
               : el("button", { type: "button", "class": "btn small", text: t("mark_done"), onclick: function () {
                 CH.api("POST", "/api/tasks/" + task.id + "/done").then(function (r) {
@@ -192,7 +193,7 @@
           text: p.enrolled || p.expired ? t("renew") : t("enroll"), onclick: function () { ask(p); } }));
       }
       return el("article", { "class": "card", "data-platform": p.id },
-        el("strong", { text: p.name }), status, el("span", { "class": "muted", text: p.description }),
+        el("strong", { dir: "auto", text: p.name }), status, el("span", { "class": "muted", dir: "auto", text: p.description }),
         el("span", { "class": "amount", text: p.isFree ? t("free") : CH.money(p.price) }),
         el("span", { "class": "muted", text: CH.digits(p.taskCount) + " " + t("tasks") }),
         p.enrolled ? null : el("span", { "class": "muted access", text: accessText(p) }), expiry, actions);
@@ -242,11 +243,11 @@
     }
     function bookingCard(b) {
       var card = el("article", { "class": "card", "data-booking": b.id },
-        el("div", { "class": "row between" }, el("strong", { text: b.mentorName }), badge(b.status)),
+        el("div", { "class": "row between" }, el("strong", { dir: "auto", text: b.mentorName }), badge(b.status)),
         el("div", { "class": "muted", text: CH.digits(b.duration) + " " + t("minutes") + " · " + CH.money(b.totalCost) }),
         el("div", { text: t("session_date") + ": " + (b.sessionDate ? CH.date(b.sessionDate) : t("not_scheduled")) }),
-        b.studentNotes ? el("div", { "class": "muted", text: b.studentNotes }) : null,
-        b.adminNotes ? el("div", { text: b.adminNotes }) : null,
+        b.studentNotes ? el("div", { "class": "muted", dir: "auto", text: b.studentNotes }) : null,
+        b.adminNotes ? el("div", { dir: "auto", text: b.adminNotes }) : null,
         b.rating ? el("div", { text: "★".repeat(b.rating) + (b.feedback ? " · " + b.feedback : "") }) : null);
       if (b.status === "PENDING") {
         card.appendChild(el("button", { type: "button", "class": "btn small danger", text: t("cancel_booking"), onclick: function () {
@@ -279,7 +280,7 @@
         var prices = el("ul", { "class": "list" });
         m.prices.forEach(function (p) { prices.appendChild(el("li", null, el("span", { text: CH.digits(p.duration) + " " + t("minutes") }), el("span", { "class": "amount", text: CH.money(p.price) }))); });
         grid.appendChild(el("article", { "class": "card", "data-mentor": m.id },
-          el("strong", { text: m.name }), el("span", { "class": "muted", text: m.bio }),
+          el("strong", { dir: "auto", text: m.name }), el("span", { "class": "muted", dir: "auto", text: m.bio }),
           el("span", null, CH.money(m.hourlyRate) + " " + t("per_hour") + (m.averageRating ? " · ★ " + CH.digits(m.averageRating) : "")),
           m.isAvailable ? prices : el("span", { "class": "badge", text: t("unavailable") }),
           m.isAvailable ? el("a", { "class": "btn small", href: CH.pageUrl("/app/mentorship/book?mentor=" + m.id), text: t("book") }) : null));
