@@ -13,14 +13,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.serving import make_server
 
 from admin_panel import create_app
-from core.models import BookingStatus, TransactionStatus, User
+from core.models import BookingStatus, TransactionStatus, Transfer, User
 from core.services import topups
 from core.timeutil import CAIRO, utcnow
 from tests.external import keep_offline, launch_chromium, require_chromium
+from tests.factories import feed_a_transfer, pending_topup
 from tests.helpers import make_settings
 from tests.panel.helpers import PASSWORD, Panel
 
@@ -108,10 +109,7 @@ def test_approve_a_topup_and_see_the_balance_change(page, live):
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "topup-queue.png"), full_page=True)
     row = page.locator("tr", has=page.locator(f"a:text-is('#{tx.id}')"))
-    row.locator("a:text-is('Approve…')").click()  # no transfer matches: confirm with a reason
-    page.check("#confirm-approve")
-    page.fill("#approve-without-transfer input[name=notes]", "checked the statement")
-    page.click("#approve-without-transfer button[type=submit]")
+    row.locator("button:text-is('Approve')").click()  # no transfer feed in this install: one tap
     page.wait_for_selector(".alert-success")
     assert "approved: 200.00 EGP credited" in page.inner_text(".alert-success")
     assert panel.tx(tx.id).status == TransactionStatus.APPROVED
@@ -220,3 +218,25 @@ def test_a_hostile_platform_name_runs_no_script_and_pages_break_no_csp_rule(page
         with panel.session() as s:
             s.delete(s.get(Platform, platform_id))
             s.commit()
+
+
+def test_where_transfers_are_fed_in_approving_without_one_asks_for_a_reason(page, live):
+    """Last in this module: it adds a top-up request and a transfer feed to the module's shared school."""
+    panel, _base = live
+    with panel.session() as s:
+        feed_a_transfer(s)
+        student = s.scalar(select(User.id).where(User.full_name == "Omar Hassan"))
+        tx_id = pending_topup(s, student, "75.00", "01012345678", key="fed-in", now=utcnow())
+    try:
+        page.goto("/admin/topups/")
+        row = page.locator("tr", has=page.locator(f"a:text-is('#{tx_id}')"))
+        row.locator("a:text-is('Approve…')").click()  # no transfer matches: confirm with a reason
+        page.check("#confirm-approve")
+        page.fill("#approve-without-transfer input[name=notes]", "checked the statement")
+        page.click("#approve-without-transfer button[type=submit]")
+        page.wait_for_selector(".alert-success")
+        approved = panel.tx(tx_id)
+        assert approved.status == TransactionStatus.APPROVED and approved.admin_notes == "checked the statement"
+    finally:  # the module's other tests run without a feed, as a fresh install
+        with panel.session() as s, s.begin():
+            s.execute(delete(Transfer))
