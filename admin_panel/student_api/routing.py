@@ -96,7 +96,9 @@ def _json_body() -> dict:
 def _validation_fail(err: ValidationError, language: str):
     first = err.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return fail("INVALID_INPUT", 400, language, field=where, detail=first.get("msg", "")[:200])
+    limit = (first.get("ctx") or {}).get("max_length") if first.get("type") == "string_too_long" else None
+    extra = {"limit": limit} if limit else {}
+    return fail("INVALID_INPUT", 400, language, field=where, detail=first.get("msg", "")[:200], **extra)
 
 
 def _respond(status: int, body: dict, replayed: bool = False):

@@ -65,15 +65,12 @@ def _invalid_amount(d: dict, v: Voice) -> str:
 
 
 # What is wrong with a named field (the students' API and the Mini App mark that field), when a request has it
-# missing, empty or out of range; any other field gets the general sentence.
+# missing, empty or out of range; a text over its length says its limit; anything else the general sentence.
 FIELD_WORDS = {
     "amount": N_("Enter the amount you sent, like 150 or 150.50."),
     "walletNumber": N_("Enter the Vodafone Cash number you sent from: 11 digits, like 01012345678."),
     "duration": N_("Choose how long the session is."),
     "platformId": N_("Choose a platform."),
-    "studentNotes": N_("The notes are too long: 1,000 characters at most."),
-    "feedback": N_("The feedback is too long: 1,000 characters at most."),
-    "description": N_("The note is too long: 200 characters at most."),
 }
 
 
@@ -84,6 +81,8 @@ def _rating(d: dict, v: Voice) -> str:
 def _invalid_input(d: dict, v: Voice) -> str:
     if d.get("field") == "rating":  # a request without stars: the words of a rating out of range
         return _rating(d, v)
+    if d.get("limit"):  # a text over its length (notes, feedback, a reason)
+        return v._("That is too long: {limit} characters at most.").format(limit=v.number(d["limit"]))
     words = FIELD_WORDS.get(str(d.get("field", "")))
     return v._(words) if words else v._("That input is not valid or too long. Please try again.")
 

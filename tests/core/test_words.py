@@ -151,3 +151,5 @@ def test_a_missing_or_out_of_range_field_is_named_in_its_own_words(language):
     assert error_message("INVALID_INPUT", language, field="somethingElse") == general
     if language == "ar":
         assert "٠١٠١٢٣٤٥٦٧٨" in said["walletNumber"] and "١٥٠٫٥٠" in said["amount"]
+    too_long = error_message("INVALID_INPUT", language, field="feedback", limit=1000)
+    assert too_long != general and ("1000" in too_long or "١٠٠٠" in too_long)

@@ -58,6 +58,7 @@ NOT_UNDERSTOOD = "I did not understand that. Use the menu below or send /help."
 CHECK_BOOKING = "<b>Please check your booking</b>"
 TOO_LONG_NOTES = "That is too long (at most 1000 characters). Please shorten it."
 INVALID_INPUT = "That input is not valid or too long. Please try again."
+TOO_LONG_TEXT = "That is too long: {limit} characters at most."
 FEEDBACK_SAVED = "🙏 Thank you! Your feedback was saved:\n<i>{text}</i>"
 NOT_YOURS = "That is not yours: nothing was changed."
 NOT_FOUND = "That item does not exist (any more)."
@@ -744,7 +745,7 @@ def cases() -> list[Case]:
         out.append(text_case(f"feedback-{cid}", at_feedback, text, FEEDBACK_SAVED, echo=text, params={"text": text}))
     for cid, text in {"100k": "n" * 100_000, "1001": "n" * 1001}.items():
         out.append(text_case(f"notes-{cid}", at_notes, text, TOO_LONG_NOTES, langs=both))
-        out.append(text_case(f"feedback-{cid}", at_feedback, text, INVALID_INPUT, langs=both))
+        out.append(text_case(f"feedback-{cid}", at_feedback, text, TOO_LONG_TEXT, langs=both))
     for cid, text in CONTROL_TEXTS.items():
         out.append(text_case(f"notes-{cid}", at_notes, text, INVALID_INPUT, langs=both))
         out.append(text_case(f"feedback-{cid}", at_feedback, text, INVALID_INPUT))
@@ -777,8 +778,9 @@ def cases() -> list[Case]:
             )
         )
     for cid, text in {**CONTROL_TEXTS, "too-long": "r" * 100_000}.items():
-        out.append(text_case(f"reject-reason-{cid}", at_reject_reason, text, INVALID_INPUT, admin=True))
-        out.append(text_case(f"cancel-reason-{cid}", at_cancel_reason, text, INVALID_INPUT, admin=True))
+        says = TOO_LONG_TEXT if cid == "too-long" else INVALID_INPUT  # a length says its limit
+        out.append(text_case(f"reject-reason-{cid}", at_reject_reason, text, says, admin=True))
+        out.append(text_case(f"cancel-reason-{cid}", at_cancel_reason, text, says, admin=True))
     for cid, text in {
         "html": "<b>tomorrow 18:00</b>",
         "exponent": "1e3",
