@@ -116,10 +116,6 @@ def record_and_student_of(row) -> tuple[Record, UserInfo | None]:
     return record, students.student_of_row(row[:n])
 
 
-def load_record_and_student_on(conn: Connection, name: str, telegram_id: int) -> tuple[Record, UserInfo | None]:
-    return record_and_student_of(conn.execute(_LOAD_WITH_STUDENT, {"telegram_id": telegram_id, "key": name}).one())
-
-
 def _upsert(dialect: str, values: dict, update: dict):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

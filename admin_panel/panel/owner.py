@@ -30,7 +30,6 @@ from core.models import AdminRole, AuditLog, TransactionType
 from core.services import admins, analytics
 from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
-from core.words.labels import status_name
 
 MAX_SETTING = 200
 CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
@@ -72,20 +71,24 @@ class SettingsView(SecureView):
         return self.render("admin_panel/settings.html", items=items, values=values, checkboxes=CHECKBOXES)
 
 
+def _audit_fields(raw: str | None):
+    """An audit row's before/after: [(field, as an admin reads it)], the value alone when it is not an object, or
+    the stored text when it is not JSON."""
+    if not raw:
+        return ""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw
+    return [(k, readable(v)) for k, v in data.items()] if isinstance(data, dict) else readable(data)
+
+
 def _json_cell(field):
     def fmt(view, ctx, model, name):
-        raw = getattr(model, field)
-        if not raw:
-            return ""
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return raw
-        if not isinstance(data, dict):
-            return readable(data)
-        return Markup(
-            "<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(readable(v))}" for k, v in data.items())
-        )
+        fields = _audit_fields(getattr(model, field))
+        if isinstance(fields, str):
+            return fields
+        return Markup("<br>".join(f"<span class='text-muted'>{escape(k)}</span>: {escape(v)}" for k, v in fields))
 
     return fmt
 
@@ -93,13 +96,10 @@ def _json_cell(field):
 def _json_export(field):
     def fmt(view, ctx, model, name):
         raw = getattr(model, field)
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            return raw
-        if not isinstance(data, dict):
-            return readable(data)
-        return "; ".join(f"{k}: {readable(v)}" for k, v in data.items())
+        if not raw:
+            return readable(None)
+        fields = _audit_fields(raw)
+        return fields if isinstance(fields, str) else "; ".join(f"{k}: {v}" for k, v in fields)
 
     return fmt
 
@@ -199,15 +199,11 @@ def _report_rows(report: dict) -> list[tuple]:
         ("Revenue", "Total revenue (net)", "", str(revenue["TOTAL"])),
     ]
     for status, v in report["topups"].items():
-        rows.append(("Top-ups", status_name(status, _english), v["count"], str(v["amount"])))
+        rows.append(("Top-ups", readable(status), v["count"], str(v["amount"])))
     rows.append(("Credits", "Welcome credit", "", str(report["signup_bonuses"])))
     rows.append(("Credits", "Balance adjustments", "", str(report["adjustments"])))
     rows.append(("Wallet", "Float at month end", "", str(report["wallet_float_at_month_end"])))
     return rows
-
-
-def _english(msgid: str) -> str:
-    return msgid
 
 
 def _manage_cell(view, ctx, model, name):

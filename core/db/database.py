@@ -114,10 +114,8 @@ class AsyncDatabase:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if isinstance(self.point_reader, AsyncpgPointReader):
+        if self.point_reader is not None:
             await self.point_reader.close()
-        elif self.point_reader is not None:
-            self.point_reader.close()
         if self.point_engine is not None:
             self.point_engine.dispose()
         if self.reads is not None:

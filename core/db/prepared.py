@@ -74,7 +74,7 @@ class SqlitePointReader:
         finally:
             cursor.close()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None

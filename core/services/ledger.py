@@ -40,8 +40,8 @@ def _ref_id(reference: str | None, prefix: str) -> int | None:
     return int(value) if kind == prefix and value.isdigit() else None
 
 
-def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, EntryDetail]:
-    """EntryDetail per entry id, with at most three queries for a whole page."""
+def _referenced(entries: list[LedgerEntry]) -> tuple[set[int], set[int]]:
+    """The enrollments and the bookings these entries refer to (their names are read from the database)."""
     enrollment_ids = {
         i
         for e in entries
@@ -54,6 +54,12 @@ def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, Ent
         if e.type in (TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND)
         if (i := _ref_id(e.reference, "booking")) is not None
     }
+    return enrollment_ids, booking_ids
+
+
+def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, EntryDetail]:
+    """EntryDetail per entry id, with at most three queries for a whole page."""
+    enrollment_ids, booking_ids = _referenced(entries)
     platforms, first_purchase, bookings = {}, {}, {}
     if enrollment_ids:
         platforms = dict(
@@ -111,11 +117,7 @@ def statement(
 
 def needs_reads(entries: list[LedgerEntry]) -> bool:
     """Whether entry_details reads the database for these entries (names of platforms and mentors)."""
-    return any(
-        e.type in (TransactionType.PLATFORM_PURCHASE, TransactionType.MENTORSHIP_PAYMENT, TransactionType.REFUND)
-        and e.reference
-        for e in entries
-    )
+    return any(_referenced(entries))
 
 
 def lines(session: Session | None, entries: list[LedgerEntry]) -> list[StatementLine]:
