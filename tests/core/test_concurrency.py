@@ -90,6 +90,25 @@ def test_two_admins_approving_at_once_credit_once(big_db):
         assert wallet.check_ledger(s) == []
 
 
+def test_one_tap_approvals_without_a_transfer_feed_credit_once_at_once_and_on_repeat(big_db):
+    """No transfer feed (a fresh install): Approve needs no confirmation or reason. Two admins tapping at once,
+    and the same tap sent again, still credit once."""
+    with big_db.session() as s:
+        uid = student(s)
+        assert not topups.transfer_feed_in_use(s)
+        tid = topups.request_topup(s, uid, "100", "01012345678", idempotency_key="one-tap", now=NOW).transaction_id
+    results = hammer(
+        big_db,
+        [lambda s: topups.approve(s, tid, actor=ADMIN), lambda s: topups.approve(s, tid, actor=OTHER_ADMIN)],
+    )
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyProcessed", "TopupDecision"]
+    with big_db.session() as s:
+        with pytest.raises(AlreadyProcessed):  # the repeat of a tap
+            topups.approve(s, tid, actor=ADMIN)
+        assert wallet.balance(s, uid) == D("600.00")
+        assert wallet.check_ledger(s) == []
+
+
 def test_approve_and_reject_race_has_one_outcome(big_db):
     with big_db.session() as s:
         uid = student(s)
