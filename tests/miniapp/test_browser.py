@@ -350,6 +350,51 @@ def test_the_arabic_wallet_reads_arabic_names_what_each_row_was_for_and_keeps_nu
     phone.close()
 
 
+def test_history_filters_by_type_status_and_month_and_a_receipt_is_shared_as_text(live, browser):
+    """History could not be filtered, and a receipt could not leave the app: a banking app's history can."""
+    api, base = live
+    student = api.as_student(700000009, "en")
+    assert student.get("/api/me").status_code == 200
+    assert student.post("/api/wallet/topup", {"amount": "75", "walletNumber": "01012345678"}).status_code == 201
+    phone = Phone(browser, base, 700000009, "en", DARK)
+    phone.context.grant_permissions(["clipboard-write"], origin=base)
+    phone.open("/app/dashboard/wallet")
+    page = phone.page
+    history = page.locator("#history-list")
+    expect(history.locator("li[data-id]")).to_have_count(2)  # the request and the welcome credit
+    page.select_option("#filter-type", "TOP_UP")
+    expect(history.locator("li[data-id]")).to_have_count(1)
+    assert "Top-up" in history.inner_text() and "Welcome credit" not in history.inner_text()
+    page.select_option("#filter-status", "APPROVED")  # no approved top-up yet: said, not an empty box
+    expect(history).to_have_text("No transactions match these filters.")
+    page.select_option("#filter-type", "")
+    expect(history.locator("li[data-id]")).to_have_count(1)
+    assert "Welcome credit" in history.inner_text()
+    months = page.locator("#filter-month option").all_inner_texts()
+    assert len(months) == 13 and months[0] == "Any month" and all(m and "undefined" not in m for m in months)
+    page.select_option("#filter-month", index=1)  # this Cairo month: the welcome credit was given today
+    expect(history.locator("li[data-id]")).to_have_count(1)
+    page.select_option("#filter-month", index=12)  # eleven months ago: nothing
+    expect(history).to_have_text("No transactions match these filters.")
+    page.select_option("#filter-month", "")
+    page.select_option("#filter-status", "")
+    expect(history.locator("li[data-id]")).to_have_count(2)
+    history.locator("li[data-id]", has_text="Welcome credit").locator("button").click()
+    page.wait_for_selector("#receipt")
+    # Chromium on Linux has no share sheet: the clipboard (the page's policy forbids reading it back)
+    page.evaluate(
+        """() => { delete Navigator.prototype.share; const clip = navigator.clipboard, write = clip.writeText.bind(clip);
+                   clip.writeText = (text) => { window.sharedText = text; return write(text); }; }"""
+    )
+    page.click("#receipt-share")
+    expect(page.locator("#toast")).to_have_text("Receipt copied: paste it in a chat to share it.")
+    shared = page.evaluate("window.sharedText")
+    assert shared.startswith("CodeHub · Receipt\n") and "Amount: 500.00 EGP" in shared, shared
+    assert "Type: Welcome credit" in shared and "Status: Approved" in shared and "None" not in shared
+    page.click("#sheet-ok")
+    phone.close()
+
+
 def test_rate_a_completed_session_in_arabic_light(live, browser):
     api, base = live
     phone = Phone(browser, base, 700000004, "ar", LIGHT)
