@@ -383,7 +383,8 @@ def test_history_filters_by_type_status_and_month_and_a_receipt_is_shared_as_tex
     page.wait_for_selector("#receipt")
     # Chromium on Linux has no share sheet: the clipboard (the page's policy forbids reading it back)
     page.evaluate(
-        """() => { delete Navigator.prototype.share; const clip = navigator.clipboard, write = clip.writeText.bind(clip);
+        """() => { delete Navigator.prototype.share;
+                   const clip = navigator.clipboard, write = clip.writeText.bind(clip);
                    clip.writeText = (text) => { window.sharedText = text; return write(text); }; }"""
     )
     page.click("#receipt-share")
