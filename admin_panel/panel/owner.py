@@ -28,10 +28,9 @@ from admin_panel.web.errors import admin_message
 from core.errors import DomainError
 from core.models import AdminRole, AuditLog, TransactionType
 from core.services import admins, analytics
-from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
+from core.services.settings import get_settings, setting_items, setting_problems, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
 
-MAX_SETTING = 200
 CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
 
 
@@ -43,7 +42,7 @@ class SettingsView(SecureView):
         with service_session() as s:
             current = get_settings(s)
         items = setting_items(current)
-        submitted = {}
+        submitted, problems = {}, {}
         if request.method == "POST":
             submitted = {
                 key: request.form[key] for key, _label, _v in items if key in request.form and key not in CHECKBOXES
@@ -51,10 +50,10 @@ class SettingsView(SecureView):
             for key in CHECKBOXES:
                 if key in request.form:  # a hidden "false" precedes the checkbox
                     submitted[key] = "true" if "true" in request.form.getlist(key) else "false"
-            too_long = [k for k, v in submitted.items() if len(v) > MAX_SETTING]
             changes = {k: v for k, v in submitted.items() if v.strip() != to_text(getattr(current, k))}
-            if too_long:
-                flash(f"{LABELS[too_long[0]]}: too long.", "error")
+            problems = setting_problems(current, changes)
+            if problems:
+                flash(f"Not saved: {len(problems)} setting(s) need a fix, marked below.", "error")
             elif not changes:
                 flash("Nothing changed.", "info")
                 return redirect(url_for(".index"))
@@ -62,13 +61,16 @@ class SettingsView(SecureView):
                 try:
                     with service_session() as s:
                         update_settings(s, changes, actor=actor())
-                except DomainError as err:
+                except DomainError as err:  # e.g. saved meanwhile by another owner into a refused combination
                     flash(f"Not saved: {admin_message(err)}", "error")
+                    problems = {err.details["key"]: err.details.get("problem", "")} if "key" in err.details else {}
                 else:
                     flash(f"Saved {len(changes)} setting(s).", "success")
                     return redirect(url_for(".index"))
         values = {k: submitted.get(k, v) for k, _l, v in items}
-        return self.render("admin_panel/settings.html", items=items, values=values, checkboxes=CHECKBOXES)
+        return self.render(
+            "admin_panel/settings.html", items=items, values=values, checkboxes=CHECKBOXES, problems=problems
+        )
 
 
 def _audit_fields(raw: str | None):
