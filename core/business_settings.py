@@ -34,6 +34,18 @@ class AppSettings:
     auto_approve_new_sender_max: Decimal = Decimal("100.00")
     match_window_minutes: int = 120
     max_session_days_ahead: int = 180
+    # booking by slot (core.services.availability); a mentor's own rule (MentorRules) wins over these
+    booking_buffer_minutes: int = 10
+    booking_notice_minutes: int = 120
+    booking_horizon_days: int = 30
+    slot_interval_minutes: int = 30
+    slot_hold_minutes: int = 5
+    # the cancellation policy (core.services.policy): full refund up to `full` hours before the start, `percent`
+    # up to `partial` hours, none after; a cancellation by the mentor or an admin is always a full refund
+    refund_full_hours: int = 24
+    refund_partial_hours: int = 6
+    refund_partial_percent: int = 50
+    max_reschedules: int = 2
 
 
 MAX_SIGNUP_BONUS = Decimal("10000.00")
@@ -127,6 +139,15 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "auto_approve_new_sender_max": _amount(ZERO, MAX_TOPUP_LIMIT),
     "match_window_minutes": _int(5, 24 * 60),
     "max_session_days_ahead": _int(1, 3650),
+    "booking_buffer_minutes": _int(0, 240),
+    "booking_notice_minutes": _int(0, 14 * 24 * 60),
+    "booking_horizon_days": _int(1, 365),
+    "slot_interval_minutes": _int(0, 480),
+    "slot_hold_minutes": _int(1, 60),
+    "refund_full_hours": _int(0, 24 * 30),
+    "refund_partial_hours": _int(0, 24 * 30),
+    "refund_partial_percent": _int(0, 100),
+    "max_reschedules": _int(0, 10),
 }
 
 
@@ -168,6 +189,15 @@ LABELS = {
     "auto_approve_new_sender_max": "Largest automatic approval from a sender number new on the student's account (EGP)",
     "match_window_minutes": "Match transfers received within this many minutes of the request",
     "max_session_days_ahead": "Furthest ahead a mentorship session may be scheduled (days)",
+    "booking_buffer_minutes": "Break after each session before the next may start (minutes)",
+    "booking_notice_minutes": "Shortest notice for booking a slot (minutes)",
+    "booking_horizon_days": "Furthest ahead a slot may be booked (days)",
+    "slot_interval_minutes": "Slots start every (minutes; 0: the session's length)",
+    "slot_hold_minutes": "A picked slot is held while the student confirms (minutes)",
+    "refund_full_hours": "Full refund when cancelled at least this many hours before the start",
+    "refund_partial_hours": "Partial refund when cancelled at least this many hours before the start",
+    "refund_partial_percent": "The partial refund (percent of the cost)",
+    "max_reschedules": "Reschedules a student may ask per booking",
 }
 
 

@@ -113,6 +113,20 @@ class InvalidDuration(DomainError):
     code = "INVALID_DURATION"
 
 
+class SlotTaken(DomainError):
+    """The slot was free when shown and is not now: another booking or hold overlaps it, or the day is full."""
+
+    code = "SLOT_TAKEN"
+    http_status = 409
+
+
+class SlotUnavailable(DomainError):
+    """Not a slot of the mentor's: outside their hours, nearer than their notice or beyond their horizon."""
+
+    code = "SLOT_UNAVAILABLE"
+    http_status = 422
+
+
 class PriceChanged(DomainError):
     code = "PRICE_CHANGED"
     http_status = 409

@@ -326,6 +326,9 @@ class MentorshipBooking(Base):
         CheckConstraint("duration > 0", name="duration_positive"),
         CheckConstraint("total_cost >= 0", name="cost_non_negative"),
         Index("ix_bookings_status_session", "status", "session_date"),
+        Index("ix_bookings_mentor_session", "mentor_id", "session_date"),
+        CheckConstraint("ends_at IS NULL OR ends_at > session_date", name="ends_after_start"),
+        CheckConstraint("reschedules >= 0", name="reschedules_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -351,9 +354,83 @@ class MentorshipBooking(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a booked slot's end (session_date + duration); with session_date it is the range no other live booking
+    # of the mentor may overlap (an exclusion constraint on PostgreSQL, the booking transaction on SQLite)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_link: Mapped[str | None] = mapped_column(String(500))
+    reschedules: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    refunded: Mapped[Decimal | None] = mapped_column(Money)  # what a cancellation gave back
 
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     mentor: Mapped[User] = relationship(foreign_keys=[mentor_id])
+
+
+class MentorHours(Base):
+    """A mentor's weekly hours: one range of one weekday, in Cairo wall-clock minutes (several a day allowed)."""
+
+    __tablename__ = "mentor_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts >= 0 AND ends <= 1440 AND starts < ends", name="minutes_range"),
+        Index("ix_mentor_hours_mentor_weekday", "mentor_id", "weekday"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 Monday ... 6 Sunday (date.weekday())
+    starts: Mapped[int] = mapped_column(Integer)  # minutes after Cairo midnight
+    ends: Mapped[int] = mapped_column(Integer)
+
+
+class MentorDay(Base):
+    """A date that replaces the weekly hours: a day off (no ranges: starts and ends NULL) or that day's own
+    ranges (one row each)."""
+
+    __tablename__ = "mentor_days"
+    __table_args__ = (
+        CheckConstraint(
+            "(starts IS NULL AND ends IS NULL) OR (starts >= 0 AND ends <= 1440 AND starts < ends)",
+            name="minutes_range",
+        ),
+        Index("ix_mentor_days_mentor_day", "mentor_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    starts: Mapped[int | None] = mapped_column(Integer)
+    ends: Mapped[int | None] = mapped_column(Integer)
+
+
+class MentorRules(Base):
+    """A mentor's booking rules; NULL takes the business setting of the same name."""
+
+    __tablename__ = "mentor_rules"
+
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    buffer_minutes: Mapped[int | None] = mapped_column(Integer)
+    notice_minutes: Mapped[int | None] = mapped_column(Integer)
+    horizon_days: Mapped[int | None] = mapped_column(Integer)
+    daily_limit: Mapped[int | None] = mapped_column(Integer)  # sessions a day; NULL: no limit
+    auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    meeting_link: Mapped[str | None] = mapped_column(String(500))
+    refund_full_hours: Mapped[int | None] = mapped_column(Integer)
+    refund_partial_hours: Mapped[int | None] = mapped_column(Integer)
+    refund_partial_percent: Mapped[int | None] = mapped_column(Integer)
+
+
+class SlotHold(Base):
+    """A slot a student picked, kept from others for a few minutes while they confirm."""
+
+    __tablename__ = "slot_holds"
+    __table_args__ = (Index("ix_slot_holds_mentor_starts", "mentor_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Setting(Base):

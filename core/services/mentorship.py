@@ -23,6 +23,8 @@ from core.errors import (
     NotFound,
     NotOwner,
     PriceChanged,
+    SlotTaken,
+    SlotUnavailable,
     TooManyPendingBookings,
 )
 from core.models import (
@@ -36,10 +38,11 @@ from core.models import (
     User,
 )
 from core.money import MAX_MENTOR_RATE, MIN_MENTOR_RATE, ZERO, parse_amount, round_money
-from core.services import audit, notifications
+from core.services import audit, availability, notifications, policy
 from core.services.common import Actor, active_user, clean_text, ledger_key, require_reason, run_idempotent
 from core.services.settings import AppSettings, get_settings, update_settings
 from core.services.students import UserInfo, user_info
+from core.services.wallet import balance as wallet_balance
 from core.services.wallet import credit, debit
 from core.timeutil import as_utc
 
@@ -78,6 +81,10 @@ class BookingInfo:
     processed_by: str | None
     created_at: datetime
     student_username: str | None = None
+    ends_at: datetime | None = None
+    meeting_link: str | None = None
+    reschedules: int = 0
+    refunded: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class CancelResult:
     booking: BookingInfo
     refund: Decimal
     balance: Decimal
+    rule: str = "full"  # which part of the cancellation policy gave the refund (core.services.policy)
 
 
 def _booking_info(session: Session, b: MentorshipBooking) -> BookingInfo:
@@ -115,6 +123,10 @@ def _booking_info(session: Session, b: MentorshipBooking) -> BookingInfo:
         b.processed_by,
         b.created_at,
         student.username,
+        b.ends_at,
+        b.meeting_link,
+        b.reschedules or 0,
+        b.refunded,
     )
 
 
@@ -269,9 +281,13 @@ def book(
     *,
     idempotency_key: str,
     expected_cost: Decimal | None = None,
+    slot_start: datetime | None = None,
     now: datetime | None = None,
 ) -> BookingResult:
-    """Pay at once and create a PENDING booking for an admin to confirm."""
+    """Pay at once and create a booking: for a mentor with weekly hours, of the free slot starting at
+    `slot_start` (PENDING for the mentor or an admin to confirm, or CONFIRMED at once when the mentor's rules say
+    so); for a mentor without hours, PENDING with no time, for an admin to date. The debit and the booking are
+    one transaction: a slot taken meanwhile (SlotTaken) takes no money."""
     now = as_utc(now)
     notes = clean_text(notes, limit=MAX_NOTES, field="notes")
     key = ledger_key(TransactionType.MENTORSHIP_PAYMENT, idempotency_key)
@@ -297,19 +313,40 @@ def book(
         )
         if pending >= settings.max_pending_bookings:
             raise TooManyPendingBookings("too many pending bookings", limit=settings.max_pending_bookings)
+        slot, rules = None, None
+        if availability.has_hours(session, mentor_id):
+            if slot_start is None:
+                raise SlotUnavailable("choose one of the mentor's free slots")
+            availability.lock_mentor(session, mentor_id)
+            rules = availability.rules_of(session, mentor_id, settings)
+            slot = availability.check_slot(
+                session, mentor_id, duration, slot_start, now=now, student_id=student_id, settings=settings
+            )
+        elif slot_start is not None:
+            raise SlotUnavailable("this mentor has no hours set: an admin sets the time after booking")
         new_balance = debit(session, student_id, cost)
+        confirmed = rules is not None and rules.auto_confirm
         booking = MentorshipBooking(
             student_id=student_id,
             mentor_id=mentor_id,
             duration=duration,
             total_cost=cost,
-            status=BookingStatus.PENDING,
+            status=BookingStatus.CONFIRMED if confirmed else BookingStatus.PENDING,
             student_notes=notes,
+            session_date=slot.start if slot else None,
+            ends_at=slot.end if slot else None,
+            meeting_link=rules.meeting_link if rules else None,
+            confirmed_at=now if confirmed else None,
+            processed_by="auto" if confirmed else None,
             created_at=now,
             updated_at=now,
         )
         session.add(booking)
         session.flush()
+        if slot is not None:
+            availability.release_holds(session, student_id)
+        if confirmed:
+            _tell_confirmed(session, booking, now=now)
         session.add(
             Transaction(
                 user_id=student_id,
@@ -338,6 +375,8 @@ def book(
                 "duration": duration,
                 "cost": str(cost),
                 "notes": notes or "",
+                "session_date": slot.start.isoformat() if slot else "",
+                "confirmed": confirmed,
             },
         )
         return BookingResult(_booking_info(session, booking), new_balance)
@@ -391,18 +430,26 @@ def check_confirmable(session: Session, booking_id: int) -> BookingInfo:
     return booking
 
 
-def check_cancellable(session: Session, booking_id: int, *, student_id: int | None = None) -> BookingInfo:
-    """The booking, if it may be cancelled now: by an admin while PENDING or CONFIRMED, by its own student
-    (student_id) while PENDING. Raises NotOwner or InvalidState; cancel() checks again in its transaction."""
+def check_cancellable(
+    session: Session, booking_id: int, *, student_id: int | None = None, now: datetime | None = None
+) -> BookingInfo:
+    """The booking, if it may be cancelled now: PENDING or CONFIRMED, and by its own student (student_id) only
+    before it starts. Raises NotOwner or InvalidState; cancel() checks again in its transaction."""
     booking = get_booking(session, booking_id)
     if student_id is not None and booking.student_id != student_id:
         raise NotOwner("this booking is not yours")
-    allowed = (BookingStatus.PENDING,) if student_id is not None else (BookingStatus.PENDING, BookingStatus.CONFIRMED)
-    if booking.status not in allowed:
+    started = booking.session_date is not None and as_utc(booking.session_date) <= as_utc(now)
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED) or (student_id is not None and started):
         raise InvalidState(
             "the booking cannot be cancelled now", status=booking.status.value, by=booking.processed_by or ""
         )
     return booking
+
+
+def refund_if_cancelled(session: Session, booking: BookingInfo, *, now: datetime | None = None) -> policy.Refund:
+    """What the student would get back by cancelling now (shown before they confirm the cancellation)."""
+    terms = policy.policy_for(session, booking.mentor_id)
+    return policy.refund_for(terms, booking.total_cost, booking.session_date, now=as_utc(now), by_student=True)
 
 
 def student_booking(session: Session, booking_id: int, student_id: int) -> BookingInfo:
@@ -459,6 +506,9 @@ def confirm(
     with unit_of_work(session):
         before = session.get(MentorshipBooking, booking_id)
         old_date = before.session_date if before else None
+        if before is not None:
+            availability.lock_mentor(session, before.mentor_id)
+            refuse_overlap(session, before.mentor_id, session_date, before.duration, booking_id=booking_id)
         booking = _transition(
             session,
             booking_id,
@@ -466,32 +516,16 @@ def confirm(
             dict(
                 status=BookingStatus.CONFIRMED,
                 session_date=session_date,
-                admin_notes=notes,
+                ends_at=session_date + timedelta(minutes=before.duration if before else 0),
+                # moving a session keeps its notes (the meeting link) unless new ones are given
+                admin_notes=before.admin_notes if reschedule and notes is None and before else notes,
                 processed_by=actor.name,
                 confirmed_at=now,
                 updated_at=now,
             ),
         )
-        payload = {
-            "booking_id": booking_id,
-            "session_date": session_date.isoformat(),
-            "notes": notes or "",
-            "duration": booking.duration,
-        }
-        kind = NotificationKind.BOOKING_RESCHEDULED if reschedule else NotificationKind.BOOKING_CONFIRMED
-        mentor_kind = NotificationKind.MENTOR_RESCHEDULED if reschedule else NotificationKind.MENTOR_CONFIRMED
-        notifications.enqueue(
-            session, kind=kind, user_id=booking.student_id, payload=payload, subject=f"booking:{booking_id}", now=now
-        )
-        if booking.mentor_id != booking.student_id:
-            notifications.enqueue(
-                session,
-                kind=mentor_kind,
-                user_id=booking.mentor_id,
-                payload=payload,
-                subject=f"booking:{booking_id}",
-                now=now,
-            )
+        notes = booking.admin_notes
+        _tell_confirmed(session, booking, notes=notes, reschedule=reschedule, now=now)
         if not reschedule:
             notifications.notify_admins(
                 session,
@@ -511,6 +545,48 @@ def confirm(
             now=now,
         )
         return _booking_info(session, booking)
+
+
+def refuse_overlap(
+    session: Session, mentor_id: int, start: datetime, duration: int, *, booking_id: int | None = None
+) -> None:
+    """SlotTaken naming the live booking of the mentor whose session overlaps [start, start + duration)."""
+    end = as_utc(start) + timedelta(minutes=duration)
+    other = session.scalar(
+        select(MentorshipBooking.id)
+        .where(
+            MentorshipBooking.mentor_id == mentor_id,
+            MentorshipBooking.status.in_(availability.LIVE),
+            MentorshipBooking.id != (booking_id or 0),
+            MentorshipBooking.ends_at.is_not(None),
+            MentorshipBooking.session_date < end,
+            MentorshipBooking.ends_at > as_utc(start),
+        )
+        .limit(1)
+    )
+    if other is not None:
+        raise SlotTaken(f"the mentor already has booking #{other} at that time", booking=other)
+
+
+def _tell_confirmed(
+    session: Session, booking: MentorshipBooking, *, notes: str | None = None, reschedule: bool = False, now: datetime
+) -> None:
+    """The student and the mentor are told of the (new) time."""
+    payload = {
+        "booking_id": booking.id,
+        "session_date": as_utc(booking.session_date).isoformat(),
+        "notes": notes or "",
+        "duration": booking.duration,
+        "meeting_link": booking.meeting_link or "",
+    }
+    kind = NotificationKind.BOOKING_RESCHEDULED if reschedule else NotificationKind.BOOKING_CONFIRMED
+    mentor_kind = NotificationKind.MENTOR_RESCHEDULED if reschedule else NotificationKind.MENTOR_CONFIRMED
+    subject = f"booking:{booking.id}"
+    notifications.enqueue(session, kind=kind, user_id=booking.student_id, payload=payload, subject=subject, now=now)
+    if booking.mentor_id != booking.student_id:
+        notifications.enqueue(
+            session, kind=mentor_kind, user_id=booking.mentor_id, payload=payload, subject=subject, now=now
+        )
 
 
 def complete(session: Session, booking_id: int, *, actor: Actor, now: datetime | None = None) -> BookingInfo:
@@ -557,23 +633,25 @@ def cancel(
     student_id: int | None = None,
     now: datetime | None = None,
 ) -> CancelResult:
-    """Cancel and refund the full cost, once.
+    """Cancel and refund under the cancellation policy (core.services.policy), once.
 
-    An admin (actor) may cancel PENDING or CONFIRMED bookings and must give the student a reason
-    (ReasonRequired otherwise); a student (student_id) may cancel only their own PENDING ones, with or
-    without a reason: it is their own booking and nobody else's plan changes. The refund row's
-    idempotency key is per booking, so a race cannot refund twice.
+    An admin (actor) may cancel PENDING or CONFIRMED bookings, must give the student a reason (ReasonRequired
+    otherwise) and always refunds in full; a student (student_id) may cancel their own PENDING or CONFIRMED
+    booking before it starts, with or without a reason, and gets what the policy gives at `now`. The refund row's
+    idempotency key is per booking, so a race cannot refund twice; a refund of nothing writes no ledger row.
     """
     now = as_utc(now)
     if (actor is None) == (student_id is None):
         raise ValueError("cancel needs exactly one of actor or student_id")
     by_student = student_id is not None
     reason = clean_text(reason, limit=500, field="reason") if by_student else require_reason(reason)
-    allowed = (BookingStatus.PENDING,) if by_student else (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    allowed = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
     who = actor.name if actor else "student"
     with unit_of_work(session):
         before = session.get(MentorshipBooking, booking_id)
         before_status = before.status.value if before else None
+        if by_student and before is not None and before.session_date is not None and as_utc(before.session_date) <= now:
+            raise InvalidState("the session has already started", status=before_status, by=before.processed_by or "")
         booking = _transition(
             session,
             booking_id,
@@ -583,27 +661,35 @@ def cancel(
             ),
             student_id=student_id,
         )
-        new_balance = credit(session, booking.student_id, booking.total_cost)
-        session.add(
-            Transaction(
-                user_id=booking.student_id,
-                type=TransactionType.REFUND,
-                amount=booking.total_cost,
-                status=TransactionStatus.APPROVED,
-                description=f"Refund for cancelled mentorship booking #{booking_id}",
-                idempotency_key=f"refund:booking:{booking_id}",
-                reference=f"booking:{booking_id}",
-                admin_id=actor.admin_id if actor else None,
-                processed_by=who,
-                balance_after=new_balance,
-                created_at=now,
-                decided_at=now,
-                updated_at=now,
+        terms = policy.policy_for(session, booking.mentor_id)
+        refund = policy.refund_for(terms, booking.total_cost, booking.session_date, now=now, by_student=by_student)
+        booking.refunded = refund.amount
+        new_balance = wallet_balance(session, booking.student_id)
+        if refund.amount > 0:
+            new_balance = credit(session, booking.student_id, refund.amount)
+            part = "" if refund.rule == "full" else f" ({terms.partial_percent}% under the cancellation policy)"
+            session.add(
+                Transaction(
+                    user_id=booking.student_id,
+                    type=TransactionType.REFUND,
+                    amount=refund.amount,
+                    status=TransactionStatus.APPROVED,
+                    description=f"Refund for cancelled mentorship booking #{booking_id}{part}",
+                    idempotency_key=f"refund:booking:{booking_id}",
+                    reference=f"booking:{booking_id}",
+                    admin_id=actor.admin_id if actor else None,
+                    processed_by=who,
+                    balance_after=new_balance,
+                    created_at=now,
+                    decided_at=now,
+                    updated_at=now,
+                )
             )
-        )
+        session.flush()
         payload = {
             "booking_id": booking_id,
-            "refund": str(booking.total_cost),
+            "refund": str(refund.amount),
+            "rule": refund.rule,
             "balance": str(new_balance),
             "reason": reason or "",
             "by_student": by_student,
@@ -631,10 +717,10 @@ def cancel(
                 "booking",
                 booking_id,
                 before={"status": before_status},
-                after={"status": "CANCELLED", "refund": booking.total_cost, "reason": reason},
+                after={"status": "CANCELLED", "refund": refund.amount, "reason": reason},
                 now=now,
             )
-        return CancelResult(_booking_info(session, booking), booking.total_cost, new_balance)
+        return CancelResult(_booking_info(session, booking), refund.amount, new_balance, refund.rule)
 
 
 def leave_feedback(

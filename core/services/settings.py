@@ -97,6 +97,8 @@ def _parsed(current: AppSettings, changes: dict[str, str]) -> dict[str, object]:
     merged = {**asdict(current), **parsed}
     if merged["min_topup"] > merged["max_topup"]:
         raise setting_refused("min_topup", "must not exceed the maximum top-up")
+    if merged["refund_partial_hours"] > merged["refund_full_hours"]:
+        raise setting_refused("refund_partial_hours", "must not exceed the hours of the full refund")
     return parsed
 
 

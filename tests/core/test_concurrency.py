@@ -199,3 +199,69 @@ def test_purchases_from_separate_processes_on_sqlite(sqlite_url):
     with db.session() as s:
         assert wallet.balance(s, uid) == D("20.00") and wallet.check_ledger(s) == []
     db.dispose()
+
+
+def test_twenty_students_racing_for_one_slot_get_one_booking_and_nineteen_refusals_without_charge(big_db):
+    from datetime import datetime, timedelta, timezone
+
+    from core.errors import SlotTaken
+    from core.services import availability
+
+    with big_db.session() as s:
+        m = mentor(s)
+        availability.set_week(s, m, {3: [(600, 720)]}, actor=ADMIN, now=NOW)  # Thursdays 10:00-12:00 Cairo
+        students = [student(s, name=f"S{i}") for i in range(20)]
+    slot = datetime(2026, 11, 26, 8, tzinfo=timezone.utc)  # Thursday 10:00 Cairo
+    calls = [
+        lambda s, sid=sid: mentorship.book(s, sid, m, 60, idempotency_key=f"race-{sid}", slot_start=slot, now=NOW)
+        for sid in students
+    ]
+    results = hammer(big_db, calls)
+    kinds = Counter(type(r).__name__ for r in results)
+    assert kinds == {"BookingResult": 1, "SlotTaken": 19}, kinds
+    assert all(isinstance(r, SlotTaken) for r in results if not hasattr(r, "booking"))
+    with big_db.session() as s:
+        balances = sorted(wallet.balance(s, sid) for sid in students)
+        assert balances == [D("200.00")] + [D("500.00")] * 19  # 60 min at 300/h from the winner only
+        free = availability.free_slots(s, m, 60, slot.date(), 1, now=NOW)
+        assert [f.start for f in free] == []  # 10:00 booked; 11:00 falls in its break; 10:30 overlaps
+        assert wallet.check_ledger(s) == []
+
+
+def test_overlapping_live_bookings_are_impossible_in_postgresql_itself(pg_url):
+    """Belt and braces: even a write that skips the service cannot put two live sessions of a mentor on top of
+    each other (the exclusion constraint over (mentor, session range) of PENDING and CONFIRMED bookings)."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.exc import IntegrityError
+
+    from core.models import BookingStatus, MentorshipBooking
+
+    database = Database(pg_url, context())
+    try:
+        with database.session() as s:
+            m, a, b = mentor(s), student(s, name="A"), student(s, name="B")
+            start = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
+
+            def booking(sid, at, status=BookingStatus.CONFIRMED):
+                return MentorshipBooking(
+                    student_id=sid,
+                    mentor_id=m,
+                    duration=60,
+                    total_cost=D("300.00"),
+                    status=status,
+                    session_date=at,
+                    ends_at=at + timedelta(minutes=60),
+                )
+
+            s.add(booking(a, start))
+            s.commit()
+            s.add(booking(b, start + timedelta(minutes=30)))
+            with pytest.raises(IntegrityError):
+                s.commit()
+            s.rollback()
+            s.add(booking(b, start + timedelta(minutes=30), BookingStatus.CANCELLED))  # not live: allowed
+            s.add(booking(b, start + timedelta(minutes=60)))  # back to back: allowed
+            s.commit()
+    finally:
+        database.dispose()

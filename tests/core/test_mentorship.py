@@ -19,7 +19,7 @@ from core.errors import (
     PriceChanged,
     TooManyPendingBookings,
 )
-from core.models import BookingStatus, Notification, TransactionType
+from core.models import BookingStatus, Notification, Transaction, TransactionType
 from core.services import mentorship, wallet
 from core.services.settings import update_settings
 from tests.core.helpers import ADMIN, NOW, OTHER_ADMIN, key, later, mentor, student
@@ -168,18 +168,34 @@ def test_student_cancels_own_pending_with_full_refund(session):
     assert wallet.check_ledger(session) == []
 
 
-def test_student_cannot_cancel_confirmed_but_admin_can(session):
-    sid, m = student(session), mentor(session)
-    b = mentorship.book(session, sid, m, 30, idempotency_key=key(), now=NOW).booking
-    mentorship.confirm(session, b.id, later(days=1), actor=ADMIN, now=NOW)
-    with pytest.raises(InvalidState):
-        mentorship.cancel(session, b.id, student_id=sid, now=NOW)
-    result = mentorship.cancel(session, b.id, "mentor ill", actor=ADMIN, now=NOW)
-    assert result.balance == D("500.00")
+def test_a_student_cancels_a_confirmed_session_under_the_policy_and_an_admin_always_refunds_in_full(session):
+    sid, m = student(session), mentor(session)  # 30 min at 300/h: 150.00
+    soon = mentorship.book(session, sid, m, 30, idempotency_key=key(), now=NOW).booking
+    mentorship.confirm(session, soon.id, later(hours=10), actor=ADMIN, now=NOW)
+    result = mentorship.cancel(session, soon.id, student_id=sid, now=NOW)  # 10 h ahead: 50 % (6 h to 24 h)
+    assert (result.refund, result.rule, result.balance) == (D("75.00"), "partial", D("425.00"))
+    late = mentorship.book(session, sid, m, 30, idempotency_key=key(), now=NOW).booking
+    mentorship.confirm(session, late.id, later(hours=2), actor=ADMIN, now=NOW)
+    result = mentorship.cancel(session, late.id, student_id=sid, now=NOW)  # 2 h ahead: nothing back
+    assert (result.refund, result.rule, result.balance) == (D("0.00"), "none", D("275.00"))
+    assert mentorship.get_booking(session, late.id).status == BookingStatus.CANCELLED
+    ill = mentorship.book(session, sid, m, 30, idempotency_key=key(), now=NOW).booking
+    mentorship.confirm(session, ill.id, later(hours=2), actor=ADMIN, now=NOW)
+    result = mentorship.cancel(session, ill.id, "mentor ill", actor=ADMIN, now=NOW)
+    assert (result.refund, result.rule, result.balance) == (D("150.00"), "full", D("275.00"))
+    refunds = session.scalars(
+        select(Transaction.amount).where(Transaction.type == TransactionType.REFUND).order_by(Transaction.id)
+    ).all()
+    assert refunds == [D("75.00"), D("150.00")]  # a refund of nothing writes no ledger row
+    started = mentorship.book(session, sid, m, 30, idempotency_key=key(), now=NOW).booking
+    mentorship.confirm(session, started.id, later(hours=1), actor=ADMIN, now=NOW)
+    with pytest.raises(InvalidState):  # once it has started, only an admin may cancel
+        mentorship.cancel(session, started.id, student_id=sid, now=later(hours=1))
     with pytest.raises(NotFound):
         mentorship.cancel(session, 8888, "mentor ill", actor=ADMIN)
     with pytest.raises(ValueError):
-        mentorship.cancel(session, b.id)
+        mentorship.cancel(session, started.id)
+    assert wallet.check_ledger(session) == []
 
 
 def test_sessions_list_upcoming_first(session):

@@ -1,0 +1,178 @@
+"""Booking by slot: a mentor's weekly hours and date overrides, less live bookings and other students' holds
+(with the buffer), within notice and horizon; a slot booked once, in Cairo wall-clock time across summer time;
+overlaps refused on confirm; the cancellation policy exact at its bounds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from core.errors import InvalidInput, SlotTaken, SlotUnavailable
+from core.models import BookingStatus
+from core.services import availability, mentorship, policy, wallet
+from core.services.settings import update_settings
+from core.timeutil import CAIRO
+from tests.core.helpers import ADMIN, NOW, key, mentor, student
+
+D = Decimal
+THURSDAY = date(2026, 11, 26)  # NOW is Wednesday 25 November, 14:00 in Cairo (UTC+2)
+
+
+def cairo(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=CAIRO).astimezone(timezone.utc)
+
+
+def starts(slots) -> list[str]:
+    return [s.start.astimezone(CAIRO).strftime("%a %H:%M") for s in slots]
+
+
+@pytest.fixture
+def ahmed(session) -> int:
+    m = mentor(session, "Ahmed", rate="300.00")
+    availability.set_week(
+        session,
+        m,
+        {2: availability.parse_ranges("13:00-18:00"), 3: availability.parse_ranges("10:00-12:00, 14:00-16:00")},
+        actor=ADMIN,
+        now=NOW,
+    )
+    return m
+
+
+def test_free_slots_follow_the_hours_the_interval_the_notice_and_the_horizon(session, ahmed):
+    slots = availability.free_slots(session, ahmed, 60, NOW.date(), 2, now=NOW)
+    # Wednesday: 14:00 now plus 120 minutes' notice; Thursday: both ranges, every 30 minutes
+    assert starts(slots) == [
+        "Wed 16:00", "Wed 16:30", "Wed 17:00",
+        "Thu 10:00", "Thu 10:30", "Thu 11:00", "Thu 14:00", "Thu 14:30", "Thu 15:00",
+    ]  # fmt: skip
+    assert all(s.end - s.start == timedelta(minutes=60) for s in slots)
+    assert availability.free_slots(session, ahmed, 60, NOW.date() + timedelta(days=31), 7, now=NOW) == []  # horizon
+    with pytest.raises(InvalidInput):
+        availability.free_slots(session, ahmed, 60, NOW.date(), 40, now=NOW)
+
+
+def test_a_booked_slot_and_its_buffer_are_no_longer_free_and_money_moves_once(session, ahmed):
+    sid = student(session)
+    booked = mentorship.book(session, sid, ahmed, 60, idempotency_key="k1", slot_start=cairo(THURSDAY, 10, 30), now=NOW)
+    assert booked.balance == D("200.00") and booked.booking.status == BookingStatus.PENDING
+    assert booked.booking.session_date == cairo(THURSDAY, 10, 30)
+    assert booked.booking.ends_at == cairo(THURSDAY, 11, 30)
+    # 10:00 would end at 11:00, inside the session; 11:00 starts inside it (and within its 10-minute break)
+    assert starts(availability.free_slots(session, ahmed, 60, THURSDAY, 1, now=NOW)) == [
+        "Thu 14:00", "Thu 14:30", "Thu 15:00"
+    ]  # fmt: skip
+    again = mentorship.book(session, sid, ahmed, 60, idempotency_key="k1", slot_start=cairo(THURSDAY, 10, 30), now=NOW)
+    assert again.replayed and again.booking.id == booked.booking.id and wallet.balance(session, sid) == D("200.00")
+    other = student(session, name="Mona")
+    with pytest.raises(SlotTaken):
+        mentorship.book(session, other, ahmed, 60, idempotency_key="k2", slot_start=cairo(THURSDAY, 11), now=NOW)
+    with pytest.raises(SlotUnavailable):  # not on the half hour of a range
+        mentorship.book(session, other, ahmed, 60, idempotency_key="k3", slot_start=cairo(THURSDAY, 14, 10), now=NOW)
+    with pytest.raises(SlotUnavailable):  # within the notice
+        mentorship.book(session, other, ahmed, 60, idempotency_key="k4", slot_start=cairo(NOW.date(), 15), now=NOW)
+    with pytest.raises(SlotUnavailable):  # a mentor with hours is booked by slot
+        mentorship.book(session, other, ahmed, 60, idempotency_key="k5", now=NOW)
+    assert wallet.balance(session, other) == D("500.00")  # no refusal took money
+    assert wallet.check_ledger(session) == []
+
+
+def test_a_held_slot_is_kept_from_others_until_the_hold_ends(session, ahmed):
+    mona, omar = student(session, name="Mona"), student(session, name="Omar")
+    availability.hold(session, mona, ahmed, 60, cairo(THURSDAY, 14), now=NOW)
+    assert "Thu 14:00" in starts(availability.free_slots(session, ahmed, 60, THURSDAY, 1, now=NOW, student_id=mona))
+    assert "Thu 14:00" not in starts(availability.free_slots(session, ahmed, 60, THURSDAY, 1, now=NOW, student_id=omar))
+    with pytest.raises(SlotTaken):
+        mentorship.book(session, omar, ahmed, 60, idempotency_key="o1", slot_start=cairo(THURSDAY, 14), now=NOW)
+    after = NOW + timedelta(minutes=5)  # the hold lasts slot_hold_minutes (5)
+    booked = mentorship.book(session, omar, ahmed, 60, idempotency_key="o2", slot_start=cairo(THURSDAY, 14), now=after)
+    assert booked.booking.session_date == cairo(THURSDAY, 14)
+
+
+def test_date_overrides_replace_the_weekday_and_the_daily_limit_fills_a_day(session, ahmed):
+    availability.set_day(session, ahmed, THURSDAY, None, actor=ADMIN, now=NOW)  # a day off
+    friday = THURSDAY + timedelta(days=1)
+    availability.set_day(session, ahmed, friday, availability.parse_ranges("09:00-10:00"), actor=ADMIN, now=NOW)
+    assert starts(availability.free_slots(session, ahmed, 60, THURSDAY, 2, now=NOW)) == ["Fri 09:00"]
+    availability.set_day(session, ahmed, THURSDAY, [], actor=ADMIN, now=NOW)  # the weekly hours again
+    availability.set_rules(session, ahmed, daily_limit=1, actor=ADMIN, now=NOW)
+    mentorship.book(session, student(session), ahmed, 60, idempotency_key="d1", slot_start=cairo(THURSDAY, 14), now=NOW)
+    assert starts(availability.free_slots(session, ahmed, 60, THURSDAY, 2, now=NOW)) == ["Fri 09:00"]
+
+
+def test_a_mentor_who_confirms_at_once_gets_a_confirmed_booking_with_their_meeting_link(session, ahmed):
+    availability.set_rules(
+        session, ahmed, auto_confirm=True, meeting_link="https://meet.example/ahmed", actor=ADMIN, now=NOW
+    )
+    booked = mentorship.book(
+        session, student(session), ahmed, 30, idempotency_key="a1", slot_start=cairo(THURSDAY, 10), now=NOW
+    )
+    assert booked.booking.status == BookingStatus.CONFIRMED
+    assert booked.booking.meeting_link == "https://meet.example/ahmed"
+
+
+def test_slots_are_cairo_wall_clock_on_both_sides_of_the_april_summer_time_change(session, ahmed):
+    availability.set_week(
+        session, ahmed, {3: [(600, 660)], 5: [(600, 660)]}, actor=ADMIN, now=NOW
+    )  # Thursday and Saturday, 10:00-11:00
+    now = datetime(2027, 4, 25, 12, tzinfo=timezone.utc)
+    slots = availability.free_slots(session, ahmed, 60, date(2027, 4, 29), 3, now=now)
+    assert starts(slots) == ["Thu 10:00", "Sat 10:00"]
+    assert [s.start.strftime("%H:%M") for s in slots] == ["08:00", "07:00"]  # UTC+2, then UTC+3
+
+
+def test_hours_are_read_as_people_write_them_and_nonsense_is_refused(session):
+    assert availability.parse_ranges("٠٩:٠٠-١٢:٠٠، 14:00 - 24:00".replace("،", ",")) == [(540, 720), (840, 1440)]
+    assert availability.parse_ranges("") == []
+    for bad in ("9-12", "12:00-09:00", "09:00-12:00, 11:00-13:00", "25:00-26:00", "09:00-24:30"):
+        with pytest.raises(InvalidInput):
+            availability.parse_ranges(bad)
+
+
+def test_confirming_or_redating_into_another_session_of_the_mentor_is_refused_and_notes_are_kept(session):
+    m = mentor(session, "Sara")  # no hours: an admin dates each booking
+    a = mentorship.book(session, student(session), m, 60, idempotency_key=key(), now=NOW).booking
+    b = mentorship.book(session, student(session), m, 60, idempotency_key=key(), now=NOW).booking
+    at = NOW + timedelta(days=2)
+    mentorship.confirm(session, a.id, at, "https://meet.example/a", actor=ADMIN, now=NOW)
+    with pytest.raises(SlotTaken) as refused:
+        mentorship.confirm(session, b.id, at + timedelta(minutes=30), actor=ADMIN, now=NOW)
+    assert refused.value.details["booking"] == a.id
+    assert mentorship.get_booking(session, b.id).status == BookingStatus.PENDING
+    mentorship.confirm(session, b.id, at + timedelta(hours=1), actor=ADMIN, now=NOW)  # back to back is fine
+    moved = mentorship.confirm(session, a.id, at + timedelta(hours=3), actor=ADMIN, reschedule=True, now=NOW)
+    assert moved.admin_notes == "https://meet.example/a"  # re-dating kept the meeting link
+
+
+@pytest.mark.parametrize(
+    "hours_before,refund,rule",
+    [
+        (timedelta(hours=24), "150.00", "full"),
+        (timedelta(hours=24) - timedelta(minutes=1), "75.00", "partial"),
+        (timedelta(hours=6), "75.00", "partial"),
+        (timedelta(hours=6) - timedelta(minutes=1), "0.00", "none"),
+    ],
+)
+def test_the_policy_is_exact_at_its_bounds_also_across_the_april_change(session, hours_before, refund, rule):
+    # the first summer-time day; 24 real hours before is 09:00 on the 29th by the clock (arithmetic in UTC: on an
+    # aware Cairo datetime Python would subtract wall-clock hours, 23 real ones across the change)
+    start = datetime(2027, 4, 30, 10, tzinfo=CAIRO).astimezone(timezone.utc)
+    assert (start - timedelta(hours=24)).astimezone(CAIRO).hour == 9
+    terms = policy.policy_for(session)
+    got = policy.refund_for(terms, D("150.00"), start, now=start - hours_before, by_student=True)
+    assert (got.amount, got.rule) == (D(refund), rule)
+    assert policy.refund_for(terms, D("150.00"), start, now=start, by_student=False).amount == D("150.00")
+
+
+def test_a_partial_refund_is_rounded_half_up_to_the_piastre(session):
+    update_settings(session, {"refund_partial_percent": "33"}, actor=ADMIN)
+    terms = policy.policy_for(session)
+    got = policy.refund_for(terms, D("100.05"), NOW + timedelta(hours=7), now=NOW, by_student=True)
+    assert got.amount == D("33.02")  # 33.0165
+
+
+def test_the_partial_refund_hours_may_not_exceed_the_full_refund_hours(session):
+    with pytest.raises(InvalidInput):
+        update_settings(session, {"refund_partial_hours": "30"}, actor=ADMIN)
