@@ -120,11 +120,22 @@ class SlotTaken(DomainError):
     http_status = 409
 
 
+class SessionOverlap(SlotTaken):
+    """Confirming or re-dating would put the session on top of another live one of the mentor (details: booking)."""
+
+
 class SlotUnavailable(DomainError):
     """Not a slot of the mentor's: outside their hours, nearer than their notice or beyond their horizon."""
 
     code = "SLOT_UNAVAILABLE"
     http_status = 422
+
+
+class RescheduleRefused(DomainError):
+    """A move the policy does not allow: too late (details: hours) or moved as often as allowed (details: limit)."""
+
+    code = "RESCHEDULE_REFUSED"
+    http_status = 409
 
 
 class PriceChanged(DomainError):

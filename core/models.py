@@ -98,6 +98,8 @@ class NotificationKind(enum.StrEnum):
     ADMIN_TOPUP_DECIDED = "admin.topup_decided"
     ADMIN_BOOKING_DECIDED = "admin.booking_decided"
     ADMIN_TRANSFER_UNMATCHED = "admin.transfer_unmatched"
+    RESCHEDULE_ASKED = "reschedule.asked"  # to the mentor and the admins
+    RESCHEDULE_DECLINED = "reschedule.declined"  # to the student
 
 
 def _enum(cls, name):
@@ -359,6 +361,7 @@ class MentorshipBooking(Base):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     meeting_link: Mapped[str | None] = mapped_column(String(500))
     reschedules: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    requested_start: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a move the student asked for
     refunded: Mapped[Decimal | None] = mapped_column(Money)  # what a cancellation gave back
 
     student: Mapped[User] = relationship(foreign_keys=[student_id])

@@ -212,6 +212,27 @@ def _mentor_session(p: dict) -> Rendered:
     ), None
 
 
+@renders(NotificationKind.RESCHEDULE_ASKED)
+def _reschedule_asked(p: dict) -> Rendered:
+    """To the mentor and the admins: a student asks for another time (decided in the panel)."""
+    return _(
+        "🔁 Booking #{id}: {student} asks to move the session from {old} to <b>{new}</b> (Cairo time), {duration} min."
+    ).format(
+        id=number(p["booking_id"]),
+        student=esc(p.get("student")),
+        old=when(p["from"]),
+        new=when(p["to"]),
+        duration=number(p.get("duration", "")),
+    ), None
+
+
+@renders(NotificationKind.RESCHEDULE_DECLINED)
+def _reschedule_declined(p: dict) -> Rendered:
+    return _(
+        "🔁 Your session #{id} could not be moved to {asked}: it stays at <b>{date}</b> (Cairo time)."
+    ).format(id=number(p["booking_id"]), asked=when(p["asked"]), date=when(p["session_date"])), None
+
+
 @renders(NotificationKind.BOOKING_CANCELLED)
 def _booking_cancelled(p: dict) -> Rendered:
     text = _(

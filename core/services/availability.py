@@ -127,6 +127,17 @@ def _busy(
         )
     )
     found = [(as_utc(a), as_utc(b)) for i, a, b in rows if i != booking]
+    # a move a student asked for keeps its new time too until the mentor or an admin decides
+    asked = session.execute(
+        select(MentorshipBooking.id, MentorshipBooking.requested_start, MentorshipBooking.duration).where(
+            MentorshipBooking.mentor_id == mentor_id,
+            MentorshipBooking.status.in_(LIVE),
+            MentorshipBooking.requested_start.is_not(None),
+            MentorshipBooking.requested_start < until,
+            MentorshipBooking.requested_start > since - timedelta(hours=8),
+        )
+    )
+    found += [(as_utc(a), as_utc(a) + timedelta(minutes=d)) for i, a, d in asked if i != booking]
     holds = select(SlotHold.starts_at, SlotHold.ends_at).where(
         SlotHold.mentor_id == mentor_id, SlotHold.expires_at > now, SlotHold.starts_at < until, SlotHold.ends_at > since
     )

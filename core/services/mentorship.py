@@ -23,7 +23,8 @@ from core.errors import (
     NotFound,
     NotOwner,
     PriceChanged,
-    SlotTaken,
+    RescheduleRefused,
+    SessionOverlap,
     SlotUnavailable,
     TooManyPendingBookings,
 )
@@ -508,6 +509,8 @@ def confirm(
         old_date = before.session_date if before else None
         if before is not None:
             availability.lock_mentor(session, before.mentor_id)
+            if reschedule:
+                notifications.withdraw(session, f"booking:{booking_id}", NotificationKind.REMINDER_SESSION)
             refuse_overlap(session, before.mentor_id, session_date, before.duration, booking_id=booking_id)
         booking = _transition(
             session,
@@ -565,7 +568,7 @@ def refuse_overlap(
         .limit(1)
     )
     if other is not None:
-        raise SlotTaken(f"the mentor already has booking #{other} at that time", booking=other)
+        raise SessionOverlap(f"the mentor already has booking #{other} at that time", booking=other)
 
 
 def _tell_confirmed(
@@ -661,6 +664,7 @@ def cancel(
             ),
             student_id=student_id,
         )
+        notifications.withdraw(session, f"booking:{booking_id}", NotificationKind.REMINDER_SESSION)
         terms = policy.policy_for(session, booking.mentor_id)
         refund = policy.refund_for(terms, booking.total_cost, booking.session_date, now=now, by_student=by_student)
         booking.refunded = refund.amount
@@ -915,3 +919,122 @@ def create_mentor(
         if rate is not None
         else get_mentor(session, user_id)
     )
+
+
+# -- moving a session: the student asks for another free slot, the mentor or an admin decides -------------------
+
+
+def request_reschedule(
+    session: Session, booking_id: int, student_id: int, new_start: datetime, *, now: datetime | None = None
+) -> BookingInfo:
+    """Ask to move one's booking to another free slot of the mentor. Allowed while cancelling would still
+    refund in full (the policy's first bound) and at most max_reschedules times per booking; the new time is kept
+    from others until decided. A mentor who confirms at once takes the move at once."""
+    now = as_utc(now)
+    with unit_of_work(session):
+        booking = session.get(MentorshipBooking, booking_id)
+        if booking is None:
+            raise NotFound("booking not found", entity="booking", id=booking_id)
+        if booking.student_id != student_id:
+            raise NotOwner("this booking is not yours")
+        if booking.status not in availability.LIVE or booking.session_date is None:
+            raise InvalidState("only a booked time can be moved", status=booking.status.value, by="")
+        settings = get_settings(session)
+        if booking.reschedules >= settings.max_reschedules:
+            raise RescheduleRefused("this booking was moved as often as allowed", limit=settings.max_reschedules)
+        terms = policy.policy_for(session, booking.mentor_id, settings)
+        if as_utc(booking.session_date) - now < timedelta(hours=terms.full_hours):
+            raise RescheduleRefused("too late to move this session", hours=terms.full_hours)
+        availability.lock_mentor(session, booking.mentor_id)
+        slot = availability.check_slot(
+            session, booking.mentor_id, booking.duration, new_start, now=now, student_id=student_id, booking=booking_id
+        )
+        rules = availability.rules_of(session, booking.mentor_id, settings)
+        old = as_utc(booking.session_date)
+        if rules.auto_confirm:
+            _move(session, booking, slot.start, now)
+            session.flush()
+            _tell_confirmed(session, booking, notes=booking.admin_notes, reschedule=True, now=now)
+        else:
+            booking.requested_start = slot.start
+            booking.updated_at = now
+            payload = {
+                "booking_id": booking_id,
+                "student": session.get(User, student_id).full_name,
+                "from": old.isoformat(),
+                "to": slot.start.isoformat(),
+                "duration": booking.duration,
+            }
+            notifications.enqueue(
+                session,
+                kind=NotificationKind.RESCHEDULE_ASKED,
+                user_id=booking.mentor_id,
+                payload=payload,
+                subject=f"booking:{booking_id}",
+                now=now,
+            )
+            notifications.notify_admins(
+                session,
+                kind=NotificationKind.RESCHEDULE_ASKED,
+                subject=f"booking:{booking_id}",
+                now=now,
+                payload=payload,
+            )
+        availability.release_holds(session, student_id)
+        session.flush()
+        return _booking_info(session, booking)
+
+
+def _move(session: Session, booking: MentorshipBooking, start: datetime, now: datetime) -> None:
+    """The session's new time; its notes and meeting link stay; reminders follow the new time (kept per session
+    time, none is due for the old one any more) and one of the old time still waiting in the outbox is withdrawn."""
+    notifications.withdraw(session, f"booking:{booking.id}", NotificationKind.REMINDER_SESSION)
+    booking.session_date = start
+    booking.ends_at = start + timedelta(minutes=booking.duration)
+    booking.requested_start = None
+    booking.reschedules = (booking.reschedules or 0) + 1
+    booking.reminder_24h_for = booking.reminder_1h_for = booking.completion_reminder_for = None
+    booking.updated_at = now
+
+
+def decide_reschedule(
+    session: Session, booking_id: int, accept: bool, *, actor: Actor, now: datetime | None = None
+) -> BookingInfo:
+    """The mentor or an admin takes or declines the move the student asked for; the student is told."""
+    now = as_utc(now)
+    with unit_of_work(session):
+        booking = session.get(MentorshipBooking, booking_id)
+        if booking is None:
+            raise NotFound("booking not found", entity="booking", id=booking_id)
+        if booking.requested_start is None or booking.status not in availability.LIVE:
+            raise InvalidState("no move is waiting for this booking", status=booking.status.value, by="")
+        asked, old = as_utc(booking.requested_start), as_utc(booking.session_date)
+        if accept:
+            availability.lock_mentor(session, booking.mentor_id)
+            refuse_overlap(session, booking.mentor_id, asked, booking.duration, booking_id=booking_id)
+            _move(session, booking, asked, now)
+            session.flush()
+            _tell_confirmed(session, booking, notes=booking.admin_notes, reschedule=True, now=now)
+        else:
+            booking.requested_start = None
+            booking.updated_at = now
+            notifications.enqueue(
+                session,
+                kind=NotificationKind.RESCHEDULE_DECLINED,
+                user_id=booking.student_id,
+                payload={"booking_id": booking_id, "session_date": old.isoformat(), "asked": asked.isoformat()},
+                subject=f"booking:{booking_id}",
+                now=now,
+            )
+        audit.record(
+            session,
+            actor,
+            "booking.move" if accept else "booking.move_declined",
+            "booking",
+            booking_id,
+            before={"session_date": old, "asked": asked},
+            after={"session_date": as_utc(booking.session_date)},
+            now=now,
+        )
+        session.flush()
+        return _booking_info(session, booking)

@@ -296,3 +296,17 @@ def pending_count(session: Session) -> int:
         )
         or 0
     )
+
+
+def withdraw(session: Session, subject: str, kind: str) -> int:
+    """Messages of `kind` about `subject` still waiting are failed as withdrawn, in the caller's transaction (a
+    reminder of a session that was moved or cancelled must never reach anyone)."""
+    return session.execute(
+        update(Notification)
+        .where(
+            Notification.subject == subject,
+            Notification.kind == kind,
+            Notification.status == NotificationStatus.PENDING,
+        )
+        .values(status=NotificationStatus.FAILED, last_error="withdrawn: the session was moved or cancelled")
+    ).rowcount

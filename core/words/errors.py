@@ -33,6 +33,10 @@ from core.errors import (
     PlatformInactive,
     PriceChanged,
     ReasonRequired,
+    RescheduleRefused,
+    SessionOverlap,
+    SlotTaken,
+    SlotUnavailable,
     TooManyPendingBookings,
     TooManyPendingTopups,
     UserBlocked,
@@ -132,6 +136,23 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict, Voice], str]] = {
     AlreadyEnrolled: lambda d, v: v._("You are already enrolled in this platform."),
     AccessDenied: lambda d, v: v._("🔒 This content is locked. Enroll to unlock the tasks."),
     MentorUnavailable: lambda d, v: v._("This mentor is not taking bookings right now."),
+    SessionOverlap: lambda d, v: v._(
+        "The mentor already has session #{booking} at that time. Please choose another time."
+    ).format(booking=v.number(d.get("booking", ""))),
+    SlotTaken: lambda d, v: v._("Someone just took this time. Nothing was charged: please pick another free slot."),
+    SlotUnavailable: lambda d, v: v._(
+        "That time is not one of the mentor's free slots (too soon, too far ahead or outside their hours). "
+        "Nothing was charged: please pick a slot from the list."
+    ),
+    RescheduleRefused: lambda d, v: (
+        v._("A session can be moved up to {hours} hours before it starts; cancel it instead.").format(
+            hours=v.number(d["hours"])
+        )
+        if "hours" in d
+        else v._("This booking was already moved {limit} times, the most allowed.").format(
+            limit=v.number(d.get("limit", ""))
+        )
+    ),
     InvalidDuration: lambda d, v: v._("Please choose one of the offered durations."),
     DateInPast: lambda d, v: v._("That time is in the past. Please send a future date and time."),
     DateTooFar: lambda d, v: v._(

@@ -83,6 +83,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("meeting_link", sa.String(500), nullable=True))
         batch.add_column(sa.Column("reschedules", sa.Integer(), nullable=False, server_default=sa.text("0")))
         batch.add_column(sa.Column("refunded", Money(), nullable=True))
+        batch.add_column(sa.Column("requested_start", UTCDateTime(), nullable=True))
         batch.create_check_constraint(
             op.f("ck_mentorship_bookings_ends_after_start"), "ends_at IS NULL OR ends_at > session_date"
         )
@@ -132,6 +133,7 @@ def downgrade() -> None:
         batch.drop_index("ix_bookings_mentor_session")
         batch.drop_constraint(op.f("ck_mentorship_bookings_reschedules_non_negative"), type_="check")
         batch.drop_constraint(op.f("ck_mentorship_bookings_ends_after_start"), type_="check")
+        batch.drop_column("requested_start")
         batch.drop_column("refunded")
         batch.drop_column("reschedules")
         batch.drop_column("meeting_link")

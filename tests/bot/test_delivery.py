@@ -87,6 +87,18 @@ SAMPLES = {
         "received_at": "2026-12-01T16:00:00+00:00",
         "window_minutes": 120,
     },
+    "reschedule.asked": {
+        "booking_id": 7,
+        "student": "Sara <b>",
+        "from": "2026-12-01T16:00:00+00:00",
+        "to": "2026-12-02T16:00:00+00:00",
+        "duration": 60,
+    },
+    "reschedule.declined": {
+        "booking_id": 7,
+        "session_date": "2026-12-01T16:00:00+00:00",
+        "asked": "2026-12-02T16:00:00+00:00",
+    },
     "admin.daily_summary": {
         "date": "2026-11-24",
         "revenue": {"TOTAL": "550.00"},

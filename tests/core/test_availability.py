@@ -8,10 +8,12 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
-from core.errors import InvalidInput, SlotTaken, SlotUnavailable
-from core.models import BookingStatus
-from core.services import availability, mentorship, policy, wallet
+from core.db import unit_of_work
+from core.errors import InvalidInput, InvalidState, RescheduleRefused, SlotTaken, SlotUnavailable
+from core.models import BookingStatus, Notification, NotificationKind, NotificationStatus
+from core.services import availability, mentorship, notifications, policy, wallet
 from core.services.settings import update_settings
 from core.timeutil import CAIRO
 from tests.core.helpers import ADMIN, NOW, key, mentor, student
@@ -176,3 +178,60 @@ def test_a_partial_refund_is_rounded_half_up_to_the_piastre(session):
 def test_the_partial_refund_hours_may_not_exceed_the_full_refund_hours(session):
     with pytest.raises(InvalidInput):
         update_settings(session, {"refund_partial_hours": "30"}, actor=ADMIN)
+
+
+def test_a_student_asks_to_move_a_session_and_the_mentor_decides_notes_kept_reminders_withdrawn(session, ahmed):
+    sid, other = student(session), student(session, name="Mona")
+    booked = mentorship.book(
+        session, sid, ahmed, 60, idempotency_key="m1", slot_start=cairo(THURSDAY, 10), now=NOW
+    ).booking
+    mentorship.confirm(session, booked.id, cairo(THURSDAY, 10), "https://meet.example/x", actor=ADMIN, now=NOW)
+    # Thursday 10:00 is 20 h ahead: inside the 24 h of the full refund, too late to move it
+    with pytest.raises(RescheduleRefused) as late:
+        mentorship.request_reschedule(session, booked.id, sid, cairo(THURSDAY, 14), now=NOW)
+    assert late.value.details == {"hours": 24}
+    earlier = NOW - timedelta(hours=6)  # six hours before, it was still early enough
+    asked = mentorship.request_reschedule(session, booked.id, sid, cairo(THURSDAY, 14), now=earlier)
+    assert asked.session_date == cairo(THURSDAY, 10)  # nothing moves before the mentor or an admin says so
+    with pytest.raises(SlotTaken):  # the asked time is kept from others meanwhile
+        mentorship.book(session, other, ahmed, 60, idempotency_key="m2", slot_start=cairo(THURSDAY, 14), now=earlier)
+    told = session.scalars(select(Notification.kind).where(Notification.subject == f"booking:{booked.id}")).all()
+    assert "reschedule.asked" in told
+    with unit_of_work(session):  # a reminder of the old time waiting in the outbox
+        notifications.enqueue(
+            session, kind=NotificationKind.REMINDER_SESSION, user_id=sid, subject=f"booking:{booked.id}", now=earlier
+        )
+    moved = mentorship.decide_reschedule(session, booked.id, True, actor=ADMIN, now=earlier)
+    assert moved.session_date == cairo(THURSDAY, 14) and moved.ends_at == cairo(THURSDAY, 15)
+    assert moved.admin_notes == "https://meet.example/x" and moved.reschedules == 1
+    reminder = session.scalars(select(Notification).where(Notification.kind == NotificationKind.REMINDER_SESSION)).one()
+    assert reminder.status == NotificationStatus.FAILED and "withdrawn" in reminder.last_error
+    assert "Thu 10:00" in starts(availability.free_slots(session, ahmed, 60, THURSDAY, 1, now=earlier))  # freed
+    update_settings(session, {"max_reschedules": "1"}, actor=ADMIN)
+    with pytest.raises(RescheduleRefused) as limit:
+        mentorship.request_reschedule(session, booked.id, sid, cairo(THURSDAY, 10), now=earlier)
+    assert limit.value.details == {"limit": 1}
+
+
+def test_a_declined_move_keeps_the_time_and_tells_the_student(session, ahmed):
+    sid = student(session)
+    early = NOW - timedelta(days=1)
+    booked = mentorship.book(session, sid, ahmed, 60, idempotency_key="d1", slot_start=cairo(THURSDAY, 10), now=early)
+    mentorship.request_reschedule(session, booked.booking.id, sid, cairo(THURSDAY, 15), now=early)
+    kept = mentorship.decide_reschedule(session, booked.booking.id, False, actor=ADMIN, now=early)
+    assert kept.session_date == cairo(THURSDAY, 10) and kept.reschedules == 0
+    declined = session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.RESCHEDULE_DECLINED)
+    ).one()
+    assert declined.user_id == sid
+    with pytest.raises(InvalidState):  # nothing waits any more
+        mentorship.decide_reschedule(session, booked.booking.id, True, actor=ADMIN, now=early)
+
+
+def test_a_mentor_who_confirms_at_once_takes_a_move_at_once(session, ahmed):
+    availability.set_rules(session, ahmed, auto_confirm=True, actor=ADMIN, now=NOW)
+    sid = student(session)
+    early = NOW - timedelta(days=1)
+    booked = mentorship.book(session, sid, ahmed, 60, idempotency_key="a1", slot_start=cairo(THURSDAY, 10), now=early)
+    moved = mentorship.request_reschedule(session, booked.booking.id, sid, cairo(THURSDAY, 15), now=early)
+    assert moved.session_date == cairo(THURSDAY, 15) and moved.status == BookingStatus.CONFIRMED
