@@ -228,9 +228,9 @@ def _reschedule_asked(p: dict) -> Rendered:
 
 @renders(NotificationKind.RESCHEDULE_DECLINED)
 def _reschedule_declined(p: dict) -> Rendered:
-    return _(
-        "🔁 Your session #{id} could not be moved to {asked}: it stays at <b>{date}</b> (Cairo time)."
-    ).format(id=number(p["booking_id"]), asked=when(p["asked"]), date=when(p["session_date"])), None
+    return _("🔁 Your session #{id} could not be moved to {asked}: it stays at <b>{date}</b> (Cairo time).").format(
+        id=number(p["booking_id"]), asked=when(p["asked"]), date=when(p["session_date"])
+    ), None
 
 
 @renders(NotificationKind.BOOKING_CANCELLED)
