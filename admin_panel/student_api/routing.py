@@ -61,8 +61,9 @@ class Call:
 
     @property
     def language(self) -> str:
-        """The language the student reads (the request's Accept-Language, as the Mini App sends it)."""
-        return request_language()
+        """The language the student reads: the request's Accept-Language (as the Mini App sends it), else the
+        student's own."""
+        return request_language() if request.accept_languages else self.ctx.language
 
     @property
     def currency(self) -> str:
@@ -213,7 +214,7 @@ def errors_of(method: str, names: tuple[str, ...], money_path: bool) -> tuple[in
     if names:
         codes.add(404)
     if method == "POST":
-        codes |= {400, 404, 409}
+        codes |= {400, 404, 409, 422}
     if money_path:
         codes.add(503)  # PAYMENTS_PAUSED: the rate limiter's Redis is down
     return tuple(sorted(codes))

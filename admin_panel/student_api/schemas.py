@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from admin_panel.web.openapi import MAX_ID, BodyIn, Camel, CamelIn
+from core.errors import InvalidInput
 from core.models import TransactionStatus, TransactionType
 
 MoneyStr = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", max_length=20, examples=["500.00"])]
@@ -82,11 +83,53 @@ class EnrollIn(BodyIn):
     renew: bool = False
 
 
+SlotStart = Annotated[
+    str,
+    Field(
+        max_length=40,
+        description="A slot's start from GET /api/mentorship/mentors/{mentor_id}/slots (ISO-8601 with its offset)",
+        json_schema_extra={"format": "date-time"},
+        examples=["2026-12-10T18:00:00+02:00"],
+    ),
+]
+
+
+def parse_slot_start(value: str | None) -> datetime | None:
+    """An ISO-8601 instant with its offset (a time without one is refused: whose 18:00 would it be?)."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidInput("slotStart must be ISO-8601 with an offset", field="slotStart")
+    return when
+
+
 class BookIn(BodyIn):
     duration: int = Field(ge=1, le=1440, description="Minutes, one of the offered durations")
     student_notes: str | None = Field(None, max_length=1000)
     mentor_id: Id | None = Field(None, description="Required when more than one mentor is available")
     expected_cost: MoneyStr | None = None
+    slot_start: SlotStart | None = Field(
+        None, description="Required for a mentor who is booked by slot (bookedBySlot); absent for the others"
+    )
+
+
+class SlotIn(BodyIn):
+    slot_start: SlotStart
+
+
+class HoldIn(BodyIn):
+    duration: int = Field(ge=1, le=1440)
+    slot_start: SlotStart
+
+
+class SlotsQuery(CamelIn):
+    duration: int = Field(ge=15, le=480, description="Minutes, one of the offered durations")
+    from_day: date | None = Field(None, alias="from", description="The first Cairo day, YYYY-MM-DD (default today)")
+    days: int = Field(7, ge=1, le=31)
 
 
 class FeedbackIn(BodyIn):
@@ -258,6 +301,7 @@ class MentorOut(Camel):
     average_rating: str | None
     ratings: int
     prices: list[Price]
+    booked_by_slot: bool = Field(False, description="Has weekly hours: book one of its free slots (slotStart)")
 
 
 class MentorshipInfo(Camel):
@@ -282,6 +326,39 @@ class BookingOut(Camel):
     feedback: str | None
     rating: int | None
     created_at: datetime
+    ends_at: datetime | None = None
+    meeting_link: str | None = None
+    requested_start: datetime | None = Field(None, description="A move asked for, waiting for the mentor")
+    reschedules: int = 0
+    refunded: MoneyStr | None = Field(None, description="What its cancellation gave back")
+    refund_if_cancelled: MoneyStr | None = Field(
+        None, description="What cancelling now would give back under the policy (live bookings)"
+    )
+
+
+class SlotOut(Camel):
+    start: datetime
+    end: datetime
+
+
+class SlotList(Camel):
+    mentor_id: int
+    duration: int
+    slots: list[SlotOut] = Field(description="Free slots, in Cairo time (with its offset), earliest first")
+
+
+class HoldOut(Camel):
+    start: datetime
+    end: datetime
+    held_until: datetime
+
+
+class PolicyOut(Camel):
+    full_refund_hours: int = Field(description="A cancellation at least this many hours ahead refunds in full")
+    partial_refund_hours: int = Field(description="... at least this many hours ahead refunds partialPercent")
+    partial_percent: int
+    max_reschedules: int = Field(description="Moves a student may ask per booking (up to fullRefundHours ahead)")
+    text: str = Field(description="The policy in the student's language")
 
 
 class BookingList(Camel):
@@ -296,4 +373,5 @@ class BookOut(Camel):
 class CancelOut(Camel):
     booking: BookingOut
     refund: MoneyStr
+    refund_rule: Literal["full", "partial", "none"] = Field(description="Which part of the policy gave the refund")
     balance: MoneyStr

@@ -54,7 +54,8 @@ ERROR_TEXT = {  # the students' API; the admin API says its own (admin_api.route
     403: "Blocked student, or not allowed",
     404: "Not found (or not yours)",
     409: "Conflict with the current state (insufficient funds, already done, in flight)",
-    422: "Idempotency-Key reused with a different request",
+    422: "A time outside the mentor's free slots (SLOT_UNAVAILABLE), or an Idempotency-Key reused with a different "
+    "request",
     429: "Rate limit or business limit reached",
 }
 

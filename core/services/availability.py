@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.business_settings import AppSettings
 from core.db import unit_of_work
-from core.errors import InvalidInput, NotFound, SlotTaken, SlotUnavailable
+from core.errors import InvalidDuration, InvalidInput, NotFound, SlotTaken, SlotUnavailable
 from core.models import BookingStatus, MentorDay, MentorHours, MentorRules, MentorshipBooking, SlotHold, User
 from core.money import normalize_digits
 from core.services import audit
@@ -68,6 +68,11 @@ def rules_of(session: Session, mentor_id: int, settings: AppSettings | None = No
         auto_confirm=bool(own.auto_confirm) if own is not None else False,
         meeting_link=own.meeting_link if own is not None else None,
     )
+
+
+def offered(duration: int, settings: AppSettings) -> None:
+    if duration not in settings.durations:
+        raise InvalidDuration("not an offered duration", duration=duration)
 
 
 def has_hours(session: Session, mentor_id: int) -> bool:
@@ -210,6 +215,8 @@ def free_slots(
     """The slots a student may book, for `days` Cairo days from `first_day` (their own hold stays offered)."""
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
+    settings = settings or get_settings(session)
+    offered(duration, settings)
     now = as_utc(now)
     rules = rules_of(session, mentor_id, settings)
     dates = [first_day + timedelta(days=i) for i in range(days)]
@@ -271,7 +278,9 @@ def hold(
     now = as_utc(now)
     with unit_of_work(session):
         lock_mentor(session, mentor_id)
-        rules = rules_of(session, mentor_id)
+        settings = get_settings(session)
+        offered(duration, settings)
+        rules = rules_of(session, mentor_id, settings)
         slot = check_slot(session, mentor_id, duration, start, now=now, student_id=student_id)
         session.execute(delete(SlotHold).where(SlotHold.student_id == student_id))
         session.execute(delete(SlotHold).where(SlotHold.expires_at <= now))

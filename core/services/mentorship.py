@@ -86,6 +86,7 @@ class BookingInfo:
     meeting_link: str | None = None
     reschedules: int = 0
     refunded: Decimal | None = None
+    requested_start: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def _booking_info(session: Session, b: MentorshipBooking) -> BookingInfo:
         b.meeting_link,
         b.reschedules or 0,
         b.refunded,
+        b.requested_start,
     )
 
 
