@@ -7,8 +7,6 @@ error, no CSP violation. Screenshots go to test-output/miniapp-*.png.
 from __future__ import annotations
 
 import json
-import shutil
-import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,14 +15,13 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from core.models import Transaction, TransactionType
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.external import keep_offline, launch_chromium, require_chromium
-from tests.student_api.conftest import build_api, sign, tg_user
+from tests.external import keep_offline
+from tests.student_api.conftest import sign, tg_user
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 PHONE = {"width": 390, "height": 844}
@@ -50,35 +47,11 @@ DARK = {
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def live(sqlite_template, tmp_path_factory):
-    require_chromium()
-    folder = tmp_path_factory.mktemp("miniapp-live")
-    shutil.copy(sqlite_template, folder / "codehub.db")
-    api = build_api(f"sqlite:///{folder / 'codehub.db'}", folder)
-    api.app.extensions["student_limiter"].enabled = False
-    server = make_server("127.0.0.1", 0, api.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield api, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    api.db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
 class Phone:
-    def __init__(self, browser, base: str, telegram_id: int, language: str, theme: dict):
+    def __init__(self, browser, base: str, telegram_id: int, language: str, theme: dict, viewport: dict = PHONE):
         self.base, self.telegram_id, self.language, self.theme = base, telegram_id, language, theme
         self.context = browser.new_context(
-            base_url=base, viewport=PHONE, device_scale_factor=2, color_scheme="dark" if theme is DARK else "light"
+            base_url=base, viewport=viewport, device_scale_factor=2, color_scheme="dark" if theme is DARK else "light"
         )
         self.outside, self.errors = keep_offline(self.context, base), []
         self.page = self.context.new_page()
