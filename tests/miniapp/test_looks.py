@@ -20,7 +20,7 @@ from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.factories import approved_topup, pending_topup
 from tests.looks import VIEWPORTS, look, report
-from tests.miniapp.test_browser import DARK, LIGHT, Phone
+from tests.miniapp.phone import DARK, LIGHT, Phone
 from tests.student_api.conftest import MARIAM, OMAR
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -86,6 +86,8 @@ def test_the_page_reads_right_fits_and_passes_axe(page, name, lang, size):
     page.set_viewport_size(VIEWPORTS[size])
     page.goto(path)
     page.wait_for_load_state("load")
+    # the owner's panel language: with the Arabic panel, LANGUAGES gets "ar" and the owner picks it first
+    assert page.get_attribute("html", "lang") == lang
     shot = f"panel-{name}-{lang}-{size}"
     found = look(page, shot, actions, tap_targets=False)
     assert not found, report(shot, found)
