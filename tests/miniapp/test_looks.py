@@ -148,13 +148,15 @@ def test_the_screen_reads_right_fits_and_passes_axe(phones, screen, lang, theme,
 
 
 @pytest.mark.parametrize("size", VIEWPORTS)
+@pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_outside_telegram_the_notice_reads_right_and_passes_axe(school, browser, lang, size):
+def test_outside_telegram_the_notice_reads_right_and_passes_axe(school, browser, lang, theme, size):
+    """No init data and no Telegram theme: the page's own light and dark colours (prefers-color-scheme)."""
     _api, base = school
-    plain = Phone(browser, base, 0, lang, LIGHT, VIEWPORTS[size])
+    plain = Phone(browser, base, 0, lang, THEMES[theme], VIEWPORTS[size])
     plain.page.goto(f"/app/dashboard/wallet?lang={lang}")  # no init data: opened in a plain browser
     expect(plain.page.locator("#no-telegram")).to_be_visible()
-    name = f"miniapp-outside-telegram-{lang}-{size}"
+    name = f"miniapp-outside-telegram-{lang}-{theme}-{size}"
     found = look(plain.page, name, {}, tap_targets=True)
     plain.close()
     assert not found, report(name, found)
