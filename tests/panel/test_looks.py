@@ -93,6 +93,16 @@ def test_the_page_reads_right_fits_and_passes_axe(page, name, lang, size):
     assert not found, report(shot, found)
 
 
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_login_page_reads_right_fits_and_passes_axe(base, browser, size):
+    context = browser.new_context(base_url=base, viewport=VIEWPORTS[size])
+    login = context.new_page()
+    login.goto("/admin/login")
+    found = look(login, f"panel-login-en-{size}", {"Log in": "button[type=submit]"}, tap_targets=False)
+    context.close()
+    assert not found, report("login", found)
+
+
 def test_on_a_phone_the_queue_is_cards_with_each_requests_actions(page):
     """Defect 10: Approve and Reject sat off-screen in a sideways-scrolling table. Below 576 px each request
     is a card of label/value lines, its buttons on it."""
