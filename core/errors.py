@@ -123,6 +123,8 @@ class SlotTaken(DomainError):
 class SessionOverlap(SlotTaken):
     """Confirming or re-dating would put the session on top of another live one of the mentor (details: booking)."""
 
+    code = "SESSION_OVERLAP"
+
 
 class SlotUnavailable(DomainError):
     """Not a slot of the mentor's: outside their hours, nearer than their notice or beyond their horizon."""

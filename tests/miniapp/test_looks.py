@@ -11,11 +11,12 @@ screen (a student's language is the bot's /language).
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
-from core.services import mentorship
+from core.services import availability, mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
 from tests.factories import approved_topup, pending_topup
@@ -45,6 +46,8 @@ def give_each_student_a_full_history(api) -> None:
             mentorship.complete(s, done.booking.id, actor=Actor("t"), now=now + timedelta(hours=2))
         omar = api.user_id(OMAR)  # Mariam's pending booking is the school's
         mentorship.book(s, omar, 1, 30, "Graphs again", idempotency_key="looks-pending", now=now)
+        karim = mentorship.create_mentor(s, "Karim Adel", actor=Actor("t"), rate=Decimal("240.00"))  # booked by slot
+        availability.set_week(s, karim.id, {d: [(600, 1080)] for d in range(7)}, actor=Actor("t"))
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +104,21 @@ def open_book_confirm(page) -> None:
     expect(page.locator("#book-summary")).to_be_visible()
 
 
+def pick_a_free_time(page) -> None:
+    karim = page.locator("#book-mentor option", has_text="Karim Adel").get_attribute("value")
+    page.select_option("#book-mentor", karim)
+    page.locator("#book-durations input").first.check()
+    page.locator("#book-days label").nth(1).click()
+    page.locator("#book-slots label").first.click()
+    expect(page.locator("#book-submit")).to_be_enabled()
+
+
+def open_slot_confirm(page) -> None:
+    pick_a_free_time(page)
+    page.click("#book-submit")
+    expect(page.locator("#book-summary")).to_be_visible()
+
+
 # name -> (path, what to do once it has loaded, its primary actions: name -> selector)
 SCREENS = {
     "wallet": (
@@ -128,6 +146,17 @@ SCREENS = {
     ),
     "book": ("/app/mentorship/book", pick_a_duration, {"Book a session": "#book-submit"}),
     "book-confirm": ("/app/mentorship/book", open_book_confirm, {"Confirm": "#sheet-ok", "Cancel": "#sheet-cancel"}),
+    # (a screen's own address: a phone opening the address it shows already would not reload it)
+    "book-slot": (
+        "/app/mentorship/book?screen=slot",
+        pick_a_free_time,
+        {"a day": "#book-days label", "a time": "#book-slots label", "Book a session": "#book-submit"},
+    ),
+    "book-slot-confirm": (
+        "/app/mentorship/book?screen=slot-confirm",
+        open_slot_confirm,
+        {"Confirm": "#sheet-ok", "Cancel": "#sheet-cancel"},
+    ),
 }
 
 

@@ -258,7 +258,9 @@
     var booked = new URLSearchParams(location.search).get("booked");
     if (booked) {  // arriving from the booking form: say it here, where the student stays
       var notice = document.getElementById("booked-notice");
-      notice.textContent = t("booked_ok"); notice.hidden = false;
+      var kind = new URLSearchParams(location.search).get("kind");
+      notice.textContent = t(kind === "confirmed" ? "booked_confirmed_ok" : kind === "slot" ? "booked_slot_ok" : "booked_ok");
+      notice.hidden = false;
     }
     function rateForm(b) {
       var chosen = 0, stars = el("div", { "class": "stars", role: "radiogroup", "aria-label": t("rating"), "data-name": "rating", tabindex: "-1" });
@@ -291,16 +293,30 @@
         b.studentNotes ? el("div", { "class": "muted", dir: "auto", text: b.studentNotes }) : null,
         b.adminNotes ? el("div", { dir: "auto", text: b.adminNotes }) : null,
         b.rating ? el("div", { text: "★".repeat(b.rating) + (b.feedback ? " · " + b.feedback : "") }) : null);
-      if (b.status === "PENDING") {
-        card.appendChild(el("button", { type: "button", "class": "btn small danger", text: t("cancel_booking"), onclick: function () {
-          CH.confirmSheet(t("cancel_booking"), el("p", { text: t("confirm_cancel") })).then(function (yes) {
+      if (b.meetingLink) card.appendChild(el("div", null, t("meeting_link") + ": ", el("a", { href: b.meetingLink, dir: "ltr", text: b.meetingLink, rel: "noopener", target: "_blank" })));
+      if (b.requestedStart) card.appendChild(el("div", { "class": "muted", text: t("move_waiting") + ": " + CH.date(b.requestedStart) }));
+      var live = (b.status === "PENDING" || b.status === "CONFIRMED") && b.refundIfCancelled !== null && b.refundIfCancelled !== undefined;
+      if (live && (!b.sessionDate || new Date(b.sessionDate) > new Date())) {
+        var actions = el("div", { "class": "row" });
+        if (b.endsAt && !b.requestedStart) {
+          actions.appendChild(el("a", { "class": "btn small secondary", text: t("change_time"),
+            href: CH.pageUrl("/app/mentorship/book?mentor=" + b.mentorId + "&duration=" + b.duration + "&move=" + b.id) }));
+        }
+        actions.appendChild(el("button", { type: "button", "class": "btn small danger", text: t("cancel_booking"), onclick: function () {
+          var says = el("div", null, el("p", { text: t("confirm_cancel") }),
+            el("p", { id: "cancel-refund", text: t("refund_now").replace("{amount}", CH.money(b.refundIfCancelled)) }));
+          if (CH.state.policy) says.appendChild(el("p", { "class": "muted", dir: "auto", text: CH.state.policy }));
+          CH.confirmSheet(t("cancel_booking"), says).then(function (yes) {
             if (!yes) return;
             cancel("/api/mentorship/bookings/" + b.id + "/cancel").then(function (res) {
               if (!res.ok) { CH.toast(CH.errorText(res), true); return; }
-              CH.toast(t("cancelled_ok")); CH.refreshBalance(); loadBookings();
+              var back = res.data.refund;
+              CH.toast(back === "0.00" ? t("cancelled_nothing") : t("cancelled_ok").replace("{amount}", CH.money(back)));
+              CH.refreshBalance(); loadBookings();
             });
           });
         } }));
+        card.appendChild(actions);
       }
       if (b.status === "COMPLETED" && !b.rating) card.appendChild(rateForm(b));
       return card;
@@ -330,20 +346,52 @@
     }); }
     loadMentors();
     loadBookings();
+    loadPolicy();
+  }
+
+  /* The cancellation policy in the student's words, said before paying and before cancelling. */
+  function loadPolicy() {
+    return CH.api("GET", "/api/mentorship/policy").then(function (res) {
+      if (res.ok) CH.state.policy = res.data.text;
+      var box = document.getElementById("book-policy");
+      if (box && res.ok) box.textContent = t("policy") + ": " + res.data.text;
+    });
+  }
+
+  /* "2026-12-10T10:00:00+02:00" -> the Cairo day "2026-12-10" it falls on. */
+  function cairoDay(iso) {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: "Africa/Cairo", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+  }
+  function cairoTime(iso) {
+    return new Date(iso).toLocaleTimeString(CH.lang === "ar" ? "ar-EG" : "en-GB", { timeZone: "Africa/Cairo", hour: "2-digit", minute: "2-digit" });
+  }
+  function dayName(day) {
+    return new Date(day + "T12:00:00Z").toLocaleDateString(CH.lang === "ar" ? "ar-EG" : "en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" });
+  }
+  function addDays(day, n) {
+    var d = new Date(day + "T12:00:00Z"); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10);
   }
 
   // --- booking form -------------------------------------------------------------------------------
+  /* Mentor -> duration -> (a mentor with hours) a day and one of its free times -> notes -> confirm with the
+     price, the policy and the balance after. ?move=<booking> asks to move that booking to another free time. */
   function book() {
     var send = moneyAction(), mentors = [], select = document.getElementById("book-mentor");
-    var wanted = new URLSearchParams(location.search).get("mentor");
+    var params = new URLSearchParams(location.search), wanted = params.get("mentor");
+    var moving = params.get("move"), movingDuration = +params.get("duration") || null;
+    var first = cairoDay(new Date().toISOString()), days = {}, pickedDay = null, asking = 0;
     function current() { var id = +select.value; return mentors.filter(function (m) { return m.id === id; })[0]; }
+    function duration() { var picked = document.querySelector("input[name=duration]:checked"); return picked ? +picked.value : null; }
+    function slot() { var picked = document.querySelector("input[name=slot]:checked"); return picked ? picked.value : null; }
+    function bySlot() { var m = current(); return !!(m && m.bookedBySlot); }
     function price() {
-      var m = current(), picked = document.querySelector("input[name=duration]:checked");
-      if (!m || !picked) return null;
-      return m.prices.filter(function (p) { return p.duration === +picked.value; })[0].price;
+      var m = current(), d = duration();
+      if (!m || !d) return null;
+      return m.prices.filter(function (p) { return p.duration === d; })[0].price;
     }
     function summary() {
-      var cost = price(), missing = CH.shortfall(cost);
+      var cost = moving ? null : price(), missing = moving ? null : CH.shortfall(cost), when = slot();
+      document.getElementById("book-when").textContent = when ? CH.date(when) : (duration() && !bySlot() ? t("time_by_admin") : "—");
       document.getElementById("book-cost").textContent = cost ? CH.money(cost) : "—";
       document.getElementById("book-balance").textContent = CH.money(CH.state.balance);
       var after = document.getElementById("book-after");
@@ -355,18 +403,59 @@
         document.getElementById("book-short-text").textContent = t("short_by").replace("{amount}", CH.money(missing));
         document.getElementById("book-topup").setAttribute("href", CH.topupUrl(missing));
       }
-      document.getElementById("book-submit").disabled = !cost || !!missing;  // a duration first, and the money
-      CH.mainButton(cost && !missing ? t("book") + " · " + CH.money(cost) : null, function () { document.getElementById("book-submit").click(); });
+      var ready = moving ? !!when : !!cost && !missing && (!bySlot() || !!when);  // what they pay for, then the money
+      document.getElementById("book-submit").disabled = !ready;
+      CH.mainButton(ready ? (moving ? t("confirm_move") : t("book") + " · " + CH.money(cost)) : null,
+                    function () { document.getElementById("book-submit").click(); });
+    }
+    function showDay(day) {
+      pickedDay = day;
+      var box = document.getElementById("book-slots"); box.textContent = "";
+      Array.prototype.forEach.call(document.querySelectorAll("#book-days input"), function (input) { input.checked = input.value === day; });
+      (days[day] || []).forEach(function (s) {
+        box.appendChild(el("label", null, el("input", { type: "radio", name: "slot", value: s.start, onchange: function () { hold(s.start); summary(); } }),
+          el("span", { dir: "auto", text: cairoTime(s.start) })));
+      });
+      summary();
+    }
+    function hold(start) {  // kept from others while the student confirms; a refusal reloads the times
+      CH.api("POST", "/api/mentorship/mentors/" + current().id + "/hold", { duration: duration(), slotStart: start }).then(function (res) {
+        if (!res.ok) { CH.toast(CH.errorText(res), true); loadSlots(); }
+      });
+    }
+    function loadSlots() {
+      var box = document.getElementById("book-time"), m = current(), d = duration();
+      box.hidden = !(m && m.bookedBySlot && d);
+      if (box.hidden) { summary(); return Promise.resolve(); }
+      var daysBox = document.getElementById("book-days"), slots = document.getElementById("book-slots"), asked = ++asking;
+      CH.skeleton(slots, 2); daysBox.textContent = "";
+      document.getElementById("book-earlier").disabled = first <= cairoDay(new Date().toISOString());
+      return CH.api("GET", "/api/mentorship/mentors/" + m.id + "/slots?duration=" + d + "&from=" + first + "&days=7").then(function (res) {
+        if (asked !== asking) return;
+        if (!res.ok) { CH.failed(slots, res, loadSlots); return; }
+        CH.loaded(slots); days = {};
+        res.data.slots.forEach(function (s) { var day = cairoDay(s.start); (days[day] = days[day] || []).push(s); });
+        var open = Object.keys(days).sort();
+        document.getElementById("book-no-slots").hidden = open.length > 0;
+        open.forEach(function (day) {
+          daysBox.appendChild(el("label", null, el("input", { type: "radio", name: "day", value: day, onchange: function () { showDay(day); } }),
+            el("span", { text: dayName(day) })));
+        });
+        showDay(open.indexOf(pickedDay) >= 0 ? pickedDay : open[0] || null);
+      });
     }
     function durations() {
       var box = document.getElementById("book-durations"), m = current(); box.textContent = "";
       (m ? m.prices : []).forEach(function (p) {  // none chosen for the student: they pick what they pay for
-        box.appendChild(el("label", null, el("input", { type: "radio", name: "duration", value: p.duration, onchange: summary }),
-          CH.digits(p.duration) + " " + t("minutes") + " · " + CH.money(p.price)));
+        if (moving && p.duration !== movingDuration) return;
+        box.appendChild(el("label", null, el("input", { type: "radio", name: "duration", value: p.duration, checked: moving ? true : null,
+          onchange: loadSlots }), CH.digits(p.duration) + " " + t("minutes") + (moving ? "" : " · " + CH.money(p.price))));
       });
-      summary();
+      loadSlots();
     }
     select.addEventListener("change", durations);
+    document.getElementById("book-earlier").addEventListener("click", function () { first = addDays(first, -7); loadSlots(); });
+    document.getElementById("book-later").addEventListener("click", function () { first = addDays(first, 7); loadSlots(); });
     function loadMentors() { return CH.api("GET", "/api/mentorship/info").then(function (res) {
       var box = document.getElementById("book-durations");
       if (!res.ok) { CH.failed(box, res, loadMentors); return; }
@@ -374,36 +463,69 @@
       select.textContent = "";
       mentors.forEach(function (m) { select.appendChild(el("option", { value: m.id, text: m.name + " · " + CH.money(m.hourlyRate) + " " + t("per_hour") })); });
       if (wanted) select.value = wanted;
+      select.disabled = !!moving;
       durations();
     }); }
+    if (moving) {  // the same booking at another time: nothing to pay, no notes to write
+      document.querySelector("#book-form h2, .card h2").textContent = t("change_time");
+      document.getElementById("book-notes").closest("label").hidden = true;
+      document.getElementById("book-submit").textContent = t("confirm_move");
+    }
     loadMentors();
+    loadPolicy();
+    function sheetRows(rows) {
+      var dl = el("dl", { "class": "summary", id: "book-summary" });
+      rows.forEach(function (r) { if (r[1]) { dl.appendChild(el("dt", { text: t(r[0]) })); dl.appendChild(el("dd", { id: r[2] || null, text: r[1] })); } });
+      return dl;
+    }
+    function failed(res) {
+      showError("book-error", res); CH.refreshBalance().then(summary);
+      var code = res.data && res.data.error && res.data.error.code;
+      if (code === "SLOT_TAKEN" || code === "SLOT_UNAVAILABLE") loadSlots();  // show what is free now
+    }
     document.getElementById("book-form").addEventListener("submit", function (event) {
       event.preventDefault(); hideError("book-error");
-      var picked = document.querySelector("input[name=duration]:checked"), button = document.getElementById("book-submit");
-      if (!current()) return;
-      if (!picked) { showError("book-error", { data: { error: { message: t("pick_duration") } } }); return; }
-      var cost = price(), m = current();
-      var body = { mentorId: m.id, duration: +picked.value, expectedCost: cost };
+      var button = document.getElementById("book-submit"), m = current(), d = duration(), when = slot();
+      if (!m) return;
+      if (!d) { showError("book-error", { data: { error: { message: t("pick_duration") } } }); return; }
+      if (bySlot() && !when) { showError("book-error", { data: { error: { message: t("pick_slot") } } }); return; }
+      var policy = CH.state.policy ? el("p", { "class": "muted", dir: "auto", text: t("policy") + ": " + CH.state.policy }) : null;
+      if (moving) {
+        var move = el("div", null, sheetRows([["mentor", m.name], ["move_to", CH.date(when)]]), policy);
+        CH.confirmSheet(t("confirm_move"), move).then(function (yes) {
+          if (!yes) return;
+          button.disabled = true;
+          CH.api("POST", "/api/mentorship/bookings/" + moving + "/reschedule", { slotStart: when }).then(function (res) {
+            button.disabled = false;
+            if (!res.ok) { failed(res); return; }
+            CH.toast(res.data.requestedStart ? t("move_asked") : t("moved_ok"));
+            location.href = CH.pageUrl("/app/dashboard/mentorship");
+          });
+        });
+        return;
+      }
+      var cost = price(), body = { mentorId: m.id, duration: d, expectedCost: cost };
+      if (when) body.slotStart = when;
       var notes = document.getElementById("book-notes").value.trim();
       if (notes) body.studentNotes = notes;
-      var content = el("dl", { "class": "summary", id: "book-summary" },
-        el("dt", { text: t("mentor") }), el("dd", { text: m.name }),
-        el("dt", { text: t("duration") }), el("dd", { text: CH.digits(body.duration) + " " + t("minutes") }),
-        el("dt", { text: t("cost") }), el("dd", { text: CH.money(cost) }),
-        el("dt", { text: t("balance_now") }), el("dd", { text: CH.money(CH.state.balance) }),
-        el("dt", { text: t("balance_after") }), el("dd", { id: "book-summary-after", text: CH.money(CH.minus(CH.state.balance, cost)) }));
+      var content = el("div", null, sheetRows([
+        ["mentor", m.name], ["when", when ? CH.date(when) : t("time_by_admin")],
+        ["duration", CH.digits(d) + " " + t("minutes")], ["cost", CH.money(cost)],
+        ["balance_now", CH.money(CH.state.balance)], ["balance_after", CH.money(CH.minus(CH.state.balance, cost)), "book-summary-after"]]), policy);
       CH.confirmSheet(t("confirm_booking"), content, null, CH.shortfall(cost)).then(function (yes) {
         if (!yes) return;
         button.disabled = true;
         send("/api/mentorship/book", body).then(function (res) {
           button.disabled = false;
-          if (!res.ok) { showError("book-error", res); CH.refreshBalance().then(summary); return; }
+          if (!res.ok) { failed(res); return; }
           CH.mainButton(null);  // the mentorship page says "Booked and paid" (a toast here would be lost)
-          location.href = CH.pageUrl("/app/dashboard/mentorship?booked=" + res.data.booking.id);
+          var kind = res.data.booking.status === "CONFIRMED" ? "confirmed" : when ? "slot" : "admin";
+          location.href = CH.pageUrl("/app/dashboard/mentorship?booked=" + res.data.booking.id + "&kind=" + kind);
         });
       });
     });
   }
+
 
   // --- launch: the menu button / startapp link lands here ------------------------------------------
   function launch() {
