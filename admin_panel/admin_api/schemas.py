@@ -199,24 +199,19 @@ class PlatformStatsList(Plain):
 MonthStr = Annotated[str, Field(examples=["2026-07"], description="A Cairo month, YYYY-MM")]
 
 
+def _month_param(name: str, description: str):
+    """A month in the query: its pattern documented, its check left to the service (which says what is wrong)."""
+    return Field(
+        None, alias=name, max_length=20, json_schema_extra={"pattern": r"^\d{4}-\d{2}$"}, description=description
+    )
+
+
 class MetricsQuery(CamelIn):
     """Whole Cairo months; the service checks them (a malformed month, a start after the end, an end after this
     month or more than 36 months answer 400 with a sentence)."""
 
-    start: str | None = Field(
-        None,
-        alias="from",
-        max_length=20,
-        json_schema_extra={"pattern": r"^\d{4}-\d{2}$"},
-        description="The first month, YYYY-MM; default: 5 months before `to`",
-    )
-    end: str | None = Field(
-        None,
-        alias="to",
-        max_length=20,
-        json_schema_extra={"pattern": r"^\d{4}-\d{2}$"},
-        description="The last month, YYYY-MM; default: this month",
-    )
+    start: str | None = _month_param("from", "The first month, YYYY-MM; default: 5 months before `to`")
+    end: str | None = _month_param("to", "The last month, YYYY-MM; default: this month")
 
 
 class RevenueMonthOut(Plain):

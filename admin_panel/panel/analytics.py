@@ -69,68 +69,58 @@ def _presets(now) -> list[tuple[str, str, str]]:
     return out
 
 
+def _chart(canvas: str, kind: str, labels: list[str], *datasets: dict, **options) -> dict:
+    """One chart for js/charts.js (CodeHubCharts.draw): options are unit, stacked, horizontal, whole."""
+    return {"canvas": canvas, "type": kind, "labels": labels, "datasets": list(datasets), **options}
+
+
+def _series(label: str, values, color: str | None = None) -> dict:
+    """A dataset: money and rates as strings (Decimal, never float), a missing rate as null (a gap)."""
+    data = [v if isinstance(v, int) else _opt(v) for v in values]
+    return {"label": label, "data": data, **({"color": color} if color else {})}
+
+
 def _charts(m) -> list[dict]:
-    """The page's charts for js/charts.js: money and percentages as strings, a missing rate as null."""
-    months = m.months
+    """The page's charts, one per metric."""
     return [
-        {
-            "canvas": "chart-mrr",
-            "type": "bar",
-            "labels": months,
-            "unit": "EGP",
-            "datasets": [{"label": "Enrollment revenue", "data": [str(r.revenue) for r in m.revenue]}],
-        },
-        {
-            "canvas": "chart-completion",
-            "type": "bar",
-            "horizontal": True,
-            "labels": [p.name for p in m.completion],
-            "unit": "%",
-            "datasets": [
-                {"label": "Completion rate", "data": [_opt(p.rate_pct) for p in m.completion], "color": "#6f42c1"}
-            ],
-        },
-        {
-            "canvas": "chart-bookings",
-            "type": "bar",
-            "stacked": True,
-            "whole": True,
-            "labels": months,
-            "datasets": [
-                {
-                    "label": readable(s.value),
-                    "data": [b.by_status[s.value] for b in m.bookings],
-                    "color": OUTCOME_COLORS[s.value],
-                }
+        _chart("chart-mrr", "bar", m.months, _series("Enrollment revenue", [r.revenue for r in m.revenue]), unit="EGP"),
+        _chart(
+            "chart-completion",
+            "bar",
+            [p.name for p in m.completion],
+            _series("Completion rate", [p.rate_pct for p in m.completion], "#6f42c1"),
+            unit="%",
+            horizontal=True,
+        ),
+        _chart(
+            "chart-bookings",
+            "bar",
+            m.months,
+            *(
+                _series(readable(s.value), [b.by_status[s.value] for b in m.bookings], OUTCOME_COLORS[s.value])
                 for s in BookingStatus
-            ],
-        },
-        {
-            "canvas": "chart-mentors",
-            "type": "bar",
-            "horizontal": True,
-            "labels": [x.name for x in m.mentors],
-            "unit": "hours",
-            "datasets": [
-                {"label": "Booked hours", "data": [str(x.booked_hours) for x in m.mentors], "color": "#17a2b8"}
-            ],
-        },
-        {
-            "canvas": "chart-adoption",
-            "type": "line",
-            "labels": months,
-            "unit": "%",
-            "datasets": [{"label": "Wallet adoption", "data": [_opt(a.share_pct) for a in m.adoption]}],
-        },
-        {
-            "canvas": "chart-clv",
-            "type": "bar",
-            "labels": [c.month for c in m.cohorts],
-            "unit": "EGP",
-            "datasets": [
-                {"label": "Net paid per student", "data": [_opt(c.value) for c in m.cohorts], "color": "#20c997"}
-            ],
-        },
+            ),
+            stacked=True,
+            whole=True,
+        ),
+        _chart(
+            "chart-mentors",
+            "bar",
+            [x.name for x in m.mentors],
+            _series("Booked hours", [x.booked_hours for x in m.mentors], "#17a2b8"),
+            unit="hours",
+            horizontal=True,
+        ),
+        _chart(
+            "chart-adoption", "line", m.months, _series("Wallet adoption", [a.share_pct for a in m.adoption]), unit="%"
+        ),
+        _chart(
+            "chart-clv",
+            "bar",
+            [c.month for c in m.cohorts],
+            _series("Net paid per student", [c.value for c in m.cohorts], "#20c997"),
+            unit="EGP",
+        ),
     ]
 
 
