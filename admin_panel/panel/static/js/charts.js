@@ -26,6 +26,7 @@
     scales[value].beginAtZero = true;
     if (spec.unit) { scales[value].title = { display: true, text: spec.unit }; }
     if (spec.whole) { scales[value].ticks = { precision: 0 }; }
+    if (spec.unit === '%') { scales[value].suggestedMax = 100; }
     return new Chart(canvas, {
       type: spec.type,
       data: { labels: spec.labels, datasets: spec.datasets.map(function (d, i) {
