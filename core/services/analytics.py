@@ -42,6 +42,7 @@ from core.models import (
     AnalyticsRollup,
     BookingStatus,
     Enrollment,
+    LedgerActiveCount,
     LedgerActiveMonth,
     LedgerCohort,
     LedgerDay,
@@ -1201,37 +1202,30 @@ def _enrollment_revenue(session: Session, period: MonthPeriod, until) -> list[Re
 def _platform_completion(session: Session, period: MonthPeriod) -> list[PlatformCompletion]:
     """Per platform: students who enrolled in the period, and of them those who have done every one of its tasks
     (task_completions, one row per student and task; a platform without tasks has nobody complete)."""
-    tasks = select(Task.platform_id, func.count().label("n")).group_by(Task.platform_id).subquery()
-    in_period = select(Enrollment.user_id, Enrollment.platform_id).where(
-        Enrollment.enrolled_at >= period.start, Enrollment.enrolled_at < period.end
+    e = Enrollment
+    in_period = [e.enrolled_at >= period.start, e.enrolled_at < period.end]
+    tasks = dict(session.execute(select(Task.platform_id, func.count()).group_by(Task.platform_id)).all())
+    enrolled = dict(
+        session.execute(select(e.platform_id, func.count()).where(*in_period).group_by(e.platform_id)).all()
     )
-    enrolled, theirs = in_period.subquery(), in_period.subquery()  # two aliases: outer rows, inner filter
     done = (
         select(TaskCompletion.user_id, Task.platform_id, func.count().label("n"))
         .join(Task, Task.id == TaskCompletion.task_id)
-        .join(theirs, (theirs.c.user_id == TaskCompletion.user_id) & (theirs.c.platform_id == Task.platform_id))
         .group_by(TaskCompletion.user_id, Task.platform_id)
         .subquery()
     )
-    task_n = func.coalesce(tasks.c.n, 0)
-    rows = session.execute(
-        select(
-            Platform.id,
-            Platform.name,
-            task_n,
-            func.count(enrolled.c.user_id),
-            func.sum(case(((task_n > 0) & (done.c.n >= task_n), 1), else_=0)),
-        )
-        .select_from(Platform)
-        .outerjoin(tasks, tasks.c.platform_id == Platform.id)
-        .outerjoin(enrolled, enrolled.c.platform_id == Platform.id)
-        .outerjoin(done, (done.c.platform_id == Platform.id) & (done.c.user_id == enrolled.c.user_id))
-        .group_by(Platform.id, Platform.name, task_n)
-        .order_by(Platform.name)
-    ).all()
+    finished: dict[int, int] = defaultdict(int)
+    for pid, n in session.execute(  # (students, platforms, tasks done) pairs, each looked up in enrollments
+        select(done.c.platform_id, done.c.n)
+        .join(e, (e.user_id == done.c.user_id) & (e.platform_id == done.c.platform_id))
+        .where(*in_period)
+    ):
+        finished[pid] += int(n >= tasks.get(pid, 0) > 0)
     return [
-        PlatformCompletion(pid, name, int(n_tasks), int(n), int(complete or 0), _pct(int(complete or 0), int(n)))
-        for pid, name, n_tasks, n, complete in rows
+        PlatformCompletion(
+            pid, name, tasks.get(pid, 0), enrolled.get(pid, 0), finished[pid], _pct(finished[pid], enrolled.get(pid, 0))
+        )
+        for pid, name in session.execute(select(Platform.id, Platform.name).order_by(Platform.name))
     ]
 
 
@@ -1289,53 +1283,69 @@ def _mentor_use(session: Session, period: MonthPeriod) -> tuple[list[MentorUse],
 
 
 def _students_registered(session: Session, months: list[date]) -> dict[date, int]:
-    """{month: students registered before the end of that Cairo month}, in one pass over the users index."""
-    ends = [cairo_midnight(_add_months(m, 1)) for m in months]
-    counts = session.execute(
-        select(*(func.sum(case((User.created_at < end, 1), else_=0)) for end in ends)).where(
-            User.telegram_id.is_not(None), User.created_at < max(ends)
-        )
-    ).one()
-    return {m: int(n or 0) for m, n in zip(months, counts, strict=True)}
+    """{month: students registered before the end of that Cairo month}: a count per month on the index
+    (created_at, telegram_id), so each student's entry is read once."""
+    bounds = [cairo_midnight(m) for m in months] + [cairo_midnight(_add_months(months[-1], 1))]
+    students = select(func.count()).select_from(User).where(User.telegram_id.is_not(None))
+    total = session.scalar(students.where(User.created_at < bounds[0])) or 0
+    out = {}
+    for month, low, high in zip(months, bounds, bounds[1:]):
+        total += session.scalar(students.where(User.created_at >= low, User.created_at < high)) or 0
+        out[month] = total
+    return out
 
 
 def _active_students(session: Session, period: MonthPeriod, until) -> dict[date, int]:
     """{month: students with a ledger row they started (STUDENT_ACTIONS) created in that Cairo month}: the
-    ledger_active_months rollup, plus the live rows (decided since `until`, or pending) of students not in it."""
+    ledger_active_counts rollup, plus the live rows (decided since `until`, or pending) of students not marked in
+    ledger_active_months for that month."""
     t = Transaction
     hour = _hour(session, t.created_at)
-    acts = [t.type.in_(STUDENT_ACTIONS), t.created_at >= period.start, t.created_at < period.end]
 
     def live(*branches: list) -> set[tuple[date, int]]:
         found = set()
         for where in branches:
-            for uid, h in session.execute(select(t.user_id, hour).where(*acts, *where).distinct()):
-                found.add((_month_of_hour(h), uid))
+            for uid, h in session.execute(
+                select(t.user_id, hour).where(t.type.in_(STUDENT_ACTIONS), *where).distinct()
+            ):
+                month = _month_of_hour(h)
+                if period.first <= month <= period.last:
+                    found.add((month, uid))
         return found
 
     counts: dict[date, int] = defaultdict(int)
     if until is None:
-        for month, _ in live([]):
+        for month, _ in live([t.created_at >= period.start, t.created_at < period.end]):
             counts[month] += 1
         return counts
-    m = LedgerActiveMonth
-    in_period = [m.month >= period.first, m.month <= period.last]
-    for month, n in session.execute(select(m.month, func.count()).where(*in_period).group_by(m.month)):
+    c = LedgerActiveCount
+    for month, n in session.execute(select(c.month, c.students).where(c.month >= period.first, c.month <= period.last)):
         counts[month] += n
-    statuses = t.status.in_(ALL_STATUSES)  # lets the planner use (status, decided_at)
+    # the live rows on the (status, decided_at) index alone (their month is checked here: a bound on created_at
+    # would send the planner through a year of the ledger)
+    statuses = t.status.in_(ALL_STATUSES)
     fresh = live([statuses, t.decided_at >= until], [statuses, t.decided_at.is_(None)])
-    users = sorted({uid for _, uid in fresh})
-    marked = set()
-    for i in range(0, len(users), 500):
-        marked.update(
-            (month, uid)
-            for month, uid in session.execute(
-                select(m.month, m.user_id).where(*in_period, m.user_id.in_(users[i : i + 500]))
-            )
-        )
-    for month, _ in fresh - marked:
+    for month, _ in fresh - _marked_months(session, fresh):
         counts[month] += 1
     return counts
+
+
+def _marked_months(session: Session, pairs: set[tuple[date, int]]) -> set[tuple[date, int]]:
+    """Those of the (month, student) pairs already in ledger_active_months: per month, its students looked up on the
+    primary key (month, user_id)."""
+    m = LedgerActiveMonth
+    by_month: dict[date, list[int]] = defaultdict(list)
+    for month, uid in pairs:
+        by_month[month].append(uid)
+    found = set()
+    for month, users in sorted(by_month.items()):
+        users.sort()
+        for i in range(0, len(users), 500):
+            found.update(
+                (month, uid)
+                for uid in session.scalars(select(m.user_id).where(m.month == month, m.user_id.in_(users[i : i + 500])))
+            )
+    return found
 
 
 def _paid_by_cohort(session: Session, where: list) -> dict[date, int]:
@@ -1376,10 +1386,24 @@ def fill_month_rollups(session: Session, *, since: datetime | None, until: datet
         (_month_of_hour(h), uid)
         for uid, h in session.execute(select(t.user_id, hour).where(*where, t.type.in_(STUDENT_ACTIONS)).distinct())
     }
+    if since is not None:  # the first fill starts from empty tables
+        active -= _marked_months(session, active)  # a student already marked for the month stays as is
     rows = [{"month": month, "user_id": uid} for month, uid in sorted(active)]
     conn = session.connection()
-    for i in range(0, len(rows), 1000):  # a student already marked for the month stays as is
+    for i in range(0, len(rows), 1000):
         conn.execute(_insert_ignore(session, LedgerActiveMonth.__table__), rows[i : i + 1000])
+    new: dict[date, int] = defaultdict(int)
+    for month, _ in active:
+        new[month] += 1
+    if new:
+        table = LedgerActiveCount.__table__
+        add = _insert_ignore(session, table, update=False)
+        conn.execute(
+            add.on_conflict_do_update(
+                index_elements=[table.c.month], set_={"students": table.c.students + add.excluded.students}
+            ),
+            [{"month": month, "students": n} for month, n in sorted(new.items())],
+        )
     paid = [{"cohort": c, "paid": p} for c, p in sorted(_paid_by_cohort(session, where).items())]
     if paid:
         table = LedgerCohort.__table__
@@ -1388,4 +1412,4 @@ def fill_month_rollups(session: Session, *, since: datetime | None, until: datet
             add.on_conflict_do_update(index_elements=[table.c.cohort], set_={"paid": table.c.paid + add.excluded.paid}),
             paid,
         )
-    return len(rows) + len(paid)
+    return len(rows) + len(new) + len(paid)

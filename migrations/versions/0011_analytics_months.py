@@ -1,5 +1,5 @@
 """analytics rollups for the success metrics: students active in the wallet per Cairo month
-(ledger_active_months) and net paid per registration cohort (ledger_cohorts), existing rows rolled up here
+(ledger_active_months, ledger_active_counts) and net paid per registration cohort (ledger_cohorts), existing rows rolled up here
 
 Revision ID: 0011
 Revises: 0009
@@ -25,6 +25,12 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("month", "user_id", name=op.f("pk_ledger_active_months")),
+    )
+    op.create_table(
+        "ledger_active_counts",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("students", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", name=op.f("pk_ledger_active_counts")),
     )
     op.create_table(
         "ledger_cohorts",
@@ -53,4 +59,5 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     op.drop_table("ledger_cohorts")
+    op.drop_table("ledger_active_counts")
     op.drop_table("ledger_active_months")

@@ -90,6 +90,8 @@ def test_the_rollups_give_the_same_numbers(session):
     live = _autumn(session)
     assert jobs.roll_up_analytics(session, now=at(10, 20)) > 0  # part rolled up, the rest live
     assert _autumn(session) == live
+    assert jobs.roll_up_analytics(session, now=at(11, 11)) > 0  # Amal's first November booking: marked once
+    assert _autumn(session) == live
     assert jobs.roll_up_analytics(session, now=NOW) > 0  # all decided rows rolled up; Dina's request stays live
     assert _autumn(session) == live
     _check_autumn(_autumn(session))
