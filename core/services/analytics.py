@@ -1129,18 +1129,13 @@ def success_metrics(session: Session, period: MonthPeriod) -> SuccessMetrics:
     students = session.scalar(_students_q()) or 0
     net = _money(sum(paid.values()))
     paying = _distinct_students(session, "paid", _paying_conditions(), until)
-    cohorts = [
-        CohortValue(
-            label,
-            registered[m] - registered[_add_months(m, -1)],
-            _money(paid.get(m, 0)),
-            _per(_money(paid.get(m, 0)), registered[m] - registered[_add_months(m, -1)]),
-        )
-        for m, label in zip(months, labels, strict=True)
-    ]
+    cohorts = []
+    for month, label in zip(months, labels, strict=True):
+        joined, cohort_paid = registered[month] - registered[_add_months(month, -1)], _money(paid.get(month, 0))
+        cohorts.append(CohortValue(label, joined, cohort_paid, _per(cohort_paid, joined)))
     enrolled = sum(p.enrolled for p in completion)
     done = sum(p.completed for p in completion)
-    ratings = sum(m.ratings for m in mentors)
+    ratings = sum(x.ratings for x in mentors)
     return SuccessMetrics(
         period=period,
         months=labels,
@@ -1153,8 +1148,8 @@ def success_metrics(session: Session, period: MonthPeriod) -> SuccessMetrics:
         bookings=bookings,
         bookings_total=sum(b.total for b in bookings),
         mentors=mentors,
-        booked_hours=(Decimal(sum(m.booked_minutes for m in mentors)) / 60).quantize(Decimal("0.1")),
-        sessions_completed=sum(m.completed for m in mentors),
+        booked_hours=(Decimal(sum(x.booked_minutes for x in mentors)) / 60).quantize(Decimal("0.1")),
+        sessions_completed=sum(x.completed for x in mentors),
         ratings=ratings,
         average_rating=_mean_rating(rating_sum, ratings),
         adoption=adoption,
