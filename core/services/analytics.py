@@ -1199,7 +1199,8 @@ def _platform_completion(session: Session, period: MonthPeriod) -> list[Platform
     (task_completions, one row per student and task; a platform without tasks has nobody complete)."""
     e = Enrollment
     in_period = [e.enrolled_at >= period.start, e.enrolled_at < period.end]
-    tasks = dict(session.execute(select(Task.platform_id, func.count()).group_by(Task.platform_id)).all())
+    per_platform = select(Task.platform_id, func.count().label("n")).group_by(Task.platform_id).subquery()
+    tasks = dict(session.execute(select(per_platform.c.platform_id, per_platform.c.n)).all())
     enrolled = dict(
         session.execute(select(e.platform_id, func.count()).where(*in_period).group_by(e.platform_id)).all()
     )
@@ -1209,16 +1210,23 @@ def _platform_completion(session: Session, period: MonthPeriod) -> list[Platform
         .group_by(TaskCompletion.user_id, Task.platform_id)
         .subquery()
     )
-    finished: dict[int, int] = defaultdict(int)
-    for pid, n in session.execute(  # (students, platforms, tasks done) pairs, each looked up in enrollments
-        select(done.c.platform_id, done.c.n)
-        .join(e, (e.user_id == done.c.user_id) & (e.platform_id == done.c.platform_id))
-        .where(*in_period)
-    ):
-        finished[pid] += int(n >= tasks.get(pid, 0) > 0)
+    finished = dict(
+        session.execute(  # each student's tasks done per platform, against the platform's tasks, counted in SQL
+            select(done.c.platform_id, func.count())
+            .join(e, (e.user_id == done.c.user_id) & (e.platform_id == done.c.platform_id))
+            .join(per_platform, per_platform.c.platform_id == done.c.platform_id)
+            .where(*in_period, done.c.n >= per_platform.c.n)
+            .group_by(done.c.platform_id)
+        ).all()
+    )
     return [
         PlatformCompletion(
-            pid, name, tasks.get(pid, 0), enrolled.get(pid, 0), finished[pid], _pct(finished[pid], enrolled.get(pid, 0))
+            pid,
+            name,
+            tasks.get(pid, 0),
+            enrolled.get(pid, 0),
+            finished.get(pid, 0),
+            _pct(finished.get(pid, 0), enrolled.get(pid, 0)),
         )
         for pid, name in session.execute(select(Platform.id, Platform.name).order_by(Platform.name))
     ]
