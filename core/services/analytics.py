@@ -1398,21 +1398,19 @@ def fill_month_rollups(session: Session, *, since: datetime | None, until: datet
     new: dict[date, int] = defaultdict(int)
     for month, _ in active:
         new[month] += 1
-    if new:
-        table = LedgerActiveCount.__table__
-        add = _insert_ignore(session, table, update=False)
-        conn.execute(
-            add.on_conflict_do_update(
-                index_elements=[table.c.month], set_={"students": table.c.students + add.excluded.students}
-            ),
-            [{"month": month, "students": n} for month, n in sorted(new.items())],
-        )
-    paid = [{"cohort": c, "paid": p} for c, p in sorted(_paid_by_cohort(session, where).items())]
-    if paid:
-        table = LedgerCohort.__table__
-        add = _insert_ignore(session, table, update=False)
-        conn.execute(
-            add.on_conflict_do_update(index_elements=[table.c.cohort], set_={"paid": table.c.paid + add.excluded.paid}),
-            paid,
-        )
+    _add_up(session, LedgerActiveCount.__table__, "month", "students", sorted(new.items()))
+    paid = sorted(_paid_by_cohort(session, where).items())
+    _add_up(session, LedgerCohort.__table__, "cohort", "paid", paid)
     return len(rows) + len(new) + len(paid)
+
+
+def _add_up(session: Session, table, key: str, column: str, rows: list[tuple]) -> None:
+    """Insert the (key, number) rows, or add the number to the row the key already has."""
+    if rows:
+        add = _insert_ignore(session, table, update=False)
+        session.connection().execute(
+            add.on_conflict_do_update(
+                index_elements=[table.c[key]], set_={column: table.c[column] + add.excluded[column]}
+            ),
+            [{key: k, column: n} for k, n in rows],
+        )
