@@ -128,3 +128,26 @@ def test_the_menu_and_the_seed_page_name_lead_here(school_2024, owner, mentor):
     assert [label for *_, label in presets] == ["Last 3 months", "Last 6 months", "Last 12 months", "This year"]
     assert len({end for _, end, _ in presets}) == 1  # each ends with this month
     assert mentor.get(AUTUMN).status_code == 403
+
+
+@pytest.mark.slow
+def test_the_page_on_postgresql(pg_url, tmp_path):
+    from tests.panel.helpers import build_panel, login
+
+    panel = build_panel(pg_url, tmp_path)
+    try:
+        with panel.session() as s:
+            seed_metrics_school(s, 2024)
+        c = panel.app.test_client()
+        assert login(c, "owner").status_code == 302
+        html = c.get(AUTUMN).text
+        assert [row[1:] for row in _rows(html, "table-mrr")] == [
+            ["250.00 EGP", "0.0%"],
+            ["200.00 EGP", "-20.0%"],
+            ["350.00 EGP", "+75.0%"],
+        ]
+        assert [row[3] for row in _rows(html, "table-adoption")] == ["66.7%", "50.0%", "100.0%"]
+        assert [row[3] for row in _rows(html, "table-clv")] == ["250.00 EGP", "350.00 EGP", "0.00 EGP"]
+        assert _card(html, "kpi-completion") == "50.0%"
+    finally:
+        panel.db.dispose()
