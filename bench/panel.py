@@ -1,5 +1,5 @@
-"""The panel at size: dashboard, top-up queue, transactions list (first and last page), the analytics the
-JSON endpoints call, and the CSV export. Each measure runs in a child process with a cut-off, so a query
+"""The panel at size: dashboard, analytics page, top-up queue, transactions list (first and last page), the
+analytics the JSON endpoints call, and the CSV export. Each measure runs in a child process with a cut-off, so a query
 that never finishes is reported as such instead of stopping the run."""
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def _measure_inner(kind: str, url: str, data_dir: Path, repeat: int) -> dict:
             "engagement": lambda s: analytics.engagement(s, now=now),
             "platform_performance": lambda s: analytics.platform_performance(s, now=now),
             "monthly_report": lambda s: analytics.monthly_report(s, now.year, now.month),
+            "success_metrics": lambda s: analytics.success_metrics(s, _last_12_months(now)),
         }[name]
         times = []
         for _ in range(repeat):
@@ -121,6 +122,9 @@ def _measure_inner(kind: str, url: str, data_dir: Path, repeat: int) -> dict:
     path = {
         "floor": "/admin/account/password",
         "dashboard": "/admin/",
+        "analytics": "/admin/analytics/?from={}&to={}".format(
+            *(m.strftime("%Y-%m") for m in (_last_12_months(now).first, _last_12_months(now).last))
+        ),
         "topups": "/admin/topups/",
         "transactions.first": "/admin/transactions/",
         "transactions.student": "/admin/transactions/?flt0_student_id_equals=7",
@@ -130,6 +134,13 @@ def _measure_inner(kind: str, url: str, data_dir: Path, repeat: int) -> dict:
         path = last_page_path(client)
     client.get(path)  # warm: templates compiled, statements cached
     return {"times": [_timed_get(client, path) for _ in range(repeat)], "path": path}
+
+
+def _last_12_months(now: datetime):
+    """The Analytics page's longest preset: the 12 Cairo months up to this one (the generated year)."""
+    from core.services import analytics
+
+    return analytics.month_period(None, None, now=now, default_months=12)
 
 
 def _export(client, repeat: int) -> dict:

@@ -37,6 +37,7 @@ SECTIONS = ("panel", "money", "bot", "memory")
 PANEL_KINDS = (
     "floor",
     "dashboard",
+    "analytics",
     "topups",
     "transactions.first",
     "transactions.last",
@@ -46,6 +47,7 @@ PANEL_KINDS = (
     "analytics.engagement",
     "analytics.platform_performance",
     "analytics.monthly_report",
+    "analytics.success_metrics",
     "export",
 )
 

@@ -570,8 +570,40 @@ class LedgerUserMark(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class LedgerActiveMonth(Base):
+    """Analytics rollup: students who started a ledger row themselves (a top-up request, a purchase, a booking
+    payment) in a Cairo month of creation, of the rows decided before `AnalyticsRollup.until` (wallet adoption
+    per month, without a distinct count over the ledger)."""
+
+    __tablename__ = "ledger_active_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the Cairo month
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class LedgerActiveCount(Base):
+    """Analytics rollup: how many students ledger_active_months holds for each month (kept with it by the same
+    fill, so a year's adoption reads twelve rows, not every student's mark)."""
+
+    __tablename__ = "ledger_active_counts"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    students: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerCohort(Base):
+    """Analytics rollup: net piastres paid (purchases and mentorship, less refunds) by the students who registered
+    in a Cairo month, of the approved rows decided before `AnalyticsRollup.until` (lifetime value per cohort)."""
+
+    __tablename__ = "ledger_cohorts"
+
+    cohort: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the Cairo month
+    paid: Mapped[int] = mapped_column(BigInteger)  # piastres, positive: money the students paid
+
+
 class AnalyticsRollup(Base):
-    """How far the rollups go: every ledger row decided before `until` is in ledger_days/ledger_user_marks."""
+    """How far the rollups go: every ledger row decided before `until` is in ledger_days, ledger_user_marks,
+    ledger_active_months (and its counts) and ledger_cohorts."""
 
     __tablename__ = "analytics_rollups"
 

@@ -8,7 +8,7 @@ API's tests start from; `seed_catalog` the smaller one of the bot's tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -218,3 +218,70 @@ def feed_a_transfer(session: Session) -> None:
     """Transfers are fed in from now on (topups.transfer_feed_in_use): one received transfer that pays for nobody's
     request (1.00 EGP from a number no student uses), as after the first forwarded SMS."""
     reconciliation.receive_sms(session, FEED_SMS, source="paste", received_at=utcnow() - timedelta(days=30))
+
+
+# -- the analytics page's school (issue 22 #14) --------------------------------------------------------------------
+
+
+def _complete_tasks(session: Session, uid: int, pid: int, when: datetime, first: int | None = None) -> None:
+    for task in enrollment.platform_tasks(session, uid, pid, now=when)[:first]:
+        enrollment.complete_task(session, uid, task.id, now=when)
+
+
+def seed_metrics_school(session: Session, year: int = 2026) -> None:
+    """Five students (each gets the 500.00 welcome credit), three paid platforms and a free one, two mentors, whose
+    history from August to November of `year` gives round success metrics (tests/core/test_success_metrics.py):
+
+    Aug: Amal registers (10th) and buys Flask 250.00 (15th).
+    Sep: Badr registers (5th), buys Flask (10th), books 30 min with Mona (150.00, held on the 20th, rated 4);
+         Eman registers (20th) and asks for a 1,000.00 top-up, rejected (25th).
+    Oct: Amal tops up 500.00 (1st) and buys DSA 100.00 (12th); Celine registers (3rd), books 60 min (300.00, 5th),
+         cancelled and refunded (6th), buys DSA (12th); Eman buys DSA at 00:30 Cairo time on 1 Nov.
+    Nov: Dina registers (2nd), enrolls in the free Starter course and does its task, asks for a 100.00 top-up
+         (left pending); Badr tops up 300.00 (5th); Celine buys Flask (8th); Amal books 60 min with Mona (10th,
+         held on the 20th, rated 5) and 30 min with Sami (12th, pending).
+    Tasks (21 Nov): Amal does all of Flask (bought in August) and of DSA; Badr all of Flask; Celine 1 of DSA's 2."""
+    keys = (f"metrics-{year}-{n}" for n in range(1, 100))
+
+    def on(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+        return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+
+    mona = add_mentor(session, f"Mona {year}", rate=Decimal("300.00"))
+    sami = add_mentor(session, f"Sami {year}", rate=Decimal("200.00"))
+    flask = add_platform(session, f"Flask {year}", price=Decimal("250.00"), tasks=[f"Flask {i}" for i in range(4)])
+    dsa = add_platform(session, f"DSA {year}", price=Decimal("100.00"), tasks=["Big-O", "Graphs"])
+    free = add_platform(session, f"Starter {year}", tasks=["Hello"])
+    add_platform(session, f"No tasks yet {year}", price=Decimal("50.00"))
+    tg = 7_000_000 + year * 10
+    amal = add_student(session, tg + 1, "Amal", now=on(8, 10))
+    enrollment.enroll(session, amal, flask, idempotency_key=next(keys), now=on(8, 15))
+    badr = add_student(session, tg + 2, "Badr", now=on(9, 5))
+    enrollment.enroll(session, badr, flask, idempotency_key=next(keys), now=on(9, 10))
+    b1 = mentorship.book(session, badr, mona, 30, None, idempotency_key=next(keys), now=on(9, 15)).booking
+    mentorship.confirm(session, b1.id, on(9, 20), actor=SEED, now=on(9, 16))
+    mentorship.complete(session, b1.id, actor=SEED, now=on(9, 20, 12))
+    mentorship.leave_feedback(session, b1.id, badr, 4, "Clear", now=on(9, 20, 13))
+    eman = add_student(session, tg + 5, "Eman", now=on(9, 20))
+    rejected_topup(session, eman, "1000.00", "01012345678", "No transfer found", key=next(keys), now=on(9, 25))
+    approved_topup(session, amal, "500.00", "01012345678", key=next(keys), now=on(10, 1))
+    celine = add_student(session, tg + 3, "Celine", now=on(10, 3))
+    b2 = mentorship.book(session, celine, mona, 60, None, idempotency_key=next(keys), now=on(10, 5)).booking
+    mentorship.cancel(session, b2.id, "Mentor ill", actor=SEED, now=on(10, 6))
+    enrollment.enroll(session, amal, dsa, idempotency_key=next(keys), now=on(10, 12))
+    enrollment.enroll(session, celine, dsa, idempotency_key=next(keys), now=on(10, 12))
+    enrollment.enroll(session, eman, dsa, idempotency_key=next(keys), now=on(10, 31, 22, 30))  # 1 Nov in Cairo
+    dina = add_student(session, tg + 4, "Dina", now=on(11, 2))
+    enrollment.enroll(session, dina, free, idempotency_key=next(keys), now=on(11, 2))
+    _complete_tasks(session, dina, free, on(11, 2))
+    approved_topup(session, badr, "300.00", "01012345678", key=next(keys), now=on(11, 5))
+    enrollment.enroll(session, celine, flask, idempotency_key=next(keys), now=on(11, 8))
+    b3 = mentorship.book(session, amal, mona, 60, None, idempotency_key=next(keys), now=on(11, 10)).booking
+    mentorship.confirm(session, b3.id, on(11, 20), actor=SEED, now=on(11, 11))
+    mentorship.complete(session, b3.id, actor=SEED, now=on(11, 20, 12))
+    mentorship.leave_feedback(session, b3.id, amal, 5, "Great", now=on(11, 20, 13))
+    mentorship.book(session, amal, sami, 30, None, idempotency_key=next(keys), now=on(11, 12))
+    pending_topup(session, dina, "100.00", "01012345678", key=next(keys), now=on(11, 20))
+    _complete_tasks(session, amal, flask, on(11, 21))
+    _complete_tasks(session, amal, dsa, on(11, 21))
+    _complete_tasks(session, badr, flask, on(11, 21))
+    _complete_tasks(session, celine, dsa, on(11, 21), first=1)

@@ -29,6 +29,8 @@ ROWS = [
     "| analytics.engagement |",
     "| analytics.platform_performance |",
     "| analytics.monthly_report |",
+    "| analytics |",
+    "| analytics.success_metrics |",
     "CSV export of transactions (sqlite)",
     "| product |",
 ]

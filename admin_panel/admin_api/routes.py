@@ -5,6 +5,7 @@ A domain error a service raises is answered by the blueprint's one handler (admi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 
@@ -317,3 +318,23 @@ def analytics_engagement():
 def analytics_platforms():
     with service_session() as s:
         return respond(A.PlatformStatsList, {"items": analytics.platform_performance(s)})
+
+
+@api.get("/analytics/metrics")
+@documented(
+    "GET",
+    "/analytics/metrics",
+    "The owner's success metrics over whole Cairo months (the panel's Analytics page)",
+    A.MetricsOut,
+    roles=(OWNER, FINANCE),
+    query=A.MetricsQuery,
+    errors=(400,),
+)
+@roles_required(OWNER, FINANCE)
+def analytics_metrics():
+    q = query_of(A.MetricsQuery, request.args.to_dict())
+    period = analytics.month_period(q.start, q.end)
+    with service_session() as s:
+        m = analytics.success_metrics(s, period)
+    fields = {f.name: getattr(m, f.name) for f in dataclasses.fields(m) if f.name != "period"}
+    return respond(A.MetricsOut, {**fields, "from": m.months[0], "to": m.months[-1]})

@@ -192,3 +192,94 @@ class PlatformStatsOut(Plain):
 
 class PlatformStatsList(Plain):
     items: list[PlatformStatsOut]
+
+
+# --- the success metrics (GET /analytics/metrics) -----------------------------------------------------------------
+
+MonthStr = Annotated[str, Field(examples=["2026-07"], description="A Cairo month, YYYY-MM")]
+
+
+def _month_param(name: str, description: str):
+    """A month in the query: its pattern documented, its check left to the service (which says what is wrong)."""
+    return Field(
+        None, alias=name, max_length=20, json_schema_extra={"pattern": r"^\d{4}-\d{2}$"}, description=description
+    )
+
+
+class MetricsQuery(CamelIn):
+    """Whole Cairo months; the service checks them (a malformed month, a start after the end, an end after this
+    month or more than 36 months answer 400 with a sentence)."""
+
+    start: str | None = _month_param("from", "The first month, YYYY-MM; default: 5 months before `to`")
+    end: str | None = _month_param("to", "The last month, YYYY-MM; default: this month")
+
+
+class RevenueMonthOut(Plain):
+    month: MonthStr
+    revenue: MoneyStr = Field(description="Approved platform purchases (first enrollments and renewals) made in it")
+    growth_pct: DecimalStr | None = Field(description="Change on the month before in %; null when that had none")
+
+
+class PlatformCompletionOut(Plain):
+    platform_id: int
+    name: str
+    tasks: int
+    enrolled: int = Field(description="Students who enrolled in the period")
+    completed: int = Field(description="Of them, those who have done every task")
+    rate_pct: DecimalStr | None
+
+
+class BookingMonthOut(Plain):
+    month: MonthStr
+    by_status: dict[BookingStatusName, int] = Field(description="Bookings made in the month, by their status now")
+    total: int
+
+
+class MentorUseOut(Plain):
+    mentor_id: int
+    name: str
+    booked_minutes: int = Field(description="Confirmed or held sessions dated in the period (no availability yet)")
+    booked_hours: DecimalStr
+    completed: int = Field(description="Sessions held, dated in the period")
+    ratings: int
+    average_rating: DecimalStr | None
+
+
+class AdoptionMonthOut(Plain):
+    month: MonthStr
+    students: int = Field(description="Registered by the end of the month")
+    active: int = Field(description="Of them, with a top-up request, purchase or session payment made in the month")
+    share_pct: DecimalStr | None
+
+
+class CohortValueOut(Plain):
+    month: MonthStr = Field(description="The month the students registered in")
+    students: int
+    net_paid: MoneyStr = Field(description="Paid to date for platforms and sessions, less refunds")
+    value: MoneyStr | None = Field(description="net_paid per student")
+
+
+class MetricsOut(Plain):
+    start: MonthStr = Field(alias="from")
+    end: MonthStr = Field(alias="to")
+    months: list[MonthStr]
+    revenue: list[RevenueMonthOut]
+    revenue_total: MoneyStr
+    completion: list[PlatformCompletionOut]
+    completion_enrolled: int
+    completion_completed: int
+    completion_rate_pct: DecimalStr | None
+    bookings: list[BookingMonthOut]
+    bookings_total: int
+    mentors: list[MentorUseOut]
+    booked_hours: DecimalStr
+    sessions_completed: int
+    ratings: int
+    average_rating: DecimalStr | None
+    adoption: list[AdoptionMonthOut]
+    students: int = Field(description="Registered, to date")
+    paying_students: int
+    net_paid: MoneyStr = Field(description="To date, net of refunds")
+    lifetime_value: MoneyStr | None = Field(description="net_paid per registered student")
+    paying_lifetime_value: MoneyStr | None = Field(description="net_paid per paying student")
+    cohorts: list[CohortValueOut]

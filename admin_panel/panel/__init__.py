@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from admin_panel.panel.analytics import AnalyticsView
 from admin_panel.panel.bookings import BookingView
 from admin_panel.panel.broadcasts import BroadcastView
 from admin_panel.panel.catalogue import EnrollmentView, PlatformView, TaskView
@@ -53,6 +54,7 @@ def _register(admin, panel) -> None:
             Enrollment, s, name="Enrollments", endpoint="enrollments", url="enrollments", category="Catalogue"
         )
     )
+    admin.add_view(AnalyticsView(name="Analytics", endpoint="analytics", url="analytics"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="reports"))
     admin.add_view(BroadcastView(name="Broadcasts", endpoint="broadcasts", url="broadcasts", category="Owner"))
     admin.add_view(SettingsView(name="Settings", endpoint="settings", url="settings", category="Owner"))

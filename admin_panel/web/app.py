@@ -120,7 +120,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
 
 # The seed's panel page names, leading to the matching pages.
-SEED_PAGES = {"financial": "topups.index_view", "mentorship": "bookings.index_view", "analytics": "admin.index"}
+SEED_PAGES = {"financial": "topups.index_view", "mentorship": "bookings.index_view", "analytics": "analytics.index"}
 
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -136,4 +136,6 @@ def _front_door(app: Flask) -> None:
     # browsers ask every site for /favicon.ico (a 404 on each page otherwise): the one icon, for panel and Mini App
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     for name, endpoint in SEED_PAGES.items():
-        app.add_url_rule(f"{PANEL}/{name}", f"seed_{name}", lambda endpoint=endpoint: redirect(url_for(endpoint)))
+        app.add_url_rule(  # the query too: /admin/analytics?from=2026-01 keeps its period
+            f"{PANEL}/{name}", f"seed_{name}", lambda endpoint=endpoint: redirect(url_for(endpoint, **request.args))
+        )

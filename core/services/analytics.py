@@ -37,10 +37,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
+from core.errors import InvalidInput
 from core.models import (
     AnalyticsRollup,
     BookingStatus,
     Enrollment,
+    LedgerActiveCount,
+    LedgerActiveMonth,
+    LedgerCohort,
     LedgerDay,
     LedgerUserMark,
     MentorshipBooking,
@@ -467,6 +471,7 @@ def roll_up(session: Session, *, now: datetime | None = None) -> int:
             if not won:
                 return written  # another runner is rolling up
             written += fill_rollups(session, since=until, until=step)
+            written += fill_month_rollups(session, since=until, until=step)
 
 
 def _insert_ignore(session: Session, table, *, update: bool = True):
@@ -938,3 +943,474 @@ def dashboard(session: Session, *, now: datetime | None = None) -> tuple[dict, F
     shared: dict = {}
     fin = financial(session, now=now, _shared=shared)
     return kpis(session, now=now, _shared=shared), fin, engagement(session, now=now, _shared=shared)
+
+
+# -- the success metrics (the owner's document), over a period of Cairo months --------------------------------------
+
+# What a student starts themselves: asking for a top-up (whatever its outcome), buying a platform, paying a session.
+# Not the welcome credit, a refund or an admin's adjustment, which happen to a wallet.
+STUDENT_ACTIONS = (TransactionType.TOP_UP, TransactionType.PLATFORM_PURCHASE, TransactionType.MENTORSHIP_PAYMENT)
+PAID_TYPES = REVENUE_TYPES + (TransactionType.REFUND,)  # net paid: purchases and sessions, less refunds
+MAX_PERIOD_MONTHS = 36
+DEFAULT_PERIOD_MONTHS = 6
+_MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_label(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def _pct(part, whole) -> Decimal | None:
+    """part of whole in %, to 0.1; None when there is no whole (shown as "—", never a division by zero)."""
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1")) if whole else None
+
+
+def _per(amount: Decimal, n: int) -> Decimal | None:
+    return (amount / n).quantize(Decimal("0.01")) if n else None
+
+
+@dataclass(frozen=True)
+class MonthPeriod:
+    """Whole Cairo months, first..last inclusive (each the first day of its month)."""
+
+    first: date
+    last: date
+
+    @property
+    def months(self) -> list[date]:
+        n = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month
+        return [_add_months(self.first, i) for i in range(n + 1)]
+
+    @property
+    def start(self) -> datetime:
+        return cairo_midnight(self.first)
+
+    @property
+    def end(self) -> datetime:
+        """The instant after the period: the Cairo midnight that starts the month after `last`."""
+        return cairo_midnight(_add_months(self.last, 1))
+
+
+def month_period(
+    start: str | None, end: str | None, *, now: datetime | None = None, default_months: int = DEFAULT_PERIOD_MONTHS
+) -> MonthPeriod:
+    """The period an admin asked for as 'YYYY-MM' texts (either empty: the last `default_months` months up to
+    this Cairo month). Raises InvalidInput with a sentence for a malformed month, a start after the end, an end
+    after this month or a period over MAX_PERIOD_MONTHS."""
+    this_month = _cairo_day(as_utc(now)).replace(day=1)
+
+    def parse(text: str | None, field: str) -> date | None:
+        text = (text or "").strip()
+        if not text:
+            return None
+        m = _MONTH_TEXT.fullmatch(text)
+        if not m or not (2000 <= int(m.group(1)) <= 2100 and 1 <= int(m.group(2)) <= 12):
+            raise InvalidInput(f"choose the '{field}' month as YYYY-MM, e.g. {_month_label(this_month)}", field=field)
+        return date(int(m.group(1)), int(m.group(2)), 1)
+
+    first, last = parse(start, "from"), parse(end, "to")
+    last = last or this_month
+    first = first or min(_add_months(last, 1 - default_months), this_month)
+    if first > last:
+        raise InvalidInput(
+            f"the period starts ({_month_label(first)}) after it ends ({_month_label(last)}): "
+            "choose a 'from' month on or before the 'to' month",
+            field="from",
+        )
+    if last > this_month:
+        raise InvalidInput(f"the period cannot end after this month ({_month_label(this_month)})", field="to")
+    if len(MonthPeriod(first, last).months) > MAX_PERIOD_MONTHS:
+        raise InvalidInput(f"a period is at most {MAX_PERIOD_MONTHS} months", field="from")
+    return MonthPeriod(first, last)
+
+
+@dataclass(frozen=True)
+class RevenueMonth:
+    month: str
+    revenue: Decimal  # approved platform purchases (first and renewals) created in the month
+    growth_pct: Decimal | None  # against the month before; None when that month had none
+
+
+@dataclass(frozen=True)
+class PlatformCompletion:
+    platform_id: int
+    name: str
+    tasks: int
+    enrolled: int  # students who enrolled in the period
+    completed: int  # of them, those who have done every task of the platform
+    rate_pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class BookingMonth:
+    month: str
+    by_status: dict[str, int]  # BookingStatus value -> bookings made in the month, by where they stand now
+    total: int
+
+
+@dataclass(frozen=True)
+class MentorUse:
+    mentor_id: int
+    name: str
+    booked_minutes: int  # confirmed or held sessions dated in the period
+    booked_hours: Decimal
+    completed: int  # sessions held (COMPLETED) dated in the period
+    ratings: int
+    average_rating: Decimal | None
+
+
+@dataclass(frozen=True)
+class AdoptionMonth:
+    month: str
+    students: int  # registered by the end of the month
+    active: int  # of them, those with a ledger row they started in the month (STUDENT_ACTIONS)
+    share_pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class CohortValue:
+    month: str
+    students: int  # registered in the month
+    net_paid: Decimal  # what they have paid to date, net of refunds
+    value: Decimal | None  # net_paid per student
+
+
+@dataclass(frozen=True)
+class SuccessMetrics:
+    period: MonthPeriod
+    months: list[str]
+    revenue: list[RevenueMonth]
+    revenue_total: Decimal
+    completion: list[PlatformCompletion]
+    completion_enrolled: int
+    completion_completed: int
+    completion_rate_pct: Decimal | None
+    bookings: list[BookingMonth]
+    bookings_total: int
+    mentors: list[MentorUse]
+    booked_hours: Decimal
+    sessions_completed: int
+    ratings: int
+    average_rating: Decimal | None
+    adoption: list[AdoptionMonth]
+    students: int  # registered, to date
+    paying_students: int
+    net_paid: Decimal  # to date
+    lifetime_value: Decimal | None  # net_paid per registered student
+    paying_lifetime_value: Decimal | None  # net_paid per paying student
+    cohorts: list[CohortValue]
+
+
+def success_metrics(session: Session, period: MonthPeriod) -> SuccessMetrics:
+    """The owner's success metrics over whole Cairo months: monthly revenue from enrollments and its growth,
+    completion per platform, bookings by outcome, mentors' booked hours and ratings, wallet adoption per month and
+    lifetime value (overall and per registration cohort). Ledger figures come from the rollups plus the live rows
+    since (as every figure here); bookings, enrollments and tasks are small indexed tables, read as they are.
+    Whole months, so the figures do not depend on the time of day: a month still running counts what is in it."""
+    until = rollup_until(session)
+    months = period.months
+    labels = [_month_label(m) for m in months]
+    revenue = _enrollment_revenue(session, period, until)
+    completion = _platform_completion(session, period)
+    bookings = _bookings_by_month(session, period)
+    mentors, rating_sum = _mentor_use(session, period)
+    registered = _students_registered(session, [_add_months(months[0], -1), *months])
+    active = _active_students(session, period, until)
+    adoption = [
+        AdoptionMonth(label, registered[m], active.get(m, 0), _pct(active.get(m, 0), registered[m]))
+        for m, label in zip(months, labels, strict=True)
+    ]
+    paid = _cohort_paid(session, until)
+    students = session.scalar(_students_q()) or 0
+    net = _money(sum(paid.values()))
+    paying = _distinct_students(session, "paid", _paying_conditions(), until)
+    cohorts = []
+    for month, label in zip(months, labels, strict=True):
+        joined, cohort_paid = registered[month] - registered[_add_months(month, -1)], _money(paid.get(month, 0))
+        cohorts.append(CohortValue(label, joined, cohort_paid, _per(cohort_paid, joined)))
+    enrolled = sum(p.enrolled for p in completion)
+    done = sum(p.completed for p in completion)
+    ratings = sum(x.ratings for x in mentors)
+    return SuccessMetrics(
+        period=period,
+        months=labels,
+        revenue=revenue,
+        revenue_total=sum((r.revenue for r in revenue), ZERO),
+        completion=completion,
+        completion_enrolled=enrolled,
+        completion_completed=done,
+        completion_rate_pct=_pct(done, enrolled),
+        bookings=bookings,
+        bookings_total=sum(b.total for b in bookings),
+        mentors=mentors,
+        booked_hours=(Decimal(sum(x.booked_minutes for x in mentors)) / 60).quantize(Decimal("0.1")),
+        sessions_completed=sum(x.completed for x in mentors),
+        ratings=ratings,
+        average_rating=_mean_rating(rating_sum, ratings),
+        adoption=adoption,
+        students=students,
+        paying_students=paying,
+        net_paid=net,
+        lifetime_value=_per(net, students),
+        paying_lifetime_value=_per(net, paying),
+        cohorts=cohorts,
+    )
+
+
+def _mean_rating(total: int, n: int) -> Decimal | None:
+    return (Decimal(total) / n).quantize(Decimal("0.1")) if n else None
+
+
+def _month_of_hour(hour) -> date:
+    return _cairo_day_of_hour(hour).replace(day=1)
+
+
+def _enrollment_revenue(session: Session, period: MonthPeriod, until) -> list[RevenueMonth]:
+    """Approved platform purchases per Cairo month of the period (and the month before, for the first growth)."""
+    before = _add_months(period.first, -1)
+    sums = _sums(
+        session,
+        types=(TransactionType.PLATFORM_PURCHASE,),
+        statuses=(TransactionStatus.APPROVED,),
+        start=cairo_midnight(before),
+        end=period.end,
+        by_day=True,
+        until=until,
+    )
+    piastres: dict[date, int] = defaultdict(int)
+    for (day, _, _), (_, total) in sums.items():
+        piastres[day.replace(day=1)] -= total
+    out, previous = [], piastres[before]
+    for month in period.months:
+        current = piastres[month]
+        growth = _pct(current - previous, previous) if previous > 0 else None
+        out.append(RevenueMonth(_month_label(month), _money(current), growth))
+        previous = current
+    return out
+
+
+def _platform_completion(session: Session, period: MonthPeriod) -> list[PlatformCompletion]:
+    """Per platform: students who enrolled in the period, and of them those who have done every one of its tasks
+    (task_completions, one row per student and task; a platform without tasks has nobody complete)."""
+    e = Enrollment
+    in_period = [e.enrolled_at >= period.start, e.enrolled_at < period.end]
+    per_platform = select(Task.platform_id, func.count().label("n")).group_by(Task.platform_id).subquery()
+    tasks = dict(session.execute(select(per_platform.c.platform_id, per_platform.c.n)).all())
+    enrolled = dict(
+        session.execute(select(e.platform_id, func.count()).where(*in_period).group_by(e.platform_id)).all()
+    )
+    done = (
+        select(TaskCompletion.user_id, Task.platform_id, func.count().label("n"))
+        .join(Task, Task.id == TaskCompletion.task_id)
+        .group_by(TaskCompletion.user_id, Task.platform_id)
+        .subquery()
+    )
+    finished = dict(
+        session.execute(  # each student's tasks done per platform, against the platform's tasks, counted in SQL
+            select(done.c.platform_id, func.count())
+            .join(e, (e.user_id == done.c.user_id) & (e.platform_id == done.c.platform_id))
+            .join(per_platform, per_platform.c.platform_id == done.c.platform_id)
+            .where(*in_period, done.c.n >= per_platform.c.n)
+            .group_by(done.c.platform_id)
+        ).all()
+    )
+    return [
+        PlatformCompletion(
+            pid,
+            name,
+            tasks.get(pid, 0),
+            enrolled.get(pid, 0),
+            finished.get(pid, 0),
+            _pct(finished.get(pid, 0), enrolled.get(pid, 0)),
+        )
+        for pid, name in session.execute(select(Platform.id, Platform.name).order_by(Platform.name))
+    ]
+
+
+def _bookings_by_month(session: Session, period: MonthPeriod) -> list[BookingMonth]:
+    """Bookings made in each Cairo month, by where they stand now (pending, confirmed, held, cancelled)."""
+    b = MentorshipBooking
+    month = _bucket_expr(session, b.created_at, "month", period.start, period.end).label("month")
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {s.value: 0 for s in BookingStatus})
+    for label, status, n in session.execute(
+        select(month, b.status, func.count())
+        .where(b.created_at >= period.start, b.created_at < period.end)
+        .group_by(month, b.status)
+    ):
+        counts[label][_value(status)] += n
+    return [
+        BookingMonth(label, dict(counts[label]), sum(counts[label].values()))
+        for label in (_month_label(m) for m in period.months)
+    ]
+
+
+def _mentor_use(session: Session, period: MonthPeriod) -> tuple[list[MentorUse], int]:
+    """Per mentor, of the sessions dated in the period: minutes confirmed or held, sessions held, their ratings
+    (and the ratings' sum, for the overall mean). Mentors have no available hours yet, so no % is made up."""
+    b = MentorshipBooking
+    booked = b.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED))
+    held = b.status == BookingStatus.COMPLETED
+    rows = session.execute(
+        select(
+            User.id,
+            User.full_name,
+            func.sum(case((booked, b.duration), else_=0)),
+            func.sum(case((held, 1), else_=0)),
+            func.count(case((held, b.rating), else_=None)),
+            func.sum(case((held, b.rating), else_=None)),
+        )
+        .select_from(User)
+        .outerjoin(b, (b.mentor_id == User.id) & (b.session_date >= period.start) & (b.session_date < period.end))
+        .where(User.is_mentor.is_(True) | b.id.is_not(None))
+        .group_by(User.id, User.full_name)
+    ).all()
+    mentors = [
+        MentorUse(
+            mid,
+            name,
+            int(minutes or 0),
+            (Decimal(int(minutes or 0)) / 60).quantize(Decimal("0.1")),
+            int(completed or 0),
+            int(n),
+            _mean_rating(int(total or 0), int(n)),
+        )
+        for mid, name, minutes, completed, n, total in rows
+    ]
+    mentors.sort(key=lambda m: (-m.booked_minutes, -m.completed, m.name))
+    return mentors, sum(int(total or 0) for *_, total in rows)
+
+
+def _students_registered(session: Session, months: list[date]) -> dict[date, int]:
+    """{month: students registered before the end of that Cairo month}: a count per month on the index
+    (created_at, telegram_id), so each student's entry is read once."""
+    bounds = [cairo_midnight(m) for m in months] + [cairo_midnight(_add_months(months[-1], 1))]
+    students = select(func.count()).select_from(User).where(User.telegram_id.is_not(None))
+    total = session.scalar(students.where(User.created_at < bounds[0])) or 0
+    out = {}
+    for month, low, high in zip(months, bounds, bounds[1:]):
+        total += session.scalar(students.where(User.created_at >= low, User.created_at < high)) or 0
+        out[month] = total
+    return out
+
+
+def _active_students(session: Session, period: MonthPeriod, until) -> dict[date, int]:
+    """{month: students with a ledger row they started (STUDENT_ACTIONS) created in that Cairo month}: the
+    ledger_active_counts rollup, plus the live rows (decided since `until`, or pending) of students not marked in
+    ledger_active_months for that month."""
+    t = Transaction
+    hour = _hour(session, t.created_at)
+
+    def live(*branches: list) -> set[tuple[date, int]]:
+        found = set()
+        for where in branches:
+            for uid, h in session.execute(
+                select(t.user_id, hour).where(t.type.in_(STUDENT_ACTIONS), *where).distinct()
+            ):
+                month = _month_of_hour(h)
+                if period.first <= month <= period.last:
+                    found.add((month, uid))
+        return found
+
+    counts: dict[date, int] = defaultdict(int)
+    if until is None:
+        for month, _ in live([t.created_at >= period.start, t.created_at < period.end]):
+            counts[month] += 1
+        return counts
+    c = LedgerActiveCount
+    for month, n in session.execute(select(c.month, c.students).where(c.month >= period.first, c.month <= period.last)):
+        counts[month] += n
+    # the live rows on the (status, decided_at) index alone (their month is checked here: a bound on created_at
+    # would send the planner through a year of the ledger)
+    statuses = t.status.in_(ALL_STATUSES)
+    fresh = live([statuses, t.decided_at >= until], [statuses, t.decided_at.is_(None)])
+    for month, _ in fresh - _marked_months(session, fresh):
+        counts[month] += 1
+    return counts
+
+
+def _marked_months(session: Session, pairs: set[tuple[date, int]]) -> set[tuple[date, int]]:
+    """Those of the (month, student) pairs already in ledger_active_months: per month, its students looked up on the
+    primary key (month, user_id)."""
+    m = LedgerActiveMonth
+    by_month: dict[date, list[int]] = defaultdict(list)
+    for month, uid in pairs:
+        by_month[month].append(uid)
+    found = set()
+    for month, users in sorted(by_month.items()):
+        users.sort()
+        for i in range(0, len(users), 500):
+            found.update(
+                (month, uid)
+                for uid in session.scalars(select(m.user_id).where(m.month == month, m.user_id.in_(users[i : i + 500])))
+            )
+    return found
+
+
+def _paid_by_cohort(session: Session, where: list) -> dict[date, int]:
+    """{Cairo month of registration: net piastres paid} of the approved PAID_TYPES rows matching `where`."""
+    t = Transaction
+    joined = _hour(session, User.created_at)
+    out: dict[date, int] = defaultdict(int)
+    for h, total in session.execute(
+        select(joined, func.sum(_raw(t.amount)))
+        .join(User, User.id == t.user_id)
+        .where(t.type.in_(PAID_TYPES), t.status == TransactionStatus.APPROVED, *where)
+        .group_by(joined)
+    ):
+        out[_month_of_hour(h)] -= int(total or 0)
+    return out
+
+
+def _cohort_paid(session: Session, until) -> dict[date, int]:
+    """Net piastres paid to date by the students of each registration month: ledger_cohorts plus the rows
+    decided since `until`."""
+    if until is None:
+        return _paid_by_cohort(session, [])
+    out: dict[date, int] = defaultdict(int)
+    for cohort, paid in session.execute(select(LedgerCohort.cohort, LedgerCohort.paid)):
+        out[cohort] += int(paid)
+    for cohort, paid in _paid_by_cohort(session, [Transaction.decided_at >= until]).items():
+        out[cohort] += paid
+    return out
+
+
+def fill_month_rollups(session: Session, *, since: datetime | None, until: datetime) -> int:
+    """Add the ledger rows decided in [since, until) (since None: from the beginning) to ledger_active_months and
+    ledger_cohorts, inside the caller's transaction (as fill_rollups). Returns the rows written or added to."""
+    t = Transaction
+    where = [t.decided_at < until] + ([t.decided_at >= since] if since is not None else [])
+    hour = _hour(session, t.created_at)
+    active = {
+        (_month_of_hour(h), uid)
+        for uid, h in session.execute(select(t.user_id, hour).where(*where, t.type.in_(STUDENT_ACTIONS)).distinct())
+    }
+    if since is not None:  # the first fill starts from empty tables
+        active -= _marked_months(session, active)  # a student already marked for the month stays as is
+    rows = [{"month": month, "user_id": uid} for month, uid in sorted(active)]
+    conn = session.connection()
+    for i in range(0, len(rows), 1000):
+        conn.execute(_insert_ignore(session, LedgerActiveMonth.__table__), rows[i : i + 1000])
+    new: dict[date, int] = defaultdict(int)
+    for month, _ in active:
+        new[month] += 1
+    _add_up(session, LedgerActiveCount.__table__, "month", "students", sorted(new.items()))
+    paid = sorted(_paid_by_cohort(session, where).items())
+    _add_up(session, LedgerCohort.__table__, "cohort", "paid", paid)
+    return len(rows) + len(new) + len(paid)
+
+
+def _add_up(session: Session, table, key: str, column: str, rows: list[tuple]) -> None:
+    """Insert the (key, number) rows, or add the number to the row the key already has."""
+    if rows:
+        add = _insert_ignore(session, table, update=False)
+        session.connection().execute(
+            add.on_conflict_do_update(
+                index_elements=[table.c[key]], set_={column: table.c[column] + add.excluded[column]}
+            ),
+            [{key: k, column: n} for k, n in rows],
+        )

@@ -222,3 +222,35 @@ def test_analytics_endpoints(panel, finance):
     assert eng["students"] == 4 and eng["bookings_by_status"]["COMPLETED"] == 1
     platforms = finance.get("/api/admin/analytics/platforms").get_json()["items"]
     assert {p["name"] for p in platforms} >= {"Python Foundations", "Web Development with Flask"}
+
+
+def test_the_success_metrics_endpoint(panel, finance, mentor):
+    """The numbers of the Analytics page, as JSON (money and rates as strings, a missing rate null)."""
+    from tests.factories import seed_metrics_school
+
+    with panel.session() as s:
+        seed_metrics_school(s, 2024)
+    r = finance.get("/api/admin/analytics/metrics?from=2024-09&to=2024-11")
+    assert r.status_code == 200, r.text
+    m = r.get_json()
+    assert (m["from"], m["to"], m["months"]) == ("2024-09", "2024-11", ["2024-09", "2024-10", "2024-11"])
+    assert [(x["revenue"], x["growth_pct"]) for x in m["revenue"]] == [
+        ("250.00", "0.0"),
+        ("200.00", "-20.0"),
+        ("350.00", "75.0"),
+    ]
+    assert [(x["active"], x["students"], x["share_pct"]) for x in m["adoption"]] == [
+        (2, 3, "66.7"),
+        (2, 4, "50.0"),
+        (5, 5, "100.0"),
+    ]
+    assert m["completion_rate_pct"] == "50.0" and m["bookings"][2]["by_status"]["PENDING"] == 1
+    rates = {p["name"]: p["rate_pct"] for p in m["completion"]}
+    assert rates["DSA 2024"] == "33.3" and rates["No tasks yet 2024"] is None
+    assert [c["value"] for c in m["cohorts"]] == ["250.00", "350.00", "0.00"]
+    bad = finance.get("/api/admin/analytics/metrics?from=2024-11&to=2024-09")
+    assert bad.status_code == 400 and "after it ends" in bad.get_json()["error"]["message"]
+    assert finance.get("/api/admin/analytics/metrics?from=24-1").status_code == 400
+    assert finance.get("/api/admin/analytics/metrics?month=2024-01").status_code == 400  # unknown parameter
+    assert finance.get("/api/admin/analytics/metrics").status_code == 200  # the last 6 months
+    assert mentor.get("/api/admin/analytics/metrics").status_code == 403

@@ -14,7 +14,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.datagen import Size, generate
-from core.models import AnalyticsRollup, LedgerDay, LedgerUserMark, Transaction, TransactionStatus
+from core.models import (
+    AnalyticsRollup,
+    LedgerActiveMonth,
+    LedgerCohort,
+    LedgerDay,
+    LedgerUserMark,
+    Transaction,
+    TransactionStatus,
+)
 from core.services import analytics, enrollment, jobs, mentorship, topups
 from tests.core.helpers import ADMIN, key, mentor, platform, student
 
@@ -73,6 +81,9 @@ def _snapshot(session, now):
         "october": analytics.monthly_report(session, 2026, 10),
         "november": analytics.monthly_report(session, 2026, 11),
         "summary": analytics.daily_summary(session, now=now),
+        "success_metrics": analytics.success_metrics(
+            session, analytics.month_period(None, None, now=now, default_months=13)
+        ),
         **{
             f"series_{p}": analytics.revenue_series(session, period=p, since=now - timedelta(days=400), now=now)
             for p in ("day", "week", "month")
@@ -139,6 +150,8 @@ def test_rollups_give_the_live_numbers(db_url, session, monkeypatch):
 
     assert session.scalar(select(func.count()).select_from(LedgerDay)) > 0
     assert session.scalar(select(func.count()).select_from(LedgerUserMark)) > 0
+    assert session.scalar(select(func.count()).select_from(LedgerActiveMonth)) > 0
+    assert session.scalar(select(func.count()).select_from(LedgerCohort)) > 0
     # everything decided is rolled up now; new rows are read live until the next roll-up
     later = GEN_NOW + timedelta(days=1, hours=2)
     pid = platform(session, "Late", "5.00", tasks=1)

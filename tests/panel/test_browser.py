@@ -91,6 +91,31 @@ def test_dashboard_charts_are_drawn(page):
     page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
 
 
+def test_analytics_charts_are_drawn(page):
+    """Each success metric's chart on the Analytics page (js/charts.js, shared with the dashboard), at desktop
+    width and on a phone."""
+    page.goto("/admin/analytics/")
+    page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-clv') !== undefined")
+    for chart_id in ("chart-mrr", "chart-completion", "chart-bookings", "chart-mentors", "chart-adoption", "chart-clv"):
+        chart = page.evaluate(
+            "id => ({chart: !!Chart.getChart(id), w: document.getElementById(id).width, "
+            "labels: Chart.getChart(id).data.labels.length})",
+            chart_id,
+        )
+        assert chart["chart"] and chart["w"] > 100 and chart["labels"] > 0, (chart_id, chart)
+    assert "None" not in page.inner_text("body") and "undefined" not in page.inner_text("body")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "analytics.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto("/admin/analytics/")
+        page.wait_for_function("Chart.getChart('chart-clv') !== undefined")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
+        page.screenshot(path=str(OUTPUT / "analytics-phone.png"), full_page=True)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_approve_a_topup_and_see_the_balance_change(page, live):
     panel, _base = live
     tx = panel.pending_topups()[0]  # Youssef's 200.00

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 LANGUAGES = ["en"]
 FIRST_PENDING = "table.model-list tbody tr:first-child .row-actions"
-# name -> (path, its primary actions: name -> selector); /admin/analytics is the dashboard until its own page
+# name -> (path, its primary actions: name -> selector)
 PAGES = {
     "dashboard": ("/admin/", {"Oldest pending top-up": "#needs-attention a[href*='/topups/']"}),
     "queue": (
@@ -37,7 +37,7 @@ PAGES = {
         {"Export": ".nav-tabs a.dropdown-toggle:has(+ .dropdown-menu a[href*='/export/'])"},
     ),
     "bookings": ("/admin/bookings/", {"Confirm": "table.model-list tbody tr:first-child a[href*='/booking/']"}),
-    "analytics": ("/admin/analytics", {}),
+    "analytics": ("/admin/analytics", {"Show": "#period-form button[type=submit]"}),
     "reports": ("/admin/reports/", {"Show": "form[method=get] button[type=submit]", "Download CSV": "#download-csv"}),
     "settings": ("/admin/settings/", {"Save settings": "form button[type=submit].btn-primary"}),
 }

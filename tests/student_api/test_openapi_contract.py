@@ -66,6 +66,7 @@ def test_openapi_document_is_served_to_admins(contract):
         "/api/admin/analytics/financial",
         "/api/admin/analytics/engagement",
         "/api/admin/analytics/platforms",
+        "/api/admin/analytics/metrics",
     }
     assert admin_paths <= set(doc["paths"])
     assert doc["components"]["securitySchemes"]["adminToken"] == {

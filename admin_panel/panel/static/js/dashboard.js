@@ -1,20 +1,8 @@
 /* Draws the dashboard charts from the JSON embedded in the page (no network). */
 (function () {
   var data = JSON.parse(document.getElementById('chart-data').textContent);
-  var num = function (xs) { return xs.map(function (x) { return parseFloat(x); }); };
-  var palette = ['#0d6efd', '#20c997', '#f0ad4e', '#dc3545', '#6f42c1', '#17a2b8'];
-  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-  Chart.defaults.maintainAspectRatio = false;
-  Chart.defaults.animation = false;
-  // charts follow their box's width (chart-box sets the height): a long category name is shortened to what the
-  // axis can hold (the tooltip says it whole) and crowded labels skip or tilt instead of clipping on a phone
-  Chart.defaults.responsive = true;
-  Chart.defaults.scale.ticks.autoSkip = true;
-  Chart.defaults.scale.ticks.maxRotation = 45;
-  Chart.defaults.scales.category.ticks.callback = function (value) {
-    var label = String(this.getLabelForValue(value)), room = Math.max(10, Math.floor(this.chart.width / 16));
-    return label.length > room ? label.slice(0, room - 1) + '…' : label;
-  };
+  var num = CodeHubCharts.num, palette = CodeHubCharts.palette;  /* js/charts.js: shared with the analytics page */
+  CodeHubCharts.setup();
   new Chart(document.getElementById('chart-revenue'), {
     type: 'bar',
     data: { labels: data.revenue.labels, datasets: data.revenue.datasets.map(function (d, i) {
