@@ -140,6 +140,14 @@ class RescheduleRefused(DomainError):
     http_status = 409
 
 
+class RefundChanged(DomainError):
+    """What a cancellation gives back is not what the student was shown (the session was dated or moved, or a
+    bound of the policy passed meanwhile); details: old, new. Nothing was cancelled."""
+
+    code = "REFUND_CHANGED"
+    http_status = 409
+
+
 class PriceChanged(DomainError):
     code = "PRICE_CHANGED"
     http_status = 409

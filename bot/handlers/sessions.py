@@ -1,4 +1,5 @@
-"""/sessions: upcoming and past bookings; Cancel a pending one (refund); Rate a completed one."""
+"""/sessions: upcoming and past bookings; Cancel one before it starts (refund under the cancellation policy, the
+amount said first and kept); Rate a completed one."""
 
 from __future__ import annotations
 
@@ -11,20 +12,31 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui.cards import RateCb, stars_buttons
-from bot.ui.format import clip, esc, money, number, status_name, when, with_balance
+from bot.ui.errors import BOT_VOICE
+from bot.ui.format import clip, esc, money, money_value, number, status_name, when, with_balance
 from bot.ui.keyboards import BTN_SESSIONS, MenuButton, RowId
 from core.db import BriefAsyncSession
+from core.errors import InvalidInput
 from core.models import BookingStatus
-from core.services import mentorship
+from core.services import mentorship, policy
 from core.services.mentorship import BookingInfo
 from core.services.students import UserInfo
+from core.timeutil import utcnow
+from core.words.booking import policy_text
 
 PAST_SHOWN = 15
 
 
 class SessionCb(CallbackData, prefix="s"):
-    action: str  # cancel | cancel_yes | rate | skip_feedback
+    action: str  # cancel | cancel_yes (buttons sent before the policy) | rate | skip_feedback
     id: RowId
+
+
+class CancelCb(CallbackData, prefix="sc"):
+    """Yes, cancel: with the refund the student was shown, which the cancellation must still give."""
+
+    id: RowId
+    refund: str
 
 
 class FeedbackStates(StatesGroup):
@@ -41,7 +53,8 @@ def session_line(b: BookingInfo) -> str:
         if b.admin_notes:
             status += "\n   " + _("Notes: {notes}").format(notes=esc(clip(b.admin_notes, 300)))
     elif b.status == BookingStatus.CANCELLED:
-        status += " — " + _("refunded {amount}").format(amount=money(b.total_cost))
+        back = b.total_cost if b.refunded is None else b.refunded  # before the policy, every refund was full
+        status += " — " + _("refunded {amount}").format(amount=money(back))
     elif b.status == BookingStatus.COMPLETED and b.rating:
         status += " — " + "⭐" * b.rating
     return f"{head}\n   {status}"
@@ -58,8 +71,9 @@ async def cmd_sessions(message: Message, session: BriefAsyncSession, student: Us
         lines.append(_("…and {count} older sessions.").format(count=number(len(past) - PAST_SHOWN)))
         past = past[:PAST_SHOWN]
     rows = []
+    now = utcnow()
     for b in upcoming:
-        if b.status == BookingStatus.PENDING:
+        if b.session_date is None or b.session_date > now:
             rows.append(
                 [
                     InlineKeyboardButton(
@@ -86,31 +100,34 @@ async def on_cancel_ask(
     callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession, student: UserInfo
 ) -> None:
     b = await session.run_sync(mentorship.check_cancellable, callback_data.id, student_id=student.id)
+    refund = await session.run_sync(mentorship.refund_if_cancelled, b)
+    terms = await session.run_sync(policy.policy_for, b.mentor_id)
     await callback.answer()
     yes = InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=_("Yes, cancel it"), callback_data=SessionCb(action="cancel_yes", id=b.id).pack()
+                    text=_("Yes, cancel it"),
+                    callback_data=CancelCb(id=b.id, refund=str(refund.amount)).pack(),
                 )
             ]
         ]
     )
+    ask = _("Cancel booking #{id} with {mentor}? You get {refund} back.").format(
+        id=number(b.id), mentor=esc(b.mentor_name), refund=money(refund.amount)
+    )
     await callback.message.answer(
-        with_balance(
-            _("Cancel booking #{id} with {mentor}? You get {cost} back.").format(
-                id=number(b.id), mentor=esc(b.mentor_name), cost=money(b.total_cost)
-            ),
-            student.balance,
-        ),
-        reply_markup=yes,
+        with_balance(ask + "\n\n" + policy_text(terms, BOT_VOICE), student.balance), reply_markup=yes
     )
 
 
 async def on_cancel(
-    callback: CallbackQuery, callback_data: SessionCb, session: BriefAsyncSession, student: UserInfo
+    callback: CallbackQuery, callback_data: SessionCb | CancelCb, session: BriefAsyncSession, student: UserInfo
 ) -> None:
-    result = await session.run_sync(mentorship.cancel, callback_data.id, student_id=student.id)
+    shown = money_value(callback_data.refund) if isinstance(callback_data, CancelCb) else None
+    if isinstance(callback_data, CancelCb) and shown is None:
+        raise InvalidInput("bad refund")
+    result = await session.run_sync(mentorship.cancel, callback_data.id, student_id=student.id, expected_refund=shown)
     await callback.message.edit_text(
         with_balance(
             _("✖️ Booking #{id} cancelled. Refunded: <b>{refund}</b>.").format(
@@ -184,6 +201,7 @@ def build_router() -> Router:
     router.message.register(cmd_sessions, MenuButton(BTN_SESSIONS))
     router.callback_query.register(on_cancel_ask, SessionCb.filter(F.action == "cancel"))
     router.callback_query.register(on_cancel, SessionCb.filter(F.action == "cancel_yes"))
+    router.callback_query.register(on_cancel, CancelCb.filter())
     router.callback_query.register(on_rate_ask, SessionCb.filter(F.action == "rate"))
     router.callback_query.register(on_rate, RateCb.filter())
     router.message.register(on_feedback, FeedbackStates.text, F.text, ~F.text.startswith("/"))

@@ -8,7 +8,7 @@ from html import escape
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from core.errors import InvalidAmount
 from core.money import ZERO, format_money, format_signed, parse_amount
@@ -58,6 +58,19 @@ def when(value: datetime | str | None, *, time: bool = True) -> str:
         pattern = "EEE d MMM y, HH:mm" if time else "d MMM y"
     text = format_datetime(as_utc(value), pattern, tzinfo=CAIRO, locale="ar_EG" if loc == "ar" else "en_GB")
     return digits(text, loc)
+
+
+def day_label(day) -> str:
+    """A Cairo calendar day, short, in the reader's language ("Thu 10 Dec")."""
+    loc = locale()
+    text = format_date(day, "EEE d MMM", locale="ar_EG" if loc == "ar" else "en_GB")
+    return digits(text, loc)
+
+
+def clock(value: datetime) -> str:
+    """The Cairo wall-clock time of an instant ("18:30")."""
+    loc = locale()
+    return digits(format_datetime(as_utc(value), "HH:mm", tzinfo=CAIRO, locale="en_GB"), loc)
 
 
 def esc(text: str | None) -> str:

@@ -23,6 +23,7 @@ from core.errors import (
     NotFound,
     NotOwner,
     PriceChanged,
+    RefundChanged,
     RescheduleRefused,
     SessionOverlap,
     SlotUnavailable,
@@ -636,9 +637,11 @@ def cancel(
     *,
     actor: Actor | None = None,
     student_id: int | None = None,
+    expected_refund: Decimal | None = None,
     now: datetime | None = None,
 ) -> CancelResult:
-    """Cancel and refund under the cancellation policy (core.services.policy), once.
+    """Cancel and refund under the cancellation policy (core.services.policy), once; with `expected_refund`
+    (what the student was shown), RefundChanged instead when the policy now gives another amount.
 
     An admin (actor) may cancel PENDING or CONFIRMED bookings, must give the student a reason (ReasonRequired
     otherwise) and always refunds in full; a student (student_id) may cancel their own PENDING or CONFIRMED
@@ -669,6 +672,8 @@ def cancel(
         notifications.withdraw(session, f"booking:{booking_id}", NotificationKind.REMINDER_SESSION)
         terms = policy.policy_for(session, booking.mentor_id)
         refund = policy.refund_for(terms, booking.total_cost, booking.session_date, now=now, by_student=by_student)
+        if expected_refund is not None and refund.amount != expected_refund:
+            raise RefundChanged("the refund changed", old=expected_refund, new=refund.amount)
         booking.refunded = refund.amount
         new_balance = wallet_balance(session, booking.student_id)
         if refund.amount > 0:

@@ -33,6 +33,7 @@ from core.errors import (
     PlatformInactive,
     PriceChanged,
     ReasonRequired,
+    RefundChanged,
     RescheduleRefused,
     SessionOverlap,
     SlotTaken,
@@ -136,6 +137,10 @@ ERROR_WORDS: dict[type[DomainError], Callable[[dict, Voice], str]] = {
     AlreadyEnrolled: lambda d, v: v._("You are already enrolled in this platform."),
     AccessDenied: lambda d, v: v._("🔒 This content is locked. Enroll to unlock the tasks."),
     MentorUnavailable: lambda d, v: v._("This mentor is not taking bookings right now."),
+    RefundChanged: lambda d, v: v._(
+        "Cancelling now gives back {new}, not {old}: the session's time or the policy's bound changed. "
+        "Nothing was cancelled; please look again."
+    ).format(old=v.money(d["old"]), new=v.money(d["new"])),
     SessionOverlap: lambda d, v: v._(
         "The mentor already has session #{booking} at that time. Please choose another time."
     ).format(booking=v.number(d.get("booking", ""))),

@@ -7,7 +7,7 @@ overlap an earlier one of the same mentor keeps no end (so no constraint holds i
 to re-date.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 
 """
 
@@ -20,7 +20,7 @@ from core.money import Money
 from core.timeutil import UTCDateTime
 
 revision: str = "0012"
-down_revision: Union[str, Sequence[str], None] = "0009"
+down_revision: Union[str, Sequence[str], None] = "0011"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
