@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
 from core.models import Platform, Task, User
-from core.services import enrollment, mentorship, students, topups
+from core.services import availability, enrollment, mentorship, students, topups
 from core.services.common import Actor
 from core.timeutil import utcnow
 
@@ -74,7 +74,16 @@ def seed_demo(session: Session) -> str:
         bio="Full-stack engineer, 10 years of Python.",
         rate=Decimal("300.00"),
     )
-    mentorship.create_mentor(session, "Salma Farouk", actor=admin, bio="Data science and ML.", rate=Decimal("200.00"))
+    salma = mentorship.create_mentor(
+        session, "Salma Farouk", actor=admin, bio="Data science and ML.", rate=Decimal("200.00")
+    )
+    # Salma is booked by slot (weekly hours, Cairo time); Ahmed keeps the flow where an admin sets each date
+    evenings, saturday = [(16 * 60, 21 * 60)], [(10 * 60, 14 * 60)]
+    week = {0: evenings, 1: evenings, 2: evenings, 3: evenings, 5: saturday, 6: evenings}
+    availability.set_week(session, salma.id, week, actor=admin, now=now)
+    availability.set_rules(
+        session, salma.id, meeting_link="https://meet.google.com/codehub-salma", actor=admin, now=now
+    )
     platforms = {p.name: p.id for p in session.scalars(select(Platform))}
     ids = []
     for tg, name, username, lang in STUDENTS:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.db import unit_of_work
 from core.errors import InvalidInput, InvalidState, RescheduleRefused, SlotTaken, SlotUnavailable
-from core.models import BookingStatus, Notification, NotificationKind, NotificationStatus
+from core.models import BookingStatus, Notification, NotificationKind, NotificationStatus, User
 from core.services import availability, mentorship, notifications, policy, wallet
 from core.services.settings import update_settings
 from core.timeutil import CAIRO
@@ -235,3 +235,13 @@ def test_a_mentor_who_confirms_at_once_takes_a_move_at_once(session, ahmed):
     booked = mentorship.book(session, sid, ahmed, 60, idempotency_key="a1", slot_start=cairo(THURSDAY, 10), now=early)
     moved = mentorship.request_reschedule(session, booked.booking.id, sid, cairo(THURSDAY, 15), now=early)
     assert moved.session_date == cairo(THURSDAY, 15) and moved.status == BookingStatus.CONFIRMED
+
+
+def test_the_demo_school_has_a_mentor_with_free_slots_at_once(session):
+    from core import demo
+
+    demo.seed_demo(session)
+    salma = session.scalar(select(User.id).where(User.full_name == "Salma Farouk"))
+    slots = availability.free_slots(session, salma, 60, NOW.date(), 7, now=NOW)
+    assert slots and {s.start.astimezone(CAIRO).strftime("%H:%M") for s in slots} >= {"16:00", "20:00"}
+    assert availability.rules_of(session, salma).meeting_link.startswith("https://")

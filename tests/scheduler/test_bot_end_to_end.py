@@ -162,10 +162,11 @@ async def test_two_bot_replicas_send_each_message_and_reminder_once(fake_api, tm
                 payload={"amount": "10.00", "balance": "510.00", "reason": "gift"},
             )
     with db.session() as s:  # closed: an unclosed one stayed idle in a transaction (issue 20, #12)
-        mentor = mentorship.create_mentor(s, "Ahmed", actor=OWNER, rate=Decimal("100"))
+        # one mentor each: five sessions at one time (a mentor is never booked twice at once)
+        mentors = [mentorship.create_mentor(s, f"Mentor {n}", actor=OWNER, rate=Decimal("100")) for n in range(5)]
     booked = []
     with db.session() as s:
-        for uid in ids[:5]:
+        for uid, mentor in zip(ids[:5], mentors):
             b = mentorship.book(s, uid, mentor.id, 30, idempotency_key=f"b{uid}").booking
             mentorship.confirm(s, b.id, utcnow() + timedelta(minutes=50), actor=OWNER)
             booked.append(600000 + ids.index(uid))
