@@ -3,6 +3,11 @@
   var data = JSON.parse(document.getElementById('chart-data').textContent);
   var num = function (xs) { return xs.map(function (x) { return parseFloat(x); }); };
   var palette = ['#0d6efd', '#20c997', '#f0ad4e', '#dc3545', '#6f42c1', '#17a2b8'];
+  var texts = data.texts;  // the chart words in the admin's language
+  var rtl = document.documentElement.dir === 'rtl';
+  Chart.defaults.locale = document.documentElement.lang === 'ar' ? 'ar-EG' : 'en';  // Arabic-Indic digits on axes
+  Chart.defaults.plugins.legend.rtl = rtl;
+  Chart.defaults.plugins.tooltip.rtl = rtl;
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.animation = false;
@@ -11,22 +16,22 @@
     data: { labels: data.revenue.labels, datasets: data.revenue.datasets.map(function (d, i) {
       return { label: d.label, data: num(d.data), backgroundColor: palette[i] };
     }) },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'EGP' } } } }
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: texts.currency } } } }
   });
   new Chart(document.getElementById('chart-topups'), {
     type: 'doughnut',
     data: { labels: data.topups.labels, datasets: [{ data: data.topups.counts, backgroundColor: ['#28a745', '#dc3545', '#f0ad4e'] }] },
     options: { plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: {
-      label: function (c) { return c.label + ': ' + c.raw + ' (' + data.topups.amounts[c.dataIndex] + ' EGP)'; } } } } }
+      label: function (c) { return c.label + ': ' + c.raw + ' (' + data.topups.amounts[c.dataIndex] + ' ' + texts.currency + ')'; } } } } }
   });
   new Chart(document.getElementById('chart-enrollments'), {
     type: 'bar',
-    data: { labels: data.enrollments.labels, datasets: [{ label: 'Enrollments', data: data.enrollments.data, backgroundColor: '#6f42c1' }] },
+    data: { labels: data.enrollments.labels, datasets: [{ label: texts.enrollments, data: data.enrollments.data, backgroundColor: '#6f42c1' }] },
     options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
   new Chart(document.getElementById('chart-bookings'), {
     type: 'line',
-    data: { labels: data.bookings.labels, datasets: [{ label: 'Bookings', data: data.bookings.data, borderColor: '#17a2b8', backgroundColor: 'rgba(23,162,184,.15)', fill: true, tension: .25 }] },
+    data: { labels: data.bookings.labels, datasets: [{ label: texts.bookings, data: data.bookings.data, borderColor: '#17a2b8', backgroundColor: 'rgba(23,162,184,.15)', fill: true, tension: .25 }] },
     options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
 }());
