@@ -16,7 +16,8 @@ from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core.words import DEFAULT_LANGUAGE, LANGUAGES, gettext_for
+from core.words import DEFAULT_LANGUAGE, LANGUAGES, digits, gettext_for
+from core.words.labels import status_name, type_name
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "panel" / "translations"  # the panel owns its words
 DOMAIN = "panel"
@@ -76,6 +77,9 @@ def init_i18n(app: Flask) -> None:
             "panel_direction": direction(),
             "panel_languages": LANGUAGE_NAMES,
             "role_name": role_name,
+            "status_label": lambda value: status_name(value, core_words()),
+            "type_label": lambda value: type_name(value, core_words()),
+            "number": lambda value: digits(str(value), language()),
         }
 
 
