@@ -12,6 +12,7 @@ from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -78,6 +79,12 @@ def readable(value) -> str:
     return str(value)
 
 
+def stored_text(text: str | None) -> Markup:
+    """A text kept as it was written (a ledger description, a reason), isolated so it reads in its own direction
+    inside an Arabic page: the panel translates its own words, not the records."""
+    return Markup('<bdi dir="auto">%s</bdi>') % text if text else Markup("—")
+
+
 def age(value) -> str:
     if value is None:
         return "—"
@@ -89,6 +96,16 @@ def age(value) -> str:
     if hours < 48:
         return _("%(n)s h", n=fmt_number(hours))
     return _("%(n)s days", n=fmt_number(hours // 24))
+
+
+def _label_choices(names: dict, name_of) -> list[tuple[str, LazyString]]:
+    """Filter options of an enum column as admins read them, in the language of each request."""
+    return [(value, LazyString(lambda value=value: name_of(value, i18n.core_words()))) for value in names]
+
+
+# For `column_choices`: Flask-Admin's filters of a status or type column offer these labels, not enum names.
+STATUS_CHOICES = _label_choices(STATUS_NAMES, status_name)
+TYPE_CHOICES = _label_choices(TYPE_NAMES, type_name)
 
 
 def money_formatter(field: str):

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import case
 
 from admin_panel.panel.base import (
+    STATUS_CHOICES,
     SecureModelView,
     age,
     enum_formatter,
@@ -61,6 +62,7 @@ class BookingView(SecureModelView):
         "student_notes": _l("notes"),
     }
     column_sortable_list = ["id", "status", "session_date", "created_at", "duration"]
+    column_choices = {"status": STATUS_CHOICES}
     column_filters = ["status", "mentor.full_name", "student.full_name"]
     column_searchable_list = ["student.full_name", "mentor.full_name", "student_notes"]
     column_formatters = {

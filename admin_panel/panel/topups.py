@@ -13,6 +13,7 @@ from sqlalchemy import case
 from sqlalchemy.orm import joinedload
 
 from admin_panel.panel.base import (
+    STATUS_CHOICES,
     ActionPrompt,
     SecureModelView,
     age,
@@ -121,6 +122,7 @@ class TopupView(SecureModelView):
         "user.username": _l("username"),
     }
     column_sortable_list = ["id", "amount", "status", "created_at"]
+    column_choices = {"status": STATUS_CHOICES}
     column_searchable_list = ["user.full_name", "user.username", "wallet_number_masked"]
     column_filters = ["status"]
     column_formatters = {

@@ -12,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from admin_panel.panel.base import (
+    STATUS_CHOICES,
+    TYPE_CHOICES,
     SecureModelView,
     enum_formatter,
     fmt_money,
@@ -19,6 +21,7 @@ from admin_panel.panel.base import (
     fmt_time,
     money_formatter,
     readable,
+    stored_text,
 )
 from core.models import AdminRole, Transaction
 from core.services.ledger import TOTALS_CAP, capped_totals
@@ -104,6 +107,7 @@ class TransactionView(SecureModelView):
         "reference": _l("reference"),
     }
     column_sortable_list = ["id", "created_at", "type", "amount", "status"]
+    column_choices = {"type": TYPE_CHOICES, "status": STATUS_CHOICES}
     column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ["description", "reference", "user.full_name", "user.username"]
     column_filters = [
@@ -121,6 +125,7 @@ class TransactionView(SecureModelView):
         "amount": money_formatter("amount"),
         "balance_after": money_formatter("balance_after"),
         "status": enum_formatter("status"),
+        "description": lambda v, c, m, n: stored_text(m.description),
     }
     column_export_list = [
         "id",

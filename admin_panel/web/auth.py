@@ -29,7 +29,7 @@ from core.services.common import Actor
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = lazy_gettext("Please log in to continue.")
+login_manager.login_message = "Please log in to continue."  # unused: _unauthorized redirects without a flash
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
