@@ -85,6 +85,16 @@ def stored_text(text: str | None) -> Markup:
     return Markup('<bdi dir="auto">%s</bdi>') % text if text else Markup("—")
 
 
+def left_to_right(field: str):
+    """A phone number, masked or not, reads left to right inside an Arabic page (`011****5678`, not reversed)."""
+
+    def fmt(view, ctx, model, name):
+        value = getattr(model, field)
+        return Markup('<bdi dir="ltr">%s</bdi>') % value if value else Markup("—")
+
+    return fmt
+
+
 def age(value) -> str:
     if value is None:
         return "—"

@@ -21,6 +21,7 @@ from admin_panel.panel.base import (
     fmt_money,
     fmt_number,
     fmt_time,
+    left_to_right,
     money_formatter,
     parse_int,
     post_button,
@@ -132,6 +133,7 @@ class TopupView(SecureModelView):
         "status": enum_formatter("status"),
         "created_at": lambda v, c, m, n: _age_cell(m.created_at),
         "transfer": _transfer_cell,
+        "wallet_number_masked": left_to_right("wallet_number_masked"),
         "decide": _decide_cell,
     }
     column_default_sort = None

@@ -19,6 +19,7 @@ from admin_panel.panel.base import (
     fmt_money,
     fmt_number,
     fmt_time,
+    left_to_right,
     money_formatter,
     readable,
     stored_text,
@@ -126,6 +127,7 @@ class TransactionView(SecureModelView):
         "balance_after": money_formatter("balance_after"),
         "status": enum_formatter("status"),
         "description": lambda v, c, m, n: stored_text(m.description),
+        "wallet_number_masked": left_to_right("wallet_number_masked"),
     }
     column_export_list = [
         "id",
