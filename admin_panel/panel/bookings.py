@@ -102,7 +102,8 @@ class BookingView(SecureModelView):
         with service_session() as s:
             upcoming = mentorship.upcoming_sessions(s, current_user.role, current_user.mentor_user_id, now=utcnow())
         if not upcoming:
-            return f'<p class="text-muted small">{escape(_("No upcoming confirmed sessions."))}</p>'
+            none = _("No upcoming confirmed sessions.")
+            return f'<p class="text-muted small">{escape(none)}</p>'
         rows = "".join(
             f"<tr><td><a href='{url_for('.booking', id=b.id)}'>#{fmt_number(b.id)}</a></td>"
             f"<td>{escape(fmt_time(b.session_date))}</td><td>{escape(b.student_name)}</td>"

@@ -23,8 +23,9 @@ MAX_REASON = 500
 
 
 def _name(view, ctx, model, name):
-    blocked = f' <span class="badge badge-danger">{escape(_("blocked"))}</span>' if model.is_blocked else ""
-    mentor = f' <span class="badge badge-info">{escape(_("mentor"))}</span>' if model.is_mentor else ""
+    badge = Markup(' <span class="badge badge-%s">%s</span>')
+    blocked = badge % ("danger", _("blocked")) if model.is_blocked else ""
+    mentor = badge % ("info", _("mentor")) if model.is_mentor else ""
     return Markup(f'<a href="{url_for(".profile", id=model.id)}">{escape(model.full_name or "—")}</a>{blocked}{mentor}')
 
 

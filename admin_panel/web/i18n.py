@@ -77,6 +77,7 @@ def init_i18n(app: Flask) -> None:
             "panel_direction": direction(),
             "panel_languages": LANGUAGE_NAMES,
             "role_name": role_name,
+            "signal_name": lambda kind: str(SIGNAL_NAMES.get(kind, kind)),
             "status_label": lambda value: status_name(value, core_words()),
             "type_label": lambda value: type_name(value, core_words()),
             "number": lambda value: digits(str(value), language()),
@@ -84,6 +85,17 @@ def init_i18n(app: Flask) -> None:
 
 
 ROLE_NAMES = {"owner": _l("owner"), "finance": _l("finance"), "mentor": _l("mentor")}
+
+
+# The fraud signals of core.services.reconciliation, by kind (their detail is the service's English sentence).
+SIGNAL_NAMES = {
+    "SHARED_SENDER": _l("shared sender"),
+    "CLAIMED_TWICE": _l("claimed twice"),
+    "REPEATED_REJECTIONS": _l("repeated rejections"),
+    "NO_TRANSFER": _l("no transfer"),
+    "BURST": _l("burst of requests"),
+    "NAME_DIFFERS": _l("name differs"),
+}
 
 
 def role_name(role) -> str:
