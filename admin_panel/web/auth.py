@@ -153,6 +153,8 @@ def login():
 def choose_language():
     """The language switch of the login page, before login: kept in this browser's session only (a logged-in
     admin's language is the one stored on the account, chosen on "My profile")."""
+    if current_user.is_authenticated:  # logged in, the account's language applies: it is chosen on My profile
+        return redirect(url_for("account.index"))
     chosen = request.form.get("language", "")
     if chosen in i18n.LANGUAGES:
         session[i18n.LOGIN_CHOICE] = chosen

@@ -140,6 +140,12 @@ def test_the_login_page_offers_arabic_before_login_and_the_account_decides_after
     assert '<html lang="en" dir="ltr">' in client.get("/admin/").text
 
 
+def test_the_login_switch_changes_nothing_for_a_logged_in_admin(panel, owner):
+    r = owner.post("/admin/login/language", data={"csrf_token": owner.csrf, "language": "ar"})
+    assert r.status_code == 302 and r.location.endswith("/admin/account/")  # the account's choice is made there
+    assert stored_language(panel, "owner") == "en" and 'dir="ltr"' in owner.get("/admin/").text
+
+
 def test_the_api_and_the_exports_stay_english_for_an_arabic_admin(panel, owner):
     owner.post("/admin/account/language", data={"csrf_token": owner.csrf, "language": "ar"})
     csv_text = owner.get("/admin/transactions/export/csv/").get_data(as_text=True)
