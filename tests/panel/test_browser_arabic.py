@@ -104,6 +104,12 @@ def test_confirm_a_booking_in_arabic(page, live):
     assert page.inner_text("#booking-status") == "مؤكد"
     assert digits(when.strftime("%Y-%m-%d 18:30"), "ar") in page.inner_text("#booking-date")
     assert panel.booking(booking.id).session_date == when
+    rows = page.evaluate(
+        "[...document.querySelectorAll('dl.facts > *')].map(e => [e.tagName, Math.round(e.getBoundingClientRect().y),"
+        " Math.round(e.getBoundingClientRect().x)])"
+    )
+    for (label, label_y, label_x), (fact, fact_y, fact_x) in zip(rows[::2], rows[1::2]):
+        assert (label, fact) == ("DT", "DD") and fact_y == label_y and fact_x < label_x  # side by side, label right
     page.screenshot(path=str(OUTPUT / "ar-booking.png"), full_page=True)
 
 
