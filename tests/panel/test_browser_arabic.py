@@ -124,3 +124,17 @@ def test_read_the_analytics_in_arabic(page, live):
     assert page.evaluate("Chart.getChart('chart-topups').data.labels") == ["مقبول", "مرفوض", "قيد المراجعة"]
     assert page.evaluate("Chart.getChart('chart-revenue').options.locale") == "ar-EG"
     page.screenshot(path=str(OUTPUT / "ar-dashboard.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    "path,words",
+    [
+        ("/admin/transactions/", ["المعاملات", "النوع", "رصيد الترحيب"]),
+        ("/admin/settings/", ["الإعدادات", "رقم فودافون كاش للاستلام", "حفظ الإعدادات"]),
+        ("/admin/reports/", ["التقرير المالي الشهري", "إجمالي الإيرادات (الصافي)"]),
+    ],
+)
+def test_the_other_main_pages_read_in_arabic(page, path, words):
+    page.goto(path)
+    reads_arabic(page, *words)
+    page.screenshot(path=str(OUTPUT / f"ar-{path.strip('/').split('/')[-1]}.png"), full_page=True)
