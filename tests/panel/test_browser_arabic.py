@@ -54,6 +54,7 @@ def test_an_admin_chooses_arabic_on_the_login_page_and_on_my_profile(page, live)
     _panel, base = live
     page.goto("/admin/login")
     page.click("button[lang=ar]")  # before login: this browser only
+    page.wait_for_selector("html[lang=ar]")
     reads_arabic(page, "تسجيل الدخول", "اسم المستخدم")
     page.fill("#username", "owner")
     page.fill("#password", PASSWORD)
@@ -95,6 +96,7 @@ def test_confirm_a_booking_in_arabic(page, live):
     reads_arabic(page, "الحجوزات", "المرشد", "المدة")
     row = page.locator("tr", has=page.locator(f"a:text-is('#{digits(str(booking.id), 'ar')}')"))
     row.locator("a:text-is('تأكيد…')").click()
+    page.wait_for_selector("#confirm-form")
     reads_arabic(page, "التاريخ والوقت (بتوقيت القاهرة)")
     page.fill("input[name=session_date]", when.strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name=notes]", "رابط Google Meet في المحادثة")
