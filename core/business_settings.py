@@ -136,12 +136,19 @@ def validate_setting(key: str, raw: str) -> object:
     if parser is None:
         raise InvalidSetting(f"unknown setting {key}", key=key)
     text = str(raw)
-    if len(text) > MAX_SETTING_TEXT or has_control(text, multiline=False):
-        raise InvalidSetting(f"{LABELS[key]}: too long or contains a control character", key=key)
     try:
+        if len(text) > MAX_SETTING_TEXT:
+            raise ValueError(f"too long ({MAX_SETTING_TEXT} characters at most)")
+        if has_control(text, multiline=False):
+            raise ValueError("contains a control character")
         return parser(text)
     except ValueError as exc:
-        raise InvalidSetting(f"{LABELS[key]}: {exc}", key=key) from None
+        raise setting_refused(key, str(exc)) from None
+
+
+def setting_refused(key: str, problem: str) -> InvalidSetting:
+    """The refusal of one setting: the sentence names it; `problem` alone is what the form shows on its field."""
+    return InvalidSetting(f"{LABELS[key]}: {problem}", key=key, problem=problem)
 
 
 LABELS = {

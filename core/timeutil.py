@@ -41,6 +41,11 @@ def cairo_month_start(now: datetime) -> datetime:
     return cairo_midnight(as_utc(now).astimezone(CAIRO).date().replace(day=1))
 
 
+def cairo_month(year: int, month: int) -> tuple[datetime, datetime]:
+    """The instants a Cairo calendar month starts and the next one starts, as aware UTC."""
+    return cairo_midnight(date(year, month, 1)), cairo_midnight(date(year + (month == 12), month % 12 + 1, 1))
+
+
 class UTCDateTime(TypeDecorator):
     """Naive UTC on disk (portable across SQLite and PostgreSQL), aware UTC in Python."""
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: fresh, migrated databases on SQLite and PostgreSQL, and settings that point at them."""
+"""Shared fixtures: fresh, migrated databases on SQLite and PostgreSQL, settings that point at them, and the browser."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core.db import Database, migrate
-from tests.external import unavailable
+from tests.external import launch_chromium, unavailable
 from tests.helpers import PG_ADMIN_URL, context, idle_in_transaction, truncate_all
 
 
@@ -81,3 +81,14 @@ def sqlite_db(sqlite_url):
     db = Database(sqlite_url, context())
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (tests/external.py), one for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()

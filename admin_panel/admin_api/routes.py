@@ -32,6 +32,15 @@ OPERATIONS: list[Operation] = []  # added to the OpenAPI document by admin_panel
 SECURITY = ("adminToken", "panelSession")
 
 
+ADMIN_ERROR_TEXT = {
+    400: "Bad input, or a request with the session cookie but without its X-CSRFToken header (CSRF_FAILED)",
+    401: "Not logged in: no panel session cookie, or an unknown or revoked API token (Authorization: Bearer)",
+    403: "The account's role may not do this (see Roles)",
+    404: "Not found",
+    409: "Conflict with the current state (already decided by another admin, or in flight)",
+}
+
+
 def documented(
     method: str,
     rule: str,
@@ -60,6 +69,7 @@ def documented(
             path_params=names,
             security=SECURITY,
             errors=tuple(sorted({401, 403, *errors, *((404,) if names else ())})),
+            error_text=ADMIN_ERROR_TEXT,
             description=f"Roles: {who}."
             + (" With a session cookie, send the X-CSRFToken header." if method != "GET" else ""),
         )

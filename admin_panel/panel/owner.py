@@ -33,10 +33,9 @@ from admin_panel.web.i18n import role_name
 from core.errors import DomainError
 from core.models import AdminRole, AuditLog, TransactionType
 from core.services import admins, analytics
-from core.services.settings import LABELS, get_settings, setting_items, to_text, update_settings
+from core.services.settings import LABELS, get_settings, setting_items, setting_problems, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
 
-MAX_SETTING = 200
 CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
 # What each setting is called on the page, in the admin's language (core.business_settings.LABELS stays the
 # English of errors, the audit log and the CLI).
@@ -74,7 +73,7 @@ class SettingsView(SecureView):
         with service_session() as s:
             current = get_settings(s)
         items = setting_items(current)
-        submitted = {}
+        submitted, problems = {}, {}
         if request.method == "POST":
             submitted = {
                 key: request.form[key] for key, _label, _v in items if key in request.form and key not in CHECKBOXES
@@ -82,10 +81,10 @@ class SettingsView(SecureView):
             for key in CHECKBOXES:
                 if key in request.form:  # a hidden "false" precedes the checkbox
                     submitted[key] = "true" if "true" in request.form.getlist(key) else "false"
-            too_long = [k for k, v in submitted.items() if len(v) > MAX_SETTING]
             changes = {k: v for k, v in submitted.items() if v.strip() != to_text(getattr(current, k))}
-            if too_long:
-                flash(_("%(setting)s: too long.", setting=setting_label(too_long[0])), "error")
+            problems = setting_problems(current, changes)
+            if problems:
+                flash(_("Not saved: %(n)s setting(s) need a fix, marked below.", n=fmt_number(len(problems))), "error")
             elif not changes:
                 flash(_("Nothing changed."), "info")
                 return redirect(url_for(".index"))
@@ -93,8 +92,9 @@ class SettingsView(SecureView):
                 try:
                     with service_session() as s:
                         update_settings(s, changes, actor=actor())
-                except DomainError as err:
+                except DomainError as err:  # e.g. saved meanwhile by another owner into a refused combination
                     flash(_("Not saved: %(problem)s", problem=_setting_problem(err)), "error")
+                    problems = {err.details["key"]: err.details.get("problem", "")} if "key" in err.details else {}
                 else:
                     flash(_("Saved %(n)s setting(s).", n=fmt_number(len(changes))), "success")
                     return redirect(url_for(".index"))
@@ -104,6 +104,7 @@ class SettingsView(SecureView):
             items=[(key, setting_label(key), value) for key, _label, value in items],
             values=values,
             checkboxes=CHECKBOXES,
+            problems=problems,
         )
 
 

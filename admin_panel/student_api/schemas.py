@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from admin_panel.web.openapi import MAX_ID, BodyIn, Camel, CamelIn
+from core.models import TransactionStatus, TransactionType
 
 MoneyStr = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", max_length=20, examples=["500.00"])]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -27,6 +28,17 @@ def money(value: Decimal | None) -> str | None:
 class PageQuery(CamelIn):
     page: int = Field(1, ge=1, le=100_000)
     limit: int = Field(10, ge=1, le=50)
+
+
+class HistoryQuery(PageQuery):
+    type: TransactionType | None = Field(None, description="Only rows of this type")
+    status: TransactionStatus | None = Field(None, description="Only rows in this state")
+    month: str | None = Field(
+        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Only rows of this Cairo month, YYYY-MM"
+    )
+
+    def month_tuple(self) -> tuple[int, int] | None:
+        return (int(self.month[:4]), int(self.month[5:])) if self.month else None
 
 
 class PlatformsQuery(CamelIn):

@@ -54,8 +54,16 @@ def _lines(call: Call, lines: list[StatementLine]) -> list[S.TransactionOut]:
 
 
 def get_transactions(call: Call) -> S.TransactionPage:
-    q: S.PageQuery = call.query
-    page = ledger.statement(call.session, call.student_id, page=q.page, per_page=q.limit)
+    q: S.HistoryQuery = call.query
+    page = ledger.statement(
+        call.session,
+        call.student_id,
+        page=q.page,
+        per_page=q.limit,
+        type=q.type,
+        status=q.status,
+        month=q.month_tuple(),
+    )
     return S.TransactionPage(
         transactions=_lines(call, page.items) if page.page == q.page else [],
         pagination=S.Pagination(page=q.page, limit=q.limit, total=page.total, pages=page.pages),
@@ -116,8 +124,8 @@ ROUTES = [
         "GET",
         "/wallet/transactions",
         get_transactions,
-        "Transaction history, newest first",
-        S.PageQuery,
+        "Transaction history, newest first; filter by type, status and month",
+        S.HistoryQuery,
         None,
         S.TransactionPage,
         False,

@@ -48,7 +48,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ERROR_TEXT = {
+ERROR_TEXT = {  # the students' API; the admin API says its own (admin_api.routes.ADMIN_ERROR_TEXT)
     400: "Bad input or missing Idempotency-Key",
     401: "Missing, wrongly signed or stale init data",
     403: "Blocked student, or not allowed",
@@ -74,6 +74,7 @@ class Operation:
     errors: tuple[int, ...] = (400, 401, 403, 404, 429)
     security: str | tuple[str, ...] | None = "tma"  # a tuple: any one of these schemes
     description: str = ""
+    error_text: dict[int, str] = field(default_factory=dict)  # what a status means here, over ERROR_TEXT's
 
 
 @dataclass
@@ -140,7 +141,7 @@ class ApiSpec:
             )
             for status in sorted(codes):
                 responses[str(status)] = {
-                    "description": ERROR_TEXT.get(status, "Error"),
+                    "description": op.error_text.get(status) or ERROR_TEXT.get(status, "Error"),
                     "content": {"application/json": {"schema": error_ref}},
                 }
             entry = {

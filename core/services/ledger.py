@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
-from core.models import Enrollment, MentorshipBooking, Platform, Transaction, TransactionType, User
+from core.models import Enrollment, MentorshipBooking, Platform, Transaction, TransactionStatus, TransactionType, User
 from core.services import wallet
 from core.services.wallet import LedgerEntry, Page
 from core.words.errors import Voice
@@ -107,10 +107,17 @@ def entry_details(session: Session, entries: list[LedgerEntry]) -> dict[int, Ent
 
 
 def statement(
-    session: Session, user_id: int, *, page: int = 1, per_page: int = 10, type: TransactionType | None = None
+    session: Session,
+    user_id: int,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    type: TransactionType | None = None,
+    status: TransactionStatus | None = None,
+    month: tuple[int, int] | None = None,
 ) -> Page:
-    """wallet.history's page, each item a StatementLine (the row and what it was for)."""
-    rows = wallet.history(session, user_id, page=page, per_page=per_page, type=type)
+    """wallet.history's page (with its filters), each item a StatementLine (the row and what it was for)."""
+    rows = wallet.history(session, user_id, page=page, per_page=per_page, type=type, status=status, month=month)
     details = entry_details(session, rows.items)
     return Page([StatementLine(e, details[e.id]) for e in rows.items], rows.page, rows.pages, rows.total)
 

@@ -12,6 +12,7 @@ from core.business_settings import (
     LABELS,
     PARSERS,
     AppSettings,
+    setting_refused,
     to_text,
     validate_setting,
 )
@@ -63,12 +64,9 @@ def update_settings(
     session: Session, changes: dict[str, str], *, actor: Actor, now: datetime | None = None
 ) -> AppSettings:
     """Validate every change first (all or nothing), save, and audit before/after."""
-    parsed = {key: validate_setting(key, raw) for key, raw in changes.items()}
     with unit_of_work(session):
         before = get_settings(session)
-        merged = {**asdict(before), **parsed}
-        if merged["min_topup"] > merged["max_topup"]:
-            raise InvalidSetting("Minimum top-up must not exceed the maximum", key="min_topup")
+        parsed = _parsed(before, changes)
         changed = {k: v for k, v in parsed.items() if getattr(before, k) != v}
         for key, value in changed.items():
             row = session.get(Setting, key)
@@ -93,6 +91,32 @@ def update_settings(
     return result
 
 
+def _parsed(current: AppSettings, changes: dict[str, str]) -> dict[str, object]:
+    """The typed changes, or InvalidSetting for the first one refused (the rules across settings included)."""
+    parsed = {key: validate_setting(key, raw) for key, raw in changes.items()}
+    merged = {**asdict(current), **parsed}
+    if merged["min_topup"] > merged["max_topup"]:
+        raise setting_refused("min_topup", "must not exceed the maximum top-up")
+    return parsed
+
+
+def setting_problems(current: AppSettings, changes: dict[str, str]) -> dict[str, str]:
+    """Every problem of a form's changes, by setting (empty when they can be saved), for the form to show each on
+    its field at once instead of one per attempt."""
+    problems: dict[str, str] = {}
+    for key, raw in changes.items():
+        try:
+            validate_setting(key, raw)
+        except InvalidSetting as err:
+            problems[key] = err.details["problem"] if "problem" in err.details else str(err.args[0])
+    if not problems:
+        try:
+            _parsed(current, changes)
+        except InvalidSetting as err:
+            problems[err.details["key"]] = err.details["problem"]
+    return problems
+
+
 def setting_items(settings: AppSettings) -> list[tuple[str, str, str]]:
     """(key, label, text value) for forms."""
     return [(f.name, LABELS[f.name], to_text(getattr(settings, f.name))) for f in fields(settings)]
@@ -103,6 +127,7 @@ __all__ = [
     "LABELS",
     "get_settings",
     "setting_items",
+    "setting_problems",
     "update_settings",
     "validate_setting",
     "context_of",

@@ -16,7 +16,7 @@ from core.models import NotificationKind, Transaction, TransactionStatus, Transa
 from core.money import ZERO, parse_signed_amount
 from core.services import audit, notifications
 from core.services.common import Actor, ledger_key, require_reason, run_idempotent
-from core.timeutil import as_utc
+from core.timeutil import as_utc, cairo_month
 
 MAX_ADJUSTMENT = Decimal("1000000.00")
 MAX_BALANCE = Decimal("1000000000.00")  # far above any real wallet, far below 2**63 piastres
@@ -94,20 +94,22 @@ _ENTRY = (
     _T.c.processed_by,
     _T.c.decided_at,
 )
-_HISTORY: dict[tuple[bool, bool], tuple] = {}
+_HISTORY: dict[tuple[bool, bool, bool], tuple] = {}
 
 
-def _history_statements(by_type: bool, by_status: bool) -> tuple:
+def _history_statements(by_type: bool, by_status: bool, by_month: bool) -> tuple:
     """(count, page) Core statements for history, built once per filter combination (the bot's /balance and
     /history read these on every view; building ORM statements and loading ORM rows was most of their cost)."""
-    found = _HISTORY.get((by_type, by_status))
+    found = _HISTORY.get((by_type, by_status, by_month))
     if found is None:
         conditions = [_T.c.user_id == bindparam("uid")]
         if by_type:
             conditions.append(_T.c.type == bindparam("type"))
         if by_status:
             conditions.append(_T.c.status == bindparam("status"))
-        found = _HISTORY[(by_type, by_status)] = (
+        if by_month:  # a Cairo month, on ix_transactions_user_created
+            conditions += [_T.c.created_at >= bindparam("since"), _T.c.created_at < bindparam("until")]
+        found = _HISTORY[(by_type, by_status, by_month)] = (
             select(func.count()).select_from(_T).where(*conditions),
             select(*_ENTRY)
             .where(*conditions)
@@ -143,10 +145,13 @@ def history(
     per_page: int = 10,
     type: TransactionType | None = None,
     status: TransactionStatus | None = None,
+    month: tuple[int, int] | None = None,
 ) -> Page:
-    """Newest first, paged; optional filters by type and status."""
-    count, rows = _history_statements(type is not None, status is not None)
+    """Newest first, paged; optional filters by type, status and Cairo month (year, month)."""
+    count, rows = _history_statements(type is not None, status is not None, month is not None)
     params = {"uid": user_id, "type": type, "status": status}
+    if month is not None:
+        params["since"], params["until"] = cairo_month(*month)
     conn = session.connection()
     total = conn.execute(count, params).scalar() or 0
     pages = max(1, math.ceil(total / per_page))

@@ -1,5 +1,6 @@
 """Wallet: welcome credit, history, top-up requests and their review, admin adjustments."""
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ from core.models import Notification, Transaction, TransactionStatus, Transactio
 from core.services import audit, students, topups, wallet
 from core.services.settings import update_settings
 from tests.core.helpers import ADMIN, NOW, OTHER_ADMIN, key, later, student
+from tests.factories import add_student, approved_topup, pending_topup
 
 D = Decimal
 
@@ -280,3 +282,21 @@ def test_topup_allowed_check_before_money_is_sent(session):
     students.set_blocked(session, uid, True, actor=ADMIN)
     with pytest.raises(UserBlocked):
         topups.check_topup_allowed(session, uid, now=later(days=1))
+
+
+def test_history_filters_by_cairo_month_at_its_edges_and_by_type_and_status(session):
+    """A month is Cairo's: 22:30 UTC on 31 October is 00:30 on 1 November in Cairo (winter time, UTC+2)."""
+    late_october = datetime(2026, 10, 31, 21, 30, tzinfo=timezone.utc)  # 23:30 Cairo, still October
+    early_november = datetime(2026, 10, 31, 22, 30, tzinfo=timezone.utc)  # 00:30 Cairo, 1 November
+    me = add_student(session, 90, "Mona", now=datetime(2026, 10, 1, 12, tzinfo=timezone.utc))
+    october = pending_topup(session, me, "100", "01012345678", key="m-oct", now=late_october)
+    november = approved_topup(session, me, "200", "01012345678", key="m-nov", now=early_november)
+
+    def ids(**filters) -> list[int]:
+        return [e.id for e in wallet.history(session, me, per_page=50, **filters).items]
+
+    assert ids(month=(2026, 10))[0] == october and len(ids(month=(2026, 10))) == 2  # with the welcome credit
+    assert ids(month=(2026, 11)) == [november]
+    assert ids(month=(2026, 12)) == [] and wallet.history(session, me, month=(2026, 12)).total == 0
+    assert ids(type=TransactionType.TOP_UP, status=TransactionStatus.PENDING) == [october]
+    assert ids(type=TransactionType.TOP_UP, month=(2026, 11), status=TransactionStatus.APPROVED) == [november]

@@ -6,111 +6,22 @@ error, no CSP violation. Screenshots go to test-output/miniapp-*.png.
 
 from __future__ import annotations
 
-import json
-import shutil
-import threading
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from core.models import Transaction, TransactionType
 from core.services import mentorship
 from core.services.common import Actor
 from core.timeutil import utcnow
-from tests.external import keep_offline, launch_chromium, require_chromium
-from tests.student_api.conftest import build_api, sign, tg_user
-
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-PHONE = {"width": 390, "height": 844}
-LIGHT = {
-    "bg_color": "#ffffff",
-    "text_color": "#000000",
-    "hint_color": "#707579",
-    "link_color": "#3390ec",
-    "button_color": "#3390ec",
-    "button_text_color": "#ffffff",
-    "secondary_bg_color": "#f4f4f5",
-}
-DARK = {
-    "bg_color": "#212121",
-    "text_color": "#ffffff",
-    "hint_color": "#aaaaaa",
-    "link_color": "#8774e1",
-    "button_color": "#8774e1",
-    "button_text_color": "#ffffff",
-    "secondary_bg_color": "#181818",
-}
+from tests.miniapp.phone import DARK, LIGHT, Phone
+from tests.student_api.conftest import sign, tg_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def live(sqlite_template, tmp_path_factory):
-    require_chromium()
-    folder = tmp_path_factory.mktemp("miniapp-live")
-    shutil.copy(sqlite_template, folder / "codehub.db")
-    api = build_api(f"sqlite:///{folder / 'codehub.db'}", folder)
-    api.app.extensions["student_limiter"].enabled = False
-    server = make_server("127.0.0.1", 0, api.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield api, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    api.db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-class Phone:
-    def __init__(self, browser, base: str, telegram_id: int, language: str, theme: dict):
-        self.base, self.telegram_id, self.language, self.theme = base, telegram_id, language, theme
-        self.context = browser.new_context(
-            base_url=base, viewport=PHONE, device_scale_factor=2, color_scheme="dark" if theme is DARK else "light"
-        )
-        self.outside, self.errors = keep_offline(self.context, base), []
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15_000)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", self._console)
-
-    def _console(self, message):
-        # a refusal the test provokes (400, 409) is logged by Chromium as a failed load: not a page error
-        if message.type == "error" and "responded with a status of 4" not in message.text:
-            self.errors.append(message.text)
-
-    def open(self, path: str, first_name: str = "Hana"):
-        init = sign(tg_user(self.telegram_id, self.language, first_name))
-        fragment = (
-            f"tgWebAppData={quote(init, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
-            f"&tgWebAppThemeParams={quote(json.dumps(self.theme), safe='')}"
-        )
-        self.page.goto(f"{path}{'&' if '?' in path else '?'}lang={self.language}#{fragment}")
-        expect(self.page.locator("#balance-chip")).not_to_have_text("…")
-
-    def balance(self) -> str:
-        return self.page.inner_text("#balance-chip")
-
-    def shot(self, name: str):
-        OUTPUT.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(OUTPUT / f"miniapp-{name}.png"), full_page=True)
-
-    def close(self):
-        self.context.close()
-        assert not self.outside, f"the page tried to reach the network: {self.outside}"
-        assert not self.errors, f"JavaScript errors or CSP violations: {self.errors}"
 
 
 def test_wallet_top_up_and_receipt_in_english_light(live, browser):
@@ -346,6 +257,52 @@ def test_the_arabic_wallet_reads_arabic_names_what_each_row_was_for_and_keeps_nu
     page.locator("#history-list li[data-id]", has_text="رصيد الترحيب").locator("button").click()
     page.wait_for_selector("#receipt")
     assert "Welcome credit" not in page.inner_text("#receipt")  # no English system text in the Arabic receipt
+    page.click("#sheet-ok")
+    phone.close()
+
+
+def test_history_filters_by_type_status_and_month_and_a_receipt_is_shared_as_text(live, browser):
+    """History could not be filtered, and a receipt could not leave the app: a banking app's history can."""
+    api, base = live
+    student = api.as_student(700000009, "en")
+    assert student.get("/api/me").status_code == 200
+    assert student.post("/api/wallet/topup", {"amount": "75", "walletNumber": "01012345678"}).status_code == 201
+    phone = Phone(browser, base, 700000009, "en", DARK)
+    phone.context.grant_permissions(["clipboard-write"], origin=base)
+    phone.open("/app/dashboard/wallet")
+    page = phone.page
+    history = page.locator("#history-list")
+    expect(history.locator("li[data-id]")).to_have_count(2)  # the request and the welcome credit
+    page.select_option("#filter-type", "TOP_UP")
+    expect(history.locator("li[data-id]")).to_have_count(1)
+    assert "Top-up" in history.inner_text() and "Welcome credit" not in history.inner_text()
+    page.select_option("#filter-status", "APPROVED")  # no approved top-up yet: said, not an empty box
+    expect(history).to_have_text("No transactions match these filters.")
+    page.select_option("#filter-type", "")
+    expect(history.locator("li[data-id]")).to_have_count(1)
+    assert "Welcome credit" in history.inner_text()
+    months = page.locator("#filter-month option").all_inner_texts()
+    assert len(months) == 13 and months[0] == "Any month" and all(m and "undefined" not in m for m in months)
+    page.select_option("#filter-month", index=1)  # this Cairo month: the welcome credit was given today
+    expect(history.locator("li[data-id]")).to_have_count(1)
+    page.select_option("#filter-month", index=12)  # eleven months ago: nothing
+    expect(history).to_have_text("No transactions match these filters.")
+    page.select_option("#filter-month", "")
+    page.select_option("#filter-status", "")
+    expect(history.locator("li[data-id]")).to_have_count(2)
+    history.locator("li[data-id]", has_text="Welcome credit").locator("button").click()
+    page.wait_for_selector("#receipt")
+    # Chromium on Linux has no share sheet: the clipboard (the page's policy forbids reading it back)
+    page.evaluate(
+        """() => { delete Navigator.prototype.share;
+                   const clip = navigator.clipboard, write = clip.writeText.bind(clip);
+                   clip.writeText = (text) => { window.sharedText = text; return write(text); }; }"""
+    )
+    page.click("#receipt-share")
+    expect(page.locator("#toast")).to_have_text("Receipt copied: paste it in a chat to share it.")
+    shared = page.evaluate("window.sharedText")
+    assert shared.startswith("CodeHub · Receipt\n") and "Amount: 500.00 EGP" in shared, shared
+    assert "Type: Welcome credit" in shared and "Status: Approved" in shared and "None" not in shared
     page.click("#sheet-ok")
     phone.close()
 

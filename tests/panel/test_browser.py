@@ -20,7 +20,7 @@ from admin_panel import create_app
 from core.models import BookingStatus, TransactionStatus, Transfer, User
 from core.services import topups
 from core.timeutil import CAIRO, utcnow
-from tests.external import keep_offline, launch_chromium, require_chromium
+from tests.external import keep_offline, require_chromium
 from tests.factories import feed_a_transfer, pending_topup
 from tests.helpers import make_settings
 from tests.panel.helpers import PASSWORD, Panel
@@ -47,16 +47,6 @@ def live(panel_template, tmp_path_factory):
     yield Panel(app, app.extensions["codehub"].db, founder, other), f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     app.extensions["codehub"].db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

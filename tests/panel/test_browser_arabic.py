@@ -14,7 +14,7 @@ from core.timeutil import CAIRO, utcnow
 from core.words import digits
 from tests.external import keep_offline
 from tests.panel.helpers import PASSWORD
-from tests.panel.test_browser import OUTPUT, browser, chromium, live  # noqa: F401 (the same live server setup)
+from tests.panel.test_browser import OUTPUT, chromium, live  # noqa: F401 (the same live server setup)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,7 +25,7 @@ RAW = re.compile(
 
 
 @pytest.fixture(scope="module")
-def page(live, browser):  # noqa: F811
+def page(live, browser):  # noqa: F811 (browser: tests/conftest.py)
     _panel, base = live
     context = browser.new_context(base_url=base, viewport={"width": 1366, "height": 900})
     outside = keep_offline(context, base)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -103,21 +104,36 @@ def test_settings_update_is_audited(panel, owner):
     "key,value,message",
     [
         ("vodafone_cash_number", "12345", "Egyptian mobile number"),
-        ("signup_bonus", "-1", "must be between 0.00 and 10000.00"),
+        ("signup_bonus", "-1", "Must be between 0.00 and 10000.00"),
         ("durations", "5,60", "between 15 and 480"),
-        ("min_topup", "90000", "Minimum top-up must not exceed the maximum"),
-        ("max_pending_topups", "x" * 300, "too long"),
+        ("min_topup", "90000", "Must not exceed the maximum top-up"),
+        ("max_pending_topups", "x" * 300, "Too long (200 characters at most)"),
     ],
 )
-def test_settings_bad_values_change_nothing(panel, owner, key, value, message):
+def test_settings_bad_values_change_nothing_and_are_said_on_their_field(panel, owner, key, value, message):
     r = owner.post(
         "/admin/settings/",
         data={"csrf_token": owner.csrf, key: value, "mentorship_available": ["false", "true"]},
         follow_redirects=True,
     )
-    assert r.status_code == 200 and message in flashes(r.text)
+    assert r.status_code == 200 and "Not saved: 1 setting(s) need a fix, marked below." in flashes(r.text)
     assert panel.count(Setting) == 0
     assert value[:50] in r.text  # the form keeps what was typed
+    field = re.search(rf'<input class="form-control is-invalid" id="{key}"[^>]*>', r.text)
+    assert field and f'aria-describedby="{key}-problem"' in field.group(0), r.text
+    assert re.search(rf'id="{key}-problem">[^<]*{re.escape(message)}', r.text), r.text
+
+
+def test_every_bad_setting_is_marked_at_once_and_the_good_ones_are_kept_as_typed(panel, owner):
+    r = owner.post(
+        "/admin/settings/",
+        data={"csrf_token": owner.csrf, "signup_bonus": "-1", "durations": "5,60", "max_topups_per_day": "7"},
+        follow_redirects=True,
+    )
+    assert "Not saved: 2 setting(s) need a fix, marked below." in flashes(r.text)
+    assert 'id="signup_bonus-problem"' in r.text and 'id="durations-problem"' in r.text
+    assert 'id="max_topups_per_day-problem"' not in r.text and 'value="7"' in r.text
+    assert panel.count(Setting) == 0 and panel.audits("settings.update") == []
 
 
 def test_the_audit_log_reads_as_people_read(panel, owner):

@@ -299,7 +299,7 @@ def test_mentors_cannot_see_transfers(panel, mentor):
 
 
 # --- in Chromium -------------------------------------------------------------------------------------
-from tests.panel.test_browser import browser, live, page  # noqa: E402,F401 - the browser fixtures
+from tests.panel.test_browser import live, page  # noqa: E402,F401 - the browser fixtures (browser: tests/conftest.py)
 
 
 @pytest.mark.slow

@@ -76,6 +76,22 @@ def test_openapi_document_is_served_to_admins(contract):
     }
     decide = doc["paths"]["/api/admin/topup-requests/{tx_id}"]["put"]
     assert decide["security"] == [{"adminToken": []}, {"panelSession": []}] and decide["tags"] == ["admin"]
+    # the admin API's 401 and 403 say what they mean for an admin, not the students' init data and blocking
+    assert "API token" in decide["responses"]["401"]["description"]
+    assert "role" in decide["responses"]["403"]["description"]
+    assert "X-CSRFToken" in decide["responses"]["400"]["description"]
+    admin_texts = " ".join(
+        r["description"]
+        for path, item in doc["paths"].items()
+        if path.startswith("/api/admin/")
+        for op in item.values()
+        for r in op["responses"].values()
+    )
+    assert "init data" not in admin_texts and "student" not in admin_texts.lower()
+    balance = doc["paths"]["/api/wallet/balance"]["get"]["responses"]
+    assert "init data" in balance["401"]["description"] and "Blocked student" in balance["403"]["description"]
+    history = {p["name"] for p in doc["paths"]["/api/wallet/transactions"]["get"]["parameters"]}
+    assert {"page", "limit", "type", "status", "month"} <= history
     assert set(doc["components"]["schemas"]["TopupDecisionIn"]["properties"]) == {
         "status",
         "adminNotes",

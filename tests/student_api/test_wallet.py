@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from core.models import Transaction, TransactionStatus, TransactionType
+from core.timeutil import CAIRO
 from tests.student_api.conftest import MARIAM, NEWCOMER, OMAR, Student
 from tests.student_api.test_idempotency import race_api, run_together  # noqa: F401 - race_api is a fixture
 
@@ -192,3 +194,27 @@ def test_a_transfer_that_arrived_first_settles_the_request_once(race_api):
     assert again.status_code == 201 and again.get_json()["status"] == "PENDING"
     assert race_api.balance(NEWCOMER) == Decimal("650.00") and race_api.ledger_ok()
     assert race_api.rows(NEWCOMER, Transaction.type == TransactionType.TOP_UP) == 2
+
+
+def test_history_filters_by_type_status_and_cairo_month(api, omar):
+    every = omar.get("/api/wallet/transactions?limit=50").get_json()["transactions"]
+    top_ups = omar.get("/api/wallet/transactions?type=TOP_UP").get_json()
+    assert [t["type"] for t in top_ups["transactions"]] == ["TOP_UP"] and top_ups["pagination"]["total"] == 1
+    approved = omar.get("/api/wallet/transactions?status=APPROVED&limit=50").get_json()["transactions"]
+    assert [t["id"] for t in approved] == [t["id"] for t in every if t["status"] == "APPROVED"]
+    # each Cairo month holds exactly its rows; a month without rows is an empty page, not an error
+    months = [datetime.fromisoformat(t["createdAt"]).astimezone(CAIRO).strftime("%Y-%m") for t in every]
+    for month in set(months):
+        found = omar.get(f"/api/wallet/transactions?month={month}&limit=50").get_json()["transactions"]
+        assert [t["id"] for t in found] == [t["id"] for t, m in zip(every, months) if m == month], month
+    first = datetime.fromisoformat(every[-1]["createdAt"]).astimezone(CAIRO)
+    before = (first.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    empty = omar.get(f"/api/wallet/transactions?month={before}").get_json()
+    assert empty["transactions"] == [] and empty["pagination"]["total"] == 0
+
+
+def test_a_bad_history_filter_is_400_naming_the_field(api, omar):
+    for query, field in (("type=TOPUP", "type"), ("status=done", "status"), ("month=2026-13", "month")):
+        r = omar.get(f"/api/wallet/transactions?{query}")
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "INVALID_INPUT", query
+        assert r.get_json()["error"].get("field") == field, r.get_json()

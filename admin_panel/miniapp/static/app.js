@@ -160,10 +160,48 @@
     mainHandler = handler; tg.MainButton.setText(text); tg.MainButton.onClick(handler); tg.MainButton.show();
   }
 
+  /* Telegram's theme colours, used as given, can be too faint to read: its default light theme's hint
+     #707579 on #f4f4f5 is 4.2:1, a white label on its #3390ec button 3.3:1. Each colour the page writes
+     with is nudged toward black or white, only as far as it needs, to read at WCAG AA (4.5:1) on what it
+     is written on (the button: under its label). Run again when Telegram changes the theme. */
+  var READ_ON = { "--hint": ["--bg", "--card"], "--link": ["--bg", "--card"], "--danger": ["--bg", "--card"],
+                  "--ok": ["--bg", "--card"], "--button": ["--button-text"] };
+  function rgbOf(probe, value) {
+    probe.style.color = ""; probe.style.color = value;
+    return (getComputedStyle(probe).color.match(/[0-9.]+/g) || [0, 0, 0]).slice(0, 3).map(Number);
+  }
+  function luminance(c) {
+    var v = c.map(function (x) { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  }
+  function contrast(a, b) { var x = luminance(a), y = luminance(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+  function readableTheme() {
+    var root = document.documentElement, probe = document.createElement("span");
+    probe.hidden = true; document.body.appendChild(probe);
+    Object.keys(READ_ON).forEach(function (name) { root.style.removeProperty(name); });
+    var css = getComputedStyle(root), color = function (name) { return rgbOf(probe, css.getPropertyValue(name).trim()); };
+    Object.keys(READ_ON).forEach(function (name) {
+      var own = color(name), under = READ_ON[name].map(color), best = null;
+      [[0, 0, 0], [255, 255, 255]].forEach(function (end) {
+        for (var step = 0; step <= 20; step++) {
+          var mixed = own.map(function (x, i) { return Math.round(x + (end[i] - x) * step / 20); });
+          if (under.every(function (u) { return contrast(mixed, u) >= 4.6; })) {
+            if (!best || step < best.step) best = { step: step, rgb: mixed };
+            return;
+          }
+        }
+      });
+      if (best && best.step) root.style.setProperty(name, "rgb(" + best.rgb.join(", ") + ")");
+    });
+    probe.remove();
+  }
+
   function pageUrl(path) { return path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang; }
 
   function boot() {
+    readableTheme();
     if (tg) {
+      try { tg.onEvent("themeChanged", readableTheme); } catch (e) { /* outside Telegram */ }
       try { tg.ready(); tg.expand(); } catch (e) { /* outside Telegram */ }
       var page = document.body.dataset.page;
       if (tg.BackButton && page !== "wallet" && page !== "launch") {

@@ -47,7 +47,7 @@
 
   // --- wallet -------------------------------------------------------------------------------------
   function wallet() {
-    var page = 1, send = moneyAction();
+    var page = 1, asking = 0, send = moneyAction();
     function receipt(tx) {
       var topup = tx.type === "TOP_UP";
       // the student's words: what it was for (never a raw reference like booking:4, never English system text)
@@ -63,10 +63,25 @@
         dl.appendChild(el("dt", { text: t(r[0]) }));
         dl.appendChild(el("dd", { "data-row": r[0] }, r[2] ? ltr(r[1]) : el("bdi", { text: r[1] })));
       });
-      CH.confirmSheet(t("receipt"), dl, t("close"));
+      var box = el("div", null, dl, el("button", { type: "button", "class": "btn secondary", id: "receipt-share",
+        text: t("share"), onclick: function () { share(receiptText(dl)); } }));
+      CH.confirmSheet(t("receipt"), box, t("close"));
       document.getElementById("sheet-cancel").hidden = true;
       var restore = function () { document.getElementById("sheet-cancel").hidden = false; };
       document.getElementById("sheet-ok").addEventListener("click", restore, { once: true });
+    }
+    /* The receipt as plain lines ("Amount: 250.00 EGP"), for a chat. */
+    function receiptText(dl) {
+      var lines = [t("app_title") + " · " + t("receipt")], dts = dl.querySelectorAll("dt");
+      Array.prototype.forEach.call(dts, function (dt) { lines.push(dt.textContent + ": " + dt.nextElementSibling.textContent); });
+      return lines.join("\n");
+    }
+    /* The system's share sheet where there is one; otherwise the clipboard, and say so. */
+    function share(text) {
+      var copied = function () { CH.toast(t("receipt_copied")); };
+      if (navigator.share) { navigator.share({ title: t("receipt"), text: text }).catch(function () {}); return; }
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(copied, function () { CH.toast(t("failed"), true); });
+      else CH.toast(t("failed"), true);
     }
     function row(tx) {
       return el("li", { "data-id": tx.id }, el("button", { type: "button", "class": "linkish", onclick: function () {
@@ -91,9 +106,31 @@
         res.data.pending.forEach(function (tx) { list.appendChild(row(tx)); });
       });
     }
+    /* The last 12 Cairo months, newest first, named in the page's language. */
+    function fillMonths() {
+      var select = document.getElementById("filter-month"), now = new Date();
+      var parts = new Intl.DateTimeFormat("en-GB", { timeZone: "Africa/Cairo", year: "numeric", month: "numeric" })
+        .formatToParts(now), year = 0, month = 0;
+      parts.forEach(function (p) { if (p.type === "year") year = +p.value; if (p.type === "month") month = +p.value; });
+      for (var i = 0; i < 12; i++) {
+        var value = year + "-" + (month < 10 ? "0" : "") + month;
+        var name = new Date(Date.UTC(year, month - 1, 15)).toLocaleString(CH.lang === "ar" ? "ar-EG" : "en-GB",
+          { timeZone: "UTC", year: "numeric", month: "long" });
+        select.appendChild(el("option", { value: value, text: name }));
+        month -= 1; if (month === 0) { month = 12; year -= 1; }
+      }
+    }
+    function filterQuery() {
+      return ["type", "status", "month"].map(function (name) {
+        var value = document.getElementById("filter-" + name).value;
+        return value ? "&" + name + "=" + encodeURIComponent(value) : "";
+      }).join("");
+    }
     function loadHistory(reset) {
       if (reset) page = 1;
-      return CH.api("GET", "/api/wallet/transactions?page=" + page + "&limit=10").then(function (res) {
+      var query = filterQuery(), asked = ++asking;
+      return CH.api("GET", "/api/wallet/transactions?page=" + page + "&limit=10" + query).then(function (res) {
+        if (asked !== asking) return;  // a newer filter was chosen meanwhile: its answer fills the list
         var list = document.getElementById("history-list");
         if (!res.ok) {
           if (reset) CH.failed(list, res, function () { loadHistory(true); }); else CH.toast(CH.errorText(res), true);
@@ -101,11 +138,16 @@
         }
         if (reset) CH.loaded(list);
         res.data.transactions.forEach(function (tx) { list.appendChild(row(tx)); });
-        if (!list.children.length) list.appendChild(el("li", { "class": "muted", text: t("none") }));
+        if (!list.children.length) list.appendChild(el("li", { "class": "muted", text: query ? t("no_match") : t("none") }));
         document.getElementById("history-more").hidden = res.data.pagination.page >= res.data.pagination.pages;
       });
     }
     document.getElementById("history-more").addEventListener("click", function () { page += 1; loadHistory(false); });
+    fillMonths();
+    document.getElementById("history-filter").addEventListener("change", function () {
+      CH.skeleton(document.getElementById("history-list")); loadHistory(true);
+    });
+    document.getElementById("history-filter").addEventListener("submit", function (event) { event.preventDefault(); });
     document.getElementById("copy-number").addEventListener("click", function () {
       var number = document.getElementById("receiving-number").textContent, button = this;
       var done = function () { button.textContent = t("copied"); CH.toast(t("copied") + ": " + number); };

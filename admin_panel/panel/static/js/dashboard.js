@@ -11,6 +11,15 @@
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.animation = false;
+  // charts follow their box's width (chart-box sets the height): a long category name is shortened to what the
+  // axis can hold (the tooltip says it whole) and crowded labels skip or tilt instead of clipping on a phone
+  Chart.defaults.responsive = true;
+  Chart.defaults.scale.ticks.autoSkip = true;
+  Chart.defaults.scale.ticks.maxRotation = 45;
+  Chart.defaults.scales.category.ticks.callback = function (value) {
+    var label = String(this.getLabelForValue(value)), room = Math.max(10, Math.floor(this.chart.width / 16));
+    return label.length > room ? label.slice(0, room - 1) + '…' : label;
+  };
   new Chart(document.getElementById('chart-revenue'), {
     type: 'bar',
     data: { labels: data.revenue.labels, datasets: data.revenue.datasets.map(function (d, i) {
