@@ -219,6 +219,8 @@ class Admin(Base):
     # Part of every session's identity: bumped by logout, a password or role change and deactivation,
     # which ends every session (and cookie) issued before.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The panel's language for this admin ("en" or "ar", core.words.LANGUAGES); chosen on "My profile".
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
     def __str__(self) -> str:
         return self.username

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 
 from admin_panel.panel.base import SecureView, fmt_time, parse_int
 from admin_panel.web.context import actor, service_session
@@ -37,13 +38,13 @@ class ApiTokensView(SecureView):
     def create(self):
         raw_admin = (request.form.get("admin_id") or "").strip()
         if not (raw_admin.isascii() and raw_admin.isdigit() and len(raw_admin) <= 12):
-            flash("Choose the account the token acts as.", "error")
+            flash(_("Choose the account the token acts as."), "error")
             return redirect(url_for(".index"))
         try:
             with service_session() as s:
                 secret, info = api_tokens.create_token(s, int(raw_admin), request.form.get("name", ""), actor=actor())
         except DomainError as err:
-            flash(f"Not created: {admin_message(err)}", "error")
+            flash(_("Not created: %(problem)s", problem=admin_message(err)), "error")
             return redirect(url_for(".index"))
         # Rendered, not flashed: the secret must not travel in the (signed, not encrypted) session cookie.
         return self._page(secret=secret, created=info)
@@ -56,5 +57,12 @@ class ApiTokensView(SecureView):
         except DomainError as err:
             flash(admin_message(err), "error")
         else:
-            flash(f"Token {info.name!r} ({info.prefix}…) revoked; it no longer works.", "success")
+            flash(
+                _(
+                    "Token %(name)s (%(prefix)s…) revoked; it no longer works.",
+                    name=repr(info.name),
+                    prefix=info.prefix,
+                ),
+                "success",
+            )
         return redirect(url_for(".index"))

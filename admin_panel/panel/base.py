@@ -10,6 +10,9 @@ from datetime import datetime
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -17,13 +20,15 @@ from markupsafe import Markup, escape
 from werkzeug.utils import secure_filename
 
 from admin_panel.panel.exports import safe_cell
+from admin_panel.web import i18n
 from admin_panel.web.context import panel
 from admin_panel.web.errors import admin_message
 from core.errors import DomainError
 from core.models import AdminRole
 from core.money import format_money
 from core.timeutil import CAIRO, as_utc, utcnow
-from core.words.labels import STATUS_NAMES, TYPE_NAMES
+from core.words import digits
+from core.words.labels import STATUS_NAMES, TYPE_NAMES, status_name, type_name
 
 
 class PanelForm(FlaskForm):
@@ -35,11 +40,20 @@ class PanelForm(FlaskForm):
 
 
 def fmt_money(value) -> str:
-    return "—" if value is None else format_money(value, panel().settings.currency)
+    """`1,250.00 EGP`; in Arabic `١٬٢٥٠٫٠٠ ج.م`, as the Mini App and the bot write it (core.money)."""
+    return "—" if value is None else format_money(value, panel().settings.currency, i18n.language())
 
 
 def fmt_time(value) -> str:
-    return "—" if value is None else as_utc(value).astimezone(CAIRO).strftime("%Y-%m-%d %H:%M")
+    """Cairo time, `2026-12-07 14:05`, in the reader's digits."""
+    if value is None:
+        return "—"
+    return digits(as_utc(value).astimezone(CAIRO).strftime("%Y-%m-%d %H:%M"), i18n.language())
+
+
+def fmt_number(value) -> str:
+    """A count in the reader's digits."""
+    return "—" if value is None else digits(f"{value:,}" if isinstance(value, int) else str(value), i18n.language())
 
 
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?")
@@ -51,12 +65,12 @@ def readable(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, str):
         if value in STATUS_NAMES:
-            return STATUS_NAMES[value]
+            return status_name(value, i18n.core_words())
         if value in TYPE_NAMES:
-            return TYPE_NAMES[value]
+            return type_name(value, i18n.core_words())
         if _ISO_MOMENT.fullmatch(value):
             try:
                 return fmt_time(datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -65,17 +79,43 @@ def readable(value) -> str:
     return str(value)
 
 
+def stored_text(text: str | None) -> Markup:
+    """A text kept as it was written (a ledger description, a reason), isolated so it reads in its own direction
+    inside an Arabic page: the panel translates its own words, not the records."""
+    return Markup('<bdi dir="auto">%s</bdi>') % text if text else Markup("—")
+
+
+def left_to_right(field: str):
+    """A phone number, masked or not, reads left to right inside an Arabic page (`011****5678`, not reversed)."""
+
+    def fmt(view, ctx, model, name):
+        value = getattr(model, field)
+        return Markup('<bdi dir="ltr">%s</bdi>') % value if value else Markup("—")
+
+    return fmt
+
+
 def age(value) -> str:
     if value is None:
         return "—"
     delta = datetime.now(tz=CAIRO) - as_utc(value)
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{max(minutes, 0)} min"
+        return _("%(n)s min", n=fmt_number(max(minutes, 0)))
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} days"
+        return _("%(n)s h", n=fmt_number(hours))
+    return _("%(n)s days", n=fmt_number(hours // 24))
+
+
+def _label_choices(names: dict, name_of) -> list[tuple[str, LazyString]]:
+    """Filter options of an enum column as admins read them, in the language of each request."""
+    return [(value, LazyString(lambda value=value: name_of(value, i18n.core_words()))) for value in names]
+
+
+# For `column_choices`: Flask-Admin's filters of a status or type column offer these labels, not enum names.
+STATUS_CHOICES = _label_choices(STATUS_NAMES, status_name)
+TYPE_CHOICES = _label_choices(TYPE_NAMES, type_name)
 
 
 def money_formatter(field: str):
@@ -178,11 +218,13 @@ class SecureModelView(RoleMixin, ModelView):
         columns = self._export_columns
 
         def generate():
-            yield writer.writerow([c[1] for c in columns])
-            for row in query.yield_per(EXPORT_BATCH):
-                yield writer.writerow([self.get_export_value(row, c[0]) for c in columns])
+            with force_locale("en"):  # a file is shared and read by scripts: English headers and labels
+                yield writer.writerow([str(c[1]) for c in columns])
+                for row in query.yield_per(EXPORT_BATCH):
+                    yield writer.writerow([self.get_export_value(row, c[0]) for c in columns])
 
-        filename = secure_filename(self.get_export_name(export_type="csv"))
+        with force_locale("en"):
+            filename = secure_filename(self.get_export_name(export_type="csv"))
         return Response(
             stream_with_context(generate()),
             mimetype="text/csv",
@@ -192,7 +234,8 @@ class SecureModelView(RoleMixin, ModelView):
     def get_export_name(self, export_type: str = "csv") -> str:
         """`Transactions_2026-12-07_14-05-00.csv` in Cairo time, as the rows inside (Flask-Admin names the file
         in the server's clock, UTC)."""
-        return f"{self.name}_{utcnow().astimezone(CAIRO):%Y-%m-%d_%H-%M-%S}.{export_type}"
+        with force_locale("en"):
+            return f"{self.name}_{utcnow().astimezone(CAIRO):%Y-%m-%d_%H-%M-%S}.{export_type}"
 
     def get_export_value(self, model, name):
         """Every CSV and XLSX export cell goes through admin_panel.panel.exports.safe_cell."""
@@ -202,7 +245,7 @@ class SecureModelView(RoleMixin, ModelView):
     def _get_list_extra_args(self):
         args = super()._get_list_extra_args()
         if args.search and len(args.search) > MAX_SEARCH:
-            flash(f"The search was shortened to {MAX_SEARCH} characters.", "info")
+            flash(_("The search was shortened to %(n)s characters.", n=fmt_number(MAX_SEARCH)), "info")
             args.search = args.search[:MAX_SEARCH]
         if args.page and not 0 <= args.page <= MAX_PAGE:
             args.page = 0
@@ -225,14 +268,21 @@ class SecureModelView(RoleMixin, ModelView):
             if _filter_value_ok(flt, value):
                 filters.append((pos, (idx, str(flt.name), value)))
             else:
-                flash(f"Filter {flt.name}: {value[:40]!r} is not a valid value; it was ignored.", "error")
+                flash(
+                    _(
+                        "Filter %(name)s: %(value)s is not a valid value; it was ignored.",
+                        name=flt.name,
+                        value=repr(value[:40]),
+                    ),
+                    "error",
+                )
         return [f for _pos, f in sorted(filters, key=lambda item: item[0])]
 
     def handle_action(self, return_view=None):
         """Bulk actions: every selected row id must be a plain positive number."""
         ids = request.form.getlist("rowid")
         if len(ids) > MAX_BULK or any(not _is_id(i) for i in ids):
-            flash("The selection contains an invalid row; nothing was changed.", "error")
+            flash(_("The selection contains an invalid row; nothing was changed."), "error")
             return redirect(self.get_url(".index_view"))
         return super().handle_action(return_view)
 
@@ -257,7 +307,7 @@ def parse_cairo_datetime(text: str | None) -> datetime | None:
             return datetime.strptime(text, fmt).replace(tzinfo=CAIRO)
         except ValueError:
             continue
-    raise ValueError("Enter the date and time as YYYY-MM-DD HH:MM (Africa/Cairo).")
+    raise ValueError(_("Enter the date and time as YYYY-MM-DD HH:MM (Africa/Cairo)."))
 
 
 class _Echo:

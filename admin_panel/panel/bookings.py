@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import case
 
 from admin_panel.panel.base import (
+    STATUS_CHOICES,
     SecureModelView,
     age,
     enum_formatter,
     fmt_money,
+    fmt_number,
     fmt_time,
     money_formatter,
     parse_cairo_datetime,
@@ -28,14 +32,14 @@ from core.timeutil import CAIRO, utcnow
 
 
 def _id_link(view, ctx, model, name):
-    return Markup(f'<a href="{url_for(".booking", id=model.id)}">#{model.id}</a>')
+    return Markup(f'<a href="{url_for(".booking", id=model.id)}">#{fmt_number(model.id)}</a>')
 
 
 def _open_cell(view, ctx, model, name):
     if model.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
-        label = "Confirm…" if model.status == BookingStatus.PENDING else "Manage…"
+        label = _("Confirm…") if model.status == BookingStatus.PENDING else _("Manage…")
         return Markup(
-            f'<a class="btn btn-sm btn-outline-primary" href="{url_for(".booking", id=model.id)}">{label}</a>'
+            f'<a class="btn btn-sm btn-outline-primary" href="{url_for(".booking", id=model.id)}">{escape(label)}</a>'
         )
     return ""
 
@@ -45,16 +49,20 @@ class BookingView(SecureModelView):
     column_list = ["id", "student", "mentor", "duration", "total_cost", "status", "session_date", "created_at", "open"]
     column_labels = {
         "id": "#",
-        "duration": "Minutes",
-        "total_cost": "Cost",
-        "session_date": "Session (Cairo)",
-        "created_at": "Booked",
+        "student": _l("Student"),
+        "mentor": _l("Mentor"),
+        "status": _l("Status"),
+        "duration": _l("Duration"),
+        "total_cost": _l("Cost"),
+        "session_date": _l("Session (Cairo)"),
+        "created_at": _l("Booked"),
         "open": "",
-        "student.full_name": "student",
-        "mentor.full_name": "mentor",
-        "student_notes": "notes",
+        "student.full_name": _l("student"),
+        "mentor.full_name": _l("mentor"),
+        "student_notes": _l("notes"),
     }
     column_sortable_list = ["id", "status", "session_date", "created_at", "duration"]
+    column_choices = {"status": STATUS_CHOICES}
     column_filters = ["status", "mentor.full_name", "student.full_name"]
     column_searchable_list = ["student.full_name", "mentor.full_name", "student_notes"]
     column_formatters = {
@@ -64,7 +72,8 @@ class BookingView(SecureModelView):
         "total_cost": money_formatter("total_cost"),
         "status": enum_formatter("status"),
         "session_date": lambda v, c, m, n: fmt_time(m.session_date),
-        "created_at": lambda v, c, m, n: f"{age(m.created_at)} ago",
+        "duration": lambda v, c, m, n: minutes(m.duration),
+        "created_at": lambda v, c, m, n: _("%(age)s ago", age=age(m.created_at)),
         "open": _open_cell,
     }
 
@@ -93,16 +102,18 @@ class BookingView(SecureModelView):
         with service_session() as s:
             upcoming = mentorship.upcoming_sessions(s, current_user.role, current_user.mentor_user_id, now=utcnow())
         if not upcoming:
-            return '<p class="text-muted small">No upcoming confirmed sessions.</p>'
+            none = _("No upcoming confirmed sessions.")
+            return f'<p class="text-muted small">{escape(none)}</p>'
         rows = "".join(
-            f"<tr><td><a href='{url_for('.booking', id=b.id)}'>#{b.id}</a></td>"
+            f"<tr><td><a href='{url_for('.booking', id=b.id)}'>#{fmt_number(b.id)}</a></td>"
             f"<td>{escape(fmt_time(b.session_date))}</td><td>{escape(b.student_name)}</td>"
-            f"<td>{escape(b.mentor_name)}</td><td>{b.duration} min</td></tr>"
+            f"<td>{escape(b.mentor_name)}</td><td>{escape(minutes(b.duration))}</td></tr>"
             for b in upcoming
         )
+        title = _("Upcoming confirmed sessions (Cairo time)")
         return (
             '<div class="card panel-card mb-3" id="upcoming"><div class="card-body py-2">'
-            '<h6 class="mb-2">Upcoming confirmed sessions (Cairo time)</h6>'
+            f'<h6 class="mb-2">{escape(title)}</h6>'
             '<table class="table table-sm mb-0"><tbody>' + rows + "</tbody></table></div></div>"
         )
 
@@ -139,7 +150,7 @@ class BookingView(SecureModelView):
             flash(str(exc), "error")
             return redirect(url_for(".booking", id=booking_id))
         if when is None:
-            flash("Choose the session date and time (Africa/Cairo).", "error")
+            flash(_("Choose the session date and time (Africa/Cairo)."), "error")
             return redirect(url_for(".booking", id=booking_id))
         reschedule = request.form.get("reschedule") == "1"
         try:
@@ -148,14 +159,14 @@ class BookingView(SecureModelView):
                     s, booking_id, when, request.form.get("notes") or None, actor=actor(), reschedule=reschedule
                 )
         except DomainError as err:
-            flash(f"Booking #{booking_id}: {admin_message(err)}", "error")
+            flash(_booking_problem(booking_id, err), "error")
         else:
-            verb = "rescheduled" if reschedule else "confirmed"
-            flash(
-                f"Booking #{booking_id} {verb} for {fmt_time(info.session_date)} (Cairo). "
-                "The student will be notified.",
-                "success",
+            said = (
+                _("Booking #%(id)s rescheduled for %(time)s (Cairo). The student will be notified.")
+                if reschedule
+                else _("Booking #%(id)s confirmed for %(time)s (Cairo). The student will be notified.")
             )
+            flash(said % {"id": fmt_number(booking_id), "time": fmt_time(info.session_date)}, "success")
         return redirect(url_for(".booking", id=booking_id))
 
     @expose("/booking/<id>/complete", methods=["POST"])
@@ -166,9 +177,11 @@ class BookingView(SecureModelView):
             with service_session() as s:
                 mentorship.complete(s, booking_id, actor=actor())
         except DomainError as err:
-            flash(f"Booking #{booking_id}: {admin_message(err)}", "error")
+            flash(_booking_problem(booking_id, err), "error")
         else:
-            flash(f"Booking #{booking_id} completed; the student is asked for a rating.", "success")
+            flash(
+                _("Booking #%(id)s completed; the student is asked for a rating.", id=fmt_number(booking_id)), "success"
+            )
         return redirect(url_for(".booking", id=booking_id))
 
     @expose("/booking/<id>/cancel", methods=["POST"])
@@ -179,13 +192,25 @@ class BookingView(SecureModelView):
             with service_session() as s:
                 result = mentorship.cancel(s, booking_id, request.form.get("reason"), actor=actor())
         except ReasonRequired:
-            flash("Cancelling needs a reason (the student sees it); nothing was changed.", "error")
+            flash(_("Cancelling needs a reason (the student sees it); nothing was changed."), "error")
         except DomainError as err:
-            flash(f"Booking #{booking_id}: {admin_message(err)}", "error")
+            flash(_booking_problem(booking_id, err), "error")
         else:
             flash(
-                f"Booking #{booking_id} cancelled; {fmt_money(result.refund)} refunded "
-                f"(student balance {fmt_money(result.balance)}).",
+                _(
+                    "Booking #%(id)s cancelled; %(refund)s refunded (student balance %(balance)s).",
+                    id=fmt_number(booking_id),
+                    refund=fmt_money(result.refund),
+                    balance=fmt_money(result.balance),
+                ),
                 "success",
             )
         return redirect(url_for(".booking", id=booking_id))
+
+
+def minutes(duration: int) -> str:
+    return _("%(n)s min", n=fmt_number(duration))
+
+
+def _booking_problem(booking_id: int, err: DomainError) -> str:
+    return _("Booking #%(id)s: %(problem)s", id=fmt_number(booking_id), problem=admin_message(err))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from admin_panel.panel.base import SecureView, fmt_time
+from admin_panel.panel.base import SecureView, fmt_number, fmt_time
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
 from core.errors import DomainError
@@ -13,9 +15,9 @@ from core.models import AdminRole
 from core.services import broadcasts, catalogue
 
 AUDIENCE_LABELS = {
-    "all": "All students",
-    "platform": "Students of one platform",
-    "booking": "Students with an open booking",
+    "all": _l("All students"),
+    "platform": _l("Students of one platform"),
+    "booking": _l("Students with an open booking"),
 }
 
 
@@ -67,10 +69,17 @@ class BroadcastView(SecureView):
             with service_session() as s:
                 info = broadcasts.create_broadcast(s, text, audience, platform_id=platform_id, actor=actor())
         except DomainError as err:
-            flash(f"Not sent: {admin_message(err)}", "error")
+            flash(_("Not sent: %(problem)s", problem=admin_message(err)), "error")
             return redirect(url_for(".index", text=text[:4000], audience=audience, platform_id=platform_id or ""))
         if info.replayed:
-            flash("This announcement was just sent; it was not queued twice.", "info")
+            flash(_("This announcement was just sent; it was not queued twice."), "info")
         else:
-            flash(f"Broadcast #{info.id} queued for {info.recipients} student(s); the bot sends it now.", "success")
+            flash(
+                _(
+                    "Broadcast #%(id)s queued for %(n)s student(s); the bot sends it now.",
+                    id=fmt_number(info.id),
+                    n=fmt_number(info.recipients),
+                ),
+                "success",
+            )
         return redirect(url_for(".index"))

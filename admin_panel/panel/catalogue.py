@@ -6,10 +6,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask import flash, request
 from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
-from admin_panel.panel.base import ActionPrompt, SecureModelView, fmt_time, money_formatter
+from admin_panel.panel.base import ActionPrompt, SecureModelView, fmt_number, fmt_time, money_formatter
 from admin_panel.panel.transactions import Before, OnOrAfter
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
@@ -22,13 +25,13 @@ from core.services.catalogue import MAX_PRICE
 def _finite(form, field):
     """Before NumberRange: comparing Decimal('sNaN') raises instead of failing validation."""
     if field.data is not None and not field.data.is_finite():
-        raise StopValidation("not a valid amount")
+        raise StopValidation(_("not a valid amount"))
 
 
 def _small_int(form, field):
     """Before NumberRange: it converts to float, which a 400-digit number overflows."""
     if isinstance(field.data, int) and abs(field.data) > 10**9:
-        raise StopValidation("number out of range")
+        raise StopValidation(_("number out of range"))
 
 
 def _two_places(form, field):
@@ -36,9 +39,9 @@ def _two_places(form, field):
         return
     try:
         if field.data != field.data.quantize(Decimal("0.01")):
-            raise ValidationError("at most 2 decimal places")
+            raise ValidationError(_("at most 2 decimal places"))
     except InvalidOperation:
-        raise ValidationError("not a valid amount") from None
+        raise ValidationError(_("not a valid amount")) from None
 
 
 class CatalogueModelView(SecureModelView):
@@ -73,35 +76,39 @@ class PlatformView(CatalogueModelView):
     column_list = ["id", "name", "price", "access_days", "is_active", "tasks", "created_at"]
     column_labels = {
         "id": "#",
-        "access_days": "Access (days)",
-        "is_active": "Active",
-        "price": "Price",
-        "created_at": "Created",
+        "name": _l("Name"),
+        "description": _l("Description"),
+        "access_days": _l("Access (days)"),
+        "is_active": _l("Active"),
+        "price": _l("Price"),
+        "tasks": _l("Tasks"),
+        "created_at": _l("Created"),
     }
     column_searchable_list = ["name", "description"]
     column_filters = ["is_active"]
     column_sortable_list = ["id", "name", "access_days", "is_active"]
     column_formatters = {
-        "price": lambda v, c, m, n: "Free" if not m.price else money_formatter("price")(v, c, m, n),
-        "access_days": lambda v, c, m, n: m.access_days or "forever",
-        "tasks": lambda v, c, m, n: len(m.tasks),
+        "price": lambda v, c, m, n: _("Free") if not m.price else money_formatter("price")(v, c, m, n),
+        "access_days": lambda v, c, m, n: fmt_number(m.access_days) if m.access_days else _("forever"),
+        "tasks": lambda v, c, m, n: fmt_number(len(m.tasks)),
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
     }
     form_columns = ["name", "description", "price", "is_active", "access_days"]
     form_extra_fields = {
         "price": DecimalField(
-            "Price (EGP, empty or 0 = free)",
+            _l("Price (EGP, empty or 0 = free)"),
             places=2,
             validators=[Optional(), _finite, NumberRange(min=0, max=MAX_PRICE), _two_places],
         ),
     }
     form_args = {
         "access_days": {
-            "label": "Access days (empty = forever)",
+            "label": _l("Access days (empty = forever)"),
             "validators": [Optional(), _small_int, NumberRange(min=1, max=3650)],
         },
-        "description": {"validators": [Optional()]},
-        "is_active": {"label": "Active (can be bought)"},
+        "name": {"label": _l("Name")},
+        "description": {"label": _l("Description"), "validators": [Optional()]},
+        "is_active": {"label": _l("Active (can be bought)")},
     }
     form_overrides = {"access_days": IntegerField}
     form_widget_args = {"description": {"rows": 4, "maxlength": 5000}}
@@ -131,10 +138,11 @@ class PlatformView(CatalogueModelView):
         return True
 
     def list_header_html(self) -> str:
-        return (
-            '<p class="text-muted small mb-2">A platform that students enrolled in cannot be deleted: '
-            'untick "Active" to stop new purchases (existing students keep their access).</p>'
+        said = _(
+            'A platform that students enrolled in cannot be deleted: untick "Active" to stop new purchases '
+            "(existing students keep their access)."
         )
+        return f'<p class="text-muted small mb-2">{escape(said)}</p>'
 
 
 class TaskView(CatalogueModelView):
@@ -142,13 +150,22 @@ class TaskView(CatalogueModelView):
     can_create = can_edit = can_delete = True
     column_display_actions = True
     column_list = ["platform", "position", "title"]
+    column_labels = {
+        "platform": _l("Platform"),
+        "position": _l("Order"),
+        "title": _l("Title"),
+        "body": _l("Body"),
+        "platform.name": _l("platform"),
+    }
     column_default_sort = [("platform_id", False), ("position", False)]
     column_filters = ["platform.name"]
     column_searchable_list = ["title", "body"]
     form_columns = ["platform", "position", "title", "body"]
     form_args = {
-        "position": {"label": "Order", "validators": [_small_int, NumberRange(min=0, max=10000)]},
-        "platform": {"validators": []},
+        "position": {"label": _l("Order"), "validators": [_small_int, NumberRange(min=0, max=10000)]},
+        "platform": {"label": _l("Platform"), "validators": []},
+        "title": {"label": _l("Title")},
+        "body": {"label": _l("Body")},
     }
     form_widget_args = {"body": {"rows": 6}}
 
@@ -168,24 +185,25 @@ class TaskView(CatalogueModelView):
 class EnrollmentView(SecureModelView):
     roles = frozenset({AdminRole.OWNER})
     list_template = "admin_panel/prompted_action_list.html"
-    action_prompt = ActionPrompt("extend", "days", "Extend access by how many days? (1 to 3650)", "30")
+    action_prompt = ActionPrompt("extend", "days", _l("Extend access by how many days? (1 to 3650)"), "30")
     column_list = ["id", "user", "platform", "enrolled_at", "expires_at", "is_active"]
     column_labels = {
         "id": "#",
-        "user": "Student",
-        "enrolled_at": "Enrolled",
-        "expires_at": "Expires",
-        "is_active": "Active",
-        "user.full_name": "student",
-        "user.username": "username",
-        "platform.name": "platform",
+        "user": _l("Student"),
+        "platform": _l("Platform"),
+        "enrolled_at": _l("Enrolled"),
+        "expires_at": _l("Expires"),
+        "is_active": _l("Active"),
+        "user.full_name": _l("student"),
+        "user.username": _l("username"),
+        "platform.name": _l("platform"),
     }
     column_filters = [
         "platform.name",
         "is_active",
         "user.full_name",
-        OnOrAfter(Enrollment.enrolled_at, "Enrolled"),
-        Before(Enrollment.enrolled_at, "Enrolled"),
+        OnOrAfter(Enrollment.enrolled_at, _l("Enrolled")),
+        Before(Enrollment.enrolled_at, _l("Enrolled")),
     ]
     column_searchable_list = ["user.full_name", "user.username", "platform.name"]
     column_sortable_list = ["id", "enrolled_at", "expires_at", "is_active"]
@@ -194,7 +212,7 @@ class EnrollmentView(SecureModelView):
         "user": lambda v, c, m, n: m.user.full_name,
         "platform": lambda v, c, m, n: m.platform.name,
         "enrolled_at": lambda v, c, m, n: fmt_time(m.enrolled_at),
-        "expires_at": lambda v, c, m, n: fmt_time(m.expires_at) if m.expires_at else "never",
+        "expires_at": lambda v, c, m, n: fmt_time(m.expires_at) if m.expires_at else _("never"),
     }
 
     def _each(self, ids, fn, done_message):
@@ -205,37 +223,37 @@ class EnrollmentView(SecureModelView):
                     fn(s, int(raw))
                 done += 1
             except DomainError as err:
-                flash(f"#{raw}: {admin_message(err)}", "error")
+                flash(f"#{fmt_number(raw)}: {admin_message(err)}", "error")
             except ValueError:
-                flash(f"#{raw}: not an enrollment id", "error")
+                flash(_("#%(id)s: not an enrollment id", id=raw), "error")
         if done:
-            flash(done_message.format(n=done), "success")
+            flash(done_message % {"n": fmt_number(done)}, "success")
 
-    @action("deactivate", "Deactivate", "Remove access for the selected enrollments?")
+    @action("deactivate", _l("Deactivate"), _l("Remove access for the selected enrollments?"))
     def action_deactivate(self, ids):
         self._each(
             ids,
             lambda s, i: enrollment.set_enrollment_active(s, i, False, actor=actor()),
-            "Deactivated {n} enrollment(s).",
+            _("Deactivated %(n)s enrollment(s)."),
         )
 
-    @action("activate", "Activate")
+    @action("activate", _l("Activate"))
     def action_activate(self, ids):
         self._each(
             ids,
             lambda s, i: enrollment.set_enrollment_active(s, i, True, actor=actor()),
-            "Activated {n} enrollment(s).",
+            _("Activated %(n)s enrollment(s)."),
         )
 
-    @action("extend", "Extend (asks for days)")
+    @action("extend", _l("Extend (asks for days)"))
     def action_extend(self, ids):
         try:
             days = int((request.form.get("days") or "").strip())
         except ValueError:
-            flash("Enter the number of days to extend (1 to 3650); nothing was changed.", "error")
+            flash(_("Enter the number of days to extend (1 to 3650); nothing was changed."), "error")
             return
         self._each(
             ids,
             lambda s, i: enrollment.extend_enrollment(s, i, days, actor=actor()),
-            f"Extended {{n}} enrollment(s) by {days} days.",
+            _("Extended %(n)s enrollment(s) by %(days)s days.", n="%(n)s", days=fmt_number(days)),
         )

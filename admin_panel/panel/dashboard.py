@@ -6,16 +6,31 @@ from datetime import timedelta
 
 from flask import redirect, url_for
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from admin_panel.panel.base import RoleMixin, age, fmt_money, fmt_time
+from admin_panel.panel.base import RoleMixin, age, fmt_money, fmt_number, fmt_time
+from admin_panel.web import i18n
 from admin_panel.web.context import service_session
 from admin_panel.web.ops import redis_state
 from core.models import AdminRole
 from core.services import analytics, mentorship, processes, topups
 from core.timeutil import CAIRO, utcnow
+from core.words import digits
+from core.words.labels import status_name
 
-REVENUE_LABELS = {"PLATFORM_PURCHASE": "Platform purchases", "MENTORSHIP_PAYMENT": "Mentorship"}
+REVENUE_LABELS = {"PLATFORM_PURCHASE": _l("Platform purchases"), "MENTORSHIP_PAYMENT": _l("Mentorship")}
+BOT_STATES = {
+    "starting": _l("starting"),
+    "running": _l("running"),
+    "unreachable": _l("unreachable"),
+    "stopped": _l("stopped"),
+}
+
+
+def bot_state(state: str) -> str:
+    return str(BOT_STATES.get(state, state))
 
 
 class DashboardView(RoleMixin, AdminIndexView):
@@ -43,11 +58,14 @@ class DashboardView(RoleMixin, AdminIndexView):
             redis_down=redis_state() == "down",
             bot=bot,
             fmt_time=fmt_time,
+            fmt_number=fmt_number,
+            bot_state=bot_state,
             age=age,
         )
 
 
 def _chart_data(fin, eng, now) -> dict:
+    lang = i18n.language()
     today = now.astimezone(CAIRO).date()
     days = [(today - timedelta(days=i)).isoformat() for i in range(29, -1, -1)]
     by_type: dict[str, dict[str, str]] = {t: {} for t in REVENUE_LABELS}
@@ -55,13 +73,13 @@ def _chart_data(fin, eng, now) -> dict:
         if row["type"] in by_type:
             by_type[row["type"]][row["period"]] = str(row["amount"])
     revenue = {
-        "labels": [d[5:] for d in days],
+        "labels": [digits(d[5:], lang) for d in days],
         "datasets": [
-            {"label": label, "data": [by_type[t].get(d, "0") for d in days]} for t, label in REVENUE_LABELS.items()
+            {"label": str(label), "data": [by_type[t].get(d, "0") for d in days]} for t, label in REVENUE_LABELS.items()
         ],
     }
     topups = {
-        "labels": ["Approved", "Rejected", "Pending"],
+        "labels": [status_name(k, i18n.core_words()) for k in ("APPROVED", "REJECTED", "PENDING")],
         "counts": [fin.topups["APPROVED"]["count"], fin.topups["REJECTED"]["count"], fin.topups["PENDING"]["count"]],
         "amounts": [str(fin.topups[k]["amount"]) for k in ("APPROVED", "REJECTED", "PENDING")],
     }
@@ -70,7 +88,12 @@ def _chart_data(fin, eng, now) -> dict:
         "data": [p["enrollments"] for p in eng.enrollments_per_platform],
     }
     weeks = {
-        "labels": [w["week"] for w in eng.bookings_per_week],
+        "labels": [digits(str(w["week"]), lang) for w in eng.bookings_per_week],
         "data": [w["bookings"] for w in eng.bookings_per_week],
     }
-    return {"revenue": revenue, "topups": topups, "enrollments": enrollments, "bookings": weeks}
+    texts = {  # the words dashboard.js draws, in the admin's language (numbers: Chart.js with the page's lang)
+        "currency": fmt_money(0).split(" ", 1)[-1],
+        "enrollments": _("Enrollments"),
+        "bookings": _("Bookings"),
+    }
+    return {"revenue": revenue, "topups": topups, "enrollments": enrollments, "bookings": weeks, "texts": texts}

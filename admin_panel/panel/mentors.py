@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from admin_panel.panel.base import SecureView, fmt_money, parse_int
@@ -19,7 +20,7 @@ def _save(user_id: int, *, make_mentor: bool = False) -> None:
     rate = (form.get("rate") or "").strip() or None
     bio = form.get("bio")
     if bio is not None and len(bio) > 2000:
-        flash("The bio is too long (at most 2000 characters); nothing was changed.", "error")
+        flash(_("The bio is too long (at most 2000 characters); nothing was changed."), "error")
         return
     try:
         with service_session() as s:
@@ -33,9 +34,9 @@ def _save(user_id: int, *, make_mentor: bool = False) -> None:
                 available=form.get("available") == "on",
             )
     except DomainError as err:
-        flash(f"Not saved: {admin_message(err)}", "error")
+        flash(_("Not saved: %(problem)s", problem=admin_message(err)), "error")
     else:
-        flash("Mentor profile saved.", "success")
+        flash(_("Mentor profile saved."), "success")
 
 
 class MentorsView(SecureView):
@@ -67,7 +68,7 @@ class MentorsView(SecureView):
         except DomainError as err:
             flash(admin_message(err), "error")
         else:
-            flash("No longer a mentor (existing bookings are kept).", "success")
+            flash(_("No longer a mentor (existing bookings are kept)."), "success")
         return redirect(url_for(".index"))
 
 

@@ -9,6 +9,9 @@ from decimal import Decimal
 
 from flask import Response, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -16,6 +19,7 @@ from admin_panel.panel.base import (
     SecureModelView,
     SecureView,
     fmt_money,
+    fmt_number,
     fmt_time,
     parse_int,
     post_button,
@@ -25,13 +29,40 @@ from admin_panel.panel.exports import safe_row
 from admin_panel.panel.transactions import Before, OnOrAfter
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
+from admin_panel.web.i18n import role_name
 from core.errors import DomainError
 from core.models import AdminRole, AuditLog, TransactionType
 from core.services import admins, analytics
-from core.services.settings import get_settings, setting_items, setting_problems, to_text, update_settings
+from core.services.settings import LABELS, get_settings, setting_items, setting_problems, to_text, update_settings
 from core.timeutil import CAIRO, utcnow
 
 CHECKBOXES = ("mentorship_available", "auto_approve_transfers")
+# What each setting is called on the page, in the admin's language (core.business_settings.LABELS stays the
+# English of errors, the audit log and the CLI).
+SETTING_LABELS = {
+    "vodafone_cash_number": _l("Receiving Vodafone Cash number"),
+    "signup_bonus": _l("Welcome credit (EGP)"),
+    "durations": _l("Session durations offered (minutes)"),
+    "min_topup": _l("Minimum top-up (EGP)"),
+    "max_topup": _l("Maximum top-up (EGP)"),
+    "max_pending_topups": _l("Pending top-ups allowed per student"),
+    "max_topups_per_day": _l("Top-up requests per student per day"),
+    "mentor_default_rate": _l("Default mentorship hourly rate (EGP)"),
+    "mentorship_available": _l("Mentorship bookings open"),
+    "max_pending_bookings": _l("Pending bookings allowed per student"),
+    "stale_topup_hours": _l("Alert admins about top-ups pending longer than (hours)"),
+    "auto_approve_transfers": _l("Approve top-ups automatically when one Vodafone Cash transfer matches for certain"),
+    "auto_approve_max": _l("Largest top-up approved automatically (EGP)"),
+    "auto_approve_new_sender_max": _l(
+        "Largest automatic approval from a sender number new on the student's account (EGP)"
+    ),
+    "match_window_minutes": _l("Match transfers received within this many minutes of the request"),
+    "max_session_days_ahead": _l("Furthest ahead a mentorship session may be scheduled (days)"),
+}
+
+
+def setting_label(key: str) -> str:
+    return str(SETTING_LABELS.get(key) or LABELS.get(key, key))
 
 
 class SettingsView(SecureView):
@@ -53,24 +84,37 @@ class SettingsView(SecureView):
             changes = {k: v for k, v in submitted.items() if v.strip() != to_text(getattr(current, k))}
             problems = setting_problems(current, changes)
             if problems:
-                flash(f"Not saved: {len(problems)} setting(s) need a fix, marked below.", "error")
+                flash(_("Not saved: %(n)s setting(s) need a fix, marked below.", n=fmt_number(len(problems))), "error")
             elif not changes:
-                flash("Nothing changed.", "info")
+                flash(_("Nothing changed."), "info")
                 return redirect(url_for(".index"))
             else:
                 try:
                     with service_session() as s:
                         update_settings(s, changes, actor=actor())
                 except DomainError as err:  # e.g. saved meanwhile by another owner into a refused combination
-                    flash(f"Not saved: {admin_message(err)}", "error")
+                    flash(_("Not saved: %(problem)s", problem=_setting_problem(err)), "error")
                     problems = {err.details["key"]: err.details.get("problem", "")} if "key" in err.details else {}
                 else:
-                    flash(f"Saved {len(changes)} setting(s).", "success")
+                    flash(_("Saved %(n)s setting(s).", n=fmt_number(len(changes))), "success")
                     return redirect(url_for(".index"))
         values = {k: submitted.get(k, v) for k, _l, v in items}
         return self.render(
-            "admin_panel/settings.html", items=items, values=values, checkboxes=CHECKBOXES, problems=problems
+            "admin_panel/settings.html",
+            items=[(key, setting_label(key), value) for key, _label, value in items],
+            values=values,
+            checkboxes=CHECKBOXES,
+            problems=problems,
         )
+
+
+def _setting_problem(err: DomainError) -> str:
+    """The service names the setting in English ("<label>: <problem>"): the page names it in the admin's words."""
+    key = err.details.get("key")
+    message = admin_message(err)
+    if key in LABELS and message.startswith(LABELS[key]):
+        message = setting_label(key) + message[len(LABELS[key]) :]
+    return message
 
 
 def _audit_fields(raw: str | None):
@@ -111,7 +155,15 @@ class AuditView(SecureModelView):
     can_export = True
     export_types = ["csv"]
     column_list = ["created_at", "actor", "action", "entity_type", "entity_id", "before", "after"]
-    column_labels = {"created_at": "When (Cairo)", "actor": "Admin", "entity_type": "Entity", "entity_id": "Id"}
+    column_labels = {
+        "created_at": _l("When (Cairo)"),
+        "actor": _l("Admin"),
+        "action": _l("Action"),
+        "entity_type": _l("Entity"),
+        "entity_id": _l("Id"),
+        "before": _l("Before"),
+        "after": _l("After"),
+    }
     column_default_sort = ("id", True)
     column_sortable_list = ["created_at", "actor", "action"]
     column_searchable_list = ["actor", "action", "entity_id"]
@@ -119,8 +171,8 @@ class AuditView(SecureModelView):
         "actor",
         "action",
         "entity_type",
-        OnOrAfter(AuditLog.created_at, "Date"),
-        Before(AuditLog.created_at, "Date"),
+        OnOrAfter(AuditLog.created_at, _l("Date")),
+        Before(AuditLog.created_at, _l("Date")),
     ]
     column_formatters = {
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
@@ -149,7 +201,7 @@ class ReportsView(SecureView):
                 raise ValueError
         except ValueError:
             local = utcnow().astimezone(CAIRO)
-            return local.year, local.month, "Choose a month as YYYY-MM."
+            return local.year, local.month, _("Choose a month as YYYY-MM.")
         return year, month, None
 
     @expose("/")
@@ -162,7 +214,7 @@ class ReportsView(SecureView):
         return self.render(
             "admin_panel/reports.html",
             report=report,
-            rows=_report_rows(report),
+            rows=[_readable_row(row) for row in _report_rows(report)],
             month=f"{year:04d}-{month:02d}",
             fmt_amount=lambda text: fmt_money(Decimal(text)),
         )
@@ -178,8 +230,9 @@ class ReportsView(SecureView):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["section", "item", "count", "amount_egp"])
-        for row in _report_rows(report):
-            writer.writerow(safe_row(row))
+        with force_locale("en"):  # English, as every export (README)
+            for row in _report_rows(report):
+                writer.writerow(safe_row(row))
         return Response(
             out.getvalue(),
             mimetype="text/csv",
@@ -195,43 +248,56 @@ def _report_rows(report: dict) -> list[tuple]:
     refunds = report["refunds"]
     gross = revenue[TransactionType.MENTORSHIP_PAYMENT.value] + refunds  # the net line is gross less refunds
     rows = [
-        ("Revenue", "Platform purchases", "", str(platforms)),
-        ("Revenue", "Mentorship sessions (gross)", "", str(gross)),
-        ("Revenue", "Refunds of mentorship sessions", "", str(-refunds)),
-        ("Revenue", "Total revenue (net)", "", str(revenue["TOTAL"])),
+        (N_("Revenue"), N_("Platform purchases"), "", str(platforms)),
+        (N_("Revenue"), N_("Mentorship sessions (gross)"), "", str(gross)),
+        (N_("Revenue"), N_("Refunds of mentorship sessions"), "", str(-refunds)),
+        (N_("Revenue"), N_("Total revenue (net)"), "", str(revenue["TOTAL"])),
     ]
     for status, v in report["topups"].items():
-        rows.append(("Top-ups", readable(status), v["count"], str(v["amount"])))
-    rows.append(("Credits", "Welcome credit", "", str(report["signup_bonuses"])))
-    rows.append(("Credits", "Balance adjustments", "", str(report["adjustments"])))
-    rows.append(("Wallet", "Float at month end", "", str(report["wallet_float_at_month_end"])))
+        rows.append((N_("Top-ups"), readable(status), v["count"], str(v["amount"])))
+    rows.append((N_("Credits"), N_("Welcome credit"), "", str(report["signup_bonuses"])))
+    rows.append((N_("Credits"), N_("Balance adjustments"), "", str(report["adjustments"])))
+    rows.append((N_("Wallet"), N_("Float at month end"), "", str(report["wallet_float_at_month_end"])))
     return rows
+
+
+def N_(msgid: str) -> str:
+    """A report line's English (the CSV's); the page says it in the admin's language (_readable_row)."""
+    return msgid
+
+
+def _readable_row(row: tuple) -> tuple:
+    section, item, count, amount = row
+    return _(section), _(item), "" if count == "" else fmt_number(count), amount
 
 
 def _manage_cell(view, ctx, model, name):
     csrf = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
     roles = "".join(
-        f"<option{' selected' if r.value == model.role.value else ''}>{r.value}</option>" for r in AdminRole
+        f"<option value='{r.value}'{' selected' if r.value == model.role.value else ''}>{escape(role_name(r))}</option>"
+        for r in AdminRole
     )
+    mentor_hint, change_role = _("mentor user #"), _("Change role")
+    new_password, set_password = _("new password (%(n)s+)", n=fmt_number(admins.MIN_PASSWORD)), _("Set password")
     role_form = (
         f'<form method="post" action="{url_for(".set_role", id=model.id)}" class="form-inline mb-1">'
         f'{csrf}<select class="form-control form-control-sm mr-1" name="role">{roles}</select>'
         '<input class="form-control form-control-sm mr-1" name="mentor_user_id" size="6" '
-        'placeholder="mentor user #" maxlength="12">'
-        '<button class="btn btn-sm btn-outline-primary" type="submit">Change role</button></form>'
+        f'placeholder="{escape(mentor_hint)}" maxlength="12">'
+        f'<button class="btn btn-sm btn-outline-primary" type="submit">{escape(change_role)}</button></form>'
     )
     password_form = (
         f'<form method="post" action="{url_for(".reset_password", id=model.id)}" '
         f'class="form-inline mb-1" autocomplete="off">{csrf}'
         '<input class="form-control form-control-sm mr-1" type="password" name="password" '
-        f'placeholder="new password ({admins.MIN_PASSWORD}+)" maxlength="128" required>'
-        '<button class="btn btn-sm btn-outline-primary" type="submit">Set password</button></form>'
+        f'placeholder="{escape(new_password)}" maxlength="128" required>'
+        f'<button class="btn btn-sm btn-outline-primary" type="submit">{escape(set_password)}</button></form>'
     )
     toggle = post_button(
         url_for(".set_active", id=model.id),
-        "Deactivate" if model.is_active else "Reactivate",
+        _("Deactivate") if model.is_active else _("Reactivate"),
         "btn-outline-danger" if model.is_active else "btn-outline-success",
-        confirm="Deactivate this account? Its sessions end at once." if model.is_active else None,
+        confirm=_("Deactivate this account? Its sessions end at once.") if model.is_active else None,
         fields={"active": "0" if model.is_active else "1"},
     )
     return Markup(role_form + password_form) + toggle
@@ -251,9 +317,16 @@ class AdminAccountsView(SecureModelView):
     roles = frozenset({AdminRole.OWNER})
     list_template = "admin_panel/admins_list.html"
     column_list = ["username", "role", "mentor_user_id", "is_active", "created_at", "manage"]
-    column_labels = {"mentor_user_id": "Mentor profile (user #)", "is_active": "Active", "manage": ""}
+    column_labels = {
+        "username": _l("Username"),
+        "role": _l("Role"),
+        "mentor_user_id": _l("Mentor profile (user #)"),
+        "is_active": _l("Active"),
+        "created_at": _l("Created"),
+        "manage": "",
+    }
     column_formatters = {
-        "role": lambda v, c, m, n: m.role.value,
+        "role": lambda v, c, m, n: role_name(m.role),
         "created_at": lambda v, c, m, n: fmt_time(m.created_at),
         "manage": _manage_cell,
     }
@@ -266,7 +339,7 @@ class AdminAccountsView(SecureModelView):
             try:
                 mentor_user_id = _mentor_id(form.get("mentor_user_id"))
             except ValueError:
-                flash("Mentor profile must be a user number.", "error")
+                flash(_("Mentor profile must be a user number."), "error")
                 return redirect(url_for(".index_view"))
         try:
             with service_session() as s:
@@ -279,9 +352,9 @@ class AdminAccountsView(SecureModelView):
                     actor=actor(),
                 )
         except DomainError as err:
-            flash(f"Not created: {admin_message(err)}", "error")
+            flash(_("Not created: %(problem)s", problem=admin_message(err)), "error")
         else:
-            flash(f"Admin {info.username} ({info.role.value}) created.", "success")
+            flash(_("Admin %(name)s (%(role)s) created.", name=info.username, role=role_name(info.role)), "success")
         return redirect(url_for(".index_view"))
 
     @expose("/<id>/password", methods=["POST"])
@@ -290,9 +363,9 @@ class AdminAccountsView(SecureModelView):
             with service_session() as s:
                 info = admins.reset_password(s, parse_int(id), request.form.get("password", ""), actor=actor())
         except DomainError as err:
-            flash(f"Password not changed: {admin_message(err)}", "error")
+            flash(_("Password not changed: %(problem)s", problem=admin_message(err)), "error")
         else:
-            flash(f"Password changed for {info.username}; their sessions were ended.", "success")
+            flash(_("Password changed for %(name)s; their sessions were ended.", name=info.username), "success")
         return redirect(url_for(".index_view"))
 
     @expose("/<id>/role", methods=["POST"])
@@ -300,7 +373,7 @@ class AdminAccountsView(SecureModelView):
         try:
             mentor_user_id = _mentor_id(request.form.get("mentor_user_id"))
         except ValueError:
-            flash("Mentor profile must be a user number.", "error")
+            flash(_("Mentor profile must be a user number."), "error")
             return redirect(url_for(".index_view"))
         try:
             with service_session() as s:
@@ -308,9 +381,16 @@ class AdminAccountsView(SecureModelView):
                     s, parse_int(id), request.form.get("role", ""), actor=actor(), mentor_user_id=mentor_user_id
                 )
         except DomainError as err:
-            flash(f"Role not changed: {admin_message(err)}", "error")
+            flash(_("Role not changed: %(problem)s", problem=admin_message(err)), "error")
         else:
-            flash(f"Role changed: {info.username} is now {info.role.value}; their sessions were ended.", "success")
+            flash(
+                _(
+                    "Role changed: %(name)s is now %(role)s; their sessions were ended.",
+                    name=info.username,
+                    role=role_name(info.role),
+                ),
+                "success",
+            )
         return redirect(url_for(".index_view"))
 
     @expose("/<id>/active", methods=["POST"])
@@ -320,12 +400,8 @@ class AdminAccountsView(SecureModelView):
             with service_session() as s:
                 info = admins.set_active(s, parse_int(id), active, actor=actor())
         except DomainError as err:
-            flash(f"Not changed: {admin_message(err)}", "error")
+            flash(_("Not changed: %(problem)s", problem=admin_message(err)), "error")
         else:
-            flash(
-                f"{info.username} reactivated."
-                if active
-                else f"{info.username} deactivated; their sessions were ended.",
-                "success",
-            )
+            said = _("%(name)s reactivated.") if active else _("%(name)s deactivated; their sessions were ended.")
+            flash(said % {"name": info.username}, "success")
         return redirect(url_for(".index_view"))

@@ -7,10 +7,12 @@ import secrets
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from admin_panel.panel.base import SecureModelView, fmt_money, fmt_time, money_formatter, parse_int
+from admin_panel.panel.base import SecureModelView, fmt_money, fmt_number, fmt_time, money_formatter, parse_int
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
 from core.errors import DomainError, NotFound
@@ -21,8 +23,9 @@ MAX_REASON = 500
 
 
 def _name(view, ctx, model, name):
-    blocked = ' <span class="badge badge-danger">blocked</span>' if model.is_blocked else ""
-    mentor = ' <span class="badge badge-info">mentor</span>' if model.is_mentor else ""
+    badge = Markup(' <span class="badge badge-%s">%s</span>')
+    blocked = badge % ("danger", _("blocked")) if model.is_blocked else ""
+    mentor = badge % ("info", _("mentor")) if model.is_mentor else ""
     return Markup(f'<a href="{url_for(".profile", id=model.id)}">{escape(model.full_name or "—")}</a>{blocked}{mentor}')
 
 
@@ -31,10 +34,14 @@ class StudentView(SecureModelView):
     column_list = ["id", "full_name", "username", "telegram_id", "balance", "language", "created_at", "last_seen_at"]
     column_labels = {
         "id": "#",
-        "full_name": "Name",
-        "telegram_id": "Telegram id",
-        "created_at": "Joined",
-        "last_seen_at": "Last seen",
+        "full_name": _l("Name"),
+        "username": _l("Username"),
+        "telegram_id": _l("Telegram id"),
+        "balance": _l("Balance"),
+        "language": _l("Language"),
+        "is_blocked": _l("Blocked"),
+        "created_at": _l("Joined"),
+        "last_seen_at": _l("Last seen"),
     }
     column_searchable_list = ["full_name", "username"]
     column_filters = ["is_blocked", "language"]
@@ -64,7 +71,7 @@ class StudentView(SecureModelView):
                 bookings = mentorship.student_bookings(s, user_id)
                 signals = reconciliation.fraud_signals(s, user_id=user_id)
         except NotFound:
-            flash(f"Student #{user_id} does not exist.", "error")
+            flash(_("Student #%(id)s does not exist.", id=fmt_number(user_id)), "error")
             return redirect(url_for(".index_view"))
         return self.render(
             "admin_panel/student.html",
@@ -86,11 +93,11 @@ class StudentView(SecureModelView):
         reason = request.form.get("reason") or ""
         nonce = (request.form.get("nonce") or "").strip()[:60]
         if not amount:
-            flash("Enter a signed amount, e.g. 50 to credit or -50 to debit.", "error")
+            flash(_("Enter a signed amount, e.g. 50 to credit or -50 to debit."), "error")
         elif re.search(r"\.\d{3,}$", amount):
-            flash("Balance not changed: the amount can have at most 2 decimal places.", "error")
+            flash(_("Balance not changed: the amount can have at most 2 decimal places."), "error")
         elif not nonce:
-            flash("The form is incomplete; reload the page and try again.", "error")
+            flash(_("The form is incomplete; reload the page and try again."), "error")
         else:
             try:
                 with service_session() as s:
@@ -103,13 +110,17 @@ class StudentView(SecureModelView):
                         idempotency_key=f"panel-adjust:{nonce}",
                     )
             except DomainError as err:
-                flash(f"Balance not changed: {admin_message(err)}", "error")
+                flash(_("Balance not changed: %(problem)s", problem=admin_message(err)), "error")
             else:
                 if result.replayed:
-                    flash("This adjustment was already saved (form sent twice); nothing more was changed.", "info")
+                    flash(_("This adjustment was already saved (form sent twice); nothing more was changed."), "info")
                 else:
                     flash(
-                        f"Balance adjusted by {fmt_money(result.amount)}; new balance {fmt_money(result.balance)}.",
+                        _(
+                            "Balance adjusted by %(amount)s; new balance %(balance)s.",
+                            amount=fmt_money(result.amount),
+                            balance=fmt_money(result.balance),
+                        ),
                         "success",
                     )
         return redirect(url_for(".profile", id=user_id))
@@ -118,7 +129,7 @@ class StudentView(SecureModelView):
     def block(self, id):
         user_id = parse_int(id)
         if current_user.role != AdminRole.OWNER:
-            flash("Only the owner can block or unblock students.", "error")
+            flash(_("Only the owner can block or unblock students."), "error")
             return redirect(url_for(".profile", id=user_id))
         blocked = request.form.get("blocked") == "1"
         try:
@@ -128,7 +139,7 @@ class StudentView(SecureModelView):
             flash(admin_message(err), "error")
         else:
             flash(
-                "Student blocked: they can no longer top up, buy or book." if blocked else "Student unblocked.",
+                _("Student blocked: they can no longer top up, buy or book.") if blocked else _("Student unblocked."),
                 "success",
             )
         return redirect(url_for(".profile", id=user_id))

@@ -6,17 +6,22 @@ from __future__ import annotations
 from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import case
 from sqlalchemy.orm import joinedload
 
 from admin_panel.panel.base import (
+    STATUS_CHOICES,
     ActionPrompt,
     SecureModelView,
     age,
     enum_formatter,
     fmt_money,
+    fmt_number,
     fmt_time,
+    left_to_right,
     money_formatter,
     parse_int,
     post_button,
@@ -52,30 +57,41 @@ def _transfer_cell(view, ctx, model, name):
     if sg is None:
         return Markup('<span class="text-muted small">—</span>')
     warn = "".join(f'<div class="small text-danger">{escape(w)}</div>' for w in sg.warnings)
-    return Markup(
-        f'<span class="small">matches transfer {escape(sg.transfer.reference)}, received '
-        f"{escape(fmt_time(sg.transfer.received_at)[-5:])}</span>{warn}"
+    said = _(
+        "matches transfer %(reference)s, received %(time)s",
+        reference=sg.transfer.reference,
+        time=fmt_time(sg.transfer.received_at)[-5:],
     )
+    return Markup(f'<span class="small">{escape(said)}</span>{warn}')
 
 
 def _decide_cell(view, ctx, model, name):
     if model.status != TransactionStatus.PENDING:
-        by = escape(model.processed_by or "")
-        return Markup(f'<span class="text-muted small">by {by}</span>')
+        by = model.processed_by or "—"
+        said = _("by %(name)s", name=by)
+        return Markup(f'<span class="text-muted small">{escape(said)}</span>')
     sg = _suggestion(view, model)
     if sg is not None or not _feed_in_use():  # a matching transfer, or no feed at all: one tap approves
         fields = {"next": request.full_path}
         if sg is not None:
             fields["transfer_id"] = sg.transfer.id
-        approve = post_button(url_for(".approve", id=model.id), "Approve", "btn-success", fields=fields)
+        approve = post_button(url_for(".approve", id=model.id), _("Approve"), "btn-success", fields=fields)
     else:  # transfers are fed in and none matches: approving asks for a confirmation and a reason
+        label = _("Approve…")
         approve = Markup(
-            f'<a class="btn btn-sm btn-outline-success" href="{url_for(".review", id=model.id)}#approve">Approve…</a>'
+            f'<a class="btn btn-sm btn-outline-success" href="{url_for(".review", id=model.id)}#approve">'
+            f"{escape(label)}</a>"
         )
+    label = _("Reject…")
     reject = Markup(
-        f'<a class="btn btn-sm btn-outline-danger" href="{url_for(".review", id=model.id)}#reject">Reject…</a>'
+        f'<a class="btn btn-sm btn-outline-danger" href="{url_for(".review", id=model.id)}#reject">{escape(label)}</a>'
     )
     return Markup('<div class="row-actions d-flex">') + approve + reject + Markup("</div>")
+
+
+def _age_cell(moment):
+    title = _("%(time)s Cairo", time=fmt_time(moment))
+    return Markup(f'<span title="{escape(title)}">{escape(age(moment))}</span>')
 
 
 def _student_cell(view, ctx, model, name):
@@ -91,31 +107,33 @@ class TopupView(SecureModelView):
     roles = frozenset({AdminRole.OWNER, AdminRole.FINANCE})
     list_template = "admin_panel/prompted_action_list.html"
     action_prompt = ActionPrompt(
-        "reject", "reason", "Reason for rejecting the selected requests (the students will see it):"
+        "reject", "reason", _l("Reason for rejecting the selected requests (the students will see it):")
     )
     column_list = ["id", "user", "amount", "wallet_number_masked", "status", "created_at", "transfer", "decide"]
     column_labels = {
         "id": "#",
-        "user": "Student",
-        "wallet_number_masked": "Sender number",
-        "transfer": "Transfer",
-        "created_at": "Age",
+        "user": _l("Student"),
+        "amount": _l("Amount"),
+        "status": _l("Status"),
+        "wallet_number_masked": _l("Sender number"),
+        "transfer": _l("Transfer"),
+        "created_at": _l("Age"),
         "decide": "",
-        "user.full_name": "student",
-        "user.username": "username",
+        "user.full_name": _l("student"),
+        "user.username": _l("username"),
     }
     column_sortable_list = ["id", "amount", "status", "created_at"]
+    column_choices = {"status": STATUS_CHOICES}
     column_searchable_list = ["user.full_name", "user.username", "wallet_number_masked"]
     column_filters = ["status"]
     column_formatters = {
-        "id": lambda v, c, m, n: Markup(f'<a href="{url_for(".review", id=m.id)}">#{m.id}</a>'),
+        "id": lambda v, c, m, n: Markup(f'<a href="{url_for(".review", id=m.id)}">#{fmt_number(m.id)}</a>'),
         "user": _student_cell,
         "amount": money_formatter("amount"),
         "status": enum_formatter("status"),
-        "created_at": lambda v, c, m, n: Markup(
-            f'<span title="{fmt_time(m.created_at)} Cairo">{age(m.created_at)}</span>'
-        ),
+        "created_at": lambda v, c, m, n: _age_cell(m.created_at),
         "transfer": _transfer_cell,
+        "wallet_number_masked": left_to_right("wallet_number_masked"),
         "decide": _decide_cell,
     }
     column_default_sort = None
@@ -177,7 +195,7 @@ class TopupView(SecureModelView):
                 paid_by = reconciliation.transfer_paying_for(s, tx_id)
                 feed = topups.transfer_feed_in_use(s)
         except NotFound:
-            flash(f"Top-up request #{tx_id} does not exist.", "error")
+            flash(_("Top-up request #%(id)s does not exist.", id=fmt_number(tx_id)), "error")
             return redirect(url_for(".index_view"))
         return self.render(
             "admin_panel/topup_review.html",
@@ -208,13 +226,18 @@ class TopupView(SecureModelView):
                     confirmed=request.form.get("confirmed") == "1",
                 )
         except DomainError as err:
-            flash(f"Top-up #{tx_id}: {admin_message(err)}", "error")
+            flash(_("Top-up #%(id)s: %(problem)s", id=fmt_number(tx_id), problem=admin_message(err)), "error")
             if err.code == "CONFIRMATION_REQUIRED":
                 return redirect(url_for(".review", id=tx_id) + "#approve")
         else:
             flash(
-                f"Top-up #{tx_id} approved: {fmt_money(result.amount)} credited; "
-                f"new balance {fmt_money(result.balance)}. The student will be notified.",
+                _(
+                    "Top-up #%(id)s approved: %(amount)s credited; new balance %(balance)s. "
+                    "The student will be notified.",
+                    id=fmt_number(tx_id),
+                    amount=fmt_money(result.amount),
+                    balance=fmt_money(result.balance),
+                ),
                 "success",
             )
         return self.back(".index_view")
@@ -232,32 +255,41 @@ class TopupView(SecureModelView):
                     confirmed=request.form.get("confirmed") == "1",
                 )
         except DomainError as err:
-            flash(f"Top-up #{tx_id}: {admin_message(err)}", "error")
+            flash(_("Top-up #%(id)s: %(problem)s", id=fmt_number(tx_id), problem=admin_message(err)), "error")
             if isinstance(err, (ReasonRequired, InvalidInput, ConfirmationRequired)):
                 return redirect(url_for(".review", id=tx_id))
         else:
-            flash(f"Top-up #{tx_id} of {fmt_money(result.amount)} rejected. The student will be told why.", "success")
+            flash(
+                _(
+                    "Top-up #%(id)s of %(amount)s rejected. The student will be told why.",
+                    id=fmt_number(tx_id),
+                    amount=fmt_money(result.amount),
+                ),
+                "success",
+            )
         return self.back(".index_view")
 
     # --- bulk actions ---------------------------------------------------------------------
     @action(
         "approve",
-        "Approve (only those a received transfer certainly pays for)",
-        "Approve the selected top-up requests that a received Vodafone Cash transfer certainly pays for? "
-        "The others are skipped: decide them on their own page.",
+        _l("Approve (only those a received transfer certainly pays for)"),
+        _l(
+            "Approve the selected top-up requests that a received Vodafone Cash transfer certainly pays for? "
+            "The others are skipped: decide them on their own page."
+        ),
     )
     def action_approve(self, ids):
-        self._bulk(ids, "Approved", lambda s, tx_id: topups.approve_certain(s, tx_id, actor=actor()))
+        self._bulk(ids, "APPROVED", lambda s, tx_id: topups.approve_certain(s, tx_id, actor=actor()))
 
-    @action("reject", "Reject (asks for a reason)")
+    @action("reject", _l("Reject (asks for a reason)"))
     def action_reject(self, ids):
         reason = (request.form.get("reason") or "").strip()
         if not reason:
-            flash("Rejecting needs a reason: nothing was changed.", "error")
+            flash(_("Rejecting needs a reason: nothing was changed."), "error")
             return
-        self._bulk(ids, "Rejected", lambda s, tx_id: topups.reject(s, tx_id, reason, actor=actor()))
+        self._bulk(ids, "REJECTED", lambda s, tx_id: topups.reject(s, tx_id, reason, actor=actor()))
 
-    def _bulk(self, ids, done_word: str, decide) -> None:
+    def _bulk(self, ids, outcome: str, decide) -> None:
         """Each request on its own: the certain ones are decided; the ones that need a confirmation (no
         transfer matches an approval, or one matches a rejection) are skipped and named, with why."""
         done, skipped, problems = 0, [], []
@@ -267,14 +299,21 @@ class TopupView(SecureModelView):
                     decide(s, int(raw))
                 done += 1
             except ConfirmationRequired as err:
-                skipped.append(f"#{raw}: {admin_message(err)}")
+                skipped.append(f"#{fmt_number(raw)}: {admin_message(err)}")
             except (DomainError, ValueError) as err:
-                problems.append(f"#{raw}: {admin_message(err) if isinstance(err, DomainError) else 'bad id'}")
-        if done:
-            flash(f"{done_word} {done} top-up request(s).", "success")
+                said = admin_message(err) if isinstance(err, DomainError) else _("bad id")
+                problems.append(f"#{fmt_number(raw)}: {said}")
+        if done and outcome == "APPROVED":
+            flash(_("Approved %(n)s top-up request(s).", n=fmt_number(done)), "success")
+        elif done:
+            flash(_("Rejected %(n)s top-up request(s).", n=fmt_number(done)), "success")
         if skipped:
             flash(
-                f"Skipped {len(skipped)}, as they need a confirmation on their own page: " + "; ".join(skipped),
+                _(
+                    "Skipped %(n)s, as they need a confirmation on their own page: %(which)s",
+                    n=fmt_number(len(skipped)),
+                    which="; ".join(skipped),
+                ),
                 "warning",
             )
         for p in problems:
@@ -283,7 +322,9 @@ class TopupView(SecureModelView):
     def list_header_html(self) -> str:
         with service_session() as s:
             n = topups.count_pending_topups(s)
-        return (
-            f'<p class="text-muted small mb-2">{n} pending request(s). Check each against the Vodafone '
-            f"Cash statement before approving. Times are Africa/Cairo.</p>"
+        said = _(
+            "%(n)s pending request(s). Check each against the Vodafone Cash statement before approving. "
+            "Times are Africa/Cairo.",
+            n=fmt_number(n),
         )
+        return f'<p class="text-muted small mb-2">{escape(said)}</p>'

@@ -7,9 +7,23 @@ from decimal import Decimal
 
 from flask import g, url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from admin_panel.panel.base import SecureModelView, enum_formatter, fmt_money, fmt_time, money_formatter, readable
+from admin_panel.panel.base import (
+    STATUS_CHOICES,
+    TYPE_CHOICES,
+    SecureModelView,
+    enum_formatter,
+    fmt_money,
+    fmt_number,
+    fmt_time,
+    left_to_right,
+    money_formatter,
+    readable,
+    stored_text,
+)
 from core.models import AdminRole, Transaction
 from core.services.ledger import TOTALS_CAP, capped_totals
 from core.timeutil import CAIRO
@@ -33,7 +47,7 @@ class _CairoDateFilter(BaseSQLAFilter):
     def clean(self, value):
         local = datetime.strptime(str(value).strip()[:10], "%Y-%m-%d").replace(tzinfo=CAIRO)
         if not MIN_YEAR <= local.year <= MAX_YEAR:  # 0001-01-01 and 9999-12-31 overflow in UTC
-            raise ValueError(f"choose a date between {MIN_YEAR} and {MAX_YEAR}")
+            raise ValueError(_("choose a date between %(first)s and %(last)s", first=MIN_YEAR, last=MAX_YEAR))
         return local
 
 
@@ -42,7 +56,7 @@ class OnOrAfter(_CairoDateFilter):
         return query.filter(self.get_column(alias) >= value)
 
     def operation(self):
-        return "on or after"
+        return _l("on or after")
 
 
 class Before(_CairoDateFilter):
@@ -50,7 +64,7 @@ class Before(_CairoDateFilter):
         return query.filter(self.get_column(alias) < value + timedelta(days=1))
 
     def operation(self):
-        return "up to (inclusive)"
+        return _l("up to (inclusive)")
 
 
 def _student(view, ctx, model, name):
@@ -79,25 +93,30 @@ class TransactionView(SecureModelView):
     ]
     column_labels = {
         "id": "#",
-        "created_at": "When (Cairo)",
-        "user": "Student",
-        "wallet_number_masked": "Sender",
-        "balance_after": "Balance after",
-        "processed_by": "By",
-        "user.full_name": "student",
-        "user.username": "username",
-        "description": "Description",
-        "reference": "reference",
+        "created_at": _l("When (Cairo)"),
+        "user": _l("Student"),
+        "user_id": _l("Student id"),
+        "type": _l("Type"),
+        "amount": _l("Amount"),
+        "status": _l("Status"),
+        "wallet_number_masked": _l("Sender"),
+        "balance_after": _l("Balance after"),
+        "processed_by": _l("By"),
+        "user.full_name": _l("student"),
+        "user.username": _l("username"),
+        "description": _l("Description"),
+        "reference": _l("reference"),
     }
     column_sortable_list = ["id", "created_at", "type", "amount", "status"]
+    column_choices = {"type": TYPE_CHOICES, "status": STATUS_CHOICES}
     column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ["description", "reference", "user.full_name", "user.username"]
     column_filters = [
         "type",
         "status",
-        OnOrAfter(Transaction.created_at, "Date"),
-        Before(Transaction.created_at, "Date"),
-        IntEqualFilter(Transaction.user_id, "Student id"),  # an int, not a string (PostgreSQL refused that)
+        OnOrAfter(Transaction.created_at, _l("Date")),
+        Before(Transaction.created_at, _l("Date")),
+        IntEqualFilter(Transaction.user_id, _l("Student id")),  # an int, not a string (PostgreSQL refused that)
         "user.full_name",
     ]
     column_formatters = {
@@ -107,6 +126,8 @@ class TransactionView(SecureModelView):
         "amount": money_formatter("amount"),
         "balance_after": money_formatter("balance_after"),
         "status": enum_formatter("status"),
+        "description": lambda v, c, m, n: stored_text(m.description),
+        "wallet_number_masked": left_to_right("wallet_number_masked"),
     }
     column_export_list = [
         "id",
@@ -144,22 +165,20 @@ class TransactionView(SecureModelView):
     def list_footer_html(self) -> str:
         totals = getattr(g, "ledger_totals", {})
         if totals is None:
-            return (
-                f'<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">More than {TOTALS_CAP:,} rows '
-                f"match: narrow the filter (a student, a type, dates) to see their totals.</div>"
+            said = _(
+                "More than %(n)s rows match: narrow the filter (a student, a type, dates) to see their totals.",
+                n=fmt_number(TOTALS_CAP),
             )
+            return f'<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">{escape(said)}</div>'
         if not totals:
             return ""
         parts = []
         for status in ("APPROVED", "PENDING", "REJECTED"):
             if status in totals:
                 n, piastres = totals[status]
-                parts.append(
-                    f"<span class='mr-4'><strong>{status.title()}</strong>: {n} rows, "
-                    f"net {escape(fmt_money(Decimal(piastres) / 100))}</span>"
-                )
+                said = _("%(n)s rows, net %(amount)s", n=fmt_number(n), amount=fmt_money(Decimal(piastres) / 100))
+                parts.append(f"<span class='mr-4'><strong>{escape(readable(status))}</strong>: {escape(said)}</span>")
+        title = _("Totals of the filtered rows:")
         return (
-            '<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">Totals of the filtered rows: '
-            + "".join(parts)
-            + "</div>"
+            f'<div class="totals-bar mt-2 mb-3 small" id="ledger-totals">{escape(title)} ' + "".join(parts) + "</div>"
         )

@@ -9,8 +9,10 @@ import binascii
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from admin_panel.panel.base import SecureView, fmt_money, fmt_time, parse_int
+from admin_panel.panel.base import SecureView, fmt_money, fmt_number, fmt_time, parse_int
 from admin_panel.web.context import actor, service_session
 from admin_panel.web.errors import admin_message
 from core.errors import DomainError
@@ -21,25 +23,31 @@ MAX_PASTE = 100_000
 
 
 PROBLEMS = {
-    "NO_REFERENCE": "money received but no transaction number in the text: nothing stored",
-    "NO_AMOUNT": "money received but no amount in the text: nothing stored",
-    "AMOUNT_TOO_LARGE": "money received, but the amount is larger than any wallet could receive: nothing stored, "
-    "check the wallet's own statement",
+    "NO_REFERENCE": _l("money received but no transaction number in the text: nothing stored"),
+    "NO_AMOUNT": _l("money received but no amount in the text: nothing stored"),
+    "AMOUNT_TOO_LARGE": _l(
+        "money received, but the amount is larger than any wallet could receive: nothing stored, "
+        "check the wallet's own statement"
+    ),
 }
 
 
 def describe(result: rec.IngestResult) -> str:
     if result.kind != "received":
-        return "not money received: nothing stored"
+        return _("not money received: nothing stored")
     if result.problem is not None or result.transfer is None:
-        return PROBLEMS.get(result.problem, "money received but unreadable: nothing stored")
+        return str(PROBLEMS.get(result.problem, _l("money received but unreadable: nothing stored")))
     t = result.transfer
-    what = f"transfer {t.reference} of {fmt_money(t.amount)}"
+    what = {"reference": t.reference, "amount": fmt_money(t.amount)}
     if result.settled_request:
-        return f"{what}: stored, and top-up #{result.settled_request} approved automatically"
+        return _(
+            "transfer %(reference)s of %(amount)s: stored, and top-up #%(id)s approved automatically",
+            id=fmt_number(result.settled_request),
+            **what,
+        )
     if result.duplicate:
-        return f"{what}: already known, nothing changed"
-    return f"{what}: stored"
+        return _("transfer %(reference)s of %(amount)s: already known, nothing changed", **what)
+    return _("transfer %(reference)s of %(amount)s: stored", **what)
 
 
 class TransfersView(SecureView):
@@ -67,17 +75,17 @@ class TransfersView(SecureView):
     def paste(self):
         blob = request.form.get("texts", "")
         if len(blob) > MAX_PASTE:
-            flash("Too much text at once: paste at most 100,000 characters.", "error")
+            flash(_("Too much text at once: paste at most 100,000 characters."), "error")
             return redirect(url_for(".index"))
         try:
             with service_session() as s:
                 results = rec.receive_pasted(s, blob)
         except DomainError as err:
-            flash(f"Nothing stored: {admin_message(err)}", "error")
+            flash(_("Nothing stored: %(problem)s", problem=admin_message(err)), "error")
             return redirect(url_for(".index"))
         for i, result in enumerate(results, start=1):
             ok = result.kind == "received" and result.transfer is not None
-            flash(f"Message {i}: {describe(result)}.", "success" if ok else "info")
+            flash(_("Message %(n)s: %(what)s.", n=fmt_number(i), what=describe(result)), "success" if ok else "info")
         return redirect(url_for(".index"))
 
     @expose("/approve/<request_id>/<transfer_id>", methods=["POST"])
@@ -87,11 +95,16 @@ class TransfersView(SecureView):
             with service_session() as s:
                 result = topups.approve(s, tx_id, actor=actor(), transfer_id=t_id)
         except DomainError as err:
-            flash(f"Top-up #{tx_id}: {admin_message(err)}", "error")
+            flash(_("Top-up #%(id)s: %(problem)s", id=fmt_number(tx_id), problem=admin_message(err)), "error")
         else:
             flash(
-                f"Top-up #{tx_id} approved with its transfer: {fmt_money(result.amount)} credited; "
-                f"new balance {fmt_money(result.balance)}. The student will be notified.",
+                _(
+                    "Top-up #%(id)s approved with its transfer: %(amount)s credited; new balance %(balance)s. "
+                    "The student will be notified.",
+                    id=fmt_number(tx_id),
+                    amount=fmt_money(result.amount),
+                    balance=fmt_money(result.balance),
+                ),
                 "success",
             )
         return self.back()
@@ -113,7 +126,7 @@ class TransfersView(SecureView):
             flash(
                 admin_message(err)
                 if isinstance(err, DomainError)
-                else "The upload was damaged; choose the file again.",
+                else _("The upload was damaged; choose the file again."),
                 "error",
             )
             return redirect(url_for(".statement"))
@@ -132,8 +145,13 @@ class TransfersView(SecureView):
             stored = sum(r.stored for r in results)
             settled = sum(1 for r in results if r.settled_request)
             flash(
-                f"Statement imported: {stored} new transfer(s), {len(results) - stored} already known, "
-                f"{settled} top-up(s) approved automatically.",
+                _(
+                    "Statement imported: %(new)s new transfer(s), %(known)s already known, "
+                    "%(settled)s top-up(s) approved automatically.",
+                    new=fmt_number(stored),
+                    known=fmt_number(len(results) - stored),
+                    settled=fmt_number(settled),
+                ),
                 "success",
             )
             return redirect(url_for(".index"))

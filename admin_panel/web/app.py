@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, redirect, request, send_from_directory, url_for
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy.orm import scoped_session
 
@@ -22,6 +23,7 @@ from admin_panel.panel.dashboard import DashboardView
 from admin_panel.student_api import create_student_api
 from admin_panel.web import auth
 from admin_panel.web.errors import register_error_pages
+from admin_panel.web.i18n import init_i18n
 from admin_panel.web.ops import ops
 from admin_panel.web.security import csrf, exempt_from_csrf, init_security, needs_csrf
 from admin_panel.webhooks.sms import sms_webhook
@@ -84,6 +86,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     csrf.init_app(app)
 
     auth.init_app(app)
+    init_i18n(app)  # before Flask-Admin: its own words (and WTForms') then follow the admin's language too
 
     @app.before_request
     def _authenticate_then_check_csrf():
@@ -100,10 +103,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
 
     admin = Admin(
         app,
-        name="CodeHub Admin",
+        name=lazy_gettext("CodeHub Admin"),
         url=PANEL,
         theme=Bootstrap4Theme(base_template="admin_panel/base.html", fluid=True),
-        index_view=DashboardView(name="Dashboard", url=PANEL, endpoint="admin"),
+        index_view=DashboardView(name=lazy_gettext("Dashboard"), url=PANEL, endpoint="admin"),
     )
     register_views(admin, panel)
 

@@ -11,11 +11,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from admin_panel.web import i18n
 from admin_panel.web.context import panel
 from admin_panel.web.errors import error_response
 from core.errors import AuthFailed
@@ -26,7 +29,7 @@ from core.services.common import Actor
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to continue."
+login_manager.login_message = "Please log in to continue."  # unused: _unauthorized redirects without a flash
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
@@ -41,6 +44,7 @@ class PanelUser:
     mentor_user_id: int | None
     session_version: int = 0
     via_token: bool = False
+    language: str = "en"  # the panel's language this admin chose (admin_panel.web.i18n)
 
     is_authenticated = True
     is_active = True
@@ -59,7 +63,9 @@ class PanelUser:
 
 
 def _panel_user(info) -> PanelUser:
-    return PanelUser(info.id, info.username, info.role, info.mentor_user_id, info.session_version)
+    return PanelUser(
+        info.id, info.username, info.role, info.mentor_user_id, info.session_version, language=info.language
+    )
 
 
 @login_manager.user_loader
@@ -100,8 +106,8 @@ def roles_required(*roles: AdminRole):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=256)])
 
 
 def _safe_next(target: str | None) -> str:
@@ -125,22 +131,37 @@ def login():
                 info = admins.authenticate(s, form.username.data, form.password.data, address)
         except AuthFailed as exc:
             error = (
-                ("Too many failed attempts for this username from your address. Wait 15 minutes and try again.")
+                _("Too many failed attempts for this username from your address. Wait 15 minutes and try again.")
                 if exc.details.get("throttled")
-                else "Wrong username or password."
+                else _("Wrong username or password.")
             )
         else:
             session.clear()
             login_user(_panel_user(info))
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
-        error = "Enter your username and password."
+        error = _("Enter your username and password.")
     status = 401 if error and request.method == "POST" else 200
     command = codehub_command() if no_admins else None
     return (
         render_template("admin_panel/login.html", form=form, error=error, no_admins=no_admins, codehub=command),
         status,
     )
+
+
+@bp.route("/login/language", methods=["POST"])
+def choose_language():
+    """The language switch of the login page, before login: kept in this browser's session only (a logged-in
+    admin's language is the one stored on the account, chosen on "My profile")."""
+    if current_user.is_authenticated:  # logged in, the account's language applies: it is chosen on My profile
+        return redirect(url_for("account.index"))
+    chosen = request.form.get("language", "")
+    if chosen in i18n.LANGUAGES:
+        session[i18n.LOGIN_CHOICE] = chosen
+    else:
+        flash(_("Choose English or Arabic."), "error")
+    target = request.form.get("next") or ""
+    return redirect(_safe_next(target) if target.startswith(bp.url_prefix + "/login") else url_for("auth.login"))
 
 
 def codehub_command(executable: str | None = None, cwd: str | None = None) -> str:
@@ -165,7 +186,7 @@ def logout():
             admins.end_sessions(s, current_user.id)  # a copy of this cookie stops working too
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 

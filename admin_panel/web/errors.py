@@ -2,7 +2,8 @@
 admins a domain error becomes (the panel's flashes and the admin API say the same), and the error pages.
 
 Each JSON blueprint answers its refusals through `error_response`; the students' API words its messages in the
-student's language (admin_panel.student_api.texts), the admins' interfaces in English through `admin_message`.
+student's language (admin_panel.student_api.texts), the admins' through `admin_message`: in the panel in the admin's
+language (admin_panel.web.i18n), in the admins' API always in English.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from decimal import Decimal
 from enum import Enum
 
 from flask import Blueprint, Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from core.errors import (
     AlreadyProcessed,
+    AuthFailed,
     DateInPast,
     DomainError,
     HasEnrollments,
@@ -24,16 +28,24 @@ from core.errors import (
     InvalidAmount,
     InvalidState,
     ReasonRequired,
+    WeakPassword,
 )
 from core.timeutil import as_utc
 
 AMOUNT_REASONS = {
-    "EMPTY": "Enter an amount.",
-    "NOT_A_NUMBER": "The amount is not a number (use digits like 150 or 150.50).",
-    "TOO_MANY_DECIMALS": "The amount can have at most 2 decimal places.",
-    "NOT_POSITIVE": "The amount must not be zero.",
-    "TOO_LARGE": "The amount is too large.",
-    "TOO_SMALL": "The amount is too small.",
+    "EMPTY": _l("Enter an amount."),
+    "NOT_A_NUMBER": _l("The amount is not a number (use digits like 150 or 150.50)."),
+    "TOO_MANY_DECIMALS": _l("The amount can have at most 2 decimal places."),
+    "NOT_POSITIVE": _l("The amount must not be zero."),
+    "TOO_LARGE": _l("The amount is too large."),
+    "TOO_SMALL": _l("The amount is too small."),
+}
+PASSWORD_REASONS = {
+    "TOO_LONG": _l("The password is too long (at most 128 characters)."),
+    "TOO_SHORT": _l("The password must have at least 12 characters."),
+    "INVALID": _l("The password must not be blank or contain control characters."),
+    "CONTAINS_USERNAME": _l("The password must not contain the username."),
+    "TOO_WEAK": _l("The password is too easy to guess. Use a longer phrase of unrelated words."),
 }
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -69,28 +81,52 @@ def error_response(code: str, message: str, status: int, details: dict | None = 
 
 
 def admin_message(err: DomainError) -> str:
-    """A sentence an admin understands, from a domain error's code and details."""
+    """A sentence an admin understands, from a domain error's code and details (English outside the panel)."""
     d = err.details
     if isinstance(err, AlreadyProcessed):
-        return f"Already processed by {d.get('by', '?')} (now {str(d.get('status', '')).lower()}); nothing was changed."
-    if isinstance(err, InvalidState):
-        by = f" by {d['by']}" if d.get("by") else ""
-        return f"Not possible: {err.args[0] if err.args else 'wrong status'} (status {d.get('status', '?')}{by})."
-    if isinstance(err, InvalidAmount):
-        return AMOUNT_REASONS.get(err.reason, "Invalid amount.")
-    if isinstance(err, InsufficientFunds):
-        return f"Not enough balance: the student has {d.get('balance')}."
-    if isinstance(err, ReasonRequired):
-        return "A reason is required."
-    if isinstance(err, DateInPast):
-        return "The session date must be in the future (Africa/Cairo time)."
-    if isinstance(err, HasEnrollments):
-        return (
-            f"This platform has {d.get('count')} enrollment(s) and cannot be deleted. "
-            "Deactivate it instead (untick 'Active'): students keep their access, nobody new can buy it."
+        return _(
+            "Already processed by %(by)s (now %(status)s); nothing was changed.",
+            by=d.get("by", "?"),
+            status=_status(d.get("status", "")).lower(),
         )
+    if isinstance(err, InvalidState):
+        reason = err.args[0] if err.args else _("wrong status")
+        if d.get("by"):
+            return _(
+                "Not possible: %(reason)s (status %(status)s by %(by)s).",
+                reason=reason,
+                status=_status(d.get("status", "?")),
+                by=d["by"],
+            )
+        return _("Not possible: %(reason)s (status %(status)s).", reason=reason, status=_status(d.get("status", "?")))
+    if isinstance(err, InvalidAmount):
+        return str(AMOUNT_REASONS.get(err.reason, _l("Invalid amount.")))
+    if isinstance(err, InsufficientFunds):
+        return _("Not enough balance: the student has %(balance)s.", balance=d.get("balance"))
+    if isinstance(err, ReasonRequired):
+        return _("A reason is required.")
+    if isinstance(err, DateInPast):
+        return _("The session date must be in the future (Africa/Cairo time).")
+    if isinstance(err, HasEnrollments):
+        return _(
+            "This platform has %(count)s enrollment(s) and cannot be deleted. "
+            "Deactivate it instead (untick 'Active'): students keep their access, nobody new can buy it.",
+            count=d.get("count"),
+        )
+    if isinstance(err, WeakPassword) and d.get("reason") in PASSWORD_REASONS:
+        return str(PASSWORD_REASONS[d["reason"]])
+    if isinstance(err, AuthFailed):
+        return _("The current password is wrong.")
     message = err.args[0] if err.args else err.code
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _status(value) -> str:
+    """A status as the reader says it (the students' catalog has every status name in both languages)."""
+    from admin_panel.web.i18n import core_words
+    from core.words.labels import status_name
+
+    return status_name(value, core_words())
 
 
 def answer_domain_errors_for_admins(bp: Blueprint) -> Blueprint:
@@ -121,32 +157,34 @@ def register_error_pages(app: Flask) -> None:
             return error_response("CSRF_FAILED", err.description, 400)
         return page(
             400,
-            "Form expired",
-            "The form was missing its security token or it expired. "
-            "Go back, reload the page and try again. Nothing was changed.",
+            _("Form expired"),
+            _(
+                "The form was missing its security token or it expired. "
+                "Go back, reload the page and try again. Nothing was changed."
+            ),
         )
 
     @app.errorhandler(400)
     def _bad(err):
-        return page(400, "Bad request", getattr(err, "description", "Bad request"))
+        return page(400, _("Bad request"), getattr(err, "description", _("Bad request")))
 
     @app.errorhandler(403)
     def _forbidden(err):
-        return page(403, "Not allowed", "Your role does not allow this page or action.")
+        return page(403, _("Not allowed"), _("Your role does not allow this page or action."))
 
     @app.errorhandler(404)
     def _missing(err):
-        return page(404, "Not found", "There is nothing at this address, or the record no longer exists.")
+        return page(404, _("Not found"), _("There is nothing at this address, or the record no longer exists."))
 
     @app.errorhandler(405)
     def _method(err):
-        return page(405, "Not allowed", "This address does not accept that kind of request.")
+        return page(405, _("Not allowed"), _("This address does not accept that kind of request."))
 
     @app.errorhandler(413)
     def _large(err):
-        return page(413, "Too large", "The submitted data is too large.")
+        return page(413, _("Too large"), _("The submitted data is too large."))
 
     @app.errorhandler(500)
     def _server(err):
         app.logger.exception("unhandled error")
-        return page(500, "Something went wrong", "The error was logged. Nothing was changed.")
+        return page(500, _("Something went wrong"), _("The error was logged. Nothing was changed."))

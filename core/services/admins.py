@@ -18,6 +18,7 @@ from core.services import api_tokens, audit
 from core.services.common import Actor
 from core.text import has_control
 from core.timeutil import as_utc
+from core.words import DEFAULT_LANGUAGE, LANGUAGES
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -34,10 +35,13 @@ class AdminInfo:
     mentor_user_id: int | None
     is_active: bool
     session_version: int = 0
+    language: str = DEFAULT_LANGUAGE
 
 
 def _info(a: Admin) -> AdminInfo:
-    return AdminInfo(a.id, a.username, a.role, a.mentor_user_id, a.is_active, a.session_version or 0)
+    return AdminInfo(
+        a.id, a.username, a.role, a.mentor_user_id, a.is_active, a.session_version or 0, a.language or DEFAULT_LANGUAGE
+    )
 
 
 def check_password(password: str | None, username: str = "") -> str:
@@ -280,6 +284,29 @@ def end_sessions(session: Session, admin_id: int) -> None:
             .values(session_version=Admin.session_version + 1)
             .execution_options(synchronize_session=False)
         )
+
+
+def set_language(session: Session, admin_id: int, language: str | None, *, now: datetime | None = None) -> AdminInfo:
+    """The panel's language for this admin only (English or Arabic); any other value changes nothing."""
+    language = (language or "").strip().lower()
+    if language not in LANGUAGES:
+        raise InvalidInput("the panel's language is English (en) or Arabic (ar)", field="language")
+    with unit_of_work(session):
+        admin = _load(session, admin_id)
+        before = admin.language
+        admin.language = language
+        if before != language:
+            audit.record(
+                session,
+                Actor(admin.username, admin_id=admin.id),
+                "admin.language",
+                "admin",
+                admin_id,
+                now=now,
+                before={"language": before},
+                after={"language": language},
+            )
+        return _info(admin)
 
 
 def admin_count(session: Session) -> int:

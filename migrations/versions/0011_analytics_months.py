@@ -2,7 +2,7 @@
 (ledger_active_months, ledger_active_counts) and net paid per registration cohort (ledger_cohorts), existing rows rolled up here
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import core.timeutil
 
 revision: str = "0011"
-down_revision: Union[str, Sequence[str], None] = "0009"
+down_revision: Union[str, Sequence[str], None] = "0010"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

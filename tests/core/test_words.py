@@ -20,13 +20,22 @@ from core.words.labels import STATUS_NAMES, TYPE_NAMES, status_name, type_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "core", "admin_panel")
+# The admins' panel has its own catalog (admin_panel/panel/translations, tests/panel/test_panel_words.py).
+ADMIN_FOLDERS = (ROOT / "admin_panel" / "panel", ROOT / "admin_panel" / "web")
+
+
+def _students_words(dirpath: str) -> bool:
+    return not any(Path(dirpath).resolve().is_relative_to(folder) for folder in ADMIN_FOLDERS)
 
 
 def source_messages() -> set[str]:
     found = set()
     for folder in SOURCES:
         for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(ROOT / folder), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
+            str(ROOT / folder),
+            method_map=[("**.py", "python")],
+            keywords={"_": None, "N_": None},
+            directory_filter=_students_words,
         ):
             if isinstance(message, str):
                 found.add(message)

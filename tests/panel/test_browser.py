@@ -158,7 +158,7 @@ def test_confirm_a_booking_with_a_date(page, live):
     page.fill("input[name=notes]", "Google Meet link in chat")
     page.click("button:text-is('Confirm booking')")
     page.wait_for_selector(".alert-success")
-    assert page.inner_text("#booking-status") == "CONFIRMED"
+    assert page.inner_text("#booking-status") == "Confirmed"  # the status by its label
     assert when.strftime("%Y-%m-%d 18:30") in page.inner_text("#booking-date")
     assert panel.booking(booking.id).session_date == when
 

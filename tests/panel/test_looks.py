@@ -1,7 +1,8 @@
 """The panel's main pages, looked at in Chromium on a phone (390x844) and a laptop (1366x900): no leftover
 text (`None`, raw enum names, `{`), each page's primary actions on screen without sideways scrolling (on a
 phone the lists are cards: defect 10 of issue 22), and no serious or critical axe-core violation of WCAG 2
-A/AA (tests/looks.py). The panel has one (light) theme and is English today: LANGUAGES is where "ar" goes.
+A/AA (tests/looks.py). The panel has one (light) theme, in English and in Arabic (right to left), as the owner
+picks on My profile.
 One browser, one logged-in owner and one seeded server for the module; screenshots in test-output/looks-*.png.
 """
 
@@ -20,7 +21,7 @@ from tests.panel.helpers import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-LANGUAGES = ["en"]
+LANGUAGES = ["en", "ar"]
 FIRST_PENDING = "table.model-list tbody tr:first-child .row-actions"
 # name -> (path, its primary actions: name -> selector)
 PAGES = {
@@ -78,16 +79,26 @@ def page(base, browser):
     assert not errors, f"JavaScript errors: {errors}"
 
 
+def choose_language(page, lang: str) -> None:
+    """The owner's panel language, chosen as an admin does: on My profile."""
+    page.goto("/admin/account/")
+    if page.get_attribute("html", "lang") != lang:
+        page.check(f"#language-{lang}")
+        page.click("form[action$='/language'] button[type=submit]")
+        page.wait_for_selector(f"html[lang={lang}]")
+
+
 @pytest.mark.parametrize("size", VIEWPORTS)
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", PAGES)
 def test_the_page_reads_right_fits_and_passes_axe(page, name, lang, size):
     path, actions = PAGES[name]
     page.set_viewport_size(VIEWPORTS[size])
+    choose_language(page, lang)
     page.goto(path)
     page.wait_for_load_state("load")
-    # the owner's panel language: with the Arabic panel, LANGUAGES gets "ar" and the owner picks it first
     assert page.get_attribute("html", "lang") == lang
+    assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")
     shot = f"panel-{name}-{lang}-{size}"
     found = look(page, shot, actions, tap_targets=False)
     assert not found, report(shot, found)
@@ -107,6 +118,7 @@ def test_on_a_phone_the_queue_is_cards_with_each_requests_actions(page):
     """Defect 10: Approve and Reject sat off-screen in a sideways-scrolling table. Below 576 px each request
     is a card of label/value lines, its buttons on it."""
     page.set_viewport_size(PHONE)
+    choose_language(page, "en")
     page.goto("/admin/topups/")
     first = page.locator("table.model-list tbody tr").first
     assert first.evaluate("r => getComputedStyle(r).display") == "block"  # a card, not a table row
@@ -135,6 +147,7 @@ CLIPPED_LABELS = """() => Object.values(Chart.instances).flatMap(chart => Object
 def test_on_a_phone_the_dashboard_charts_keep_their_labels_whole_inside_the_chart(page):
     """Defect 10: the platform names of "Enrollments per platform" were cut off at the phone's edge."""
     page.set_viewport_size(PHONE)
+    choose_language(page, "en")
     page.goto("/admin/")
     page.locator("#chart-enrollments").scroll_into_view_if_needed()
     assert page.evaluate(CLIPPED_LABELS) == []

@@ -4,6 +4,10 @@
   var palette = ['#0d6efd', '#20c997', '#f0ad4e', '#dc3545', '#6f42c1', '#17a2b8'];
   var num = function (xs) { return xs.map(function (x) { return x === null ? null : parseFloat(x); }); };
   var setup = function () {
+    var rtl = document.documentElement.dir === 'rtl';
+    Chart.defaults.locale = document.documentElement.lang === 'ar' ? 'ar-EG' : 'en';  // Arabic-Indic digits on axes
+    Chart.defaults.plugins.legend.rtl = rtl;
+    Chart.defaults.plugins.tooltip.rtl = rtl;
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     Chart.defaults.maintainAspectRatio = false;
     Chart.defaults.animation = false;
