@@ -115,8 +115,8 @@ def test_confirm_a_booking_in_arabic(page, live):
     page.screenshot(path=str(OUTPUT / "ar-booking.png"), full_page=True)
 
 
-def test_read_the_analytics_in_arabic(page, live):
-    page.goto("/admin/analytics")  # the seed's page name: the dashboard's numbers and charts
+def test_read_the_dashboard_in_arabic(page, live):
+    page.goto("/admin/")
     page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-revenue') !== undefined")
     reads_arabic(page, "لوحة المعلومات", "الإيرادات اليوم", "طلبات شحن معلقة", "الإيرادات اليومية، آخر ٣٠ يومًا")
     assert re.fullmatch("[٠-٩]+", page.inner_text("#kpi-pending-topups"))  # Arabic-Indic digits
