@@ -58,6 +58,15 @@ SETTING_LABELS = {
     ),
     "match_window_minutes": _l("Match transfers received within this many minutes of the request"),
     "max_session_days_ahead": _l("Furthest ahead a mentorship session may be scheduled (days)"),
+    "booking_buffer_minutes": _l("Break after each session before the next may start (minutes)"),
+    "booking_notice_minutes": _l("Shortest notice for booking a slot (minutes)"),
+    "booking_horizon_days": _l("Furthest ahead a slot may be booked (days)"),
+    "slot_interval_minutes": _l("Slots start every (minutes; 0: the session's length)"),
+    "slot_hold_minutes": _l("A picked slot is held while the student confirms (minutes)"),
+    "refund_full_hours": _l("Full refund when cancelled at least this many hours before the start"),
+    "refund_partial_hours": _l("Partial refund when cancelled at least this many hours before the start"),
+    "refund_partial_percent": _l("The partial refund (percent of the cost)"),
+    "max_reschedules": _l("Reschedules a student may ask per booking"),
 }
 
 
