@@ -117,6 +117,8 @@ LABELS = {
     "move_waiting": N_("Asked to move to"),
     "refund_now": N_("If you cancel now, {amount} comes back."),
     "meeting_link": N_("Meeting link"),
+    "add_to_calendar": N_("Add to calendar"),
+    "google_calendar": N_("Google Calendar"),
     "cancel_booking": N_("Cancel booking"),
     "cancelled_ok": N_("Cancelled. {amount} came back to your balance."),
     "cancelled_nothing": N_("Cancelled. Under the cancellation policy nothing came back."),

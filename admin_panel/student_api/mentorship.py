@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from admin_panel.student_api import schemas as S
+from admin_panel.student_api.calendar import calendar_path
 from admin_panel.student_api.routing import Call, Route
 from admin_panel.student_api.texts import voice
 from core.errors import InvalidInput
-from core.services import availability, mentorship, policy
+from core.services import availability, calendar, mentorship, policy
 from core.services.settings import get_settings
 from core.timeutil import CAIRO, as_utc
 from core.words.booking import policy_text
@@ -68,6 +69,8 @@ def _booking(call: Call, b) -> S.BookingOut:
         refund_if_cancelled=S.money(mentorship.refund_if_cancelled(call.session, b, now=call.now).amount)
         if live
         else None,
+        calendar_url=calendar_path(b),
+        google_calendar_url=calendar.google_calendar_url(b) if calendar_path(b) else None,
     )
 
 

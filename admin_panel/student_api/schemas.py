@@ -334,6 +334,8 @@ class BookingOut(Camel):
     refund_if_cancelled: MoneyStr | None = Field(
         None, description="What cancelling now would give back under the policy (live bookings)"
     )
+    calendar_url: str | None = Field(None, description="The session as an .ics file (a link that needs no header)")
+    google_calendar_url: str | None = Field(None, description="Add the session to Google Calendar")
 
 
 class SlotOut(Camel):

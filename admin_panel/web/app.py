@@ -21,6 +21,7 @@ from admin_panel.miniapp import pages as miniapp_pages
 from admin_panel.panel import register_views
 from admin_panel.panel.dashboard import DashboardView
 from admin_panel.student_api import create_student_api
+from admin_panel.student_api.calendar import calendar_files
 from admin_panel.web import auth
 from admin_panel.web.errors import register_error_pages
 from admin_panel.web.i18n import init_i18n
@@ -113,6 +114,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     spec = admin_api.build_spec()  # one OpenAPI document for both JSON APIs
     admin_api.register(app, spec)  # /api/admin/, /api/openapi.json, /api-docs
     app.register_blueprint(exempt_from_csrf(create_student_api(app, spec)))  # /api/: init data in a header
+    app.register_blueprint(calendar_files)  # /api/mentorship/calendar/<token>.ics: the token is the credential
     app.register_blueprint(miniapp_pages)  # /app/
     app.register_blueprint(exempt_from_csrf(sms_webhook))  # /api/sms/: authenticated by its own secret
     app.register_blueprint(ops)  # /healthz, /readyz, /metrics: public, no data

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.ui.format import esc, money, number, signed, status_name, when
 from bot.ui.keyboards import RowId
 from core.models import NotificationKind
+from core.services import calendar
 from core.timeutil import utcnow
 
 
@@ -190,14 +191,36 @@ def _session_details(head: str, p: dict) -> Rendered:
     ), None
 
 
+def _calendar_button(p: dict) -> InlineKeyboardMarkup | None:
+    """Add to Google Calendar, with the meeting link (a message of an older version has no mentor: no button)."""
+    if not p.get("mentor"):
+        return None
+    link = calendar.google_calendar_link(
+        int(p["booking_id"]),
+        p["mentor"],
+        datetime.fromisoformat(p["session_date"]),
+        int(p.get("duration") or 60),
+        meeting_link=p.get("meeting_link") or None,
+        notes=p.get("notes") or None,
+    )
+    return _markup([InlineKeyboardButton(text=_("📅 Add to Google Calendar"), url=link)])
+
+
+def _with_calendar(head: str, p: dict) -> Rendered:
+    text, _none = _session_details(head, p)
+    if p.get("meeting_link"):
+        text += "\n" + _("Meeting link: {link}").format(link=esc(p["meeting_link"]))
+    return text, _calendar_button(p)
+
+
 @renders(NotificationKind.BOOKING_CONFIRMED)
 def _booking_confirmed(p: dict) -> Rendered:
-    return _session_details(_("📅 Your mentorship session #{id} is confirmed!"), p)
+    return _with_calendar(_("📅 Your mentorship session #{id} is confirmed!"), p)
 
 
 @renders(NotificationKind.BOOKING_RESCHEDULED)
 def _booking_rescheduled(p: dict) -> Rendered:
-    return _session_details(_("📅 Your mentorship session #{id} was moved."), p)
+    return _with_calendar(_("📅 Your mentorship session #{id} was moved."), p)
 
 
 @renders(NotificationKind.MENTOR_CONFIRMED, NotificationKind.MENTOR_RESCHEDULED)

@@ -584,6 +584,7 @@ def _tell_confirmed(
         "notes": notes or "",
         "duration": booking.duration,
         "meeting_link": booking.meeting_link or "",
+        "mentor": session.get(User, booking.mentor_id).full_name,
     }
     kind = NotificationKind.BOOKING_RESCHEDULED if reschedule else NotificationKind.BOOKING_CONFIRMED
     mentor_kind = NotificationKind.MENTOR_RESCHEDULED if reschedule else NotificationKind.MENTOR_CONFIRMED

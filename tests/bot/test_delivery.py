@@ -27,6 +27,8 @@ SAMPLES = {
         "session_date": "2026-12-01T16:00:00+00:00",
         "notes": "link",
         "duration": 60,
+        "meeting_link": "https://meet.example/x",
+        "mentor": "Ahmed",
     },
     "booking.rescheduled": {"booking_id": 7, "session_date": "2026-12-02T16:00:00+00:00", "notes": "", "duration": 60},
     "mentor.confirmed": {"booking_id": 7, "session_date": "2026-12-01T16:00:00+00:00", "notes": "", "duration": 60},
@@ -109,6 +111,7 @@ SAMPLES = {
     },
 }
 BUTTONS = {
+    "booking.confirmed": ["📅 Add to Google Calendar"],
     "admin.topup_new": ["✅ Approve", "❌ Reject"],
     "admin.booking_new": ["✅ Confirm", "✖️ Cancel"],
     "booking.rate_request": ["⭐", "⭐⭐", "⭐⭐⭐", "⭐⭐⭐⭐", "⭐⭐⭐⭐⭐"],
@@ -132,6 +135,10 @@ def test_every_kind_renders_in_both_languages(kind, lang):
         assert "&lt;today&gt; &amp; more" in text
     if kind.startswith(("booking.confirmed", "reminder")) and lang == "en":
         assert "18:00" in text  # 16:00 UTC is 18:00 in Cairo
+    if kind == "booking.confirmed":
+        link = markup.inline_keyboard[0][0].url
+        assert link.startswith("https://calendar.google.com/calendar/render?action=TEMPLATE")
+        assert "dates=20261201T160000Z%2F20261201T170000Z" in link and "meet.example" in text
 
 
 def test_every_notification_kind_has_one_renderer_and_a_sample_here():

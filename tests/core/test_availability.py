@@ -245,3 +245,22 @@ def test_the_demo_school_has_a_mentor_with_free_slots_at_once(session):
     slots = availability.free_slots(session, salma, 60, NOW.date(), 7, now=NOW)
     assert slots and {s.start.astimezone(CAIRO).strftime("%H:%M") for s in slots} >= {"16:00", "20:00"}
     assert availability.rules_of(session, salma).meeting_link.startswith("https://")
+
+
+def test_a_session_in_a_calendar_keeps_its_cairo_time_and_its_meeting_link(session, ahmed):
+    from icalendar import Calendar
+
+    from core.services import calendar
+
+    availability.set_rules(session, ahmed, meeting_link="https://meet.example/a", actor=ADMIN, now=NOW)
+    booked = mentorship.book(
+        session, student(session), ahmed, 60, idempotency_key="c1", slot_start=cairo(THURSDAY, 14), now=NOW
+    ).booking
+    parsed = Calendar.from_ical(calendar.session_ics(booked, now=NOW))
+    [event] = parsed.walk("VEVENT")
+    assert event["DTSTART"].params["TZID"] == "Africa/Cairo" and event.decoded("DTSTART").hour == 14
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=60)
+    assert str(event["LOCATION"]) == "https://meet.example/a" and "Ahmed" in str(event["SUMMARY"])
+    assert parsed.walk("VTIMEZONE") and parsed.walk("VTIMEZONE")[0]["TZID"] == "Africa/Cairo"
+    link = calendar.google_calendar_url(booked)
+    assert "dates=20261126T120000Z%2F20261126T130000Z" in link and "ctz=Africa%2FCairo" in link

@@ -69,6 +69,9 @@ def test_book_a_free_time_then_ask_to_move_it_and_cancel_under_the_policy_in_eng
     card = page.locator("#booking-list article[data-booking]", has_text="Karim Adel")
     expect(card).to_contain_text("11:00")
     assert phone.balance() == "260.00 EGP" and api.balance(700000021) == Decimal("260.00")
+    ics = card.locator("a", has_text="Add to calendar")
+    assert ics.get_attribute("href").startswith("/api/mentorship/calendar/") and ics.get_attribute("download")
+    assert card.locator("a", has_text="Google Calendar").get_attribute("href").startswith("https://calendar.google.com/")
     # another time: the same booking, nothing to pay, the mentor decides
     card.locator("a", has_text="Change time").click()
     page.wait_for_selector("#book-slots label")
@@ -101,7 +104,9 @@ def test_a_time_taken_meanwhile_is_refused_without_charge_and_the_times_reload_i
     page.locator("#book-days label").nth(2).click()
     first = page.locator("#book-slots input").first.get_attribute("value")
     assert page.locator("#book-slots label").first.inner_text() == "١٠:٠٠ ص"  # as Egyptians read a time
-    page.locator("#book-slots label").first.click()
+    with page.expect_response(lambda r: r.url.endswith("/hold")) as held:
+        page.locator("#book-slots label").first.click()
+    assert held.value.status == 200
     other = api.as_student(700000023, "en")
     other.get("/api/me")
     r = other.post("/api/mentorship/book", {"mentorId": karim, "duration": 30, "slotStart": first})

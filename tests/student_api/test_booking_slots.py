@@ -108,3 +108,21 @@ def test_cancel_answers_the_refund_the_policy_gave_and_a_move_is_asked(api, salm
         r.get_json()["refund"] == booking["totalCost"] and r.get_json()["booking"]["refunded"] == booking["totalCost"]
     )
     assert api.rows(NEWCOMER, Transaction.type == TransactionType.REFUND) == 1 and api.ledger_ok()
+
+
+def test_a_booked_session_comes_as_a_calendar_file_at_its_own_link(api, salma, newcomer):
+    slots = newcomer.get(f"/api/mentorship/mentors/{salma}/slots?duration=60&from={tomorrow()}&days=1").get_json()
+    r = newcomer.post(
+        "/api/mentorship/book", {"duration": 60, "mentorId": salma, "slotStart": slots["slots"][1]["start"]}
+    )
+    booking = r.get_json()["booking"]
+    assert booking["googleCalendarUrl"].startswith("https://calendar.google.com/calendar/render?action=TEMPLATE")
+    plain = api.app.test_client()  # no init data: the link itself is the credential
+    r = plain.get(booking["calendarUrl"])
+    assert r.status_code == 200 and r.mimetype == "text/calendar"
+    assert "attachment" in r.headers["Content-Disposition"]
+    body = r.get_data(as_text=True)
+    assert "BEGIN:VEVENT" in body and "TZID=Africa/Cairo" in body and "BEGIN:VTIMEZONE" in body
+    assert plain.get(booking["calendarUrl"].replace(".ics", "x.ics")).status_code == 404  # a forged token
+    newcomer.post(f"/api/mentorship/bookings/{booking['id']}/cancel")
+    assert plain.get(booking["calendarUrl"]).status_code == 404  # cancelled: no more calendar

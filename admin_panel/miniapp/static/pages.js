@@ -295,6 +295,7 @@
         b.rating ? el("div", { text: "★".repeat(b.rating) + (b.feedback ? " · " + b.feedback : "") }) : null);
       if (b.meetingLink) card.appendChild(el("div", null, t("meeting_link") + ": ", el("a", { href: b.meetingLink, dir: "ltr", text: b.meetingLink, rel: "noopener", target: "_blank" })));
       if (b.requestedStart) card.appendChild(el("div", { "class": "muted", text: t("move_waiting") + ": " + CH.date(b.requestedStart) }));
+      if (b.calendarUrl) card.appendChild(calendarLinks(b));
       var live = (b.status === "PENDING" || b.status === "CONFIRMED") && b.refundIfCancelled !== null && b.refundIfCancelled !== undefined;
       if (live && (!b.sessionDate || new Date(b.sessionDate) > new Date())) {
         var actions = el("div", { "class": "row" });
@@ -347,6 +348,21 @@
     loadMentors();
     loadBookings();
     loadPolicy();
+  }
+
+  /* The session in the student's calendar: the .ics file (Telegram's downloadFile where it has one) and Google's
+     "create event" page (opened outside the Mini App). */
+  function calendarLinks(b) {
+    var file = location.origin + b.calendarUrl, name = "codehub-session-" + b.id + ".ics";
+    var ics = el("a", { "class": "btn small secondary", href: b.calendarUrl, download: name, text: t("add_to_calendar"),
+      onclick: function (event) {
+        if (CH.tg && CH.tg.downloadFile) { event.preventDefault(); CH.tg.downloadFile({ url: file, file_name: name }); }
+      } });
+    var google = el("a", { "class": "btn small secondary", href: b.googleCalendarUrl, target: "_blank", rel: "noopener",
+      text: t("google_calendar"), onclick: function (event) {
+        if (CH.tg && CH.tg.openLink) { event.preventDefault(); CH.tg.openLink(b.googleCalendarUrl); }
+      } });
+    return el("div", { "class": "row calendar" }, ics, google);
   }
 
   /* The cancellation policy in the student's words, said before paying and before cancelling. */
