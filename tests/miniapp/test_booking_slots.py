@@ -71,7 +71,9 @@ def test_book_a_free_time_then_ask_to_move_it_and_cancel_under_the_policy_in_eng
     assert phone.balance() == "260.00 EGP" and api.balance(700000021) == Decimal("260.00")
     ics = card.locator("a", has_text="Add to calendar")
     assert ics.get_attribute("href").startswith("/api/mentorship/calendar/") and ics.get_attribute("download")
-    assert card.locator("a", has_text="Google Calendar").get_attribute("href").startswith("https://calendar.google.com/")
+    assert (
+        card.locator("a", has_text="Google Calendar").get_attribute("href").startswith("https://calendar.google.com/")
+    )
     # another time: the same booking, nothing to pay, the mentor decides
     card.locator("a", has_text="Change time").click()
     page.wait_for_selector("#book-slots label")
