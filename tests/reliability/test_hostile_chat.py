@@ -403,7 +403,9 @@ async def at_booking_date(w: World, admin: TgUser) -> dict:
 
 async def at_booking_notes(w: World, admin: TgUser) -> dict:
     ctx = await at_booking_date(w, admin)
-    await w.runner.send(admin, f"{SOON} 18:00")
+    # a day of its own per booking: the world's bookings share one mentor, who is never booked twice at once
+    day = (utcnow() + timedelta(days=30 + ctx["booking"] % 100)).strftime("%Y-%m-%d")
+    await w.runner.send(admin, f"{day} 18:00")
     return ctx
 
 
