@@ -286,11 +286,12 @@ def _manage_cell(view, ctx, model, name):
         f"<option value='{r.value}'{' selected' if r.value == model.role.value else ''}>{escape(role_name(r))}</option>"
         for r in AdminRole
     )
-    mentor_hint, change_role = _("mentor user #"), _("Change role")
+    mentor_hint, change_role, role_label = _("mentor user #"), _("Change role"), _("Role")
     new_password, set_password = _("new password (%(n)s+)", n=fmt_number(admins.MIN_PASSWORD)), _("Set password")
     role_form = (
         f'<form method="post" action="{url_for(".set_role", id=model.id)}" class="form-inline mb-1">'
-        f'{csrf}<select class="form-control form-control-sm mr-1" name="role">{roles}</select>'
+        f'{csrf}<select class="form-control form-control-sm mr-1" name="role" aria-label="{escape(role_label)}">'
+        f"{roles}</select>"
         '<input class="form-control form-control-sm mr-1" name="mentor_user_id" size="6" '
         f'placeholder="{escape(mentor_hint)}" maxlength="12">'
         f'<button class="btn btn-sm btn-outline-primary" type="submit">{escape(change_role)}</button></form>'

@@ -1001,7 +1001,8 @@ def month_period(
 ) -> MonthPeriod:
     """The period an admin asked for as 'YYYY-MM' texts (either empty: the last `default_months` months up to
     this Cairo month). Raises InvalidInput with a sentence for a malformed month, a start after the end, an end
-    after this month or a period over MAX_PERIOD_MONTHS."""
+    after this month or a period over MAX_PERIOD_MONTHS; its details (`reason` and the months) let a reader
+    say it in another language."""
     this_month = _cairo_day(as_utc(now)).replace(day=1)
 
     def parse(text: str | None, field: str) -> date | None:
@@ -1010,7 +1011,12 @@ def month_period(
             return None
         m = _MONTH_TEXT.fullmatch(text)
         if not m or not (2000 <= int(m.group(1)) <= 2100 and 1 <= int(m.group(2)) <= 12):
-            raise InvalidInput(f"choose the '{field}' month as YYYY-MM, e.g. {_month_label(this_month)}", field=field)
+            raise InvalidInput(
+                f"choose the '{field}' month as YYYY-MM, e.g. {_month_label(this_month)}",
+                field=field,
+                reason="month_format",
+                example=_month_label(this_month),
+            )
         return date(int(m.group(1)), int(m.group(2)), 1)
 
     first, last = parse(start, "from"), parse(end, "to")
@@ -1021,11 +1027,24 @@ def month_period(
             f"the period starts ({_month_label(first)}) after it ends ({_month_label(last)}): "
             "choose a 'from' month on or before the 'to' month",
             field="from",
+            reason="period_order",
+            first=_month_label(first),
+            last=_month_label(last),
         )
     if last > this_month:
-        raise InvalidInput(f"the period cannot end after this month ({_month_label(this_month)})", field="to")
+        raise InvalidInput(
+            f"the period cannot end after this month ({_month_label(this_month)})",
+            field="to",
+            reason="period_future",
+            this_month=_month_label(this_month),
+        )
     if len(MonthPeriod(first, last).months) > MAX_PERIOD_MONTHS:
-        raise InvalidInput(f"a period is at most {MAX_PERIOD_MONTHS} months", field="from")
+        raise InvalidInput(
+            f"a period is at most {MAX_PERIOD_MONTHS} months",
+            field="from",
+            reason="period_too_long",
+            most=MAX_PERIOD_MONTHS,
+        )
     return MonthPeriod(first, last)
 
 

@@ -75,7 +75,7 @@ def test_the_page_shows_each_metric_with_its_number(school_2024, finance):
         ["2024-11", "1", "0.00 EGP", "0.00 EGP"],
     ]
     text = _visible(html)
-    assert "Mentors have no weekly hours to book yet" in text and "The welcome credit" in text
+    assert "Utilisation here is booked hours: the length of the sessions" in text and "The welcome credit" in text
     for raw in ("None", "PENDING", "COMPLETED", "CANCELLED", "CONFIRMED", "TOP_UP", "PLATFORM_PURCHASE", "undefined"):
         assert raw not in text, raw
     charts = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S)[1])

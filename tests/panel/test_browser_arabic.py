@@ -115,9 +115,10 @@ def test_confirm_a_booking_in_arabic(page, live):
     page.screenshot(path=str(OUTPUT / "ar-booking.png"), full_page=True)
 
 
-def test_read_the_dashboard_in_arabic(page, live):
+def test_read_the_dashboard_and_the_analytics_in_arabic(page, live):
     page.goto("/admin/")
-    page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('chart-revenue') !== undefined")
+    # a function, not an expression: Playwright evaluates a polled expression with eval, which the CSP forbids
+    page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('chart-revenue') !== undefined")
     reads_arabic(page, "لوحة المعلومات", "الإيرادات اليوم", "طلبات شحن معلقة", "الإيرادات اليومية، آخر ٣٠ يومًا")
     assert re.fullmatch("[٠-٩]+", page.inner_text("#kpi-pending-topups"))  # Arabic-Indic digits
     assert "ج.م" in page.inner_text("#kpi-revenue-month")
@@ -126,6 +127,16 @@ def test_read_the_dashboard_in_arabic(page, live):
     assert page.evaluate("Chart.getChart('chart-topups').data.labels") == ["مقبول", "مرفوض", "قيد المراجعة"]
     assert page.evaluate("Chart.getChart('chart-revenue').options.locale") == "ar-EG"
     page.screenshot(path=str(OUTPUT / "ar-dashboard.png"), full_page=True)
+
+    page.goto("/admin/analytics")  # the seed's page name, kept: the success metrics
+    page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('chart-bookings') !== undefined")
+    reads_arabic(page, "التحليلات", "حجوزات الجلسات شهريًا، بحسب النتيجة", "استخدام المحفظة", "القيمة الدائمة للعميل")
+    outcomes = page.evaluate("Chart.getChart('chart-bookings').data.datasets.map(d => d.label)")
+    assert outcomes == ["قيد المراجعة", "مؤكد", "مكتمل", "ملغي"]
+    months = page.evaluate("Chart.getChart('chart-mrr').data.labels")
+    assert months and all(re.fullmatch("[٠-٩]{4}-[٠-٩]{2}", m) for m in months), months
+    assert page.evaluate("Chart.getChart('chart-mrr').options.scales.y.title.text") == "ج.م"
+    page.screenshot(path=str(OUTPUT / "ar-analytics.png"), full_page=True)
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from sqlalchemy import select
 
 from admin_panel import create_app
-from core.models import Platform
+from core.models import Admin, BookingStatus, MentorshipBooking, Platform, Transaction, TransactionType
+from core.services import api_tokens, broadcasts
+from core.services.common import Actor
 from tests.external import keep_offline, require_chromium
 from tests.helpers import make_settings
 from tests.looks import PHONE, VIEWPORTS, look, report, serve, sideways
@@ -23,7 +26,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 LANGUAGES = ["en", "ar"]
 FIRST_PENDING = "table.model-list tbody tr:first-child .row-actions"
-# name -> (path, its primary actions: name -> selector)
+EXPORT = ".nav-tabs a.dropdown-toggle:has(+ .dropdown-menu a[href*='/export/'])"
+# name -> (path, its primary actions: name -> selector); {student} and {booking}: the seeded ones (fixture `server`)
 PAGES = {
     "dashboard": ("/admin/", {"Oldest pending top-up": "#needs-attention a[href*='/topups/']"}),
     "queue": (
@@ -33,19 +37,29 @@ PAGES = {
             "Reject": f"{FIRST_PENDING} .btn-outline-danger",
         },
     ),
-    "transactions": (
-        "/admin/transactions/",
-        {"Export": ".nav-tabs a.dropdown-toggle:has(+ .dropdown-menu a[href*='/export/'])"},
-    ),
+    "transactions": ("/admin/transactions/", {"Export": EXPORT}),
     "bookings": ("/admin/bookings/", {"Confirm": "table.model-list tbody tr:first-child a[href*='/booking/']"}),
     "analytics": ("/admin/analytics", {"Show": "#period-form button[type=submit]"}),
     "reports": ("/admin/reports/", {"Show": "form[method=get] button[type=submit]", "Download CSV": "#download-csv"}),
     "settings": ("/admin/settings/", {"Save settings": "form button[type=submit].btn-primary"}),
+    "transfers": ("/admin/transfers/", {"Read and match": "#paste-form button[type=submit]"}),
+    "mentors": (
+        "/admin/mentors/",
+        {"Save": "form[action$='/save'] button[type=submit]", "Make mentor": "form[action$='/make'] button"},
+    ),
+    "broadcasts": ("/admin/broadcasts/", {"Preview": "#compose button[type=submit]"}),
+    "api-tokens": ("/admin/api-tokens/", {"Create token": "form[action$='/new'] button[type=submit]"}),
+    "accounts": ("/admin/accounts/", {"Create": "form[action$='/new'] button[type=submit]"}),
+    "student": ("/admin/students/student/{student}", {"Apply adjustment": "#adjust-form button[type=submit]"}),
+    "booking": ("/admin/bookings/booking/{booking}", {"Confirm booking": "#confirm-form button[type=submit]"}),
+    "audit": ("/admin/audit/", {"Export": ".nav-tabs a.nav-link[href*='/export/']"}),
 }
 
 
 @pytest.fixture(scope="module")
-def base(panel_template, tmp_path_factory):
+def server(panel_template, tmp_path_factory):
+    """The seeded panel served for the browser: (its base URL, the ids of a student with a pending top-up and of a
+    pending booking)."""
     require_chromium()
     template, _mentors = panel_template  # the tests' school: two pending top-ups, a pending booking
     folder = tmp_path_factory.mktemp("panel-looks")
@@ -54,9 +68,24 @@ def base(panel_template, tmp_path_factory):
     with app.extensions["codehub"].db.sessions() as s:  # a long name, as real catalogues have, for the charts
         s.add(Platform(name="Full-Stack Web Development with Flask, PostgreSQL and Docker", description="", price=None))
         s.commit()
+        owner = s.scalar(select(Admin).where(Admin.username == "owner"))
+        actor = Actor(owner.username, admin_id=owner.id)  # a row in the lists that are cards on a phone
+        api_tokens.create_token(s, owner.id, "accounting export to the bank's spreadsheet", actor=actor)
+        broadcasts.create_broadcast(s, "The new Flask platform opens on Sunday at 18:00.", "all", actor=actor)
+        ids = {
+            "student": s.scalar(select(Transaction.user_id).where(Transaction.type == TransactionType.TOP_UP).limit(1)),
+            "booking": s.scalar(
+                select(MentorshipBooking.id).where(MentorshipBooking.status == BookingStatus.PENDING).limit(1)
+            ),
+        }
     with serve(app) as url:
-        yield url
+        yield url, ids
     app.extensions["codehub"].db.dispose()
+
+
+@pytest.fixture(scope="module")
+def base(server):
+    return server[0]
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +120,9 @@ def choose_language(page, lang: str) -> None:
 @pytest.mark.parametrize("size", VIEWPORTS)
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", PAGES)
-def test_the_page_reads_right_fits_and_passes_axe(page, name, lang, size):
+def test_the_page_reads_right_fits_and_passes_axe(server, page, name, lang, size):
     path, actions = PAGES[name]
+    path = path.format(**server[1])
     page.set_viewport_size(VIEWPORTS[size])
     choose_language(page, lang)
     page.goto(path)

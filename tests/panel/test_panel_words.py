@@ -208,6 +208,7 @@ def english_leftovers(text: str) -> list[str]:
         ("/admin/bookings/", ["الحجوزات", "المرشد", "المدة"]),
         ("/admin/settings/", ["الإعدادات", "حفظ"]),
         ("/admin/reports/", ["التقارير"]),
+        ("/admin/analytics/", ["التحليلات", "نسب إكمال المنصات", "استخدام المحفظة", "القيمة الدائمة للعميل"]),
     ],
 )
 def test_the_main_pages_read_in_arabic_right_to_left(panel, owner, url, expected):
@@ -219,10 +220,33 @@ def test_the_main_pages_read_in_arabic_right_to_left(panel, owner, url, expected
     missing = [word for word in expected if word not in text]
     assert missing == [], missing
     assert english_leftovers(text) == []
-    assert not re.search(r"\b(None|TOP_UP|MENTORSHIP_PAYMENT|PLATFORM_PURCHASE|SIGNUP_BONUS)\b", text)
+    assert not re.search(r"\b(None|TOP_UP|MENTORSHIP_PAYMENT|PLATFORM_PURCHASE|SIGNUP_BONUS|PENDING|CONFIRMED)\b", text)
     if url == "/admin/transactions/":  # the filters offer labels, not enum names
         groups = re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', page.text, re.S).group(1)
         assert "\\u0634\\u062d\\u0646" in groups or "شحن" in groups  # "شحن", the Top-up type's label
+
+
+def test_the_analytics_page_says_its_numbers_months_and_a_bad_period_in_arabic(panel, owner):
+    import json
+
+    owner.post("/admin/account/language", data={"csrf_token": owner.csrf, "language": "ar"})
+    page = owner.get("/admin/analytics/?from=2024-11&to=2024-09")
+    assert page.status_code == 200 and '<html lang="ar" dir="rtl">' in page.text
+    error = visible_text(re.search(r'<div[^>]*id="period-error".*?</div>', page.text, re.S).group(0))
+    said = "تبدأ الفترة (٢٠٢٤-١١) بعد أن تنتهي (٢٠٢٤-٠٩): اختر شهر «من» في شهر «إلى» أو قبله."
+    assert error == said + " نعرض آخر ٦ أشهر بدلًا منها."
+    text = visible_text(page.text)
+    assert english_leftovers(text) == [] and "—" in text
+    assert not re.search(r"\b(None|PENDING|CONFIRMED|COMPLETED|CANCELLED)\b", text)
+    for part in ("period", "metric-cards", "table-mrr", "table-bookings", "table-adoption"):
+        shown = visible_text(re.search(rf'id="{part}".*?</(p|div|table)>', page.text, re.S).group(0))
+        assert ARABIC.search(shown) and not re.search("[0-9]", shown), (part, shown)  # Arabic-Indic digits
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', page.text, re.S).group(1))
+    assert all(not re.search("[0-9]", label) for label in charts[0]["labels"]) and charts[0]["unit"] == "ج.م"
+    words = [d["label"] for c in charts for d in c["datasets"]] + [c.get("unit", "") for c in charts]
+    assert all(ARABIC.search(w) for w in words if w not in ("%", "")), words
+    presets = re.findall(r'href="/admin/analytics/\?from=[^"]+">([^<]+)</a>', page.text)
+    assert presets == ["آخر ٣ أشهر", "آخر ٦ أشهر", "آخر ١٢ شهرًا", "هذا العام"]
 
 
 @pytest.mark.parametrize(
