@@ -47,6 +47,7 @@ def get_mentorship_info(call: Call) -> S.MentorshipInfo:
 
 def _booking(call: Call, b) -> S.BookingOut:
     live = b.status in availability.LIVE
+    ics = calendar_path(b)
     return S.BookingOut(
         id=b.id,
         student_id=b.student_id,
@@ -69,8 +70,8 @@ def _booking(call: Call, b) -> S.BookingOut:
         refund_if_cancelled=S.money(mentorship.refund_if_cancelled(call.session, b, now=call.now).amount)
         if live
         else None,
-        calendar_url=calendar_path(b),
-        google_calendar_url=calendar.google_calendar_url(b) if calendar_path(b) else None,
+        calendar_url=ics,
+        google_calendar_url=calendar.google_calendar_url(b) if ics else None,
     )
 
 

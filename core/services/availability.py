@@ -110,6 +110,17 @@ def day_ranges(session: Session, mentor_id: int, days: list[date]) -> dict[date,
     return found
 
 
+def live_sessions(mentor_id: int, since: datetime, until: datetime):
+    """(id, start, end) of the mentor's live bookings with a time whose session touches [since, until)."""
+    return select(MentorshipBooking.id, MentorshipBooking.session_date, MentorshipBooking.ends_at).where(
+        MentorshipBooking.mentor_id == mentor_id,
+        MentorshipBooking.status.in_(LIVE),
+        MentorshipBooking.ends_at.is_not(None),
+        MentorshipBooking.session_date < until,
+        MentorshipBooking.ends_at > since,
+    )
+
+
 def _busy(
     session: Session,
     mentor_id: int,
@@ -122,15 +133,7 @@ def _busy(
 ) -> list[tuple[datetime, datetime]]:
     """Live bookings (but `booking`, being moved) and other students' unexpired holds of the mentor that touch
     [since, until)."""
-    rows = session.execute(
-        select(MentorshipBooking.id, MentorshipBooking.session_date, MentorshipBooking.ends_at).where(
-            MentorshipBooking.mentor_id == mentor_id,
-            MentorshipBooking.status.in_(LIVE),
-            MentorshipBooking.ends_at.is_not(None),
-            MentorshipBooking.session_date < until,
-            MentorshipBooking.ends_at > since,
-        )
-    )
+    rows = session.execute(live_sessions(mentor_id, since, until))
     found = [(as_utc(a), as_utc(b)) for i, a, b in rows if i != booking]
     # a move a student asked for keeps its new time too until the mentor or an admin decides
     asked = session.execute(

@@ -556,18 +556,11 @@ def confirm(
 def refuse_overlap(
     session: Session, mentor_id: int, start: datetime, duration: int, *, booking_id: int | None = None
 ) -> None:
-    """SlotTaken naming the live booking of the mentor whose session overlaps [start, start + duration)."""
-    end = as_utc(start) + timedelta(minutes=duration)
+    """SessionOverlap naming the live booking of the mentor whose session overlaps [start, start + duration)."""
+    start = as_utc(start)
     other = session.scalar(
-        select(MentorshipBooking.id)
-        .where(
-            MentorshipBooking.mentor_id == mentor_id,
-            MentorshipBooking.status.in_(availability.LIVE),
-            MentorshipBooking.id != (booking_id or 0),
-            MentorshipBooking.ends_at.is_not(None),
-            MentorshipBooking.session_date < end,
-            MentorshipBooking.ends_at > as_utc(start),
-        )
+        availability.live_sessions(mentor_id, start, start + timedelta(minutes=duration))
+        .where(MentorshipBooking.id != (booking_id or 0))
         .limit(1)
     )
     if other is not None:
